@@ -1,0 +1,3 @@
+from agnews.cli import main
+
+raise SystemExit(main())

@@ -1,0 +1,316 @@
+"""Load AG News from the Hub or a local folder, validate it, clean it, and split it.
+
+Every source ends as the same `DatasetDict` with `train`, `validation` and `test` splits and the
+columns `row_id` (position in the source split), `text` (cleaned) and `label` (0-3). Validation is
+carved out of the training rows, stratified and seeded; the test split is only ever read, never
+split or sampled for anything but an explicit `max_test_samples` cap.
+"""
+
+from __future__ import annotations
+
+import csv
+import hashlib
+import os
+from collections import Counter
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+from datasets import ClassLabel, Dataset, DatasetDict, Features, Value
+from sklearn.model_selection import train_test_split
+
+from agnews.labels import LABELS, NUM_LABELS
+from agnews.text import clean_text, normalised_key
+
+HUB_DATASET_ID = "fancyzhx/ag_news"
+OFFLINE_HINT = "pass --data PATH to a local folder with the AG News CSVs, e.g. ../shared/data/ag_news"
+
+
+class DataError(ValueError):
+    """Input data that cannot be used; the message names the file and row and says what to fix."""
+
+
+FEATURES = Features(
+    {
+        "row_id": Value("int64"),
+        "text": Value("string"),
+        "label": ClassLabel(names=list(LABELS)),
+    }
+)
+
+
+@dataclass(frozen=True)
+class RawSplit:
+    """One split as read from its source, before cleaning decisions that involve other splits."""
+
+    texts: list[str]
+    labels: list[int]
+    origin: str  # file path or Hub id + split, for messages and the run's config
+
+
+@dataclass
+class LoadedData:
+    """The splits plus what a run must record about where they came from."""
+
+    splits: DatasetDict
+    source: str
+    origins: dict[str, str]
+    duplicates_dropped: int
+    extra: dict[str, Any] = field(default_factory=dict)
+
+    def split_hashes(self) -> dict[str, str]:
+        """Content hash of each split (texts and labels), so a run says exactly what it saw."""
+        return {name: content_hash(ds["text"], ds["label"]) for name, ds in self.splits.items()}
+
+    def stats(self) -> dict[str, Any]:
+        """Per-split class counts and text lengths (in characters and words)."""
+        out: dict[str, Any] = {"duplicates_dropped_from_train": self.duplicates_dropped}
+        for name, ds in self.splits.items():
+            chars = np.array([len(t) for t in ds["text"]])
+            words = np.array([len(t.split()) for t in ds["text"]])
+            counts = Counter(ds["label"])
+            out[name] = {
+                "rows": len(ds),
+                "class_counts": {LABELS[i]: int(counts.get(i, 0)) for i in range(NUM_LABELS)},
+                "chars": _describe(chars),
+                "words": _describe(words),
+            }
+        return out
+
+
+def _describe(values: np.ndarray) -> dict[str, float]:
+    if len(values) == 0:
+        return {}
+    return {
+        "mean": round(float(values.mean()), 2),
+        "median": float(np.median(values)),
+        "p95": float(np.percentile(values, 95)),
+        "max": int(values.max()),
+    }
+
+
+def content_hash(texts: list[str], labels: list[int]) -> str:
+    digest = hashlib.sha256()
+    for text, label in zip(texts, labels, strict=True):
+        digest.update(f"{label}\t{text}\n".encode())
+    return digest.hexdigest()
+
+
+# --------------------------------------------------------------------------------------------------
+# Reading one CSV file
+# --------------------------------------------------------------------------------------------------
+
+
+def read_csv_split(path: Path) -> RawSplit:
+    """Read an AG News CSV in either shape and return cleaned texts with 0-based labels.
+
+    Shapes (detected from the first row):
+    - original: `class (1-4), title, description`, no header;
+    - Hub-shaped: `text, label (0-3)`, optionally with a `text,label` header.
+    """
+    if not path.is_file():
+        raise DataError(f"{path}: file not found")
+    rows: list[list[str]] = []
+    with path.open(newline="", encoding="utf-8") as handle:
+        reader = csv.reader(handle, strict=True)
+        try:
+            rows.extend(reader)
+        except UnicodeDecodeError as exc:
+            raise DataError(f"{path}: not UTF-8 text ({exc.reason} at byte {exc.start})") from exc
+        except csv.Error as exc:
+            raise DataError(f"{path}: malformed CSV at line {reader.line_num}: {exc}") from exc
+    if not rows:
+        raise DataError(f"{path}: the file is empty")
+
+    first = [cell.strip().lower() for cell in rows[0]]
+    start = 0
+    if first == ["text", "label"]:
+        start = 1
+    width = len(rows[0])
+    if width == 3:
+        parse = _parse_original_row
+    elif width == 2:
+        parse = _parse_hub_row
+    else:
+        raise DataError(
+            f"{path}: row 1 has {width} columns; expected 3 (class, title, description) or 2 (text, label)"
+        )
+
+    texts: list[str] = []
+    labels: list[int] = []
+    for index in range(start, len(rows)):
+        row = rows[index]
+        line = index + 1
+        if len(row) != width:
+            raise DataError(f"{path}: row {line} has {len(row)} columns, expected {width}")
+        text, label = parse(row, path, line)
+        if not text:
+            raise DataError(f"{path}: row {line} has empty text")
+        texts.append(text)
+        labels.append(label)
+    if not texts:
+        raise DataError(f"{path}: no data rows")
+    return RawSplit(texts, labels, str(path))
+
+
+def _parse_label(value: str, low: int, path: Path, line: int) -> int:
+    try:
+        label = int(value.strip())
+    except ValueError:
+        raise DataError(f"{path}: row {line}: class {value!r} is not an integer") from None
+    if not low <= label < low + NUM_LABELS:
+        raise DataError(f"{path}: row {line}: class {label} out of range {low}-{low + NUM_LABELS - 1}")
+    return label - low
+
+
+def _parse_original_row(row: list[str], path: Path, line: int) -> tuple[str, int]:
+    label = _parse_label(row[0], 1, path, line)
+    return clean_text(f"{row[1]} {row[2]}"), label
+
+
+def _parse_hub_row(row: list[str], path: Path, line: int) -> tuple[str, int]:
+    label = _parse_label(row[1], 0, path, line)
+    return clean_text(row[0]), label
+
+
+# --------------------------------------------------------------------------------------------------
+# Sources
+# --------------------------------------------------------------------------------------------------
+
+
+def _train_file(folder: Path) -> Path:
+    """`train.csv` if present, else the one `train*.csv` (e.g. the offline 5k sample)."""
+    if (folder / "train.csv").is_file():
+        return folder / "train.csv"
+    candidates = sorted(folder.glob("train*.csv"))
+    if len(candidates) == 1:
+        return candidates[0]
+    if not candidates:
+        raise DataError(f"{folder}: no train.csv (or train*.csv) found")
+    names = ", ".join(c.name for c in candidates)
+    raise DataError(f"{folder}: several training files ({names}); keep one or add train.csv")
+
+
+def read_local(folder: Path) -> tuple[RawSplit, RawSplit]:
+    if not folder.is_dir():
+        raise DataError(f"{folder}: data folder not found; {OFFLINE_HINT}")
+    test_file = folder / "test.csv"
+    if not test_file.is_file():
+        raise DataError(f"{folder}: test.csv not found")
+    return read_csv_split(_train_file(folder)), read_csv_split(test_file)
+
+
+def read_hub(dataset_id: str = HUB_DATASET_ID) -> tuple[RawSplit, RawSplit]:
+    """Download the Hub dataset, failing fast (no retry hang) when the Hub cannot be reached."""
+    import datasets
+    import huggingface_hub
+
+    if not os.environ.get("HF_HUB_OFFLINE"):
+        try:
+            huggingface_hub.HfApi().dataset_info(dataset_id, timeout=10)
+        except Exception as exc:
+            raise DataError(
+                f"cannot reach the Hugging Face Hub for {dataset_id} ({type(exc).__name__}); {OFFLINE_HINT}"
+            ) from exc
+    try:
+        hub = datasets.load_dataset(dataset_id)
+    except Exception as exc:
+        raise DataError(f"could not load {dataset_id} from the Hub: {exc}; {OFFLINE_HINT}") from exc
+    raw = []
+    for split in ("train", "test"):
+        texts = [clean_text(t) for t in hub[split]["text"]]
+        raw.append(RawSplit(texts, list(hub[split]["label"]), f"{dataset_id}:{split}"))
+    return raw[0], raw[1]
+
+
+# --------------------------------------------------------------------------------------------------
+# Assembling the DatasetDict
+# --------------------------------------------------------------------------------------------------
+
+
+def _stratified_take(indices: np.ndarray, labels: np.ndarray, n: int | None, seed: int) -> np.ndarray:
+    """Up to `n` of `indices`, keeping the class balance; all of them when `n` is None or larger."""
+    if n is None or n >= len(indices):
+        return indices
+    if n <= 0:
+        raise DataError(f"a row cap must be positive, got {n}")
+    stratify = labels[indices] if n >= NUM_LABELS else None
+    taken, _ = train_test_split(indices, train_size=n, random_state=seed, stratify=stratify)
+    return np.sort(taken)
+
+
+def _to_dataset(raw: RawSplit, indices: np.ndarray) -> Dataset:
+    return Dataset.from_dict(
+        {
+            "row_id": [int(i) for i in indices],
+            "text": [raw.texts[i] for i in indices],
+            "label": [raw.labels[i] for i in indices],
+        },
+        features=FEATURES,
+    )
+
+
+def load_ag_news(
+    source: str | Path | None = None,
+    *,
+    validation_fraction: float = 0.1,
+    seed: int = 42,
+    max_train_samples: int | None = None,
+    max_validation_samples: int | None = None,
+    max_test_samples: int | None = None,
+) -> LoadedData:
+    """Load AG News into train / validation / test.
+
+    `source` is a local folder (original or Hub-shaped CSVs) or None for the Hub. Training rows whose
+    normalised text equals a test row's are dropped (and counted) so test accuracy is honest.
+    """
+    if not 0 < validation_fraction < 1:
+        raise DataError(f"validation_fraction must be in (0, 1), got {validation_fraction}")
+    if source is None:
+        train_raw, test_raw = read_hub()
+        source_name = HUB_DATASET_ID
+    else:
+        folder = Path(source).expanduser()
+        train_raw, test_raw = read_local(folder)
+        source_name = str(folder.resolve())
+
+    test_keys = {normalised_key(t) for t in test_raw.texts}
+    train_labels = np.array(train_raw.labels)
+    kept = np.array([i for i, t in enumerate(train_raw.texts) if normalised_key(t) not in test_keys])
+    duplicates = len(train_raw.texts) - len(kept)
+
+    n_val = max(NUM_LABELS, round(len(kept) * validation_fraction))
+    if len(kept) - n_val < NUM_LABELS:
+        raise DataError(f"{train_raw.origin}: too few training rows ({len(kept)}) to split")
+    train_idx, val_idx = train_test_split(
+        kept, test_size=n_val, random_state=seed, stratify=train_labels[kept]
+    )
+    train_idx = _stratified_take(np.sort(train_idx), train_labels, max_train_samples, seed)
+    val_idx = _stratified_take(np.sort(val_idx), train_labels, max_validation_samples, seed)
+    test_labels = np.array(test_raw.labels)
+    test_idx = _stratified_take(np.arange(len(test_raw.texts)), test_labels, max_test_samples, seed)
+
+    splits = DatasetDict(
+        train=_to_dataset(train_raw, train_idx),
+        validation=_to_dataset(train_raw, val_idx),
+        test=_to_dataset(test_raw, test_idx),
+    )
+    origins = {"train": train_raw.origin, "validation": train_raw.origin, "test": test_raw.origin}
+    return LoadedData(splits, source_name, origins, duplicates)
+
+
+def load_test_split(
+    source: str | Path | None, max_test_samples: int | None = None, seed: int = 42
+) -> Dataset:
+    """Only the test split (for `agnews evaluate`), cleaned and validated like the rest."""
+    if source is None:
+        _, test_raw = read_hub()
+    else:
+        folder = Path(source).expanduser()
+        if not folder.is_dir():
+            raise DataError(f"{folder}: data folder not found; {OFFLINE_HINT}")
+        test_raw = read_csv_split(folder / "test.csv")
+    labels = np.array(test_raw.labels)
+    idx = _stratified_take(np.arange(len(test_raw.texts)), labels, max_test_samples, seed)
+    return _to_dataset(test_raw, idx)

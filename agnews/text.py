@@ -1,0 +1,45 @@
+"""Undo the escapes AG News carries, the same way for every split and for text typed into the app.
+
+The source files mark a line break with a backslash, escape `$` as `\\$`, and carry HTML entities
+that often lost their ampersand (`#39;s`, `quot;`, `#151;`) and sometimes follow a stray space.
+A model should see the text a reader sees, so we normalise all of it here, once.
+"""
+
+import html
+import re
+import unicodedata
+
+# An apostrophe entity after a stray space, as in "Haiti #39;s": join it back to its word.
+_SPACED_APOSTROPHE = re.compile(r"\s*&?#39;(?=[A-Za-z])")
+# Backslashes mark line breaks; the data's "\\" (documented as an escaped backslash) also sits
+# where a break belongs ("...staggeri ...\\"), so every run of them becomes a space.
+_BACKSLASHES = re.compile(r"\\+")
+# Entities with or without their ampersand: numeric (#39;, #151;) and the named ones the data uses.
+_ENTITY = re.compile(r"&?(#\d{2,5}|#x[0-9a-fA-F]{2,4}|quot|amp|lt|gt|nbsp|apos);")
+_HTML_TAG = re.compile(r"<[^<>]{0,300}>")
+_WHITESPACE = re.compile(r"\s+")
+# C0/C1 control characters other than whitespace; NUL and friends only confuse tokenizers.
+_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]")
+
+
+def _unescape_entity(match: re.Match[str]) -> str:
+    return html.unescape(f"&{match.group(1)};")
+
+
+def clean_text(text: str) -> str:
+    """Return `text` as a reader would see it: escapes undone, tags dropped, whitespace collapsed.
+
+    Idempotent on clean text, so applying it to already-clean input (the app, the Hub) is safe.
+    """
+    text = _BACKSLASHES.sub(" ", text.replace("\\$", "$"))
+    text = _SPACED_APOSTROPHE.sub("'", text)
+    # Twice: the data holds double-escaped entities such as "&amp;lt;".
+    text = _ENTITY.sub(_unescape_entity, _ENTITY.sub(_unescape_entity, text))
+    text = _HTML_TAG.sub(" ", text)
+    text = _CONTROL.sub(" ", unicodedata.normalize("NFC", text))
+    return _WHITESPACE.sub(" ", text).strip()
+
+
+def normalised_key(text: str) -> str:
+    """Key under which two texts count as the same document (cross-split duplicate detection)."""
+    return clean_text(text).casefold()

@@ -1,0 +1,43 @@
+from __future__ import annotations
+
+import dataclasses
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from agnews.cli import build_parser, main
+from agnews.train import TrainConfig
+
+
+def test_help_documents_every_training_setting() -> None:
+    text = build_parser()._subparsers._group_actions[0].choices["train"].format_help()
+    for f in dataclasses.fields(TrainConfig):
+        assert "--" + f.name.replace("_", "-") in text
+
+
+def test_python_dash_m_works() -> None:
+    result = subprocess.run(
+        [sys.executable, "-m", "agnews", "--help"], capture_output=True, text=True, check=True
+    )
+    assert "train" in result.stdout and "evaluate" in result.stdout
+
+
+def test_cli_reports_a_missing_data_folder_clearly(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    code = main(["train", "--data", str(tmp_path / "nowhere"), "--out", str(tmp_path / "run")])
+    assert code == 2
+    assert "data folder not found" in capsys.readouterr().err
+    assert not (tmp_path / "run").exists()
+
+
+def test_cli_reports_a_missing_base_model(
+    tiny_data: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    code = main(
+        ["train", "--data", str(tiny_data), "--out", str(tmp_path / "r"), "--base-model", "./no-such-model"]
+    )
+    assert code == 2
+    assert "model folder not found" in capsys.readouterr().err

@@ -1,0 +1,108 @@
+"""Real (tiny) training runs: DistilBERT-shaped and MiniLM, interruption and resume."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from transformers import TrainerCallback
+
+from agnews.labels import LABELS
+from agnews.run import Run, pickle_files
+from agnews.train import ConfigError, TrainConfig, fine_tune, preset_config
+
+
+def _tiny_config(data: Path, base: Path, **overrides: object) -> TrainConfig:
+    values = {
+        "data": str(data),
+        "base_model": str(base),
+        "epochs": 1.0,
+        "batch_size": 16,
+        "max_length": 32,
+        "learning_rate": 1e-3,
+    }
+    return preset_config("distilbert", **{**values, **overrides})
+
+
+def test_config_rejects_bad_and_unknown_settings() -> None:
+    with pytest.raises(ConfigError, match="learning_rate must be positive"):
+        TrainConfig(learning_rate=0)
+    with pytest.raises(ConfigError, match=r"unknown setting\(s\) \['learnig_rate'\]"):
+        TrainConfig.from_dict({"learnig_rate": 1e-4})
+    with pytest.raises(ConfigError, match="unknown preset"):
+        preset_config("huge")
+
+
+def test_distilbert_code_path_trains_and_writes_a_loadable_run(
+    tiny_data: Path, tiny_distilbert: Path, tmp_path: Path
+) -> None:
+    out = fine_tune(_tiny_config(tiny_data, tiny_distilbert), tmp_path / "runs" / "tiny", progress=False)
+    run = Run.load(out)
+    assert run.config["train"]["base_model"] == str(tiny_distilbert)
+    assert len(run.predictions) == 40
+    assert run.metrics["test"]["rows"] == 40
+    assert sum(map(sum, run.metrics["test"]["confusion_matrix"])) == 40
+    assert run.embeddings is not None and run.embeddings["base_cls"].shape == (40, 32)
+    assert run.map_coords is not None and len(run.map_coords) == 40
+    assert not pickle_files(out)
+    # Checkpoints are local training state, removed after success, never inside the run.
+    assert not (out.parent / ".tiny.checkpoints").exists()
+    assert [p.name for p in out.parent.iterdir()] == ["tiny"]
+
+
+def test_minilm_run_serves_class_names_through_a_plain_pipeline(quick_run: Path) -> None:
+    run = Run.load(quick_run)
+    assert run.config["data"]["rows"]["test"] == 120
+    assert 0.0 <= run.metrics["test"]["accuracy"] <= 1.0
+    code = (
+        "from transformers import pipeline; import sys;"
+        f"p = pipeline('text-classification', model={str(run.model_path)!r});"
+        "print(p('Stocks rally as oil prices fall')[0]['label'])"
+    )
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert result.stdout.strip().splitlines()[-1] in LABELS
+
+
+class _InterruptAfterFirstSave(TrainerCallback):
+    def on_save(self, args, state, control, **kwargs):
+        raise KeyboardInterrupt
+
+
+def test_interrupted_run_leaves_nothing_under_its_name_and_resumes(
+    tiny_data: Path, tiny_distilbert: Path, tmp_path: Path
+) -> None:
+    config = _tiny_config(tiny_data, tiny_distilbert, epochs=2.0)
+    out = tmp_path / "runs" / "resumable"
+    with pytest.raises(KeyboardInterrupt):
+        fine_tune(config, out, progress=False, embed=False, callbacks=[_InterruptAfterFirstSave()])
+    assert not out.exists()
+    checkpoints = out.parent / ".resumable.checkpoints"
+    saved = sorted(checkpoints.glob("checkpoint-*"))
+    assert len(saved) == 1
+    first_epoch_steps = int(saved[0].name.split("-")[1])
+
+    with pytest.raises(ConfigError, match="pass --resume"):
+        fine_tune(config, out, progress=False, embed=False)
+    with pytest.raises(ConfigError, match="settings differ"):
+        fine_tune(_tiny_config(tiny_data, tiny_distilbert, epochs=3.0), out, resume=True, embed=False)
+
+    fine_tune(config, out, resume=True, progress=False, embed=False)
+    run = Run.load(out)
+    log = json.loads((out / "train_log.json").read_text())["log_history"]
+    steps = [entry["step"] for entry in log if "eval_accuracy" in entry]
+    assert steps[:2] == [first_epoch_steps, 2 * first_epoch_steps]
+    assert run.metrics["test"]["rows"] == 40
+
+
+def test_existing_run_is_not_overwritten_by_accident(
+    tiny_data: Path, tiny_distilbert: Path, tmp_path: Path
+) -> None:
+    from agnews.run import RunError
+
+    out = tmp_path / "taken"
+    out.mkdir()
+    with pytest.raises(RunError, match="already exists"):
+        fine_tune(_tiny_config(tiny_data, tiny_distilbert), out, progress=False)
