@@ -85,6 +85,17 @@ def build_parser() -> argparse.ArgumentParser:
     )
     embed.add_argument("run", type=Path, help="Run directory.")
     embed.add_argument("--data", help="Local data folder; default: the data the run was trained with.")
+
+    push = commands.add_parser(
+        "push", help="Upload a run (model, model card, analysis files) to the Hugging Face Hub."
+    )
+    push.add_argument("run", type=Path, help="Run directory.")
+    push.add_argument("--repo-id", required=True, help="Model repository to create or update: USER/NAME.")
+    push.add_argument("--private", action="store_true", help="Create the repository as private.")
+    push.add_argument(
+        "--dry-run", action="store_true", help="Write the folder that would be uploaded to --out; no Hub."
+    )
+    push.add_argument("--out", type=Path, help="With --dry-run: the folder to create.")
     return parser
 
 
@@ -138,19 +149,35 @@ def _embed(args: argparse.Namespace) -> int:
     return 0
 
 
+def _push(args: argparse.Namespace) -> int:
+    from agnews.hub import push_run, save_upload_folder
+
+    if args.dry_run:
+        out = save_upload_folder(args.run, args.out, repo_id=args.repo_id)
+        print(f"upload folder for {args.repo_id} written to {out} (nothing was uploaded)")
+        return 0
+    url = push_run(args.run, args.repo_id, private=args.private)
+    print(f"pushed {args.run} to {url}")
+    return 0
+
+
 def main(argv: list[str] | None = None) -> int:
     from agnews.data import DataError
+    from agnews.hub import HubError
     from agnews.models import ModelError
     from agnews.run import RunError
     from agnews.train import ConfigError
 
-    args = build_parser().parse_args(argv)
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    if args.command == "push" and args.dry_run != (args.out is not None):
+        parser.error("push: --dry-run and --out DIR go together")
     logging.basicConfig(
         level=logging.INFO if args.verbose else logging.WARNING, format="%(levelname)s %(name)s: %(message)s"
     )
-    handlers = {"train": _train, "evaluate": _evaluate, "embed": _embed}
+    handlers = {"train": _train, "evaluate": _evaluate, "embed": _embed, "push": _push}
     try:
         return handlers[args.command](args)
-    except (DataError, ModelError, RunError, ConfigError) as exc:
+    except (DataError, ModelError, RunError, ConfigError, HubError) as exc:
         print(f"agnews {args.command}: error: {exc}", file=sys.stderr)
         return 2

@@ -73,8 +73,8 @@ def write_parquet(path: Path, frame: pd.DataFrame) -> None:
 
 def check_writable(folder: Path) -> None:
     """Fail now, not after hours of training, when the output folder cannot be written."""
-    folder.mkdir(parents=True, exist_ok=True)
     try:
+        folder.mkdir(parents=True, exist_ok=True)
         with tempfile.NamedTemporaryFile(dir=folder, prefix=".write-check-") as probe:
             probe.write(b"x" * 1024)
             probe.flush()
@@ -204,6 +204,16 @@ class Run:
             run.data_stats = _read_json(path / DATA_STATS)
         run._load_optional_map_parts()
         return run
+
+    @classmethod
+    def from_hub(cls, repo_id: str, revision: str | None = None) -> Run:
+        """Download a run pushed with `agnews push` into the Hugging Face cache and load it.
+
+        See `agnews.hub.load_run_from_hub`; imported lazily so local runs never load hub code.
+        """
+        from agnews.hub import load_run_from_hub
+
+        return load_run_from_hub(repo_id, revision=revision)
 
     def _load_optional_map_parts(self) -> None:
         """Embeddings and map are optional: a damaged one is reported and skipped, not fatal."""

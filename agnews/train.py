@@ -19,7 +19,16 @@ from typing import Any
 
 import numpy as np
 import torch
-from transformers import DataCollatorWithPadding, Trainer, TrainerCallback, TrainingArguments, set_seed
+from datasets import Dataset
+from transformers import (
+    DataCollatorWithPadding,
+    PreTrainedModel,
+    Trainer,
+    TrainerCallback,
+    TrainingArguments,
+    set_seed,
+)
+from transformers.tokenization_utils_base import PreTrainedTokenizerBase
 from transformers.trainer_utils import get_last_checkpoint
 
 from agnews import run as run_files
@@ -194,7 +203,7 @@ def _check_resume(config: TrainConfig, checkpoint_dir: Path, resume: bool) -> st
     return last
 
 
-def _tokenize(data: LoadedData, tokenizer: Any, max_length: int) -> dict[str, Any]:
+def tokenize_splits(data: LoadedData, tokenizer: Any, max_length: int) -> dict[str, Any]:
     def encode(batch: dict[str, list[Any]]) -> dict[str, Any]:
         encoded = tokenizer(batch["text"], truncation=True, max_length=max_length)
         encoded["length"] = [len(ids) for ids in encoded["input_ids"]]
@@ -212,6 +221,60 @@ def _validation_metrics(prediction: Any) -> dict[str, float]:
     logits, labels = prediction
     preds = np.asarray(logits).argmax(axis=-1)
     return {"accuracy": float((preds == np.asarray(labels)).mean())}
+
+
+def build_trainer(
+    config: TrainConfig,
+    model: PreTrainedModel,
+    tokenizer: PreTrainedTokenizerBase,
+    train_dataset: Dataset,
+    eval_dataset: Dataset | None,
+    *,
+    output_dir: Path,
+    progress: bool = True,
+    callbacks: list[TrainerCallback] | None = None,
+) -> Trainer:
+    """The project's Trainer recipe for `config`.
+
+    With an `eval_dataset` it evaluates and checkpoints each epoch and keeps the best epoch by
+    validation accuracy; without one (benchmarks) it only trains.
+    """
+    per_epoch = eval_dataset is not None
+    args = TrainingArguments(
+        output_dir=str(output_dir),
+        num_train_epochs=config.epochs,
+        learning_rate=config.learning_rate,
+        per_device_train_batch_size=config.batch_size,
+        per_device_eval_batch_size=config.eval_batch_size,
+        weight_decay=config.weight_decay,
+        warmup_steps=config.warmup_ratio,
+        lr_scheduler_type="linear",
+        eval_strategy="epoch" if per_epoch else "no",
+        save_strategy="epoch" if per_epoch else "no",
+        save_total_limit=2,
+        load_best_model_at_end=per_epoch,
+        metric_for_best_model="accuracy" if per_epoch else None,
+        greater_is_better=True,
+        train_sampling_strategy="group_by_length" if config.group_by_length else "random",
+        seed=config.seed,
+        data_seed=config.seed,
+        logging_strategy="steps",
+        logging_steps=20,
+        report_to="none",
+        disable_tqdm=not progress,
+        dataloader_num_workers=0,
+        **_precision_flags(config.mixed_precision),
+    )
+    return Trainer(
+        model=model,
+        args=args,
+        train_dataset=train_dataset,
+        eval_dataset=eval_dataset,
+        processing_class=tokenizer,
+        data_collator=DataCollatorWithPadding(tokenizer),
+        compute_metrics=_validation_metrics if per_epoch else None,
+        callbacks=callbacks,
+    )
 
 
 def fine_tune(
@@ -250,43 +313,18 @@ def fine_tune(
     tokenizer = load_tokenizer(base)
     set_seed(config.seed)
     model = load_classifier(base)
-    tokenized = _tokenize(data, tokenizer, config.max_length)
+    tokenized = tokenize_splits(data, tokenizer, config.max_length)
 
     checkpoint_dir.mkdir(parents=True, exist_ok=True)
     run_files.write_json(checkpoint_dir / CHECKPOINT_CONFIG, config.to_dict())
-    args = TrainingArguments(
-        output_dir=str(checkpoint_dir),
-        num_train_epochs=config.epochs,
-        learning_rate=config.learning_rate,
-        per_device_train_batch_size=config.batch_size,
-        per_device_eval_batch_size=config.eval_batch_size,
-        weight_decay=config.weight_decay,
-        warmup_steps=config.warmup_ratio,
-        lr_scheduler_type="linear",
-        eval_strategy="epoch",
-        save_strategy="epoch",
-        save_total_limit=2,
-        load_best_model_at_end=True,
-        metric_for_best_model="accuracy",
-        greater_is_better=True,
-        train_sampling_strategy="group_by_length" if config.group_by_length else "random",
-        seed=config.seed,
-        data_seed=config.seed,
-        logging_strategy="steps",
-        logging_steps=20,
-        report_to="none",
-        disable_tqdm=not progress,
-        dataloader_num_workers=0,
-        **_precision_flags(config.mixed_precision),
-    )
-    trainer = Trainer(
-        model=model,
-        args=args,
-        train_dataset=tokenized["train"],
-        eval_dataset=tokenized["validation"],
-        processing_class=tokenizer,
-        data_collator=DataCollatorWithPadding(tokenizer),
-        compute_metrics=_validation_metrics,
+    trainer = build_trainer(
+        config,
+        model,
+        tokenizer,
+        tokenized["train"],
+        tokenized["validation"],
+        output_dir=checkpoint_dir,
+        progress=progress,
         callbacks=callbacks,
     )
     started = time.perf_counter()
@@ -318,7 +356,7 @@ def fine_tune(
             "train_samples_per_second": train_output.metrics.get("train_samples_per_second"),
             "test_seconds": round(test_seconds, 1),
             "test_samples_per_second": round(len(test) / test_seconds, 1),
-            "device": str(args.device),
+            "device": str(trainer.args.device),
         },
     }
     run_config = {
