@@ -17,11 +17,6 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import pandas as pd
 import torch
-from sklearn.linear_model import LogisticRegression
-from sklearn.metrics import accuracy_score, f1_score, silhouette_score
-from sklearn.neighbors import NearestNeighbors
-from sklearn.pipeline import make_pipeline
-from sklearn.preprocessing import StandardScaler
 from transformers import AutoModel
 
 from agnews import run as run_files
@@ -80,6 +75,12 @@ def frozen_baseline(
     train_x: np.ndarray, train_y: np.ndarray, test_x: np.ndarray, test_y: np.ndarray, seed: int
 ) -> dict[str, Any]:
     """Logistic regression on frozen base [CLS] features: what the encoder knows before fine-tuning."""
+    # scikit-learn is imported where used: the app imports this module (MapIndex) and never fits.
+    from sklearn.linear_model import LogisticRegression
+    from sklearn.metrics import accuracy_score, f1_score
+    from sklearn.pipeline import make_pipeline
+    from sklearn.preprocessing import StandardScaler
+
     classifier = make_pipeline(StandardScaler(), LogisticRegression(max_iter=2000, C=0.1, random_state=seed))
     classifier.fit(train_x, train_y)
     preds = classifier.predict(test_x)
@@ -108,6 +109,9 @@ def map_quality(coords: np.ndarray, labels: np.ndarray, preds: np.ndarray) -> di
     Silhouette by true label, and the share of points whose 10 nearest 2-D neighbours' majority class
     equals the point's true label / the model's prediction.
     """
+    from sklearn.metrics import silhouette_score
+    from sklearn.neighbors import NearestNeighbors
+
     k = min(KNN_FOR_QUALITY, len(coords) - 1)
     _, neighbours = NearestNeighbors(n_neighbors=k + 1).fit(coords).kneighbors(coords)
     neighbour_labels = labels[neighbours[:, 1:]]
@@ -243,21 +247,14 @@ def embed_run_dir(
 
 def embed_existing_run(run_path: Path, data: str | None = None, progress: bool = True) -> None:
     """`agnews embed RUN`: (re)compute the embedding parts of a finished run in place."""
-    from agnews.data import DataError, load_ag_news
+    from agnews.data import DataError
     from agnews.evaluate import infer
     from agnews.models import load_classifier
-    from agnews.train import TrainConfig
+    from agnews.train import TrainConfig, load_config_data
 
     run = run_files.Run.load(run_path)
     config = TrainConfig.from_dict(run.config["train"])
-    loaded = load_ag_news(
-        data if data is not None else config.data,
-        validation_fraction=config.validation_fraction,
-        seed=config.seed,
-        max_train_samples=config.max_train_samples,
-        max_validation_samples=config.max_validation_samples,
-        max_test_samples=config.max_test_samples,
-    )
+    loaded = load_config_data(config, data)
     expected = run.config["data"]["split_hashes"]["test"]
     if loaded.split_hashes()["test"] != expected:
         raise DataError(f"{run_path}: the test data differs from the data this run was evaluated on")

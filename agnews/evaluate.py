@@ -14,7 +14,6 @@ from typing import Any
 import numpy as np
 import pandas as pd
 import torch
-from sklearn.metrics import accuracy_score, confusion_matrix, f1_score, precision_recall_fscore_support
 from tqdm.auto import tqdm
 from transformers import PreTrainedModel
 from transformers.tokenization_utils_base import BatchEncoding, PreTrainedTokenizerBase
@@ -95,6 +94,9 @@ def infer(
 
 def compute_metrics(labels: np.ndarray, probs: np.ndarray) -> dict[str, Any]:
     """Accuracy, weighted/macro F1, per-class P/R/F1 and the confusion matrix (rows = true class)."""
+    # Imported here: the app imports this module for `infer` and should not pay for scikit-learn.
+    from sklearn.metrics import accuracy_score, confusion_matrix, f1_score, precision_recall_fscore_support
+
     preds = probs.argmax(axis=1)
     classes = list(range(NUM_LABELS))
     precision, recall, f1, support = precision_recall_fscore_support(

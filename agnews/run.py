@@ -193,6 +193,12 @@ class Run:
         path = Path(path).expanduser()
         if not path.is_dir():
             raise RunError(f"{path}: run directory not found")
+        unsafe = pickle_files(path)
+        if unsafe:
+            names = ", ".join(str(p.relative_to(path)) for p in unsafe[:5])
+            raise RunError(
+                f"{path}: holds pickle-format files ({names}); a run must not, refusing to load it"
+            )
         config = _read_json(path / CONFIG)
         _check_model_dir(path / MODEL_DIR)
         metrics = _read_json(path / METRICS)

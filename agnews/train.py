@@ -223,6 +223,18 @@ def _validation_metrics(prediction: Any) -> dict[str, float]:
     return {"accuracy": float((preds == np.asarray(labels)).mean())}
 
 
+def load_config_data(config: TrainConfig, source: str | None = None) -> LoadedData:
+    """The splits `config` describes (same seed, caps and validation share), from `source` or config.data."""
+    return load_ag_news(
+        source if source is not None else config.data,
+        validation_fraction=config.validation_fraction,
+        seed=config.seed,
+        max_train_samples=config.max_train_samples,
+        max_validation_samples=config.max_validation_samples,
+        max_test_samples=config.max_test_samples,
+    )
+
+
 def build_trainer(
     config: TrainConfig,
     model: PreTrainedModel,
@@ -302,14 +314,7 @@ def fine_tune(
     resume_from = _check_resume(config, checkpoint_dir, resume)
 
     base = resolve_base_model(config.base_model)
-    data = load_ag_news(
-        config.data,
-        validation_fraction=config.validation_fraction,
-        seed=config.seed,
-        max_train_samples=config.max_train_samples,
-        max_validation_samples=config.max_validation_samples,
-        max_test_samples=config.max_test_samples,
-    )
+    data = load_config_data(config)
     tokenizer = load_tokenizer(base)
     set_seed(config.seed)
     model = load_classifier(base)

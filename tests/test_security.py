@@ -1,0 +1,64 @@
+"""Security properties, asserted: safetensors only, no remote code, no pickles in or out of a run."""
+
+from __future__ import annotations
+
+import ast
+import shutil
+from pathlib import Path
+
+import pytest
+
+from agnews.run import Run, RunError, pickle_files
+
+PACKAGE = Path(__file__).resolve().parents[1] / "agnews"
+SOURCES = sorted(PACKAGE.rglob("*.py"))
+TOKENIZER_LOADERS = {"AutoTokenizer"}
+
+
+def _from_pretrained_calls() -> list[tuple[Path, ast.Call]]:
+    calls = []
+    for source in SOURCES:
+        for node in ast.walk(ast.parse(source.read_text())):
+            if isinstance(node, ast.Call) and getattr(node.func, "attr", "") == "from_pretrained":
+                calls.append((source, node))
+    return calls
+
+
+def _keyword(call: ast.Call, name: str) -> object:
+    for keyword in call.keywords:
+        if keyword.arg == name and isinstance(keyword.value, ast.Constant):
+            return keyword.value.value
+    return None
+
+
+def test_every_load_refuses_remote_code_and_model_loads_require_safetensors() -> None:
+    calls = _from_pretrained_calls()
+    assert calls, "expected from_pretrained calls in the package"
+    for source, call in calls:
+        where = f"{source.name}:{call.lineno}"
+        assert _keyword(call, "trust_remote_code") is False, f"{where} must pass trust_remote_code=False"
+        loader = getattr(call.func.value, "id", "")
+        if loader not in TOKENIZER_LOADERS:
+            assert _keyword(call, "use_safetensors") is True, f"{where} must pass use_safetensors=True"
+
+
+def test_package_never_unpickles() -> None:
+    for source in SOURCES:
+        text = source.read_text()
+        for banned in ("import pickle", "torch.load(", "joblib", "allow_pickle=True", "cloudpickle"):
+            assert banned not in text, f"{source.name} uses {banned}"
+
+
+def test_a_run_holds_no_pickle_and_one_with_a_planted_pickle_is_refused(
+    quick_run: Path, tmp_path: Path
+) -> None:
+    assert pickle_files(quick_run) == []
+    for file in quick_run.rglob("*"):
+        if file.is_file():
+            head = file.read_bytes()[:2]
+            assert head != b"\x80\x04" and head != b"\x80\x05", f"{file} looks like a pickle"
+    planted = tmp_path / "planted"
+    shutil.copytree(quick_run, planted)
+    (planted / "model" / "pytorch_model.bin").write_bytes(b"\x80\x04not really")
+    with pytest.raises(RunError, match=r"pickle-format files \(model/pytorch_model\.bin\)"):
+        Run.load(planted)
