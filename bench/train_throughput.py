@@ -20,11 +20,13 @@ import torch
 
 from agnews.data import load_ag_news
 from agnews.models import load_classifier, load_tokenizer, resolve_base_model
-from agnews.train import TrainConfig, build_trainer, preset_config, tokenize_splits
+from agnews.train import TrainConfig, build_trainer, freeze_bottom, preset_config, tokenize_splits
 
 RECIPES = {
     "stock (fp32, batch 16, random)": {"batch_size": 16, "group_by_length": False, "mixed_precision": "no"},
     "agnews quick preset": {},
+    "quick + freeze embeddings, 2 layers": {"freeze_layers": 2},
+    "quick + freeze embeddings, 3 layers": {"freeze_layers": 3},
 }
 
 
@@ -32,6 +34,7 @@ def measure(config: TrainConfig, base: str, tokenized: dict, tokenizer) -> float
     """Training samples per second for one epoch of `config` (no evaluation, no checkpoints)."""
     torch.manual_seed(config.seed)
     model = load_classifier(base)
+    freeze_bottom(model, config.freeze_layers)
     with tempfile.TemporaryDirectory() as scratch:
         trainer = build_trainer(
             config, model, tokenizer, tokenized["train"], None, output_dir=Path(scratch), progress=False

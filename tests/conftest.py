@@ -3,10 +3,19 @@
 from __future__ import annotations
 
 import csv
+import importlib.util
 import os
+from collections.abc import Iterator
+from dataclasses import dataclass
 from pathlib import Path
+from types import ModuleType
+from typing import TYPE_CHECKING
 
 import pytest
+
+if TYPE_CHECKING:
+    from agnews.predictor import Predictor
+    from agnews.run import Run
 
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("TRANSFORMERS_VERBOSITY", "error")
@@ -88,3 +97,44 @@ def quick_run(tmp_path_factory: pytest.TempPathFactory) -> Path:
     )
     out = tmp_path_factory.mktemp("runs") / "quick"
     return fine_tune(config, out, progress=False)
+
+
+@dataclass(frozen=True)
+class ServedApp:
+    """The app serving the quick run: its address, the run, and the predictor the server uses."""
+
+    url: str
+    run: Run
+    predictor: Predictor
+
+
+@pytest.fixture(scope="session")
+def served_app(quick_run: Path) -> Iterator[ServedApp]:
+    """One server for every test that talks to the app, launched with app.py's `LAUNCH_LIMITS`.
+
+    Shared (test_app, test_app_security): each server loads the model again and starts threads.
+    """
+    os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")
+    from agnews.predictor import Predictor
+    from agnews.run import Run
+    from agnews.ui import build_app
+    from agnews.ui.app import LAUNCH_LIMITS
+
+    run = Run.load(quick_run)
+    predictor = Predictor.from_run(run)
+    demo = build_app(run, predictor)
+    _, url, _ = demo.launch(prevent_thread_lock=True, quiet=True, **LAUNCH_LIMITS)
+    try:
+        yield ServedApp(url, run, predictor)
+    finally:
+        demo.close()
+
+
+@pytest.fixture(scope="session")
+def launcher() -> ModuleType:
+    """app.py imported as a module (it is a script, not part of the package), to call `main`."""
+    spec = importlib.util.spec_from_file_location("agnews_app_launcher", Path(__file__).parents[1] / "app.py")
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module

@@ -31,7 +31,7 @@ def _start_and_wait_for_checkpoint(command: list[str], checkpoints: Path) -> sub
         if process.poll() is not None or time.monotonic() > deadline:
             process.kill()
             pytest.fail(f"no checkpoint appeared; output:\n{process.communicate()[0]}")
-        time.sleep(0.2)
+        time.sleep(0.05)
     time.sleep(0.05)  # into the second epoch, past the first checkpoint
     return process
 

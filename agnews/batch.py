@@ -1,0 +1,249 @@
+"""Classify a whole CSV file: read and check it, predict every row, write it back with the answers.
+
+The app's batch upload is built on this; nothing here needs Gradio, so it is tested on small files.
+The file's own cells are written back verbatim (no type guessing: "007" stays "007"), with the four
+class probabilities, the predicted class and a `note` appended to every row. A row whose text is
+empty keeps its place with an empty prediction and a note saying why: no row is ever dropped.
+
+Where the text comes from, in this order:
+- a `text` column (any case), as in the Hub-shaped AG News files and most exports;
+- `title` and `description` columns, joined with a space as the training data was;
+- no header, three columns, a class 1-4 first: an original AG News file (class, title, description).
+
+`agnews.data.read_csv_split` reads training files, which must have labels and may not have empty
+texts; a file to classify has neither constraint, so it has this reader of its own.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from agnews.labels import LABELS
+from agnews.predictor import MAX_CHARS, model_text
+
+# Uploads over this are refused by the server before they reach Python (app.py passes it to
+# `launch(max_file_size=...)`), and by `read_table` for files that arrive another way.
+MAX_BYTES = 5 * 1024 * 1024
+# A full file keeps the app busy for about two minutes (83 rows/s measured on one core of the busy
+# 2-core reference machine): long enough to show a progress bar, short enough not to time out.
+MAX_ROWS = 10_000
+PROB_COLUMNS = [f"p_{name}" for name in LABELS]
+OUTPUT_COLUMNS = [*PROB_COLUMNS, "predicted", "note"]
+ORIGINAL_HEADER = ["class", "title", "description"]
+NOTE_EMPTY = "empty text: not classified"
+NOTE_UNREADABLE = "no text left once markup and control characters are removed: not classified"
+NOTE_CUT = f"long text: classified on its first {MAX_CHARS:,} characters"
+_OTHER_DELIMITERS = {";": "';'", "\t": "tab", "|": "'|'"}
+
+Progress = Callable[[int, int], None]
+PredictMany = Callable[[list[str], Progress | None], np.ndarray]
+
+
+class BatchError(ValueError):
+    """The uploaded file cannot be classified; the message says why and what to change."""
+
+
+@dataclass(frozen=True)
+class Table:
+    """A CSV file to classify: its header (one is made up for an original AG News file), its rows,
+    the text of each row as given, and where that text was found (for the summary)."""
+
+    header: list[str]
+    rows: list[list[str]]
+    texts: list[str]
+    source: str
+
+
+@dataclass(frozen=True)
+class Summary:
+    """What became of a file's rows: all are in the output; `classified` of them have a prediction."""
+
+    rows: int
+    classified: int
+    unclassified: int
+    cut: int
+    source: str
+
+    def describe(self) -> str:
+        """One paragraph for the person who uploaded the file."""
+        parts = [f"Classified {self.classified:,} of {self.rows:,} rows (text from {self.source})."]
+        if self.unclassified:
+            parts.append(
+                f"{_count(self.unclassified, 'row has', 'rows have')} no text: kept in the file with an "
+                "empty prediction and a `note`."
+            )
+        if self.cut:
+            parts.append(
+                f"{_count(self.cut, 'long text was', 'long texts were')} classified on the first "
+                f"{MAX_CHARS:,} characters."
+            )
+        return " ".join(parts)
+
+
+def _count(n: int, one: str, many: str) -> str:
+    return f"{n:,} {one if n == 1 else many}"
+
+
+def _decode(data: bytes, name: str) -> str:
+    try:
+        return data.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        line = data[: exc.start].count(b"\n") + 1
+        raise BatchError(
+            f"{name} is not UTF-8 text: byte 0x{data[exc.start]:02x} at byte offset {exc.start} "
+            f"(line {line}); save the file as UTF-8"
+        ) from None
+
+
+def _other_delimiter(first_line: str) -> str | None:
+    """The delimiter a header line seems to use instead of commas (';', tab, '|'), if any."""
+    counts = {delimiter: first_line.count(delimiter) for delimiter in _OTHER_DELIMITERS}
+    best = max(counts, key=counts.__getitem__)
+    return best if counts[best] > first_line.count(",") else None
+
+
+def _parse(text: str, name: str) -> list[tuple[int, list[str]]]:
+    """(line number, cells) of every CSV record. Blank lines are not rows; a line of empty cells is."""
+    reader = csv.reader(io.StringIO(text, newline=""), strict=True)
+    records = []
+    try:
+        for cells in reader:
+            if cells:
+                records.append((reader.line_num, cells))
+    except csv.Error as exc:
+        raise BatchError(f"{name}: malformed CSV at line {reader.line_num}: {exc}") from None
+    return records
+
+
+def _text_columns(header: list[str]) -> tuple[list[int], str] | None:
+    """Indices of the columns that make up a row's text, and a description; None if there are none."""
+    names = [cell.strip().lower() for cell in header]
+    if "text" in names:
+        return [names.index("text")], "the `text` column"
+    if "title" in names and "description" in names:
+        return [names.index("title"), names.index("description")], "the `title` and `description` columns"
+    return None
+
+
+def _is_original(cells: list[str]) -> bool:
+    return len(cells) == 3 and cells[0].strip() in {"1", "2", "3", "4"}
+
+
+def read_table(path: str | Path, *, max_bytes: int = MAX_BYTES, max_rows: int = MAX_ROWS) -> Table:
+    """Read and check a CSV file to classify; raise BatchError with a specific message if it can't be.
+
+    Checks, each with its own message: size, emptiness, UTF-8 (with the offending byte's offset),
+    CSV syntax, where the text is (naming another delimiter, or listing the columns found), rows with
+    more or fewer cells than the header, the row limit, and output columns the file already has.
+    """
+    path = Path(path)
+    name = path.name
+    size = path.stat().st_size
+    if size > max_bytes:
+        raise BatchError(
+            f"{name} is {size:,} bytes; the limit is {max_bytes:,} bytes "
+            f"({max_bytes / 2**20:.0f} MB): split it"
+        )
+    data = path.read_bytes()
+    if not data.strip():
+        raise BatchError(f"{name} is empty")
+    text = _decode(data, name)
+    records = _parse(text, name)
+    if not records:
+        raise BatchError(f"{name} is empty")
+
+    header = records[0][1]
+    found = _text_columns(header)
+    if found is not None:
+        columns, source = found
+        body = records[1:]
+    elif _is_original(header):
+        header, columns, source = list(ORIGINAL_HEADER), [1, 2], "an original AG News file (no header)"
+        body = records
+    else:
+        delimiter = _other_delimiter(text.split("\n", 1)[0])
+        if delimiter is not None:
+            raise BatchError(
+                f"{name}: no `text` column; the file seems to use {_OTHER_DELIMITERS[delimiter]} as "
+                "delimiter: save it comma-separated"
+            )
+        listed = ", ".join(repr(cell) for cell in header)
+        raise BatchError(
+            f"{name}: no `text` column (nor `title` and `description`); columns found: {listed}. "
+            "Name the column holding the text `text`."
+        )
+
+    clashes = [cell for cell in header if cell.strip().lower() in {c.lower() for c in OUTPUT_COLUMNS}]
+    if clashes:
+        raise BatchError(
+            f"{name} already has column(s) {', '.join(map(repr, clashes))}, which the output adds: "
+            "rename or remove them"
+        )
+    if not body:
+        raise BatchError(f"{name} has a header but no rows")
+    if len(body) > max_rows:
+        raise BatchError(f"{name} has {len(body):,} rows; the limit is {max_rows:,} per file: split it")
+    for line, cells in body:
+        if len(cells) != len(header):
+            raise BatchError(
+                f"{name}: line {line} has {len(cells)} cells, the header has {len(header)}; "
+                "quote cells that contain commas"
+            )
+    rows = [cells for _, cells in body]
+    texts = [" ".join(cells[i] for i in columns) for cells in rows]
+    return Table(header=header, rows=rows, texts=texts, source=source)
+
+
+def classify_table(
+    table: Table, predict_many: PredictMany, progress: Progress | None = None
+) -> tuple[list[list[str]], Summary]:
+    """Every row of `table` with the output columns appended, in input order, and a summary.
+
+    `predict_many(texts, progress)` returns probabilities (n x 4) for non-empty texts
+    (`Predictor.probabilities_many`); rows with no text after cleaning are not sent to it.
+    """
+    prepared = [model_text(text) for text in table.texts]
+    notes = [
+        NOTE_EMPTY if not raw.strip() else NOTE_UNREADABLE if not text else NOTE_CUT if cut else ""
+        for raw, (text, cut) in zip(table.texts, prepared, strict=True)
+    ]
+    todo = [i for i, (text, _) in enumerate(prepared) if text]
+    probs = predict_many([prepared[i][0] for i in todo], progress) if todo else np.zeros((0, len(LABELS)))
+    answers: list[list[str]] = [["", "", "", "", ""] for _ in table.rows]
+    for i, row_probs in zip(todo, probs, strict=True):
+        answers[i] = [f"{p:.4f}" for p in row_probs] + [LABELS[int(np.argmax(row_probs))]]
+    out = [cells + answer + [note] for cells, answer, note in zip(table.rows, answers, notes, strict=True)]
+    summary = Summary(
+        rows=len(out),
+        classified=len(todo),
+        unclassified=len(out) - len(todo),
+        cut=sum(note == NOTE_CUT for note in notes),
+        source=table.source,
+    )
+    return out, summary
+
+
+def write_table(header: list[str], rows: list[list[str]], path: str | Path) -> Path:
+    """Write the classified rows as a UTF-8 CSV with the output columns after the file's own."""
+    path = Path(path)
+    with path.open("w", newline="", encoding="utf-8") as handle:
+        writer = csv.writer(handle)
+        writer.writerow([*header, *OUTPUT_COLUMNS])
+        writer.writerows(rows)
+    return path
+
+
+def classify_csv(
+    source: str | Path, destination: str | Path, predict_many: PredictMany, progress: Progress | None = None
+) -> Summary:
+    """Read `source`, classify every row, write `destination`: the whole batch job in one call."""
+    table = read_table(source)
+    rows, summary = classify_table(table, predict_many, progress)
+    write_table(table.header, rows, destination)
+    return summary

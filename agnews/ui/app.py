@@ -1,0 +1,59 @@
+"""Assemble the tabs into one Gradio Blocks app for a loaded run.
+
+Everything heavy happens once, here, before the first page is served: the model is loaded and the
+figures are drawn from the run's stored results. Events afterwards only filter and redraw.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import gradio as gr
+
+from agnews.batch import MAX_BYTES
+from agnews.predictor import Predictor
+from agnews.run import Run
+from agnews.ui import classify, confusion, dataset, errors, maps
+from agnews.ui.common import map_points
+
+# Two cores on the reference machine: more concurrent model calls would only queue inside torch.
+CONCURRENCY_LIMIT = 2
+QUEUE_SIZE = 64
+# What every server of this app launches with (app.py and the tests' server alike, so the tests
+# check what users get): uploads over the batch limit are refused before they reach Python, and no
+# folder is served beyond Gradio's own upload and cache folders, not even the run's.
+LAUNCH_LIMITS: dict[str, Any] = {"max_file_size": MAX_BYTES, "allowed_paths": []}
+
+
+def header(run: Run) -> str:
+    """One line on what is being shown: the run, its base model, its test accuracy, any warnings."""
+    test = run.metrics["test"]
+    base = run.config.get("train", {}).get("base_model", "?")
+    lines = [
+        f"## AG News topic classifier · run `{run.name}`",
+        f"Base model `{base}` · test accuracy **{test['accuracy']:.1%}** on {test.get('rows', '?')} rows "
+        f"· macro F1 {test['f1_macro']:.3f}",
+    ]
+    lines += [f"> ⚠ {warning}" for warning in run.warnings]
+    return "\n\n".join(lines)
+
+
+def build_app(run: Run, predictor: Predictor | None = None) -> gr.Blocks:
+    """The app for `run`, queued. `predictor` defaults to the run's own model (tests may share one)."""
+    predictor = predictor or Predictor.from_run(run)
+    points = map_points(run)  # before the header, which lists any warning it adds
+    with gr.Blocks(title=f"agnews · {run.name}", analytics_enabled=False) as demo:
+        gr.Markdown(header(run))
+        with gr.Tabs() as tabs:
+            with gr.Tab("Classify", id="classify"):
+                classify.build(run, predictor, points)
+            with gr.Tab("Map", id="map"):
+                maps.build(run, points)
+            with gr.Tab("Confusion matrix", id="confusion"):
+                cells = confusion.build(run)
+            with gr.Tab("Errors", id="errors"):
+                true_class, predicted = errors.build(run)
+            with gr.Tab("Data", id="data"):
+                dataset.build(run)
+        confusion.link_to_errors(cells, true_class, predicted, tabs)
+    return demo.queue(default_concurrency_limit=CONCURRENCY_LIMIT, max_size=QUEUE_SIZE)

@@ -1,0 +1,66 @@
+"""Batch classification, inside the Classify tab: upload a CSV, download it with the answers appended.
+
+The work is `agnews.batch`; this wires it to an upload, a progress bar and a download. A file that
+cannot be classified gives `gr.Error` with the library's message, which names the problem (delimiter,
+missing column and the columns found, byte offset of non-UTF-8 bytes, size or row limit).
+"""
+
+from __future__ import annotations
+
+import html
+import re
+import tempfile
+from pathlib import Path
+
+import gradio as gr
+
+from agnews.batch import MAX_BYTES, MAX_ROWS, OUTPUT_COLUMNS, BatchError, classify_csv
+from agnews.predictor import MAX_CHARS, Predictor
+
+# One file at a time: a full file keeps one core busy for minutes, and single headlines
+# (their own events, their own limit) must still get the other.
+CONCURRENCY_LIMIT = 1
+HELP = f"""\
+A UTF-8, comma-separated file of at most **{MAX_ROWS:,} rows** and **{MAX_BYTES // 2**20} MB**, with
+the text in a `text` column, or in `title` and `description` columns, or an original AG News file
+(no header: class, title, description). Every row comes back, in order, with
+{", ".join(f"`{c}`" for c in OUTPUT_COLUMNS)} appended; rows without text get an empty prediction and
+a note. Texts are cut at {MAX_CHARS:,} characters, as in the box above."""
+
+
+def output_name(upload: str | Path) -> str:
+    """`<uploaded name>-classified.csv`, reduced to safe characters (the name comes from the user)."""
+    stem = re.sub(r"[^\w.-]+", "_", Path(upload).stem)[:80].strip("._") or "upload"
+    return f"{stem}-classified.csv"
+
+
+def build(predictor: Predictor) -> None:
+    """Lay out the batch accordion in the current tab and wire the upload (`/classify_csv`)."""
+
+    def run(upload: str | None, progress: gr.Progress = gr.Progress()) -> tuple[str, str]:  # noqa: B008
+        if not upload:
+            raise gr.Error("Choose a CSV file first.", print_exception=False)
+        destination = Path(tempfile.mkdtemp(prefix="agnews-batch-")) / output_name(upload)
+        progress(0, desc="reading the file")
+
+        def report(done: int, total: int) -> None:
+            progress((done, total), desc="classifying", unit="rows")
+
+        try:
+            summary = classify_csv(upload, destination, predictor.probabilities_many, report)
+        except BatchError as exc:
+            # Messages quote the file's own column names; Gradio renders error text as HTML.
+            raise gr.Error(html.escape(str(exc), quote=False), print_exception=False) from None
+        return str(destination), summary.describe()
+
+    with gr.Accordion(f"Classify a CSV file (up to {MAX_ROWS:,} rows)", open=False, elem_id="batch"):
+        gr.Markdown(HELP)
+        with gr.Row():
+            upload = gr.File(
+                label="CSV to classify", file_types=[".csv"], type="filepath", elem_id="batch-upload"
+            )
+            result = gr.File(label="Classified CSV", interactive=False, elem_id="batch-result")
+        summary = gr.Markdown(elem_id="batch-summary")
+    upload.upload(
+        run, upload, [result, summary], api_name="classify_csv", concurrency_limit=CONCURRENCY_LIMIT
+    )

@@ -1,0 +1,157 @@
+"""Classify tab: a headline in, the four probabilities out, then its place on the map and its words.
+
+Separate events: the probabilities come back first from a small, fast endpoint (`/classify`, also
+the one for API clients); placing the text on the map and scoring its words follow it, side by side,
+so the slower parts never hold up the answer. API clients may call any of the three directly, so each
+checks its input itself: empty text is a message (`gr.Error`), never a traceback. A whole CSV file
+is classified in the accordion below (`agnews.ui.batch`).
+"""
+
+from __future__ import annotations
+
+from functools import partial
+
+import gradio as gr
+import numpy as np
+import pandas as pd
+import plotly.graph_objects as go
+
+from agnews.embed import MapIndex
+from agnews.predictor import MAX_CHARS, MAX_RAW_CHARS, Predictor, model_text
+from agnews.run import Run
+from agnews.ui import batch
+from agnews.ui.common import notice, rows_table
+from agnews.ui.figures import map_figure
+
+NEIGHBOURS = 8
+EMPTY_MESSAGE = (
+    "Type or paste a headline first: nothing is left to classify once markup and control characters "
+    "are removed."
+)
+CUT_MESSAGE = (
+    f"Long text: only its first {MAX_CHARS:,} characters were classified (the model reads about the "
+    "first 600 characters of English anyway)."
+)
+TEXT_INFO = f"The model reads about the first 600 characters; longer texts are cut at {MAX_CHARS:,}."
+
+
+def example_texts(predictions: pd.DataFrame, per_class: int = 2) -> list[str]:
+    """Test headlines to try: per true class, the most confidently correct rows.
+
+    Confidently correct examples show what each class looks like to the model; mistakes are one tab
+    away (Errors).
+    """
+    correct = predictions[predictions["label"] == predictions["pred"]]
+    ranked = correct.sort_values(["label", "confidence", "row_id"], ascending=[True, False, True])
+    return ranked.groupby("label").head(per_class)["text"].tolist()
+
+
+def scaled_attributions(attributions: list[tuple[str, float]]) -> list[tuple[str, float]]:
+    """Scores scaled to [-1, 1] by the strongest word, the range `gr.HighlightedText` shades by."""
+    peak = max((abs(score) for _, score in attributions), default=0.0) or 1.0
+    return [(f"{word} ", round(score / peak, 3)) for word, score in attributions]
+
+
+def fine_tuned_map(run: Run, points: pd.DataFrame | None) -> tuple[MapIndex, pd.DataFrame] | None:
+    """The index that places new text on the fine-tuned map, with the map's points; None if absent.
+
+    Only the fine-tuned map: placing on the base map would need the base encoder loaded too (twice
+    the memory and start-up time) for a picture the Map tab already shows.
+    """
+    vectors = (run.embeddings or {}).get("finetuned_cls")
+    if points is None or vectors is None:
+        return None
+    return MapIndex(vectors, points[["finetuned_x", "finetuned_y"]].to_numpy()), points
+
+
+def checked_text(value: str | None) -> tuple[str, bool]:
+    """What the model will read of `value` and whether it was cut; empty text raises `gr.Error`."""
+    text, cut = model_text(value or "")
+    if not text:
+        raise gr.Error(EMPTY_MESSAGE, print_exception=False)
+    return text, cut
+
+
+def classify_text(predictor: Predictor, value: str | None) -> dict[str, float]:
+    """The four probabilities (`/classify`); a text that had to be cut says so (`gr.Warning`).
+
+    Only this first event warns: the map and the words follow it and would repeat the warning.
+    """
+    text, cut = checked_text(value)
+    if cut:
+        gr.Warning(CUT_MESSAGE)
+    return predictor.probabilities(text)
+
+
+def explain_text(predictor: Predictor, value: str | None) -> list[tuple[str, float]]:
+    """Word attributions scaled for `gr.HighlightedText` (`/explain`)."""
+    return scaled_attributions(predictor.word_attributions(checked_text(value)[0])[1])
+
+
+def place_text(
+    predictor: Predictor, index: MapIndex, points: pd.DataFrame, value: str | None
+) -> tuple[go.Figure, pd.DataFrame]:
+    """The map with the text starred and its nearest stored neighbours ringed, and those neighbours."""
+    placement = index.place(predictor.cls_vector(checked_text(value)[0]), k=NEIGHBOURS)
+    figure = map_figure(
+        points,
+        x="finetuned_x",
+        y="finetuned_y",
+        hover=False,
+        placed=(placement.x, placement.y),
+        neighbours=placement.neighbours,
+    )
+    table = rows_table(points.iloc[placement.neighbours])
+    table.insert(1, "similarity", np.round(placement.similarities.astype(float), 3))
+    return figure, table
+
+
+def build(run: Run, predictor: Predictor, points: pd.DataFrame | None) -> None:
+    """Lay out the tab inside the current `gr.Tab` and wire its chained events.
+
+    `points` are the predictions with map coordinates (`common.map_points`), None without a map.
+    """
+
+    with gr.Row():
+        with gr.Column(scale=3):
+            text = gr.Textbox(
+                label="News headline or short article",
+                lines=3,
+                max_lines=8,
+                max_length=MAX_RAW_CHARS,
+                info=TEXT_INFO,
+                elem_id="classify-text",
+            )
+            button = gr.Button("Classify", variant="primary", elem_id="classify-button")
+        probabilities = gr.Label(label="Topic", num_top_classes=4, scale=2, elem_id="classify-label")
+    classified = gr.on(
+        [button.click, text.submit],
+        partial(classify_text, predictor),
+        inputs=text,
+        outputs=probabilities,
+        api_name="classify",
+    )
+    gr.Examples(example_texts(run.predictions), inputs=text, label="Examples from the test split")
+    words = gr.HighlightedText(
+        label="Which words drove the prediction (occlusion: red words support it, blue argue against it)",
+        show_legend=False,
+        show_inline_category=False,
+        elem_id="classify-words",
+    )
+    located = fine_tuned_map(run, points)
+    if located is None:
+        notice("This run has no fine-tuned map or embeddings; run `agnews embed RUN` to add them.")
+    else:
+        with gr.Row():
+            placed_map = gr.Plot(label="Your text on the fine-tuned map", elem_id="classify-map")
+            neighbours = gr.Dataframe(
+                label=f"{NEIGHBOURS} most similar test texts ([CLS] cosine)",
+                interactive=False,
+                wrap=True,
+                elem_id="classify-neighbours",
+            )
+        classified.success(
+            partial(place_text, predictor, *located), text, [placed_map, neighbours], api_name="place"
+        )
+    classified.success(partial(explain_text, predictor), text, words, api_name="explain")
+    batch.build(predictor)

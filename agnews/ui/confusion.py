@@ -1,0 +1,97 @@
+"""Confusion matrix tab: where the model goes wrong, as a heatmap and as metrics tables.
+
+The heatmap is for reading; the counts table beside it is for choosing, because Gradio's `gr.Plot`
+reports no clicks: clicking an off-diagonal cell there opens the Errors tab filtered to that pair.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import gradio as gr
+import pandas as pd
+
+from agnews.labels import LABELS
+from agnews.run import Run
+from agnews.ui.figures import confusion_figure
+
+CORNER = "true \\ predicted"
+
+
+def summary_table(metrics: dict[str, Any]) -> pd.DataFrame:
+    """Accuracy and F1 of the fine-tuned model and, when the run has it, the frozen-feature baseline."""
+    rows = [("fine-tuned", metrics["test"])]
+    if "frozen_baseline" in metrics:
+        rows.append(("frozen base + logistic regression", metrics["frozen_baseline"]))
+    return pd.DataFrame(
+        {
+            "model": [name for name, _ in rows],
+            "accuracy": [round(m["accuracy"], 4) for _, m in rows],
+            "weighted F1": [round(m["f1_weighted"], 4) if "f1_weighted" in m else None for _, m in rows],
+            "macro F1": [round(m["f1_macro"], 4) for _, m in rows],
+            "test rows": [m.get("rows") for _, m in rows],
+        }
+    )
+
+
+def per_class_table(test: dict[str, Any]) -> pd.DataFrame:
+    rows = []
+    for name in LABELS:
+        scores = test["per_class"][name]
+        rows.append(
+            {
+                "class": name,
+                "precision": round(scores["precision"], 4),
+                "recall": round(scores["recall"], 4),
+                "F1": round(scores["f1"], 4),
+                "support": scores["support"],
+            }
+        )
+    return pd.DataFrame(rows)
+
+
+def counts_table(matrix: list[list[int]]) -> pd.DataFrame:
+    """The confusion matrix as a clickable table: first column the true class, then counts."""
+    table = pd.DataFrame(matrix, columns=list(LABELS))
+    table.insert(0, CORNER, list(LABELS))
+    return table
+
+
+def cell_pair(index: tuple[int, int] | list[int]) -> tuple[str, str] | None:
+    """(true, predicted) class names of a clicked counts-table cell; None for the class-name column."""
+    row, column = index
+    return (LABELS[row], LABELS[column - 1]) if column >= 1 else None
+
+
+def build(run: Run) -> gr.Dataframe:
+    """Lay out the tab inside the current `gr.Tab`; return the counts table for `link_to_errors`."""
+    test = run.metrics["test"]
+    with gr.Row():
+        gr.Plot(confusion_figure(test["confusion_matrix"]), show_label=False, elem_id="confusion-plot")
+        with gr.Column():
+            cells = gr.Dataframe(
+                counts_table(test["confusion_matrix"]),
+                label="Counts: click a cell to list those mistakes in the Errors tab",
+                interactive=False,
+                elem_id="confusion-cells",
+            )
+            gr.Dataframe(summary_table(run.metrics), label="Test metrics", interactive=False, wrap=True)
+            gr.Dataframe(per_class_table(test), label="Per class", interactive=False)
+    return cells
+
+
+def link_to_errors(
+    cells: gr.Dataframe, true_class: gr.Dropdown, predicted: gr.Dropdown, tabs: gr.Tabs
+) -> None:
+    """Clicking an off-diagonal cell sets the Errors tab's filters to that pair and switches to it."""
+
+    def choose(event: gr.SelectData) -> tuple[Any, Any, Any]:
+        pair = cell_pair(event.index)
+        if pair is None or pair[0] == pair[1]:
+            gr.Info("Choose an off-diagonal cell: those are the mistakes.")
+            return gr.skip(), gr.skip(), gr.skip()
+        return pair[0], pair[1], gr.Tabs(selected="errors")
+
+    cells.select(
+        choose, None, [true_class, predicted, tabs], api_name="confusion_cell", api_visibility="undocumented"
+    )

@@ -1,0 +1,48 @@
+"""Data tab: what the model was trained and tested on.
+
+Class counts per split come from the run's `data_stats.json` (the run keeps summaries, not the
+training texts); the length histogram uses the test texts, which the run does keep.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import gradio as gr
+import pandas as pd
+
+from agnews.run import Run
+from agnews.ui.common import notice
+from agnews.ui.figures import SPLIT_ORDER, class_distribution_figure, length_histogram_figure
+
+
+def length_table(data_stats: dict[str, Any]) -> pd.DataFrame:
+    """Rows and text lengths (characters and words: mean, median, 95th percentile, max) per split."""
+    rows = []
+    for split in (s for s in SPLIT_ORDER if s in data_stats):
+        stats = data_stats[split]
+        row: dict[str, Any] = {"split": split, "rows": stats.get("rows")}
+        for unit in ("words", "chars"):
+            for key, value in stats.get(unit, {}).items():
+                row[f"{unit} {key}"] = round(value, 1)
+        rows.append(row)
+    return pd.DataFrame(rows)
+
+
+def build(run: Run) -> None:
+    """Lay out the tab inside the current `gr.Tab` (static: nothing here changes after loading)."""
+    stats = run.data_stats
+    with gr.Row():
+        if stats is None:
+            notice("This run has no data_stats.json, so there are no per-split class counts.")
+        else:
+            gr.Plot(class_distribution_figure(stats), show_label=False)
+        predictions = run.predictions
+        gr.Plot(length_histogram_figure(predictions["text"], predictions["label_name"]), show_label=False)
+    if stats is not None:
+        gr.Dataframe(length_table(stats), label="Rows and text lengths per split", interactive=False)
+        dropped = stats.get("duplicates_dropped_from_train")
+        if dropped is not None:
+            gr.Markdown(
+                f"Training rows dropped because their text also appears in the test split: **{dropped}**."
+            )

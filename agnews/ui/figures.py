@@ -1,0 +1,208 @@
+"""Plotly figure builders: plain functions of data, so they are tested without a browser or Gradio.
+
+Colours are fixed per class (not assigned in order of appearance), so a class keeps its colour when
+a filter removes another class, and every chart in the app agrees.
+"""
+
+from __future__ import annotations
+
+import textwrap
+from collections.abc import Sequence
+from typing import Any
+
+import numpy as np
+import pandas as pd
+import plotly.graph_objects as go
+
+from agnews.labels import LABELS
+
+CLASS_COLOURS: dict[str, str] = dict(zip(LABELS, ("#4C78A8", "#F58518", "#54A24B", "#B279A2"), strict=True))
+OUTCOME_COLOURS = {"correct": "#A0AEC0", "wrong": "#E45756"}
+COLOUR_BY = {"true label": "label_name", "predicted label": "pred_name", "correct vs wrong": "outcome"}
+SPLIT_ORDER = ("train", "validation", "test")
+_LAYOUT: dict[str, Any] = {"template": "plotly_white", "margin": {"l": 40, "r": 20, "t": 50, "b": 40}}
+
+
+def headline(text: str, width: int = 90) -> str:
+    """The start of a text, cut at a word boundary: AG News texts are title + description."""
+    return textwrap.shorten(text, width=width, placeholder=" …")
+
+
+def _hover_text(text: str) -> str:
+    return "<br>".join(textwrap.wrap(headline(text, 160), 60))
+
+
+def _outcome(points: pd.DataFrame) -> pd.Series:
+    return pd.Series(np.where(points["label"] == points["pred"], "correct", "wrong"), index=points.index)
+
+
+def map_figure(
+    points: pd.DataFrame,
+    *,
+    x: str,
+    y: str,
+    colour_by: str = "true label",
+    title: str = "",
+    hover: bool = True,
+    selected: int | None = None,
+    placed: tuple[float, float] | None = None,
+    neighbours: Sequence[int] = (),
+) -> go.Figure:
+    """Scatter of a 2-D map, one WebGL trace per colour group so the legend toggles groups.
+
+    `points` is the predictions frame plus coordinate columns `x` and `y`. All rows are drawn:
+    Scattergl handles tens of thousands of points, so there is no sampling to hide outliers.
+    `selected` (a row_id) is ringed; `placed` is a new text's position, drawn as a star with its
+    `neighbours` (row positions in `points`) ringed. `hover=False` drops the per-point texts, which
+    are most of the payload, for views that only need the picture.
+    """
+    if colour_by not in COLOUR_BY:
+        raise ValueError(f"colour_by must be one of {list(COLOUR_BY)}, got {colour_by!r}")
+    column = COLOUR_BY[colour_by]
+    groups = _outcome(points) if column == "outcome" else points[column]
+    colours = OUTCOME_COLOURS if column == "outcome" else CLASS_COLOURS
+    figure = go.Figure()
+    for name, colour in colours.items():
+        part = points[groups == name]
+        trace: dict[str, Any] = {
+            "x": part[x],
+            "y": part[y],
+            "mode": "markers",
+            "name": f"{name} ({len(part)})",
+            "marker": {"color": colour, "size": 5, "opacity": 0.7},
+        }
+        if hover:
+            trace["customdata"] = np.column_stack(
+                [
+                    part["text"].map(_hover_text),
+                    part["label_name"],
+                    part["pred_name"],
+                    part["confidence"],
+                    part["row_id"],
+                ]
+            )
+            trace["hovertemplate"] = (
+                "%{customdata[0]}<br><b>true</b> %{customdata[1]} · <b>predicted</b> %{customdata[2]}"
+                " (%{customdata[3]:.0%})<br>row %{customdata[4]}<extra></extra>"
+            )
+        else:
+            trace["hoverinfo"] = "skip"
+        figure.add_trace(go.Scattergl(**trace))
+    ring = {"size": 14, "color": "rgba(0,0,0,0)", "line": {"color": "black", "width": 2}}
+    if selected is not None:
+        chosen = points[points["row_id"] == selected]
+        figure.add_trace(go.Scattergl(x=chosen[x], y=chosen[y], mode="markers", name="selected", marker=ring))
+    if placed is not None:
+        near = points.iloc[list(neighbours)]
+        figure.add_trace(
+            go.Scattergl(x=near[x], y=near[y], mode="markers", name="nearest stored texts", marker=ring)
+        )
+        figure.add_trace(
+            go.Scattergl(
+                x=[placed[0]],
+                y=[placed[1]],
+                mode="markers",
+                name="your text",
+                marker={
+                    "symbol": "star",
+                    "size": 18,
+                    "color": "gold",
+                    "line": {"color": "black", "width": 1},
+                },
+            )
+        )
+    figure.update_layout(
+        **_LAYOUT,
+        title=title,
+        legend={"itemsizing": "constant"},
+        xaxis={"visible": False},
+        yaxis={"visible": False, "scaleanchor": "x"},
+        height=520,
+    )
+    return figure
+
+
+def confusion_figure(matrix: Sequence[Sequence[int]], labels: Sequence[str] = LABELS) -> go.Figure:
+    """Heatmap of counts (rows = true class), coloured and annotated by row-normalised share.
+
+    Colouring by the row share, not the raw count, keeps a small class's mistakes visible.
+    """
+    counts = np.asarray(matrix, dtype=np.int64)
+    if counts.shape != (len(labels), len(labels)):
+        raise ValueError(f"confusion matrix has shape {counts.shape}, expected {len(labels)}x{len(labels)}")
+    totals = counts.sum(axis=1, keepdims=True)
+    share = np.divide(counts, totals, out=np.zeros(counts.shape), where=totals > 0)
+    text = [
+        [f"{c}<br>{s:.1%}" for c, s in zip(row_c, row_s, strict=True)]
+        for row_c, row_s in zip(counts, share, strict=True)
+    ]
+    figure = go.Figure(
+        go.Heatmap(
+            z=share,
+            x=list(labels),
+            y=list(labels),
+            text=text,
+            texttemplate="%{text}",
+            customdata=counts,
+            colorscale="Blues",
+            zmin=0,
+            zmax=1,
+            colorbar={"title": "share of row", "tickformat": ".0%"},
+            hovertemplate="true %{y} → predicted %{x}<br>%{customdata} rows (%{z:.1%} of row)<extra></extra>",
+        )
+    )
+    figure.update_layout(
+        **_LAYOUT,
+        title="Confusion matrix (rows: true class)",
+        xaxis={"title": "predicted", "side": "bottom"},
+        yaxis={"title": "true", "autorange": "reversed"},
+        height=460,
+    )
+    return figure
+
+
+def class_distribution_figure(data_stats: dict[str, Any]) -> go.Figure:
+    """Rows per class for each split (horizontal bars, as in the reference recipe's chart)."""
+    figure = go.Figure()
+    for split in (s for s in SPLIT_ORDER if s in data_stats):
+        counts = data_stats[split]["class_counts"]
+        figure.add_trace(
+            go.Bar(
+                y=list(LABELS),
+                x=[counts.get(name, 0) for name in LABELS],
+                name=f"{split} ({data_stats[split].get('rows', sum(counts.values()))})",
+                orientation="h",
+                hovertemplate="%{y}: %{x} rows<extra>" + split + "</extra>",
+            )
+        )
+    figure.update_layout(
+        **_LAYOUT,
+        title="Class distribution per split",
+        barmode="group",
+        xaxis={"title": "rows"},
+        yaxis={"autorange": "reversed"},
+        height=380,
+    )
+    return figure
+
+
+def length_histogram_figure(texts: pd.Series, labels: pd.Series) -> go.Figure:
+    """Words per text, one overlaid histogram per class (the test split, as stored in the run)."""
+    words = texts.str.split().str.len()
+    figure = go.Figure()
+    for name, colour in CLASS_COLOURS.items():
+        figure.add_trace(
+            # One bin group: overlaid classes share bin edges, so their bars line up and compare.
+            go.Histogram(
+                x=words[labels == name], name=name, marker={"color": colour}, opacity=0.6, bingroup="words"
+            )
+        )
+    figure.update_layout(
+        **_LAYOUT,
+        title="Words per text (test split)",
+        barmode="overlay",
+        xaxis={"title": "words"},
+        yaxis={"title": "texts"},
+        height=380,
+    )
+    return figure

@@ -1,0 +1,294 @@
+"""The app: tab helpers as plain functions, then the served app called through `gradio_client`."""
+
+from __future__ import annotations
+
+import csv
+import json
+import os
+import time
+from pathlib import Path
+from types import ModuleType
+
+import pandas as pd
+import pytest
+
+os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")
+
+from conftest import ServedApp
+from gradio_client import Client, handle_file
+from gradio_client.exceptions import AppError
+
+from agnews.batch import NOTE_CUT, NOTE_EMPTY, OUTPUT_COLUMNS
+from agnews.labels import LABELS
+from agnews.predictor import MAX_CHARS, Predictor, model_text
+from agnews.run import Run
+from agnews.ui import build_app, classify, confusion, errors
+from agnews.ui.batch import output_name
+from agnews.ui.common import row_details
+
+
+@pytest.fixture(scope="module")
+def run(served_app: ServedApp) -> Run:
+    return served_app.run
+
+
+@pytest.fixture(scope="module")
+def predictor(served_app: ServedApp) -> Predictor:
+    return served_app.predictor
+
+
+@pytest.fixture(scope="module")
+def client(served_app: ServedApp) -> Client:
+    return Client(served_app.url, verbose=False)
+
+
+def frame() -> pd.DataFrame:
+    """Six predictions: rows 1, 2 and 4 are mistakes, with different confidences."""
+    labels, preds = [0, 0, 1, 2, 3, 3], [0, 1, 0, 2, 2, 3]
+    return pd.DataFrame(
+        {
+            "row_id": [10, 11, 12, 13, 14, 15],
+            "text": ["a b", "Oil rises", "oil falls", "c", "Chip news", "d"],
+            "label": labels,
+            "label_name": [LABELS[i] for i in labels],
+            "pred": preds,
+            "pred_name": [LABELS[i] for i in preds],
+            "confidence": [0.9, 0.6, 0.95, 0.8, 0.6, 0.7],
+            **{f"prob_{i}": [0.25] * 6 for i in range(4)},
+        }
+    )
+
+
+# --------------------------------------------------------------------------------------------------
+# Tab helpers, no server
+# --------------------------------------------------------------------------------------------------
+
+
+def test_mistakes_are_most_confident_first_and_filter_by_pair_and_text() -> None:
+    wrong = errors.mistakes(frame())
+    assert wrong["row_id"].tolist() == [12, 11, 14]
+    assert errors.filter_mistakes(wrong, "World", errors.ANY, "")["row_id"].tolist() == [11]
+    assert errors.filter_mistakes(wrong, errors.ANY, "World", "OIL")["row_id"].tolist() == [12]
+    assert errors.filter_mistakes(wrong, "Sci/Tech", "Business", " chip ")["row_id"].tolist() == [14]
+    assert errors.filter_mistakes(wrong, errors.ANY, errors.ANY, "(")["row_id"].tolist() == []
+    assert errors.filter_mistakes(wrong, None, None, None)["row_id"].tolist() == [12, 11, 14]
+    exported = errors.export_frame(wrong)
+    assert list(exported.columns[:5]) == ["row_id", "text", "true", "predicted", "confidence"]
+    assert list(exported.columns[5:]) == [f"p_{name}" for name in LABELS]
+
+
+def test_confusion_tables_and_cell_choice() -> None:
+    counts = confusion.counts_table([[1, 2, 3, 4]] * 4)
+    assert list(counts.columns) == [confusion.CORNER, *LABELS]
+    assert confusion.cell_pair([0, 2]) == ("World", "Sports")
+    assert confusion.cell_pair([3, 0]) is None
+    test = {"accuracy": 0.9, "f1_weighted": 0.89, "f1_macro": 0.88, "rows": 100}
+    assert confusion.summary_table({"test": test})["model"].tolist() == ["fine-tuned"]
+    both = confusion.summary_table({"test": test, "frozen_baseline": {"accuracy": 0.8, "f1_macro": 0.7}})
+    assert both["accuracy"].tolist() == [0.9, 0.8]
+
+
+def test_classify_helpers() -> None:
+    examples = classify.example_texts(frame(), per_class=1)
+    assert examples == ["a b", "c", "d"]  # correct rows only, one per true class
+    scaled = classify.scaled_attributions([("up", 0.2), ("down", -0.4), ("flat", 0.0)])
+    assert scaled == [("up ", 0.5), ("down ", -1.0), ("flat ", 0.0)]
+    assert classify.scaled_attributions([("x", 0.0)]) == [("x ", 0.0)]
+
+
+def test_row_details_show_full_text_and_probabilities() -> None:
+    markdown, probs = row_details(frame(), 11)
+    assert "Oil rises" in markdown and "**wrong**" in markdown and probs == dict.fromkeys(LABELS, 0.25)
+    assert row_details(frame(), None)[1] is None and row_details(frame(), 999)[1] is None
+
+
+def test_app_degrades_without_the_optional_parts(run: Run, predictor: Predictor) -> None:
+    bare = Run(
+        path=run.path, config=run.config, metrics={"test": run.metrics["test"]}, predictions=run.predictions
+    )
+    config = json.dumps(build_app(bare, predictor).get_config_file())
+    assert config.count("Not available for this run") == 3  # classify's map, the map tab, the data tab
+    assert '"api_name": "place"' not in config and '"api_name": "classify"' in config
+
+
+# --------------------------------------------------------------------------------------------------
+# The served app
+# --------------------------------------------------------------------------------------------------
+
+
+def test_classify_returns_all_four_probabilities(client: Client, run: Run) -> None:
+    row = run.predictions.iloc[0]
+    result = client.predict(row["text"], api_name="/classify")
+    assert result["label"] == row["pred_name"]
+    confidences = {c["label"]: c["confidence"] for c in result["confidences"]}
+    assert set(confidences) == set(LABELS)
+    assert confidences[row["pred_name"]] == pytest.approx(row["confidence"], abs=1e-4)
+
+
+def test_classify_refuses_empty_text_with_a_message(client: Client) -> None:
+    with pytest.raises(AppError, match="Type or paste a headline"):
+        client.predict("   ", api_name="/classify")
+
+
+def test_place_lists_the_nearest_stored_texts(client: Client, run: Run) -> None:
+    row = run.predictions.iloc[5]
+    plot, table = client.predict(row["text"], api_name="/place")
+    assert plot["type"] == "plotly" and '"your text"' in plot["plot"]
+    assert len(table["data"]) == classify.NEIGHBOURS
+    assert table["data"][0][0] == row["row_id"]  # the stored copy of the same text is nearest
+
+
+def test_explain_scores_every_word(client: Client) -> None:
+    tokens = client.predict("Oil prices rise as OPEC cuts output", api_name="/explain")
+    assert [t["token"].strip() for t in tokens] == ["Oil", "prices", "rise", "as", "OPEC", "cuts", "output"]
+    assert max(abs(t["class_or_confidence"]) for t in tokens) == pytest.approx(1.0)
+
+
+def test_error_filters_and_csv_export(client: Client, run: Run) -> None:
+    wrong = errors.mistakes(run.predictions)
+    pair = wrong.iloc[0][["label_name", "pred_name"]].tolist()
+    table, count = client.predict(*pair, "", api_name="/errors")
+    expected = errors.filter_mistakes(wrong, *pair, "")
+    assert [r[0] for r in table["data"]] == expected["row_id"].tolist()
+    assert count.startswith(f"{len(expected)} of {len(wrong)}")
+    exported = pd.read_csv(client.predict(*pair, "", api_name="/errors_csv"))
+    assert exported["row_id"].tolist() == expected["row_id"].tolist()
+    assert exported["text"].tolist() == expected["text"].tolist()
+
+
+def test_map_class_filter(client: Client, run: Run) -> None:
+    plot, table, note = client.predict("fine-tuned", "correct vs wrong", ["Sports"], api_name="/map")
+    assert {r[2] for r in table["data"]} == {"Sports"}
+    assert len(table["data"]) == (run.predictions["label_name"] == "Sports").sum()
+    assert "Silhouette" in note and '"wrong' in plot["plot"]
+
+
+# --------------------------------------------------------------------------------------------------
+# Bad input: every endpoint gives a prediction or a message, never a traceback; work stays bounded
+# --------------------------------------------------------------------------------------------------
+
+ONE_MB = ("Oil prices rise as OPEC cuts output. " * 30_000)[:1_000_000]
+# Name -> (input, the words the model reads): each must be classified, placed and explained.
+READABLE = {
+    "control characters and NUL": ("Oil\x00 prices\x07 rise\x1b today", ["Oil", "prices", "rise", "today"]),
+    "emoji and non-Latin scripts": (
+        "🚀 Стартап 中国股市 上涨 🎉",
+        ["🚀", "Стартап", "中国股市", "上涨", "🎉"],
+    ),
+    "HTML": (
+        "<script>alert(1)</script><b>Oil</b> prices &amp; shares",
+        ["alert(1)", "Oil", "prices", "&", "shares"],
+    ),
+}
+UNREADABLE = {
+    "empty": "",
+    "whitespace": " \t\n ",
+    "control characters only": "\x00\x01\x7f",
+    "tags only": "<br><b></b>",
+}
+
+
+def test_model_text_cuts_long_input_at_a_word_boundary_in_bounded_time() -> None:
+    started = time.perf_counter()
+    text, cut = model_text(ONE_MB)
+    assert time.perf_counter() - started < 1.0  # cleaning reads at most MAX_RAW_CHARS
+    assert cut and MAX_CHARS - 40 < len(text) <= MAX_CHARS and ONE_MB.startswith(text)
+    assert ONE_MB[len(text)] == " "  # not in the middle of a word
+    assert model_text(text) == (text, False)  # idempotent: the predictor may apply it again
+    chinese, cut = model_text("股" * 5_000)  # no spaces at all: cut at the character limit
+    assert cut and len(chinese) == MAX_CHARS
+    assert model_text("Short headline") == ("Short headline", False)
+
+
+def test_a_cut_text_is_classified_with_a_warning(predictor: Predictor) -> None:
+    # Outside a request, gr.Warning is a Python warning; in the app, it is a yellow notice.
+    with pytest.warns(UserWarning, match=f"first {MAX_CHARS:,} characters"):
+        classify.classify_text(predictor, ONE_MB)
+
+
+@pytest.mark.parametrize("name", UNREADABLE)
+def test_unreadable_text_gets_a_message_from_every_endpoint(client: Client, name: str) -> None:
+    for endpoint in ("/classify", "/place", "/explain"):
+        with pytest.raises(AppError, match="Type or paste a headline first"):
+            client.predict(UNREADABLE[name], api_name=endpoint)
+
+
+@pytest.mark.parametrize("name", READABLE)
+def test_odd_text_is_classified_placed_and_explained_cleanly(client: Client, name: str) -> None:
+    text, words = READABLE[name]
+    assert client.predict(text, api_name="/classify")["label"] in LABELS
+    _, neighbours = client.predict(text, api_name="/place")
+    assert len(neighbours["data"]) == classify.NEIGHBOURS
+    tokens = [t["token"].strip() for t in client.predict(text, api_name="/explain")]
+    assert tokens == words  # no tags, no control characters, scripts and emoji intact
+
+
+def test_one_megabyte_of_text_is_classified_on_its_first_characters(client: Client) -> None:
+    started = time.perf_counter()
+    assert client.predict(ONE_MB, api_name="/classify")["label"] in LABELS
+    assert time.perf_counter() - started < 5.0  # it took 3 s in cleaning and tokenising alone, uncut
+    tokens = client.predict(ONE_MB, api_name="/explain")
+    assert len("".join(t["token"] for t in tokens)) <= MAX_CHARS + 1  # words of the cut text only
+
+
+# --------------------------------------------------------------------------------------------------
+# Batch CSV classification through the app (the reader's own cases: tests/test_batch.py)
+# --------------------------------------------------------------------------------------------------
+
+
+def test_batch_csv_keeps_every_row_and_agrees_with_single_classification(
+    client: Client, predictor: Predictor, tmp_path: Path
+) -> None:
+    long_text = "Chip maker unveils a faster processor. " * 100
+    rows = [
+        ["007", "Oil prices rise as OPEC cuts output"],
+        ["008", ""],
+        ["009", long_text],
+        ["010", "Cup final"],
+    ]
+    upload = tmp_path / "my headlines.csv"
+    with upload.open("w", newline="", encoding="utf-8") as handle:
+        csv.writer(handle).writerows([["id", "text"], *rows])
+    path, summary = client.predict(handle_file(str(upload)), api_name="/classify_csv")
+    assert Path(path).name == "my_headlines-classified.csv"
+    assert summary.startswith("Classified 3 of 4 rows") and "1 row has no text" in summary
+    result = pd.read_csv(path, dtype=str, keep_default_na=False)
+    assert list(result.columns) == ["id", "text", *OUTPUT_COLUMNS]
+    assert result["id"].tolist() == ["007", "008", "009", "010"]  # all rows, in order, cells verbatim
+    assert result["note"].tolist() == ["", NOTE_EMPTY, NOTE_CUT, ""]
+    assert result.loc[1, "predicted"] == "" and result.loc[1, "p_World"] == ""
+    for i in (0, 2, 3):
+        single = predictor.probabilities(rows[i][1])
+        assert result.loc[i, "predicted"] == max(single, key=single.__getitem__)
+        assert [float(result.loc[i, f"p_{n}"]) for n in LABELS] == pytest.approx(
+            list(single.values()), abs=1e-3
+        )
+
+
+def test_batch_csv_refuses_a_bad_file_with_its_reason(client: Client, tmp_path: Path) -> None:
+    upload = tmp_path / "semicolons.csv"
+    upload.write_text("id;text\n1;Oil prices rise\n", encoding="utf-8")
+    with pytest.raises(AppError, match="no `text` column; the file seems to use ';' as delimiter"):
+        client.predict(handle_file(str(upload)), api_name="/classify_csv")
+
+
+def test_batch_output_name_is_safe() -> None:
+    assert output_name("/tmp/x/Q3 report (final) <ü>.csv") == "Q3_report_final_ü-classified.csv"
+    assert output_name("/tmp/x/....csv") == "upload-classified.csv"
+
+
+# --------------------------------------------------------------------------------------------------
+# The launcher (app.py), without launching
+# --------------------------------------------------------------------------------------------------
+
+
+def test_launcher_checks_its_arguments(
+    launcher: ModuleType, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert launcher.parse_auth("ann:s3:cret") == ("ann", "s3:cret")
+    assert launcher.parse_auth(None) is None
+    with pytest.raises(SystemExit, match="user:password"):
+        launcher.parse_auth("ann")
+    assert launcher.main(["--run", str(tmp_path / "missing")]) == 2
+    assert "run directory not found" in capsys.readouterr().err
+    # --share (warning, refused on a Space): tests/test_app_security.py
