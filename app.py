@@ -21,9 +21,6 @@ from pathlib import Path
 os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")
 os.environ.setdefault("HF_HUB_DISABLE_TELEMETRY", "1")
 
-from agnews.data import DataError
-from agnews.hub import HubError
-from agnews.models import ModelError
 from agnews.run import Run, RunError, latest_run
 
 RUNS = Path(__file__).resolve().parent / "runs"
@@ -64,20 +61,32 @@ def parse_auth(value: str | None) -> tuple[str, str] | None:
 
 
 def resolve_run(args: argparse.Namespace) -> Run:
-    """The run to show: --hub, --run, the newest complete run, or a freshly trained quick run."""
-    if args.hub:
-        from agnews.hub import load_run_from_hub
+    """The run to show: --hub, --run, the newest complete run, or a freshly trained quick run.
 
-        return load_run_from_hub(args.hub)
+    The Hub and training code (and their errors) are imported only on those paths: serving an
+    existing run should not pay for `datasets` and scikit-learn at start-up.
+    """
+    if args.hub:
+        from agnews.hub import HubError, load_run_from_hub
+
+        try:
+            return load_run_from_hub(args.hub)
+        except HubError as exc:
+            raise RunError(f"could not load {args.hub} from the Hub: {exc}") from exc
     if args.run:
         return Run.load(args.run)
     found = latest_run(RUNS)
     if found is not None:
         return Run.load(found)
-    from agnews.train import fine_tune, preset_config
+    from agnews.data import DataError
+    from agnews.models import ModelError
+    from agnews.train import ConfigError, fine_tune, preset_config
 
     print(f"No complete run under {RUNS}; training the quick run first (about 10 minutes on 2 CPU cores).")
-    return Run.load(fine_tune(preset_config("quick", data=args.data), QUICK_RUN))
+    try:
+        return Run.load(fine_tune(preset_config("quick", data=args.data), QUICK_RUN))
+    except (DataError, ModelError, ConfigError) as exc:
+        raise RunError(f"could not train the quick run: {exc}") from exc
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -90,7 +99,7 @@ def main(argv: list[str] | None = None) -> int:
     started = time.perf_counter()
     try:
         run = resolve_run(args)
-    except (RunError, DataError, ModelError, HubError) as exc:
+    except RunError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
     import torch

@@ -2,6 +2,8 @@
 
 The baseline is the stock way: batch 64 in file order, fp32. Each variant predicts the same rows;
 accuracy on those rows is printed beside the speed so a faster variant cannot hide a worse model.
+Then single-text serving latency in-process (the app's `Predictor`, one torch thread as the app
+runs it), fp32 and int8, p50/p95 over distinct texts.
 
     .venv/bin/python bench/inference_throughput.py runs/quick --rows 2048
 """
@@ -85,6 +87,28 @@ def main() -> None:
     for name, values in speeds.items():
         median = statistics.median(values)
         print(f"{name:40} {median:10.1f} {median / baseline:5.2f}x {accuracy[name]:9.4f}")
+    serving_latency(run, texts[:200])
+
+
+def serving_latency(run: Run, texts: list[str]) -> None:
+    """p50/p95 of one `Predictor.probabilities` call per distinct text, fp32 and int8, one thread."""
+    from agnews.predictor import Predictor
+
+    torch.set_num_threads(1)
+    predictor = Predictor.from_run(run)
+    fp32_model = predictor.model
+    print(f"\nsingle-text serving in-process, {len(texts)} distinct texts, 1 torch thread")
+    print(f"{'variant':40} {'p50 ms':>8} {'p95 ms':>8}")
+    for name, model in (("fp32", fp32_model), ("int8 dynamic", int8_copy(fp32_model))):
+        predictor.model = model
+        predictor.probabilities("warm up the kernels")
+        times = []
+        for text in texts:
+            started = time.perf_counter()
+            predictor.probabilities(f"{name}: {text}")  # distinct text: no cache hit
+            times.append((time.perf_counter() - started) * 1000)
+        p50, p95 = np.percentile(times, [50, 95])
+        print(f"{name:40} {p50:8.1f} {p95:8.1f}")
 
 
 if __name__ == "__main__":

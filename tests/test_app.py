@@ -157,10 +157,11 @@ def test_error_filters_and_csv_export(client: Client, run: Run) -> None:
 
 
 def test_map_class_filter(client: Client, run: Run) -> None:
-    plot, table, note = client.predict("fine-tuned", "correct vs wrong", ["Sports"], api_name="/map")
+    plot, table, note, density = client.predict("fine-tuned", "correct vs wrong", ["Sports"], api_name="/map")
     assert {r[2] for r in table["data"]} == {"Sports"}
     assert len(table["data"]) == (run.predictions["label_name"] == "Sports").sum()
     assert "Silhouette" in note and '"wrong' in plot["plot"]
+    assert "Heatmap" in density["plot"] or "heatmap" in density["plot"]
 
 
 # --------------------------------------------------------------------------------------------------

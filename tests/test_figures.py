@@ -101,6 +101,14 @@ def test_length_histogram_counts_words_per_class() -> None:
     assert figure.data[0].x[0] == 2  # "Headline 0"
 
 
+def test_density_figure_has_one_panel_per_class_holding_its_points() -> None:
+    frame = points(40)
+    figure = figures.density_figure(frame, x="x", y="y", bins=8)
+    assert [trace.name for trace in figure.data] == list(LABELS)
+    for trace, name in zip(figure.data, LABELS, strict=True):
+        assert np.asarray(trace.z).sum() == (frame["label_name"] == name).sum()
+
+
 def test_headline_cuts_at_a_word_boundary() -> None:
     assert figures.headline("short text") == "short text"
     cut = figures.headline("word " * 50, width=30)

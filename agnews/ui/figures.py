@@ -122,6 +122,40 @@ def map_figure(
     return figure
 
 
+def density_figure(points: pd.DataFrame, *, x: str, y: str, bins: int = 40, title: str = "") -> go.Figure:
+    """Per-class 2-D density of a map: the reference recipe's hexbin view, one panel per true class.
+
+    Counts are binned here with numpy on one grid shared by all panels, so the panels compare
+    directly and the figure carries its numbers (testable without a browser).
+    """
+    from plotly.subplots import make_subplots
+
+    xs, ys = points[x].to_numpy(), points[y].to_numpy()
+    x_edges = np.linspace(xs.min(), xs.max(), bins + 1) if len(xs) else np.linspace(0, 1, bins + 1)
+    y_edges = np.linspace(ys.min(), ys.max(), bins + 1) if len(ys) else np.linspace(0, 1, bins + 1)
+    figure = make_subplots(rows=1, cols=len(LABELS), subplot_titles=LABELS, shared_yaxes=True)
+    for column, name in enumerate(LABELS, start=1):
+        mask = (points["label_name"] == name).to_numpy()
+        counts, _, _ = np.histogram2d(xs[mask], ys[mask], bins=[x_edges, y_edges])
+        figure.add_trace(
+            go.Heatmap(
+                z=counts.T,
+                x=(x_edges[:-1] + x_edges[1:]) / 2,
+                y=(y_edges[:-1] + y_edges[1:]) / 2,
+                colorscale=[[0, "rgba(255,255,255,0)"], [1, CLASS_COLOURS[name]]],
+                showscale=False,
+                name=name,
+                hovertemplate=f"{name}: %{{z:.0f}} texts<extra></extra>",
+            ),
+            row=1,
+            col=column,
+        )
+    figure.update_layout(**_LAYOUT, title=title, height=300)
+    figure.update_xaxes(showticklabels=False)
+    figure.update_yaxes(showticklabels=False)
+    return figure
+
+
 def confusion_figure(matrix: Sequence[Sequence[int]], labels: Sequence[str] = LABELS) -> go.Figure:
     """Heatmap of counts (rows = true class), coloured and annotated by row-normalised share.
 

@@ -15,7 +15,7 @@ import plotly.graph_objects as go
 from agnews.labels import LABELS
 from agnews.run import Run
 from agnews.ui.common import TABLE_WIDTHS, notice, row_details, rows_table, selected_row_id
-from agnews.ui.figures import COLOUR_BY, map_figure
+from agnews.ui.figures import COLOUR_BY, density_figure, map_figure
 
 MAP_KINDS = {"fine-tuned": "finetuned", "base (before fine-tuning)": "base"}
 
@@ -52,6 +52,11 @@ def draw(
     )
 
 
+def draw_density(points: pd.DataFrame, kind_label: str) -> go.Figure:
+    kind = MAP_KINDS[kind_label]
+    return density_figure(points, x=f"{kind}_x", y=f"{kind}_y", title=f"{kind_label}: where each class lies")
+
+
 def build(run: Run, points: pd.DataFrame | None) -> None:
     """Lay out the tab inside the current `gr.Tab` and wire its events (`points` as in classify)."""
     if points is None:
@@ -74,6 +79,8 @@ def build(run: Run, points: pd.DataFrame | None) -> None:
         with gr.Column(scale=2):
             details = gr.Markdown(row_details(points, None)[0], elem_id="map-details")
             probabilities = gr.Label(label="Probabilities", num_top_classes=4)
+    with gr.Accordion("Per-class density (the hexbin view)", open=False):
+        density = gr.Plot(draw_density(points, first_kind), show_label=False, elem_id="map-density")
     table = gr.Dataframe(
         rows_table(points),
         label="Points shown (click a row to inspect it on the map)",
@@ -86,12 +93,13 @@ def build(run: Run, points: pd.DataFrame | None) -> None:
 
     def redraw(
         kind_label: str, colour: str, shown: list[str], row_id: int | None
-    ) -> tuple[go.Figure, pd.DataFrame, str]:
+    ) -> tuple[go.Figure, pd.DataFrame, str, go.Figure]:
         note = quality_note(run.metrics, MAP_KINDS[kind_label])
         return (
             draw(points, kind_label, colour, shown, row_id),
             rows_table(visible_points(points, shown)),
             note,
+            draw_density(points, kind_label),
         )
 
     def inspect(
@@ -105,7 +113,7 @@ def build(run: Run, points: pd.DataFrame | None) -> None:
         [c.change for c in controls],
         redraw,
         [*controls, selected],
-        [figure, table, quality],
+        [figure, table, quality, density],
         api_name="map",
         api_visibility="undocumented",
     )
