@@ -16,11 +16,10 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
-import torch
 from transformers import AutoModel
 
 from agnews import run as run_files
-from agnews.evaluate import length_sorted_batches, model_device
+from agnews.evaluate import batched_outputs, last_layer_cls
 from agnews.models import ModelError, load_tokenizer, resolve_base_model
 
 if TYPE_CHECKING:
@@ -38,7 +37,6 @@ def _numba_cache() -> None:
     os.environ.setdefault("NUMBA_CACHE_DIR", str(default))
 
 
-@torch.inference_mode()
 def base_cls_embeddings(
     model_name: str,
     texts: list[str],
@@ -54,21 +52,16 @@ def base_cls_embeddings(
         model = AutoModel.from_pretrained(path, use_safetensors=True, trust_remote_code=False)
     except Exception as exc:
         raise ModelError(f"could not load base encoder {model_name!r}: {exc}") from exc
-    model.eval()
-    device = model_device(model)
-    out = np.zeros((len(texts), model.config.hidden_size), dtype=np.float32)
-    batches = length_sorted_batches(
+    return batched_outputs(
+        model,
         tokenizer,
         texts,
+        lambda output: {"cls": last_layer_cls(output)},
         batch_size=batch_size,
         max_length=max_length,
         progress=progress,
         description="base [CLS]",
-    )
-    for index, batch in batches:
-        hidden = model(**batch.to(device)).last_hidden_state
-        out[index] = hidden[:, 0].float().cpu().numpy()
-    return out
+    )["cls"]
 
 
 def frozen_baseline(

@@ -6,7 +6,7 @@ Inference runs in length-sorted batches (far less padding than file order) and r
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -62,6 +62,47 @@ def length_sorted_batches(
 
 
 @torch.inference_mode()
+def batched_outputs(
+    model: PreTrainedModel,
+    tokenizer: PreTrainedTokenizerBase,
+    texts: list[str],
+    pick: Callable[[Any], dict[str, torch.Tensor]],
+    *,
+    batch_size: int = 64,
+    max_length: int = 128,
+    progress: bool = True,
+    description: str = "predict",
+) -> dict[str, np.ndarray]:
+    """Run `model` over `texts` in length-sorted batches and return what `pick` takes, in input order.
+
+    `pick` maps a model output (called with all hidden states) to per-row tensors by name; the one
+    batching loop serves the classifier (probabilities + [CLS]) and bare encoders ([CLS] only).
+    """
+    model.eval()
+    device = model_device(model)
+    results: dict[str, np.ndarray] = {}
+    batches = length_sorted_batches(
+        tokenizer,
+        texts,
+        batch_size=batch_size,
+        max_length=max_length,
+        progress=progress,
+        description=description,
+    )
+    for index, batch in batches:
+        for name, tensor in pick(model(**batch.to(device), output_hidden_states=True)).items():
+            values = tensor.float().cpu().numpy()
+            if name not in results:
+                results[name] = np.zeros((len(texts), *values.shape[1:]), dtype=np.float32)
+            results[name][index] = values
+    return results
+
+
+def last_layer_cls(output: Any) -> torch.Tensor:
+    """The [CLS] vector: last layer, position 0 (DistilBERT has no pooler, so never the pooler)."""
+    return output.hidden_states[-1][:, 0]
+
+
 def infer(
     model: PreTrainedModel,
     tokenizer: PreTrainedTokenizerBase,
@@ -73,23 +114,25 @@ def infer(
     description: str = "predict",
 ) -> Inference:
     """Run the classifier over `texts` and return probabilities and [CLS] vectors in input order."""
-    model.eval()
-    device = model_device(model)
-    probs = np.zeros((len(texts), NUM_LABELS), dtype=np.float32)
-    cls = np.zeros((len(texts), model.config.hidden_size), dtype=np.float32)
-    batches = length_sorted_batches(
+    if not texts:
+        return Inference(
+            np.zeros((0, NUM_LABELS), np.float32), np.zeros((0, model.config.hidden_size), np.float32)
+        )
+    results = batched_outputs(
+        model,
         tokenizer,
         texts,
+        lambda out: {"probs": torch.softmax(out.logits.float(), dim=-1), "cls": last_layer_cls(out)},
         batch_size=batch_size,
         max_length=max_length,
         progress=progress,
         description=description,
     )
-    for index, batch in batches:
-        out = model(**batch.to(device), output_hidden_states=True)
-        probs[index] = torch.softmax(out.logits.float(), dim=-1).cpu().numpy()
-        cls[index] = out.hidden_states[-1][:, 0].float().cpu().numpy()
-    return Inference(probs, cls)
+    if not texts:
+        return Inference(
+            np.zeros((0, NUM_LABELS), np.float32), np.zeros((0, model.config.hidden_size), np.float32)
+        )
+    return Inference(results["probs"], results["cls"])
 
 
 def compute_metrics(labels: np.ndarray, probs: np.ndarray) -> dict[str, Any]:
