@@ -18,10 +18,10 @@ from typing import Any
 from agnews.train import PRESETS, TrainConfig
 
 
-def _field_type(annotation: Any) -> type:
-    """The concrete type of a dataclass field (`int | None` -> int), for argparse."""
+def _field_type(name: str) -> type:
+    """The concrete type of a TrainConfig field (`int | None` -> int), for argparse."""
     hints = typing.get_type_hints(TrainConfig)
-    hint = hints[annotation]
+    hint = hints[name]
     if isinstance(hint, types.UnionType):
         hint = next(arg for arg in typing.get_args(hint) if arg is not type(None))
     return hint
@@ -32,7 +32,7 @@ def _add_train_options(parser: argparse.ArgumentParser) -> None:
     for f in dataclasses.fields(TrainConfig):
         flag = "--" + f.name.replace("_", "-")
         kind = _field_type(f.name)
-        help_text = f"{f.metadata.get('help', '')} (default: {f.default})"
+        help_text = f"{f.metadata.get('help', '')} (default: the preset's, else {f.default})"
         if kind is bool:
             group.add_argument(
                 flag,
@@ -125,6 +125,8 @@ def _train(args: argparse.Namespace) -> int:
             file=sys.stderr,
         )
         return 130
+    if out is None:  # a non-first process of a data-parallel launch: the first one reports
+        return 0
     from agnews.run import Run
 
     run = Run.load(out)

@@ -65,7 +65,7 @@ class LoadedData:
 
     def stats(self) -> dict[str, Any]:
         """Per-split class counts and text lengths (in characters and words)."""
-        out: dict[str, Any] = {"duplicates_dropped_from_train": self.duplicates_dropped}
+        out: dict[str, Any] = {"duplicates_dropped_from_train": self.duplicates_dropped, **self.extra}
         for name, ds in self.splits.items():
             chars = np.array([len(t) for t in ds["text"]])
             words = np.array([len(t.split()) for t in ds["text"]])
@@ -251,6 +251,29 @@ def _to_dataset(raw: RawSplit, indices: np.ndarray) -> Dataset:
     )
 
 
+def _unique_training_rows(train_texts: list[str], test_texts: list[str]) -> tuple[np.ndarray, int, int]:
+    """Positions of the training rows to keep, and how many were dropped for each reason.
+
+    A training row equal (after normalisation) to a test row would inflate test accuracy; a row
+    repeated within the training file could land in both train and validation and inflate the
+    validation score that picks the best epoch. The first occurrence of a repeated row is kept.
+    """
+    test_keys = {normalised_key(t) for t in test_texts}
+    seen: set[str] = set()
+    kept: list[int] = []
+    in_test = repeats = 0
+    for i, text in enumerate(train_texts):
+        key = normalised_key(text)
+        if key in test_keys:
+            in_test += 1
+        elif key in seen:
+            repeats += 1
+        else:
+            seen.add(key)
+            kept.append(i)
+    return np.array(kept), in_test, repeats
+
+
 def load_ag_news(
     source: str | Path | None = None,
     *,
@@ -275,10 +298,8 @@ def load_ag_news(
         train_raw, test_raw = read_local(folder)
         source_name = str(folder.resolve())
 
-    test_keys = {normalised_key(t) for t in test_raw.texts}
     train_labels = np.array(train_raw.labels)
-    kept = np.array([i for i, t in enumerate(train_raw.texts) if normalised_key(t) not in test_keys])
-    duplicates = len(train_raw.texts) - len(kept)
+    kept, duplicates, repeats = _unique_training_rows(train_raw.texts, test_raw.texts)
 
     n_val = max(NUM_LABELS, round(len(kept) * validation_fraction))
     if len(kept) - n_val < NUM_LABELS:
@@ -297,7 +318,7 @@ def load_ag_news(
         test=_to_dataset(test_raw, test_idx),
     )
     origins = {"train": train_raw.origin, "validation": train_raw.origin, "test": test_raw.origin}
-    return LoadedData(splits, source_name, origins, duplicates)
+    return LoadedData(splits, source_name, origins, duplicates, {"repeated_training_rows_dropped": repeats})
 
 
 def load_test_split(

@@ -239,8 +239,15 @@ def embed_run_dir(
 
 
 def embed_existing_run(run_path: Path, data: str | None = None, progress: bool = True) -> None:
-    """`agnews embed RUN`: (re)compute the embedding parts of a finished run in place."""
-    from agnews.data import DataError
+    """`agnews embed RUN`: (re)compute the embedding parts of a finished run in place.
+
+    The map covers exactly the rows in the run's predictions (whatever `agnews evaluate` last
+    scored), so it always lines up with them; the training rows (for the frozen baseline) come from
+    the run's data source, or `data`.
+    """
+    from datasets import Dataset
+
+    from agnews.data import FEATURES
     from agnews.evaluate import infer
     from agnews.models import load_classifier
     from agnews.train import TrainConfig, load_config_data
@@ -248,9 +255,8 @@ def embed_existing_run(run_path: Path, data: str | None = None, progress: bool =
     run = run_files.Run.load(run_path)
     config = TrainConfig.from_dict(run.config["train"])
     loaded = load_config_data(config, data)
-    expected = run.config["data"]["split_hashes"]["test"]
-    if loaded.split_hashes()["test"] != expected:
-        raise DataError(f"{run_path}: the test data differs from the data this run was evaluated on")
+    scored = run.predictions[["row_id", "text", "label"]]
+    loaded.splits["test"] = Dataset.from_pandas(scored, features=FEATURES, preserve_index=False)
     model_dir = str(run.model_path)
     inference = infer(
         load_classifier(model_dir),

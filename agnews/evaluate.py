@@ -128,10 +128,6 @@ def infer(
         progress=progress,
         description=description,
     )
-    if not texts:
-        return Inference(
-            np.zeros((0, NUM_LABELS), np.float32), np.zeros((0, model.config.hidden_size), np.float32)
-        )
     return Inference(results["probs"], results["cls"])
 
 
@@ -222,7 +218,8 @@ def reevaluate_run(
         for key in ("maps", "frozen_baseline"):
             metrics.pop(key, None)
         config["data"]["split_hashes"]["test"] = new_hash
-        config["data"]["origins"]["test"] = str(source)
+        config["data"]["origins"]["test"] = str(source) if source is not None else "fancyzhx/ag_news:test"
+        config["data"]["rows"]["test"] = len(texts)
         print(f"test rows changed: map parts removed; run `agnews embed {run.path}` to rebuild them")
     run_files.write_parquet(
         run.path / run_files.PREDICTIONS,

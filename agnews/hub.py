@@ -252,8 +252,11 @@ def _training_section(run: Run) -> str:
         "seed",
         "mixed_precision",
         "group_by_length",
+        "freeze_layers",
     ]
-    hyper = _table(["setting", "value"], [[name, f"`{train[name]}`"] for name in settings], align="---")
+    hyper = _table(
+        ["setting", "value"], [[name, f"`{train[name]}`"] for name in settings if name in train], align="---"
+    )
     timing = run.metrics.get("timing", {})
     validation = run.metrics.get("validation", {})
     notes = []

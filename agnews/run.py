@@ -45,7 +45,6 @@ PREDICTION_COLUMNS = (
     *("row_id", "text", "label", "label_name", "pred", "pred_name", "confidence"),
     *(f"prob_{i}" for i in range(NUM_LABELS)),
 )
-WEIGHT_FILES = ("model.safetensors",)
 PICKLE_SUFFIXES = (".bin", ".pt", ".pth", ".pkl", ".pickle", ".ckpt")
 
 

@@ -9,8 +9,9 @@ import html
 import re
 import unicodedata
 
-# An apostrophe entity after a stray space, as in "Haiti #39;s": join it back to its word.
-_SPACED_APOSTROPHE = re.compile(r"\s*&?#39;(?=[A-Za-z])")
+# An apostrophe entity after a stray space, as in "Haiti #39;s": join it back to its word (possessives
+# and contractions only; an opening quote such as "the #39;war#39;" keeps its space).
+_SPACED_APOSTROPHE = re.compile(r"\s*&?#39;(?=(?:s|t|re|ll|ve|d|m)\b)")
 # Backslashes mark line breaks; the data's "\\" (documented as an escaped backslash) also sits
 # where a break belongs ("...staggeri ...\\"), so every run of them becomes a space.
 _BACKSLASHES = re.compile(r"\\+")

@@ -7,12 +7,14 @@ outside the run, and an atomic run directory at the end.
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import json
-import logging
+import os
 import platform
 import shutil
 import time
+import typing
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -29,14 +31,11 @@ from transformers import (
     set_seed,
 )
 from transformers.tokenization_utils_base import PreTrainedTokenizerBase
-from transformers.trainer_utils import get_last_checkpoint
 
 from agnews import run as run_files
 from agnews.data import LoadedData, load_ag_news
 from agnews.evaluate import compute_metrics, infer, predictions_frame
 from agnews.models import load_classifier, load_tokenizer, resolve_base_model
-
-logger = logging.getLogger(__name__)
 
 MIXED_PRECISION = ("auto", "bf16", "fp16", "no")
 CHECKPOINT_CONFIG = "agnews_train_config.json"
@@ -137,6 +136,13 @@ class TrainConfig:
         unknown = sorted(set(values) - known)
         if unknown:
             raise ConfigError(f"unknown setting(s) {unknown}; known: {sorted(known)}")
+        hints = typing.get_type_hints(cls)
+        for name, value in values.items():
+            allowed = typing.get_args(hints[name]) or (hints[name],)
+            # bool is an int and int is acceptable where a float is expected; nothing else converts.
+            ok = isinstance(value, allowed) or (float in allowed and type(value) is int)
+            if not ok or (isinstance(value, bool) and bool not in allowed):
+                raise ConfigError(f"{name} must be {hints[name]}, got {value!r}")
         return cls(**values)
 
 
@@ -183,6 +189,32 @@ def _precision_flags(mode: str) -> dict[str, bool]:
     return {"bf16": mode == "bf16", "fp16": mode == "fp16"}
 
 
+def _is_first_process() -> bool:
+    """True except in the non-first processes of a torchrun / accelerate launch (RANK is set there)."""
+    return int(os.environ.get("RANK", "0")) == 0
+
+
+def remove_checkpoints(checkpoint_dir: Path) -> None:
+    """Delete only what training put there (a user's --checkpoint-dir may hold other files)."""
+    for checkpoint in checkpoint_dir.glob("checkpoint-*"):
+        shutil.rmtree(checkpoint, ignore_errors=True)
+    (checkpoint_dir / CHECKPOINT_CONFIG).unlink(missing_ok=True)
+    with contextlib.suppress(OSError):
+        checkpoint_dir.rmdir()  # only if now empty
+
+
+def last_complete_checkpoint(checkpoint_dir: Path) -> str | None:
+    """The newest checkpoint the Trainer finished writing (it writes trainer_state.json last).
+
+    A process killed while saving leaves a newer, partial checkpoint folder; resuming from that one
+    would fail, so it is passed over.
+    """
+    complete = [p for p in checkpoint_dir.glob("checkpoint-*") if (p / "trainer_state.json").is_file()]
+    if not complete:
+        return None
+    return str(max(complete, key=lambda p: int(p.name.rpartition("-")[2])))
+
+
 def default_checkpoint_dir(out: Path) -> Path:
     """Trainer checkpoints (optimizer state: local, pickled, never shipped) live beside the run."""
     out = out.expanduser().resolve()
@@ -192,7 +224,7 @@ def default_checkpoint_dir(out: Path) -> Path:
 def _check_resume(config: TrainConfig, checkpoint_dir: Path, resume: bool) -> str | None:
     """The checkpoint to resume from, after checking it was made with the same settings."""
     saved = checkpoint_dir / CHECKPOINT_CONFIG
-    last = get_last_checkpoint(str(checkpoint_dir)) if checkpoint_dir.is_dir() else None
+    last = last_complete_checkpoint(checkpoint_dir)
     if not resume:
         if last is not None:
             raise ConfigError(
@@ -333,8 +365,10 @@ def fine_tune(
     embed: bool = True,
     progress: bool = True,
     callbacks: list[TrainerCallback] | None = None,
-) -> Path:
+) -> Path | None:
     """Train, evaluate on test, optionally embed and map, and write the run directory `out`.
+
+    Returns the run's path, or None in the non-first processes of a data-parallel launch.
 
     Checkpoints go to `checkpoint_dir` (outside the run) each epoch; an interrupted run resumes
     from there with `resume=True` and the same config. `callbacks` reach the Trainer (UI progress).
@@ -355,7 +389,8 @@ def fine_tune(
     tokenized = tokenize_splits(data, tokenizer, config.max_length)
 
     checkpoint_dir.mkdir(parents=True, exist_ok=True)
-    run_files.write_json(checkpoint_dir / CHECKPOINT_CONFIG, config.to_dict())
+    if _is_first_process():
+        run_files.write_json(checkpoint_dir / CHECKPOINT_CONFIG, config.to_dict())
     trainer = build_trainer(
         config,
         model,
@@ -372,7 +407,7 @@ def fine_tune(
     best_validation = trainer.evaluate()
     if not trainer.is_world_process_zero():
         # Under `torchrun` / `accelerate launch` every process trains; only the first writes the run.
-        return out
+        return None
 
     model = trainer.model
     test = data.splits["test"]
@@ -432,5 +467,5 @@ def fine_tune(
             )
         run_files.write_json(tmp / run_files.METRICS, metrics)
     if not keep_checkpoints:
-        shutil.rmtree(checkpoint_dir, ignore_errors=True)
+        remove_checkpoints(checkpoint_dir)
     return out

@@ -98,6 +98,19 @@ def test_training_rows_duplicating_test_rows_are_dropped_and_counted(tmp_path: P
     assert train_and_val == 80
 
 
+def test_repeated_training_rows_are_kept_once_so_validation_cannot_see_training_text(tmp_path: Path) -> None:
+    folder = tmp_path / "repeats"
+    folder.mkdir()
+    rows = synthetic_rows(20)
+    write_original_csv(folder / "train.csv", [*rows, *rows[:8]])
+    write_original_csv(folder / "test.csv", synthetic_rows(5, offset=500))
+    data = load_ag_news(folder, validation_fraction=0.25)
+    assert data.stats()["repeated_training_rows_dropped"] == 8
+    train_keys = {normalised_key(t) for t in data.splits["train"]["text"]}
+    assert not train_keys & {normalised_key(t) for t in data.splits["validation"]["text"]}
+    assert len(data.splits["train"]) + len(data.splits["validation"]) == 80
+
+
 def test_row_caps_keep_class_balance(tiny_data: Path) -> None:
     data = load_ag_news(tiny_data, max_train_samples=20, max_validation_samples=8, max_test_samples=12)
     assert Counter(data.splits["train"]["label"]) == {0: 5, 1: 5, 2: 5, 3: 5}

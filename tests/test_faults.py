@@ -18,7 +18,7 @@ from agnews.run import Run, RunError, check_writable
 def _train_command(data: Path, base: Path, out: Path, *extra: str) -> list[str]:
     return [
         sys.executable, "-m", "agnews", "train", "--preset", "distilbert", "--data", str(data),
-        "--base-model", str(base), "--out", str(out), "--epochs", "8", "--batch-size", "16",
+        "--base-model", str(base), "--out", str(out), "--epochs", "20", "--batch-size", "16",
         "--max-length", "32", "--no-embed", *extra,
     ]  # fmt: skip
 
@@ -33,6 +33,7 @@ def _start_and_wait_for_checkpoint(command: list[str], checkpoints: Path) -> sub
             pytest.fail(f"no checkpoint appeared; output:\n{process.communicate()[0]}")
         time.sleep(0.05)
     time.sleep(0.05)  # into the second epoch, past the first checkpoint
+    assert process.poll() is None, "training finished before it could be interrupted"
     return process
 
 
@@ -52,7 +53,7 @@ def test_sigkill_leaves_no_run_and_resume_finishes(
     resumed = subprocess.run([*command, "--resume"], capture_output=True, text=True, env=env, timeout=600)
     assert resumed.returncode == 0, resumed.stderr[-2000:]
     run = Run.load(out)
-    assert run.config["train"]["epochs"] == 8.0
+    assert run.config["train"]["epochs"] == 20.0
     assert not checkpoints.exists()
 
 

@@ -17,6 +17,7 @@ from agnews.text import clean_text, normalised_key
         ("&lt;b&gt;Bold&lt;/b&gt; move", "Bold move"),
         ("tabs\tand\nnewlines  ", "tabs and newlines"),
         ("nul\x00byte", "nul byte"),
+        ("the #39;war#39; ends", "the 'war' ends"),
     ],
 )
 def test_clean_text_undoes_source_escapes(raw: str, clean: str) -> None:

@@ -12,7 +12,7 @@ from transformers import TrainerCallback
 
 from agnews.labels import LABELS
 from agnews.run import Run, pickle_files
-from agnews.train import ConfigError, TrainConfig, fine_tune, preset_config
+from agnews.train import ConfigError, TrainConfig, fine_tune, freeze_bottom, preset_config, remove_checkpoints
 
 
 def _tiny_config(data: Path, base: Path, **overrides: object) -> TrainConfig:
@@ -27,6 +27,29 @@ def _tiny_config(data: Path, base: Path, **overrides: object) -> TrainConfig:
     return preset_config("distilbert", **{**values, **overrides})
 
 
+def test_freeze_layers_stops_gradients_below_the_top(tiny_distilbert: Path) -> None:
+    from agnews.models import load_classifier
+
+    model = load_classifier(str(tiny_distilbert))
+    freeze_bottom(model, 1)
+    frozen = {name for name, p in model.named_parameters() if not p.requires_grad}
+    assert any(name.startswith("distilbert.embeddings") for name in frozen)
+    assert any(".layer.0." in name for name in frozen)
+    assert not any(
+        ".layer.1." in name or name.startswith(("classifier", "pre_classifier")) for name in frozen
+    )
+    with pytest.raises(ConfigError, match="has 2 encoder layers"):
+        freeze_bottom(model, 3)
+
+
+def test_only_training_checkpoints_are_removed_from_a_checkpoint_dir(tmp_path: Path) -> None:
+    (tmp_path / "checkpoint-10").mkdir()
+    (tmp_path / "agnews_train_config.json").write_text("{}")
+    (tmp_path / "notes.txt").write_text("mine")
+    remove_checkpoints(tmp_path)
+    assert [p.name for p in tmp_path.iterdir()] == ["notes.txt"]
+
+
 def test_config_rejects_bad_and_unknown_settings() -> None:
     with pytest.raises(ConfigError, match="learning_rate must be positive"):
         TrainConfig(learning_rate=0)
@@ -34,6 +57,11 @@ def test_config_rejects_bad_and_unknown_settings() -> None:
         TrainConfig.from_dict({"learnig_rate": 1e-4})
     with pytest.raises(ConfigError, match="unknown preset"):
         preset_config("huge")
+    with pytest.raises(ConfigError, match="epochs must be"):
+        TrainConfig.from_dict({"epochs": "2"})
+    with pytest.raises(ConfigError, match="group_by_length must be"):
+        TrainConfig.from_dict({"group_by_length": 1})
+    assert TrainConfig.from_dict({"epochs": 3}).epochs == 3
 
 
 def test_distilbert_code_path_trains_and_writes_a_loadable_run(
@@ -56,7 +84,9 @@ def test_distilbert_code_path_trains_and_writes_a_loadable_run(
 def test_minilm_run_serves_class_names_through_a_plain_pipeline(quick_run: Path) -> None:
     run = Run.load(quick_run)
     assert run.config["data"]["rows"]["test"] == 120
-    assert 0.0 <= run.metrics["test"]["accuracy"] <= 1.0
+    stored = run.predictions
+    assert run.metrics["test"]["accuracy"] == pytest.approx((stored["pred"] == stored["label"]).mean())
+    assert (stored[[f"prob_{i}" for i in range(4)]].to_numpy().argmax(axis=1) == stored["pred"]).all()
     code = (
         "from transformers import pipeline; import sys;"
         f"p = pipeline('text-classification', model={str(run.model_path)!r});"
@@ -106,3 +136,14 @@ def test_existing_run_is_not_overwritten_by_accident(
     out.mkdir()
     with pytest.raises(RunError, match="already exists"):
         fine_tune(_tiny_config(tiny_data, tiny_distilbert), out, progress=False)
+
+
+def test_resume_passes_over_a_checkpoint_cut_short_while_saving(tmp_path: Path) -> None:
+    from agnews.train import last_complete_checkpoint
+
+    for step, complete in ((10, True), (20, True), (30, False)):
+        (tmp_path / f"checkpoint-{step}").mkdir()
+        if complete:
+            (tmp_path / f"checkpoint-{step}" / "trainer_state.json").write_text("{}")
+    assert last_complete_checkpoint(tmp_path) == str(tmp_path / "checkpoint-20")
+    assert last_complete_checkpoint(tmp_path / "absent") is None
