@@ -77,7 +77,7 @@ def resolve_run(args: argparse.Namespace) -> Run:
         return Run.load(args.run)
     found = latest_run(RUNS)
     if found is not None:
-        return Run.load(found)
+        return found
     from agnews.data import DataError
     from agnews.models import ModelError
     from agnews.train import ConfigError, fine_tune, preset_config

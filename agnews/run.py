@@ -233,7 +233,7 @@ class Run:
                     raise ValueError(f"row counts {bad} differ from predictions ({rows})")
                 self.embeddings = embeddings
             except Exception as exc:
-                self.warnings.append(f"{self.path / EMBEDDINGS}: ignored ({exc})")
+                self.warnings.append(f"{EMBEDDINGS}: ignored ({exc})")
         if (self.path / MAP).is_file():
             try:
                 coords = pd.read_parquet(self.path / MAP)
@@ -242,19 +242,14 @@ class Run:
                 self.map_info = _read_json(self.path / MAP_INFO)
                 self.map_coords = coords
             except Exception as exc:
-                self.warnings.append(f"{self.path / MAP}: ignored ({exc})")
+                self.warnings.append(f"{MAP}: ignored ({exc})")
 
 
-def is_complete_run(path: Path) -> bool:
-    try:
-        Run.load(path)
-    except RunError:
-        return False
-    return True
+def latest_run(root: Path) -> Run | None:
+    """The newest complete run under `root`, loaded (hidden temporary folders are never candidates).
 
-
-def latest_run(root: Path) -> Path | None:
-    """Newest complete run under `root` (hidden temporary folders are never candidates)."""
+    Returned loaded, because telling complete from incomplete means loading it anyway.
+    """
     if not root.is_dir():
         return None
     candidates = sorted(
@@ -262,7 +257,12 @@ def latest_run(root: Path) -> Path | None:
         key=lambda p: p.stat().st_mtime,
         reverse=True,
     )
-    return next((p for p in candidates if is_complete_run(p)), None)
+    for path in candidates:
+        try:
+            return Run.load(path)
+        except RunError:
+            continue
+    return None
 
 
 def pickle_files(folder: Path) -> list[Path]:

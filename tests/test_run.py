@@ -66,7 +66,8 @@ def test_failed_build_leaves_nothing_and_latest_run_skips_incomplete(run_copy: P
     (root / "incomplete").mkdir()
     assert latest_run(root) is None
     shutil.move(run_copy, root / "good")
-    assert latest_run(root) == root / "good"
+    found = latest_run(root)
+    assert found is not None and found.path == root / "good"
 
 
 def test_missing_run_directory_is_reported(tmp_path: Path) -> None:
