@@ -222,7 +222,11 @@ def default_checkpoint_dir(out: Path) -> Path:
 
 
 def _check_resume(config: TrainConfig, checkpoint_dir: Path, resume: bool) -> str | None:
-    """The checkpoint to resume from, after checking it was made with the same settings."""
+    """The checkpoint to resume from, after checking it was made with the same settings.
+
+    The data is checked too, once loaded (`_check_resume_data`): same settings on changed files
+    would silently continue a different experiment.
+    """
     saved = checkpoint_dir / CHECKPOINT_CONFIG
     last = last_complete_checkpoint(checkpoint_dir)
     if not resume:
@@ -234,13 +238,22 @@ def _check_resume(config: TrainConfig, checkpoint_dir: Path, resume: bool) -> st
         return None
     if last is None:
         raise ConfigError(f"--resume: no checkpoint in {checkpoint_dir}")
-    previous = json.loads(saved.read_text()) if saved.is_file() else None
-    if previous != config.to_dict():
+    previous = json.loads(saved.read_text()) if saved.is_file() else {}
+    if previous.get("settings") != config.to_dict():
         raise ConfigError(
             f"--resume: settings differ from the interrupted run's ({saved}); resume with the same "
             "options or delete the checkpoint folder"
         )
     return last
+
+
+def _check_resume_data(checkpoint_dir: Path, data: LoadedData) -> None:
+    saved = json.loads((checkpoint_dir / CHECKPOINT_CONFIG).read_text())
+    if saved.get("split_hashes") != data.split_hashes():
+        raise ConfigError(
+            f"--resume: the data differs from the interrupted run's ({data.source}); resume with the "
+            f"same data or delete {checkpoint_dir}"
+        )
 
 
 def tokenize_splits(data: LoadedData, tokenizer: Any, max_length: int) -> dict[str, Any]:
@@ -382,6 +395,8 @@ def fine_tune(
 
     base = resolve_base_model(config.base_model)
     data = load_config_data(config)
+    if resume_from is not None:
+        _check_resume_data(checkpoint_dir, data)
     tokenizer = load_tokenizer(base)
     set_seed(config.seed)
     model = load_classifier(base)
@@ -390,7 +405,8 @@ def fine_tune(
 
     checkpoint_dir.mkdir(parents=True, exist_ok=True)
     if _is_first_process():
-        run_files.write_json(checkpoint_dir / CHECKPOINT_CONFIG, config.to_dict())
+        state = {"settings": config.to_dict(), "split_hashes": data.split_hashes()}
+        run_files.write_json(checkpoint_dir / CHECKPOINT_CONFIG, state)
     trainer = build_trainer(
         config,
         model,

@@ -118,6 +118,11 @@ def test_interrupted_run_leaves_nothing_under_its_name_and_resumes(
         fine_tune(config, out, progress=False, embed=False)
     with pytest.raises(ConfigError, match="settings differ"):
         fine_tune(_tiny_config(tiny_data, tiny_distilbert, epochs=3.0), out, resume=True, embed=False)
+    original = (tiny_data / "train.csv").read_text()
+    (tiny_data / "train.csv").write_text(original.replace("news 1", "news one", 1))
+    with pytest.raises(ConfigError, match="the data differs"):
+        fine_tune(config, out, resume=True, progress=False, embed=False)
+    (tiny_data / "train.csv").write_text(original)
 
     fine_tune(config, out, resume=True, progress=False, embed=False)
     run = Run.load(out)
