@@ -153,6 +153,43 @@ class MapIndex:
         return Placement(float(x), float(y), top, sims[top])
 
 
+@dataclass(frozen=True)
+class PlacementCheck:
+    """Stored test texts placed anew: does each land on its own point, and how close?"""
+
+    own_row_first: np.ndarray  # per placed text: its own row is the nearest stored neighbour
+    distances: np.ndarray  # per placed text: 2-D distance from where it was placed to its stored point
+    tenth_neighbour: np.ndarray  # per map point: distance to its 10th-nearest map point (the spacing)
+
+
+def check_placement(run: run_files.Run, rows: np.ndarray) -> PlacementCheck:
+    """Re-embed the texts at positions `rows` with the run's model and place them on its fine-tuned map.
+
+    Shared by the test and `bench/embed_map.py`, so both check placement the same way.
+    """
+    from sklearn.neighbors import NearestNeighbors
+
+    from agnews.evaluate import infer
+    from agnews.models import load_classifier
+
+    if run.embeddings is None or run.map_coords is None:
+        raise ValueError(f"{run.path}: the run has no embeddings or map to place text on")
+    coords = run.map_coords[["finetuned_x", "finetuned_y"]].to_numpy()
+    index = MapIndex(run.embeddings["finetuned_cls"], coords)
+    model_dir = str(run.model_path)
+    texts = run.predictions["text"].iloc[rows].tolist()
+    fresh = infer(load_classifier(model_dir), load_tokenizer(model_dir), texts, progress=False)
+    placements = [index.place(vector) for vector in fresh.cls]
+    tenth = NearestNeighbors(n_neighbors=11).fit(coords).kneighbors(coords)[0][:, 10]
+    return PlacementCheck(
+        own_row_first=np.array([p.neighbours[0] == row for p, row in zip(placements, rows, strict=True)]),
+        distances=np.array(
+            [np.hypot(p.x - coords[r, 0], p.y - coords[r, 1]) for p, r in zip(placements, rows, strict=True)]
+        ),
+        tenth_neighbour=tenth,
+    )
+
+
 # --------------------------------------------------------------------------------------------------
 # Writing the embedding parts of a run
 # --------------------------------------------------------------------------------------------------

@@ -43,30 +43,16 @@ print(json.dumps({"seconds": seconds, "baseline": metrics["frozen_baseline"]["ac
 
 def placement_check(run_path: Path, rows: int) -> dict[str, float]:
     """Place `rows` stored test texts anew; report own-point hits and distances against map spacing."""
-    from agnews.embed import MapIndex
-    from agnews.evaluate import infer
-    from agnews.models import load_classifier, load_tokenizer
+    from agnews.embed import check_placement
     from agnews.run import Run
 
     run = Run.load(run_path)
-    coords = run.map_coords[["finetuned_x", "finetuned_y"]].to_numpy()
-    index = MapIndex(run.embeddings["finetuned_cls"], coords)
-    sample = np.random.default_rng(0).choice(len(coords), size=rows, replace=False)
-    texts = run.predictions["text"].iloc[sample].tolist()
-    model_dir = str(run.model_path)
-    fresh = infer(load_classifier(model_dir), load_tokenizer(model_dir), texts, progress=False)
-    hits, distances = 0, []
-    for row, vector in zip(sample, fresh.cls, strict=True):
-        placement = index.place(vector)
-        hits += int(placement.neighbours[0] == row)
-        distances.append(float(np.hypot(placement.x - coords[row, 0], placement.y - coords[row, 1])))
-    from sklearn.neighbors import NearestNeighbors
-
-    tenth = NearestNeighbors(n_neighbors=11).fit(coords).kneighbors(coords)[0][:, 10]
+    sample = np.random.default_rng(0).choice(len(run.predictions), size=rows, replace=False)
+    check = check_placement(run, sample)
     return {
-        "own_row_first": hits / rows,
-        "median_placement_distance": float(np.median(distances)),
-        "median_10th_neighbour_distance": float(np.median(tenth)),
+        "own_row_first": float(check.own_row_first.mean()),
+        "median_placement_distance": float(np.median(check.distances)),
+        "median_10th_neighbour_distance": float(np.median(check.tenth_neighbour)),
     }
 
 

@@ -8,9 +8,8 @@ import numpy as np
 import torch
 from transformers import AutoModel, AutoTokenizer
 
-from agnews.embed import MapIndex, base_cls_embeddings, map_quality, umap_2d
-from agnews.evaluate import infer
-from agnews.models import bundled_minilm_path, load_classifier, load_tokenizer
+from agnews.embed import base_cls_embeddings, check_placement, map_quality, umap_2d
+from agnews.models import bundled_minilm_path
 from agnews.run import Run
 
 TEXTS = ["Oil prices climb", "Team wins the cup final after extra time", "New chip doubles speed", "Talks"]
@@ -53,18 +52,6 @@ def test_map_quality_is_perfect_for_separated_classes() -> None:
 
 def test_placing_a_stored_text_lands_on_its_own_point(quick_run: Path) -> None:
     run = Run.load(quick_run)
-    assert run.embeddings is not None and run.map_coords is not None
-    coords = run.map_coords[["finetuned_x", "finetuned_y"]].to_numpy()
-    index = MapIndex(run.embeddings["finetuned_cls"], coords)
-    sample = np.arange(0, len(run.predictions), 3)
-    texts = run.predictions["text"].iloc[sample].tolist()
-    fresh = infer(
-        load_classifier(str(run.model_path)), load_tokenizer(str(run.model_path)), texts, progress=False
-    )
-    distances = []
-    for row, vector in zip(sample, fresh.cls, strict=True):
-        placement = index.place(vector)
-        assert placement.neighbours[0] == row
-        distances.append(np.hypot(placement.x - coords[row, 0], placement.y - coords[row, 1]))
-    gaps = np.sort(np.linalg.norm(coords[:, None] - coords[None], axis=-1), axis=1)[:, 10]
-    assert np.median(distances) < np.median(gaps)
+    check = check_placement(run, np.arange(0, len(run.predictions), 3))
+    assert check.own_row_first.all()
+    assert np.median(check.distances) < np.median(check.tenth_neighbour)
