@@ -72,11 +72,15 @@ def batched_outputs(
     max_length: int = 128,
     progress: bool = True,
     description: str = "predict",
+    bf16: bool = False,
 ) -> dict[str, np.ndarray]:
     """Run `model` over `texts` in length-sorted batches and return what `pick` takes, in input order.
 
     `pick` maps a model output (called with all hidden states) to per-row tensors by name; the one
     batching loop serves the classifier (probabilities + [CLS]) and bare encoders ([CLS] only).
+    `bf16` runs the forward passes under bf16 autocast: faster where the hardware has bf16 (see
+    `agnews.models.bf16_inference_pays`), with results a rounding away from fp32. The test metrics
+    are computed in fp32, so they describe the model exactly as saved and as a `pipeline` runs it.
     """
     model.eval()
     device = model_device(model)
@@ -90,7 +94,9 @@ def batched_outputs(
         description=description,
     )
     for index, batch in batches:
-        for name, tensor in pick(model(**batch.to(device), output_hidden_states=True)).items():
+        with torch.autocast(device.type, dtype=torch.bfloat16, enabled=bf16):
+            output = model(**batch.to(device), output_hidden_states=True)
+        for name, tensor in pick(output).items():
             values = tensor.float().cpu().numpy()
             if name not in results:
                 results[name] = np.zeros((len(texts), *values.shape[1:]), dtype=np.float32)
@@ -112,8 +118,12 @@ def infer(
     max_length: int = 128,
     progress: bool = True,
     description: str = "predict",
+    bf16: bool = False,
 ) -> Inference:
-    """Run the classifier over `texts` and return probabilities and [CLS] vectors in input order."""
+    """Run the classifier over `texts` and return probabilities and [CLS] vectors in input order.
+
+    `bf16`: as in `batched_outputs`; off by default, so metrics are fp32 unless a caller opts in.
+    """
     if not texts:
         return Inference(
             np.zeros((0, NUM_LABELS), np.float32), np.zeros((0, model.config.hidden_size), np.float32)
@@ -127,6 +137,7 @@ def infer(
         max_length=max_length,
         progress=progress,
         description=description,
+        bf16=bf16,
     )
     return Inference(results["probs"], results["cls"])
 

@@ -252,6 +252,7 @@ def _training_section(run: Run) -> str:
         "seed",
         "mixed_precision",
         "group_by_length",
+        "freeze_embeddings",
         "freeze_layers",
     ]
     hyper = _table(

@@ -17,9 +17,9 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from agnews.evaluate import infer
+from agnews.evaluate import infer, model_device
 from agnews.labels import LABELS
-from agnews.models import load_classifier, load_tokenizer
+from agnews.models import bf16_inference_pays, load_classifier, load_tokenizer
 from agnews.run import Run
 from agnews.text import clean_text
 
@@ -80,6 +80,9 @@ class Predictor:
         self.model.eval()
         if torch.cuda.is_available():
             self.model.to("cuda")
+        # Files are classified in bf16 where the hardware has it (2.6x fp32 on an AMX CPU); single
+        # texts stay fp32, where bf16 saves nothing and the numbers match the saved test metrics.
+        self.batch_bf16 = bf16_inference_pays(model_device(self.model))
         self.max_length = max_length
         names = [self.model.config.id2label[i] for i in range(len(LABELS))]
         if tuple(names) != LABELS:
@@ -141,7 +144,12 @@ class Predictor:
             index = order[start : start + MANY_CHUNK]
             chunk = [prepared[i] for i in index]
             probs[index] = infer(
-                self.model, self.tokenizer, chunk, max_length=self.max_length, progress=False
+                self.model,
+                self.tokenizer,
+                chunk,
+                max_length=self.max_length,
+                progress=False,
+                bf16=self.batch_bf16,
             ).probs
             if progress is not None:
                 progress(min(start + MANY_CHUNK, len(order)), len(order))

@@ -1,9 +1,11 @@
 """Training throughput: the project's recipe against the stock recipe, on the same rows, in one run.
 
 Stock recipe: Trainer, fp32, batch 16, random order, per-batch dynamic padding. Project recipe: the
-`quick` preset (batch 32, length-grouped batches, bf16/fp16 on CUDA). Same epochs, learning rate
-and rows. The two alternate `--repeats` times and the median samples/s of each is reported, because
-this machine's absolute speed drifts; the ratio is the number to read. Runs unchanged on CUDA.
+`quick` preset (batch 32, length-grouped batches, automatic precision: bf16 with eager attention on
+CPUs with native bf16, bf16/fp16 on CUDA), plus variants that show what each knob is worth. Same
+epochs, learning rate and rows. The recipes alternate `--repeats` times and the median samples/s of
+each is reported, because this machine's absolute speed drifts; the ratio is the number to read.
+Runs unchanged on CUDA.
 
     .venv/bin/python bench/train_throughput.py --data ../shared/data/ag_news --rows 1024
 """
@@ -20,21 +22,39 @@ import torch
 
 from agnews.data import load_ag_news
 from agnews.models import load_classifier, load_tokenizer, resolve_base_model
-from agnews.train import TrainConfig, build_trainer, freeze_bottom, preset_config, tokenize_splits
+from agnews.train import (
+    TrainConfig,
+    build_trainer,
+    freeze_bottom,
+    preset_config,
+    resolve_precision,
+    set_dropout,
+    tokenize_splits,
+    training_attention,
+)
 
+# name -> (TrainConfig overrides of the quick preset, attention kernels; None: what `agnews train` picks)
 RECIPES = {
-    "stock (fp32, batch 16, random)": {"batch_size": 16, "group_by_length": False, "mixed_precision": "no"},
-    "agnews quick preset": {},
-    "quick + freeze embeddings, 2 layers": {"freeze_layers": 2},
-    "quick + freeze embeddings, 3 layers": {"freeze_layers": 3},
+    "stock (fp32, batch 16, random)": (
+        {"batch_size": 16, "group_by_length": False, "mixed_precision": "no"},
+        "sdpa",
+    ),
+    "quick, fp32": ({"mixed_precision": "no"}, None),
+    "quick, bf16, SDPA attention": ({"mixed_precision": "bf16"}, "sdpa"),
+    "quick preset (auto precision)": ({}, None),
+    "quick + no dropout": ({"dropout": 0.0}, None),
+    "quick + freeze embeddings": ({"freeze_embeddings": True}, None),
+    "quick + no dropout + freeze emb": ({"dropout": 0.0, "freeze_embeddings": True}, None),
 }
 
 
-def measure(config: TrainConfig, base: str, tokenized: dict, tokenizer) -> float:
+def measure(config: TrainConfig, attention: str | None, base: str, tokenized: dict, tokenizer) -> float:
     """Training samples per second for one epoch of `config` (no evaluation, no checkpoints)."""
     torch.manual_seed(config.seed)
-    model = load_classifier(base)
-    freeze_bottom(model, config.freeze_layers)
+    attention = attention or training_attention(resolve_precision(config.mixed_precision))
+    model = load_classifier(base, attention=attention)
+    freeze_bottom(model, config.freeze_layers, embeddings=config.freeze_embeddings)
+    set_dropout(model, config.dropout)
     with tempfile.TemporaryDirectory() as scratch:
         trainer = build_trainer(
             config, model, tokenizer, tokenized["train"], None, output_dir=Path(scratch), progress=False
@@ -57,7 +77,7 @@ def main() -> None:
     tokenizer = load_tokenizer(base)
     configs = {
         name: preset_config("quick", base_model=args.base_model, data=args.data, epochs=1.0, **overrides)
-        for name, overrides in RECIPES.items()
+        for name, (overrides, _) in RECIPES.items()
     }
     some = next(iter(configs.values()))
     data = load_ag_news(args.data, max_train_samples=args.rows, max_validation_samples=8, max_test_samples=8)
@@ -66,7 +86,7 @@ def main() -> None:
     samples: dict[str, list[float]] = {name: [] for name in configs}
     for _ in range(args.repeats):
         for name, config in configs.items():
-            samples[name].append(measure(config, base, tokenized, tokenizer))
+            samples[name].append(measure(config, RECIPES[name][1], base, tokenized, tokenizer))
 
     device = (
         torch.cuda.get_device_name()
@@ -74,7 +94,9 @@ def main() -> None:
         else f"CPU, {torch.get_num_threads()} threads"
     )
     baseline = statistics.median(samples[next(iter(configs))])
-    print(f"\ntraining throughput, {args.base_model}, {len(tokenized['train'])} rows, {device}")
+    auto = resolve_precision("auto")
+    rows = len(tokenized["train"])
+    print(f"\ntraining throughput, {args.base_model}, {rows} rows, {device}, auto precision: {auto}")
     print(f"{'recipe':34} {'samples/s (median)':>18} {'runs':>24} {'ratio':>6}")
     for name, values in samples.items():
         median = statistics.median(values)

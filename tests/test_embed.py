@@ -27,8 +27,10 @@ def test_cls_vectors_for_distilbert_without_pooler_and_bert(tiny_distilbert: Pat
     for folder, width in ((str(tiny_distilbert), 32), (str(bundled_minilm_path()), 384)):
         vectors = base_cls_embeddings(folder, TEXTS, batch_size=3, progress=False)
         assert vectors.shape == (len(TEXTS), width)
-        # Length-sorted batching must not change which vector belongs to which text.
-        np.testing.assert_allclose(vectors, _direct_cls(folder), atol=1e-4)
+        # Length-sorted batching must not change which vector belongs to which text. The tolerance is
+        # bf16 rounding (base vectors are computed in bf16 where the CPU has it); MiniLM's vectors
+        # of different texts are much further apart than that.
+        np.testing.assert_allclose(vectors, _direct_cls(folder), atol=3e-2, rtol=3e-2)
 
 
 def test_umap_is_deterministic_for_a_seed() -> None:

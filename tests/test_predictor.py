@@ -65,3 +65,15 @@ def test_word_attributions_equal_the_probability_drop_of_each_removal(predictor:
 def test_single_word_text_is_explained(predictor: Predictor) -> None:
     label, attributions = predictor.word_attributions("Microsoft")
     assert label in LABELS and [w for w, _ in attributions] == ["Microsoft"]
+
+
+def test_bf16_inference_stays_a_rounding_away_from_the_stored_fp32_predictions(
+    run: Run, predictor: Predictor
+) -> None:
+    from agnews.evaluate import infer
+
+    texts = run.predictions["text"].tolist()
+    stored = run.predictions[[f"prob_{i}" for i in range(len(LABELS))]].to_numpy()
+    probs = infer(predictor.model, predictor.tokenizer, texts, progress=False, bf16=True).probs
+    assert np.abs(probs - stored).max() < 0.05
+    assert (probs.argmax(axis=1) == stored.argmax(axis=1)).mean() >= 0.97

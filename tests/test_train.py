@@ -10,9 +10,20 @@ from pathlib import Path
 import pytest
 from transformers import TrainerCallback
 
+from agnews import train
 from agnews.labels import LABELS
 from agnews.run import Run, pickle_files
-from agnews.train import ConfigError, TrainConfig, fine_tune, freeze_bottom, preset_config, remove_checkpoints
+from agnews.train import (
+    ConfigError,
+    TrainConfig,
+    fine_tune,
+    freeze_bottom,
+    preset_config,
+    remove_checkpoints,
+    resolve_precision,
+    set_dropout,
+    training_attention,
+)
 
 
 def _tiny_config(data: Path, base: Path, **overrides: object) -> TrainConfig:
@@ -40,6 +51,48 @@ def test_freeze_layers_stops_gradients_below_the_top(tiny_distilbert: Path) -> N
     )
     with pytest.raises(ConfigError, match="has 2 encoder layers"):
         freeze_bottom(model, 3)
+
+
+def test_freeze_embeddings_alone_leaves_every_layer_trainable(tiny_distilbert: Path) -> None:
+    from agnews.models import load_classifier
+
+    model = load_classifier(str(tiny_distilbert))
+    freeze_bottom(model, 0, embeddings=True)
+    frozen = {name for name, p in model.named_parameters() if not p.requires_grad}
+    assert frozen and all(name.startswith("distilbert.embeddings") for name in frozen)
+
+
+def test_dropout_override_reaches_every_dropout_layer(tiny_distilbert: Path) -> None:
+    import torch
+
+    from agnews.models import load_classifier
+
+    model = load_classifier(str(tiny_distilbert))
+    layers = [m for m in model.modules() if isinstance(m, torch.nn.Dropout)]
+    own = [m.p for m in layers]
+    set_dropout(model, None)
+    assert [m.p for m in layers] == own
+    set_dropout(model, 0.0)
+    assert len(layers) > 4 and all(m.p == 0.0 for m in layers)
+    with pytest.raises(ConfigError, match="dropout must be in"):
+        TrainConfig(dropout=1.0)
+
+
+def test_auto_precision_follows_the_hardware(monkeypatch: pytest.MonkeyPatch) -> None:
+    import torch
+
+    monkeypatch.setattr(torch.cuda, "is_available", lambda: False)
+    for native, expected in ((True, "bf16"), (False, "no")):
+        monkeypatch.setattr(train, "cpu_has_native_bf16", lambda native=native: native)
+        assert resolve_precision("auto") == expected
+    assert resolve_precision("no") == "no"
+    with pytest.raises(ConfigError, match="fp16 needs a CUDA GPU"):
+        resolve_precision("fp16")
+    # bf16 on the CPU trains with eager attention (SDPA's bf16 backward is slow there); fp32 keeps SDPA.
+    assert training_attention("bf16") == "eager"
+    assert training_attention("no") is None
+    monkeypatch.setattr(torch.cuda, "is_available", lambda: True)
+    assert training_attention("bf16") is None
 
 
 def test_only_training_checkpoints_are_removed_from_a_checkpoint_dir(tmp_path: Path) -> None:
