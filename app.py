@@ -21,7 +21,7 @@ from pathlib import Path
 os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")
 os.environ.setdefault("HF_HUB_DISABLE_TELEMETRY", "1")
 
-from agnews.run import Run, RunError, latest_run
+from agnews.run import SERVING_CHOICES, SERVING_ONNX, Run, RunError, latest_run
 
 RUNS = Path(__file__).resolve().parent / "runs"
 QUICK_RUN = RUNS / "quick"
@@ -48,6 +48,14 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--port", type=int, help="Port (default: 7860, or GRADIO_SERVER_PORT).")
     parser.add_argument("--share", action="store_true", help="Public gradio.live link (anyone can use it).")
     parser.add_argument("--auth", metavar="USER:PASS", help="Require this login.")
+    parser.add_argument(
+        "--serving",
+        choices=SERVING_CHOICES,
+        default="auto",
+        help="How typed text is classified: auto (the run's fp32 ONNX graph if it has one, else "
+        "PyTorch), torch, onnx, or onnx-int8 (fastest; probabilities a rounding away from the "
+        "stored fp32 ones).",
+    )
     return parser.parse_args(argv)
 
 
@@ -104,11 +112,23 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     import torch
 
+    from agnews.predictor import Predictor
     from agnews.ui import build_app
     from agnews.ui.app import LAUNCH_LIMITS
 
     torch.set_num_threads(SERVING_THREADS)
-    demo = build_app(run)
+    try:
+        predictor = Predictor.from_run(run, args.serving)
+    except RunError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    if predictor.graph is None and args.serving == "auto":
+        run.warnings.append(
+            f"no {SERVING_ONNX} in the run: typed text is classified with PyTorch (slower); "
+            f"`agnews export-onnx {run.path}` adds it"
+        )
+    demo = build_app(run, predictor)
+    print(f"classifying typed text with {predictor.backend}")
     for warning in run.warnings:
         print(f"warning: {warning}", file=sys.stderr)
     print(f"run {run.path} loaded and app built in {time.perf_counter() - started:.1f} s")

@@ -86,6 +86,12 @@ def build_parser() -> argparse.ArgumentParser:
     embed.add_argument("run", type=Path, help="Run directory.")
     embed.add_argument("--data", help="Local data folder; default: the data the run was trained with.")
 
+    export = commands.add_parser(
+        "export-onnx",
+        help="Write a run's ONNX serving graphs (serving.onnx, serving_int8.onnx) from its model.",
+    )
+    export.add_argument("run", type=Path, help="Run directory.")
+
     push = commands.add_parser(
         "push", help="Upload a run (model, model card, analysis files) to the Hugging Face Hub."
     )
@@ -151,6 +157,15 @@ def _embed(args: argparse.Namespace) -> int:
     return 0
 
 
+def _export_onnx(args: argparse.Namespace) -> int:
+    from agnews.run import Run
+    from agnews.serving_onnx import export_run
+
+    export_run(Run.load(args.run))
+    print(f"serving graphs written to {args.run}")
+    return 0
+
+
 def _push(args: argparse.Namespace) -> int:
     from agnews.hub import push_run, save_upload_folder
 
@@ -177,7 +192,13 @@ def main(argv: list[str] | None = None) -> int:
     logging.basicConfig(
         level=logging.INFO if args.verbose else logging.WARNING, format="%(levelname)s %(name)s: %(message)s"
     )
-    handlers = {"train": _train, "evaluate": _evaluate, "embed": _embed, "push": _push}
+    handlers = {
+        "train": _train,
+        "evaluate": _evaluate,
+        "embed": _embed,
+        "export-onnx": _export_onnx,
+        "push": _push,
+    }
     try:
         return handlers[args.command](args)
     except (DataError, ModelError, RunError, ConfigError, HubError) as exc:

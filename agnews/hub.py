@@ -68,6 +68,8 @@ RUN_FILES = (
     run_files.EMBEDDINGS,
     run_files.MAP,
     run_files.MAP_INFO,
+    run_files.SERVING_ONNX,
+    run_files.SERVING_ONNX_INT8,
 )
 LOGIN_HINT = "run `hf auth login` or set HF_TOKEN to a token with write access"
 PUSH_OFFLINE_HINT = "or save the folder with `agnews push RUN --repo-id ... --dry-run --out DIR` for later"

@@ -17,10 +17,11 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from agnews.evaluate import infer, model_device
+from agnews.evaluate import Inference, infer, model_device
 from agnews.labels import LABELS
 from agnews.models import bf16_inference_pays, load_classifier, load_tokenizer
 from agnews.run import Run
+from agnews.serving_onnx import OnnxClassifier, serving_graph
 from agnews.text import clean_text
 
 CACHE_SIZE = 64
@@ -74,7 +75,11 @@ class Predictor:
     data was, so what the app shows and what the model saw agree, and cut to a bounded length.
     """
 
-    def __init__(self, model_path: str | Path, *, max_length: int = 128) -> None:
+    def __init__(self, model_path: str | Path, *, max_length: int = 128, graph: Path | None = None) -> None:
+        """`graph`: an ONNX serving graph of the same model (see `agnews.serving_onnx`) for texts
+        typed one at a time; files are classified by the PyTorch model either way."""
+        self.graph = OnnxClassifier(graph) if graph is not None else None
+        self.backend = f"ONNX Runtime ({graph.name})" if graph is not None else "PyTorch"
         self.tokenizer = load_tokenizer(str(model_path))
         self.model = load_classifier(str(model_path))
         self.model.eval()
@@ -92,20 +97,26 @@ class Predictor:
         self._lock = threading.Lock()
 
     @classmethod
-    def from_run(cls, run: Run) -> Predictor:
-        return cls(run.model_path, max_length=int(run.config.get("train", {}).get("max_length", 128)))
+    def from_run(cls, run: Run, serving: str = "auto") -> Predictor:
+        """`serving`: one of `SERVING_CHOICES`; "auto" uses the run's fp32 ONNX graph if it has one."""
+        max_length = int(run.config.get("train", {}).get("max_length", 128))
+        return cls(run.model_path, max_length=max_length, graph=serving_graph(run, serving))
 
-    def _batch(self, texts: list[str]) -> np.ndarray:
-        """Probabilities for many texts in one padded forward pass (n x 4)."""
-        result = infer(
-            self.model,
-            self.tokenizer,
-            texts,
-            batch_size=max(len(texts), 1),
-            max_length=self.max_length,
-            progress=False,
+    def _batch(self, texts: list[str]) -> Inference:
+        """Probabilities and [CLS] vectors of a few texts in one padded forward pass."""
+        if self.graph is None:
+            return infer(
+                self.model,
+                self.tokenizer,
+                texts,
+                batch_size=max(len(texts), 1),
+                max_length=self.max_length,
+                progress=False,
+            )
+        batch = self.tokenizer(
+            texts, truncation=True, max_length=self.max_length, padding=True, return_tensors="np"
         )
-        return result.probs
+        return Inference(*self.graph.run(batch["input_ids"], batch["attention_mask"]))
 
     def forward(self, text: str) -> Forward:
         """Probabilities and [CLS] vector of one text, cached (a few dozen recent texts)."""
@@ -117,7 +128,7 @@ class Predictor:
             if cached is not None:
                 self._cache.move_to_end(cleaned)
                 return cached
-        result = infer(self.model, self.tokenizer, [cleaned], max_length=self.max_length, progress=False)
+        result = self._batch([cleaned])
         forward = Forward(result.probs[0], result.cls[0])
         with self._lock:
             self._cache[cleaned] = forward
@@ -180,7 +191,7 @@ class Predictor:
         words = cleaned.split()
         scored = words[:MAX_OCCLUDED_WORDS]
         variants = [" ".join(words[:i] + words[i + 1 :]) for i in range(len(scored))]
-        drops = probs[pred] - self._batch(variants)[:, pred] if variants else np.zeros(0)
+        drops = probs[pred] - self._batch(variants).probs[:, pred] if variants else np.zeros(0)
         attributions = [(word, float(drop)) for word, drop in zip(scored, drops, strict=True)]
         attributions += [(word, 0.0) for word in words[len(scored) :]]
         return LABELS[pred], attributions

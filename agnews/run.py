@@ -9,6 +9,7 @@ Layout (required parts first):
     train_log.json       the Trainer's log history
     embeddings.safetensors  optional: base and fine-tuned [CLS] vectors aligned with predictions
     map.parquet, map.json   optional: 2-D coordinates and the UMAP parameters used
+    serving.onnx, serving_int8.onnx  optional: the classifier for ONNX Runtime (agnews.serving_onnx)
 
 A run is built in a hidden temporary sibling and renamed into place, so a directory under its final
 name is always complete. Nothing in a run is a pickle, and nothing here unpickles.
@@ -40,6 +41,11 @@ TRAIN_LOG = "train_log.json"
 EMBEDDINGS = "embeddings.safetensors"
 MAP = "map.parquet"
 MAP_INFO = "map.json"
+SERVING_ONNX = "serving.onnx"
+SERVING_ONNX_INT8 = "serving_int8.onnx"
+# How typed text can be classified: the run's PyTorch model or one of its ONNX graphs (here, not in
+# agnews.serving_onnx, so the launcher can offer the choice without importing torch).
+SERVING_CHOICES = ("auto", "torch", "onnx", "onnx-int8")
 
 PREDICTION_COLUMNS = (
     *("row_id", "text", "label", "label_name", "pred", "pred_name", "confidence"),

@@ -36,6 +36,7 @@ from agnews import run as run_files
 from agnews.data import LoadedData, load_ag_news
 from agnews.evaluate import compute_metrics, infer, predictions_frame
 from agnews.models import cpu_has_native_bf16, load_classifier, load_tokenizer, resolve_base_model
+from agnews.serving_onnx import export_serving_onnx
 
 MIXED_PRECISION = ("auto", "bf16", "fp16", "no")
 CHECKPOINT_CONFIG = "agnews_train_config.json"
@@ -169,8 +170,16 @@ class TrainConfig:
 
 
 PRESETS: dict[str, dict[str, Any]] = {
-    # CPU-sized: bundled MiniLM on the offline 5k sample; ~10 minutes on 2 cores.
-    "quick": {"base_model": "minilm", "epochs": 2.0, "learning_rate": 1e-4, "batch_size": 32},
+    # CPU-sized: bundled MiniLM on the offline 5k sample; a few minutes on 2 cores. No dropout:
+    # drawing its masks was a third of a bf16 CPU step, and over 3 seeds test accuracy was the same
+    # without it (89.98% vs 89.97% mean, README "Performance").
+    "quick": {
+        "base_model": "minilm",
+        "epochs": 2.0,
+        "learning_rate": 1e-4,
+        "batch_size": 32,
+        "dropout": 0.0,
+    },
     # GPU-sized reference recipe: DistilBERT on the full 120k Hub train split.
     "distilbert": {
         "base_model": "distilbert-base-uncased",
@@ -547,6 +556,9 @@ def fine_tune(
             tmp / run_files.PREDICTIONS,
             predictions_frame(list(test["row_id"]), test_texts, labels, inference.probs),
         )
+        if progress:
+            print("exporting the serving graphs (ONNX, fp32 and int8) ...", flush=True)
+        export_serving_onnx(model, tokenizer, tmp)
         if embed:
             from agnews.embed import embed_run_dir
 

@@ -1,9 +1,9 @@
-"""Batch inference throughput on CPU: file order vs length-sorted fp32 / bf16 / int8, in one run.
+"""Batch inference throughput on CPU (file order vs length-sorted fp32 / bf16 / int8 / ONNX), one run.
 
 The baseline is the stock way: batch 64 in file order, fp32. Each variant predicts the same rows;
 accuracy on those rows is printed beside the speed so a faster variant cannot hide a worse model.
-Then single-text serving latency in-process (the app's `Predictor`, one torch thread as the app
-runs it), fp32 and int8, p50/p95 over distinct texts.
+Then single-text serving latency in-process (the app's `Predictor`, one thread as the app runs it):
+PyTorch fp32 and int8, ONNX Runtime fp32 and int8, p50/p95 over distinct texts.
 
     .venv/bin/python bench/inference_throughput.py runs/quick --rows 2048
 """
@@ -20,9 +20,10 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from agnews.evaluate import infer
+from agnews.evaluate import infer, length_sorted_batches
 from agnews.models import load_classifier, load_tokenizer
-from agnews.run import Run
+from agnews.run import SERVING_ONNX, SERVING_ONNX_INT8, Run
+from agnews.serving_onnx import OnnxClassifier
 
 
 @torch.inference_mode()
@@ -39,6 +40,22 @@ def file_order_probs(model, tokenizer, texts: list[str], batch_size: int = 64) -
         )
         out.append(torch.softmax(model(**batch).logits, dim=-1).numpy())
     return np.concatenate(out)
+
+
+def onnx_sorted_probs(graph: Path, tokenizer, texts: list[str]) -> Callable[[], np.ndarray]:
+    """A run's ONNX serving graph over length-sorted batches of 64, as many threads as torch uses."""
+    session = OnnxClassifier(graph, threads=torch.get_num_threads())
+
+    def predict() -> np.ndarray:
+        probs = np.zeros((len(texts), 4), dtype=np.float32)
+        batches = length_sorted_batches(
+            tokenizer, texts, batch_size=64, max_length=128, progress=False, description="onnx"
+        )
+        for index, batch in batches:
+            probs[index] = session.run(batch["input_ids"].numpy(), batch["attention_mask"].numpy())[0]
+        return probs
+
+    return predict
 
 
 def int8_copy(model: torch.nn.Module) -> torch.nn.Module:
@@ -72,6 +89,10 @@ def main() -> None:
         "length-sorted, batch 64, fp32": sorted_probs(model),
         "length-sorted, batch 64, bf16 autocast": sorted_probs(model, bf16=True),
         "length-sorted, batch 64, int8 dynamic": sorted_probs(quantised),
+        "length-sorted, batch 64, ONNX fp32": onnx_sorted_probs(run.path / SERVING_ONNX, tokenizer, texts),
+        "length-sorted, batch 64, ONNX int8": onnx_sorted_probs(
+            run.path / SERVING_ONNX_INT8, tokenizer, texts
+        ),
     }
     speeds: dict[str, list[float]] = {name: [] for name in variants}
     accuracy: dict[str, float] = {}
@@ -97,24 +118,34 @@ def main() -> None:
 
 
 def serving_latency(run: Run, texts: list[str]) -> None:
-    """p50/p95 of one `Predictor.probabilities` call per distinct text, fp32 and int8, one thread."""
+    """p50/p95 of one `Predictor.probabilities` call per distinct text, one thread, per backend.
+
+    The backends take turns text by text, so drift in the machine's speed hits them alike.
+    """
     from agnews.predictor import Predictor
 
     torch.set_num_threads(1)
-    predictor = Predictor.from_run(run)
-    fp32_model = predictor.model
-    print(f"\nsingle-text serving in-process, {len(texts)} distinct texts, 1 torch thread")
-    print(f"{'variant':40} {'p50 ms':>8} {'p95 ms':>8}")
-    for name, model in (("fp32", fp32_model), ("int8 dynamic", int8_copy(fp32_model))):
-        predictor.model = model
-        predictor.probabilities("warm up the kernels")
-        times = []
-        for text in texts:
+    predictors = {
+        "PyTorch fp32": Predictor.from_run(run, "torch"),
+        "PyTorch int8 dynamic": Predictor.from_run(run, "torch"),
+        "ONNX Runtime fp32 (app default)": Predictor.from_run(run, "onnx"),
+        "ONNX Runtime int8 (--serving onnx-int8)": Predictor.from_run(run, "onnx-int8"),
+    }
+    predictors["PyTorch int8 dynamic"].model = int8_copy(predictors["PyTorch int8 dynamic"].model)
+    times: dict[str, list[float]] = {name: [] for name in predictors}
+    for name, predictor in predictors.items():
+        predictor.probabilities(f"warm up the kernels for {name}")
+    for text in texts:
+        for name, predictor in predictors.items():
             started = time.perf_counter()
             predictor.probabilities(f"{name}: {text}")  # distinct text: no cache hit
-            times.append((time.perf_counter() - started) * 1000)
-        p50, p95 = np.percentile(times, [50, 95])
-        print(f"{name:40} {p50:8.1f} {p95:8.1f}")
+            times[name].append((time.perf_counter() - started) * 1000)
+    baseline = float(np.percentile(times["PyTorch fp32"], 50))
+    print(f"\nsingle-text serving in-process, {len(texts)} distinct texts, 1 thread")
+    print(f"{'variant':40} {'p50 ms':>8} {'p95 ms':>8} {'speed-up':>9}")
+    for name, values in times.items():
+        p50, p95 = np.percentile(values, [50, 95])
+        print(f"{name:40} {p50:8.1f} {p95:8.1f} {baseline / p50:8.2f}x")
 
 
 if __name__ == "__main__":

@@ -37,6 +37,8 @@ RUN_FILES = {
     "embeddings.safetensors",
     "map.parquet",
     "map.json",
+    "serving.onnx",
+    "serving_int8.onnx",
 }
 
 

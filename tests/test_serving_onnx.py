@@ -1,0 +1,85 @@
+"""ONNX serving graphs: exported exactly, chosen explicitly, refused clearly when missing or broken."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import numpy as np
+import pytest
+import torch
+
+from agnews.cli import main as cli_main
+from agnews.labels import LABELS
+from agnews.models import load_classifier, load_tokenizer
+from agnews.predictor import Predictor
+from agnews.run import SERVING_ONNX, SERVING_ONNX_INT8, Run, RunError
+from agnews.serving_onnx import OnnxClassifier, export_serving_onnx, serving_graph
+
+TEXTS = ["Oil prices climb", "Team wins the cup final after extra time", "New chip", "Talks resume in Geneva"]
+
+
+def test_distilbert_graph_matches_pytorch_on_a_padded_batch(tiny_distilbert: Path, tmp_path: Path) -> None:
+    model = load_classifier(str(tiny_distilbert)).eval()
+    tokenizer = load_tokenizer(str(tiny_distilbert))
+    export_serving_onnx(model, tokenizer, tmp_path)
+    assert sorted(p.name for p in tmp_path.iterdir()) == [SERVING_ONNX, SERVING_ONNX_INT8]
+
+    batch = tokenizer(TEXTS, padding=True, return_tensors="pt")
+    with torch.inference_mode():
+        out = model(**batch, output_hidden_states=True)
+    probs, cls = OnnxClassifier(tmp_path / SERVING_ONNX).run(
+        batch["input_ids"].numpy(), batch["attention_mask"].numpy()
+    )
+    np.testing.assert_allclose(probs, torch.softmax(out.logits, -1).numpy(), atol=1e-5)
+    np.testing.assert_allclose(cls, out.hidden_states[-1][:, 0].numpy(), atol=1e-4)
+    int8_probs, _ = OnnxClassifier(tmp_path / SERVING_ONNX_INT8).run(
+        batch["input_ids"].numpy(), batch["attention_mask"].numpy()
+    )
+    assert int8_probs.shape == (len(TEXTS), len(LABELS))
+    np.testing.assert_allclose(int8_probs.sum(axis=1), 1.0, atol=1e-5)
+
+
+def test_serving_choice_is_explicit_about_missing_graphs(quick_run: Path, tmp_path: Path) -> None:
+    run = Run.load(quick_run)
+    assert serving_graph(run, "auto") == run.path / SERVING_ONNX  # `agnews train` writes both
+    assert serving_graph(run, "onnx-int8") == run.path / SERVING_ONNX_INT8
+    assert serving_graph(run, "torch") is None
+    with pytest.raises(ValueError, match="serving must be one of"):
+        serving_graph(run, "tensorrt")
+
+    bare = tmp_path / "bare"
+    shutil.copytree(quick_run, bare, ignore=shutil.ignore_patterns("*.onnx"))
+    bare_run = Run.load(bare)
+    assert serving_graph(bare_run, "auto") is None
+    with pytest.raises(RunError, match="agnews export-onnx"):
+        serving_graph(bare_run, "onnx-int8")
+
+    assert cli_main(["export-onnx", str(bare)]) == 0
+    assert serving_graph(Run.load(bare), "onnx") == bare / SERVING_ONNX
+    assert not [p.name for p in bare.iterdir() if p.name.startswith(".")]  # no temp files left
+
+
+def test_a_damaged_graph_is_named_not_served(quick_run: Path, tmp_path: Path) -> None:
+    broken = tmp_path / SERVING_ONNX
+    broken.write_bytes((quick_run / SERVING_ONNX).read_bytes()[:5000])
+    with pytest.raises(RunError, match=f"{SERVING_ONNX}: not a loadable ONNX graph"):
+        OnnxClassifier(broken)
+
+
+def test_onnx_and_torch_predictors_agree(quick_run: Path) -> None:
+    run = Run.load(quick_run)
+    by_torch = Predictor.from_run(run, "torch")
+    by_onnx = Predictor.from_run(run, "onnx")
+    by_int8 = Predictor.from_run(run, "onnx-int8")
+    assert by_torch.graph is None and "ONNX" in by_onnx.backend
+    texts = run.predictions["text"].iloc[:20].tolist()
+    for text in texts:
+        expected = by_torch.forward(text)
+        np.testing.assert_allclose(by_onnx.forward(text).probs, expected.probs, atol=1e-4)
+        np.testing.assert_allclose(by_onnx.forward(text).cls, expected.cls, atol=1e-3)
+        # int8: a rounding of the same model, not the same numbers.
+        assert np.abs(by_int8.forward(text).probs - expected.probs).max() < 0.15
+    # Occlusion runs its variants as one padded batch through the graph.
+    word, scores = by_onnx.word_attributions(texts[0])
+    assert word in LABELS and len(scores) == len(texts[0].split())
