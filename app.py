@@ -90,7 +90,7 @@ def resolve_run(args: argparse.Namespace) -> Run:
     from agnews.models import ModelError
     from agnews.train import ConfigError, fine_tune, preset_config
 
-    print(f"No complete run under {RUNS}; training the quick run first (about 10 minutes on 2 CPU cores).")
+    print(f"No complete run under {RUNS}; training the quick run first (about 5 minutes on 2 CPU cores).")
     try:
         return Run.load(fine_tune(preset_config("quick", data=args.data), QUICK_RUN))
     except (DataError, ModelError, ConfigError) as exc:
