@@ -79,8 +79,9 @@ def _export_logs_silenced() -> Iterator[None]:
 def export_serving_onnx(model: PreTrainedModel, tokenizer: PreTrainedTokenizerBase, folder: Path) -> None:
     """Write `serving.onnx` (checked against PyTorch) and `serving_int8.onnx` into `folder`.
 
-    Works on a CPU copy in eval mode, so the caller's model (perhaps on a GPU) is left as it was.
-    Raises RunError (and keeps no graph) when the exported graph disagrees with PyTorch.
+    Exports in eval mode (the caller's model is left in eval mode); a model on a GPU is copied to
+    the CPU first and stays where it is. Raises RunError (and keeps no graph) when the exported
+    graph disagrees with PyTorch.
     """
     from onnxruntime.quantization import QuantType, quantize_dynamic
 
