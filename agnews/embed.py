@@ -224,9 +224,8 @@ def _write_embedding_parts(
         timings[f"umap_{kind}_seconds"] = round(time.perf_counter() - started, 1)
         quality[kind] = map_quality(coords[kind], labels, preds)
 
-    tmp = folder / f".{run_files.EMBEDDINGS}.tmp"
-    save_file({f"{k}_cls": v.astype(np.float16) for k, v in vectors.items()}, str(tmp))
-    os.replace(tmp, folder / run_files.EMBEDDINGS)
+    stored = {f"{k}_cls": v.astype(np.float16) for k, v in vectors.items()}
+    run_files.write_atomically(folder / run_files.EMBEDDINGS, lambda tmp: save_file(stored, str(tmp)))
     frame = pd.DataFrame({"row_id": row_ids})
     for kind in MAP_KINDS:
         frame[f"{kind}_x"], frame[f"{kind}_y"] = coords[kind][:, 0], coords[kind][:, 1]

@@ -22,7 +22,7 @@ import json
 import os
 import shutil
 import tempfile
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -63,17 +63,25 @@ class RunError(ValueError):
 # --------------------------------------------------------------------------------------------------
 
 
-def write_json(path: Path, data: Any) -> None:
-    """Write JSON atomically (temp file, then rename) so a reader never sees half a file."""
+def write_atomically(path: Path, write: Callable[[Path], object]) -> None:
+    """Call `write` on a hidden temporary sibling of `path`, then rename it into place: a reader
+    never sees half a file, and a failed write leaves no temporary file behind."""
     tmp = path.with_name(f".{path.name}.tmp")
-    tmp.write_text(json.dumps(data, indent=2, sort_keys=False) + "\n", encoding="utf-8")
-    os.replace(tmp, path)
+    try:
+        write(tmp)
+        os.replace(tmp, path)
+    except BaseException:
+        tmp.unlink(missing_ok=True)
+        raise
+
+
+def write_json(path: Path, data: Any) -> None:
+    text = json.dumps(data, indent=2, sort_keys=False) + "\n"
+    write_atomically(path, lambda tmp: tmp.write_text(text, encoding="utf-8"))
 
 
 def write_parquet(path: Path, frame: pd.DataFrame) -> None:
-    tmp = path.with_name(f".{path.name}.tmp")
-    frame.to_parquet(tmp, index=False)
-    os.replace(tmp, path)
+    write_atomically(path, lambda tmp: frame.to_parquet(tmp, index=False))
 
 
 def check_writable(folder: Path) -> None:

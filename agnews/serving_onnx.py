@@ -18,10 +18,8 @@ from __future__ import annotations
 import contextlib
 import copy
 import logging
-import os
-import tempfile
 import warnings
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from pathlib import Path
 
 import numpy as np
@@ -30,7 +28,7 @@ from transformers import PreTrainedModel
 from transformers.tokenization_utils_base import PreTrainedTokenizerBase
 
 from agnews.evaluate import last_layer_cls
-from agnews.run import SERVING_CHOICES, SERVING_ONNX, SERVING_ONNX_INT8, Run, RunError
+from agnews.run import SERVING_CHOICES, SERVING_ONNX, SERVING_ONNX_INT8, Run, RunError, write_atomically
 
 # A padded pair exercises both dynamic axes; the export must not specialise on batch 1 or length 1.
 EXAMPLE_TEXTS = ["Stocks rally as oil prices fall sharply in early trading", "Cup final"]
@@ -48,18 +46,6 @@ class _ProbsAndCls(torch.nn.Module):
     def forward(self, input_ids: torch.Tensor, attention_mask: torch.Tensor) -> tuple[torch.Tensor, ...]:
         out = self.model(input_ids=input_ids, attention_mask=attention_mask, output_hidden_states=True)
         return torch.softmax(out.logits.float(), dim=-1), last_layer_cls(out).float()
-
-
-def _save_atomically(folder: Path, name: str, write: Callable[[str], object]) -> None:
-    """Call `write(temp_path)`, then rename into place: a half-written graph never has the real name."""
-    handle, temp = tempfile.mkstemp(dir=folder, prefix=f".{name}.", suffix=".tmp")
-    os.close(handle)
-    try:
-        write(temp)
-        os.replace(temp, folder / name)
-    except BaseException:
-        Path(temp).unlink(missing_ok=True)
-        raise
 
 
 @contextlib.contextmanager
@@ -101,7 +87,7 @@ def export_serving_onnx(model: PreTrainedModel, tokenizer: PreTrainedTokenizerBa
             dynamic_shapes={"input_ids": {0: batch, 1: seq}, "attention_mask": {0: batch, 1: seq}},
             verbose=False,
         )
-    _save_atomically(folder, SERVING_ONNX, lambda path: program.save(path, external_data=False))
+    write_atomically(folder / SERVING_ONNX, lambda tmp: program.save(str(tmp), external_data=False))
 
     with torch.inference_mode():
         expected = wrapper(*inputs)[0].numpy()
@@ -115,11 +101,10 @@ def export_serving_onnx(model: PreTrainedModel, tokenizer: PreTrainedTokenizerBa
             "serve with --serving torch"
         )
     with _export_logs_silenced():
-        _save_atomically(
-            folder,
-            SERVING_ONNX_INT8,
-            lambda path: quantize_dynamic(
-                folder / SERVING_ONNX, path, weight_type=QuantType.QInt8, per_channel=True
+        write_atomically(
+            folder / SERVING_ONNX_INT8,
+            lambda tmp: quantize_dynamic(
+                folder / SERVING_ONNX, tmp, weight_type=QuantType.QInt8, per_channel=True
             ),
         )
 

@@ -377,6 +377,16 @@ def set_dropout(model: PreTrainedModel, probability: float | None) -> None:
             module.p = probability
 
 
+def prepare_model(config: TrainConfig, base: str, *, attention: str | None = None) -> PreTrainedModel:
+    """The model `config` trains from `base`: attention kernels for its precision (`attention`
+    overrides them, for benchmarks), embeddings and layers frozen and dropout set as configured."""
+    attention = attention or training_attention(resolve_precision(config.mixed_precision))
+    model = load_classifier(base, attention=attention)
+    freeze_bottom(model, config.freeze_layers, embeddings=config.freeze_embeddings)
+    set_dropout(model, config.dropout)
+    return model
+
+
 def load_config_data(config: TrainConfig, source: str | None = None) -> LoadedData:
     """The splits `config` describes (same seed, caps and validation share), from `source` or config.data."""
     return load_ag_news(
@@ -476,9 +486,7 @@ def fine_tune(
         _check_resume_data(checkpoint_dir, data)
     tokenizer = load_tokenizer(base)
     set_seed(config.seed)
-    model = load_classifier(base, attention=training_attention(precision))
-    freeze_bottom(model, config.freeze_layers, embeddings=config.freeze_embeddings)
-    set_dropout(model, config.dropout)
+    model = prepare_model(config, base)
     tokenized = tokenize_splits(data, tokenizer, config.max_length)
 
     checkpoint_dir.mkdir(parents=True, exist_ok=True)

@@ -21,16 +21,14 @@ from pathlib import Path
 import torch
 
 from agnews.data import load_ag_news
-from agnews.models import load_classifier, load_tokenizer, resolve_base_model
+from agnews.models import load_tokenizer, resolve_base_model
 from agnews.train import (
     TrainConfig,
     build_trainer,
-    freeze_bottom,
+    prepare_model,
     preset_config,
     resolve_precision,
-    set_dropout,
     tokenize_splits,
-    training_attention,
 )
 
 # name -> (overrides of the quick preset, attention kernels; None: what `agnews train` picks). The
@@ -51,10 +49,7 @@ RECIPES = {
 def measure(config: TrainConfig, attention: str | None, base: str, tokenized: dict, tokenizer) -> float:
     """Training samples per second for one epoch of `config` (no evaluation, no checkpoints)."""
     torch.manual_seed(config.seed)
-    attention = attention or training_attention(resolve_precision(config.mixed_precision))
-    model = load_classifier(base, attention=attention)
-    freeze_bottom(model, config.freeze_layers, embeddings=config.freeze_embeddings)
-    set_dropout(model, config.dropout)
+    model = prepare_model(config, base, attention=attention)
     with tempfile.TemporaryDirectory() as scratch:
         trainer = build_trainer(
             config, model, tokenizer, tokenized["train"], None, output_dir=Path(scratch), progress=False
