@@ -52,7 +52,8 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         "--serving",
         choices=SERVING_CHOICES,
         default="auto",
-        help="How typed text is classified: auto (the run's fp32 ONNX graph if it has one, else "
+        help="How typed text is classified: auto (the run's fp32 ONNX graph if it has one and "
+        "there is no GPU, else "
         "PyTorch), torch, onnx, or onnx-int8 (fastest; probabilities a rounding away from the "
         "stored fp32 ones).",
     )
@@ -122,7 +123,7 @@ def main(argv: list[str] | None = None) -> int:
     except RunError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
-    if predictor.graph is None and args.serving == "auto":
+    if args.serving == "auto" and not (run.path / SERVING_ONNX).is_file():
         run.warnings.append(
             f"no {SERVING_ONNX} in the run: typed text is classified with PyTorch (slower); "
             f"`agnews export-onnx {run.path}` adds it"

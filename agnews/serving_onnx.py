@@ -137,13 +137,14 @@ class OnnxClassifier:
 def serving_graph(run: Run, serving: str) -> Path | None:
     """The ONNX file `serving` asks for in `run`, or None to serve with PyTorch.
 
-    "auto" takes the fp32 graph when the run has one and PyTorch otherwise (the caller reports it);
+    "auto" takes the fp32 graph when the run has one and there is no GPU, else PyTorch (the caller
+    reports a missing graph);
     "onnx" and "onnx-int8" insist, naming the command that writes the missing file.
     """
     if serving not in SERVING_CHOICES:
         raise ValueError(f"serving must be one of {SERVING_CHOICES}, got {serving!r}")
-    if serving == "torch":
-        return None
+    if serving == "torch" or (serving == "auto" and torch.cuda.is_available()):
+        return None  # on a GPU the PyTorch model there beats ONNX Runtime's CPU provider
     name = SERVING_ONNX_INT8 if serving == "onnx-int8" else SERVING_ONNX
     path = run.path / name
     if path.is_file():

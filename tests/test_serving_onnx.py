@@ -48,6 +48,11 @@ def test_serving_choice_is_explicit_about_missing_graphs(quick_run: Path, tmp_pa
     with pytest.raises(ValueError, match="serving must be one of"):
         serving_graph(run, "tensorrt")
 
+    with pytest.MonkeyPatch.context() as patch:  # on a GPU, "auto" keeps the model on the GPU
+        patch.setattr(torch.cuda, "is_available", lambda: True)
+        assert serving_graph(run, "auto") is None
+        assert serving_graph(run, "onnx") == run.path / SERVING_ONNX
+
     bare = tmp_path / "bare"
     shutil.copytree(quick_run, bare, ignore=shutil.ignore_patterns("*.onnx"))
     bare_run = Run.load(bare)
