@@ -21,7 +21,9 @@ from pathlib import Path
 os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")
 os.environ.setdefault("HF_HUB_DISABLE_TELEMETRY", "1")
 
-from agnews.run import SERVING_CHOICES, SERVING_ONNX, Run, RunError, latest_run
+from agnews.rundir import Run, RunError, latest_run
+from agnews.rundir.parts import SERVING_ONNX
+from agnews.serving.onnx_runtime import SERVING_CHOICES
 
 RUNS = Path(__file__).resolve().parent / "runs"
 QUICK_RUN = RUNS / "quick"
@@ -76,7 +78,7 @@ def resolve_run(args: argparse.Namespace) -> Run:
     existing run should not pay for `datasets` and scikit-learn at start-up.
     """
     if args.hub:
-        from agnews.hub import HubError, load_run_from_hub
+        from agnews.hub.transfer import HubError, load_run_from_hub
 
         try:
             return load_run_from_hub(args.hub)
@@ -87,13 +89,14 @@ def resolve_run(args: argparse.Namespace) -> Run:
     found = latest_run(RUNS)
     if found is not None:
         return found
-    from agnews.data import DataError
+    from agnews.config import ConfigError, preset_config
     from agnews.models import ModelError
-    from agnews.train import ConfigError, fine_tune, preset_config
+    from agnews.training.data import DataError
+    from agnews.training.train import train_run
 
     print(f"No complete run under {RUNS}; training the quick run first (about 5 minutes on 2 CPU cores).")
     try:
-        return Run.load(fine_tune(preset_config("quick", data=args.data), QUICK_RUN))
+        return Run.load(train_run(preset_config("quick", data=args.data), QUICK_RUN))
     except (DataError, ModelError, ConfigError) as exc:
         raise RunError(f"could not train the quick run: {exc}") from exc
 
@@ -113,7 +116,7 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     import torch
 
-    from agnews.predictor import Predictor
+    from agnews.serving.predictor import Predictor
     from agnews.ui import build_app
     from agnews.ui.app import LAUNCH_LIMITS
 
@@ -123,10 +126,10 @@ def main(argv: list[str] | None = None) -> int:
     except RunError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
-    if args.serving == "auto" and not (run.path / SERVING_ONNX).is_file():
+    if args.serving == "auto" and not run.has("serving"):
         run.warnings.append(
             f"no {SERVING_ONNX} in the run: typed text is classified with PyTorch (slower); "
-            f"`agnews export-onnx {run.path}` adds it"
+            f"`agnews analyze {run.path} --stages export` adds it"
         )
     demo = build_app(run, predictor)
     print(f"classifying typed text with {predictor.backend}")

@@ -1,7 +1,9 @@
-"""The `agnews` command line: train, evaluate, embed, push.
+"""The `agnews` command line: train, evaluate, analyze, migrate, push.
 
-Training options are generated from `TrainConfig`'s fields, so `--help` documents every setting and
-a new setting cannot be forgotten here.
+The top-level parser knows only the command names, so `agnews --help` imports nothing heavy; each
+command's parser is built when that command is chosen. Training options come from `TrainConfig`
+through transformers' `HfArgumentParser`, so `agnews train --help` documents every setting; a preset
+supplies the defaults and explicit options override it.
 """
 
 from __future__ import annotations
@@ -10,120 +12,151 @@ import argparse
 import dataclasses
 import logging
 import sys
-import types
-import typing
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from agnews.train import PRESETS, TrainConfig
+COMMANDS = {
+    "train": "Fine-tune a model and write a run directory (then run the default stages).",
+    "evaluate": "Predict a test split again with a run's model; replace its predictions and metrics.",
+    "analyze": "Run stages on an existing run: the missing or stale ones, or those named.",
+    "migrate": "Rewrite a run made by an older agnews in today's layout.",
+    "push": "Upload a run (model, model card, analysis parts) to the Hugging Face Hub.",
+}
 
 
-def _field_type(name: str) -> type:
-    """The concrete type of a TrainConfig field (`int | None` -> int), for argparse."""
-    hints = typing.get_type_hints(TrainConfig)
-    hint = hints[name]
-    if isinstance(hint, types.UnionType):
-        hint = next(arg for arg in typing.get_args(hint) if arg is not type(None))
-    return hint
-
-
-def _add_train_options(parser: argparse.ArgumentParser) -> None:
-    group = parser.add_argument_group("training settings (override the preset)")
-    for f in dataclasses.fields(TrainConfig):
-        flag = "--" + f.name.replace("_", "-")
-        kind = _field_type(f.name)
-        help_text = f"{f.metadata.get('help', '')} (default: the preset's, else {f.default})"
-        if kind is bool:
-            group.add_argument(
-                flag,
-                dest=f.name,
-                action=argparse.BooleanOptionalAction,
-                default=argparse.SUPPRESS,
-                help=help_text,
-            )
-        else:
-            group.add_argument(flag, dest=f.name, type=kind, default=argparse.SUPPRESS, help=help_text)
-
-
-def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="agnews", description=__doc__.splitlines()[0])
+def _top_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="agnews",
+        description=__doc__.splitlines()[0],
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+        epilog="commands:\n"
+        + "\n".join(f"  {name:<10} {text}" for name, text in COMMANDS.items())
+        + "\n\n`agnews COMMAND --help` describes a command's options.",
+    )
     parser.add_argument("-v", "--verbose", action="store_true", help="Log library details too.")
-    commands = parser.add_subparsers(dest="command", required=True)
-
-    train = commands.add_parser("train", help="Fine-tune a model and write a run directory.")
-    train.add_argument(
-        "--preset", choices=sorted(PRESETS), default="quick", help="Starting settings (default: quick)."
+    parser.add_argument(
+        "command", choices=list(COMMANDS), metavar="COMMAND", help="One of the commands below."
     )
-    train.add_argument("--out", type=Path, required=True, help="Run directory to create, e.g. runs/quick.")
-    train.add_argument(
-        "--resume", action="store_true", help="Continue an interrupted run from its last checkpoint."
-    )
-    train.add_argument("--overwrite", action="store_true", help="Replace an existing run at --out.")
-    train.add_argument(
-        "--checkpoint-dir", type=Path, help="Where Trainer checkpoints go (default: runs/.NAME.checkpoints)."
-    )
-    train.add_argument("--keep-checkpoints", action="store_true", help="Keep the checkpoints after success.")
-    train.add_argument(
-        "--no-embed",
-        dest="embed",
-        action="store_false",
-        help="Skip embeddings, the map and the frozen baseline.",
-    )
-    _add_train_options(train)
-
-    evaluate = commands.add_parser(
-        "evaluate", help="Re-evaluate a run's model on a test split and update the run."
-    )
-    evaluate.add_argument("run", type=Path, help="Run directory.")
-    evaluate.add_argument(
-        "--data", help="Local data folder (test.csv); default: the data the run was trained with."
-    )
-    evaluate.add_argument("--max-test-samples", type=int, help="Cap on test rows (stratified).")
-
-    embed = commands.add_parser(
-        "embed", help="Compute embeddings, the frozen baseline and the 2-D maps for a run."
-    )
-    embed.add_argument("run", type=Path, help="Run directory.")
-    embed.add_argument("--data", help="Local data folder; default: the data the run was trained with.")
-
-    export = commands.add_parser(
-        "export-onnx",
-        help="Write a run's ONNX serving graphs (serving.onnx, serving_int8.onnx) from its model.",
-    )
-    export.add_argument("run", type=Path, help="Run directory.")
-
-    push = commands.add_parser(
-        "push", help="Upload a run (model, model card, analysis files) to the Hugging Face Hub."
-    )
-    push.add_argument("run", type=Path, help="Run directory.")
-    push.add_argument("--repo-id", required=True, help="Model repository to create or update: USER/NAME.")
-    push.add_argument("--private", action="store_true", help="Create the repository as private.")
-    push.add_argument(
-        "--dry-run", action="store_true", help="Write the folder that would be uploaded to --out; no Hub."
-    )
-    push.add_argument("--out", type=Path, help="With --dry-run: the folder to create.")
+    parser.add_argument("args", nargs=argparse.REMAINDER, help=argparse.SUPPRESS)
     return parser
 
 
-def _print_test_summary(test: dict[str, Any]) -> None:
-    print(f"test accuracy {test['accuracy']:.4f}  macro F1 {test['f1_macro']:.4f}  ({test['rows']} rows)")
+def _train_parser(preset: str) -> argparse.ArgumentParser:
+    from transformers import HfArgumentParser
+
+    from agnews.config import PRESETS, TrainConfig
+    from agnews.training.stages import DEFAULT_STAGES, STAGES
+
+    # HfArgumentParser rewrites the dataclass fields' `type` in place (`int | None` becomes `int`);
+    # put them back, or every later reader of TrainConfig's fields (the run's schema) sees the wrong type.
+    declared = {f.name: f.type for f in dataclasses.fields(TrainConfig)}
+    parser = HfArgumentParser([TrainConfig], prog="agnews train", description=COMMANDS["train"])
+    for f in dataclasses.fields(TrainConfig):
+        f.type = declared[f.name]
+    parser.set_defaults(**PRESETS[preset])
+    parser.add_argument(
+        "--preset", choices=sorted(PRESETS), default="quick", help="Starting settings (default: quick)."
+    )
+    parser.add_argument("--out", type=Path, required=True, help="Run directory to create, e.g. runs/quick.")
+    parser.add_argument(
+        "--resume", action="store_true", help="Continue an interrupted run from its last checkpoint."
+    )
+    parser.add_argument("--overwrite", action="store_true", help="Replace an existing run at --out.")
+    parser.add_argument(
+        "--checkpoint-dir", type=Path, help="Where Trainer checkpoints go (default: runs/.NAME.checkpoints)."
+    )
+    parser.add_argument("--keep-checkpoints", action="store_true", help="Keep the checkpoints after success.")
+    parser.add_argument(
+        "--stages",
+        type=_stage_list(STAGES),
+        default=DEFAULT_STAGES,
+        help="Stages after training and evaluation, comma-separated, '' for none "
+        f"(default: {','.join(DEFAULT_STAGES)}).",
+    )
+    return parser
 
 
-def _train(args: argparse.Namespace) -> int:
-    from agnews.train import fine_tune, preset_config
+def _stage_list(known: dict[str, Any]) -> Callable[[str], tuple[str, ...]]:
+    def parse(value: str) -> tuple[str, ...]:
+        names = tuple(name.strip() for name in value.split(",") if name.strip())
+        unknown = [name for name in names if name not in known]
+        if unknown:
+            raise argparse.ArgumentTypeError(f"unknown stage(s) {unknown}; choose from {sorted(known)}")
+        return names
 
-    fields = {f.name for f in dataclasses.fields(TrainConfig)}
-    overrides = {k: v for k, v in vars(args).items() if k in fields}
-    config = preset_config(args.preset, **overrides)
+    return parse
+
+
+def _run_parser(command: str) -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog=f"agnews {command}", description=COMMANDS[command])
+    parser.add_argument("run", type=Path, help="Run directory.")
+    return parser
+
+
+def _evaluate_parser() -> argparse.ArgumentParser:
+    parser = _run_parser("evaluate")
+    parser.add_argument(
+        "--data", help="Local data folder (test.csv); default: the data the run was trained with."
+    )
+    parser.add_argument("--max-test-samples", type=int, help="Cap on test rows (stratified).")
+    return parser
+
+
+def _analyze_parser() -> argparse.ArgumentParser:
+    from agnews.training.stages import STAGES
+
+    parser = _run_parser("analyze")
+    parser.add_argument(
+        "--stages",
+        type=_stage_list(STAGES),
+        help="Comma-separated stages to (re)run, in order; default: those whose parts are missing or stale. "
+        + "; ".join(f"{name}: {stage.help}" for name, stage in STAGES.items()),
+    )
+    parser.add_argument("--data", help="Local data folder; default: the data the run was trained with.")
+    return parser
+
+
+def _push_parser() -> argparse.ArgumentParser:
+    parser = _run_parser("push")
+    parser.add_argument("--repo-id", required=True, help="Model repository to create or update: USER/NAME.")
+    parser.add_argument("--private", action="store_true", help="Create the repository as private.")
+    parser.add_argument(
+        "--dry-run", action="store_true", help="Write the folder that would be uploaded to --out; no Hub."
+    )
+    parser.add_argument("--out", type=Path, help="With --dry-run: the folder to create.")
+    return parser
+
+
+def _print_test_summary(path: Path) -> None:
+    from agnews.rundir import Run
+
+    run = Run.load(path)
+    test = run.metrics.test
+    print(f"test accuracy {test.accuracy:.4f}  macro F1 {test.f1_macro:.4f}  ({test.rows} rows)")
+    for warning in run.warnings:
+        print(f"warning: {warning}", file=sys.stderr)
+
+
+def _train(argv: list[str]) -> int:
+    from agnews.config import PRESETS, ConfigError
+    from agnews.training.train import train_run
+
+    preset_parser = argparse.ArgumentParser(add_help=False)
+    preset_parser.add_argument("--preset", default="quick")
+    preset = preset_parser.parse_known_args(argv)[0].preset
+    if preset not in PRESETS:
+        raise ConfigError(f"unknown preset {preset!r}; choose one of {sorted(PRESETS)}")
+    config, options = _train_parser(preset).parse_args_into_dataclasses(argv)
     try:
-        out = fine_tune(
+        out = train_run(
             config,
-            args.out,
-            resume=args.resume,
-            overwrite=args.overwrite,
-            checkpoint_dir=args.checkpoint_dir,
-            keep_checkpoints=args.keep_checkpoints,
-            embed=args.embed,
+            options.out,
+            resume=options.resume,
+            overwrite=options.overwrite,
+            checkpoint_dir=options.checkpoint_dir,
+            keep_checkpoints=options.keep_checkpoints,
+            stages=options.stages,
         )
     except KeyboardInterrupt:
         print(
@@ -133,42 +166,47 @@ def _train(args: argparse.Namespace) -> int:
         return 130
     if out is None:  # a non-first process of a data-parallel launch: the first one reports
         return 0
-    from agnews.run import Run
-
-    run = Run.load(out)
     print(f"run written to {out}")
-    _print_test_summary(run.metrics["test"])
+    _print_test_summary(out)
     return 0
 
 
-def _evaluate(args: argparse.Namespace) -> int:
-    from agnews.evaluate import reevaluate_run
+def _evaluate(argv: list[str]) -> int:
+    from agnews.training.stages import evaluate_run
 
-    metrics = reevaluate_run(args.run, data=args.data, max_test_samples=args.max_test_samples)
-    _print_test_summary(metrics)
+    args = _evaluate_parser().parse_args(argv)
+    evaluate_run(args.run, data=args.data, max_test_samples=args.max_test_samples)
+    _print_test_summary(args.run)
     return 0
 
 
-def _embed(args: argparse.Namespace) -> int:
-    from agnews.embed import embed_existing_run
+def _analyze(argv: list[str]) -> int:
+    from agnews.training.stages import analyze_run
 
-    embed_existing_run(args.run, data=args.data)
-    print(f"embeddings and maps written to {args.run}")
+    args = _analyze_parser().parse_args(argv)
+    failures = analyze_run(args.run, args.stages, data=args.data)
+    for stage, message in failures.items():
+        print(f"stage {stage} failed (recorded in the run): {message}", file=sys.stderr)
+    print(f"{args.run}: stages done" + (f", {len(failures)} failed" if failures else ""))
+    return 1 if failures else 0
+
+
+def _migrate(argv: list[str]) -> int:
+    from agnews.rundir.migrate import migrate_run
+
+    args = _run_parser("migrate").parse_args(argv)
+    recorded = migrate_run(args.run)
+    print(f"{args.run}: migrated; parts {', '.join(recorded)}")
     return 0
 
 
-def _export_onnx(args: argparse.Namespace) -> int:
-    from agnews.run import Run
-    from agnews.serving_onnx import export_run
+def _push(argv: list[str]) -> int:
+    from agnews.hub.transfer import push_run, save_upload_folder
 
-    export_run(Run.load(args.run))
-    print(f"serving graphs written to {args.run}")
-    return 0
-
-
-def _push(args: argparse.Namespace) -> int:
-    from agnews.hub import push_run, save_upload_folder
-
+    parser = _push_parser()
+    args = parser.parse_args(argv)
+    if args.dry_run != (args.out is not None):
+        parser.error("--dry-run and --out DIR go together")
     if args.dry_run:
         out = save_upload_folder(args.run, args.out, repo_id=args.repo_id)
         print(f"upload folder for {args.repo_id} written to {out} (nothing was uploaded)")
@@ -178,29 +216,42 @@ def _push(args: argparse.Namespace) -> int:
     return 0
 
 
-def main(argv: list[str] | None = None) -> int:
-    from agnews.data import DataError
-    from agnews.hub import HubError
-    from agnews.models import ModelError
-    from agnews.run import RunError
-    from agnews.train import ConfigError
+HANDLERS: dict[str, Callable[[list[str]], int]] = {
+    "train": _train,
+    "evaluate": _evaluate,
+    "analyze": _analyze,
+    "migrate": _migrate,
+    "push": _push,
+}
 
-    parser = build_parser()
-    args = parser.parse_args(argv)
-    if args.command == "push" and args.dry_run != (args.out is not None):
-        parser.error("push: --dry-run and --out DIR go together")
-    logging.basicConfig(
-        level=logging.INFO if args.verbose else logging.WARNING, format="%(levelname)s %(name)s: %(message)s"
+
+# Errors that mean "bad input or environment", reported in one line, by the module that defines them.
+# Looked up in sys.modules: an error can only be raised by a module that was imported, and importing
+# the others just to name their errors would cost the commands that never load them.
+USER_ERRORS = {
+    "agnews.config": "ConfigError",
+    "agnews.rundir.files": "RunError",
+    "agnews.training.data": "DataError",
+    "agnews.models": "ModelError",
+    "agnews.hub.transfer": "HubError",
+}
+
+
+def _user_errors() -> tuple[type[Exception], ...]:
+    return tuple(
+        getattr(sys.modules[module], name) for module, name in USER_ERRORS.items() if module in sys.modules
     )
-    handlers = {
-        "train": _train,
-        "evaluate": _evaluate,
-        "embed": _embed,
-        "export-onnx": _export_onnx,
-        "push": _push,
-    }
+
+
+def main(argv: list[str] | None = None) -> int:
+    top = _top_parser().parse_args(argv)
+    logging.basicConfig(
+        level=logging.INFO if top.verbose else logging.WARNING, format="%(levelname)s %(name)s: %(message)s"
+    )
     try:
-        return handlers[args.command](args)
-    except (DataError, ModelError, RunError, ConfigError, HubError) as exc:
-        print(f"agnews {args.command}: error: {exc}", file=sys.stderr)
+        return HANDLERS[top.command](top.args)
+    except Exception as exc:
+        if not isinstance(exc, _user_errors()):
+            raise
+        print(f"agnews {top.command}: error: {exc}", file=sys.stderr)
         return 2

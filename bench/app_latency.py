@@ -5,11 +5,12 @@
 Start-up: from launching `python app.py --run RUN` to the page answering HTTP 200 (median of
 `--starts` fresh processes). Round-trip: `/classify` through `gradio_client` (what the acceptance
 names), once as constructed by default and once with `ssl_verify=False` (the client otherwise builds
-two TLS contexts per call, ~30 ms, even for plain http), and through Gradio's plain HTTP API
+two TLS contexts per call, even for plain http), and through Gradio's plain HTTP API
 (`/gradio_api/call/classify`, the same queue without the client's polling), p50 and p90 over
 `--calls` distinct headlines. The client's floor is its own 50 ms sleep between polls of the result
 stream (`stream_sse_v1plus` in gradio_client/utils.py), whatever the server does.
-Not a test: timings depend on the machine and on what else runs on it.
+Not a test: timings depend on the machine and on what else runs on it. Measured numbers: the
+README's Performance section.
 """
 
 from __future__ import annotations

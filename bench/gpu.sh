@@ -42,7 +42,7 @@ else:
 PY
 
 # --compile is measured, not assumed: it appears as its own row, and a compile failure is recorded
-# in the table rather than losing the eager numbers. COMPILE=0 leaves it out (saves a minute or two).
+# in the table rather than losing the eager numbers. COMPILE=0 leaves it out (saves the compile time).
 args=("$@")
 if [[ "${COMPILE:-1}" == 1 && " ${args[*]-} " != *" --dry-run "* ]]; then
     args=(--compile ${args[@]+"${args[@]}"})

@@ -3,7 +3,9 @@
 The baseline is the stock way: batch 64 in file order, fp32. Each variant predicts the same rows;
 accuracy on those rows is printed beside the speed so a faster variant cannot hide a worse model.
 Then single-text serving latency in-process (the app's `Predictor`, one thread as the app runs it):
-PyTorch fp32 and int8, ONNX Runtime fp32 and int8, p50/p95 over distinct texts.
+PyTorch fp32 and int8, ONNX Runtime fp32 and int8, p50/p95 over distinct texts. RUN needs its ONNX
+serving graphs (`agnews analyze RUN --stages export`). Measured tables: the README's Performance
+section.
 
     .venv/bin/python bench/inference_throughput.py runs/quick --rows 2048
 """
@@ -20,10 +22,10 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from agnews.evaluate import infer, length_sorted_batches
-from agnews.models import load_classifier, load_tokenizer
-from agnews.run import SERVING_ONNX, SERVING_ONNX_INT8, Run
-from agnews.serving_onnx import OnnxClassifier
+from agnews.inference import infer, length_sorted_batches
+from agnews.rundir import Run
+from agnews.rundir.parts import SERVING_ONNX, SERVING_ONNX_INT8
+from agnews.serving.onnx_runtime import OnnxClassifier
 
 
 @torch.inference_mode()
@@ -77,9 +79,9 @@ def main() -> None:
     run = Run.load(args.run)
     frame = run.predictions.sample(n=min(args.rows, len(run.predictions)), random_state=0)
     texts, labels = frame["text"].tolist(), frame["label"].to_numpy()
-    tokenizer = load_tokenizer(str(run.model_path))
-    model = load_classifier(str(run.model_path)).eval()
-    quantised = int8_copy(load_classifier(str(run.model_path)).eval())
+    tokenizer = run.load_tokenizer()
+    model = run.load_classifier().eval()
+    quantised = int8_copy(run.load_classifier().eval())
 
     def sorted_probs(m: torch.nn.Module, bf16: bool = False) -> Callable[[], np.ndarray]:
         return lambda: infer(m, tokenizer, texts, batch_size=64, progress=False, bf16=bf16).probs
@@ -122,7 +124,7 @@ def serving_latency(run: Run, texts: list[str]) -> None:
 
     The backends take turns text by text, so drift in the machine's speed hits them alike.
     """
-    from agnews.predictor import Predictor
+    from agnews.serving.predictor import Predictor
 
     torch.set_num_threads(1)
     predictors = {

@@ -2,50 +2,16 @@
 
 from __future__ import annotations
 
-import csv
-import importlib.util
 import os
 from collections.abc import Iterator
-from dataclasses import dataclass
 from pathlib import Path
 from types import ModuleType
-from typing import TYPE_CHECKING
 
 import pytest
-
-if TYPE_CHECKING:
-    from agnews.predictor import Predictor
-    from agnews.run import Run
+from helpers import ROOT, SHARED_DATA, ServedApp, load_script, missing, synthetic_rows, write_original_csv
 
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("TRANSFORMERS_VERBOSITY", "error")
-
-SHARED_DATA = Path(__file__).resolve().parents[2] / "shared" / "data" / "ag_news"
-WORDS = {
-    0: "president minister election war government country talks united nations troops",
-    1: "game team season coach win match player league cup score",
-    2: "market shares profit company stocks oil prices bank economy sales",
-    3: "software internet computer microsoft space research technology web users chip",
-}
-
-
-def synthetic_rows(n_per_class: int, offset: int = 0) -> list[tuple[int, str, str]]:
-    """Distinct, learnable rows in the original format: (1-based class, title, description)."""
-    rows = []
-    for label, vocab in WORDS.items():
-        words = vocab.split()
-        for i in range(n_per_class):
-            k = offset + i
-            title = f"{words[k % len(words)].title()} news {k}"
-            body = " ".join(words[(k + j) % len(words)] for j in range(6)) + f" item {k} #39;s"
-            rows.append((label + 1, title, body))
-    return rows
-
-
-def write_original_csv(path: Path, rows: list[tuple[int, str, str]]) -> Path:
-    with path.open("w", newline="", encoding="utf-8") as handle:
-        csv.writer(handle, quoting=csv.QUOTE_ALL).writerows(rows)
-    return path
 
 
 @pytest.fixture
@@ -81,31 +47,30 @@ def tiny_distilbert(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 @pytest.fixture(scope="session")
-def quick_run(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """One real end-to-end run: bundled MiniLM, a small slice of the shared data, embeddings and maps."""
-    from agnews.train import fine_tune, preset_config
-
+def shared_data() -> Path:
+    """The shared AG News folder (`SHARED_DATA`). Where it is missing, the tests that need it skip,
+    except in CI (`CI=true`), where that fails them: a green CI run must have run them."""
     if not SHARED_DATA.is_dir():
-        pytest.skip(f"shared data not found at {SHARED_DATA}")
+        missing(f"shared AG News data not found at {SHARED_DATA}")
+    return SHARED_DATA
+
+
+@pytest.fixture(scope="session")
+def quick_run(shared_data: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """One real end-to-end run: bundled MiniLM, a small slice of the shared data, embeddings and maps."""
+    from agnews.config import preset_config
+    from agnews.training.train import train_run
+
     config = preset_config(
         "quick",
-        data=str(SHARED_DATA),
+        data=str(shared_data),
         epochs=1.0,
         max_train_samples=96,
         max_validation_samples=32,
         max_test_samples=120,
     )
     out = tmp_path_factory.mktemp("runs") / "quick"
-    return fine_tune(config, out, progress=False)
-
-
-@dataclass(frozen=True)
-class ServedApp:
-    """The app serving the quick run: its address, the run, and the predictor the server uses."""
-
-    url: str
-    run: Run
-    predictor: Predictor
+    return train_run(config, out, progress=False)
 
 
 @pytest.fixture(scope="session")
@@ -115,8 +80,8 @@ def served_app(quick_run: Path) -> Iterator[ServedApp]:
     Shared (test_app, test_app_security): each server loads the model again and starts threads.
     """
     os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")
-    from agnews.predictor import Predictor
-    from agnews.run import Run
+    from agnews.rundir import Run
+    from agnews.serving.predictor import Predictor
     from agnews.ui import build_app
     from agnews.ui.app import LAUNCH_LIMITS
 
@@ -133,8 +98,4 @@ def served_app(quick_run: Path) -> Iterator[ServedApp]:
 @pytest.fixture(scope="session")
 def launcher() -> ModuleType:
     """app.py imported as a module (it is a script, not part of the package), to call `main`."""
-    spec = importlib.util.spec_from_file_location("agnews_app_launcher", Path(__file__).parents[1] / "app.py")
-    assert spec is not None and spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+    return load_script(ROOT / "app.py", "agnews_app_launcher")

@@ -13,9 +13,9 @@ from types import ModuleType
 from urllib.parse import urlsplit
 
 import pytest
-from conftest import ServedApp
+from helpers import ServedApp
 
-from agnews.batch import MAX_BYTES
+from agnews.serving.csv_batch import MAX_BYTES
 
 APP_PY = Path(__file__).resolve().parents[1] / "app.py"
 BOUNDARY = "agnews-test-boundary"

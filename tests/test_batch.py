@@ -12,7 +12,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from agnews.batch import (
+from agnews.labels import LABELS
+from agnews.serving.csv_batch import (
     NOTE_CUT,
     NOTE_EMPTY,
     NOTE_UNREADABLE,
@@ -22,8 +23,7 @@ from agnews.batch import (
     classify_csv,
     read_table,
 )
-from agnews.labels import LABELS
-from agnews.predictor import MAX_CHARS
+from agnews.serving.predictor import MAX_CHARS
 
 
 class FakeModel:

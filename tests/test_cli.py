@@ -1,20 +1,35 @@
 from __future__ import annotations
 
 import dataclasses
+import shutil
 import subprocess
 import sys
 from pathlib import Path
 
 import pytest
 
-from agnews.cli import build_parser, main
-from agnews.train import TrainConfig
+from agnews.cli import _train_parser, main
+from agnews.config import TrainConfig
+from agnews.rundir import Run
 
 
 def test_help_documents_every_training_setting() -> None:
-    text = build_parser()._subparsers._group_actions[0].choices["train"].format_help()
+    text = _train_parser("quick").format_help()
     for f in dataclasses.fields(TrainConfig):
         assert "--" + f.name.replace("_", "-") in text
+
+
+def test_top_level_help_imports_nothing_heavy() -> None:
+    code = (
+        "import sys; from agnews.cli import main\n"
+        "try:\n    main(['--help'])\nexcept SystemExit:\n    pass\n"
+        "heavy = [m for m in ('torch', 'transformers', 'datasets', 'sklearn') if m in sys.modules]\n"
+        "print('HEAVY', heavy)"
+    )
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert "HEAVY []" in result.stdout
+    for command in ("train", "evaluate", "analyze", "migrate", "push"):
+        assert command in result.stdout
 
 
 def test_python_dash_m_works() -> None:
@@ -22,6 +37,27 @@ def test_python_dash_m_works() -> None:
         [sys.executable, "-m", "agnews", "--help"], capture_output=True, text=True, check=True
     )
     assert "train" in result.stdout and "evaluate" in result.stdout
+
+
+def test_presets_give_defaults_and_options_override_them() -> None:
+    config, options = _train_parser("distilbert").parse_args_into_dataclasses(
+        ["--out", "x", "--epochs", "3", "--no-group-by-length", "--stages", "export,map"]
+    )
+    assert config.base_model == "distilbert-base-uncased" and config.learning_rate == 5e-5
+    assert config.epochs == 3.0 and config.group_by_length is False
+    assert options.stages == ("export", "map")
+
+
+def test_bad_settings_and_unknown_stages_are_clear_errors(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert main(["train", "--out", str(tmp_path / "r"), "--epochs", "0"]) == 2
+    assert "epochs must be positive" in capsys.readouterr().err
+    assert main(["train", "--preset", "huge", "--out", str(tmp_path / "r")]) == 2
+    assert "unknown preset" in capsys.readouterr().err
+    with pytest.raises(SystemExit):
+        main(["train", "--out", str(tmp_path / "r"), "--stages", "export,nope"])
+    assert "unknown stage(s) ['nope']" in capsys.readouterr().err
 
 
 def test_cli_reports_a_missing_data_folder_clearly(
@@ -43,26 +79,36 @@ def test_cli_reports_a_missing_base_model(
     assert "model folder not found" in capsys.readouterr().err
 
 
-def test_evaluate_and_embed_commands_rebuild_a_run_consistently(quick_run: Path, tmp_path: Path) -> None:
-    import shutil
-
-    from agnews.run import Run
-
+def test_evaluate_and_analyze_commands_rebuild_a_run_consistently(quick_run: Path, tmp_path: Path) -> None:
     copy = tmp_path / "run"
     shutil.copytree(quick_run, copy)
     before = Run.load(copy)
     assert main(["evaluate", str(copy)]) == 0
     same = Run.load(copy)
-    assert same.metrics["test"]["accuracy"] == pytest.approx(before.metrics["test"]["accuracy"])
-    assert same.map_coords is not None  # same test rows: the map still lines up
+    assert same.metrics.test.accuracy == pytest.approx(before.metrics.test.accuracy)
+    assert same.map_coords is not None and same.warnings == []  # same predictions: nothing stale
 
     assert main(["evaluate", str(copy), "--max-test-samples", "40"]) == 0
     fewer = Run.load(copy)
-    assert len(fewer.predictions) == 40 and fewer.config["data"]["rows"]["test"] == 40
-    assert fewer.map_coords is None and "maps" not in fewer.metrics
+    assert len(fewer.predictions) == 40 and fewer.metrics.test.rows == 40
+    assert fewer.map_coords is None and fewer.embeddings is None and fewer.baseline is None
+    assert any("made from an older predictions" in w and "--stages embed" in w for w in fewer.warnings)
 
-    assert main(["embed", str(copy)]) == 0  # the map is rebuilt on the rows now predicted
+    assert main(["analyze", str(copy)]) == 0  # re-makes exactly the stale stages
     rebuilt = Run.load(copy)
-    assert rebuilt.map_coords is not None
+    assert rebuilt.warnings == []
+    assert rebuilt.map_coords is not None and rebuilt.map_info is not None
     assert rebuilt.map_coords["row_id"].tolist() == rebuilt.predictions["row_id"].tolist()
-    assert set(rebuilt.metrics["maps"]) == {"base", "finetuned"}
+    assert set(rebuilt.map_info.quality) == {"base", "finetuned"}
+    assert rebuilt.baseline is not None and rebuilt.baseline.rows == 40
+
+
+def test_building_the_train_parser_leaves_the_config_schema_intact(quick_run: Path) -> None:
+    """HfArgumentParser rewrites dataclass field types in place; a run must still load afterwards."""
+    before = {f.name: f.type for f in dataclasses.fields(TrainConfig)}
+    _train_parser("distilbert")
+    assert {f.name: f.type for f in dataclasses.fields(TrainConfig)} == before
+    config = dataclasses.replace(Run.load(quick_run).config.train, dropout=None, max_train_samples=None)
+    from agnews.rundir.parts import parse
+
+    assert parse(TrainConfig, dataclasses.asdict(config), "config").dropout is None

@@ -2,10 +2,10 @@ from collections import Counter
 from pathlib import Path
 
 import pytest
-from conftest import SHARED_DATA, synthetic_rows, write_original_csv
+from helpers import synthetic_rows, write_original_csv
 
-from agnews.data import DataError, load_ag_news, read_csv_split
 from agnews.text import normalised_key
+from agnews.training.data import DataError, load_ag_news, read_csv_split
 
 
 def _write(path: Path, content: str | bytes) -> Path:
@@ -118,9 +118,8 @@ def test_row_caps_keep_class_balance(tiny_data: Path) -> None:
     assert Counter(data.splits["test"]["label"]) == {0: 3, 1: 3, 2: 3, 3: 3}
 
 
-@pytest.mark.skipif(not SHARED_DATA.is_dir(), reason="shared AG News data not present")
-def test_shared_offline_data_loads_with_the_known_duplicate_dropped() -> None:
-    data = load_ag_news(SHARED_DATA)
+def test_shared_offline_data_loads_with_the_known_duplicate_dropped(shared_data: Path) -> None:
+    data = load_ag_news(shared_data)
     assert len(data.splits["test"]) == 7600
     assert data.duplicates_dropped >= 1
     assert len(data.splits["train"]) + len(data.splits["validation"]) == 5000 - data.duplicates_dropped

@@ -8,9 +8,10 @@ import numpy as np
 import torch
 from transformers import AutoModel, AutoTokenizer
 
-from agnews.embed import base_cls_embeddings, check_placement, map_quality, umap_2d
 from agnews.models import bundled_minilm_path
-from agnews.run import Run
+from agnews.rundir import Run
+from agnews.training.embed import base_cls_embeddings
+from agnews.training.maps import check_placement, map_quality, umap_2d
 
 TEXTS = ["Oil prices climb", "Team wins the cup final after extra time", "New chip doubles speed", "Talks"]
 

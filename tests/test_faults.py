@@ -1,40 +1,39 @@
-"""Faults, by really signalling a training process: SIGKILL and SIGINT mid-training, then resume."""
+"""Faults, by really signalling agnews processes at named points (`AGNEWS_FAULT`, see
+`agnews.rundir.edit.fault_point`): SIGKILL and SIGINT mid-training, then resume; SIGKILL inside
+`agnews evaluate` and `agnews analyze` at every step of an edit, which must leave the old run or the
+new one, never a mix."""
 
 from __future__ import annotations
 
 import errno
 import os
+import shutil
 import signal
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 import pytest
 
-from agnews.run import Run, RunError, check_writable
+from agnews.rundir import Run, RunError
+from agnews.rundir.edit import FAULT_ENV
+from agnews.rundir.files import check_writable
 
 
 def _train_command(data: Path, base: Path, out: Path, *extra: str) -> list[str]:
     return [
         sys.executable, "-m", "agnews", "train", "--preset", "distilbert", "--data", str(data),
-        "--base-model", str(base), "--out", str(out), "--epochs", "20", "--batch-size", "16",
-        "--max-length", "32", "--no-embed", *extra,
+        "--base-model", str(base), "--out", str(out), "--epochs", "2", "--batch-size", "16",
+        "--max-length", "32", "--stages", "", *extra,
     ]  # fmt: skip
 
 
-def _start_and_wait_for_checkpoint(command: list[str], checkpoints: Path) -> subprocess.Popen[str]:
+def _run(command: list[str], fault: str | None = None) -> subprocess.CompletedProcess[str]:
     env = {**os.environ, "HF_HUB_OFFLINE": "1"}
-    process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, env=env)
-    deadline = time.monotonic() + 180
-    while not list(checkpoints.glob("checkpoint-*/trainer_state.json")):
-        if process.poll() is not None or time.monotonic() > deadline:
-            process.kill()
-            pytest.fail(f"no checkpoint appeared; output:\n{process.communicate()[0]}")
-        time.sleep(0.05)
-    time.sleep(0.05)  # into the second epoch, past the first checkpoint
-    assert process.poll() is None, "training finished before it could be interrupted"
-    return process
+    env.pop(FAULT_ENV, None)
+    if fault is not None:
+        env[FAULT_ENV] = fault
+    return subprocess.run(command, capture_output=True, text=True, env=env, timeout=600)
 
 
 def test_sigkill_leaves_no_run_and_resume_finishes(
@@ -43,17 +42,16 @@ def test_sigkill_leaves_no_run_and_resume_finishes(
     out = tmp_path / "runs" / "killed"
     checkpoints = tmp_path / "runs" / ".killed.checkpoints"
     command = _train_command(tiny_data, tiny_distilbert, out)
-    process = _start_and_wait_for_checkpoint(command, checkpoints)
-    process.send_signal(signal.SIGKILL)
-    process.wait(timeout=30)
+    killed = _run(command, fault="train:checkpoint-saved")
+    assert killed.returncode == -signal.SIGKILL
     assert not out.exists()
-    assert [p.name for p in out.parent.iterdir()] == [".killed.checkpoints"]
+    assert [p.name for p in out.parent.iterdir() if not p.name.endswith(".lock")] == [".killed.checkpoints"]
+    assert list(checkpoints.glob("checkpoint-*/trainer_state.json"))
 
-    env = {**os.environ, "HF_HUB_OFFLINE": "1"}
-    resumed = subprocess.run([*command, "--resume"], capture_output=True, text=True, env=env, timeout=600)
+    resumed = _run([*command, "--resume"])
     assert resumed.returncode == 0, resumed.stderr[-2000:]
     run = Run.load(out)
-    assert run.config["train"]["epochs"] == 20.0
+    assert run.config.train.epochs == 2.0
     assert not checkpoints.exists()
 
 
@@ -62,14 +60,88 @@ def test_sigint_stops_cleanly_and_keeps_the_checkpoint(
 ) -> None:
     out = tmp_path / "runs" / "stopped"
     checkpoints = tmp_path / "runs" / ".stopped.checkpoints"
-    process = _start_and_wait_for_checkpoint(_train_command(tiny_data, tiny_distilbert, out), checkpoints)
-    process.send_signal(signal.SIGINT)
-    output, _ = process.communicate(timeout=60)
-    assert process.returncode == 130
-    assert "rerun with --resume" in output
-    assert "Traceback" not in output
+    stopped = _run(_train_command(tiny_data, tiny_distilbert, out), fault="train:checkpoint-saved@SIGINT")
+    assert stopped.returncode == 130
+    assert "rerun with --resume" in stopped.stderr
+    assert "Traceback" not in stopped.stderr
     assert list(checkpoints.glob("checkpoint-*"))
     assert not out.exists()
+
+
+def _assert_consistent(path: Path) -> Run:
+    """The run loads and its parts agree: metrics describe exactly the stored predictions, and every
+    row-aligned part it still shows lines up with them."""
+    run = Run.load(path)
+    stored = run.predictions
+    assert run.metrics.test.rows == len(stored)
+    assert run.metrics.test.accuracy == pytest.approx((stored["pred"] == stored["label"]).mean())
+    if run.map_coords is not None:
+        assert run.map_coords["row_id"].tolist() == stored["row_id"].tolist()
+    if run.embeddings is not None:
+        assert all(len(v) == len(stored) for v in run.embeddings.values())
+    if run.baseline is not None:
+        assert run.baseline.rows == len(stored)
+    return run
+
+
+@pytest.fixture
+def run_copy(quick_run: Path, tmp_path: Path) -> Path:
+    target = tmp_path / "runs" / "copy"
+    shutil.copytree(quick_run, target)
+    return target
+
+
+AGNEWS = [sys.executable, "-m", "agnews"]
+
+
+@pytest.mark.parametrize(
+    "fault", ["edit:staged", "part:predictions", "part:metrics", "edit:before-swap", "edit:after-swap"]
+)
+def test_killed_evaluate_leaves_the_old_run_or_the_new_one(run_copy: Path, fault: str) -> None:
+    before = len(Run.load(run_copy).predictions)
+    killed = _run([*AGNEWS, "evaluate", str(run_copy), "--max-test-samples", "40"], fault=fault)
+    assert killed.returncode == -signal.SIGKILL, killed.stderr[-2000:]
+    run = _assert_consistent(run_copy)
+    expected = 40 if fault == "edit:after-swap" else before  # swapped in, or never
+    assert len(run.predictions) == expected
+    again = _run([*AGNEWS, "evaluate", str(run_copy), "--max-test-samples", "40"])
+    assert again.returncode == 0, again.stderr[-2000:]  # the kernel released the dead writer's lock
+    assert len(_assert_consistent(run_copy).predictions) == 40
+    assert not [p.name for p in run_copy.parent.iterdir() if ".edit-" in p.name]  # leftovers cleared
+
+
+@pytest.fixture
+def stale_run(run_copy: Path) -> Path:
+    """A run whose embeddings, baseline and map were made from older predictions (other rows)."""
+    from agnews.training.stages import evaluate_run
+
+    evaluate_run(run_copy, max_test_samples=40, progress=False)
+    assert not Run.load(run_copy).has("embeddings")
+    return run_copy
+
+
+@pytest.mark.parametrize(
+    ("command", "fault"),
+    [
+        (["--stages", "embed"], "edit:staged"),
+        (["--stages", "embed"], "part:embeddings"),
+        (["--stages", "embed"], "part:baseline"),
+        (["--stages", "embed"], "edit:before-swap"),
+        ([], "analyze:between-stages"),
+        ([], "part:map"),
+    ],
+)
+def test_killed_analyze_leaves_a_consistent_run(stale_run: Path, command: list[str], fault: str) -> None:
+    killed = _run([*AGNEWS, "analyze", str(stale_run), *command], fault=fault)
+    assert killed.returncode == -signal.SIGKILL, killed.stderr[-2000:]
+    run = _assert_consistent(stale_run)
+    embedded = fault in ("analyze:between-stages", "part:map")  # the embed stage was swapped in
+    assert run.has("embeddings") == embedded and run.has("baseline") == embedded
+    assert not run.has("map")
+    finished = _run([*AGNEWS, "analyze", str(stale_run)])
+    assert finished.returncode == 0, finished.stderr[-2000:]
+    done = _assert_consistent(stale_run)
+    assert done.warnings == [] and done.has("map") and done.has("embeddings")
 
 
 @pytest.mark.skipif(os.geteuid() == 0, reason="root can write to read-only folders")
@@ -86,15 +158,16 @@ def test_unwritable_output_fails_before_training(
     tiny_data: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, error: int
 ) -> None:
     """Disk full / read-only / no permission (as root, only emulated): error before any training."""
-    import agnews.run
-    from agnews.train import fine_tune, preset_config
+    import agnews.rundir.files
+    import agnews.training.train
+    from agnews.config import preset_config
+    from agnews.training.train import train_run
 
     def refuse(*args: object, **kwargs: object) -> None:
         raise OSError(error, os.strerror(error))
 
-    monkeypatch.setattr(agnews.run.os, "fsync", refuse)
+    monkeypatch.setattr(agnews.rundir.files.os, "fsync", refuse)
+    monkeypatch.setattr(agnews.training.train, "fine_tune", lambda *a, **k: pytest.fail("training started"))
     config = preset_config("quick", data=str(tiny_data))
-    started = time.monotonic()
     with pytest.raises(RunError, match=f"cannot write there \\({os.strerror(error)}\\)"):
-        fine_tune(config, tmp_path / "runs" / "x", progress=False)
-    assert time.monotonic() - started < 5
+        train_run(config, tmp_path / "runs" / "x", progress=False)

@@ -8,26 +8,27 @@ from pathlib import Path
 import pytest
 
 import app
-from agnews.run import RunError
+from agnews.config import TrainConfig
+from agnews.rundir import RunError
 
 
 def test_with_no_run_the_launcher_trains_the_quick_run_on_the_given_data(
     quick_run: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    import agnews.train
+    import agnews.training.train
 
     runs = tmp_path / "runs"
     (runs / "half-written").mkdir(parents=True)  # incomplete: must not be chosen
     calls = []
 
-    def fake_fine_tune(config: agnews.train.TrainConfig, out: Path) -> Path:
+    def fake_train_run(config: TrainConfig, out: Path) -> Path:
         calls.append((config, out))
         shutil.copytree(quick_run, out)
         return out
 
     monkeypatch.setattr(app, "RUNS", runs)
     monkeypatch.setattr(app, "QUICK_RUN", runs / "quick")
-    monkeypatch.setattr(agnews.train, "fine_tune", fake_fine_tune)
+    monkeypatch.setattr(agnews.training.train, "train_run", fake_train_run)
     run = app.resolve_run(app.parse_args(["--data", "/some/data"]))
     [(config, out)] = calls
     assert out == runs / "quick" and run.path == out

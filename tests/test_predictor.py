@@ -7,10 +7,10 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from agnews.embed import MapIndex
 from agnews.labels import LABELS
-from agnews.predictor import EmptyTextError, Predictor
-from agnews.run import Run
+from agnews.rundir import Run
+from agnews.serving.map_index import MapIndex
+from agnews.serving.predictor import EmptyTextError, Predictor
 
 
 @pytest.fixture(scope="module")
@@ -70,7 +70,7 @@ def test_single_word_text_is_explained(predictor: Predictor) -> None:
 def test_bf16_inference_stays_a_rounding_away_from_the_stored_fp32_predictions(
     run: Run, predictor: Predictor
 ) -> None:
-    from agnews.evaluate import infer
+    from agnews.inference import infer
 
     texts = run.predictions["text"].tolist()
     stored = run.predictions[[f"prob_{i}" for i in range(len(LABELS))]].to_numpy()

@@ -12,9 +12,11 @@ import torch
 from agnews.cli import main as cli_main
 from agnews.labels import LABELS
 from agnews.models import load_classifier, load_tokenizer
-from agnews.predictor import Predictor
-from agnews.run import SERVING_ONNX, SERVING_ONNX_INT8, Run, RunError
-from agnews.serving_onnx import OnnxClassifier, export_serving_onnx, serving_graph
+from agnews.rundir import Run, RunError
+from agnews.rundir.parts import SERVING_ONNX, SERVING_ONNX_INT8
+from agnews.serving.onnx_runtime import OnnxClassifier, serving_graph
+from agnews.serving.predictor import Predictor
+from agnews.training.onnx_export import export_serving_onnx
 
 TEXTS = ["Oil prices climb", "Team wins the cup final after extra time", "New chip", "Talks resume in Geneva"]
 
@@ -57,10 +59,11 @@ def test_serving_choice_is_explicit_about_missing_graphs(quick_run: Path, tmp_pa
     shutil.copytree(quick_run, bare, ignore=shutil.ignore_patterns("*.onnx"))
     bare_run = Run.load(bare)
     assert serving_graph(bare_run, "auto") is None
-    with pytest.raises(RunError, match="agnews export-onnx"):
+    assert any("serving.onnx" in w and "--stages export" in w for w in bare_run.warnings)
+    with pytest.raises(RunError, match=r"agnews analyze .* --stages export"):
         serving_graph(bare_run, "onnx-int8")
 
-    assert cli_main(["export-onnx", str(bare)]) == 0
+    assert cli_main(["analyze", str(bare), "--stages", "export"]) == 0
     assert serving_graph(Run.load(bare), "onnx") == bare / SERVING_ONNX
     assert not [p.name for p in bare.iterdir() if p.name.startswith(".")]  # no temp files left
 

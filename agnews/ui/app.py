@@ -10,14 +10,14 @@ from typing import Any
 
 import gradio as gr
 
-from agnews.batch import MAX_BYTES
-from agnews.predictor import Predictor
-from agnews.run import Run
+from agnews.rundir import Run
+from agnews.serving.csv_batch import MAX_BYTES
+from agnews.serving.predictor import Predictor
 from agnews.ui import classify, confusion, dataset, errors, maps
 from agnews.ui.common import map_points
 
 # Two cores on the reference machine: more concurrent model calls would only queue inside torch.
-CONCURRENCY_LIMIT = 2
+DEFAULT_CONCURRENCY_LIMIT = 2
 QUEUE_SIZE = 64
 # What every server of this app launches with (app.py and the tests' server alike, so the tests
 # check what users get): uploads over the batch limit are refused before they reach Python, and no
@@ -27,12 +27,12 @@ LAUNCH_LIMITS: dict[str, Any] = {"max_file_size": MAX_BYTES, "allowed_paths": []
 
 def header(run: Run) -> str:
     """One line on what is being shown: the run, its base model, its test accuracy, any warnings."""
-    test = run.metrics["test"]
-    base = run.config.get("train", {}).get("base_model", "?")
+    test = run.metrics.test
+    base = run.config.train.base_model
     lines = [
         f"## AG News topic classifier · run `{run.name}`",
-        f"Base model `{base}` · test accuracy **{test['accuracy']:.1%}** on {test.get('rows', '?')} rows "
-        f"· macro F1 {test['f1_macro']:.3f}",
+        f"Base model `{base}` · test accuracy **{test.accuracy:.1%}** on {test.rows} rows "
+        f"· macro F1 {test.f1_macro:.3f}",
     ]
     lines += [f"> ⚠ {warning}" for warning in run.warnings]
     return "\n\n".join(lines)
@@ -56,4 +56,4 @@ def build_app(run: Run, predictor: Predictor | None = None) -> gr.Blocks:
             with gr.Tab("Data", id="data"):
                 dataset.build(run)
         confusion.link_to_errors(cells, true_class, predicted, tabs)
-    return demo.queue(default_concurrency_limit=CONCURRENCY_LIMIT, max_size=QUEUE_SIZE)
+    return demo.queue(default_concurrency_limit=DEFAULT_CONCURRENCY_LIMIT, max_size=QUEUE_SIZE)

@@ -16,10 +16,10 @@ import numpy as np
 import pandas as pd
 import plotly.graph_objects as go
 
-from agnews.embed import MapIndex
-from agnews.predictor import MAX_CHARS, MAX_RAW_CHARS, Predictor, model_text
-from agnews.run import Run
-from agnews.ui import batch
+from agnews.rundir.run import Run
+from agnews.serving.map_index import MapIndex
+from agnews.serving.predictor import MAX_CHARS, MAX_RAW_CHARS, Predictor, model_text
+from agnews.ui import file_upload
 from agnews.ui.common import notice, rows_table
 from agnews.ui.figures import map_figure
 
@@ -140,7 +140,10 @@ def build(run: Run, predictor: Predictor, points: pd.DataFrame | None) -> None:
     )
     located = fine_tuned_map(run, points)
     if located is None:
-        notice("This run has no fine-tuned map or embeddings; run `agnews embed RUN` to add them.")
+        notice(
+            "This run has no fine-tuned map or embeddings; "
+            "run `agnews analyze RUN --stages embed,map` to add them."
+        )
     else:
         with gr.Row():
             placed_map = gr.Plot(label="Your text on the fine-tuned map", elem_id="classify-map")
@@ -154,4 +157,4 @@ def build(run: Run, predictor: Predictor, points: pd.DataFrame | None) -> None:
             partial(place_text, predictor, *located), text, [placed_map, neighbours], api_name="place"
         )
     classified.success(partial(explain_text, predictor), text, words, api_name="explain")
-    batch.build(predictor)
+    file_upload.build(predictor)

@@ -6,10 +6,10 @@ import gradio as gr
 import pandas as pd
 
 from agnews.labels import LABELS
-from agnews.run import Run
+from agnews.rundir import Run
+from agnews.rundir.parts import PROB_COLUMNS
 from agnews.ui.figures import headline
 
-PROB_COLUMNS = [f"prob_{i}" for i in range(len(LABELS))]
 # Widths for `rows_table` columns: the headline gets the room, the short columns stay readable.
 TABLE_WIDTHS = ["10%", "48%", "14%", "15%", "13%"]
 

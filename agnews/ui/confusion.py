@@ -12,17 +12,18 @@ import gradio as gr
 import pandas as pd
 
 from agnews.labels import LABELS
-from agnews.run import Run
+from agnews.rundir import Run
+from agnews.rundir.parts import to_plain
 from agnews.ui.figures import confusion_figure
 
 CORNER = "true \\ predicted"
 
 
-def summary_table(metrics: dict[str, Any]) -> pd.DataFrame:
+def summary_table(test: dict[str, Any], baseline: dict[str, Any] | None) -> pd.DataFrame:
     """Accuracy and F1 of the fine-tuned model and, when the run has it, the frozen-feature baseline."""
-    rows = [("fine-tuned", metrics["test"])]
-    if "frozen_baseline" in metrics:
-        rows.append(("frozen base + logistic regression", metrics["frozen_baseline"]))
+    rows = [("fine-tuned", test)]
+    if baseline is not None:
+        rows.append(("frozen base + logistic regression", baseline))
     return pd.DataFrame(
         {
             "model": [name for name, _ in rows],
@@ -65,7 +66,7 @@ def cell_pair(index: tuple[int, int] | list[int]) -> tuple[str, str] | None:
 
 def build(run: Run) -> gr.Dataframe:
     """Lay out the tab inside the current `gr.Tab`; return the counts table for `link_to_errors`."""
-    test = run.metrics["test"]
+    test = to_plain(run.metrics.test)
     with gr.Row():
         gr.Plot(confusion_figure(test["confusion_matrix"]), show_label=False, elem_id="confusion-plot")
         with gr.Column():
@@ -75,7 +76,12 @@ def build(run: Run) -> gr.Dataframe:
                 interactive=False,
                 elem_id="confusion-cells",
             )
-            gr.Dataframe(summary_table(run.metrics), label="Test metrics", interactive=False, wrap=True)
+            gr.Dataframe(
+                summary_table(to_plain(run.metrics.test), to_plain(run.baseline) if run.baseline else None),
+                label="Test metrics",
+                interactive=False,
+                wrap=True,
+            )
             gr.Dataframe(per_class_table(test), label="Per class", interactive=False)
     return cells
 

@@ -11,8 +11,8 @@ from typing import Any
 import gradio as gr
 import pandas as pd
 
-from agnews.run import Run
-from agnews.ui.common import notice
+from agnews.rundir import Run
+from agnews.rundir.parts import to_plain
 from agnews.ui.figures import SPLIT_ORDER, class_distribution_figure, length_histogram_figure
 
 
@@ -31,18 +31,13 @@ def length_table(data_stats: dict[str, Any]) -> pd.DataFrame:
 
 def build(run: Run) -> None:
     """Lay out the tab inside the current `gr.Tab` (static: nothing here changes after loading)."""
-    stats = run.data_stats
+    stats = to_plain(run.data_stats)["splits"]
     with gr.Row():
-        if stats is None:
-            notice("This run has no data_stats.json, so there are no per-split class counts.")
-        else:
-            gr.Plot(class_distribution_figure(stats), show_label=False)
+        gr.Plot(class_distribution_figure(stats), show_label=False)
         predictions = run.predictions
         gr.Plot(length_histogram_figure(predictions["text"], predictions["label_name"]), show_label=False)
-    if stats is not None:
-        gr.Dataframe(length_table(stats), label="Rows and text lengths per split", interactive=False)
-        dropped = stats.get("duplicates_dropped_from_train")
-        if dropped is not None:
-            gr.Markdown(
-                f"Training rows dropped because their text also appears in the test split: **{dropped}**."
-            )
+    gr.Dataframe(length_table(stats), label="Rows and text lengths per split", interactive=False)
+    gr.Markdown(
+        "Training rows dropped because their text also appears in the test split: "
+        f"**{run.data_stats.duplicates_dropped_from_train}**."
+    )

@@ -12,8 +12,9 @@ import gradio as gr
 import pandas as pd
 
 from agnews.labels import LABELS
-from agnews.run import Run
-from agnews.ui.common import PROB_COLUMNS, TABLE_WIDTHS, row_details, rows_table, selected_row_id
+from agnews.rundir import Run
+from agnews.rundir.parts import PROB_COLUMNS
+from agnews.ui.common import TABLE_WIDTHS, row_details, rows_table, selected_row_id
 
 ANY = "any"
 

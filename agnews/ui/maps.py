@@ -6,18 +6,17 @@ linked table under the map: clicking a row shows its full text and probabilities
 
 from __future__ import annotations
 
-from typing import Any
-
 import gradio as gr
 import pandas as pd
 import plotly.graph_objects as go
 
 from agnews.labels import LABELS
-from agnews.run import Run
+from agnews.rundir import Run
+from agnews.rundir.parts import MapInfo, to_plain
 from agnews.ui.common import TABLE_WIDTHS, notice, row_details, rows_table, selected_row_id
 from agnews.ui.figures import COLOUR_BY, density_figure, map_figure
 
-MAP_KINDS = {"fine-tuned": "finetuned", "base (before fine-tuning)": "base"}
+MAP_CHOICES = {"fine-tuned": "finetuned", "base (before fine-tuning)": "base"}
 
 
 def visible_points(points: pd.DataFrame, classes: list[str]) -> pd.DataFrame:
@@ -25,9 +24,9 @@ def visible_points(points: pd.DataFrame, classes: list[str]) -> pd.DataFrame:
     return points[points["label_name"].isin(classes)]
 
 
-def quality_note(metrics: dict[str, Any], kind: str) -> str:
+def quality_note(map_info: MapInfo | None, kind: str) -> str:
     """How far to trust the picture: silhouette and 2-D neighbour agreement, when the run has them."""
-    quality = metrics.get("maps", {}).get(kind)
+    quality = to_plain(map_info.quality[kind]) if map_info is not None and kind in map_info.quality else None
     if not quality:
         return ""
     return (
@@ -41,7 +40,7 @@ def quality_note(metrics: dict[str, Any], kind: str) -> str:
 def draw(
     points: pd.DataFrame, kind_label: str, colour_by: str, classes: list[str], selected: int | None
 ) -> go.Figure:
-    kind = MAP_KINDS[kind_label]
+    kind = MAP_CHOICES[kind_label]
     return map_figure(
         visible_points(points, classes),
         x=f"{kind}_x",
@@ -53,21 +52,24 @@ def draw(
 
 
 def draw_density(points: pd.DataFrame, kind_label: str) -> go.Figure:
-    kind = MAP_KINDS[kind_label]
+    kind = MAP_CHOICES[kind_label]
     return density_figure(points, x=f"{kind}_x", y=f"{kind}_y", title=f"{kind_label}: where each class lies")
 
 
 def build(run: Run, points: pd.DataFrame | None) -> None:
     """Lay out the tab inside the current `gr.Tab` and wire its events (`points` as in classify)."""
     if points is None:
-        notice("This run has no map; run `agnews embed RUN` to compute embeddings and UMAP coordinates.")
+        notice(
+            "This run has no map; run `agnews analyze RUN --stages embed,map` "
+            "to compute embeddings and UMAP coordinates."
+        )
         return
-    first_kind = next(iter(MAP_KINDS))
+    first_kind = next(iter(MAP_CHOICES))
     with gr.Row():
-        kind = gr.Radio(list(MAP_KINDS), value=first_kind, label="Map")
+        kind = gr.Radio(list(MAP_CHOICES), value=first_kind, label="Map")
         colour_by = gr.Radio(list(COLOUR_BY), value="true label", label="Colour by")
         classes = gr.CheckboxGroup(list(LABELS), value=list(LABELS), label="True classes shown")
-    quality = gr.Markdown(quality_note(run.metrics, MAP_KINDS[first_kind]))
+    quality = gr.Markdown(quality_note(run.map_info, MAP_CHOICES[first_kind]))
     selected = gr.State(None)
     with gr.Row():
         figure = gr.Plot(
@@ -94,7 +96,7 @@ def build(run: Run, points: pd.DataFrame | None) -> None:
     def redraw(
         kind_label: str, colour: str, shown: list[str], row_id: int | None
     ) -> tuple[go.Figure, pd.DataFrame, str, go.Figure]:
-        note = quality_note(run.metrics, MAP_KINDS[kind_label])
+        note = quality_note(run.map_info, MAP_CHOICES[kind_label])
         return (
             draw(points, kind_label, colour, shown, row_id),
             rows_table(visible_points(points, shown)),

@@ -20,10 +20,10 @@ import numpy as np
 from datasets import ClassLabel, Dataset, DatasetDict, Features, Value
 from sklearn.model_selection import train_test_split
 
+from agnews.config import HUB_DATASET_ID, TrainConfig
 from agnews.labels import LABELS, NUM_LABELS
 from agnews.text import clean_text, normalised_key
 
-HUB_DATASET_ID = "fancyzhx/ag_news"
 OFFLINE_HINT = "pass --data PATH to a local folder with the AG News CSVs, e.g. ../shared/data/ag_news"
 
 
@@ -64,19 +64,19 @@ class LoadedData:
         return {name: content_hash(ds["text"], ds["label"]) for name, ds in self.splits.items()}
 
     def stats(self) -> dict[str, Any]:
-        """Per-split class counts and text lengths (in characters and words)."""
-        out: dict[str, Any] = {"duplicates_dropped_from_train": self.duplicates_dropped, **self.extra}
+        """Per-split class counts and text lengths (in characters and words): the data_stats part."""
+        splits: dict[str, Any] = {}
         for name, ds in self.splits.items():
             chars = np.array([len(t) for t in ds["text"]])
             words = np.array([len(t.split()) for t in ds["text"]])
             counts = Counter(ds["label"])
-            out[name] = {
+            splits[name] = {
                 "rows": len(ds),
                 "class_counts": {LABELS[i]: int(counts.get(i, 0)) for i in range(NUM_LABELS)},
                 "chars": _describe(chars),
                 "words": _describe(words),
             }
-        return out
+        return {"splits": splits, "duplicates_dropped_from_train": self.duplicates_dropped, **self.extra}
 
 
 def _describe(values: np.ndarray) -> dict[str, float]:
@@ -335,3 +335,15 @@ def load_test_split(
     labels = np.array(test_raw.labels)
     idx = _stratified_take(np.arange(len(test_raw.texts)), labels, max_test_samples, seed)
     return _to_dataset(test_raw, idx)
+
+
+def load_config_data(config: TrainConfig, source: str | None = None) -> LoadedData:
+    """The splits `config` describes (split seed, caps, validation share), from `source` or config.data."""
+    return load_ag_news(
+        source if source is not None else config.data,
+        validation_fraction=config.validation_fraction,
+        seed=config.split_seed,
+        max_train_samples=config.max_train_samples,
+        max_validation_samples=config.max_validation_samples,
+        max_test_samples=config.max_test_samples,
+    )

@@ -14,12 +14,12 @@ from pathlib import Path
 
 import gradio as gr
 
-from agnews.batch import MAX_BYTES, MAX_ROWS, OUTPUT_COLUMNS, BatchError, classify_csv
-from agnews.predictor import MAX_CHARS, Predictor
+from agnews.serving.csv_batch import MAX_BYTES, MAX_ROWS, OUTPUT_COLUMNS, BatchError, classify_csv
+from agnews.serving.predictor import MAX_CHARS, Predictor
 
 # One file at a time: a full file keeps one core busy for minutes, and single headlines
 # (their own events, their own limit) must still get the other.
-CONCURRENCY_LIMIT = 1
+FILE_CONCURRENCY_LIMIT = 1
 HELP = f"""\
 A UTF-8, comma-separated file of at most **{MAX_ROWS:,} rows** and **{MAX_BYTES // 2**20} MB**, with
 the text in a `text` column, or in `title` and `description` columns, or an original AG News file
@@ -62,5 +62,5 @@ def build(predictor: Predictor) -> None:
             result = gr.File(label="Classified CSV", interactive=False, elem_id="batch-result")
         summary = gr.Markdown(elem_id="batch-summary")
     upload.upload(
-        run, upload, [result, summary], api_name="classify_csv", concurrency_limit=CONCURRENCY_LIMIT
+        run, upload, [result, summary], api_name="classify_csv", concurrency_limit=FILE_CONCURRENCY_LIMIT
     )

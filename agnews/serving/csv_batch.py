@@ -25,7 +25,7 @@ from pathlib import Path
 import numpy as np
 
 from agnews.labels import LABELS
-from agnews.predictor import MAX_CHARS, model_text
+from agnews.serving.predictor import MAX_CHARS, model_text
 
 # Uploads over this are refused by the server before they reach Python (app.py passes it to
 # `launch(max_file_size=...)`), and by `read_table` for files that arrive another way.
@@ -33,8 +33,8 @@ MAX_BYTES = 5 * 1024 * 1024
 # A full file keeps the app busy for about two minutes (83 rows/s measured on one core of the busy
 # 2-core reference machine): long enough to show a progress bar, short enough not to time out.
 MAX_ROWS = 10_000
-PROB_COLUMNS = [f"p_{name}" for name in LABELS]
-OUTPUT_COLUMNS = [*PROB_COLUMNS, "predicted", "note"]
+OUTPUT_PROB_COLUMNS = [f"p_{name}" for name in LABELS]
+OUTPUT_COLUMNS = [*OUTPUT_PROB_COLUMNS, "predicted", "note"]
 ORIGINAL_HEADER = ["class", "title", "description"]
 NOTE_EMPTY = "empty text: not classified"
 NOTE_UNREADABLE = "no text left once markup and control characters are removed: not classified"

@@ -16,12 +16,14 @@ from pathlib import Path
 
 import numpy as np
 import torch
+from transformers import PreTrainedModel
+from transformers.tokenization_utils_base import PreTrainedTokenizerBase
 
-from agnews.evaluate import Inference, infer, model_device
+from agnews.inference import Inference, infer, model_device
 from agnews.labels import LABELS
-from agnews.models import bf16_inference_pays, load_classifier, load_tokenizer
-from agnews.run import Run
-from agnews.serving_onnx import OnnxClassifier, serving_graph
+from agnews.models import bf16_inference_pays
+from agnews.rundir.run import Run
+from agnews.serving.onnx_runtime import OnnxClassifier, serving_graph
 from agnews.text import clean_text
 
 CACHE_SIZE = 64
@@ -75,23 +77,30 @@ class Predictor:
     data was, so what the app shows and what the model saw agree, and cut to a bounded length.
     """
 
-    def __init__(self, model_path: str | Path, *, max_length: int = 128, graph: Path | None = None) -> None:
-        """`graph`: an ONNX serving graph of the same model (see `agnews.serving_onnx`) for texts
+    def __init__(
+        self,
+        model: PreTrainedModel,
+        tokenizer: PreTrainedTokenizerBase,
+        *,
+        max_length: int = 128,
+        graph: Path | None = None,
+    ) -> None:
+        """`graph`: an ONNX serving graph of the same model (the run's `serving` part) for texts
         typed one at a time; files are classified by the PyTorch model either way."""
         self.graph = OnnxClassifier(graph) if graph is not None else None
         self.backend = f"ONNX Runtime ({graph.name})" if graph is not None else "PyTorch"
-        self.tokenizer = load_tokenizer(str(model_path))
-        self.model = load_classifier(str(model_path))
+        self.tokenizer = tokenizer
+        self.model = model
         self.model.eval()
         if torch.cuda.is_available():
             self.model.to("cuda")
-        # Files are classified in bf16 where the hardware has it (2.6x fp32 on an AMX CPU); single
-        # texts stay fp32, where bf16 saves nothing and the numbers match the saved test metrics.
+        # Files are classified in bf16 where the hardware has it (see bench/inference_throughput.py);
+        # single texts stay fp32, where bf16 saves nothing and the numbers match the saved test metrics.
         self.batch_bf16 = bf16_inference_pays(model_device(self.model))
         self.max_length = max_length
         names = [self.model.config.id2label[i] for i in range(len(LABELS))]
         if tuple(names) != LABELS:
-            raise ValueError(f"{model_path}: model labels {names} differ from {list(LABELS)}")
+            raise ValueError(f"model labels {names} differ from {list(LABELS)}")
         self._cache: OrderedDict[str, Forward] = OrderedDict()
         # The app serves a few events at once; the cache's reordering must not interleave.
         self._lock = threading.Lock()
@@ -99,8 +108,10 @@ class Predictor:
     @classmethod
     def from_run(cls, run: Run, serving: str = "auto") -> Predictor:
         """`serving`: one of `SERVING_CHOICES`; "auto" uses the run's fp32 ONNX graph if it has one."""
-        max_length = int(run.config.get("train", {}).get("max_length", 128))
-        return cls(run.model_path, max_length=max_length, graph=serving_graph(run, serving))
+        graph = serving_graph(run, serving)
+        return cls(
+            run.load_classifier(), run.load_tokenizer(), max_length=run.config.train.max_length, graph=graph
+        )
 
     def _batch(self, texts: list[str]) -> Inference:
         """Probabilities and [CLS] vectors of a few texts in one padded forward pass."""
@@ -116,7 +127,8 @@ class Predictor:
         batch = self.tokenizer(
             texts, truncation=True, max_length=self.max_length, padding=True, return_tensors="np"
         )
-        return Inference(*self.graph.run(batch["input_ids"], batch["attention_mask"]))
+        probs, cls = self.graph.run(batch["input_ids"], batch["attention_mask"])
+        return Inference(probs, cls, np.log(np.clip(probs, 1e-30, None)))
 
     def forward(self, text: str) -> Forward:
         """Probabilities and [CLS] vector of one text, cached (a few dozen recent texts)."""

@@ -1,21 +1,20 @@
-"""Fine-tune a transformer on AG News with the Hugging Face Trainer and write a run directory.
+"""The training stage: fine-tune a transformer on AG News with the Hugging Face Trainer.
 
 The Trainer is the reference recipe's API; we add what an honest, resumable run needs: a validated
 config, length-grouped batches, best-epoch selection on validation (never test), checkpoints kept
-outside the run, and an atomic run directory at the end.
+outside the run, and a run created atomically with its evaluation (`train_run`), followed by the
+default stages (`agnews.training.stages`).
 """
 
 from __future__ import annotations
 
 import contextlib
-import dataclasses
 import json
 import os
 import platform
 import shutil
 import time
-import typing
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -32,169 +31,18 @@ from transformers import (
 )
 from transformers.tokenization_utils_base import PreTrainedTokenizerBase
 
-from agnews import run as run_files
-from agnews.data import LoadedData, load_ag_news
-from agnews.evaluate import compute_metrics, infer, predictions_frame
+from agnews.config import ConfigError, TrainConfig
 from agnews.models import cpu_has_native_bf16, load_classifier, load_tokenizer, resolve_base_model
-from agnews.serving_onnx import export_serving_onnx
+from agnews.rundir import parts
+from agnews.rundir.edit import create_run, fault_point
+from agnews.rundir.files import RunError, check_writable, write_json
+from agnews.rundir.parts import DataInfo, DataStats, RunConfig, Training, parse
+from agnews.training.context import StageContext
+from agnews.training.data import LoadedData, load_config_data
+from agnews.training.evaluate import evaluate_stage
+from agnews.training.stages import DEFAULT_STAGES, run_stages
 
-MIXED_PRECISION = ("auto", "bf16", "fp16", "no")
 CHECKPOINT_CONFIG = "agnews_train_config.json"
-
-
-class ConfigError(ValueError):
-    """A training setting that cannot work; the message says which and what to use instead."""
-
-
-@dataclass
-class TrainConfig:
-    """Everything that determines a training run. Recorded in the run's config.json."""
-
-    base_model: str = field(
-        default="minilm", metadata={"help": "Base model: `minilm` (bundled), a local folder or a Hub id."}
-    )
-    data: str | None = field(
-        default=None,
-        metadata={"help": "Local folder with the AG News CSVs; omitted: the Hub dataset fancyzhx/ag_news."},
-    )
-    epochs: float = field(
-        default=2.0, metadata={"help": "Training epochs; the best epoch by validation accuracy is kept."}
-    )
-    learning_rate: float = field(
-        default=1e-4, metadata={"help": "Peak learning rate (linear decay, warmup)."}
-    )
-    batch_size: int = field(default=32, metadata={"help": "Training batch size per device."})
-    eval_batch_size: int = field(
-        default=64, metadata={"help": "Batch size for validation and test inference."}
-    )
-    max_length: int = field(default=128, metadata={"help": "Tokens per text; longer texts are truncated."})
-    weight_decay: float = field(default=0.01, metadata={"help": "AdamW weight decay."})
-    warmup_ratio: float = field(
-        default=0.06, metadata={"help": "Fraction of steps spent warming up the learning rate."}
-    )
-    seed: int = field(default=42, metadata={"help": "Seed for the validation split, training and the map."})
-    validation_fraction: float = field(
-        default=0.1, metadata={"help": "Share of training rows held out (stratified) for validation."}
-    )
-    max_train_samples: int | None = field(
-        default=None, metadata={"help": "Cap on training rows (stratified), for quick runs."}
-    )
-    max_validation_samples: int | None = field(
-        default=None, metadata={"help": "Cap on validation rows (stratified)."}
-    )
-    max_test_samples: int | None = field(
-        default=None,
-        metadata={
-            "help": "Cap on test rows (stratified); only for smoke runs, metrics then cover fewer rows."
-        },
-    )
-    group_by_length: bool = field(
-        default=True,
-        metadata={"help": "Length-grouped training batches (less padding; 1.2x on this project's CPU)."},
-    )
-    mixed_precision: str = field(
-        default="auto",
-        metadata={
-            "help": "auto (bf16 or fp16 on CUDA; bf16 on CPUs with native bf16, e.g. AMX; else fp32), "
-            "bf16, fp16 or no."
-        },
-    )
-    dropout: float | None = field(
-        default=None,
-        metadata={
-            "help": "Dropout probability for every dropout layer while training (empty: the base "
-            "model's own, 0.1 for BERT and DistilBERT); the saved model's config is unchanged."
-        },
-    )
-    freeze_embeddings: bool = field(
-        default=False,
-        metadata={
-            "help": "Freeze the token and position embeddings (half of MiniLM's weights): saves "
-            "their dense gradient and optimizer update every step."
-        },
-    )
-    freeze_layers: int = field(
-        default=0,
-        metadata={
-            "help": "Freeze the embeddings and this many lowest encoder layers (0: train everything); "
-            "saves their backward pass and optimizer updates."
-        },
-    )
-
-    def __post_init__(self) -> None:
-        checks = [
-            (self.epochs > 0, f"epochs must be positive, got {self.epochs}"),
-            (self.learning_rate > 0, f"learning_rate must be positive, got {self.learning_rate}"),
-            (self.batch_size >= 1, f"batch_size must be at least 1, got {self.batch_size}"),
-            (self.eval_batch_size >= 1, f"eval_batch_size must be at least 1, got {self.eval_batch_size}"),
-            (8 <= self.max_length <= 512, f"max_length must be 8-512 tokens, got {self.max_length}"),
-            (0 <= self.warmup_ratio < 1, f"warmup_ratio must be in [0, 1), got {self.warmup_ratio}"),
-            (
-                0 < self.validation_fraction < 1,
-                f"validation_fraction must be in (0, 1), got {self.validation_fraction}",
-            ),
-            (self.mixed_precision in MIXED_PRECISION, f"mixed_precision must be one of {MIXED_PRECISION}"),
-            (bool(self.base_model), "base_model must not be empty"),
-            (self.freeze_layers >= 0, f"freeze_layers must be 0 or more, got {self.freeze_layers}"),
-            (
-                self.dropout is None or 0 <= self.dropout < 1,
-                f"dropout must be in [0, 1), got {self.dropout}",
-            ),
-        ]
-        for ok, message in checks:
-            if not ok:
-                raise ConfigError(message)
-        for name in ("max_train_samples", "max_validation_samples", "max_test_samples"):
-            value = getattr(self, name)
-            if value is not None and value < 4:
-                raise ConfigError(f"{name} must be at least 4 (one per class), got {value}")
-
-    def to_dict(self) -> dict[str, Any]:
-        return dataclasses.asdict(self)
-
-    @classmethod
-    def from_dict(cls, values: dict[str, Any]) -> TrainConfig:
-        """Build from a dict; an unknown key fails loudly instead of being ignored."""
-        known = {f.name for f in dataclasses.fields(cls)}
-        unknown = sorted(set(values) - known)
-        if unknown:
-            raise ConfigError(f"unknown setting(s) {unknown}; known: {sorted(known)}")
-        hints = typing.get_type_hints(cls)
-        for name, value in values.items():
-            allowed = typing.get_args(hints[name]) or (hints[name],)
-            # bool is an int and int is acceptable where a float is expected; nothing else converts.
-            ok = isinstance(value, allowed) or (float in allowed and type(value) is int)
-            if not ok or (isinstance(value, bool) and bool not in allowed):
-                raise ConfigError(f"{name} must be {hints[name]}, got {value!r}")
-        return cls(**values)
-
-
-PRESETS: dict[str, dict[str, Any]] = {
-    # CPU-sized: bundled MiniLM on the offline 5k sample; a few minutes on 2 cores. No dropout:
-    # drawing its masks was a third of a bf16 CPU step, and over 3 seeds test accuracy was the same
-    # without it (89.98% vs 89.97% mean, README "Performance").
-    "quick": {
-        "base_model": "minilm",
-        "epochs": 2.0,
-        "learning_rate": 1e-4,
-        "batch_size": 32,
-        "dropout": 0.0,
-    },
-    # GPU-sized reference recipe: DistilBERT on the full 120k Hub train split.
-    "distilbert": {
-        "base_model": "distilbert-base-uncased",
-        "epochs": 2.0,
-        "learning_rate": 5e-5,
-        "batch_size": 64,
-        "eval_batch_size": 256,
-    },
-}
-
-
-def preset_config(name: str, **overrides: Any) -> TrainConfig:
-    if name not in PRESETS:
-        raise ConfigError(f"unknown preset {name!r}; choose one of {sorted(PRESETS)}")
-    return TrainConfig.from_dict({**PRESETS[name], **overrides})
 
 
 def library_versions() -> dict[str, str]:
@@ -238,10 +86,21 @@ def training_attention(precision: str) -> str | None:
     return "eager" if precision == "bf16" and not torch.cuda.is_available() else None
 
 
-def _precision_flags(precision: str) -> dict[str, bool]:
+def _precision_flags(precision: str, *, tf32: bool = False) -> dict[str, bool]:
+    """TrainingArguments' precision fields: bf16/fp16 autocast, and `tf32` where the GPU has TF32.
+
+    TF32 is only ever switched on, on CUDA cards that have it (Ampere or newer): the Trainer raises
+    for `tf32=True` elsewhere, and leaving the field unset keeps PyTorch's own setting (exact fp32
+    matrix products), so the CPU recipes are untouched. The switch is process-wide in PyTorch.
+    """
     flags = {"bf16": precision == "bf16", "fp16": precision == "fp16"}
     if precision == "bf16" and not torch.cuda.is_available():
         flags["use_cpu"] = True  # the Trainer refuses bf16 without a GPU unless told to autocast on the CPU
+    if tf32 and torch.cuda.is_available():
+        from transformers.utils import is_torch_tf32_available
+
+        if is_torch_tf32_available():
+            flags["tf32"] = True
     return flags
 
 
@@ -387,18 +246,6 @@ def prepare_model(config: TrainConfig, base: str, *, attention: str | None = Non
     return model
 
 
-def load_config_data(config: TrainConfig, source: str | None = None) -> LoadedData:
-    """The splits `config` describes (same seed, caps and validation share), from `source` or config.data."""
-    return load_ag_news(
-        source if source is not None else config.data,
-        validation_fraction=config.validation_fraction,
-        seed=config.seed,
-        max_train_samples=config.max_train_samples,
-        max_validation_samples=config.max_validation_samples,
-        max_test_samples=config.max_test_samples,
-    )
-
-
 def build_trainer(
     config: TrainConfig,
     model: PreTrainedModel,
@@ -413,7 +260,10 @@ def build_trainer(
     """The project's Trainer recipe for `config`.
 
     With an `eval_dataset` it evaluates and checkpoints each epoch and keeps the best epoch by
-    validation accuracy; without one (benchmarks) it only trains.
+    validation accuracy; without one (benchmarks) it only trains. The speed knobs map onto the
+    Trainer's own fields: `pad_to_multiple_of` (DataCollatorWithPadding), `dataloader_workers`
+    (`dataloader_num_workers`, persistent), `torch_compile` and `tf32` (see `_precision_flags`).
+    Measured on an H100 by `bench/gpu_product.py` (bench/results/gpu_product_*.json).
     """
     per_epoch = eval_dataset is not None
     args = TrainingArguments(
@@ -438,8 +288,15 @@ def build_trainer(
         logging_steps=20,
         report_to="none",
         disable_tqdm=not progress,
-        dataloader_num_workers=0,
-        **_precision_flags(resolve_precision(config.mixed_precision)),
+        dataloader_num_workers=config.dataloader_workers,
+        # Workers outlive an epoch: no re-forking (and re-importing) at every epoch and evaluation.
+        dataloader_persistent_workers=config.dataloader_workers > 0,
+        torch_compile=config.torch_compile,
+        # On a GPU the filter's `if torch.isnan(loss)` reads every step's loss back to the host, so the
+        # CPU cannot queue the next step while the card works; a NaN then shows in the logged loss
+        # instead of being smoothed over. The CPU has nothing to overlap and keeps the filter.
+        logging_nan_inf_filter=not torch.cuda.is_available(),
+        **_precision_flags(resolve_precision(config.mixed_precision), tf32=config.tf32),
     )
     return Trainer(
         model=model,
@@ -447,39 +304,46 @@ def build_trainer(
         train_dataset=train_dataset,
         eval_dataset=eval_dataset,
         processing_class=tokenizer,
-        data_collator=DataCollatorWithPadding(tokenizer),
+        data_collator=DataCollatorWithPadding(tokenizer, pad_to_multiple_of=config.pad_to_multiple_of),
         compute_metrics=_validation_metrics if per_epoch else None,
         callbacks=callbacks,
     )
 
 
+class _FaultPoints(TrainerCallback):
+    """Named moments in training for the fault tests (see `agnews.rundir.edit.fault_point`)."""
+
+    def on_save(self, args: Any, state: Any, control: Any, **kwargs: Any) -> None:
+        fault_point("train:checkpoint-saved")
+
+
+@dataclass
+class Trained:
+    """A fine-tuned model with what the run records about how it was made."""
+
+    model: PreTrainedModel
+    tokenizer: PreTrainedTokenizerBase
+    data: LoadedData
+    base: str
+    training: Training
+
+
 def fine_tune(
     config: TrainConfig,
-    out: Path,
+    checkpoint_dir: Path,
     *,
     resume: bool = False,
-    overwrite: bool = False,
-    checkpoint_dir: Path | None = None,
-    keep_checkpoints: bool = False,
-    embed: bool = True,
     progress: bool = True,
     callbacks: list[TrainerCallback] | None = None,
-) -> Path | None:
-    """Train, evaluate on test, optionally embed and map, and write the run directory `out`.
+) -> Trained | None:
+    """Train `config` with checkpoints in `checkpoint_dir` each epoch; keep the best epoch by
+    validation accuracy. Returns None in the non-first processes of a data-parallel launch.
 
-    Returns the run's path, or None in the non-first processes of a data-parallel launch.
-
-    Checkpoints go to `checkpoint_dir` (outside the run) each epoch; an interrupted run resumes
-    from there with `resume=True` and the same config. `callbacks` reach the Trainer (UI progress).
+    An interrupted run resumes from its last complete checkpoint with `resume=True` and the same
+    config and data. `callbacks` reach the Trainer (UI progress).
     """
-    out = out.expanduser().resolve()
-    checkpoint_dir = (checkpoint_dir or default_checkpoint_dir(out)).expanduser().resolve()
-    if out.exists() and not overwrite:
-        raise run_files.RunError(f"{out}: already exists; choose another --out or pass --overwrite")
-    run_files.check_writable(out.parent)
     resume_from = _check_resume(config, checkpoint_dir, resume)
     precision = resolve_precision(config.mixed_precision)  # fails before any loading if impossible here
-
     base = resolve_base_model(config.base_model)
     data = load_config_data(config)
     if resume_from is not None:
@@ -492,7 +356,7 @@ def fine_tune(
     checkpoint_dir.mkdir(parents=True, exist_ok=True)
     if _is_first_process():
         state = {"settings": config.to_dict(), "split_hashes": data.split_hashes()}
-        run_files.write_json(checkpoint_dir / CHECKPOINT_CONFIG, state)
+        write_json(checkpoint_dir / CHECKPOINT_CONFIG, state)
     trainer = build_trainer(
         config,
         model,
@@ -501,79 +365,87 @@ def fine_tune(
         tokenized["validation"],
         output_dir=checkpoint_dir,
         progress=progress,
-        callbacks=callbacks,
+        callbacks=[*(callbacks or []), _FaultPoints()],
     )
     started = time.perf_counter()
     train_output = trainer.train(resume_from_checkpoint=resume_from)
-    train_seconds = time.perf_counter() - started
+    seconds = time.perf_counter() - started
     best_validation = trainer.evaluate()
     if not trainer.is_world_process_zero():
         # Under `torchrun` / `accelerate launch` every process trains; only the first writes the run.
         return None
-
+    training = Training(
+        validation={k.removeprefix("eval_"): v for k, v in best_validation.items()},
+        best_checkpoint=Path(trainer.state.best_model_checkpoint or "").name or None,
+        seconds=round(seconds, 1),
+        samples_per_second=train_output.metrics.get("train_samples_per_second"),
+        device=str(trainer.args.device),
+        precision=precision,
+        log_history=trainer.state.log_history,
+    )
     # Without the mixed-precision wrapper the Trainer put on `forward`: the test metrics describe the
     # model as saved and as a plain `pipeline` runs it (fp32), whatever precision trained it.
     model = trainer.accelerator.unwrap_model(trainer.model, keep_fp32_wrapper=False)
-    test = data.splits["test"]
-    test_texts = list(test["text"])
-    started = time.perf_counter()
-    inference = infer(
-        model,
-        tokenizer,
-        test_texts,
-        batch_size=config.eval_batch_size,
-        max_length=config.max_length,
-        progress=progress,
-        description="test",
+    return Trained(model, tokenizer, data, base, training)
+
+
+def _run_config(config: TrainConfig, trained: Trained) -> RunConfig:
+    data = trained.data
+    return RunConfig(
+        train=config,
+        base_model_resolved=trained.base,
+        versions=library_versions(),
+        data=DataInfo(
+            source=data.source,
+            origins=data.origins,
+            split_hashes=data.split_hashes(),
+            rows={name: len(ds) for name, ds in data.splits.items()},
+        ),
+        created=time.strftime("%Y-%m-%dT%H:%M:%S%z"),
     )
-    test_seconds = time.perf_counter() - started
-    labels = np.asarray(test["label"])
-    metrics = {
-        "test": compute_metrics(labels, inference.probs),
-        "validation": {k.removeprefix("eval_"): v for k, v in best_validation.items()},
-        "best_checkpoint": Path(trainer.state.best_model_checkpoint or "").name or None,
-        "timing": {
-            "train_seconds": round(train_seconds, 1),
-            "train_samples_per_second": train_output.metrics.get("train_samples_per_second"),
-            "test_seconds": round(test_seconds, 1),
-            "test_samples_per_second": round(len(test) / test_seconds, 1),
-            "device": str(trainer.args.device),
-            "precision": precision,
-        },
-    }
-    run_config = {
-        "train": config.to_dict(),
-        "base_model_resolved": base,
-        "versions": library_versions(),
-        "data": {
-            "source": data.source,
-            "origins": data.origins,
-            "split_hashes": data.split_hashes(),
-            "rows": {name: len(ds) for name, ds in data.splits.items()},
-        },
-        "created": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
-    }
 
-    with run_files.building_run(out, overwrite=overwrite) as tmp:
-        model.save_pretrained(tmp / run_files.MODEL_DIR)
-        tokenizer.save_pretrained(tmp / run_files.MODEL_DIR)
-        run_files.write_json(tmp / run_files.CONFIG, run_config)
-        run_files.write_json(tmp / run_files.DATA_STATS, data.stats())
-        run_files.write_json(tmp / run_files.TRAIN_LOG, {"log_history": trainer.state.log_history})
-        run_files.write_parquet(
-            tmp / run_files.PREDICTIONS,
-            predictions_frame(list(test["row_id"]), test_texts, labels, inference.probs),
-        )
-        if progress:
-            print("exporting the serving graphs (ONNX, fp32 and int8) ...", flush=True)
-        export_serving_onnx(model, tokenizer, tmp)
-        if embed:
-            from agnews.embed import embed_run_dir
 
-            embed_run_dir(
-                tmp, data, finetuned_cls=inference.cls, config=config, metrics=metrics, progress=progress
-            )
-        run_files.write_json(tmp / run_files.METRICS, metrics)
+def train_run(
+    config: TrainConfig,
+    out: Path,
+    *,
+    resume: bool = False,
+    overwrite: bool = False,
+    checkpoint_dir: Path | None = None,
+    keep_checkpoints: bool = False,
+    stages: tuple[str, ...] = DEFAULT_STAGES,
+    progress: bool = True,
+    callbacks: list[TrainerCallback] | None = None,
+) -> Path | None:
+    """`agnews train`: fine-tune, create the run `out` with its test evaluation, then run `stages`.
+
+    The run exists (loadable, with model, metrics and predictions) as soon as training and
+    evaluation are committed; each later stage is its own atomic edit, and a failing one leaves a
+    warning in the run. Returns the run's path, or None in non-first data-parallel processes.
+    """
+    out = out.expanduser().absolute()
+    checkpoint_dir = (checkpoint_dir or default_checkpoint_dir(out)).expanduser().resolve()
+    if out.exists() and not overwrite:
+        raise RunError(f"{out}: already exists; choose another --out or pass --overwrite")
+    check_writable(out.parent)
+    trained = fine_tune(config, checkpoint_dir, resume=resume, progress=progress, callbacks=callbacks)
+    if trained is None:
+        return None
+    context = StageContext(
+        config, progress=progress, loaded=trained.data, model=trained.model, tokenizer=trained.tokenizer
+    )
+    with create_run(out, overwrite=overwrite) as edit:
+        edit.write_json("config", _run_config(config, trained))
+        trained.model.save_pretrained(edit.file(parts.MODEL_DIR))
+        trained.tokenizer.save_pretrained(edit.file(parts.MODEL_DIR))
+        edit.record("model", made_from=("config",))
+        edit.write_json("training", trained.training, made_from=("model", "config"))
+        stats = parse(DataStats, trained.data.stats(), parts.DATA_STATS)
+        edit.write_json("data_stats", stats, made_from=("config",))
+        context.edit = edit
+        evaluate_stage(context)
+    context.edit = None
     if not keep_checkpoints:
         remove_checkpoints(checkpoint_dir)
+    run_stages(out, stages, context)
     return out

@@ -1,0 +1,155 @@
+"""Runs made before parts had schemas and a manifest (agnews 0.1 of the first wave).
+
+Their files hold the same facts in another shape: `metrics.json` also carried the validation scores,
+timings, the frozen baseline and map quality; `predictions.parquet` had no logits. `read_legacy`
+reads such a run into today's parts in memory (`Run.load` opens old runs and pulled repositories
+with it);
+`migrate_run` (`agnews migrate RUN`) rewrites the run in today's layout, atomically.
+
+Logits are not recoverable from probabilities, but log-probabilities are logits up to a per-row
+constant, which softmax ignores: calibration and every other use of logits give the same answers.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from agnews.rundir import parts
+from agnews.rundir.files import RunError, read_json
+from agnews.rundir.parts import (
+    Baseline,
+    DataStats,
+    MapInfo,
+    Metrics,
+    RunConfig,
+    Training,
+    parse,
+)
+
+LEGACY_NOTE = "made by an older agnews (no manifest.json); `agnews migrate {path}` rewrites it"
+
+
+@dataclasses.dataclass
+class LegacyParts:
+    """The typed parts read out of a legacy run's files (optional ones None when absent)."""
+
+    config: RunConfig
+    training: Training
+    data_stats: DataStats
+    metrics: Metrics
+    predictions: pd.DataFrame
+    baseline: Baseline | None
+    map_info: MapInfo | None
+
+
+def _with_logits(predictions: pd.DataFrame) -> pd.DataFrame:
+    if all(c in predictions.columns for c in parts.LOGIT_COLUMNS):
+        return predictions
+    frame = predictions.copy()
+    probs = frame[list(parts.PROB_COLUMNS)].to_numpy(dtype=np.float64)
+    for column, values in zip(parts.LOGIT_COLUMNS, np.log(np.clip(probs, 1e-30, None)).T, strict=True):
+        frame[column] = values.astype(np.float32)
+    return frame
+
+
+def read_legacy(path: Path) -> LegacyParts:
+    """Today's parts from a legacy run's files; RunError names the file when one does not fit."""
+    config = read_json(path / parts.CONFIG)
+    old_metrics = read_json(path / parts.METRICS)
+    timing: dict[str, Any] = old_metrics.get("timing", {})
+    train = dict(config.get("train", {}))
+    train.setdefault("split_seed", train.get("seed", 42))  # the old split used the training seed
+    run_config = parse(RunConfig, {**config, "train": train}, path / parts.CONFIG)
+    test = old_metrics.get("test", {})
+    metrics = parse(
+        Metrics,
+        {
+            "test": test,
+            "test_origin": config.get("data", {}).get("origins", {}).get("test", ""),
+            "test_hash": config.get("data", {}).get("split_hashes", {}).get("test", ""),
+            "seconds": timing.get("test_seconds", 0.0),
+            "samples_per_second": timing.get("test_samples_per_second", 0.0),
+        },
+        path / parts.METRICS,
+    )
+    log = read_json(path / parts.TRAINING) if (path / parts.TRAINING).is_file() else {}
+    training = parse(
+        Training,
+        {
+            "validation": old_metrics.get("validation", {}),
+            "best_checkpoint": old_metrics.get("best_checkpoint"),
+            "seconds": timing.get("train_seconds", 0.0),
+            "samples_per_second": timing.get("train_samples_per_second"),
+            "device": timing.get("device", "cpu"),
+            "precision": timing.get("precision", "no"),
+            "log_history": log.get("log_history", []),
+        },
+        path / parts.TRAINING,
+    )
+    stats = read_json(path / parts.DATA_STATS) if (path / parts.DATA_STATS).is_file() else {}
+    data_stats = parse(
+        DataStats,
+        {
+            "splits": {k: v for k, v in stats.items() if isinstance(v, dict)},
+            "duplicates_dropped_from_train": stats.get("duplicates_dropped_from_train", 0),
+            "repeated_training_rows_dropped": stats.get("repeated_training_rows_dropped", 0),
+        },
+        path / parts.DATA_STATS,
+    )
+    baseline = None
+    if "frozen_baseline" in old_metrics:
+        baseline = parse(Baseline, old_metrics["frozen_baseline"], path / parts.METRICS)
+    map_info = None
+    if (path / parts.MAP_INFO).is_file() and "maps" in old_metrics:
+        old_map = read_json(path / parts.MAP_INFO)
+        map_info = parse(
+            MapInfo,
+            {
+                "method": old_map.get("method", "umap"),
+                "params": old_map.get("params", {}),
+                "seed": old_map.get("seed", run_config.train.seed),
+                "seconds": {k.removesuffix("_seconds"): v for k, v in old_map.get("timing", {}).items()},
+                "quality": old_metrics["maps"],
+            },
+            path / parts.MAP_INFO,
+        )
+    predictions = parts.read_table(path / parts.PREDICTIONS, parts.PREDICTION_COLUMNS[:-4])
+    return LegacyParts(
+        run_config, training, data_stats, metrics, _with_logits(predictions), baseline, map_info
+    )
+
+
+def migrate_run(path: str | Path) -> list[str]:
+    """Rewrite a legacy run in today's layout (atomically); returns the parts it now records."""
+    from agnews.rundir.edit import edit_run
+
+    path = Path(path).expanduser()
+    if (path / parts.MANIFEST).is_file():
+        raise RunError(f"{path}: already has a manifest; nothing to migrate")
+    legacy = read_legacy(path)
+    with edit_run(path) as edit:
+        edit.record("model")
+        edit.write_json("config", legacy.config)
+        edit.write_json("training", legacy.training, made_from=("model", "config"))
+        edit.write_json("data_stats", legacy.data_stats, made_from=("config",))
+        edit.write_file(
+            "predictions",
+            lambda tmp: legacy.predictions.to_parquet(tmp, index=False),
+            made_from=("model", "config"),
+        )
+        edit.write_json("metrics", legacy.metrics, made_from=("predictions",))
+        if (edit.path / parts.SERVING_ONNX).is_file() and (edit.path / parts.SERVING_ONNX_INT8).is_file():
+            edit.record("serving", made_from=("model",))
+        if (edit.path / parts.EMBEDDINGS).is_file():
+            edit.record("embeddings", made_from=("model", "predictions"))
+        if "embeddings" in edit.manifest.parts and legacy.baseline is not None:
+            edit.write_json("baseline", legacy.baseline, made_from=("embeddings", "predictions"))
+        if "embeddings" in edit.manifest.parts and legacy.map_info is not None:
+            parts.write_json_part(edit.file(parts.MAP_INFO), legacy.map_info)
+            edit.record("map", made_from=("embeddings", "predictions"))
+        return sorted(edit.manifest.parts)

@@ -1,0 +1,358 @@
+"""The parts of a run: one schema, one reader and one writer each.
+
+A run is a folder of parts. Each part is made by one stage (see `agnews.training.stages`) and
+listed in the run's `manifest.json` with its schema version, a fingerprint of its files and the
+fingerprints of the parts it was made from. JSON parts are dataclasses below, validated on reading
+(pydantic names the key that is wrong); table parts have a column schema; binary parts are checked
+for integrity.
+
+    part          files                              stage     required
+    config        config.json                        train     yes
+    model         model/                             train     yes
+    training      train_log.json                     train     yes
+    data_stats    data_stats.json                    train     yes
+    predictions   predictions.parquet                evaluate  yes
+    metrics       metrics.json                       evaluate  yes
+    serving       serving.onnx, serving_int8.onnx    export    no
+    embeddings    embeddings.safetensors             embed     no
+    baseline      baseline.json                      embed     no
+    map           map.parquet, map.json              map       no
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, TypeVar
+
+import numpy as np
+import pandas as pd
+
+from agnews.config import TrainConfig
+from agnews.labels import NUM_LABELS
+from agnews.rundir.files import RunError, read_json, write_json
+
+MANIFEST = "manifest.json"
+CONFIG = "config.json"
+MODEL_DIR = "model"
+TRAINING = "train_log.json"
+DATA_STATS = "data_stats.json"
+PREDICTIONS = "predictions.parquet"
+METRICS = "metrics.json"
+SERVING_ONNX = "serving.onnx"
+SERVING_ONNX_INT8 = "serving_int8.onnx"
+EMBEDDINGS = "embeddings.safetensors"
+BASELINE = "baseline.json"
+MAP = "map.parquet"
+MAP_INFO = "map.json"
+
+PROB_COLUMNS = tuple(f"prob_{i}" for i in range(NUM_LABELS))
+LOGIT_COLUMNS = tuple(f"logit_{i}" for i in range(NUM_LABELS))
+PREDICTION_COLUMNS = (
+    *("row_id", "text", "label", "label_name", "pred", "pred_name", "confidence"),
+    *PROB_COLUMNS,
+    *LOGIT_COLUMNS,
+)
+MAP_KINDS = ("base", "finetuned")
+MAP_COLUMNS = ("row_id", *(f"{kind}_{axis}" for kind in MAP_KINDS for axis in "xy"))
+EMBEDDING_KEYS = tuple(f"{kind}_cls" for kind in MAP_KINDS)
+
+
+@dataclass(frozen=True)
+class Part:
+    """A named part: its files (relative to the run), the stage that makes it, whether a run needs it."""
+
+    name: str
+    files: tuple[str, ...]
+    stage: str
+    required: bool
+    schema_version: int = 1
+
+
+PARTS: dict[str, Part] = {
+    part.name: part
+    for part in (
+        Part("config", (CONFIG,), "train", True),
+        Part("model", (MODEL_DIR,), "train", True),
+        Part("training", (TRAINING,), "train", True),
+        Part("data_stats", (DATA_STATS,), "train", True),
+        Part("predictions", (PREDICTIONS,), "evaluate", True, schema_version=2),
+        Part("metrics", (METRICS,), "evaluate", True),
+        Part("serving", (SERVING_ONNX, SERVING_ONNX_INT8), "export", False),
+        Part("embeddings", (EMBEDDINGS,), "embed", False),
+        Part("baseline", (BASELINE,), "embed", False),
+        Part("map", (MAP, MAP_INFO), "map", False),
+    )
+}
+
+
+# --------------------------------------------------------------------------------------------------
+# Schemas of the JSON parts
+# --------------------------------------------------------------------------------------------------
+
+
+@dataclass
+class DataInfo:
+    """Where the rows came from, and a content hash of each split (texts and labels)."""
+
+    source: str
+    origins: dict[str, str]
+    split_hashes: dict[str, str]
+    rows: dict[str, int]
+
+
+@dataclass
+class RunConfig:
+    """`config.json`: the settings, the resolved base model, library versions and the data seen."""
+
+    train: TrainConfig
+    base_model_resolved: str
+    versions: dict[str, str]
+    data: DataInfo
+    created: str
+    schema_version: int = 1
+
+
+@dataclass
+class ClassScores:
+    precision: float
+    recall: float
+    f1: float
+    support: int
+
+
+@dataclass
+class TestMetrics:
+    """Scores of the model on the test rows in `predictions.parquet` (rows of the confusion = true)."""
+
+    rows: int
+    accuracy: float
+    f1_weighted: float
+    f1_macro: float
+    per_class: dict[str, ClassScores]
+    confusion_matrix: list[list[int]]
+    confusion_matrix_labels: list[str]
+
+
+@dataclass
+class Metrics:
+    """`metrics.json`: the test evaluation, made together with `predictions.parquet`."""
+
+    test: TestMetrics
+    test_origin: str
+    test_hash: str
+    seconds: float
+    samples_per_second: float
+    precision: str = "fp32"
+    schema_version: int = 1
+
+
+@dataclass
+class Training:
+    """`train_log.json`: how training went: the kept epoch's validation scores, time, the Trainer log."""
+
+    validation: dict[str, float]
+    best_checkpoint: str | None
+    seconds: float
+    samples_per_second: float | None
+    device: str
+    precision: str
+    log_history: list[dict[str, Any]]
+    schema_version: int = 1
+
+
+@dataclass
+class SplitStats:
+    rows: int
+    class_counts: dict[str, int]
+    chars: dict[str, float]
+    words: dict[str, float]
+
+
+@dataclass
+class DataStats:
+    """`data_stats.json`: class counts and text lengths per split, rows dropped before splitting."""
+
+    splits: dict[str, SplitStats]
+    duplicates_dropped_from_train: int
+    repeated_training_rows_dropped: int = 0
+    schema_version: int = 1
+
+
+@dataclass
+class Baseline:
+    """`baseline.json`: logistic regression on frozen base-model [CLS] vectors, on the same test rows."""
+
+    method: str
+    train_rows: int
+    rows: int
+    accuracy: float
+    f1_macro: float
+    f1_weighted: float
+    schema_version: int = 1
+
+
+@dataclass
+class MapQuality:
+    silhouette_true: float
+    knn_agreement_true: float
+    knn_agreement_pred: float
+    k: int
+
+
+@dataclass
+class MapInfo:
+    """`map.json`: how `map.parquet`'s coordinates were made and how faithful each map is."""
+
+    method: str
+    params: dict[str, Any]
+    seed: int
+    seconds: dict[str, float]
+    quality: dict[str, MapQuality]
+    schema_version: int = 1
+
+
+@dataclass
+class PartRecord:
+    """One part in the manifest: what made it, when, its fingerprint and those of its inputs."""
+
+    stage: str
+    schema_version: int
+    fingerprint: str
+    made_from: dict[str, str]
+    created: str
+
+
+@dataclass
+class StageWarning:
+    stage: str
+    message: str
+    created: str
+
+
+@dataclass
+class Manifest:
+    """`manifest.json`: the run's table of contents, rewritten by every change to the run."""
+
+    parts: dict[str, PartRecord] = field(default_factory=dict)
+    warnings: list[StageWarning] = field(default_factory=list)
+    agnews_version: str = ""
+    schema_version: int = 1
+
+    def stale_inputs(self, name: str) -> list[str]:
+        """The inputs of part `name` that changed (or vanished) since it was made."""
+        record = self.parts[name]
+        return [
+            source
+            for source, made in record.made_from.items()
+            if source not in self.parts or self.parts[source].fingerprint != made
+        ]
+
+
+Schema = TypeVar("Schema")
+
+
+def parse(schema: type[Schema], data: Any, path: Path | str) -> Schema:
+    """Validate `data` against a part's dataclass; the error names the file and the key."""
+    import pydantic  # imported on first read: cheap for the app (gradio has loaded it), absent from --help
+
+    version = getattr(schema, "schema_version", None)
+    if isinstance(data, dict) and version is not None and data.get("schema_version", 1) > version:
+        raise RunError(
+            f"{path}: schema version {data['schema_version']} is newer than this agnews reads "
+            f"({version}); upgrade agnews"
+        )
+    try:
+        return pydantic.TypeAdapter(schema).validate_python(data)
+    except pydantic.ValidationError as exc:
+        problems = "; ".join(
+            f"key {'.'.join(map(str, error['loc'])) or '(top)'}: {error['msg']}" for error in exc.errors()[:5]
+        )
+        raise RunError(f"{path}: {problems}") from exc
+    except ValueError as exc:  # a TrainConfig check inside the schema
+        raise RunError(f"{path}: {exc}") from exc
+
+
+def read_manifest(path: Path) -> Manifest:
+    """A run's manifest; a run made before manifests existed has none (empty: nothing recorded)."""
+    if not (path / MANIFEST).is_file():
+        return Manifest()
+    return read_json_part(Manifest, path / MANIFEST)
+
+
+def read_json_part(schema: type[Schema], path: Path) -> Schema:
+    return parse(schema, read_json(path), path)
+
+
+def write_json_part(path: Path, value: Any) -> None:
+    write_json(path, dataclasses.asdict(value))
+
+
+def to_plain(value: Any) -> Any:
+    """A part's dataclass as plain JSON types (for cards and tables)."""
+    return json.loads(json.dumps(dataclasses.asdict(value)))
+
+
+# --------------------------------------------------------------------------------------------------
+# Readers of the other parts
+# --------------------------------------------------------------------------------------------------
+
+
+def read_table(path: Path, columns: tuple[str, ...]) -> pd.DataFrame:
+    if not path.is_file():
+        raise RunError(f"{path}: missing")
+    try:
+        frame = pd.read_parquet(path)
+    except Exception as exc:
+        raise RunError(f"{path}: unreadable parquet ({exc})") from exc
+    missing = [c for c in columns if c not in frame.columns]
+    if missing:
+        raise RunError(f"{path}: missing columns {missing}")
+    return frame
+
+
+def read_embeddings(path: Path, rows: int) -> dict[str, np.ndarray]:
+    from safetensors.numpy import load_file
+
+    try:
+        embeddings = load_file(path)
+    except Exception as exc:
+        raise RunError(f"{path}: unreadable ({exc})") from exc
+    missing = [key for key in EMBEDDING_KEYS if key not in embeddings]
+    bad = {k: v.shape for k, v in embeddings.items() if v.shape[0] != rows}
+    if missing or bad:
+        raise RunError(f"{path}: missing {missing} or row counts {bad} differ from predictions ({rows})")
+    return embeddings
+
+
+def check_file(path: Path) -> None:
+    if not path.is_file() or path.stat().st_size == 0:
+        raise RunError(f"{path}: missing or empty")
+
+
+def check_model_dir(folder: Path) -> None:
+    """The model folder holds safetensors weights (intact header), a tokenizer and four named labels."""
+    if not folder.is_dir():
+        raise RunError(f"{folder}: missing (the fine-tuned model)")
+    config = read_json(folder / "config.json")
+    weights = folder / "model.safetensors"
+    if not weights.is_file():
+        raise RunError(f"{weights}: missing (weights must be safetensors)")
+    check_safetensors(weights)
+    if not ((folder / "tokenizer.json").is_file() or (folder / "vocab.txt").is_file()):
+        raise RunError(f"{folder}: no tokenizer files (tokenizer.json)")
+    if len(config.get("id2label") or {}) != NUM_LABELS:
+        raise RunError(f"{folder / 'config.json'}: expected {NUM_LABELS} named labels in id2label")
+
+
+def check_safetensors(path: Path) -> None:
+    """The header parses and the file covers every tensor it lists (a truncated copy fails)."""
+    from safetensors import safe_open
+
+    try:
+        with safe_open(str(path), framework="numpy"):
+            pass
+    except Exception as exc:
+        raise RunError(f"{path}: corrupted safetensors file ({exc})") from exc

@@ -1,0 +1,104 @@
+"""What the stages working on one run share: `StageContext`.
+
+Its own module so that each stage (`evaluate`, `embed`, `maps`, `onnx_export`, and the analyses to
+come) can depend on it while the registry in `agnews.training.stages` depends on the stages.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+import numpy as np
+import pandas as pd
+
+from agnews.config import HUB_DATASET_ID, TrainConfig
+from agnews.rundir import parts
+from agnews.rundir.edit import RunEditor
+
+if TYPE_CHECKING:
+    from datasets import Dataset
+    from transformers import PreTrainedModel
+    from transformers.tokenization_utils_base import PreTrainedTokenizerBase
+
+    from agnews.training.data import LoadedData
+
+
+class StageContext:
+    """What the stages working on one run share: its settings, and the data, model and [CLS]
+    vectors loaded once for all of them. `edit` is the staged run of the stage now running."""
+
+    def __init__(
+        self,
+        config: TrainConfig,
+        *,
+        data: str | None = None,
+        max_test_samples: int | None = None,
+        progress: bool = True,
+        loaded: LoadedData | None = None,
+        model: PreTrainedModel | None = None,
+        tokenizer: PreTrainedTokenizerBase | None = None,
+    ) -> None:
+        self.config = config
+        self.progress = progress
+        self._source = data if data is not None else config.data
+        self._test_cap = max_test_samples if max_test_samples is not None else config.max_test_samples
+        self._loaded = loaded
+        self._model = model
+        self._tokenizer = tokenizer
+        self._cls: tuple[str, np.ndarray] | None = None
+        self.edit: RunEditor | None = None
+
+    @property
+    def staged(self) -> RunEditor:
+        if self.edit is None:
+            raise RuntimeError("no stage is running")
+        return self.edit
+
+    def model(self) -> PreTrainedModel:
+        if self._model is None:
+            from agnews.models import load_classifier
+
+            self._model = load_classifier(str(self.staged.file(parts.MODEL_DIR)))
+        return self._model
+
+    def tokenizer(self) -> PreTrainedTokenizerBase:
+        if self._tokenizer is None:
+            from agnews.models import load_tokenizer
+
+            self._tokenizer = load_tokenizer(str(self.staged.file(parts.MODEL_DIR)))
+        return self._tokenizer
+
+    def data(self) -> LoadedData:
+        """The run's splits, as its settings describe them (from `--data` when given)."""
+        if self._loaded is None:
+            from agnews.training.data import load_config_data
+
+            self._loaded = load_config_data(self.config, self._source)
+        return self._loaded
+
+    def test_split(self) -> Dataset:
+        """The test rows to evaluate: the run's own, or `--data` / `--max-test-samples` ones."""
+        if self._loaded is not None:
+            return self._loaded.splits["test"]
+        from agnews.training.data import load_test_split
+
+        return load_test_split(self._source, max_test_samples=self._test_cap, seed=self.config.split_seed)
+
+    def test_origin(self) -> str:
+        if self._loaded is not None:
+            return self._loaded.origins["test"]
+        return str(self._source) if self._source is not None else f"{HUB_DATASET_ID}:test"
+
+    def predictions(self) -> pd.DataFrame:
+        return parts.read_table(self.staged.file(parts.PREDICTIONS), parts.PREDICTION_COLUMNS)
+
+    def remember_cls(self, vectors: np.ndarray) -> None:
+        """Keep the evaluation pass's [CLS] vectors for the embed stage (no second forward pass)."""
+        self._cls = (self.staged.manifest.parts["predictions"].fingerprint, vectors)
+
+    def finetuned_cls(self) -> np.ndarray | None:
+        """The remembered [CLS] vectors, if they belong to the run's current predictions."""
+        current = self.staged.manifest.parts.get("predictions")
+        if self._cls is None or current is None or current.fingerprint != self._cls[0]:
+            return None
+        return self._cls[1]

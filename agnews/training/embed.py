@@ -1,0 +1,110 @@
+"""The embed stage: [CLS] vectors of the base and the fine-tuned model, and the frozen baseline.
+
+Why [CLS] of the last layer: it is what the reference recipe projects, and DistilBERT has no pooler.
+The fine-tuned vectors come from the evaluation pass when it ran in the same process; otherwise the
+run's model embeds the scored test rows again. Writes the `embeddings` part (float16, one row per
+prediction) and the `baseline` part (what the encoder knows before fine-tuning).
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+import numpy as np
+from transformers import AutoModel
+
+from agnews.inference import batched_outputs, infer, last_layer_cls, model_device
+from agnews.models import ModelError, bf16_inference_pays, load_tokenizer, resolve_base_model
+from agnews.rundir.parts import Baseline
+
+if TYPE_CHECKING:
+    from agnews.training.context import StageContext
+
+
+def base_cls_embeddings(
+    model_name: str,
+    texts: list[str],
+    *,
+    batch_size: int = 64,
+    max_length: int = 128,
+    progress: bool = True,
+) -> np.ndarray:
+    """Last-layer [CLS] vectors of a base (not fine-tuned) encoder, in input order.
+
+    In bf16 where the hardware has it: these vectors feed the map and the frozen baseline, where a
+    bf16 rounding is far below what either can show, and this is the map step's largest forward work.
+    """
+    path = resolve_base_model(model_name)
+    tokenizer = load_tokenizer(path)
+    try:
+        model = AutoModel.from_pretrained(path, use_safetensors=True, trust_remote_code=False)
+    except Exception as exc:
+        raise ModelError(f"could not load base encoder {model_name!r}: {exc}") from exc
+    return batched_outputs(
+        model,
+        tokenizer,
+        texts,
+        lambda output: {"cls": last_layer_cls(output)},
+        batch_size=batch_size,
+        max_length=max_length,
+        progress=progress,
+        description="base [CLS]",
+        bf16=bf16_inference_pays(model_device(model)),
+    )["cls"]
+
+
+def frozen_baseline(
+    train_x: np.ndarray, train_y: np.ndarray, test_x: np.ndarray, test_y: np.ndarray, seed: int
+) -> Baseline:
+    """Logistic regression on frozen base [CLS] features: what the encoder knows before fine-tuning."""
+    from sklearn.linear_model import LogisticRegression
+    from sklearn.metrics import accuracy_score, f1_score
+    from sklearn.pipeline import make_pipeline
+    from sklearn.preprocessing import StandardScaler
+
+    classifier = make_pipeline(StandardScaler(), LogisticRegression(max_iter=2000, C=0.1, random_state=seed))
+    classifier.fit(train_x, train_y)
+    preds = classifier.predict(test_x)
+    return Baseline(
+        method="logistic regression (C=0.1, standardised) on frozen base-model [CLS] vectors",
+        train_rows=len(train_y),
+        rows=len(test_y),
+        accuracy=float(accuracy_score(test_y, preds)),
+        f1_macro=float(f1_score(test_y, preds, average="macro")),
+        f1_weighted=float(f1_score(test_y, preds, average="weighted")),
+    )
+
+
+def embed_stage(context: StageContext) -> None:
+    """Embed the scored test rows (base and fine-tuned) and the training rows (base, for the baseline)."""
+    from safetensors.numpy import save_file
+
+    edit, config = context.staged, context.config
+    predictions = context.predictions()
+    test_texts = predictions["text"].tolist()
+    finetuned = context.finetuned_cls()
+    if finetuned is None:
+        finetuned = infer(
+            context.model(),
+            context.tokenizer(),
+            test_texts,
+            batch_size=config.eval_batch_size,
+            max_length=config.max_length,
+            progress=context.progress,
+            description="fine-tuned [CLS]",
+        ).cls
+    train = context.data().splits["train"]
+    base = base_cls_embeddings(
+        config.base_model,
+        test_texts + list(train["text"]),
+        batch_size=config.eval_batch_size,
+        max_length=config.max_length,
+        progress=context.progress,
+    )
+    base_test, base_train = base[: len(test_texts)], base[len(test_texts) :]
+    stored = {"base_cls": base_test.astype(np.float16), "finetuned_cls": finetuned.astype(np.float16)}
+    edit.write_file("embeddings", lambda tmp: save_file(stored, str(tmp)), made_from=("model", "predictions"))
+    baseline = frozen_baseline(
+        base_train, np.asarray(train["label"]), base_test, predictions["label"].to_numpy(), config.seed
+    )
+    edit.write_json("baseline", baseline, made_from=("embeddings", "predictions"))

@@ -1,0 +1,113 @@
+"""The evaluate stage: predict the test split with the run's model; write predictions and metrics.
+
+Both parts come from one pass and are swapped into the run together, so they always agree. The
+test split is only ever read here, never used to choose anything.
+"""
+
+from __future__ import annotations
+
+import time
+from typing import TYPE_CHECKING
+
+import numpy as np
+import pandas as pd
+
+from agnews.inference import infer
+from agnews.labels import LABELS, NUM_LABELS
+from agnews.rundir.parts import LOGIT_COLUMNS, PROB_COLUMNS, Metrics, TestMetrics, parse
+
+if TYPE_CHECKING:
+    from agnews.training.context import StageContext
+
+
+def compute_metrics(labels: np.ndarray, probs: np.ndarray) -> TestMetrics:
+    """Accuracy, weighted/macro F1, per-class P/R/F1 and the confusion matrix (rows = true class)."""
+    from sklearn.metrics import classification_report, confusion_matrix
+
+    preds = probs.argmax(axis=1)
+    classes = list(range(NUM_LABELS))
+    report = classification_report(
+        labels, preds, labels=classes, target_names=list(LABELS), output_dict=True, zero_division=0
+    )
+    return parse(
+        TestMetrics,
+        {
+            "rows": len(labels),
+            "accuracy": float(np.mean(preds == labels)) if len(labels) else 0.0,
+            "f1_weighted": report["weighted avg"]["f1-score"],
+            "f1_macro": report["macro avg"]["f1-score"],
+            "per_class": {
+                name: {
+                    "precision": report[name]["precision"],
+                    "recall": report[name]["recall"],
+                    "f1": report[name]["f1-score"],
+                    "support": int(report[name]["support"]),
+                }
+                for name in LABELS
+            },
+            "confusion_matrix": confusion_matrix(labels, preds, labels=classes).tolist(),
+            "confusion_matrix_labels": list(LABELS),
+        },
+        TestMetrics.__name__,
+    )
+
+
+def predictions_frame(
+    row_ids: list[int], texts: list[str], labels: np.ndarray, probs: np.ndarray, logits: np.ndarray
+) -> pd.DataFrame:
+    """One row per test example: ids, text, true and predicted class (ids and names), probabilities
+    and raw logits (kept so calibration can refit without folding twice)."""
+    preds = probs.argmax(axis=1)
+    frame = pd.DataFrame(
+        {
+            "row_id": np.asarray(row_ids, dtype=np.int64),
+            "text": texts,
+            "label": np.asarray(labels, dtype=np.int64),
+            "label_name": [LABELS[i] for i in labels],
+            "pred": preds.astype(np.int64),
+            "pred_name": [LABELS[i] for i in preds],
+            "confidence": probs.max(axis=1),
+        }
+    )
+    for i, column in enumerate(PROB_COLUMNS):
+        frame[column] = probs[:, i]
+    for i, column in enumerate(LOGIT_COLUMNS):
+        frame[column] = logits[:, i]
+    return frame
+
+
+def evaluate_stage(context: StageContext) -> None:
+    """Predict the test rows the context names (the run's own test split, or `--data` and a cap)."""
+    from agnews.training.data import content_hash
+
+    edit = context.edit
+    test = context.test_split()
+    texts, labels = list(test["text"]), np.asarray(test["label"])
+    started = time.perf_counter()
+    inference = infer(
+        context.model(),
+        context.tokenizer(),
+        texts,
+        batch_size=context.config.eval_batch_size,
+        max_length=context.config.max_length,
+        progress=context.progress,
+        description="test",
+    )
+    seconds = time.perf_counter() - started
+    frame = predictions_frame(list(test["row_id"]), texts, labels, inference.probs, inference.logits)
+    test_hash = content_hash(texts, labels.tolist())
+    edit.write_file(
+        "predictions",
+        lambda tmp: frame.to_parquet(tmp, index=False),
+        made_from=("model", "config"),
+        identity=f"{edit.manifest.parts['model'].fingerprint[:16]}+{test_hash[:16]}",
+    )
+    metrics = Metrics(
+        test=compute_metrics(labels, inference.probs),
+        test_origin=context.test_origin(),
+        test_hash=test_hash,
+        seconds=round(seconds, 1),
+        samples_per_second=round(len(texts) / max(seconds, 1e-9), 1),
+    )
+    edit.write_json("metrics", metrics, made_from=("predictions",))
+    context.remember_cls(inference.cls)

@@ -1,0 +1,117 @@
+"""Plain helpers shared by the tests: paths, synthetic AG News rows, the served-app record, loading
+a repository script, skip-or-fail-in-CI, and a rewriter of runs into the old layout.
+
+Fixtures live in `conftest.py`; everything a test imports by name lives here. `from helpers import ...`
+works because pytest (default "prepend" import mode, no `__init__.py` here) puts this folder on
+`sys.path` when it loads conftest.py and the test modules, whichever directory it is started from.
+"""
+
+from __future__ import annotations
+
+import csv
+import importlib.util
+import json
+import os
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+from types import ModuleType
+from typing import TYPE_CHECKING, NoReturn
+
+import pytest
+
+if TYPE_CHECKING:
+    from agnews.rundir import Run
+    from agnews.serving.predictor import Predictor
+
+ROOT = Path(__file__).resolve().parents[1]
+SHARED_DATA = ROOT.parent / "shared" / "data" / "ag_news"
+WORDS = {
+    0: "president minister election war government country talks united nations troops",
+    1: "game team season coach win match player league cup score",
+    2: "market shares profit company stocks oil prices bank economy sales",
+    3: "software internet computer microsoft space research technology web users chip",
+}
+
+
+def synthetic_rows(n_per_class: int, offset: int = 0) -> list[tuple[int, str, str]]:
+    """Distinct, learnable rows in the original format: (1-based class, title, description)."""
+    rows = []
+    for label, vocab in WORDS.items():
+        words = vocab.split()
+        for i in range(n_per_class):
+            k = offset + i
+            title = f"{words[k % len(words)].title()} news {k}"
+            body = " ".join(words[(k + j) % len(words)] for j in range(6)) + f" item {k} #39;s"
+            rows.append((label + 1, title, body))
+    return rows
+
+
+def write_original_csv(path: Path, rows: list[tuple[int, str, str]]) -> Path:
+    with path.open("w", newline="", encoding="utf-8") as handle:
+        csv.writer(handle, quoting=csv.QUOTE_ALL).writerows(rows)
+    return path
+
+
+@dataclass(frozen=True)
+class ServedApp:
+    """The app serving the quick run: its address, the run, and the predictor the server uses."""
+
+    url: str
+    run: Run
+    predictor: Predictor
+
+
+def load_script(path: Path, name: str) -> ModuleType:
+    """A script of the repository that is not part of the package (app.py, docs/screenshots.py)."""
+    spec = importlib.util.spec_from_file_location(name, path)
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[name] = module  # dataclasses and pickling look a module up by name
+    spec.loader.exec_module(module)
+    return module
+
+
+def as_legacy(run: Path) -> None:
+    """Rewrite a run in the first wave's layout: no manifest, one metrics.json, no logits."""
+    from agnews.rundir import Run, parts
+
+    current = Run.load(run)
+    config = json.loads((run / "config.json").read_text())
+    del config["train"]["split_seed"], config["schema_version"]
+    metrics = json.loads((run / "metrics.json").read_text())
+    training = json.loads((run / "train_log.json").read_text())
+    legacy_metrics = {
+        "test": metrics["test"],
+        "validation": training["validation"],
+        "best_checkpoint": training["best_checkpoint"],
+        "timing": {"train_seconds": training["seconds"], "test_seconds": metrics["seconds"], "device": "cpu"},
+        "frozen_baseline": json.loads((run / "baseline.json").read_text()),
+        "maps": json.loads((run / "map.json").read_text())["quality"],
+    }
+    stats = json.loads((run / "data_stats.json").read_text())
+    dropped = stats["duplicates_dropped_from_train"]
+    (run / "config.json").write_text(json.dumps(config))
+    (run / "metrics.json").write_text(json.dumps(legacy_metrics))
+    (run / "train_log.json").write_text(json.dumps({"log_history": training["log_history"]}))
+    (run / "data_stats.json").write_text(
+        json.dumps({"duplicates_dropped_from_train": dropped, **stats["splits"]})
+    )
+    (run / "map.json").write_text(json.dumps({"method": "umap", "params": {}, "seed": 42, "timing": {}}))
+    current.predictions.drop(columns=list(parts.LOGIT_COLUMNS)).to_parquet(
+        run / "predictions.parquet", index=False
+    )
+    for name in ("manifest.json", "baseline.json"):
+        (run / name).unlink()
+
+
+def in_ci() -> bool:
+    """Whether this is CI (`CI=true`), where a missing prerequisite is a failure, not a skip."""
+    return os.environ.get("CI", "").strip().lower() in {"true", "1"}
+
+
+def missing(what: str) -> NoReturn:
+    """Skip the test that needs `what`; in CI fail it instead, so a green CI run has run every test."""
+    if in_ci():
+        pytest.fail(f"{what} (CI=true: the tests that need it must run, not skip)", pytrace=False)
+    pytest.skip(what)
