@@ -6,6 +6,7 @@ Weights are loaded only as safetensors and never with remote code, whatever the 
 from __future__ import annotations
 
 import importlib.util
+import os
 from pathlib import Path
 
 import torch
@@ -74,8 +75,15 @@ def cpu_has_native_bf16() -> bool:
     """True on CPUs with bf16 instructions (AVX512-BF16 or AMX), where bf16 autocast pays.
 
     Elsewhere bf16 is emulated and slower than fp32. torch exposes the check only as private helpers;
-    a torch without them reads as "no", which keeps fp32, the safe choice.
+    a torch without them reads as "no", which keeps fp32, the safe choice. A process whose kernels
+    are capped below bf16 (`ATEN_CPU_CAPABILITY=avx2`/`default`, or `ONEDNN_MAX_CPU_ISA` without
+    BF16/AMX, as when emulating an AVX2-only CPU) reads as "no" too: its bf16 would be emulated.
     """
+    if os.environ.get("ATEN_CPU_CAPABILITY", "").lower() in ("default", "avx2"):
+        return False
+    isa = os.environ.get("ONEDNN_MAX_CPU_ISA", "ALL").upper()
+    if not ("BF16" in isa or "AMX" in isa or isa in ("ALL", "DEFAULT")):
+        return False
     checks = ("_is_avx512_bf16_supported", "_is_amx_tile_supported")
     return any(getattr(torch.cpu, name, lambda: False)() for name in checks)
 

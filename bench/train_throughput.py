@@ -39,6 +39,17 @@ RECIPES = {
     "+ bf16 autocast (SDPA attention)": ({"mixed_precision": "bf16"}, "sdpa"),
     "quick preset (+ eager attention)": ({}, None),
     "quick + freeze embeddings": ({"freeze_embeddings": True}, None),
+    # fp32 rows: what a CPU without native bf16 (AVX2 only) can use.
+    "fp32 + no dropout + freeze embeddings": ({"mixed_precision": "no", "freeze_embeddings": True}, "sdpa"),
+    "fp32 + no dropout + freeze 2 layers": ({"mixed_precision": "no", "freeze_layers": 2}, "sdpa"),
+    "fp32 + no dropout + freeze emb + batch 64": (
+        {"mixed_precision": "no", "freeze_embeddings": True, "batch_size": 64},
+        "sdpa",
+    ),
+    "fp32 + no dropout + freeze emb + compile": (
+        {"mixed_precision": "no", "freeze_embeddings": True, "torch_compile": True},
+        "sdpa",
+    ),
 }
 
 
@@ -71,13 +82,19 @@ def main() -> None:
     parser.add_argument("--base-model", default="minilm")
     parser.add_argument("--rows", type=int, default=1024, help="Training rows per measurement.")
     parser.add_argument("--repeats", type=int, default=3)
+    parser.add_argument(
+        "--only",
+        default="",
+        help="Comma-separated substrings: measure only matching rows (the first always).",
+    )
     args = parser.parse_args()
 
     base = resolve_base_model(args.base_model)
     tokenizer = load_tokenizer(base)
     configs = {
         name: preset_config("quick", base_model=args.base_model, data=args.data, epochs=1.0, **overrides)
-        for name, (overrides, _) in RECIPES.items()
+        for index, (name, (overrides, _)) in enumerate(RECIPES.items())
+        if index == 0 or not args.only or any(part in name for part in args.only.split(","))
     }
     some = next(iter(configs.values()))
     data = load_ag_news(args.data, max_train_samples=args.rows, max_validation_samples=8, max_test_samples=8)

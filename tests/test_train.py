@@ -7,6 +7,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+import numpy as np
 import pytest
 from transformers import TrainerCallback
 
@@ -231,3 +232,18 @@ def test_a_failing_optional_stage_keeps_the_training_and_names_itself(
     assert analyze_run(out, ("export",), progress=False) == {}
     fixed = Run.load(out)
     assert fixed.has("serving") and fixed.warnings == []
+
+
+def test_quick_means_quick_whatever_the_source(tmp_path: Path) -> None:
+    """On a source as large as the Hub's (here 8,000 rows) the quick preset takes the offline budget."""
+    from helpers import synthetic_rows, write_original_csv
+
+    from agnews.training.data import load_config_data
+
+    (tmp_path / "big").mkdir()
+    write_original_csv(tmp_path / "big" / "train.csv", synthetic_rows(2000))
+    write_original_csv(tmp_path / "big" / "test.csv", synthetic_rows(10, offset=5000))
+    splits = load_config_data(preset_config("quick", data=str(tmp_path / "big"))).splits
+    assert (len(splits["train"]), len(splits["validation"])) == (4500, 500)
+    counts = np.bincount(splits["train"]["label"], minlength=4)
+    assert counts.min() >= 1124 and counts.max() <= 1126  # stratified
