@@ -6,15 +6,29 @@
     python app.py --hub USER/agnews-minilm         a run pushed to the Hub (agnews.hub)
 
 The app itself never trains; this launcher asks the library for the quick run only when there is
-nothing to show, so one command brings up a working app on a fresh offline machine.
+nothing to show, so one command brings up a working app on a fresh offline machine. It trains only
+what the app cannot open without (model, metrics and predictions), then serves at once while the
+default stages (ONNX export, embeddings, map) run in a background `agnews analyze` process; the
+page shows each part when its stage has committed it. A run that lacks default-stage parts for
+another reason (an interrupted `agnews train`, a failed stage) is completed the same way.
+
+The background process writes its output to `runs/.NAME.analyze.log` and ends with the launcher:
+each stage commits atomically, so stopping one mid-way loses only that stage's work, and the next
+launch (or `agnews analyze RUN`) does it again. Left running, it would hold the run's writer lock
+after the app is gone, and the next launch's own analyze would find the run busy.
 """
 
 from __future__ import annotations
 
 import argparse
+import ctypes
 import os
+import signal
+import subprocess
 import sys
 import time
+from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
 
 # Before gradio is imported: no usage reports or version checks leave the machine.
@@ -22,15 +36,23 @@ os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")
 os.environ.setdefault("HF_HUB_DISABLE_TELEMETRY", "1")
 
 from agnews.rundir import Run, RunError, latest_run
-from agnews.rundir.parts import SERVING_ONNX
+from agnews.rundir.parts import MANIFEST, PARTS, SERVING_ONNX
 from agnews.serving.onnx_runtime import SERVING_CHOICES
 
-RUNS = Path(__file__).resolve().parent / "runs"
+ROOT = Path(__file__).resolve().parent
+RUNS = ROOT / "runs"
 QUICK_RUN = RUNS / "quick"
-# One torch thread per request, with the queue running a few requests side by side:
-# on a small shared CPU, several threads per single-text forward pass mostly wait on each other
-# (measured on 2 busy cores: 11 ms with one thread, 140 ms with two).
+# One thread per request (ONNX Runtime's, and torch's once it loads), with the queue running a few
+# requests side by side: on a small shared CPU, two threads per single text cost more CPU per text
+# and lose under load (bench/inference_throughput.py, README "Performance").
 SERVING_THREADS = 1
+# `agnews.training.stages.DEFAULT_STAGES`, named here because importing the training code costs
+# torch and transformers, and serving a complete run should not pay that to learn it is complete
+# (tests/test_launcher.py checks the two agree).
+DEFAULT_STAGES = ("export", "embed", "map")
+STOP_SECONDS = 10  # how long the background analyze gets to stop on SIGINT before SIGKILL
+# The background analyze yields the CPU to the app: a user's click should not wait behind UMAP.
+BACKGROUND_NICENESS = 10
 
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
@@ -44,7 +66,9 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         help="Show a run pushed to the Hugging Face Hub (default: $AGNEWS_HUB, as set on a Space).",
     )
     parser.add_argument(
-        "--data", help="Local AG News folder, used only if the quick run must be trained first."
+        "--data",
+        help="Local AG News folder, used only if the quick run must be trained first "
+        "(or a run's missing stages made: the frozen baseline reads the training rows).",
     )
     parser.add_argument("--host", help="Address to bind (default: 127.0.0.1, or GRADIO_SERVER_NAME).")
     parser.add_argument("--port", type=int, help="Port (default: 7860, or GRADIO_SERVER_PORT).")
@@ -94,11 +118,98 @@ def resolve_run(args: argparse.Namespace) -> Run:
     from agnews.training.data import DataError
     from agnews.training.train import train_run
 
-    print(f"No complete run under {RUNS}; training the quick run first (about 5 minutes on 2 CPU cores).")
+    print(
+        f"No complete run under {RUNS}; training the quick run first (a few minutes on 2 CPU cores); "
+        "its map and other analyses are made after the app opens."
+    )
     try:
-        return Run.load(train_run(preset_config("quick", data=args.data), QUICK_RUN))
+        return Run.load(train_run(preset_config("quick", data=args.data), QUICK_RUN, stages=()))
     except (DataError, ModelError, ConfigError) as exc:
         raise RunError(f"could not train the quick run: {exc}") from exc
+
+
+def missing_stages(run: Run) -> tuple[str, ...]:
+    """The default stages whose parts `run` lacks (absent, or dropped by `Run.load` as damaged or
+    stale): `agnews.training.stages.pending_stages`, read from the manifest alone."""
+    return tuple(
+        stage
+        for stage in DEFAULT_STAGES
+        if any(part.stage == stage and not run.has(name) for name, part in PARTS.items())
+    )
+
+
+def analyze_log(run: Path) -> Path:
+    """Where the background analyze of `run` writes (beside the run, hidden like its lock)."""
+    return run.parent / f".{run.name}.analyze.log"
+
+
+@dataclass
+class Background:
+    """The `agnews analyze` process completing the run the app shows."""
+
+    process: subprocess.Popen[bytes]
+    stages: tuple[str, ...]
+    log: Path
+
+    def running(self) -> bool:
+        return self.process.poll() is None
+
+    def stop(self) -> None:
+        """Interrupt it (its staged edit is cleaned up, nothing committed is lost), then kill it."""
+        if not self.running():
+            return
+        self.process.send_signal(signal.SIGINT)
+        try:
+            self.process.wait(STOP_SECONDS)
+        except subprocess.TimeoutExpired:
+            self.process.kill()
+            self.process.wait()
+
+
+def _background_setup() -> Callable[[], None] | None:
+    """The background process's `preexec_fn`: a lower priority and, on Linux, SIGTERM when the
+    launcher dies, even by SIGKILL (`prctl(PR_SET_PDEATHSIG)`, looked up here, so that the child,
+    just forked, only makes two system calls)."""
+    if not hasattr(os, "nice"):
+        return None
+    prctl = ctypes.CDLL(None, use_errno=True).prctl if sys.platform.startswith("linux") else None
+
+    def setup() -> None:
+        os.nice(BACKGROUND_NICENESS)
+        if prctl is not None:
+            prctl(1, signal.SIGTERM)  # 1: PR_SET_PDEATHSIG
+
+    return setup
+
+
+def start_background(run: Run, data: str | None) -> Background | None:
+    """Start `agnews analyze RUN` for the default stages `run` lacks; None when none are missing or
+    the run cannot be completed here (the reason printed)."""
+    stages = missing_stages(run)
+    if not stages:
+        return None
+    if not (run.path / MANIFEST).is_file():
+        print(f"note: {run.path} predates manifests; `agnews migrate {run.path}` lets its parts be made")
+        return None
+    if not os.access(run.path.parent, os.W_OK):
+        print(f"note: {run.path.parent} is read-only; the run's {', '.join(stages)} stage(s) are not made")
+        return None
+    log = analyze_log(run.path)
+    command = [sys.executable, "-m", "agnews", "analyze", str(run.path)]
+    if data:
+        command += ["--data", data]
+    with log.open("wb") as output:
+        process = subprocess.Popen(
+            command,
+            stdin=subprocess.DEVNULL,
+            stdout=output,
+            stderr=subprocess.STDOUT,
+            cwd=ROOT,
+            env={**os.environ, "PYTHONUNBUFFERED": "1"},
+            preexec_fn=_background_setup(),
+        )
+    print(f"making the run's {', '.join(stages)} stage(s) in the background (log: {log})")
+    return Background(process, stages, log)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -114,24 +225,45 @@ def main(argv: list[str] | None = None) -> int:
     except RunError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
-    import torch
+    # Started before torch and gradio are imported: its seconds of imports overlap ours.
+    background = None if args.hub else start_background(run, args.data)
+    try:
+        return serve(args, auth, run, background, started)
+    finally:
+        if background is not None:
+            background.stop()
 
+
+def serve(
+    args: argparse.Namespace,
+    auth: tuple[str, str] | None,
+    run: Run,
+    background: Background | None,
+    started: float,
+) -> int:
+    """Build the app on `run` (following `background` as it completes the run) and serve it."""
     from agnews.serving.predictor import Predictor
     from agnews.ui import build_app
     from agnews.ui.app import LAUNCH_LIMITS
+    from agnews.ui.live import LiveRun
 
-    torch.set_num_threads(SERVING_THREADS)
     try:
-        predictor = Predictor.from_run(run, args.serving)
+        predictor = Predictor.from_run(run, args.serving, threads=SERVING_THREADS)
     except RunError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
     if args.serving == "auto" and not run.has("serving"):
-        run.warnings.append(
-            f"no {SERVING_ONNX} in the run: typed text is classified with PyTorch (slower); "
-            f"`agnews analyze {run.path} --stages export` adds it"
-        )
-    demo = build_app(run, predictor)
+        if background is not None and "export" in background.stages:
+            print(f"classifying typed text with PyTorch until a restart: {SERVING_ONNX} is being made")
+        else:
+            run.warnings.append(
+                f"no {SERVING_ONNX} in the run: typed text is classified with PyTorch (slower); "
+                f"`agnews analyze {run.path} --stages export` adds it"
+            )
+    live = None
+    if background is not None:
+        live = LiveRun(run, background.stages, log=background.log, running=background.running)
+    demo = build_app(run, predictor, live)
     print(f"classifying typed text with {predictor.backend}")
     for warning in run.warnings:
         print(f"warning: {warning}", file=sys.stderr)

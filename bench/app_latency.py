@@ -1,14 +1,20 @@
-"""Start-up time of `app.py` and the classify round-trip, printed as a table.
+"""Start-up time of `app.py` against `import gradio` alone, and the classify round-trip, as a table.
 
-    .venv/bin/python bench/app_latency.py --run runs/quick [--starts 3] [--calls 50]
+    .venv/bin/python bench/app_latency.py --run runs/quick [--starts 3] [--calls 50] [--app app.py]
 
-Start-up: from launching `python app.py --run RUN` to the page answering HTTP 200 (median of
-`--starts` fresh processes). Round-trip: `/classify` through `gradio_client` (what the acceptance
-names), once as constructed by default and once with `ssl_verify=False` (the client otherwise builds
-two TLS contexts per call, even for plain http), and through Gradio's plain HTTP API
-(`/gradio_api/call/classify`, the same queue without the client's polling), p50 and p90 over
-`--calls` distinct headlines. The client's floor is its own 50 ms sleep between polls of the result
-stream (`stream_sse_v1plus` in gradio_client/utils.py), whatever the server does.
+Start-up: from launching `python app.py --run RUN` to the page answering HTTP 200, median of
+`--starts` fresh processes; each start is paired with a fresh `python -c "import gradio"`, timed
+right before it, so the difference (the app's own cost beyond its UI library) is measured on the
+same machine in the same minute. Then which heavy native libraries the serving process has mapped
+(`/proc/PID/maps`): a lazily loading app serves typed text without torch. Set ATEN_CPU_CAPABILITY
+etc. on this command to start the app under an emulated instruction set; the app inherits it.
+`--app A B` starts several launchers (e.g. app.py and a patched copy) taking turns, the same way.
+Round-trip: `/classify` through `gradio_client` (what the acceptance names), once as constructed by
+default and once with `ssl_verify=False` (the client otherwise builds two TLS contexts per call,
+even for plain http), and through Gradio's plain HTTP API (`/gradio_api/call/classify`, the same
+queue without the client's polling), p50 and p90 over `--calls` distinct headlines. The client's
+floor is its own 50 ms sleep between polls of the result stream (`stream_sse_v1plus` in
+gradio_client/utils.py), whatever the server does.
 Not a test: timings depend on the machine and on what else runs on it. Measured numbers: the
 README's Performance section.
 """
@@ -35,6 +41,16 @@ HEADLINES = [
     "Chip maker unveils faster processor for laptops",
     "Leaders meet at the United Nations to discuss the ceasefire",
 ]
+# Shared libraries that show a heavy package was imported (a path fragment of each).
+NATIVE_LIBRARIES = {
+    "torch": "libtorch_cpu",
+    "onnxruntime": "onnxruntime_pybind11_state",
+    "tokenizers": "tokenizers.abi3",
+    "scipy": "scipy/",
+    "scikit-learn": "sklearn/",
+    "pyarrow": "libarrow.so",
+    "numba/llvmlite": "llvmlite",
+}
 
 
 def free_port() -> int:
@@ -43,10 +59,9 @@ def free_port() -> int:
         return probe.getsockname()[1]
 
 
-def start_app(run: str, port: int) -> tuple[subprocess.Popen[bytes], float]:
-    """Launch the app and return it with the seconds until its page answered."""
+def launch(command: list[str], port: int) -> tuple[subprocess.Popen[bytes], float]:
+    """Start a server process and return it with the seconds until its page answered."""
     env = {**os.environ, "HF_HUB_OFFLINE": "1", "GRADIO_ANALYTICS_ENABLED": "False"}
-    command = [sys.executable, str(ROOT / "app.py"), "--run", run, "--port", str(port)]
     started = time.perf_counter()
     process = subprocess.Popen(command, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     url = f"http://127.0.0.1:{port}/"
@@ -57,7 +72,29 @@ def start_app(run: str, port: int) -> tuple[subprocess.Popen[bytes], float]:
         except httpx.HTTPError:
             pass
         time.sleep(0.05)
-    raise SystemExit(f"app.py exited with status {process.returncode}; run it by hand to see why")
+    raise SystemExit(f"{command[1]} exited with status {process.returncode}; run it by hand to see why")
+
+
+def start_app(run: str, port: int, app: Path = ROOT / "app.py") -> tuple[subprocess.Popen[bytes], float]:
+    """Launch `python app.py --run RUN --port PORT` and return it with its seconds to serving."""
+    return launch([sys.executable, str(app), "--run", run, "--port", str(port)], port)
+
+
+def import_gradio_seconds() -> float:
+    """Wall time of a fresh `python -c "import gradio"`, the floor under any Gradio app's start-up."""
+    env = {**os.environ, "GRADIO_ANALYTICS_ENABLED": "False"}
+    started = time.perf_counter()
+    subprocess.run([sys.executable, "-c", "import gradio"], env=env, check=True)
+    return time.perf_counter() - started
+
+
+def native_libraries(pid: int) -> dict[str, bool]:
+    """Which of NATIVE_LIBRARIES the process has mapped (Linux); empty where /proc is unavailable."""
+    try:
+        maps = Path(f"/proc/{pid}/maps").read_text()
+    except OSError:
+        return {}
+    return {name: fragment in maps for name, fragment in NATIVE_LIBRARIES.items()}
 
 
 def timed(call: Callable[[str], object], calls: int) -> list[float]:
@@ -94,18 +131,30 @@ def main() -> None:
     parser.add_argument("--run", default=str(ROOT / "runs" / "quick"))
     parser.add_argument("--starts", type=int, default=3)
     parser.add_argument("--calls", type=int, default=50)
+    parser.add_argument(
+        "--app",
+        type=Path,
+        nargs="+",
+        default=[ROOT / "app.py"],
+        help="Launcher(s) to start (app.py); several take turns, the first is also timed per call.",
+    )
     args = parser.parse_args()
 
     from gradio_client import Client
 
-    startups = []
+    startups: dict[Path, list[float]] = {app: [] for app in args.app}
+    libraries: dict[Path, dict[str, bool]] = {}
+    imports = []
     for attempt in range(args.starts):
-        port = free_port()
-        process, seconds = start_app(args.run, port)
-        startups.append(seconds)
-        if attempt < args.starts - 1:
-            process.terminate()
-            process.wait()
+        imports.append(import_gradio_seconds())
+        for app in reversed(args.app):  # the first launcher last: it stays up for the round trips
+            port = free_port()
+            process, seconds = start_app(args.run, port, app)
+            startups[app].append(seconds)
+            libraries[app] = native_libraries(process.pid)
+            if attempt < args.starts - 1 or app != args.app[0]:
+                process.terminate()
+                process.wait()
     try:
         base = f"http://127.0.0.1:{port}/"
         client = Client(base, verbose=False)
@@ -118,10 +167,21 @@ def main() -> None:
         process.terminate()
         process.wait()
 
-    print(f"run: {args.run}   cpus: {os.cpu_count()}")
-    each = ", ".join(f"{s:.1f}" for s in startups)
-    print(f"start-up to serving: median {statistics.median(startups):.1f} s ({each})")
-    print(f"{'classify round-trip':32} {'p50 ms':>8} {'p90 ms':>8}")
+    isa = os.environ.get("ATEN_CPU_CAPABILITY", "native")
+    print(f"run: {args.run}   cpus: {os.cpu_count()}   ATEN_CPU_CAPABILITY: {isa}")
+    each = ", ".join(f"{s:.1f}" for s in imports)
+    print(f"`import gradio` alone: median {statistics.median(imports):.1f} s ({each})")
+    for app, seconds in startups.items():
+        each = ", ".join(f"{s:.1f}" for s in seconds)
+        beyond = [s - i for s, i in zip(seconds, imports, strict=True)]
+        print(f"{app}:")
+        print(f"  start-up to serving: median {statistics.median(seconds):.1f} s ({each})")
+        each = ", ".join(f"{s:.1f}" for s in beyond)
+        print(f"  beyond `import gradio` (pairwise): median {statistics.median(beyond):.1f} s ({each})")
+        if libraries[app]:
+            mapped = ", ".join(f"{name} {'yes' if found else 'no'}" for name, found in libraries[app].items())
+            print(f"  native libraries mapped once serving: {mapped}")
+    print(f"{'classify round-trip, ' + args.app[0].name:32} {'p50 ms':>8} {'p90 ms':>8}")
     print(f"{'gradio_client predict':32} {quantiles(via_client)}")
     print(f"{'gradio_client, ssl_verify=False':32} {quantiles(via_lean_client)}")
     print(f"{'HTTP /gradio_api/call/classify':32} {quantiles(via_http)}")

@@ -18,6 +18,7 @@ import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 # Before gradio is imported: no usage reports or version checks leave the machine.
 os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")
@@ -27,6 +28,9 @@ import numpy as np
 
 from agnews.labels import LABELS
 from agnews.rundir import Run, RunError
+
+if TYPE_CHECKING:
+    from agnews.ui.live import LiveRun
 
 DOCS_SHOTS = Path(__file__).resolve().parent / "screenshots"
 SHOTS = ("classify", "map", "confusion", "errors", "data")  # one PNG each, in the README's order
@@ -133,8 +137,9 @@ def tour(page, url: str, run: Run, out: Path) -> None:
     shoot(page, out / "data.png")
 
 
-def take_screenshots(url: str, run: Run, out: Path) -> list[str]:
-    """Tour the app at `url` in headless Chromium, writing `out/<SHOT>.png`; the page's JS errors."""
+@contextmanager
+def browser_page() -> Iterator[tuple[Any, list[str]]]:
+    """A page in headless Chromium, and the list its JavaScript errors are added to."""
     from playwright.sync_api import sync_playwright
 
     page_errors: list[str] = []
@@ -143,20 +148,27 @@ def take_screenshots(url: str, run: Run, out: Path) -> list[str]:
         try:
             page = browser.new_page()
             page.on("pageerror", lambda error: page_errors.append(str(error)))
-            tour(page, url, run, out)
+            yield page, page_errors
         finally:
             browser.close()
+
+
+def take_screenshots(url: str, run: Run, out: Path) -> list[str]:
+    """Tour the app at `url` in headless Chromium, writing `out/<SHOT>.png`; the page's JS errors."""
+    with browser_page() as (page, page_errors):
+        tour(page, url, run, out)
     return page_errors
 
 
 @contextmanager
-def serve(run: Run) -> Iterator[str]:
-    """The app on `run`, as app.py builds and launches it, on a free localhost port: its address."""
+def serve(run: Run, live: LiveRun | None = None) -> Iterator[str]:
+    """The app on `run`, as app.py builds and launches it, on a free localhost port: its address.
+    With `live`, the page follows the run as its stages add parts (`agnews.ui.live`)."""
     from agnews.serving.predictor import Predictor
     from agnews.ui import build_app
     from agnews.ui.app import LAUNCH_LIMITS
 
-    demo = build_app(run, Predictor.from_run(run))
+    demo = build_app(run, Predictor.from_run(run), live)
     _, url, _ = demo.launch(prevent_thread_lock=True, quiet=True, **LAUNCH_LIMITS)
     try:
         yield url

@@ -14,6 +14,7 @@ import pytest
 
 os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")
 
+import gradio as gr
 from gradio_client import Client, handle_file
 from gradio_client.exceptions import AppError
 from helpers import ServedApp
@@ -132,6 +133,31 @@ def test_classify_refuses_empty_text_with_a_message(client: Client) -> None:
         client.predict("   ", api_name="/classify")
 
 
+def test_classify_batch_answers_each_request_and_an_empty_one_with_the_message(predictor: Predictor) -> None:
+    """What `/classify`'s batched function gives the requests Gradio batched together."""
+    texts = ["Oil prices rise as OPEC cuts output", " <br> ", None, "Cup final"]
+    (answers,) = classify.classify_texts(predictor, texts)
+    assert answers[1] == answers[2] == classify.EMPTY_MESSAGE  # shown as the label, no probabilities
+    for i in (0, 3):
+        assert answers[i] == pytest.approx(predictor.probabilities(texts[i]), abs=1e-5)
+    with pytest.raises(gr.Error, match="Type or paste a headline"):  # only empty texts: the batch fails
+        classify.classify_texts(predictor, ["", "\x00"])
+
+
+def test_concurrent_classify_requests_each_get_their_own_answer(served_app: ServedApp) -> None:
+    """Requests sent together are batched by the queue (`batch=True`); each caller still gets the
+    answer for its own text, as `/classify` gives it alone."""
+    texts = [f"{text} ({i})" for i, text in enumerate(classify.example_texts(served_app.run.predictions) * 3)]
+    client = Client(served_app.url, verbose=False)
+    jobs = [client.submit(text, api_name="/classify") for text in texts]
+    for text, job in zip(texts, jobs, strict=True):
+        expected = served_app.predictor.probabilities(text)
+        result = job.result(timeout=60)
+        assert result["label"] == max(expected, key=expected.__getitem__)
+        confidences = {c["label"]: c["confidence"] for c in result["confidences"]}
+        assert confidences == pytest.approx(expected, abs=1e-4)
+
+
 def test_place_lists_the_nearest_stored_texts(client: Client, run: Run) -> None:
     row = run.predictions.iloc[5]
     plot, table = client.predict(row["text"], api_name="/place")
@@ -221,10 +247,12 @@ def test_model_text_cleans_only_the_start_of_long_input_and_cuts_at_a_word_bound
     assert model_text("Short headline") == ("Short headline", False)
 
 
-def test_a_cut_text_is_classified_with_a_warning(predictor: Predictor) -> None:
-    # Outside a request, gr.Warning is a Python warning; in the app, it is a yellow notice.
+def test_a_cut_text_is_classified_and_explained_with_a_warning(predictor: Predictor) -> None:
+    # Outside a request, gr.Warning is a Python warning; in the app, it is a yellow notice. The words
+    # event gives it: Gradio delivers no warnings from /classify's batched function.
+    assert classify.classify_texts(predictor, [ONE_MB])[0][0] == predictor.probabilities(ONE_MB)
     with pytest.warns(UserWarning, match=f"first {MAX_CHARS:,} characters"):
-        classify.classify_text(predictor, ONE_MB)
+        classify.explain_text(predictor, ONE_MB)
 
 
 @pytest.mark.parametrize("name", UNREADABLE)

@@ -1,15 +1,22 @@
-"""app.py's choice of run: newest complete run, else the quick run trained through the library."""
+"""app.py's choice of run (newest complete run, else the quick run trained through the library) and
+the background `agnews analyze` it starts for a run whose default stages have not all run."""
 
 from __future__ import annotations
 
 import shutil
+import signal
+import subprocess
+import sys
 from pathlib import Path
+from typing import Any
 
+import gradio as gr
 import pytest
+from test_live_run import has_timer, without_parts
 
 import app
 from agnews.config import TrainConfig
-from agnews.rundir import RunError
+from agnews.rundir import Run, RunError
 
 
 def test_with_no_run_the_launcher_trains_the_quick_run_on_the_given_data(
@@ -21,7 +28,8 @@ def test_with_no_run_the_launcher_trains_the_quick_run_on_the_given_data(
     (runs / "half-written").mkdir(parents=True)  # incomplete: must not be chosen
     calls = []
 
-    def fake_train_run(config: TrainConfig, out: Path) -> Path:
+    def fake_train_run(config: TrainConfig, out: Path, *, stages: tuple[str, ...]) -> Path:
+        assert stages == ()  # the default stages run after the app opens, in the background
         calls.append((config, out))
         shutil.copytree(quick_run, out)
         return out
@@ -45,3 +53,90 @@ def test_a_training_failure_in_the_launcher_is_a_clear_error(
     monkeypatch.setattr(app, "QUICK_RUN", tmp_path / "runs" / "quick")
     with pytest.raises(RunError, match=r"could not train the quick run: .*data folder not found"):
         app.resolve_run(app.parse_args(["--data", str(tmp_path / "missing")]))
+
+
+class FakeProcess:
+    """What `subprocess.Popen` returns, recording the command instead of running it."""
+
+    def __init__(self, command: list[str], **options: Any) -> None:
+        self.args, self.options = command, options
+        self.signals: list[int] = []
+        self.returncode: int | None = None
+
+    def poll(self) -> int | None:
+        return self.returncode
+
+    def send_signal(self, number: int) -> None:
+        self.signals.append(number)
+        self.returncode = -number
+
+    def wait(self, timeout: float | None = None) -> int | None:
+        return self.returncode
+
+
+def test_the_launchers_stage_list_is_the_trainings() -> None:
+    from agnews.training.stages import DEFAULT_STAGES
+
+    assert app.DEFAULT_STAGES == DEFAULT_STAGES
+
+
+@pytest.fixture
+def served(monkeypatch: pytest.MonkeyPatch) -> dict[str, Any]:
+    """main() up to `launch`, which returns at once; the Popen it starts, recorded, never run."""
+    import torch
+
+    record: dict[str, Any] = {"processes": []}
+    popen = subprocess.Popen
+
+    def fake_popen(command: list[str], **options: Any) -> FakeProcess | subprocess.Popen[bytes]:
+        if command[1:4] != ["-m", "agnews", "analyze"]:  # e.g. ctypes looking for libc: the real one
+            return popen(command, **options)
+        record["processes"].append(FakeProcess(command, **options))
+        return record["processes"][-1]
+
+    def fake_launch(demo: gr.Blocks, **options: Any) -> None:
+        record["demo"] = demo
+
+    monkeypatch.setattr(subprocess, "Popen", fake_popen)
+    monkeypatch.setattr(gr.Blocks, "launch", fake_launch)
+    monkeypatch.setattr(app, "SERVING_THREADS", torch.get_num_threads())  # the tests' own
+    return record
+
+
+def test_the_launcher_completes_a_run_in_the_background(
+    quick_run: Path, tmp_path: Path, served: dict[str, Any]
+) -> None:
+    from agnews.training.stages import pending_stages
+
+    run = without_parts(quick_run, tmp_path / "runs" / "quick", ("map",))
+    assert app.missing_stages(Run.load(run)) == pending_stages(Run.load(run)) == ("map",)
+    assert app.main(["--run", str(run), "--data", "/some/data"]) == 0
+    [process] = served["processes"]
+    assert process.args == [sys.executable, "-m", "agnews", "analyze", str(run), "--data", "/some/data"]
+    log = tmp_path / "runs" / ".quick.analyze.log"
+    assert process.options["stdout"].name == str(log) and process.options["stderr"] == subprocess.STDOUT
+    assert has_timer(served["demo"])  # the page follows the run
+    assert process.signals == [signal.SIGINT]  # and the analyze ends with the app
+
+
+def test_a_complete_run_starts_nothing(quick_run: Path, served: dict[str, Any]) -> None:
+    assert app.missing_stages(Run.load(quick_run)) == ()
+    assert app.main(["--run", str(quick_run)]) == 0
+    assert served["processes"] == [] and not has_timer(served["demo"])
+
+
+def test_a_freshly_trained_quick_run_opens_while_its_stages_run(
+    quick_run: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, served: dict[str, Any]
+) -> None:
+    import agnews.training.train
+
+    def fake_train_run(config: TrainConfig, out: Path, *, stages: tuple[str, ...]) -> Path:
+        return without_parts(quick_run, out)  # model, metrics, predictions; no embed or map parts
+
+    monkeypatch.setattr(app, "RUNS", tmp_path / "runs")
+    monkeypatch.setattr(app, "QUICK_RUN", tmp_path / "runs" / "quick")
+    monkeypatch.setattr(agnews.training.train, "train_run", fake_train_run)
+    assert app.main([]) == 0
+    [process] = served["processes"]
+    assert process.args[-2:] == ["analyze", str(tmp_path / "runs" / "quick")]
+    assert "Still being built" in str(served["demo"].get_config_file())

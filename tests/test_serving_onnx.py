@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import shutil
+import sys
 from pathlib import Path
 
 import numpy as np
@@ -14,7 +15,8 @@ from agnews.labels import LABELS
 from agnews.models import load_classifier, load_tokenizer
 from agnews.rundir import Run, RunError
 from agnews.rundir.parts import SERVING_ONNX, SERVING_ONNX_INT8
-from agnews.serving.onnx_runtime import OnnxClassifier, serving_graph
+from agnews.serving import onnx_runtime
+from agnews.serving.onnx_runtime import OnnxClassifier, gpu_available, serving_graph
 from agnews.serving.predictor import Predictor
 from agnews.training.onnx_export import export_serving_onnx
 
@@ -51,7 +53,7 @@ def test_serving_choice_is_explicit_about_missing_graphs(quick_run: Path, tmp_pa
         serving_graph(run, "tensorrt")
 
     with pytest.MonkeyPatch.context() as patch:  # on a GPU, "auto" keeps the model on the GPU
-        patch.setattr(torch.cuda, "is_available", lambda: True)
+        patch.setattr(onnx_runtime, "gpu_available", lambda: True)
         assert serving_graph(run, "auto") is None
         assert serving_graph(run, "onnx") == run.path / SERVING_ONNX
 
@@ -91,3 +93,13 @@ def test_onnx_and_torch_predictors_agree(quick_run: Path) -> None:
     # Occlusion runs its variants as one padded batch through the graph.
     word, scores = by_onnx.word_attributions(texts[0])
     assert word in LABELS and len(scores) == len(texts[0].split())
+
+
+def test_the_gpu_check_agrees_with_torch_without_importing_it(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Without torch in sys.modules, `gpu_available` reads torch's build and asks the CUDA driver;
+    its answer is torch's own (here: a CPU-only machine or build says no)."""
+    expected = torch.cuda.is_available()
+    assert gpu_available() == expected
+    monkeypatch.delitem(sys.modules, "torch")
+    assert gpu_available() == expected
+    assert "torch" not in sys.modules

@@ -1,30 +1,37 @@
-"""A run's classifier loaded for serving: one text at a time, fast, with explanations.
+"""A run's classifier loaded for serving: one text at a time, or a few at once, fast, with explanations.
 
 The app needs three things for a typed headline: the four probabilities (the fast path, on every
 click), the last-layer [CLS] vector (to place the text on the stored map) and word attributions.
 The first two come from the same forward pass, so that pass is cached per text: the map event that
 follows a classification reuses it instead of running the model again.
+
+Loading is lazy. Where the run has its ONNX serving graph (and no GPU is used), typed text goes
+through ONNX Runtime with the `tokenizers` library, and torch and transformers are imported only
+when something first needs the PyTorch model: a file to classify, or a caller asking for `model` or
+`tokenizer`. Serving with PyTorch (`--serving torch`, no graph, a GPU) loads the model at once.
 """
 
 from __future__ import annotations
 
+import json
 import threading
 from collections import OrderedDict
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
-import torch
-from transformers import PreTrainedModel
-from transformers.tokenization_utils_base import PreTrainedTokenizerBase
 
-from agnews.inference import Inference, infer, model_device
 from agnews.labels import LABELS
-from agnews.models import bf16_inference_pays
+from agnews.rundir.files import RunError
 from agnews.rundir.run import Run
-from agnews.serving.onnx_runtime import OnnxClassifier, serving_graph
+from agnews.serving.onnx_runtime import FastTokenizer, OnnxClassifier, fast_tokenizer, serving_graph
 from agnews.text import clean_text
+
+if TYPE_CHECKING:
+    from transformers import PreTrainedModel
+    from transformers.tokenization_utils_base import PreTrainedTokenizerBase
 
 CACHE_SIZE = 64
 # The model reads at most `max_length` (128) tokens: about 600 characters of English news, fewer of
@@ -37,6 +44,11 @@ MAX_RAW_CHARS = 10 * MAX_CHARS
 # Texts per `infer` call when classifying many: small enough to report progress often, large enough
 # that length-sorted batches inside each call stay full.
 MANY_CHUNK = 256
+# A batch of texts runs as a few padded passes over length-sorted groups: a group grows while
+# padding adds at most this share of tokens. One pass padded to the batch's longest text cost 1.2-1.7x
+# the CPU of one pass per text on the reference CPUs (fp32 ONNX Runtime gains little from larger
+# matrices), and near-equal lengths batched together saved a few percent (bench/inference_throughput.py).
+PADDING_SLACK = 0.05
 # Words beyond this many are not occluded: with max_length 128 tokens they are mostly truncated
 # away anyway, and the batch (one variant per word) must stay small enough for well under a second.
 MAX_OCCLUDED_WORDS = 96
@@ -70,6 +82,18 @@ class Forward:
     cls: np.ndarray
 
 
+def check_labels(model_dir: Path) -> None:
+    """The model folder's `config.json` names its classes as `LABELS` does, in that order (generic
+    `LABEL_0`... names count as positions). Read without transformers."""
+    try:
+        id2label: dict[str, Any] = json.loads((model_dir / "config.json").read_text())["id2label"]
+        names = [str(id2label[str(i)]) for i in range(len(LABELS))]
+    except (OSError, ValueError, KeyError, TypeError) as exc:
+        raise RunError(f"{model_dir / 'config.json'}: no readable id2label ({exc})") from exc
+    if tuple(names) != LABELS and names != [f"LABEL_{i}" for i in range(len(LABELS))]:
+        raise ValueError(f"model labels {names} differ from {list(LABELS)}")
+
+
 class Predictor:
     """The fine-tuned model of a run, on CPU (or the first GPU), ready for single texts.
 
@@ -79,44 +103,124 @@ class Predictor:
 
     def __init__(
         self,
-        model: PreTrainedModel,
-        tokenizer: PreTrainedTokenizerBase,
+        model_dir: Path,
         *,
         max_length: int = 128,
         graph: Path | None = None,
+        threads: int | None = None,
     ) -> None:
-        """`graph`: an ONNX serving graph of the same model (the run's `serving` part) for texts
-        typed one at a time; files are classified by the PyTorch model either way."""
-        self.graph = OnnxClassifier(graph) if graph is not None else None
-        self.backend = f"ONNX Runtime ({graph.name})" if graph is not None else "PyTorch"
-        self.tokenizer = tokenizer
-        self.model = model
-        self.model.eval()
-        if torch.cuda.is_available():
-            self.model.to("cuda")
-        # Files are classified in bf16 where the hardware has it (see bench/inference_throughput.py);
-        # single texts stay fp32, where bf16 saves nothing and the numbers match the saved test metrics.
-        self.batch_bf16 = bf16_inference_pays(model_device(self.model))
+        """`model_dir`: a run's `model/` folder (safetensors, tokenizer, named labels).
+        `graph`: an ONNX serving graph of the same model (the run's `serving` part) for typed text;
+        files are classified by the PyTorch model either way (loaded when first needed).
+        `threads`: threads per forward pass (ONNX Runtime's intra-op threads, and torch's once it is
+        loaded); None leaves torch's setting alone and gives ONNX Runtime one."""
+        self.model_dir = Path(model_dir)
         self.max_length = max_length
-        names = [self.model.config.id2label[i] for i in range(len(LABELS))]
-        if tuple(names) != LABELS:
-            raise ValueError(f"model labels {names} differ from {list(LABELS)}")
+        self.threads = threads
+        check_labels(self.model_dir)
+        self.graph = OnnxClassifier(graph, threads=threads or 1) if graph is not None else None
+        self.backend = f"ONNX Runtime ({graph.name})" if graph is not None else "PyTorch"
+        self._encoder: FastTokenizer | None = (
+            fast_tokenizer(self.model_dir, max_length=max_length) if graph is not None else None
+        )
+        self._model: PreTrainedModel | None = None
+        self._tokenizer: PreTrainedTokenizerBase | None = None
+        self._batch_bf16: bool | None = None
+        self._load_lock = threading.Lock()
         self._cache: OrderedDict[str, Forward] = OrderedDict()
         # The app serves a few events at once; the cache's reordering must not interleave.
         self._lock = threading.Lock()
+        if self.graph is None:
+            self.load_model()  # it serves every typed text: load it now, not in the first request
 
     @classmethod
-    def from_run(cls, run: Run, serving: str = "auto") -> Predictor:
-        """`serving`: one of `SERVING_CHOICES`; "auto" uses the run's fp32 ONNX graph if it has one."""
-        graph = serving_graph(run, serving)
+    def from_run(cls, run: Run, serving: str = "auto", *, threads: int | None = None) -> Predictor:
+        """`serving`: one of `SERVING_CHOICES`; "auto" uses the run's fp32 ONNX graph if it has one
+        (and there is no GPU). Imports no torch when the graph serves."""
         return cls(
-            run.load_classifier(), run.load_tokenizer(), max_length=run.config.train.max_length, graph=graph
+            run.model_path,
+            max_length=run.config.train.max_length,
+            graph=serving_graph(run, serving),
+            threads=threads,
         )
 
-    def _batch(self, texts: list[str]) -> Inference:
+    # ----------------------------------------------------------------------------------------------
+    # The PyTorch model and transformers tokenizer, loaded when first needed
+    # ----------------------------------------------------------------------------------------------
+
+    @property
+    def model_loaded(self) -> bool:
+        """Whether the PyTorch model is in memory (a first file waits for it to load otherwise)."""
+        return self._model is not None
+
+    def load_model(self) -> PreTrainedModel:
+        """The PyTorch model, loaded on first use (eval mode, on the GPU where there is one)."""
+        with self._load_lock:
+            if self._model is None:
+                import torch
+
+                from agnews.models import bf16_inference_pays, load_classifier
+
+                if self.threads is not None:
+                    torch.set_num_threads(self.threads)
+                model = load_classifier(str(self.model_dir)).eval()
+                if torch.cuda.is_available():
+                    model.to("cuda")
+                # Files are classified in bf16 where the hardware has it (bench/inference_throughput.py);
+                # single texts stay fp32, where bf16 saves nothing and the numbers match the saved metrics.
+                self._batch_bf16 = bf16_inference_pays(next(model.parameters()).device)
+                self._model = model
+            return self._model
+
+    @property
+    def model(self) -> PreTrainedModel:
+        return self.load_model()
+
+    @model.setter
+    def model(self, model: PreTrainedModel) -> None:
+        """Replace the PyTorch model (benches swap in a quantised copy); the cache is emptied."""
+        from agnews.models import bf16_inference_pays
+
+        with self._load_lock:
+            self._model = model
+            self._batch_bf16 = bf16_inference_pays(next(model.parameters()).device)
+        with self._lock:
+            self._cache.clear()
+
+    @property
+    def tokenizer(self) -> PreTrainedTokenizerBase:
+        """The run's transformers tokenizer (the PyTorch path's), loaded on first use."""
+        with self._load_lock:
+            if self._tokenizer is None:
+                from agnews.models import load_tokenizer
+
+                self._tokenizer = load_tokenizer(str(self.model_dir))
+            return self._tokenizer
+
+    @property
+    def batch_bf16(self) -> bool:
+        """Whether files are classified under bf16 autocast (loads the model to decide)."""
+        self.load_model()
+        return bool(self._batch_bf16)
+
+    # ----------------------------------------------------------------------------------------------
+    # Forward passes
+    # ----------------------------------------------------------------------------------------------
+
+    def _encode(self, texts: list[str]) -> tuple[np.ndarray, np.ndarray]:
+        if self._encoder is not None:
+            return self._encoder(texts)
+        batch = self.tokenizer(
+            texts, truncation=True, max_length=self.max_length, padding=True, return_tensors="np"
+        )
+        return batch["input_ids"], batch["attention_mask"]
+
+    def _batch(self, texts: list[str]) -> tuple[np.ndarray, np.ndarray]:
         """Probabilities and [CLS] vectors of a few texts in one padded forward pass."""
         if self.graph is None:
-            return infer(
+            from agnews.inference import infer
+
+            result = infer(
                 self.model,
                 self.tokenizer,
                 texts,
@@ -124,29 +228,74 @@ class Predictor:
                 max_length=self.max_length,
                 progress=False,
             )
-        batch = self.tokenizer(
-            texts, truncation=True, max_length=self.max_length, padding=True, return_tensors="np"
-        )
-        probs, cls = self.graph.run(batch["input_ids"], batch["attention_mask"])
-        return Inference(probs, cls, np.log(np.clip(probs, 1e-30, None)))
+            return result.probs, result.cls
+        return self.graph.run(*self._encode(texts))
+
+    def _length_groups(self, texts: list[str]) -> list[list[str]]:
+        """`texts` by token count in groups that padding to the group's longest grows by at most
+        PADDING_SLACK (a single text is its own group; the PyTorch path takes them all at once)."""
+        if len(texts) == 1 or self._encoder is None:
+            return [texts]
+        lengths = {text: len(self._encoder.tokenizer.encode(text)) for text in texts}
+        groups: list[list[str]] = []
+        group: list[str] = []
+        tokens = 0
+        for text in sorted(texts, key=lengths.__getitem__):
+            size = lengths[text]  # the longest so far: texts come shortest first
+            if group and size * (len(group) + 1) > (1 + PADDING_SLACK) * (tokens + size):
+                groups.append(group)
+                group, tokens = [], 0
+            group.append(text)
+            tokens += size
+        return [*groups, group]
+
+    def _forwards(self, cleaned: list[str]) -> list[Forward]:
+        """Forward results of cleaned, non-empty texts: cached ones from the cache, the others (each
+        distinct text once) from padded passes over groups of near-equal length."""
+        found: dict[str, Forward] = {}
+        with self._lock:
+            for text in cleaned:
+                cached = self._cache.get(text)
+                if cached is not None:
+                    self._cache.move_to_end(text)
+                    found[text] = cached
+        missing = list(dict.fromkeys(text for text in cleaned if text not in found))
+        if missing:
+            computed: dict[str, Forward] = {}
+            for group in self._length_groups(missing):
+                probs, cls = self._batch(group)
+                computed.update({text: Forward(probs[i], cls[i]) for i, text in enumerate(group)})
+            found.update(computed)
+            with self._lock:
+                self._cache.update(computed)
+                while len(self._cache) > CACHE_SIZE:
+                    self._cache.popitem(last=False)
+        return [found[text] for text in cleaned]
 
     def forward(self, text: str) -> Forward:
         """Probabilities and [CLS] vector of one text, cached (a few dozen recent texts)."""
         cleaned = model_text(text)[0]
         if not cleaned:
             raise EmptyTextError("type or paste a headline first")
-        with self._lock:
-            cached = self._cache.get(cleaned)
-            if cached is not None:
-                self._cache.move_to_end(cleaned)
-                return cached
-        result = self._batch([cleaned])
-        forward = Forward(result.probs[0], result.cls[0])
-        with self._lock:
-            self._cache[cleaned] = forward
-            if len(self._cache) > CACHE_SIZE:
-                self._cache.popitem(last=False)
-        return forward
+        return self._forwards([cleaned])[0]
+
+    def probabilities(self, text: str) -> dict[str, float]:
+        """Class name -> probability, all four classes (the shape `gr.Label` takes)."""
+        return _as_dict(self.forward(text).probs)
+
+    def probabilities_batch(self, texts: list[str]) -> list[dict[str, float]]:
+        """`probabilities` of several texts (the requests the app batched together), as a few padded
+        passes over groups of near-equal length (`PADDING_SLACK`), each distinct text computed once.
+
+        Each answer is the one `probabilities` gives for that text alone, up to float rounding.
+        Raises EmptyTextError, naming the first position, if any text is empty once cleaned: the app
+        checks each request before it joins a batch, so one empty text cannot fail the others.
+        """
+        cleaned = [model_text(text)[0] for text in texts]
+        empty = [i for i, text in enumerate(cleaned) if not text]
+        if empty:
+            raise EmptyTextError(f"{len(empty)} texts are empty once cleaned (first at position {empty[0]})")
+        return [_as_dict(forward.probs) for forward in self._forwards(cleaned)]
 
     def probabilities_many(
         self, texts: list[str], progress: Callable[[int, int], None] | None = None
@@ -156,32 +305,26 @@ class Predictor:
         The texts are ordered by length once, then fed to `infer` MANY_CHUNK at a time: batches stay
         as free of padding as one big call would make them, and `progress(done, total)` is called
         after each chunk. Empty texts have no prediction; the caller keeps them out (EmptyTextError).
+        Uses the PyTorch model (bf16 where the hardware has it), loading it on the first call.
         """
         prepared = [model_text(text)[0] for text in texts]
         empty = [i for i, text in enumerate(prepared) if not text]
         if empty:
             raise EmptyTextError(f"{len(empty)} texts are empty once cleaned (first at position {empty[0]})")
+        from agnews.inference import infer
+
+        model, tokenizer, bf16 = self.model, self.tokenizer, self.batch_bf16
         order = np.argsort([len(text) for text in prepared], kind="stable")
         probs = np.zeros((len(texts), len(LABELS)), dtype=np.float32)
         for start in range(0, len(order), MANY_CHUNK):
             index = order[start : start + MANY_CHUNK]
             chunk = [prepared[i] for i in index]
             probs[index] = infer(
-                self.model,
-                self.tokenizer,
-                chunk,
-                max_length=self.max_length,
-                progress=False,
-                bf16=self.batch_bf16,
+                model, tokenizer, chunk, max_length=self.max_length, progress=False, bf16=bf16
             ).probs
             if progress is not None:
                 progress(min(start + MANY_CHUNK, len(order)), len(order))
         return probs
-
-    def probabilities(self, text: str) -> dict[str, float]:
-        """Class name -> probability, all four classes (the shape `gr.Label` takes)."""
-        probs = self.forward(text).probs
-        return {name: float(p) for name, p in zip(LABELS, probs, strict=True)}
 
     def cls_vector(self, text: str) -> np.ndarray:
         """Last-layer [CLS] vector, comparable with a run's stored `finetuned_cls` embeddings."""
@@ -203,7 +346,11 @@ class Predictor:
         words = cleaned.split()
         scored = words[:MAX_OCCLUDED_WORDS]
         variants = [" ".join(words[:i] + words[i + 1 :]) for i in range(len(scored))]
-        drops = probs[pred] - self._batch(variants).probs[:, pred] if variants else np.zeros(0)
+        drops = probs[pred] - self._batch(variants)[0][:, pred] if variants else np.zeros(0)
         attributions = [(word, float(drop)) for word, drop in zip(scored, drops, strict=True)]
         attributions += [(word, 0.0) for word in words[len(scored) :]]
         return LABELS[pred], attributions
+
+
+def _as_dict(probs: np.ndarray) -> dict[str, float]:
+    return {name: float(p) for name, p in zip(LABELS, probs, strict=True)}

@@ -1,7 +1,9 @@
 """Assemble the tabs into one Gradio Blocks app for a loaded run.
 
 Everything heavy happens once, here, before the first page is served: the model is loaded and the
-figures are drawn from the run's stored results. Events afterwards only filter and redraw.
+figures are drawn from the run's stored results. Events afterwards only filter and redraw. A run
+whose default stages are still running (`agnews.ui.live`) gets a status line under the header and a
+timer that shows each part (map, baseline, warnings) in the open page as soon as it exists.
 """
 
 from __future__ import annotations
@@ -15,6 +17,7 @@ from agnews.serving.csv_batch import MAX_BYTES
 from agnews.serving.predictor import Predictor
 from agnews.ui import classify, confusion, dataset, errors, maps
 from agnews.ui.common import map_points
+from agnews.ui.live import DONE, Follower, LiveRun, Snapshot, attach
 
 # Two cores on the reference machine: more concurrent model calls would only queue inside torch.
 DEFAULT_CONCURRENCY_LIMIT = 2
@@ -38,22 +41,43 @@ def header(run: Run) -> str:
     return "\n\n".join(lines)
 
 
-def build_app(run: Run, predictor: Predictor | None = None) -> gr.Blocks:
-    """The app for `run`, queued. `predictor` defaults to the run's own model (tests may share one)."""
+def build_app(run: Run, predictor: Predictor | None = None, live: LiveRun | None = None) -> gr.Blocks:
+    """The app for `run`, queued. `predictor` defaults to the run's own model (tests may share one).
+
+    `live`: the run as a background `agnews analyze` completes it; while it has stages to come the
+    page follows it. Without one (or once it is finished) the page is the run as loaded, no timer.
+    """
     predictor = predictor or Predictor.from_run(run)
-    points = map_points(run)  # before the header, which lists any warning it adds
+    status = live.status() if live is not None else None
+    following = status is not None and not status.finished
+    if live is not None and following:
+        snapshot = live.snapshot()
+        run, points = snapshot.run, snapshot.points
+    else:
+        points = map_points(run)  # before the header, which lists any warning it adds
     with gr.Blocks(title=f"agnews · {run.name}", analytics_enabled=False) as demo:
-        gr.Markdown(header(run))
+        title = gr.Markdown(header(run), elem_id="run-header")
+        if following:
+            progress = gr.Markdown(status.markdown(), elem_id="run-status")
         with gr.Tabs() as tabs:
             with gr.Tab("Classify", id="classify"):
                 classify.build(run, predictor, points)
             with gr.Tab("Map", id="map"):
-                maps.build(run, points)
+                map_follower = maps.build(run, points, coming=following and status.state("map") != DONE)
             with gr.Tab("Confusion matrix", id="confusion"):
-                cells = confusion.build(run)
+                cells, metrics_follower = confusion.build(run)
             with gr.Tab("Errors", id="errors"):
                 true_class, predicted = errors.build(run)
             with gr.Tab("Data", id="data"):
                 dataset.build(run)
         confusion.link_to_errors(cells, true_class, predicted, tabs)
+        if live is not None and following:
+            header_follower = Follower([title], lambda snapshot, _status: header_update(title, snapshot))
+            followers = [header_follower, metrics_follower, *([map_follower] if map_follower else [])]
+            attach(demo, live, progress, followers)
     return demo.queue(default_concurrency_limit=DEFAULT_CONCURRENCY_LIMIT, max_size=QUEUE_SIZE)
+
+
+def header_update(title: gr.Markdown, snapshot: Snapshot) -> dict[gr.Markdown, str]:
+    """The header of a re-loaded run (its warnings, e.g. a failed stage's); the first is as built."""
+    return {title: header(snapshot.run)} if snapshot.version > 0 else {}

@@ -4,26 +4,52 @@ Separate events: the probabilities come back first from a small, fast endpoint (
 the one for API clients); placing the text on the map and scoring its words follow it, side by side,
 so the slower parts never hold up the answer. API clients may call any of the three directly, so each
 checks its input itself: empty text is a message (`gr.Error`), never a traceback. A whole CSV file
-is classified in the accordion below (`agnews.ui.batch`).
+is classified in the accordion below (`agnews.ui.file_upload`).
+
+`/classify` is batched by Gradio's queue (`batch=True`): requests waiting together are answered by
+one call (`Predictor.probabilities_batch`), which saves the queue's work per event. Gradio fails
+every request of a batch when its function raises, and in Gradio 6 an event's `validator` cannot
+refuse a request of a batched event (the validator's answer comes back as a tuple, which the queue
+takes for "valid"). So the batch function decides per request: a batch of empty texts only (what a
+lone caller gets) fails with the message; in a batch that also holds real texts, those are answered
+and each empty one gets the message as its label, with no probabilities, and the map and words
+events that follow it refuse it with the same message.
+Warnings cannot reach the caller of a batched request either, so a text that had to be cut says so
+from the words event (`/explain`), which the page always runs after the probabilities.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from functools import partial
+from typing import TYPE_CHECKING
 
 import gradio as gr
 import numpy as np
 import pandas as pd
-import plotly.graph_objects as go
 
 from agnews.rundir.run import Run
 from agnews.serving.map_index import MapIndex
 from agnews.serving.predictor import MAX_CHARS, MAX_RAW_CHARS, Predictor, model_text
 from agnews.ui import file_upload
 from agnews.ui.common import notice, rows_table
-from agnews.ui.figures import map_figure
+
+if TYPE_CHECKING:
+    import plotly.graph_objects as go
 
 NEIGHBOURS = 8
+# Requests answered by one call at most: the queue takes whatever is waiting, up to this. What a
+# batch saves is the queue's work per event, not model time (on CPU a batch costs about what its texts
+# cost one by one): under 32 clients the server spent a third of the CPU per request it spent
+# unbatched (bench/app_load.py, README "Performance").
+CLASSIFY_BATCH = 32
+# Batches of /classify run one at a time, each on one core (`Predictor(threads=1)`), leaving the
+# other core to the server itself (HTTP, queue, JSON). Two at a time measured no faster and spent
+# more CPU per request (smaller batches).
+CLASSIFY_CONCURRENCY = 1
+# False builds /classify as it was before batching (one text per call, the queue's default
+# concurrency): bench/app_load.py's same-run baseline. The app always batches.
+BATCHED = True
 EMPTY_MESSAGE = (
     "Type or paste a headline first: nothing is left to classify once markup and control characters "
     "are removed."
@@ -73,25 +99,46 @@ def checked_text(value: str | None) -> tuple[str, bool]:
 
 
 def classify_text(predictor: Predictor, value: str | None) -> dict[str, float]:
-    """The four probabilities (`/classify`); a text that had to be cut says so (`gr.Warning`).
-
-    Only this first event warns: the map and the words follow it and would repeat the warning.
-    """
+    """`/classify` unbatched (`BATCHED = False`, the benchmark's baseline): one text, the cut warned."""
     text, cut = checked_text(value)
     if cut:
         gr.Warning(CUT_MESSAGE)
     return predictor.probabilities(text)
 
 
+def classify_texts(predictor: Predictor, values: list[str | None]) -> list[list[dict[str, float] | str]]:
+    """`/classify`, batched: the four probabilities of each text (`Predictor.probabilities_batch`).
+
+    Gradio hands a batched function one list per input and takes one list per output back. If every
+    text is empty the batch fails with the message (each of its requests gets it as an error); else
+    an empty text's answer is the message itself, as the label (see the module's docstring).
+    """
+    texts = [model_text(value or "")[0] for value in values]
+    if not any(texts):
+        raise gr.Error(EMPTY_MESSAGE, print_exception=False)
+    answers = iter(predictor.probabilities_batch([text for text in texts if text]))
+    return [[next(answers) if text else EMPTY_MESSAGE for text in texts]]
+
+
 def explain_text(predictor: Predictor, value: str | None) -> list[tuple[str, float]]:
-    """Word attributions scaled for `gr.HighlightedText` (`/explain`)."""
-    return scaled_attributions(predictor.word_attributions(checked_text(value)[0])[1])
+    """Word attributions scaled for `gr.HighlightedText` (`/explain`); a text that had to be cut
+    says so (`gr.Warning`).
+
+    This event warns for the page: `/classify` is batched, and Gradio delivers no warnings from a
+    batched function; the map event runs beside this one and would repeat the warning.
+    """
+    text, cut = checked_text(value)
+    if cut:
+        gr.Warning(CUT_MESSAGE)
+    return scaled_attributions(predictor.word_attributions(text)[1])
 
 
 def place_text(
     predictor: Predictor, index: MapIndex, points: pd.DataFrame, value: str | None
 ) -> tuple[go.Figure, pd.DataFrame]:
     """The map with the text starred and its nearest stored neighbours ringed, and those neighbours."""
+    from agnews.ui.figures import map_figure  # plotly: loaded with the first placed text, not at start-up
+
     placement = index.place(predictor.cls_vector(checked_text(value)[0]), k=NEIGHBOURS)
     figure = map_figure(
         points,
@@ -124,12 +171,19 @@ def build(run: Run, predictor: Predictor, points: pd.DataFrame | None) -> None:
             )
             button = gr.Button("Classify", variant="primary", elem_id="classify-button")
         probabilities = gr.Label(label="Topic", num_top_classes=4, scale=2, elem_id="classify-label")
+    handler: Callable[..., object] = partial(classify_text, predictor)
+    batching: dict[str, object] = {}
+    if BATCHED:
+        handler = partial(classify_texts, predictor)
+        batching = {"batch": True, "max_batch_size": CLASSIFY_BATCH}
+        batching["concurrency_limit"] = CLASSIFY_CONCURRENCY
     classified = gr.on(
         [button.click, text.submit],
-        partial(classify_text, predictor),
+        handler,
         inputs=text,
         outputs=probabilities,
         api_name="classify",
+        **batching,
     )
     gr.Examples(example_texts(run.predictions), inputs=text, label="Examples from the test split")
     words = gr.HighlightedText(

@@ -15,6 +15,7 @@ from agnews.labels import LABELS
 from agnews.rundir import Run
 from agnews.rundir.parts import to_plain
 from agnews.ui.figures import confusion_figure
+from agnews.ui.live import Follower
 
 CORNER = "true \\ predicted"
 
@@ -64,8 +65,14 @@ def cell_pair(index: tuple[int, int] | list[int]) -> tuple[str, str] | None:
     return (LABELS[row], LABELS[column - 1]) if column >= 1 else None
 
 
-def build(run: Run) -> gr.Dataframe:
-    """Lay out the tab inside the current `gr.Tab`; return the counts table for `link_to_errors`."""
+def summary(run: Run) -> pd.DataFrame:
+    """The test metrics table of `run`: the frozen-baseline row appears once the run has its part."""
+    return summary_table(to_plain(run.metrics.test), to_plain(run.baseline) if run.baseline else None)
+
+
+def build(run: Run) -> tuple[gr.Dataframe, Follower]:
+    """Lay out the tab inside the current `gr.Tab`; return the counts table for `link_to_errors`, and
+    how the metrics table follows a run still being built (`agnews.ui.live`: the baseline arrives)."""
     test = to_plain(run.metrics.test)
     with gr.Row():
         gr.Plot(confusion_figure(test["confusion_matrix"]), show_label=False, elem_id="confusion-plot")
@@ -76,14 +83,11 @@ def build(run: Run) -> gr.Dataframe:
                 interactive=False,
                 elem_id="confusion-cells",
             )
-            gr.Dataframe(
-                summary_table(to_plain(run.metrics.test), to_plain(run.baseline) if run.baseline else None),
-                label="Test metrics",
-                interactive=False,
-                wrap=True,
+            metrics = gr.Dataframe(
+                summary(run), label="Test metrics", interactive=False, wrap=True, elem_id="confusion-metrics"
             )
             gr.Dataframe(per_class_table(test), label="Per class", interactive=False)
-    return cells
+    return cells, Follower([metrics], lambda snapshot, _status: {metrics: summary(snapshot.run)})
 
 
 def link_to_errors(

@@ -1,8 +1,10 @@
 """Batch classification, inside the Classify tab: upload a CSV, download it with the answers appended.
 
-The work is `agnews.batch`; this wires it to an upload, a progress bar and a download. A file that
-cannot be classified gives `gr.Error` with the library's message, which names the problem (delimiter,
-missing column and the columns found, byte offset of non-UTF-8 bytes, size or row limit).
+The work is `agnews.serving.csv_batch`; this wires it to an upload, a progress bar and a download.
+A file that cannot be classified gives `gr.Error` with the library's message, which names the problem
+(delimiter, missing column and the columns found, byte offset of non-UTF-8 bytes, size or row limit).
+Files are classified by the PyTorch model, which is loaded with the first file (the progress bar
+says so), not at start-up: typed text needs only the ONNX graph.
 """
 
 from __future__ import annotations
@@ -41,6 +43,9 @@ def build(predictor: Predictor) -> None:
         if not upload:
             raise gr.Error("Choose a CSV file first.", print_exception=False)
         destination = Path(tempfile.mkdtemp(prefix="agnews-batch-")) / output_name(upload)
+        if not predictor.model_loaded:  # files go through PyTorch, loaded with the first one
+            progress(0, desc="loading the model (first file only)")
+            predictor.load_model()
         progress(0, desc="reading the file")
 
         def report(done: int, total: int) -> None:

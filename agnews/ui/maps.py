@@ -6,6 +6,8 @@ linked table under the map: clicking a row shows its full text and probabilities
 
 from __future__ import annotations
 
+from typing import Any
+
 import gradio as gr
 import pandas as pd
 import plotly.graph_objects as go
@@ -15,6 +17,7 @@ from agnews.rundir import Run
 from agnews.rundir.parts import MapInfo, to_plain
 from agnews.ui.common import TABLE_WIDTHS, notice, row_details, rows_table, selected_row_id
 from agnews.ui.figures import COLOUR_BY, density_figure, map_figure
+from agnews.ui.live import Follower, Snapshot, Status
 
 MAP_CHOICES = {"fine-tuned": "finetuned", "base (before fine-tuning)": "base"}
 
@@ -56,47 +59,74 @@ def draw_density(points: pd.DataFrame, kind_label: str) -> go.Figure:
     return density_figure(points, x=f"{kind}_x", y=f"{kind}_y", title=f"{kind_label}: where each class lies")
 
 
-def build(run: Run, points: pd.DataFrame | None) -> None:
-    """Lay out the tab inside the current `gr.Tab` and wire its events (`points` as in classify)."""
-    if points is None:
+BUILDING_NOTE = (
+    "> **Being built.** The map appears here as soon as the `embed` and `map` stages have made it "
+    "(the line at the top of the page says how far they are); the other tabs are ready now."
+)
+
+
+class MapData:
+    """What the tab's events draw from: set once at build time, or when the map part arrives."""
+
+    def __init__(self, run: Run, points: pd.DataFrame | None) -> None:
+        self.run = run
+        self.points = points
+
+    def require(self) -> pd.DataFrame:
+        if self.points is None:
+            raise gr.Error("The map is still being built; try again when the Map tab shows it.")
+        return self.points
+
+
+def build(run: Run, points: pd.DataFrame | None, *, coming: bool = False) -> Follower | None:
+    """Lay out the tab inside the current `gr.Tab` and wire its events (`points` as in classify).
+
+    Without a map, a notice says so; with `coming` (a background `agnews analyze` is making it) the
+    tab is laid out hidden behind a "being built" notice and the returned `Follower` shows it,
+    filled, once the map part exists (`agnews.ui.live`). Nothing is returned otherwise.
+    """
+    if points is None and not coming:
         notice(
             "This run has no map; run `agnews analyze RUN --stages embed,map` "
             "to compute embeddings and UMAP coordinates."
         )
-        return
+        return None
+    data = MapData(run, points)
     first_kind = next(iter(MAP_CHOICES))
-    with gr.Row():
-        kind = gr.Radio(list(MAP_CHOICES), value=first_kind, label="Map")
-        colour_by = gr.Radio(list(COLOUR_BY), value="true label", label="Colour by")
-        classes = gr.CheckboxGroup(list(LABELS), value=list(LABELS), label="True classes shown")
-    quality = gr.Markdown(quality_note(run.map_info, MAP_CHOICES[first_kind]))
-    selected = gr.State(None)
-    with gr.Row():
-        figure = gr.Plot(
-            draw(points, first_kind, "true label", list(LABELS), None),
-            show_label=False,
-            elem_id="map-plot",
-            scale=3,
+    if points is None:
+        building = gr.Markdown(BUILDING_NOTE, elem_id="map-building")
+    with gr.Column(visible=points is not None, elem_id="map-panel") as panel:
+        with gr.Row():
+            kind = gr.Radio(list(MAP_CHOICES), value=first_kind, label="Map")
+            colour_by = gr.Radio(list(COLOUR_BY), value="true label", label="Colour by")
+            classes = gr.CheckboxGroup(list(LABELS), value=list(LABELS), label="True classes shown")
+        first = first_view(run, points, first_kind) if points is not None else None
+        quality = gr.Markdown(first["quality"] if first else "", elem_id="map-quality")
+        selected = gr.State(None)
+        with gr.Row():
+            figure = gr.Plot(
+                first["figure"] if first else None, show_label=False, elem_id="map-plot", scale=3
+            )
+            with gr.Column(scale=2):
+                details = gr.Markdown(row_details(points, None)[0] if first else "", elem_id="map-details")
+                probabilities = gr.Label(label="Probabilities", num_top_classes=4)
+        with gr.Accordion("Per-class density (the hexbin view)", open=False):
+            density = gr.Plot(first["density"] if first else None, show_label=False, elem_id="map-density")
+        table = gr.Dataframe(
+            first["table"] if first else None,
+            label="Points shown (click a row to inspect it on the map)",
+            interactive=False,
+            show_search="search",
+            max_height=360,
+            column_widths=TABLE_WIDTHS,
+            elem_id="map-table",
         )
-        with gr.Column(scale=2):
-            details = gr.Markdown(row_details(points, None)[0], elem_id="map-details")
-            probabilities = gr.Label(label="Probabilities", num_top_classes=4)
-    with gr.Accordion("Per-class density (the hexbin view)", open=False):
-        density = gr.Plot(draw_density(points, first_kind), show_label=False, elem_id="map-density")
-    table = gr.Dataframe(
-        rows_table(points),
-        label="Points shown (click a row to inspect it on the map)",
-        interactive=False,
-        show_search="search",
-        max_height=360,
-        column_widths=TABLE_WIDTHS,
-        elem_id="map-table",
-    )
 
     def redraw(
         kind_label: str, colour: str, shown: list[str], row_id: int | None
     ) -> tuple[go.Figure, pd.DataFrame, str, go.Figure]:
-        note = quality_note(run.map_info, MAP_CHOICES[kind_label])
+        points = data.require()
+        note = quality_note(data.run.map_info, MAP_CHOICES[kind_label])
         return (
             draw(points, kind_label, colour, shown, row_id),
             rows_table(visible_points(points, shown)),
@@ -107,6 +137,7 @@ def build(run: Run, points: pd.DataFrame | None) -> None:
     def inspect(
         kind_label: str, colour: str, shown: list[str], event: gr.SelectData
     ) -> tuple[int | None, go.Figure, str, dict[str, float] | None]:
+        points = data.require()
         row_id = selected_row_id(event)
         return row_id, draw(points, kind_label, colour, shown, row_id), *row_details(points, row_id)
 
@@ -126,3 +157,54 @@ def build(run: Run, points: pd.DataFrame | None) -> None:
         api_name="map_inspect",
         api_visibility="undocumented",
     )
+    if points is not None:
+        return None
+    views: dict[int, dict[str, Any]] = {}  # the opening view of the map, drawn once for all pages
+    shown = gr.State(False)  # whether this page's tab has been filled (then it is the user's)
+
+    def fill(snapshot: Snapshot, status: Status, filled: bool) -> dict[Any, Any]:
+        points = snapshot.points
+        if filled:
+            return {}
+        if points is None:
+            if not status.finished:
+                return {}
+            # The map will not come (a stage failed or the builder stopped): say so, not "being built".
+            reason = next((s.detail for s in status.stages if s.name == "map" and s.detail), "")
+            return {building: unavailable_note(reason)}
+        data.run, data.points = snapshot.run, points
+        if id(points) not in views:
+            views.clear()
+            views[id(points)] = first_view(snapshot.run, points, first_kind)
+        view = views[id(points)]
+        # The controls are untouched (hidden until now), so they already show the opening view.
+        return {
+            shown: True,
+            building: gr.update(visible=False),
+            panel: gr.update(visible=True),
+            quality: view["quality"],
+            figure: view["figure"],
+            density: view["density"],
+            table: view["table"],
+            details: row_details(points, None)[0],
+        }
+
+    return Follower([shown, building, panel, quality, figure, density, table, details], fill, [shown])
+
+
+def unavailable_note(reason: str) -> str:
+    why = f" (stage map failed: {reason})" if reason else ""
+    return (
+        f"> **Not available for this run.** The map could not be built{why}; "
+        "`agnews analyze RUN --stages embed,map` retries."
+    )
+
+
+def first_view(run: Run, points: pd.DataFrame, kind_label: str) -> dict[str, Any]:
+    """The tab's opening picture: every class, coloured by true label, nothing selected."""
+    return {
+        "quality": quality_note(run.map_info, MAP_CHOICES[kind_label]),
+        "figure": draw(points, kind_label, "true label", list(LABELS), None),
+        "density": draw_density(points, kind_label),
+        "table": rows_table(points),
+    }

@@ -1,0 +1,299 @@
+"""A run that is still growing: the page opens on the parts that exist and takes the rest as they come.
+
+The launcher may open the app as soon as a run has its model, metrics and predictions, with the
+default stages (`export`, `embed`, `map`) still running in a background `agnews analyze` process.
+`LiveRun` is what the page reads the run through then: `current()` re-loads the run only when its
+`manifest.json` changed (every edit of a run swaps in a new one, atomically, so a re-load sees only
+whole parts), and `status()` says, per stage, whether it is done, running (with the progress the
+analyze process printed to its log), waiting, failed or stopped. `attach` adds to the page one
+status line and one `gr.Timer` that carries the new parts into the panels that asked for them.
+
+A finished run has no `LiveRun` and its page no timer.
+"""
+
+from __future__ import annotations
+
+import re
+import threading
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import gradio as gr
+import pandas as pd
+
+from agnews.rundir import Run, RunError
+from agnews.rundir.parts import MANIFEST, PARTS
+from agnews.ui.common import map_points
+
+TICK_SECONDS = 2.0
+DETAIL_CHARS = 240  # a failed stage's message is cut here in the status line (the header has it whole)
+# What the status line calls each stage (the names are `agnews.training.stages.STAGES`' keys).
+STAGE_LABELS = {
+    "evaluate": "test predictions",
+    "export": "ONNX serving graphs",
+    "embed": "embeddings and frozen-feature baseline",
+    "map": "2-D map",
+}
+# The lines `agnews.training.stages.run_stages` prints: before each stage, and when one fails.
+STAGE_LINE = re.compile(r"^stage (?P<name>[\w-]+): ")
+FAILED_LINE = re.compile(r"^stage (?P<name>[\w-]+) failed \(recorded in the run\): (?P<message>.*)")
+# A tqdm bar as written to a file: "base [CLS]:  45%|████▌     | 12/26 [00:03<00:04, 3.2batch/s]".
+TQDM_BAR = re.compile(r"^(?P<desc>.*?):\s*(?P<percent>\d+)%\|.*?\|\s*(?P<n>\d+)/(?P<total>\d+)")
+DONE, RUNNING, WAITING, FAILED, STOPPED = "done", "running", "waiting", "failed", "stopped"
+
+
+def stage_parts(stage: str) -> tuple[str, ...]:
+    """The parts a stage makes (from `agnews.rundir.parts.PARTS`, which names each part's stage)."""
+    return tuple(name for name, part in PARTS.items() if part.stage == stage)
+
+
+def missing_parts(run: Run, stages: Sequence[str]) -> tuple[str, ...]:
+    """The parts of `stages` that `run` lacks (absent, or dropped by `Run.load` as damaged or stale)."""
+    return tuple(part for stage in stages for part in stage_parts(stage) if not run.has(part))
+
+
+@dataclass(frozen=True)
+class StageStatus:
+    name: str
+    state: str  # DONE, RUNNING, WAITING, FAILED or STOPPED
+    detail: str = ""  # RUNNING: the progress; FAILED: the warning
+
+
+@dataclass(frozen=True)
+class Status:
+    stages: tuple[StageStatus, ...]
+    finished: bool  # nothing more will arrive: every stage done, failed or stopped
+    log: Path | None = None
+    last_line: str = ""  # the log's last line once the process has exited
+
+    @property
+    def complete(self) -> bool:
+        return all(stage.state == DONE for stage in self.stages)
+
+    def state(self, stage: str) -> str:
+        return next((s.state for s in self.stages if s.name == stage), DONE)
+
+    def markdown(self) -> str:
+        """The status line: empty once everything is built."""
+        if self.complete:
+            return ""
+        items = []
+        for stage in self.stages:
+            label = STAGE_LABELS.get(stage.name, stage.name)
+            detail = stage.detail if len(stage.detail) <= DETAIL_CHARS else stage.detail[:DETAIL_CHARS] + " …"
+            if stage.state == DONE:
+                items.append(f"{label} ✓")
+            elif stage.state == RUNNING:
+                items.append(f"**{label}: building**" + (f" ({detail})" if detail else ""))
+            elif stage.state == WAITING:
+                items.append(f"{label}: waiting")
+            elif stage.state == FAILED:
+                items.append(f"⚠ {label} failed: {detail}")
+            else:
+                items.append(f"⚠ {label}: not built")
+        if not self.finished:
+            return "**Still being built** (the rest of the app is ready): " + " · ".join(items)
+        text = "**Not everything could be built**: " + " · ".join(items)
+        if self.log is not None:
+            ending = self.last_line[:DETAIL_CHARS].replace("`", "'")
+            text += f". The log, `{self.log}`, ends: `{ending}`" if ending else f". Log: `{self.log}`"
+        return text
+
+
+@dataclass
+class _LogState:
+    """What the analyze log said so far: read incrementally, as tqdm may write megabytes of bars."""
+
+    offset: int = 0
+    tail: str = ""  # an unfinished line (a tqdm bar is rewritten after a carriage return)
+    stage: str | None = None  # the stage the last "stage NAME:" line started
+    detail: str = ""
+    failed: dict[str, str] = field(default_factory=dict)
+    since: float = 0.0  # when this process first saw `stage` start
+    last: str = ""  # the last line, e.g. why the process stopped
+
+
+@dataclass(frozen=True)
+class Snapshot:
+    """One version of the run, as the panels fill from it."""
+
+    run: Run
+    points: pd.DataFrame | None  # `common.map_points(run)`
+    version: int
+
+
+class LiveRun:
+    """The run at `path` as its `stages` add parts; safe to call from any number of sessions at once.
+
+    `running()` says whether the process making the parts is still alive; `log` is where it prints
+    ("stage NAME: ..." before each stage, tqdm bars in between), read for the progress.
+    """
+
+    def __init__(
+        self,
+        run: Run,
+        stages: Sequence[str],
+        *,
+        log: Path | None = None,
+        running: Callable[[], bool] = lambda: False,
+    ) -> None:
+        self.stages = tuple(stages)
+        self.log = log
+        self.running = running
+        self._run = run
+        self._manifest = self._read_manifest()
+        self._points: pd.DataFrame | None = None
+        self._points_version = -1  # the version `_points` were computed for
+        self.version = 0  # goes up by one each time `current()` loads a changed run
+        self._lock = threading.Lock()
+        self._log = _LogState()
+
+    def _read_manifest(self) -> bytes:
+        try:
+            return (self._run.path / MANIFEST).read_bytes()
+        except OSError:
+            return b""
+
+    def current(self) -> Run:
+        """The run as it is now: re-loaded only if its manifest changed since the last load.
+
+        A load that raced an edit (the manifest changed while the parts were read) is done again, so
+        the parts returned all belong to one version of the run; a load that fails keeps the last run.
+        """
+        with self._lock:
+            for _ in range(3):
+                manifest = self._read_manifest()
+                if manifest == self._manifest:
+                    return self._run
+                try:
+                    run = Run.load(self._run.path)
+                except RunError:
+                    return self._run  # e.g. the run was swapped twice mid-read: next tick
+                if self._read_manifest() == manifest:
+                    self._run, self._manifest = run, manifest
+                    self.version += 1
+                    return run
+            return self._run
+
+    def snapshot(self) -> Snapshot:
+        """The current run with its map points (`common.map_points`, computed once per version)."""
+        self.current()
+        with self._lock:
+            if self._points_version != self.version:
+                self._points = map_points(self._run)  # may add a warning to the run: before its header
+                self._points_version = self.version
+            return Snapshot(self._run, self._points, self.version)
+
+    def _read_log(self) -> _LogState:
+        state = self._log
+        if self.log is None:
+            return state
+        try:
+            with self.log.open("rb") as handle:
+                if handle.seek(0, 2) < state.offset:
+                    self._log = state = _LogState()  # a new analyze truncated it
+                handle.seek(state.offset)
+                data = handle.read()
+        except OSError:
+            return state
+        state.offset += len(data)
+        pieces = re.split(r"[\r\n]", state.tail + data.decode("utf-8", errors="replace"))
+        state.tail = pieces[-1]
+        for piece in pieces:
+            line = piece.strip()
+            state.last = line or state.last
+            if failed := FAILED_LINE.match(line):
+                state.failed[failed["name"]] = failed["message"]
+                state.stage, state.detail = None, ""
+            elif started := STAGE_LINE.match(line):
+                if started["name"] != state.stage:
+                    state.since = time.monotonic()
+                state.stage, state.detail = started["name"], ""
+            elif bar := TQDM_BAR.match(line):
+                state.detail = f"{bar['desc'].strip()} {bar['percent']}%, {bar['n']}/{bar['total']}"
+            elif line.endswith("..."):  # the stages' own progress lines, e.g. "UMAP of base [CLS] ..."
+                state.detail = line.rstrip(".").strip()
+        return state
+
+    def status(self) -> Status:
+        """Each stage's state now. Whether the builder is alive is asked before the run is read, so
+        that a builder seen stopped has nothing left to add to what is read after."""
+        alive = self.running()
+        run = self.current()
+        with self._lock:
+            log = self._read_log()
+            warned = {w.stage: w.message for w in run.manifest.warnings}
+            stages = []
+            for name in self.stages:
+                if not missing_parts(run, (name,)):
+                    stages.append(StageStatus(name, DONE))
+                elif alive and log.stage == name:
+                    seconds = int(time.monotonic() - log.since)
+                    detail = ", ".join(filter(None, [log.detail, f"{seconds} s"]))
+                    stages.append(StageStatus(name, RUNNING, detail))
+                elif name in log.failed or (not alive and name in warned):
+                    stages.append(StageStatus(name, FAILED, warned.get(name) or log.failed[name]))
+                else:
+                    stages.append(StageStatus(name, WAITING if alive else STOPPED))
+            last = log.last if not alive else ""
+        finished = all(stage.state in (DONE, FAILED, STOPPED) for stage in stages)
+        return Status(tuple(stages), finished=finished, log=self.log, last_line=last)
+
+
+Fill = Callable[..., dict[Any, Any]]
+
+
+@dataclass
+class Follower:
+    """A panel's part in the live page: the components it updates and how.
+
+    `fill(snapshot, status, *values of inputs)` returns {component: update} for components among
+    `outputs`. It is called in each session whenever the run changed since that session's page last
+    saw it, and once more when the building finishes; `inputs` (e.g. a `gr.State` the panel also
+    lists in `outputs`) let a panel that must fill itself only once per session remember it did.
+    """
+
+    outputs: list[Any]
+    fill: Fill
+    inputs: list[Any] = field(default_factory=list)
+
+
+def attach(demo: gr.Blocks, live: LiveRun, status: gr.Markdown, followers: Sequence[Follower]) -> None:
+    """Drive `status` and the followers from one timer (ticking while the run is still being built)
+    and from each page load (a page opened after a part arrived shows it at once).
+
+    Must be called inside `demo`'s `with` block. A tick reads the manifest and the new end of the
+    log; a changed run is loaded once, by whichever session sees the change first.
+    """
+    timer = gr.Timer(TICK_SECONDS)
+    seen = gr.State(-1)  # the run version this session's page shows
+    inputs = [seen, *(c for follower in followers for c in follower.inputs)]
+    outputs = [status, timer, seen, *(c for follower in followers for c in follower.outputs)]
+
+    def tick(shown: int, *values: Any) -> dict[Any, Any]:
+        now = live.status()
+        snapshot = live.snapshot()
+        updates: dict[Any, Any] = {}
+        if snapshot.version != shown or now.finished:
+            for follower in followers:
+                own, values = values[: len(follower.inputs)], values[len(follower.inputs) :]
+                updates.update(follower.fill(snapshot, now, *own))
+            updates[seen] = snapshot.version
+        text = now.markdown()
+        updates[status] = gr.update(value=text, visible=bool(text))
+        if now.finished:
+            updates[timer] = gr.Timer(active=False)
+        return updates
+
+    for trigger in (timer.tick, demo.load):
+        trigger(
+            tick,
+            inputs=inputs,
+            outputs=outputs,
+            show_progress="hidden",
+            queue=False,
+            api_visibility="private",
+        )

@@ -1,0 +1,214 @@
+"""A run still being built: the page opens on what exists and shows each part when it arrives.
+
+The quick run, copied, loses its embed and map parts through an atomic edit; the app is built on it
+with a `LiveRun`; the parts come back (through another edit, or the real stages in a background
+`agnews analyze`, as app.py starts it) and the page's tick returns the updates that show them.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import sys
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import pytest
+from helpers import ROOT, load_script
+
+os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")
+
+import gradio as gr
+import plotly.graph_objects as go
+
+from agnews.rundir import Run
+from agnews.rundir.edit import edit_run
+from agnews.serving.predictor import Predictor
+from agnews.ui import build_app
+from agnews.ui.live import DONE, FAILED, RUNNING, STOPPED, WAITING, LiveRun, missing_parts
+
+# Each part the embed and map stages make, with its files and what the stage records it made from.
+LATER_PARTS = {
+    "embeddings": (("embeddings.safetensors",), ("model", "predictions")),
+    "baseline": (("baseline.json",), ("embeddings", "predictions")),
+    "map": (("map.parquet", "map.json"), ("embeddings", "predictions")),
+}
+LOG = (
+    "stage export: ONNX serving graphs (fp32, int8) ...\n"
+    "stage embed: base and fine-tuned [CLS] vectors, frozen-feature baseline ...\n"
+    "base [CLS]:   0%|          | 0/26 [00:00<?, ?batch/s]\r"
+    "base [CLS]:  46%|████▌     | 12/26 [00:03<00:04, 3.2batch/s]"
+)
+
+
+def without_parts(source: Path, target: Path, names: tuple[str, ...] = tuple(LATER_PARTS)) -> Path:
+    """Copy the run `source` to `target` and remove `names` from the copy (one atomic edit); the
+    removed files are kept beside it (hidden, as no run is) for `restore_parts`."""
+    shutil.copytree(source, target)
+    kept = kept_folder(target)
+    kept.mkdir(exist_ok=True)
+    with edit_run(target) as edit:
+        for name in names:
+            for file in LATER_PARTS[name][0]:
+                shutil.copy2(target / file, kept / file)
+            edit.remove(name)
+    return target
+
+
+def kept_folder(run: Path) -> Path:
+    return run.parent / f".{run.name}.kept"
+
+
+def restore_parts(run: Path, names: tuple[str, ...]) -> None:
+    """Put parts removed by `without_parts` back, in one atomic edit, as their stage records them."""
+    kept = kept_folder(run)
+    with edit_run(run) as edit:
+        for name in names:
+            files, made_from = LATER_PARTS[name]
+            for file in files:
+                shutil.copy2(kept / file, edit.file(file))
+            edit.record(name, made_from)
+
+
+def tick_of(demo: gr.Blocks) -> Callable[..., dict[str, Any]]:
+    """The page's live tick (timer and page load share it), its updates keyed by elem_id.
+
+    Called as a fresh page would (it has seen no version, the map tab is not filled yet), unless
+    told otherwise.
+    """
+    [fn] = {id(f.fn): f.fn for f in demo.fns.values() if getattr(f.fn, "__name__", "") == "tick"}.values()
+
+    def call(shown: int = -1, filled: bool = False) -> dict[str, Any]:
+        updates = fn(shown, filled)
+        return {getattr(c, "elem_id", None) or f"{type(c).__name__}#{c._id}": v for c, v in updates.items()}
+
+    return call
+
+
+def has_timer(demo: gr.Blocks) -> bool:
+    return any(isinstance(block, gr.Timer) for block in demo.blocks.values())
+
+
+@pytest.fixture(scope="module")
+def predictor(quick_run: Path) -> Predictor:
+    return Predictor.from_run(Run.load(quick_run))
+
+
+@pytest.fixture
+def growing(quick_run: Path, tmp_path: Path) -> Path:
+    """The quick run without its embeddings, baseline and map."""
+    return without_parts(quick_run, tmp_path / "runs" / "quick")
+
+
+def test_status_follows_the_log_and_the_manifest(growing: Path, tmp_path: Path) -> None:
+    log = tmp_path / "analyze.log"
+    log.write_text(LOG)
+    alive = [True]
+    live = LiveRun(Run.load(growing), ("embed", "map"), log=log, running=lambda: alive[0])
+    status = live.status()
+    assert [(s.name, s.state) for s in status.stages] == [("embed", RUNNING), ("map", WAITING)]
+    assert status.stages[0].detail.startswith("base [CLS] 46%, 12/26")
+    assert not status.finished and "Still being built" in status.markdown()
+
+    restore_parts(growing, ("embeddings", "baseline"))
+    with log.open("a") as handle:  # appended, as the process writes: read from where it stopped
+        handle.write(
+            "\nstage map: 2-D UMAP maps and their quality ...\nUMAP of base [CLS] vectors (120 points)...\n"
+        )
+    status = live.status()
+    assert live.version == 1 and live.current().has("baseline")
+    assert [(s.name, s.state) for s in status.stages] == [("embed", DONE), ("map", RUNNING)]
+    assert status.stages[1].detail.startswith("UMAP of base [CLS] vectors (120 points)")
+    assert live.current() is live.current()  # not re-loaded while the manifest stays the same
+
+    alive[0] = False  # the process died without a word: the map is not coming
+    status = live.status()
+    assert [(s.name, s.state) for s in status.stages] == [("embed", DONE), ("map", STOPPED)]
+    assert status.finished and "Not everything could be built" in status.markdown()
+    assert "ends: `UMAP of base [CLS] vectors (120 points)...`" in status.markdown()  # its last words
+
+
+def test_a_failed_stage_shows_its_warning(growing: Path, tmp_path: Path) -> None:
+    log = tmp_path / "analyze.log"
+    log.write_text(LOG.split("base")[0] + "stage embed failed (recorded in the run): DataError: no rows\n")
+    with edit_run(growing) as edit:
+        edit.warn("embed", "DataError: no rows")
+    live = LiveRun(Run.load(growing), ("embed", "map"), log=log, running=lambda: False)
+    status = live.status()
+    assert [(s.name, s.state) for s in status.stages] == [("embed", FAILED), ("map", STOPPED)]
+    assert "embeddings and frozen-feature baseline failed: DataError: no rows" in status.markdown()
+
+
+def test_the_map_arrives_in_the_open_page(growing: Path, predictor: Predictor) -> None:
+    run = Run.load(growing)
+    assert missing_parts(run, ("embed", "map")) == ("embeddings", "baseline", "map")
+    live = LiveRun(run, ("embed", "map"), running=lambda: True)
+    demo = build_app(run, predictor, live)
+    config = json.dumps(demo.get_config_file(), default=str)
+    assert "Still being built" in config and "Being built." in config and has_timer(demo)
+    tick = tick_of(demo)
+
+    before = tick()
+    assert before["run-status"]["visible"] is True
+    assert "map-panel" not in before and "map-plot" not in before  # nothing half-built is shown
+    assert before["confusion-metrics"]["model"].tolist() == ["fine-tuned"]
+    assert set(tick(shown=0)) == {"run-status"}  # nothing changed since: only the status line
+
+    restore_parts(growing, ("embeddings", "baseline"))  # the embed stage commits
+    middle = tick(shown=0)
+    assert middle["confusion-metrics"]["model"].tolist() == [
+        "fine-tuned",
+        "frozen base + logistic regression",
+    ]
+    assert "map-panel" not in middle and "2-D map: waiting" in middle["run-status"]["value"]
+
+    restore_parts(growing, ("map",))  # the map stage commits: the last one
+    after = tick(shown=1)
+    assert after["map-building"] == {"__type__": "update", "visible": False}
+    assert after["map-panel"] == {"__type__": "update", "visible": True}
+    assert isinstance(after["map-plot"], go.Figure) and "Silhouette" in after["map-quality"]
+    assert len(after["map-table"]) == len(run.predictions)
+    assert after["run-status"]["visible"] is False  # everything built: the line goes
+    timer = next(v for k, v in after.items() if k.startswith("Timer"))
+    assert timer.active is False  # and this page stops asking
+    assert tick(shown=2, filled=True).get("map-plot") is None  # a filled tab is the user's now
+
+
+def test_a_finished_run_gets_no_timer(quick_run: Path, growing: Path, predictor: Predictor) -> None:
+    run = Run.load(quick_run)
+    assert not has_timer(build_app(run, predictor))
+    done = LiveRun(run, ("export", "embed", "map"), running=lambda: True)
+    assert not has_timer(build_app(run, predictor, done))  # nothing pending: as a finished run
+    stopped = LiveRun(Run.load(growing), ("embed", "map"), running=lambda: False)
+    app = build_app(stopped.current(), predictor, stopped)  # its builder is gone: nothing will come
+    config = json.dumps(app.get_config_file(), default=str)
+    assert not has_timer(app) and "Not available for this run" in config
+
+
+@pytest.mark.slow
+def test_the_launchers_background_analyze_completes_the_page(growing: Path, predictor: Predictor) -> None:
+    """The real stages, in the process app.py starts, read through the log it writes."""
+    launcher = load_script(ROOT / "app.py", "agnews_app_launcher_live")
+    run = Run.load(growing)
+    background = launcher.start_background(run, None)
+    try:
+        assert background.stages == ("embed", "map")
+        live = LiveRun(run, background.stages, log=background.log, running=background.running)
+        demo = build_app(run, predictor, live)
+        tick = tick_of(demo)
+        seen = set()
+        deadline = time.monotonic() + 300
+        while not (status := live.status()).finished and time.monotonic() < deadline:
+            seen |= {(s.name, s.state) for s in status.stages}
+            time.sleep(0.5)
+        assert status.complete, background.log.read_text()[-2000:]
+        assert ("embed", RUNNING) in seen or ("map", RUNNING) in seen
+        after = tick()
+        assert after["map-panel"]["visible"] is True and after["run-status"]["visible"] is False
+        assert Run.load(growing).has("map") and background.process.wait(60) == 0
+    finally:
+        background.stop()
+    assert sys.executable in background.process.args
