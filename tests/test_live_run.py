@@ -79,10 +79,10 @@ def tick_of(demo: gr.Blocks) -> Callable[..., dict[str, Any]]:
     Called as a fresh page would (it has seen no version, the map tab is not filled yet), unless
     told otherwise.
     """
-    [fn] = {id(f.fn): f.fn for f in demo.fns.values() if getattr(f.fn, "__name__", "") == "tick"}.values()
+    [block] = {id(f.fn): f for f in demo.fns.values() if getattr(f.fn, "__name__", "") == "tick"}.values()
 
     def call(shown: int = -1, filled: bool = False) -> dict[str, Any]:
-        updates = fn(shown, filled)
+        updates = block.fn(shown, *[filled] * (len(block.inputs) - 1))  # each panel's "filled" state
         return {getattr(c, "elem_id", None) or f"{type(c).__name__}#{c._id}": v for c, v in updates.items()}
 
     return call
@@ -154,6 +154,7 @@ def test_the_map_arrives_in_the_open_page(growing: Path, predictor: Predictor) -
     before = tick()
     assert before["run-status"]["visible"] is True
     assert "map-panel" not in before and "map-plot" not in before  # nothing half-built is shown
+    assert "classify-map-row" not in before  # the Classify tab's placement waits too
     assert before["confusion-metrics"]["model"].tolist() == ["fine-tuned"]
     assert set(tick(shown=0)) == {"run-status"}  # nothing changed since: only the status line
 
@@ -169,6 +170,8 @@ def test_the_map_arrives_in_the_open_page(growing: Path, predictor: Predictor) -
     after = tick(shown=1)
     assert after["map-building"] == {"__type__": "update", "visible": False}
     assert after["map-panel"] == {"__type__": "update", "visible": True}
+    assert after["classify-map-row"] == {"__type__": "update", "visible": True}
+    assert after["classify-map-building"] == {"__type__": "update", "visible": False}
     assert isinstance(after["map-plot"], go.Figure) and "Silhouette" in after["map-quality"]
     assert len(after["map-table"]) == len(run.predictions)
     assert after["run-status"]["visible"] is False  # everything built: the line goes

@@ -61,7 +61,9 @@ def build_app(run: Run, predictor: Predictor | None = None, live: LiveRun | None
             progress = gr.Markdown(status.markdown(), elem_id="run-status")
         with gr.Tabs() as tabs:
             with gr.Tab("Classify", id="classify"):
-                classify.build(run, predictor, points)
+                place_follower = classify.build(
+                    run, predictor, points, coming=following and status.state("map") != DONE
+                )
             with gr.Tab("Map", id="map"):
                 map_follower = maps.build(run, points, coming=following and status.state("map") != DONE)
             with gr.Tab("Confusion matrix", id="confusion"):
@@ -73,7 +75,8 @@ def build_app(run: Run, predictor: Predictor | None = None, live: LiveRun | None
         confusion.link_to_errors(cells, true_class, predicted, tabs)
         if live is not None and following:
             header_follower = Follower([title], lambda snapshot, _status: header_update(title, snapshot))
-            followers = [header_follower, metrics_follower, *([map_follower] if map_follower else [])]
+            panels = [map_follower, place_follower]
+            followers = [header_follower, metrics_follower, *(p for p in panels if p is not None)]
             attach(demo, live, progress, followers)
     return demo.queue(default_concurrency_limit=DEFAULT_CONCURRENCY_LIMIT, max_size=QUEUE_SIZE)
 

@@ -22,7 +22,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from functools import partial
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import gradio as gr
 import numpy as np
@@ -33,6 +33,7 @@ from agnews.serving.map_index import MapIndex
 from agnews.serving.predictor import MAX_CHARS, MAX_RAW_CHARS, Predictor, model_text
 from agnews.ui import file_upload
 from agnews.ui.common import notice, rows_table
+from agnews.ui.live import Follower, Snapshot, Status
 
 if TYPE_CHECKING:
     import plotly.graph_objects as go
@@ -153,10 +154,14 @@ def place_text(
     return figure, table
 
 
-def build(run: Run, predictor: Predictor, points: pd.DataFrame | None) -> None:
+def build(
+    run: Run, predictor: Predictor, points: pd.DataFrame | None, *, coming: bool = False
+) -> Follower | None:
     """Lay out the tab inside the current `gr.Tab` and wire its chained events.
 
     `points` are the predictions with map coordinates (`common.map_points`), None without a map.
+    `coming`: the map is being built in the background; the placement panel then waits hidden and
+    the returned `Follower` shows it (and starts placing text) once the map part exists.
     """
 
     with gr.Row():
@@ -193,13 +198,22 @@ def build(run: Run, predictor: Predictor, points: pd.DataFrame | None) -> None:
         elem_id="classify-words",
     )
     located = fine_tuned_map(run, points)
-    if located is None:
+    follower = None
+    if located is None and not coming:
         notice(
             "This run has no fine-tuned map or embeddings; "
             "run `agnews analyze RUN --stages embed,map` to add them."
         )
     else:
-        with gr.Row():
+        # The index the place event uses: set now, or by the follower when the map arrives.
+        holder: dict[str, tuple[MapIndex, pd.DataFrame] | None] = {"located": located}
+        building = gr.Markdown(
+            "> **Being built.** Your text's place on the map appears once the `embed` and `map` "
+            "stages have made it.",
+            visible=located is None,
+            elem_id="classify-map-building",
+        )
+        with gr.Row(visible=located is not None, elem_id="classify-map-row") as placed_row:
             placed_map = gr.Plot(label="Your text on the fine-tuned map", elem_id="classify-map")
             neighbours = gr.Dataframe(
                 label=f"{NEIGHBOURS} most similar test texts ([CLS] cosine)",
@@ -207,8 +221,36 @@ def build(run: Run, predictor: Predictor, points: pd.DataFrame | None) -> None:
                 wrap=True,
                 elem_id="classify-neighbours",
             )
-        classified.success(
-            partial(place_text, predictor, *located), text, [placed_map, neighbours], api_name="place"
-        )
+
+        def place(value: str | None) -> tuple[Any, pd.DataFrame]:
+            current = holder["located"]
+            if current is None:
+                raise gr.Error("The map is still being built")
+            return place_text(predictor, *current, value)
+
+        classified.success(place, text, [placed_map, neighbours], api_name="place")
+        if located is None:
+            follower = _placement_follower(holder, building, placed_row)
     classified.success(partial(explain_text, predictor), text, words, api_name="explain")
     file_upload.build(predictor)
+    return follower
+
+
+def _placement_follower(
+    holder: dict[str, tuple[MapIndex, pd.DataFrame] | None], building: gr.Markdown, placed_row: gr.Row
+) -> Follower:
+    """Shows the placement panel, and arms the place event, once the live run has its map."""
+    shown = gr.State(False)
+
+    def fill(snapshot: Snapshot, status: Status, filled: bool) -> dict[Any, Any]:
+        if filled:
+            return {}
+        located = fine_tuned_map(snapshot.run, snapshot.points)
+        if located is None:
+            if status.finished:
+                return {building: "> **Not available for this run.** The map could not be built."}
+            return {}
+        holder["located"] = located
+        return {shown: True, building: gr.update(visible=False), placed_row: gr.update(visible=True)}
+
+    return Follower([shown, building, placed_row], fill, [shown])
