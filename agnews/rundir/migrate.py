@@ -118,7 +118,9 @@ def read_legacy(path: Path) -> LegacyParts:
             },
             path / parts.MAP_INFO,
         )
-    predictions = parts.read_table(path / parts.PREDICTIONS, parts.PREDICTION_COLUMNS[:-4])
+    predictions = parts.read_table(
+        path / parts.PREDICTIONS, tuple(c for c in parts.PREDICTION_COLUMNS if c not in parts.LOGIT_COLUMNS)
+    )
     return LegacyParts(
         run_config, training, data_stats, metrics, _with_logits(predictions), baseline, map_info
     )

@@ -22,7 +22,6 @@ for integrity.
 from __future__ import annotations
 
 import dataclasses
-import json
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, TypeVar
@@ -288,11 +287,6 @@ def read_json_part(schema: type[Schema], path: Path) -> Schema:
 
 def write_json_part(path: Path, value: Any) -> None:
     write_json(path, dataclasses.asdict(value))
-
-
-def to_plain(value: Any) -> Any:
-    """A part's dataclass as plain JSON types (for cards and tables)."""
-    return json.loads(json.dumps(dataclasses.asdict(value)))
 
 
 # --------------------------------------------------------------------------------------------------

@@ -6,6 +6,7 @@ reports no clicks: clicking an off-diagonal cell there opens the Errors tab filt
 
 from __future__ import annotations
 
+from dataclasses import asdict
 from typing import Any
 
 import gradio as gr
@@ -13,7 +14,6 @@ import pandas as pd
 
 from agnews.labels import LABELS
 from agnews.rundir import Run
-from agnews.rundir.parts import to_plain
 from agnews.ui.figures import confusion_figure
 from agnews.ui.live import Follower
 
@@ -67,13 +67,13 @@ def cell_pair(index: tuple[int, int] | list[int]) -> tuple[str, str] | None:
 
 def summary(run: Run) -> pd.DataFrame:
     """The test metrics table of `run`: the frozen-baseline row appears once the run has its part."""
-    return summary_table(to_plain(run.metrics.test), to_plain(run.baseline) if run.baseline else None)
+    return summary_table(asdict(run.metrics.test), asdict(run.baseline) if run.baseline else None)
 
 
 def build(run: Run) -> tuple[gr.Dataframe, Follower]:
     """Lay out the tab inside the current `gr.Tab`; return the counts table for `link_to_errors`, and
     how the metrics table follows a run still being built (`agnews.ui.live`: the baseline arrives)."""
-    test = to_plain(run.metrics.test)
+    test = asdict(run.metrics.test)
     with gr.Row():
         gr.Plot(confusion_figure(test["confusion_matrix"]), show_label=False, elem_id="confusion-plot")
         with gr.Column():

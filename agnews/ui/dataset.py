@@ -6,13 +6,13 @@ training texts); the length histogram uses the test texts, which the run does ke
 
 from __future__ import annotations
 
+from dataclasses import asdict
 from typing import Any
 
 import gradio as gr
 import pandas as pd
 
 from agnews.rundir import Run
-from agnews.rundir.parts import to_plain
 from agnews.ui.figures import SPLIT_ORDER, class_distribution_figure, length_histogram_figure
 
 
@@ -31,7 +31,7 @@ def length_table(data_stats: dict[str, Any]) -> pd.DataFrame:
 
 def build(run: Run) -> None:
     """Lay out the tab inside the current `gr.Tab` (static: nothing here changes after loading)."""
-    stats = to_plain(run.data_stats)["splits"]
+    stats = asdict(run.data_stats)["splits"]
     with gr.Row():
         gr.Plot(class_distribution_figure(stats), show_label=False)
         predictions = run.predictions

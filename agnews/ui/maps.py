@@ -14,7 +14,7 @@ import plotly.graph_objects as go
 
 from agnews.labels import LABELS
 from agnews.rundir import Run
-from agnews.rundir.parts import MapInfo, to_plain
+from agnews.rundir.parts import MapInfo
 from agnews.ui.common import TABLE_WIDTHS, notice, row_details, rows_table, selected_row_id
 from agnews.ui.figures import COLOUR_BY, density_figure, map_figure
 from agnews.ui.live import Follower, Snapshot, Status
@@ -29,14 +29,14 @@ def visible_points(points: pd.DataFrame, classes: list[str]) -> pd.DataFrame:
 
 def quality_note(map_info: MapInfo | None, kind: str) -> str:
     """How far to trust the picture: silhouette and 2-D neighbour agreement, when the run has them."""
-    quality = to_plain(map_info.quality[kind]) if map_info is not None and kind in map_info.quality else None
-    if not quality:
+    if map_info is None or kind not in map_info.quality:
         return ""
+    quality = map_info.quality[kind]
     return (
-        f"Silhouette by true class **{quality['silhouette_true']:.2f}** · the majority of a point's "
-        f"{quality.get('k', 10)} nearest 2-D neighbours matches its true class for "
-        f"**{quality['knn_agreement_true']:.0%}** of points and the model's prediction for "
-        f"**{quality['knn_agreement_pred']:.0%}**. UMAP keeps neighbourhoods, not distances between clusters."
+        f"Silhouette by true class **{quality.silhouette_true:.2f}** · the majority of a point's "
+        f"{quality.k} nearest 2-D neighbours matches its true class for "
+        f"**{quality.knn_agreement_true:.0%}** of points and the model's prediction for "
+        f"**{quality.knn_agreement_pred:.0%}**. UMAP keeps neighbourhoods, not distances between clusters."
     )
 
 
