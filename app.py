@@ -30,6 +30,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 # Before gradio is imported: no usage reports or version checks leave the machine.
 os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")
@@ -37,7 +38,10 @@ os.environ.setdefault("HF_HUB_DISABLE_TELEMETRY", "1")
 
 from agnews.rundir import Run, RunError, latest_run
 from agnews.rundir.parts import MANIFEST, PARTS, SERVING_ONNX
-from agnews.serving.onnx_runtime import SERVING_CHOICES
+from agnews.serving.onnx_runtime import SERVING_CHOICES, serving_graph
+
+if TYPE_CHECKING:
+    from agnews.serving.predictor import Predictor
 
 ROOT = Path(__file__).resolve().parent
 RUNS = ROOT / "runs"
@@ -49,7 +53,7 @@ SERVING_THREADS = 1
 # `agnews.training.stages.DEFAULT_STAGES`, named here because importing the training code costs
 # torch and transformers, and serving a complete run should not pay that to learn it is complete
 # (tests/test_launcher.py checks the two agree).
-DEFAULT_STAGES = ("export", "embed", "map")
+DEFAULT_STAGES = ("calibrate", "label_issues", "slices", "export", "embed", "map", "train_label_issues")
 STOP_SECONDS = 10  # how long the background analyze gets to stop on SIGINT before SIGKILL
 # The background analyze yields the CPU to the app: a user's click should not wait behind UMAP.
 BACKGROUND_NICENESS = 10
@@ -254,7 +258,7 @@ def serve(
         return 2
     if args.serving == "auto" and not run.has("serving"):
         if background is not None and "export" in background.stages:
-            print(f"classifying typed text with PyTorch until a restart: {SERVING_ONNX} is being made")
+            print(f"classifying typed text with PyTorch until {SERVING_ONNX} is made in the background")
         else:
             run.warnings.append(
                 f"no {SERVING_ONNX} in the run: typed text is classified with PyTorch (slower); "
@@ -262,7 +266,13 @@ def serve(
             )
     live = None
     if background is not None:
-        live = LiveRun(run, background.stages, log=background.log, running=background.running)
+        live = LiveRun(
+            run,
+            background.stages,
+            log=background.log,
+            running=background.running,
+            on_change=lambda changed: adopt_serving_graph(predictor, changed, args.serving),
+        )
     demo = build_app(run, predictor, live)
     print(f"classifying typed text with {predictor.backend}")
     for warning in run.warnings:
@@ -277,6 +287,15 @@ def serve(
         footer_links=["api", "settings"],
     )
     return 0
+
+
+def adopt_serving_graph(predictor: Predictor, run: Run, serving: str) -> None:
+    """Move typed text onto the run's ONNX graph once the background export has written it."""
+    if predictor.graph is None and run.has("serving"):
+        graph = serving_graph(run, serving)
+        if graph is not None:
+            predictor.adopt_graph(graph)
+            print(f"classifying typed text with {predictor.backend} from now on")
 
 
 if __name__ == "__main__":

@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 MIXED_PRECISION = ("auto", "bf16", "fp16", "no")
+CALIBRATION = ("auto", "none", "temperature", "vector")
 HUB_DATASET_ID = "fancyzhx/ag_news"
 
 
@@ -96,11 +97,12 @@ class TrainConfig:
             "their dense gradient and optimizer update every step."
         },
     )
-    freeze_layers: int = field(
+    freeze_layers: int | None = field(
         default=0,
         metadata={
             "help": "Freeze the embeddings and this many lowest encoder layers (0: train everything); "
-            "saves their backward pass and optimizer updates."
+            "saves their backward pass and optimizer updates. Empty (the quick preset): 3 where training "
+            "runs in fp32 on a CPU (no native bf16), else 0."
         },
     )
     pad_to_multiple_of: int | None = field(
@@ -131,6 +133,36 @@ class TrainConfig:
             "first; pays on long GPU runs)."
         },
     )
+    drop_label_issues: str | None = field(
+        default=None,
+        metadata={
+            "help": "CSV with a `text_hash` column (the app's export of flagged training rows): those "
+            "training rows are left out after the train/validation split, so validation is unchanged."
+        },
+    )
+
+    label_smoothing: float = field(
+        default=0.0,
+        metadata={
+            "help": "Label smoothing of the training loss (0: none): a training-side calibration "
+            "change, to compare with the fitted calibrators on validation."
+        },
+    )
+    calibration: str = field(
+        default="auto",
+        metadata={
+            "help": "How the kept model's probabilities are calibrated on the validation split, folded "
+            "into its last layer: auto (the candidate with the lowest cross-validated NLL), none, "
+            "temperature or vector (per-class scale and bias)."
+        },
+    )
+    review_accuracy: float = field(
+        default=0.95,
+        metadata={
+            "help": "Target accuracy of the predictions kept without review: the review threshold is "
+            "the lowest confidence whose kept validation rows reach it."
+        },
+    )
 
     def __post_init__(self) -> None:
         checks = [
@@ -146,7 +178,10 @@ class TrainConfig:
             ),
             (self.mixed_precision in MIXED_PRECISION, f"mixed_precision must be one of {MIXED_PRECISION}"),
             (bool(self.base_model), "base_model must not be empty"),
-            (self.freeze_layers >= 0, f"freeze_layers must be 0 or more, got {self.freeze_layers}"),
+            (
+                self.freeze_layers is None or self.freeze_layers >= 0,
+                f"freeze_layers must be 0 or more (or empty), got {self.freeze_layers}",
+            ),
             (
                 self.pad_to_multiple_of is None or self.pad_to_multiple_of >= 1,
                 f"pad_to_multiple_of must be 1 or more (or empty), got {self.pad_to_multiple_of}",
@@ -158,6 +193,15 @@ class TrainConfig:
             (
                 self.dropout is None or 0 <= self.dropout < 1,
                 f"dropout must be in [0, 1), got {self.dropout}",
+            ),
+            (self.calibration in CALIBRATION, f"calibration must be one of {CALIBRATION}"),
+            (
+                0 <= self.label_smoothing < 1,
+                f"label_smoothing must be in [0, 1), got {self.label_smoothing}",
+            ),
+            (
+                0 < self.review_accuracy < 1,
+                f"review_accuracy must be in (0, 1), got {self.review_accuracy}",
             ),
         ]
         for ok, message in checks:
@@ -203,6 +247,10 @@ PRESETS: dict[str, dict[str, Any]] = {
         "learning_rate": 1e-4,
         "batch_size": 32,
         "dropout": 0.0,
+        # Where the CPU lacks native bf16 (AVX2-only laptops and VMs) training runs in fp32; freezing
+        # the embeddings and 3 lowest of MiniLM's 6 layers then buys the speed bf16 gives elsewhere,
+        # at the same 3-seed accuracy (README "Performance"). Resolved in `agnews.training.train`.
+        "freeze_layers": None,
     },
     # GPU-sized reference recipe: DistilBERT on the full 120k Hub train split.
     "distilbert": {

@@ -65,7 +65,7 @@ def batched_outputs(
     model: PreTrainedModel,
     tokenizer: PreTrainedTokenizerBase,
     texts: list[str],
-    pick: Callable[[Any], dict[str, torch.Tensor]],
+    pick: Callable[[Any, Any], dict[str, torch.Tensor]],
     *,
     batch_size: int = 64,
     max_length: int = 128,
@@ -75,8 +75,9 @@ def batched_outputs(
 ) -> dict[str, np.ndarray]:
     """Run `model` over `texts` in length-sorted batches and return what `pick` takes, in input order.
 
-    `pick` maps a model output (called with all hidden states) to per-row tensors by name; the one
-    batching loop serves the classifier (probabilities + [CLS]) and bare encoders ([CLS] only).
+    `pick` maps a model output (called with all hidden states) and its input batch to per-row
+    tensors by name; the one batching loop serves the classifier (probabilities + [CLS]) and bare
+    encoders ([CLS], or token vectors mean-pooled under the batch's attention mask).
     `bf16` runs the forward passes under bf16 autocast: faster where the hardware has bf16 (see
     `agnews.models.bf16_inference_pays`), with results a rounding away from fp32. The test metrics
     are computed in fp32, so they describe the model exactly as saved and as a `pipeline` runs it.
@@ -93,14 +94,22 @@ def batched_outputs(
         description=description,
     )
     for index, batch in batches:
+        batch = batch.to(device)
         with torch.autocast(device.type, dtype=torch.bfloat16, enabled=bf16):
-            output = model(**batch.to(device), output_hidden_states=True)
-        for name, tensor in pick(output).items():
+            output = model(**batch, output_hidden_states=True)
+        for name, tensor in pick(output, batch).items():
             values = tensor.float().cpu().numpy()
             if name not in results:
                 results[name] = np.zeros((len(texts), *values.shape[1:]), dtype=np.float32)
             results[name][index] = values
     return results
+
+
+def last_layer_mean(output: Any, batch: Any) -> torch.Tensor:
+    """The last layer's token vectors averaged over the real tokens (padding excluded)."""
+    hidden = output.hidden_states[-1].float()
+    mask = batch["attention_mask"].unsqueeze(-1).to(hidden.dtype)
+    return (hidden * mask).sum(dim=1) / mask.sum(dim=1).clamp(min=1)
 
 
 def last_layer_cls(output: Any) -> torch.Tensor:
@@ -130,7 +139,7 @@ def infer(
         model,
         tokenizer,
         texts,
-        lambda out: {"logits": out.logits.float(), "cls": last_layer_cls(out)},
+        lambda out, _batch: {"logits": out.logits.float(), "cls": last_layer_cls(out)},
         batch_size=batch_size,
         max_length=max_length,
         progress=progress,

@@ -5,6 +5,7 @@ that often lost their ampersand (`#39;s`, `quot;`, `#151;`) and sometimes follow
 A model should see the text a reader sees, so we normalise all of it here, once.
 """
 
+import hashlib
 import html
 import re
 import unicodedata
@@ -44,3 +45,15 @@ def clean_text(text: str) -> str:
 def normalised_key(text: str) -> str:
     """Key under which two texts count as the same document (cross-split duplicate detection)."""
     return clean_text(text).casefold()
+
+
+# Hex digits kept of a text's SHA-256: 64 bits, so two distinct training texts sharing a key is
+# vanishingly unlikely even across the full 120,000-row split.
+TEXT_HASH_DIGITS = 16
+
+
+def text_hash(text: str) -> str:
+    """The key of a training row in label-issue exports and `--drop-label-issues`: a prefix of the
+    SHA-256 of `text` exactly as the run stores it (already cleaned), so an export keeps no row
+    positions that a different split seed or row cap would shift."""
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()[:TEXT_HASH_DIGITS]

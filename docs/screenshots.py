@@ -33,7 +33,8 @@ if TYPE_CHECKING:
     from agnews.ui.live import LiveRun
 
 DOCS_SHOTS = Path(__file__).resolve().parent / "screenshots"
-SHOTS = ("classify", "map", "confusion", "errors", "data")  # one PNG each, in the README's order
+# One PNG each, in the README's order.
+SHOTS = ("classify", "map", "confusion", "errors", "trust", "label_issues", "slices", "data")
 CHROMIUM = Path("/usr/bin/chromium")
 CHROMIUM_ARGS = [
     "--no-sandbox",
@@ -132,8 +133,23 @@ def tour(page, url: str, run: Run, out: Path) -> None:
     page.locator("#errors-details").get_by_text("wrong").wait_for()
     shoot(page, out / "errors.png")
 
+    open_tab(page, "Trust", "#trust-reliability .js-plotly-plot")
+    expect(page.locator("#trust-metrics")).to_contain_text("ECE")
+    expect(page.locator("#trust-review")).to_contain_text("threshold")
+    shoot(page, out / "trust.png")
+
+    open_tab(page, "Label issues", "#label-issues-test [data-testid='cell-0-0']")
+    expect(page.locator("#label-issues-test-note")).to_contain_text("likely mislabelled")
+    expect(page.locator("#label-issues-train-note")).to_contain_text("out-of-fold")
+    shoot(page, out / "label_issues.png")
+
+    open_tab(page, "Slices", "#slices-plot .js-plotly-plot")
+    expect(page.locator("#slices-table")).to_contain_text("all rows")
+    shoot(page, out / "slices.png")
+
     open_tab(page, "Data", ".js-plotly-plot:visible")
     expect(page.locator(".js-plotly-plot:visible")).to_have_count(2, timeout=TIMEOUT_MS)
+    expect(page.locator("#data-warnings")).to_contain_text("Dataset warnings")
     shoot(page, out / "data.png")
 
 

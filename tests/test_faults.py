@@ -127,8 +127,8 @@ def stale_run(run_copy: Path) -> Path:
         (["--stages", "embed"], "part:embeddings"),
         (["--stages", "embed"], "part:baseline"),
         (["--stages", "embed"], "edit:before-swap"),
-        ([], "analyze:between-stages"),
-        ([], "part:map"),
+        (["--stages", "embed,map"], "analyze:between-stages"),
+        (["--stages", "embed,map"], "part:map"),
     ],
 )
 def test_killed_analyze_leaves_a_consistent_run(stale_run: Path, command: list[str], fault: str) -> None:

@@ -43,6 +43,12 @@ RUN_FILES = {
     "map.json",
     "serving.onnx",
     "serving_int8.onnx",
+    "calibration.json",
+    "label_issues_test.parquet",
+    "label_issues_train.parquet",
+    "label_issues_train.json",
+    "slices.parquet",
+    "slices.json",
 }
 
 
@@ -195,6 +201,7 @@ def test_card_structure(card_text: str) -> None:
         r"### Confusion matrix \(rows: true class, columns: predicted class\)\n\n"
         r"\| true \\ predicted \| World \| Sports \| Business \| Sci/Tech \|\n.*"
         r"For comparison, a .*reaches accuracy 0\.\d{4}.*the gain is what fine-tuning adds\.\n\n"
+        r"(?:.*\n\n)?## Calibration\n\n.*percentile-bootstrap 95%.*\| ECE \(15 bins\) \|.*\n\n"
         r"## How to use\n\n```python\nfrom transformers import pipeline\n\n"
         r'classifier = pipeline\("text-classification", model="someone/agnews-quick"\)\n.*```\n.*'
         r"## Training\n\nFine-tuned from \[`sentence-transformers/all-MiniLM-L6-v2`\].*"

@@ -16,6 +16,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pytest
 from helpers import ROOT, load_script
 
@@ -32,6 +33,7 @@ from agnews.ui.live import DONE, FAILED, RUNNING, STOPPED, WAITING, LiveRun, mis
 
 # Each part the embed and map stages make, with its files and what the stage records it made from.
 LATER_PARTS = {
+    "serving": (("serving.onnx", "serving_int8.onnx"), ("model",)),
     "embeddings": (("embeddings.safetensors",), ("model", "predictions")),
     "baseline": (("baseline.json",), ("embeddings", "predictions")),
     "map": (("map.parquet", "map.json"), ("embeddings", "predictions")),
@@ -44,7 +46,9 @@ LOG = (
 )
 
 
-def without_parts(source: Path, target: Path, names: tuple[str, ...] = tuple(LATER_PARTS)) -> Path:
+def without_parts(
+    source: Path, target: Path, names: tuple[str, ...] = ("embeddings", "baseline", "map")
+) -> Path:
     """Copy the run `source` to `target` and remove `names` from the copy (one atomic edit); the
     removed files are kept beside it (hidden, as no run is) for `restore_parts`."""
     shutil.copytree(source, target)
@@ -129,6 +133,24 @@ def test_status_follows_the_log_and_the_manifest(growing: Path, tmp_path: Path) 
     assert [(s.name, s.state) for s in status.stages] == [("embed", DONE), ("map", STOPPED)]
     assert status.finished and "Not everything could be built" in status.markdown()
     assert "ends: `UMAP of base [CLS] vectors (120 points)...`" in status.markdown()  # its last words
+
+
+def test_typed_text_moves_to_the_graph_the_background_export_writes(quick_run: Path, tmp_path: Path) -> None:
+    launcher = load_script(ROOT / "app.py", "agnews_app_launcher")
+    path = without_parts(quick_run, tmp_path / "runs" / "quick", ("serving",))
+    predictor = Predictor.from_run(Run.load(path), "auto")
+    assert predictor.graph is None and predictor.backend == "PyTorch"
+    live = LiveRun(
+        Run.load(path),
+        ("export",),
+        on_change=lambda run: launcher.adopt_serving_graph(predictor, run, "auto"),
+    )
+    restore_parts(path, ("serving",))
+    assert live.current().has("serving")
+    assert predictor.graph is not None and predictor.backend == "ONNX Runtime (serving.onnx)"
+    text = "Oil prices climb as supplies tighten"  # not seen before: the graph answers it
+    by_torch = Predictor.from_run(Run.load(path), "torch").forward(text).probs
+    np.testing.assert_allclose(predictor.forward(text).probs, by_torch, atol=1e-4)
 
 
 def test_a_failed_stage_shows_its_warning(growing: Path, tmp_path: Path) -> None:

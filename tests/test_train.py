@@ -62,6 +62,22 @@ def test_freeze_embeddings_alone_leaves_every_layer_trainable(tiny_distilbert: P
     assert frozen and all(name.startswith("distilbert.embeddings") for name in frozen)
 
 
+def test_the_quick_preset_freezes_the_lower_layers_only_where_training_runs_in_fp32_on_a_cpu(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    import torch
+
+    quick = preset_config("quick")
+    assert quick.freeze_layers is None  # resolved per machine
+    monkeypatch.setattr(torch.cuda, "is_available", lambda: False)
+    assert train.resolve_frozen_layers(quick.freeze_layers, "no") == train.FP32_CPU_FROZEN_LAYERS
+    assert train.resolve_frozen_layers(quick.freeze_layers, "bf16") == 0
+    assert train.resolve_frozen_layers(1, "no") == 1  # a setting given is a setting kept
+    monkeypatch.setattr(torch.cuda, "is_available", lambda: True)
+    assert train.resolve_frozen_layers(None, "no") == 0
+    assert preset_config("distilbert").freeze_layers == 0
+
+
 def test_dropout_override_reaches_every_dropout_layer(tiny_distilbert: Path) -> None:
     import torch
 

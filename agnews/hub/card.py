@@ -20,6 +20,7 @@ from agnews.hub.layout import RUN_SUBFOLDER, run_files
 from agnews.labels import LABELS
 from agnews.models import MINILM_ALIAS
 from agnews.rundir import Run
+from agnews.rundir.parts import Interval
 
 TEMPLATE = Path(__file__).with_name("card_template.md")
 MINILM_HUB_ID = "sentence-transformers/all-MiniLM-L6-v2"
@@ -120,6 +121,70 @@ def _local_name(origin: str) -> str | None:
     return Path(origin).name
 
 
+def _slices_table(run: Run) -> str | None:
+    """Accuracy per smart tag of the test rows (the `slices` part), or None without the part."""
+    if run.slice_report is None:
+        return None
+    return markdown_table(
+        ["slice", "rows", "accuracy", "95% interval"],
+        [
+            [s.name, s.rows, "n/a", "n/a"]
+            if s.accuracy is None
+            else [s.name, s.rows, f"{s.accuracy:.4f}", f"{s.low:.4f} to {s.high:.4f}"]
+            for s in run.slice_report.slices
+        ],
+    )
+
+
+def _label_issues(run: Run) -> dict[str, object] | None:
+    """What the card says about likely mislabelled rows (the `label_issues_*` parts, and the training
+    rows a `--drop-label-issues` run left out), or None when the run has none of it."""
+    test, train = run.label_issues_test, run.train_label_issues_info
+    dropped = run.data_stats.label_issue_rows_dropped
+    if test is None and train is None and not dropped:
+        return None
+    return {
+        "test_flagged": int(test["flagged"].sum()) if test is not None else None,
+        "test_rows": len(test) if test is not None else None,
+        "train": train,
+        "dropped": dropped,
+    }
+
+
+def _calibration(run: Run) -> dict[str, object] | None:
+    """What the card says about calibration (the `calibration` part), or None without the part."""
+    report = run.calibration
+    if report is None:
+        return None
+
+    def cell(interval: Interval, percent: bool) -> str:
+        if percent:
+            return f"{interval.value:.2%} ({interval.low:.2%} to {interval.high:.2%})"
+        return f"{interval.value:.4f} ({interval.low:.4f} to {interval.high:.4f})"
+
+    names = {"ece": "ECE (15 bins)", "adaptive_ece": "adaptive ECE", "nll": "NLL", "brier": "Brier score"}
+    return {
+        "method": report.method,
+        "reason": report.reason,
+        "parameters": "; ".join(
+            f"{name} {', '.join(f'{v:.3f}' for v in values)}" for name, values in report.parameters.items()
+        ),
+        "rows": report.rows,
+        "resamples": report.bootstrap_resamples,
+        "table": markdown_table(
+            ["metric", "before", "after"],
+            [
+                [name, *(cell(getattr(side, key), "ece" in key) for side in (report.before, report.after))]
+                for key, name in names.items()
+            ],
+        ),
+        "threshold": report.review_threshold,
+        "target": report.target_accuracy,
+        "coverage": report.test_coverage,
+        "accuracy": report.test_accuracy,
+    }
+
+
 def template_variables(run: Run, repo_id: str) -> dict[str, object]:
     """Everything `card_template.md` shows besides the card data's own fields."""
     test = run.metrics.test
@@ -159,6 +224,9 @@ def template_variables(run: Run, repo_id: str) -> dict[str, object]:
             [[name, *row] for name, row in zip(labels, test.confusion_matrix, strict=True)],
         ),
         "baseline": run.baseline,
+        "calibration": _calibration(run),
+        "label_issues": _label_issues(run),
+        "slices_table": _slices_table(run),
         # Training data
         "data_from_hub": data.source == HUB_DATASET_ID,
         "data_files": sorted({name for name in map(_local_name, data.origins.values()) if name}),

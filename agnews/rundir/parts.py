@@ -17,6 +17,11 @@ for integrity.
     embeddings    embeddings.safetensors             embed     no
     baseline      baseline.json                      embed     no
     map           map.parquet, map.json              map       no
+    calibration   calibration.json                   calibrate no
+    label_issues_test   label_issues_test.parquet    label_issues        no
+    label_issues_train  label_issues_train.parquet, label_issues_train.json
+                                                     train_label_issues  no
+    slices        slices.parquet, slices.json        slices    no
 """
 
 from __future__ import annotations
@@ -46,6 +51,12 @@ EMBEDDINGS = "embeddings.safetensors"
 BASELINE = "baseline.json"
 MAP = "map.parquet"
 MAP_INFO = "map.json"
+CALIBRATION = "calibration.json"
+SLICES = "slices.parquet"
+SLICES_INFO = "slices.json"
+LABEL_ISSUES_TEST = "label_issues_test.parquet"
+LABEL_ISSUES_TRAIN = "label_issues_train.parquet"
+LABEL_ISSUES_TRAIN_INFO = "label_issues_train.json"
 
 PROB_COLUMNS = tuple(f"prob_{i}" for i in range(NUM_LABELS))
 LOGIT_COLUMNS = tuple(f"logit_{i}" for i in range(NUM_LABELS))
@@ -57,6 +68,11 @@ PREDICTION_COLUMNS = (
 MAP_KINDS = ("base", "finetuned")
 MAP_COLUMNS = ("row_id", *(f"{kind}_{axis}" for kind in MAP_KINDS for axis in "xy"))
 EMBEDDING_KEYS = tuple(f"{kind}_cls" for kind in MAP_KINDS)
+# Label issues: `suggested` is the class the probabilities favour, `quality` cleanlab's label quality
+# score (low: the given label is unlikely), `flagged` cleanlab's verdict. Test rows are keyed by
+# `row_id` (same ids and order as the predictions), training rows by `agnews.text.text_hash`.
+LABEL_ISSUE_COLUMNS = ("row_id", "label", "suggested", "quality", "flagged")
+TRAIN_LABEL_ISSUE_COLUMNS = ("text_hash", "text", "label", "suggested", "quality", "flagged")
 
 
 @dataclass(frozen=True)
@@ -83,6 +99,12 @@ PARTS: dict[str, Part] = {
         Part("embeddings", (EMBEDDINGS,), "embed", False),
         Part("baseline", (BASELINE,), "embed", False),
         Part("map", (MAP, MAP_INFO), "map", False),
+        Part("calibration", (CALIBRATION,), "calibrate", False),
+        Part("slices", (SLICES, SLICES_INFO), "slices", False),
+        Part("label_issues_test", (LABEL_ISSUES_TEST,), "label_issues", False),
+        Part(
+            "label_issues_train", (LABEL_ISSUES_TRAIN, LABEL_ISSUES_TRAIN_INFO), "train_label_issues", False
+        ),
     )
 }
 
@@ -149,8 +171,39 @@ class Metrics:
 
 
 @dataclass
+class CalibratorScore:
+    """One calibration candidate judged on validation: NLL and top-label ECE of its out-of-fold
+    probabilities (each validation row scored by a calibrator fitted without it)."""
+
+    cv_nll: float
+    cv_ece: float
+
+
+@dataclass
+class CalibrationFit:
+    """How the kept model's logits were calibrated on validation before the model was first written.
+
+    The kept transform, `logits * scale + bias` per class (temperature T: scale 1/T, bias 0), is folded
+    into the model's last linear layer, so the saved model, its ONNX graphs and the stored test
+    logits are all calibrated; `agnews.training.calibration` inverts it to recover raw logits. The
+    raw validation logits are kept so later analyses never run or fold the model again.
+    """
+
+    method: str
+    reason: str
+    scale: list[float]
+    bias: list[float]
+    folds: int
+    candidates: dict[str, CalibratorScore]
+    validation_labels: list[int]
+    validation_logits: list[list[float]]
+    seconds: float
+
+
+@dataclass
 class Training:
-    """`train_log.json`: how training went: the kept epoch's validation scores, time, the Trainer log."""
+    """`train_log.json`: how training went: the kept epoch's validation scores, time, the Trainer log,
+    and the calibration folded into the model (None: runs made before calibration, or with none)."""
 
     validation: dict[str, float]
     best_checkpoint: str | None
@@ -159,6 +212,8 @@ class Training:
     device: str
     precision: str
     log_history: list[dict[str, Any]]
+    calibration: CalibrationFit | None = None
+    frozen_layers: int | None = None  # as resolved on the machine that trained (None: older runs)
     schema_version: int = 1
 
 
@@ -177,6 +232,7 @@ class DataStats:
     splits: dict[str, SplitStats]
     duplicates_dropped_from_train: int
     repeated_training_rows_dropped: int = 0
+    label_issue_rows_dropped: int = 0  # training rows left out by `--drop-label-issues`
     schema_version: int = 1
 
 
@@ -210,6 +266,201 @@ class MapInfo:
     seed: int
     seconds: dict[str, float]
     quality: dict[str, MapQuality]
+    schema_version: int = 1
+
+
+@dataclass
+class TrainLabelIssues:
+    """`label_issues_train.json`: how `label_issues_train.parquet`'s training-row label issues were
+    found: out-of-fold probabilities from a cheap model that never saw the row's label, ranked by
+    cleanlab."""
+
+    method: str
+    folds: int
+    seed: int
+    rows: int
+    flagged: int
+    flagged_by_label: dict[str, int]
+    out_of_fold_accuracy: float
+    seconds: dict[str, float]
+    schema_version: int = 1
+
+
+@dataclass
+class SliceAccuracy:
+    """One line of the slice table: the test rows carrying a tag (or all rows) and the accuracy on them."""
+
+    name: str
+    rows: int
+    correct: int
+    accuracy: float | None  # None for a slice without rows
+    low: float | None  # 95% Wilson interval of the accuracy
+    high: float | None
+
+
+@dataclass
+class LengthCutoffs:
+    """Word counts at which a text is tagged short (at most `short_max_words`) or long (at least
+    `long_min_words`), and how they were chosen."""
+
+    short_max_words: int
+    long_min_words: int
+    rule: str
+
+
+@dataclass
+class NeighbourSettings:
+    """The space in which test rows are compared with training rows, and the thresholds used there."""
+
+    space: str
+    neighbours: int
+    near_duplicate_cosine: float
+    rule: str
+
+
+@dataclass
+class ClassBalance:
+    split: str
+    counts: dict[str, int]
+    ratio: float | None  # rows of the largest class / rows of the smallest; None: a class has none
+    warn: bool
+
+
+@dataclass
+class LengthShift:
+    """Train vs test words per text: two-sample Kolmogorov-Smirnov test (its D is the effect size)."""
+
+    train_median_words: float
+    test_median_words: float
+    train_mean_words: float
+    test_mean_words: float
+    ks_statistic: float
+    p_value: float
+    warn: bool
+
+
+@dataclass
+class NearDuplicatePair:
+    row_id: int
+    text: str
+    label: str
+    train_text: str
+    train_label: str
+    similarity: float
+
+
+@dataclass
+class TrainTestOverlap:
+    """Test rows with a near-duplicate among the training rows (exact copies were dropped before training)."""
+
+    cosine: float
+    test_rows: int
+    share: float
+    different_label: int  # near-duplicates whose training twin carries another label
+    exact_dropped: int
+    examples: list[NearDuplicatePair]
+    warn: bool
+
+
+@dataclass
+class DatasetWarnings:
+    """The checks behind the Data tab's warnings, with their numbers; `messages` are those that warn."""
+
+    class_balance: list[ClassBalance]
+    length: LengthShift
+    overlap: TrainTestOverlap
+    thresholds: dict[str, float]
+    messages: list[str]
+
+
+@dataclass
+class SliceReport:
+    """`slices.json`: the tags of `slices.parquet` (one boolean column each), how they were defined,
+    the tags that could not be computed for this run (and why), the slice table and the data checks."""
+
+    tags: list[str]
+    not_computed: dict[str, str]
+    lengths: LengthCutoffs
+    agencies: list[str]
+    neighbours: NeighbourSettings
+    review_threshold: float | None
+    slices: list[SliceAccuracy]  # "all rows" first
+    dataset: DatasetWarnings
+    train_rows: int
+    seconds: float
+    schema_version: int = 1
+
+
+@dataclass
+class Interval:
+    """A statistic and its bootstrap 95% interval."""
+
+    value: float
+    low: float
+    high: float
+
+
+@dataclass
+class ReliabilityBin:
+    """One equal-width confidence bin: its bounds, rows, mean confidence and accuracy (None if empty)."""
+
+    lower: float
+    upper: float
+    count: int
+    confidence: float | None
+    accuracy: float | None
+
+
+@dataclass
+class CalibrationScores:
+    """Calibration of one set of test probabilities: top-label ECE (equal-width bins), adaptive ECE
+    (equal-mass bins), NLL and Brier score with intervals, and the reliability bins (their counts
+    are the confidence histogram)."""
+
+    ece: Interval
+    adaptive_ece: Interval
+    nll: Interval
+    brier: Interval
+    bins: list[ReliabilityBin]
+
+
+@dataclass
+class RiskCoverage:
+    """The risk-coverage curve of the served probabilities: keep the most confident share `coverage`
+    of the test rows, and `risk` is the error rate among them; `threshold` the lowest kept confidence."""
+
+    coverage: list[float]
+    risk: list[float]
+    threshold: list[float]
+    aurc: float
+
+
+@dataclass
+class Calibration:
+    """`calibration.json`: test-split calibration before (raw logits) and after the kept calibration,
+    the paired change (after - before) with intervals, the risk-coverage curve, and the review
+    threshold chosen on validation for `target_accuracy` with what it gives on test."""
+
+    method: str
+    reason: str
+    parameters: dict[str, list[float]]
+    candidates: dict[str, CalibratorScore]
+    bins: int
+    bootstrap_resamples: int
+    bootstrap_seed: int
+    rows: int
+    validation_rows: int
+    before: CalibrationScores
+    after: CalibrationScores
+    change: dict[str, Interval]
+    risk_coverage: RiskCoverage
+    target_accuracy: float
+    review_threshold: float | None
+    validation_coverage: float | None
+    validation_accuracy: float | None
+    test_coverage: float | None
+    test_accuracy: float | None
+    seconds: float
     schema_version: int = 1
 
 

@@ -20,12 +20,15 @@ from agnews.rundir.files import RunError, pickle_files
 from agnews.rundir.parts import (
     MANIFEST,
     Baseline,
+    Calibration,
     DataStats,
     Manifest,
     MapInfo,
     Metrics,
     RunConfig,
+    SliceReport,
     Training,
+    TrainLabelIssues,
     read_json_part,
 )
 
@@ -49,6 +52,12 @@ class Run:
     embeddings: dict[str, np.ndarray] | None = None
     map_coords: pd.DataFrame | None = None
     map_info: MapInfo | None = None
+    calibration: Calibration | None = None
+    label_issues_test: pd.DataFrame | None = None
+    label_issues_train: pd.DataFrame | None = None
+    train_label_issues_info: TrainLabelIssues | None = None
+    slice_tags: pd.DataFrame | None = None
+    slice_report: SliceReport | None = None
     warnings: list[str] = field(default_factory=list)
 
     @property
@@ -158,6 +167,12 @@ class Run:
                 self, "baseline", read_json_part(Baseline, self.path / parts.BASELINE)
             ),
             "map": self._read_map,
+            "slices": self._read_slices,
+            "calibration": lambda: setattr(
+                self, "calibration", read_json_part(Calibration, self.path / parts.CALIBRATION)
+            ),
+            "label_issues_test": self._read_label_issues_test,
+            "label_issues_train": self._read_label_issues_train,
         }
         dropped: set[str] = set()
         for name, read in readers.items():
@@ -188,6 +203,29 @@ class Run:
             raise RunError(f"{self.path / parts.MAP}: rows differ from the predictions'")
         self.map_info = read_json_part(MapInfo, self.path / parts.MAP_INFO)
         self.map_coords = coords
+
+    def _read_slices(self) -> None:
+        tags = parts.read_table(self.path / parts.SLICES, ("row_id",))
+        if tags["row_id"].tolist() != self.predictions["row_id"].tolist():
+            raise RunError(f"{self.path / parts.SLICES}: rows differ from the predictions'")
+        report = read_json_part(SliceReport, self.path / parts.SLICES_INFO)
+        missing = [tag for tag in report.tags if tag not in tags.columns]
+        if missing:
+            raise RunError(f"{self.path / parts.SLICES}: missing tag columns {missing}")
+        self.slice_report, self.slice_tags = report, tags
+
+    def _read_label_issues_test(self) -> None:
+        issues = parts.read_table(self.path / parts.LABEL_ISSUES_TEST, parts.LABEL_ISSUE_COLUMNS)
+        if issues["row_id"].tolist() != self.predictions["row_id"].tolist():
+            raise RunError(f"{self.path / parts.LABEL_ISSUES_TEST}: rows differ from the predictions'")
+        self.label_issues_test = issues
+
+    def _read_label_issues_train(self) -> None:
+        issues = parts.read_table(self.path / parts.LABEL_ISSUES_TRAIN, parts.TRAIN_LABEL_ISSUE_COLUMNS)
+        self.train_label_issues_info = read_json_part(
+            TrainLabelIssues, self.path / parts.LABEL_ISSUES_TRAIN_INFO
+        )
+        self.label_issues_train = issues
 
 
 def latest_run(root: Path) -> Run | None:

@@ -2,7 +2,8 @@
 
 The app's batch upload is built on this; nothing here needs Gradio, so it is tested on small files.
 The file's own cells are written back verbatim (no type guessing: "007" stays "007"), with the four
-class probabilities, the predicted class and a `note` appended to every row. A row whose text is
+class probabilities, the predicted class and a `note` appended to every row, and `needs_review`
+(true below the run's review threshold, `agnews.training.calibrate`) when the run has one. A row whose text is
 empty keeps its place with an empty prediction and a note saying why: no row is ever dropped.
 
 Where the text comes from, in this order:
@@ -35,6 +36,7 @@ MAX_BYTES = 5 * 1024 * 1024
 MAX_ROWS = 10_000
 OUTPUT_PROB_COLUMNS = [f"p_{name}" for name in LABELS]
 OUTPUT_COLUMNS = [*OUTPUT_PROB_COLUMNS, "predicted", "note"]
+REVIEW_COLUMN = "needs_review"
 ORIGINAL_HEADER = ["class", "title", "description"]
 NOTE_EMPTY = "empty text: not classified"
 NOTE_UNREADABLE = "no text left once markup and control characters are removed: not classified"
@@ -69,6 +71,7 @@ class Summary:
     unclassified: int
     cut: int
     source: str
+    needs_review: int | None = None  # predictions below the review threshold; None: no threshold
 
     def describe(self) -> str:
         """One paragraph for the person who uploaded the file."""
@@ -82,6 +85,11 @@ class Summary:
             parts.append(
                 f"{_count(self.cut, 'long text was', 'long texts were')} classified on the first "
                 f"{MAX_CHARS:,} characters."
+            )
+        if self.needs_review is not None:
+            parts.append(
+                f"{_count(self.needs_review, 'prediction is', 'predictions are')} below the run's review "
+                "threshold (`needs_review` true)."
             )
         return " ".join(parts)
 
@@ -179,7 +187,8 @@ def read_table(path: str | Path, *, max_bytes: int = MAX_BYTES, max_rows: int = 
             "Name the column holding the text `text`."
         )
 
-    clashes = [cell for cell in header if cell.strip().lower() in {c.lower() for c in OUTPUT_COLUMNS}]
+    added = {c.lower() for c in (*OUTPUT_COLUMNS, REVIEW_COLUMN)}
+    clashes = [cell for cell in header if cell.strip().lower() in added]
     if clashes:
         raise BatchError(
             f"{name} already has column(s) {', '.join(map(repr, clashes))}, which the output adds: "
@@ -200,13 +209,23 @@ def read_table(path: str | Path, *, max_bytes: int = MAX_BYTES, max_rows: int = 
     return Table(header=header, rows=rows, texts=texts, source=source)
 
 
+def output_columns(review_threshold: float | None) -> list[str]:
+    """The columns appended to every row: `needs_review` too when there is a review threshold."""
+    return [*OUTPUT_COLUMNS, REVIEW_COLUMN] if review_threshold is not None else list(OUTPUT_COLUMNS)
+
+
 def classify_table(
-    table: Table, predict_many: PredictMany, progress: Progress | None = None
+    table: Table,
+    predict_many: PredictMany,
+    progress: Progress | None = None,
+    review_threshold: float | None = None,
 ) -> tuple[list[list[str]], Summary]:
     """Every row of `table` with the output columns appended, in input order, and a summary.
 
     `predict_many(texts, progress)` returns probabilities (n x 4) for non-empty texts
-    (`Predictor.probabilities_many`); rows with no text after cleaning are not sent to it.
+    (`Predictor.probabilities_many`); rows with no text after cleaning are not sent to it. With a
+    `review_threshold`, `needs_review` is "true" for a prediction whose confidence is below it,
+    "false" otherwise, and empty for a row without a prediction.
     """
     prepared = [model_text(text) for text in table.texts]
     notes = [
@@ -216,34 +235,46 @@ def classify_table(
     todo = [i for i, (text, _) in enumerate(prepared) if text]
     probs = predict_many([prepared[i][0] for i in todo], progress) if todo else np.zeros((0, len(LABELS)))
     answers: list[list[str]] = [["", "", "", "", ""] for _ in table.rows]
+    reviews = ["" for _ in table.rows]
     for i, row_probs in zip(todo, probs, strict=True):
         answers[i] = [f"{p:.4f}" for p in row_probs] + [LABELS[int(np.argmax(row_probs))]]
+        if review_threshold is not None:
+            reviews[i] = "true" if float(np.max(row_probs)) < review_threshold else "false"
     out = [cells + answer + [note] for cells, answer, note in zip(table.rows, answers, notes, strict=True)]
+    if review_threshold is not None:
+        out = [[*row, review] for row, review in zip(out, reviews, strict=True)]
     summary = Summary(
         rows=len(out),
         classified=len(todo),
         unclassified=len(out) - len(todo),
         cut=sum(note == NOTE_CUT for note in notes),
         source=table.source,
+        needs_review=reviews.count("true") if review_threshold is not None else None,
     )
     return out, summary
 
 
-def write_table(header: list[str], rows: list[list[str]], path: str | Path) -> Path:
-    """Write the classified rows as a UTF-8 CSV with the output columns after the file's own."""
+def write_table(
+    header: list[str], rows: list[list[str]], path: str | Path, columns: list[str] = OUTPUT_COLUMNS
+) -> Path:
+    """Write the classified rows as a UTF-8 CSV with the output `columns` after the file's own."""
     path = Path(path)
     with path.open("w", newline="", encoding="utf-8") as handle:
         writer = csv.writer(handle)
-        writer.writerow([*header, *OUTPUT_COLUMNS])
+        writer.writerow([*header, *columns])
         writer.writerows(rows)
     return path
 
 
 def classify_csv(
-    source: str | Path, destination: str | Path, predict_many: PredictMany, progress: Progress | None = None
+    source: str | Path,
+    destination: str | Path,
+    predict_many: PredictMany,
+    progress: Progress | None = None,
+    review_threshold: float | None = None,
 ) -> Summary:
     """Read `source`, classify every row, write `destination`: the whole batch job in one call."""
     table = read_table(source)
-    rows, summary = classify_table(table, predict_many, progress)
-    write_table(table.header, rows, destination)
+    rows, summary = classify_table(table, predict_many, progress, review_threshold)
+    write_table(table.header, rows, destination, output_columns(review_threshold))
     return summary

@@ -144,6 +144,15 @@ class Predictor:
             threads=threads,
         )
 
+    def adopt_graph(self, graph: Path) -> None:
+        """Serve typed text from the ONNX `graph` from now on: a live run's export stage has just
+        written it for the model already being served (same weights, so cached answers stay valid)."""
+        classifier = OnnxClassifier(graph, threads=self.threads or 1)
+        encoder = fast_tokenizer(self.model_dir, max_length=self.max_length)
+        with self._lock:
+            self.graph, self._encoder = classifier, encoder
+            self.backend = f"ONNX Runtime ({graph.name})"
+
     # ----------------------------------------------------------------------------------------------
     # The PyTorch model and transformers tokenizer, loaded when first needed
     # ----------------------------------------------------------------------------------------------

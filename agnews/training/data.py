@@ -17,12 +17,13 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+import pandas as pd
 from datasets import ClassLabel, Dataset, DatasetDict, Features, Value
 from sklearn.model_selection import train_test_split
 
 from agnews.config import HUB_DATASET_ID, TrainConfig
 from agnews.labels import LABELS, NUM_LABELS
-from agnews.text import clean_text, normalised_key
+from agnews.text import clean_text, normalised_key, text_hash
 
 OFFLINE_HINT = "pass --data PATH to a local folder with the AG News CSVs, e.g. ../shared/data/ag_news"
 
@@ -338,8 +339,9 @@ def load_test_split(
 
 
 def load_config_data(config: TrainConfig, source: str | None = None) -> LoadedData:
-    """The splits `config` describes (split seed, caps, validation share), from `source` or config.data."""
-    return load_ag_news(
+    """The splits `config` describes (split seed, caps, validation share, training rows dropped as
+    label issues), from `source` or config.data."""
+    data = load_ag_news(
         source if source is not None else config.data,
         validation_fraction=config.validation_fraction,
         seed=config.split_seed,
@@ -347,3 +349,47 @@ def load_config_data(config: TrainConfig, source: str | None = None) -> LoadedDa
         max_validation_samples=config.max_validation_samples,
         max_test_samples=config.max_test_samples,
     )
+    if config.drop_label_issues is not None:
+        drop_label_issues(data, Path(config.drop_label_issues).expanduser())
+    return data
+
+
+def read_text_hashes(path: Path) -> set[str]:
+    """The `text_hash` column of a label-issue export (the CSV the app writes of flagged training rows)."""
+    if not path.is_file():
+        raise DataError(
+            f"{path}: file not found (--drop-label-issues takes the app's CSV of flagged training rows)"
+        )
+    try:
+        frame = pd.read_csv(path, dtype=str, keep_default_na=False)
+    except (ValueError, UnicodeDecodeError) as exc:
+        raise DataError(f"{path}: not a readable CSV ({exc})") from exc
+    if "text_hash" not in frame.columns:
+        raise DataError(
+            f"{path}: no `text_hash` column (it has {list(frame.columns)}); export the flagged training "
+            "rows from the app's Label issues tab"
+        )
+    hashes = {value.strip() for value in frame["text_hash"] if value.strip()}
+    if not hashes:
+        raise DataError(f"{path}: the `text_hash` column is empty")
+    return hashes
+
+
+def drop_label_issues(data: LoadedData, path: Path) -> None:
+    """Leave out the training rows whose `text_hash` is listed in `path`, after the validation split
+    (so runs with and without the drop share their validation rows), and count them in the stats.
+
+    A file none of whose hashes matches was made from other training rows (another data folder,
+    split seed or row cap): an error, not a run that silently drops nothing.
+    """
+    hashes = read_text_hashes(path)
+    train = data.splits["train"]
+    keep = np.array([text_hash(text) not in hashes for text in train["text"]])
+    dropped = int((~keep).sum())
+    if dropped == 0:
+        raise DataError(
+            f"{path}: none of its {len(hashes)} text hashes matches a training row of this run; it was "
+            "exported from a run with other training rows (data, split seed or row cap)"
+        )
+    data.splits["train"] = train.select(np.flatnonzero(keep))
+    data.extra["label_issue_rows_dropped"] = dropped

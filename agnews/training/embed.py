@@ -8,17 +8,30 @@ prediction) and the `baseline` part (what the encoder knows before fine-tuning).
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
-from transformers import AutoModel
+import torch
+from transformers import AutoModel, PreTrainedModel
+from transformers.tokenization_utils_base import PreTrainedTokenizerBase
 
-from agnews.inference import batched_outputs, infer, last_layer_cls, model_device
+from agnews.inference import batched_outputs, infer, last_layer_cls, last_layer_mean, model_device
 from agnews.models import ModelError, bf16_inference_pays, load_tokenizer, resolve_base_model
 from agnews.rundir.parts import Baseline
 
 if TYPE_CHECKING:
     from agnews.training.context import StageContext
+
+
+def _base_encoder(model_name: str) -> tuple[PreTrainedModel, PreTrainedTokenizerBase]:
+    path = resolve_base_model(model_name)
+    tokenizer = load_tokenizer(path)
+    try:
+        model = AutoModel.from_pretrained(path, use_safetensors=True, trust_remote_code=False)
+    except Exception as exc:
+        raise ModelError(f"could not load base encoder {model_name!r}: {exc}") from exc
+    return model, tokenizer
 
 
 def base_cls_embeddings(
@@ -34,23 +47,63 @@ def base_cls_embeddings(
     In bf16 where the hardware has it: these vectors feed the map and the frozen baseline, where a
     bf16 rounding is far below what either can show, and this is the map step's largest forward work.
     """
-    path = resolve_base_model(model_name)
-    tokenizer = load_tokenizer(path)
-    try:
-        model = AutoModel.from_pretrained(path, use_safetensors=True, trust_remote_code=False)
-    except Exception as exc:
-        raise ModelError(f"could not load base encoder {model_name!r}: {exc}") from exc
+    return _base_vectors(
+        model_name,
+        texts,
+        lambda out, _batch: {"v": last_layer_cls(out)},
+        "base [CLS]",
+        batch_size,
+        max_length,
+        progress,
+    )
+
+
+def base_mean_embeddings(
+    model_name: str,
+    texts: list[str],
+    *,
+    batch_size: int = 64,
+    max_length: int = 128,
+    progress: bool = True,
+) -> np.ndarray:
+    """Mean-pooled last-layer token vectors of a base encoder (padding excluded), in input order.
+
+    Why mean pooling here: it is how sentence encoders such as the bundled MiniLM were trained to
+    represent a text, so these vectors carry the base model's notion of similar text, without labels.
+    """
+    return _base_vectors(
+        model_name,
+        texts,
+        lambda out, batch: {"v": last_layer_mean(out, batch)},
+        "base mean",
+        batch_size,
+        max_length,
+        progress,
+    )
+
+
+def _base_vectors(
+    model_name: str,
+    texts: list[str],
+    pick: Callable[[Any, Any], dict[str, torch.Tensor]],
+    description: str,
+    batch_size: int,
+    max_length: int,
+    progress: bool,
+) -> np.ndarray:
+    """What `pick` takes from the base encoder's outputs, bf16 where the hardware has it."""
+    model, tokenizer = _base_encoder(model_name)
     return batched_outputs(
         model,
         tokenizer,
         texts,
-        lambda output: {"cls": last_layer_cls(output)},
+        pick,
         batch_size=batch_size,
         max_length=max_length,
         progress=progress,
-        description="base [CLS]",
+        description=description,
         bf16=bf16_inference_pays(model_device(model)),
-    )["cls"]
+    )["v"]
 
 
 def frozen_baseline(

@@ -19,11 +19,14 @@ from pathlib import Path
 from agnews.rundir.edit import edit_run, fault_point
 from agnews.rundir.files import RunBusyError, RunError
 from agnews.rundir.run import Run
+from agnews.training.calibrate import calibrate_stage
 from agnews.training.context import StageContext
 from agnews.training.embed import embed_stage
 from agnews.training.evaluate import evaluate_stage
+from agnews.training.label_issues import label_issues_stage, train_label_issues_stage
 from agnews.training.maps import map_stage
 from agnews.training.onnx_export import export_stage
+from agnews.training.slices import slices_stage
 
 
 @dataclass(frozen=True)
@@ -54,9 +57,37 @@ STAGES: dict[str, Stage] = {
             "base and fine-tuned [CLS] vectors, frozen-feature baseline",
         ),
         Stage("map", ("map",), ("embeddings", "predictions"), map_stage, "2-D UMAP maps and their quality"),
+        Stage(
+            "calibrate",
+            ("calibration",),
+            ("predictions", "training", "config", "model"),
+            calibrate_stage,
+            "calibration before/after with intervals, risk-coverage, review threshold",
+        ),
+        Stage(
+            "label_issues",
+            ("label_issues_test",),
+            ("predictions",),
+            label_issues_stage,
+            "likely mislabelled test rows (cleanlab on the test probabilities)",
+        ),
+        Stage(
+            "train_label_issues",
+            ("label_issues_train",),
+            ("config",),
+            train_label_issues_stage,
+            "likely mislabelled training rows (cleanlab on out-of-fold probabilities)",
+        ),
+        Stage(
+            "slices",
+            ("slices",),
+            ("config", "data_stats", "predictions"),
+            slices_stage,
+            "smart tags of the test rows, accuracy per slice, dataset warnings",
+        ),
     )
 }
-DEFAULT_STAGES = ("export", "embed", "map")
+DEFAULT_STAGES = ("calibrate", "label_issues", "slices", "export", "embed", "map", "train_label_issues")
 
 
 def run_stage(path: Path, name: str, context: StageContext, *, optional: bool = True) -> str | None:

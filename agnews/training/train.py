@@ -37,6 +37,7 @@ from agnews.rundir import parts
 from agnews.rundir.edit import create_run, fault_point
 from agnews.rundir.files import RunError, check_writable, write_json
 from agnews.rundir.parts import DataInfo, DataStats, RunConfig, Training, parse
+from agnews.training.calibrate import fit_calibration
 from agnews.training.context import StageContext
 from agnews.training.data import LoadedData, load_config_data
 from agnews.training.evaluate import evaluate_stage
@@ -58,6 +59,9 @@ def library_versions() -> dict[str, str]:
         "scikit-learn": sklearn.__version__,
         "numpy": np.__version__,
     }
+
+
+FP32_CPU_FROZEN_LAYERS = 3
 
 
 def resolve_precision(mode: str) -> str:
@@ -236,12 +240,27 @@ def set_dropout(model: PreTrainedModel, probability: float | None) -> None:
             module.p = probability
 
 
+def resolve_frozen_layers(layers: int | None, precision: str) -> int:
+    """What `freeze_layers` means on this machine: an empty setting (the quick preset's) freezes
+    `FP32_CPU_FROZEN_LAYERS` where training runs in fp32 on a CPU, and nothing elsewhere.
+
+    Why: without native bf16 a CPU trains in fp32 at a fraction of the bf16 speed; not back-propagating
+    into the lower half of the encoder recovers much of it (bench/train_throughput.py) for a few tenths
+    of a point of test accuracy (README "Performance"). With bf16 or on a GPU, speed is there already.
+    """
+    if layers is not None:
+        return layers
+    return FP32_CPU_FROZEN_LAYERS if precision == "no" and not torch.cuda.is_available() else 0
+
+
 def prepare_model(config: TrainConfig, base: str, *, attention: str | None = None) -> PreTrainedModel:
     """The model `config` trains from `base`: attention kernels for its precision (`attention`
     overrides them, for benchmarks), embeddings and layers frozen and dropout set as configured."""
-    attention = attention or training_attention(resolve_precision(config.mixed_precision))
+    precision = resolve_precision(config.mixed_precision)
+    attention = attention or training_attention(precision)
     model = load_classifier(base, attention=attention)
-    freeze_bottom(model, config.freeze_layers, embeddings=config.freeze_embeddings)
+    layers = resolve_frozen_layers(config.freeze_layers, precision)
+    freeze_bottom(model, layers, embeddings=config.freeze_embeddings)
     set_dropout(model, config.dropout)
     return model
 
@@ -273,6 +292,7 @@ def build_trainer(
         per_device_train_batch_size=config.batch_size,
         per_device_eval_batch_size=config.eval_batch_size,
         weight_decay=config.weight_decay,
+        label_smoothing_factor=config.label_smoothing,
         warmup_steps=config.warmup_ratio,
         lr_scheduler_type="linear",
         eval_strategy="epoch" if per_epoch else "no",
@@ -382,6 +402,7 @@ def fine_tune(
         device=str(trainer.args.device),
         precision=precision,
         log_history=trainer.state.log_history,
+        frozen_layers=resolve_frozen_layers(config.freeze_layers, precision),
     )
     # Without the mixed-precision wrapper the Trainer put on `forward`: the test metrics describe the
     # model as saved and as a plain `pipeline` runs it (fp32), whatever precision trained it.
@@ -431,6 +452,10 @@ def train_run(
     trained = fine_tune(config, checkpoint_dir, resume=resume, progress=progress, callbacks=callbacks)
     if trained is None:
         return None
+    # Before the model is first written: the fold reaches the model folder, ONNX graphs and predictions.
+    trained.training.calibration = fit_calibration(
+        config, trained.model, trained.tokenizer, trained.data.splits["validation"], progress=progress
+    )
     context = StageContext(
         config, progress=progress, loaded=trained.data, model=trained.model, tokenizer=trained.tokenizer
     )

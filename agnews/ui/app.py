@@ -1,7 +1,8 @@
 """Assemble the tabs into one Gradio Blocks app for a loaded run.
 
-Everything heavy happens once, here, before the first page is served: the model is loaded and the
-figures are drawn from the run's stored results. Events afterwards only filter and redraw. A run
+The model is loaded here, before the first page is served; each tab's figures are drawn from the
+run's stored results the first time the tab is opened (`agnews.ui.lazy`), so start-up stays short.
+Events afterwards only filter and redraw. A run
 whose default stages are still running (`agnews.ui.live`) gets a status line under the header and a
 timer that shows each part (map, baseline, warnings) in the open page as soon as it exists.
 """
@@ -15,7 +16,7 @@ import gradio as gr
 from agnews.rundir import Run
 from agnews.serving.csv_batch import MAX_BYTES
 from agnews.serving.predictor import Predictor
-from agnews.ui import classify, confusion, dataset, errors, maps
+from agnews.ui import classify, confusion, dataset, errors, label_issues, maps, slices, trust
 from agnews.ui.common import map_points
 from agnews.ui.live import DONE, Follower, LiveRun, Snapshot, attach
 
@@ -55,6 +56,9 @@ def build_app(run: Run, predictor: Predictor | None = None, live: LiveRun | None
         run, points = snapshot.run, snapshot.points
     else:
         points = map_points(run)  # before the header, which lists any warning it adds
+    loaded = run
+    # The run as it is when a lazily built panel is first opened (`agnews.ui.lazy`).
+    current = live.current if live is not None else (lambda: loaded)
     with gr.Blocks(title=f"agnews · {run.name}", analytics_enabled=False) as demo:
         title = gr.Markdown(header(run), elem_id="run-header")
         if following:
@@ -62,16 +66,26 @@ def build_app(run: Run, predictor: Predictor | None = None, live: LiveRun | None
         with gr.Tabs() as tabs:
             with gr.Tab("Classify", id="classify"):
                 place_follower = classify.build(
-                    run, predictor, points, coming=following and status.state("map") != DONE
+                    run,
+                    predictor,
+                    points,
+                    coming=following and status.state("map") != DONE,
+                    calibration=lambda: current().calibration,
                 )
-            with gr.Tab("Map", id="map"):
-                map_follower = maps.build(run, points, coming=following and status.state("map") != DONE)
-            with gr.Tab("Confusion matrix", id="confusion"):
-                cells, metrics_follower = confusion.build(run)
+            with gr.Tab("Map", id="map") as tab:
+                map_follower = maps.build(run, points, tab, coming=following and status.state("map") != DONE)
+            with gr.Tab("Confusion matrix", id="confusion") as tab:
+                cells, metrics_follower = confusion.build(run, tab)
             with gr.Tab("Errors", id="errors"):
                 true_class, predicted = errors.build(run)
-            with gr.Tab("Data", id="data"):
-                dataset.build(run)
+            with gr.Tab("Trust", id="trust") as tab:
+                trust.build(run, tab, current=current, coming=following)
+            with gr.Tab("Label issues", id="label-issues") as tab:
+                label_issues.build(run, tab, current=current, coming=following)
+            with gr.Tab("Slices", id="slices") as tab:
+                slices.build(run, tab, current=current, coming=following and status.state("slices") != DONE)
+            with gr.Tab("Data", id="data") as tab:
+                dataset.build(run, tab, current=current)
         confusion.link_to_errors(cells, true_class, predicted, tabs)
         if live is not None and following:
             header_follower = Follower([title], lambda snapshot, _status: header_update(title, snapshot))

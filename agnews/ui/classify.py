@@ -4,7 +4,9 @@ Separate events: the probabilities come back first from a small, fast endpoint (
 the one for API clients); placing the text on the map and scoring its words follow it, side by side,
 so the slower parts never hold up the answer. API clients may call any of the three directly, so each
 checks its input itself: empty text is a message (`gr.Error`), never a traceback. A whole CSV file
-is classified in the accordion below (`agnews.ui.file_upload`).
+is classified in the accordion below (`agnews.ui.file_upload`). When the run has a review threshold
+(`calibration.json`), a line under the probabilities says whether the confidence is below it
+("needs review"), and the CSV output gains a `needs_review` column.
 
 `/classify` is batched by Gradio's queue (`batch=True`): requests waiting together are answered by
 one call (`Predictor.probabilities_batch`), which saves the queue's work per event. Gradio fails
@@ -28,6 +30,7 @@ import gradio as gr
 import numpy as np
 import pandas as pd
 
+from agnews.rundir.parts import Calibration
 from agnews.rundir.run import Run
 from agnews.serving.map_index import MapIndex
 from agnews.serving.predictor import MAX_CHARS, MAX_RAW_CHARS, Predictor, model_text
@@ -134,6 +137,21 @@ def explain_text(predictor: Predictor, value: str | None) -> list[tuple[str, flo
     return scaled_attributions(predictor.word_attributions(text)[1])
 
 
+def review_note(calibration: Calibration | None, probabilities: dict[str, float] | str | None) -> str:
+    """Whether a prediction's confidence is below the run's review threshold, in one line ("" when
+    the run has no threshold or there is no prediction)."""
+    if calibration is None or calibration.review_threshold is None or not isinstance(probabilities, dict):
+        return ""
+    confidence, threshold = max(probabilities.values()), calibration.review_threshold
+    why = (
+        f"the review threshold {threshold:.1%}, chosen on validation so that predictions at or above it "
+        f"are {calibration.target_accuracy:.0%} right"
+    )
+    if confidence < threshold:
+        return f"**Needs review**: confidence {confidence:.1%} is below {why}."
+    return f"Confidence {confidence:.1%} is at or above {why}."
+
+
 def place_text(
     predictor: Predictor, index: MapIndex, points: pd.DataFrame, value: str | None
 ) -> tuple[go.Figure, pd.DataFrame]:
@@ -155,11 +173,18 @@ def place_text(
 
 
 def build(
-    run: Run, predictor: Predictor, points: pd.DataFrame | None, *, coming: bool = False
+    run: Run,
+    predictor: Predictor,
+    points: pd.DataFrame | None,
+    *,
+    coming: bool = False,
+    calibration: Callable[[], Calibration | None] | None = None,
 ) -> Follower | None:
     """Lay out the tab inside the current `gr.Tab` and wire its chained events.
 
     `points` are the predictions with map coordinates (`common.map_points`), None without a map.
+    `calibration()` is the run's calibration part when a text is classified (default: the loaded
+    run's); a live run may gain it after start-up.
     `coming`: the map is being built in the background; the placement panel then waits hidden and
     the returned `Follower` shows it (and starts placing text) once the map part exists.
     """
@@ -175,7 +200,9 @@ def build(
                 elem_id="classify-text",
             )
             button = gr.Button("Classify", variant="primary", elem_id="classify-button")
-        probabilities = gr.Label(label="Topic", num_top_classes=4, scale=2, elem_id="classify-label")
+        with gr.Column(scale=2):
+            probabilities = gr.Label(label="Topic", num_top_classes=4, elem_id="classify-label")
+            review = gr.Markdown(elem_id="classify-review")
     handler: Callable[..., object] = partial(classify_text, predictor)
     batching: dict[str, object] = {}
     if BATCHED:
@@ -189,6 +216,10 @@ def build(
         outputs=probabilities,
         api_name="classify",
         **batching,
+    )
+    current_calibration = calibration or (lambda: run.calibration)
+    classified.success(
+        lambda value: review_note(current_calibration(), value), probabilities, review, api_name="review"
     )
     gr.Examples(example_texts(run.predictions), inputs=text, label="Examples from the test split")
     words = gr.HighlightedText(
@@ -232,7 +263,10 @@ def build(
         if located is None:
             follower = _placement_follower(holder, building, placed_row)
     classified.success(partial(explain_text, predictor), text, words, api_name="explain")
-    file_upload.build(predictor)
+    file_upload.build(
+        predictor,
+        lambda: None if (found := current_calibration()) is None else found.review_threshold,
+    )
     return follower
 
 

@@ -1,4 +1,4 @@
-"""Pieces more than one tab needs: the map points, a row's details, and the missing-part notice."""
+"""Pieces more than one tab needs: the map points, smart tags, a row's details, the missing-part notice."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ import pandas as pd
 from agnews.labels import LABELS
 from agnews.rundir import Run
 from agnews.rundir.parts import PROB_COLUMNS
-from agnews.ui.figures import headline
+from agnews.ui.figures import TAG_COLUMN, headline
 
 # Widths for `rows_table` columns: the headline gets the room, the short columns stay readable.
 TABLE_WIDTHS = ["10%", "48%", "14%", "15%", "13%"]
@@ -32,7 +32,16 @@ def map_points(run: Run) -> pd.DataFrame | None:
     if not predictions["row_id"].equals(coords["row_id"]):
         run.warnings.append(f"{run.path}: map rows do not match the predictions; map not shown")
         return None
-    return pd.concat([predictions, coords.drop(columns="row_id")], axis=1)
+    return with_tags(pd.concat([predictions, coords.drop(columns="row_id")], axis=1), run)
+
+
+def with_tags(rows: pd.DataFrame, run: Run) -> pd.DataFrame:
+    """`rows` (the predictions, or a frame aligned with them row by row) with a boolean column
+    `tag_NAME` per smart tag of the run's `slices` part (aligned on load); as is without the part."""
+    if run.slice_tags is None:
+        return rows
+    tags = run.slice_tags.drop(columns="row_id").add_prefix(TAG_COLUMN).reset_index(drop=True)
+    return pd.concat([rows.reset_index(drop=True), tags], axis=1)
 
 
 def rows_table(rows: pd.DataFrame) -> pd.DataFrame:

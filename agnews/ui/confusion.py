@@ -15,6 +15,7 @@ import pandas as pd
 from agnews.labels import LABELS
 from agnews.rundir import Run
 from agnews.ui.figures import confusion_figure
+from agnews.ui.lazy import fill_when_opened
 from agnews.ui.live import Follower
 
 CORNER = "true \\ predicted"
@@ -70,12 +71,19 @@ def summary(run: Run) -> pd.DataFrame:
     return summary_table(asdict(run.metrics.test), asdict(run.baseline) if run.baseline else None)
 
 
-def build(run: Run) -> tuple[gr.Dataframe, Follower]:
+def build(run: Run, tab: gr.Tab) -> tuple[gr.Dataframe, Follower]:
     """Lay out the tab inside the current `gr.Tab`; return the counts table for `link_to_errors`, and
     how the metrics table follows a run still being built (`agnews.ui.live`: the baseline arrives)."""
     test = asdict(run.metrics.test)
     with gr.Row():
-        gr.Plot(confusion_figure(test["confusion_matrix"]), show_label=False, elem_id="confusion-plot")
+        plot = gr.Plot(None, show_label=False, elem_id="confusion-plot")
+        fill_when_opened(
+            tab,
+            lambda _run: {plot: confusion_figure(test["confusion_matrix"])},
+            [plot],
+            current=lambda: run,
+            name="confusion_open",
+        )
         with gr.Column():
             cells = gr.Dataframe(
                 counts_table(test["confusion_matrix"]),

@@ -1,11 +1,14 @@
-"""Data tab: what the model was trained and tested on.
+"""Data tab: what the model was trained and tested on, and what looks wrong with it.
 
 Class counts per split come from the run's `data_stats.json` (the run keeps summaries, not the
-training texts); the length histogram uses the test texts, which the run does keep.
+training texts); the length histogram uses the test texts, which the run does keep. The dataset
+warnings (class imbalance, train/test length mismatch and near-duplicates, with their numbers) come
+from the `slices` part, made by `agnews.training.data_checks`.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import asdict
 from typing import Any
 
@@ -13,7 +16,9 @@ import gradio as gr
 import pandas as pd
 
 from agnews.rundir import Run
-from agnews.ui.figures import SPLIT_ORDER, class_distribution_figure, length_histogram_figure
+from agnews.rundir.parts import DatasetWarnings
+from agnews.ui.figures import SPLIT_ORDER, class_distribution_figure, headline, length_histogram_figure
+from agnews.ui.lazy import fill_when_opened
 
 
 def length_table(data_stats: dict[str, Any]) -> pd.DataFrame:
@@ -29,15 +34,84 @@ def length_table(data_stats: dict[str, Any]) -> pd.DataFrame:
     return pd.DataFrame(rows)
 
 
-def build(run: Run) -> None:
-    """Lay out the tab inside the current `gr.Tab` (static: nothing here changes after loading)."""
+WARNINGS_MISSING = (
+    "**Dataset warnings** (class imbalance, train/test length mismatch, near-duplicates) come with the "
+    "`slices` part: `agnews analyze RUN --stages slices` makes it."
+)
+
+
+def warnings_markdown(checks: DatasetWarnings) -> str:
+    """The warnings raised, then every check's numbers (a check that does not warn says why not)."""
+    limits = checks.thresholds
+    lines = ["### Dataset warnings"]
+    lines += [f"- ⚠ {message}" for message in checks.messages] or ["- No warnings."]
+    ratios = ", ".join(
+        f"{b.split} {b.ratio:.2f}x" if b.ratio is not None else f"{b.split}: a class has no rows"
+        for b in checks.class_balance
+    )
+    length, overlap = checks.length, checks.overlap
+    lines += [
+        "",
+        f"- **Class balance** (largest/smallest class; warns above {limits['imbalance_ratio']:g}x): "
+        f"{ratios}.",
+        f"- **Length** (words per text, train vs test; warns at KS D ≥ {limits['length_ks_d']:g}): "
+        f"median {length.train_median_words:g} vs {length.test_median_words:g}, mean "
+        f"{length.train_mean_words:.1f} vs {length.test_mean_words:.1f}; two-sample KS "
+        f"D = {length.ks_statistic:.3f}, p = {length.p_value:.2g}.",
+        f"- **Near-duplicates** (a training row at TF-IDF cosine ≥ {overlap.cosine:g}; warns from "
+        f"{limits['overlap_share']:.0%} of test rows): {overlap.test_rows} test rows ({overlap.share:.1%}), "
+        f"{overlap.different_label} of them with another label than their training twin; "
+        f"{overlap.exact_dropped} exact copies were dropped from training before it.",
+    ]
+    return "\n".join(lines)
+
+
+def near_duplicate_examples(checks: DatasetWarnings) -> pd.DataFrame:
+    """The closest test/training pairs, as a table (text cells are safe where Markdown is not)."""
+    return pd.DataFrame(
+        [
+            {
+                "cosine": pair.similarity,
+                "test row": pair.row_id,
+                "test text": headline(pair.text),
+                "test label": pair.label,
+                "training text": headline(pair.train_text),
+                "training label": pair.train_label,
+            }
+            for pair in checks.overlap.examples
+        ],
+        columns=["cosine", "test row", "test text", "test label", "training text", "training label"],
+    )
+
+
+def build(run: Run, tab: gr.Tab, *, current: Callable[[], Run]) -> None:
+    """Lay out the tab inside `tab`, its figures drawn when first opened (nothing here changes
+    after loading). The dataset warnings are filled from `current()` once it has the `slices` part."""
     stats = asdict(run.data_stats)["splits"]
     with gr.Row():
-        gr.Plot(class_distribution_figure(stats), show_label=False)
-        predictions = run.predictions
-        gr.Plot(length_histogram_figure(predictions["text"], predictions["label_name"]), show_label=False)
+        classes = gr.Plot(None, show_label=False, elem_id="data-classes")
+        lengths = gr.Plot(None, show_label=False, elem_id="data-lengths")
+
+    def figures(run: Run) -> dict[gr.Plot, Any]:
+        texts, labels = run.predictions["text"], run.predictions["label_name"]
+        return {classes: class_distribution_figure(stats), lengths: length_histogram_figure(texts, labels)}
+
+    fill_when_opened(tab, figures, [classes, lengths], current=lambda: run, name="data_open")
     gr.Dataframe(length_table(stats), label="Rows and text lengths per split", interactive=False)
     gr.Markdown(
         "Training rows dropped because their text also appears in the test split: "
         f"**{run.data_stats.duplicates_dropped_from_train}**."
     )
+    warnings = gr.Markdown("" if run.has("slices") else WARNINGS_MISSING, elem_id="data-warnings")
+    examples = gr.Dataframe(
+        None, label="Closest test/training pairs", interactive=False, visible=False, elem_id="data-near"
+    )
+
+    def checks(run: Run) -> dict[Any, Any] | None:
+        if run.slice_report is None:
+            return None
+        found = run.slice_report.dataset
+        table = near_duplicate_examples(found)
+        return {warnings: warnings_markdown(found), examples: gr.update(value=table, visible=not table.empty)}
+
+    fill_when_opened(tab, checks, [warnings, examples], current=current, name="data_warnings_open")

@@ -1,7 +1,9 @@
 """Errors tab: the misclassified test rows, most confident first.
 
 A confident mistake is the likeliest label-noise candidate (the model may be right and the label
-wrong), so those lead the list. Filters narrow it; the current selection exports as CSV.
+wrong), so those lead the list. Where the run has the `label_issues_test` part, cleanlab's verdict
+("likely mislabelled", with the suggested label) is a column, and an order puts those rows first.
+Filters narrow the list; the current selection exports as CSV.
 """
 
 from __future__ import annotations
@@ -14,9 +16,49 @@ import pandas as pd
 from agnews.labels import LABELS
 from agnews.rundir import Run
 from agnews.rundir.parts import PROB_COLUMNS
-from agnews.ui.common import TABLE_WIDTHS, row_details, rows_table, selected_row_id
+from agnews.ui.common import TABLE_WIDTHS, row_details, rows_table, selected_row_id, with_tags
+from agnews.ui.figures import TAG_COLUMN
 
 ANY = "any"
+BY_CONFIDENCE = "most confident first"
+BY_LABEL_ISSUE = "likely mislabelled first"
+# Added to the predictions from the `label_issues_test` part (row-aligned on load).
+FLAGGED, SUGGESTED, QUALITY = "likely_mislabelled", "suggested_name", "label_quality"
+FLAGGED_WIDTHS = ["8%", "35%", "12%", "13%", "11%", "21%"]
+
+
+def with_label_issues(predictions: pd.DataFrame, run: Run) -> pd.DataFrame:
+    """`predictions` with cleanlab's verdict per row (flag, suggested label, label quality); as is
+    when the run has no `label_issues_test` part."""
+    issues = run.label_issues_test
+    if issues is None:
+        return predictions
+    added = pd.DataFrame(
+        {
+            FLAGGED: issues["flagged"].astype(bool).to_numpy(),
+            SUGGESTED: [LABELS[i] for i in issues["suggested"]],
+            QUALITY: issues["quality"].astype(float).to_numpy(),
+        },
+        index=predictions.index,
+    )
+    return pd.concat([predictions, added], axis=1)
+
+
+def order_mistakes(wrong: pd.DataFrame, order: str | None) -> pd.DataFrame:
+    """`wrong` as `mistakes` orders it, or with the likely mislabelled rows first (lowest label
+    quality first: the label the model finds least plausible)."""
+    if order != BY_LABEL_ISSUE or FLAGGED not in wrong:
+        return wrong
+    return wrong.sort_values([FLAGGED, QUALITY, "row_id"], ascending=[False, True, True], kind="stable")
+
+
+def errors_table(rows: pd.DataFrame) -> pd.DataFrame:
+    """`rows_table`, plus the "likely mislabelled" column (the suggested label) when the rows have it."""
+    table = rows_table(rows)
+    if FLAGGED in rows:
+        pairs = zip(rows[FLAGGED], rows[SUGGESTED], strict=True)
+        table["likely mislabelled"] = [f"yes → {name}" if flagged else "" for flagged, name in pairs]
+    return table
 
 
 def mistakes(predictions: pd.DataFrame) -> pd.DataFrame:
@@ -26,9 +68,14 @@ def mistakes(predictions: pd.DataFrame) -> pd.DataFrame:
 
 
 def filter_mistakes(
-    wrong: pd.DataFrame, true_class: str | None, predicted: str | None, query: str | None
+    wrong: pd.DataFrame,
+    true_class: str | None,
+    predicted: str | None,
+    query: str | None,
+    tag: str | None = None,
 ) -> pd.DataFrame:
-    """Narrow to a true class, a predicted class and a case-insensitive substring.
+    """Narrow to a true class, a predicted class, a case-insensitive substring and a smart tag
+    (`wrong` then carries the run's `tag_NAME` columns, `common.with_tags`).
 
     `ANY`, None (a cleared dropdown) and an empty query (the browser sends None) filter nothing.
     """
@@ -37,6 +84,8 @@ def filter_mistakes(
         keep &= wrong["label_name"] == true_class
     if predicted not in (ANY, None):
         keep &= wrong["pred_name"] == predicted
+    if tag not in (ANY, None):
+        keep &= wrong[TAG_COLUMN + tag].astype(bool)
     text = (query or "").strip()
     if text:
         keep &= wrong["text"].str.contains(text, case=False, regex=False)
@@ -46,26 +95,38 @@ def filter_mistakes(
 def export_frame(rows: pd.DataFrame) -> pd.DataFrame:
     """What the CSV holds: ids, full text, classes, confidence and the probabilities named by class."""
     columns = ["row_id", "text", "label_name", "pred_name", "confidence", *PROB_COLUMNS]
+    columns += [name for name in (FLAGGED, SUGGESTED, QUALITY) if name in rows]
     names = {f"prob_{i}": f"p_{name}" for i, name in enumerate(LABELS)}
-    return rows[columns].rename(columns={"label_name": "true", "pred_name": "predicted", **names})
+    renamed = {"label_name": "true", "pred_name": "predicted", SUGGESTED: "suggested", **names}
+    return rows[columns].rename(columns=renamed)
 
 
 def build(run: Run) -> tuple[gr.Dropdown, gr.Dropdown]:
     """Lay out the tab inside the current `gr.Tab`; return the class filters (the confusion tab sets them)."""
-    wrong = mistakes(run.predictions)
+    wrong = mistakes(with_label_issues(with_tags(run.predictions, run), run))
+    flagged = FLAGGED in wrong
     choices = [ANY, *LABELS]
+    tags = run.slice_report.tags if run.slice_report is not None else []
     with gr.Row():
         true_class = gr.Dropdown(choices, value=ANY, label="True class", elem_id="errors-true")
         predicted = gr.Dropdown(choices, value=ANY, label="Predicted class", elem_id="errors-pred")
+        tag = gr.Dropdown([ANY, *tags], value=ANY, label="Tag", visible=bool(tags), elem_id="errors-tag")
         query = gr.Textbox(label="Text contains", placeholder="e.g. oil")
+        order = gr.Radio(
+            [BY_CONFIDENCE, BY_LABEL_ISSUE],
+            value=BY_CONFIDENCE,
+            label="Order",
+            visible=flagged,
+            elem_id="errors-order",
+        )
     count = gr.Markdown(f"{len(wrong)} of {len(run.predictions)} test rows are misclassified.")
     with gr.Row():
         table = gr.Dataframe(
-            rows_table(wrong),
+            errors_table(wrong),
             label="Mistakes, most confident first (click a row for details)",
             interactive=False,
             max_height=480,
-            column_widths=TABLE_WIDTHS,
+            column_widths=FLAGGED_WIDTHS if flagged else TABLE_WIDTHS,
             elem_id="errors-table",
             scale=3,
         )
@@ -75,12 +136,16 @@ def build(run: Run) -> tuple[gr.Dropdown, gr.Dropdown]:
             export = gr.Button("Export these rows as CSV")
             download = gr.File(label="CSV", interactive=False, height=90)
 
-    def refresh(true_name: str | None, pred_name: str | None, text: str | None) -> tuple[pd.DataFrame, str]:
-        rows = filter_mistakes(wrong, true_name, pred_name, text)
-        return rows_table(rows), f"{len(rows)} of {len(wrong)} mistakes match."
+    def refresh(
+        true_name: str | None, pred_name: str | None, text: str | None, tag_name: str | None, by: str | None
+    ) -> tuple[pd.DataFrame, str]:
+        rows = order_mistakes(filter_mistakes(wrong, true_name, pred_name, text, tag_name), by)
+        return errors_table(rows), f"{len(rows)} of {len(wrong)} mistakes match."
 
-    def write_csv(true_name: str | None, pred_name: str | None, text: str | None) -> str:
-        rows = filter_mistakes(wrong, true_name, pred_name, text)
+    def write_csv(
+        true_name: str | None, pred_name: str | None, text: str | None, tag_name: str | None, by: str | None
+    ) -> str:
+        rows = order_mistakes(filter_mistakes(wrong, true_name, pred_name, text, tag_name), by)
         with tempfile.NamedTemporaryFile("w", prefix="agnews-errors-", suffix=".csv", delete=False) as out:
             export_frame(rows).to_csv(out, index=False)
         return out.name
@@ -88,9 +153,9 @@ def build(run: Run) -> tuple[gr.Dropdown, gr.Dropdown]:
     def inspect(event: gr.SelectData) -> tuple[str, dict[str, float] | None]:
         return row_details(wrong, selected_row_id(event))
 
-    filters = [true_class, predicted, query]
+    filters = [true_class, predicted, query, tag, order]
     gr.on(
-        [true_class.change, predicted.change, query.submit],
+        [true_class.change, predicted.change, tag.change, query.submit, order.change],
         refresh,
         filters,
         [table, count],

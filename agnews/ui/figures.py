@@ -18,6 +18,10 @@ from agnews.labels import LABELS
 CLASS_COLOURS: dict[str, str] = dict(zip(LABELS, ("#4C78A8", "#F58518", "#54A24B", "#B279A2"), strict=True))
 OUTCOME_COLOURS = {"correct": "#A0AEC0", "wrong": "#E45756"}
 COLOUR_BY = {"true label": "label_name", "predicted label": "pred_name", "correct vs wrong": "outcome"}
+# A map can also be coloured by a smart tag (the `slices` part): "tag: short" highlights the points
+# whose boolean column "tag_short" is true against the rest (`colour_choices` lists what a map offers).
+TAG_CHOICE, TAG_COLUMN = "tag: ", "tag_"
+TAG_COLOURS = {"other": "#CBD5E0", "tagged": "#D62728"}  # "other" first: the tagged points drawn on top
 SPLIT_ORDER = ("train", "validation", "test")
 _LAYOUT: dict[str, Any] = {"template": "plotly_white", "margin": {"l": 40, "r": 20, "t": 50, "b": 40}}
 
@@ -54,6 +58,29 @@ def _outcome(points: pd.DataFrame) -> pd.Series:
     return pd.Series(np.where(points["label"] == points["pred"], "correct", "wrong"), index=points.index)
 
 
+def colour_choices(points: pd.DataFrame) -> list[str]:
+    """What a map of `points` can be coloured by: `COLOUR_BY`, then each tag column the points carry."""
+    tags = [c.removeprefix(TAG_COLUMN) for c in points.columns if c.startswith(TAG_COLUMN)]
+    return [*COLOUR_BY, *(TAG_CHOICE + tag for tag in tags)]
+
+
+def _colour_groups(points: pd.DataFrame, colour_by: str) -> tuple[pd.Series, dict[str, str]]:
+    """Each point's group name under `colour_by`, and the colour of each group (in drawing order)."""
+    if colour_by.startswith(TAG_CHOICE):
+        tag = colour_by.removeprefix(TAG_CHOICE)
+        if TAG_COLUMN + tag not in points.columns:
+            raise ValueError(f"colour_by {colour_by!r}: the points carry no {TAG_COLUMN + tag!r} column")
+        tagged = points[TAG_COLUMN + tag].to_numpy(dtype=bool)
+        colours = {"other": TAG_COLOURS["other"], tag: TAG_COLOURS["tagged"]}
+        return pd.Series(np.where(tagged, tag, "other"), index=points.index), colours
+    if colour_by not in COLOUR_BY:
+        raise ValueError(f"colour_by must be one of {colour_choices(points)}, got {colour_by!r}")
+    column = COLOUR_BY[colour_by]
+    if column == "outcome":
+        return _outcome(points), OUTCOME_COLOURS
+    return points[column], CLASS_COLOURS
+
+
 def map_figure(
     points: pd.DataFrame,
     *,
@@ -74,11 +101,7 @@ def map_figure(
     `neighbours` (row positions in `points`) ringed. `hover=False` drops the per-point texts, which
     are most of the payload, for views that only need the picture.
     """
-    if colour_by not in COLOUR_BY:
-        raise ValueError(f"colour_by must be one of {list(COLOUR_BY)}, got {colour_by!r}")
-    column = COLOUR_BY[colour_by]
-    groups = _outcome(points) if column == "outcome" else points[column]
-    colours = OUTCOME_COLOURS if column == "outcome" else CLASS_COLOURS
+    groups, colours = _colour_groups(points, colour_by)
     figure = go.Figure()
     for name, colour in colours.items():
         part = points[groups == name]
@@ -255,6 +278,146 @@ def length_histogram_figure(texts: pd.Series, labels: pd.Series) -> go.Figure:
         barmode="overlay",
         xaxis={"title": "words"},
         yaxis={"title": "texts"},
+        height=380,
+    )
+    return figure
+
+
+def slice_figure(table: pd.DataFrame) -> go.Figure:
+    """Accuracy per slice with its 95% interval, against the first row's ("all rows") as a line.
+
+    `table` has columns `slice`, `rows`, `accuracy`, `low`, `high` (fractions; accuracy NaN for a
+    slice without rows, which is listed but not drawn).
+    """
+    reference = table.iloc[0]
+    shown = table.iloc[1:].dropna(subset=["accuracy"])
+    figure = go.Figure(
+        go.Scatter(
+            x=shown["accuracy"],
+            y=[f"{name} ({rows})" for name, rows in zip(shown["slice"], shown["rows"], strict=True)],
+            mode="markers",
+            marker={"size": 10, "color": "#4C78A8"},
+            error_x={
+                "type": "data",
+                "symmetric": False,
+                "array": shown["high"] - shown["accuracy"],
+                "arrayminus": shown["accuracy"] - shown["low"],
+            },
+            customdata=shown[["low", "high"]].to_numpy(),
+            hovertemplate="%{y}: %{x:.1%} (95% interval %{customdata[0]:.1%} to %{customdata[1]:.1%})"
+            "<extra></extra>",
+            name="slice",
+        )
+    )
+    figure.add_vline(
+        x=reference["accuracy"],
+        line={"color": "#E45756", "dash": "dash"},
+        annotation_text=f"{reference['slice']} {reference['accuracy']:.1%}",
+        annotation_position="top",
+    )
+    figure.update_layout(
+        **_LAYOUT,
+        title="Accuracy per slice (95% Wilson interval; rows in brackets)",
+        xaxis={"title": "accuracy", "tickformat": ".0%"},
+        yaxis={"autorange": "reversed"},
+        height=120 + 40 * max(len(shown), 1),
+        showlegend=False,
+    )
+    return figure
+
+
+CALIBRATION_COLOURS = {"before": "#A0AEC0", "after": "#4C78A8"}
+
+
+def reliability_figure(sides: dict[str, Sequence[Any]]) -> go.Figure:
+    """Reliability diagram: per equal-width confidence bin, accuracy against mean confidence, one line
+    per side ("before", "after": lists of `ReliabilityBin`); the diagonal is perfect calibration.
+    Empty bins are left out; the hover gives each bin's rows."""
+    figure = go.Figure(
+        go.Scatter(x=[0, 1], y=[0, 1], mode="lines", line={"color": "#718096", "dash": "dot"}, name="perfect")
+    )
+    for side, bins in sides.items():
+        filled = [b for b in bins if b.count]
+        figure.add_trace(
+            go.Scatter(
+                x=[b.confidence for b in filled],
+                y=[b.accuracy for b in filled],
+                customdata=[[b.count, b.lower, b.upper] for b in filled],
+                mode="lines+markers",
+                name=side,
+                line={"color": CALIBRATION_COLOURS.get(side)},
+                hovertemplate="confidence %{customdata[1]:.2f}-%{customdata[2]:.2f}: %{customdata[0]} rows"
+                "<br>mean confidence %{x:.3f}<br>accuracy %{y:.3f}<extra>%{fullData.name}</extra>",
+            )
+        )
+    figure.update_layout(
+        **_LAYOUT,
+        title="Reliability: accuracy per confidence bin",
+        xaxis={"title": "mean confidence in the bin", "range": [0, 1.02]},
+        yaxis={"title": "accuracy in the bin", "range": [0, 1.02]},
+        height=380,
+    )
+    return figure
+
+
+def confidence_histogram_figure(sides: dict[str, Sequence[Any]]) -> go.Figure:
+    """How many test rows fall in each confidence bin, per side (log scale: most crowd near 1)."""
+    figure = go.Figure()
+    for side, bins in sides.items():
+        figure.add_trace(
+            go.Bar(
+                x=[(b.lower + b.upper) / 2 for b in bins],
+                y=[b.count for b in bins],
+                name=side,
+                marker_color=CALIBRATION_COLOURS.get(side),
+                hovertemplate="confidence %{x:.2f}: %{y} rows<extra>%{fullData.name}</extra>",
+            )
+        )
+    figure.update_layout(
+        **_LAYOUT,
+        title="Confidence histogram",
+        barmode="group",
+        xaxis={"title": "confidence (top class probability)", "range": [0, 1.02]},
+        yaxis={"title": "test rows", "type": "log"},
+        height=380,
+    )
+    return figure
+
+
+def risk_coverage_figure(
+    coverage: Sequence[float], risk: Sequence[float], review: tuple[float, float] | None = None
+) -> go.Figure:
+    """Error rate of the kept rows against the share kept (most confident first); `review` marks
+    (coverage, risk) at the review threshold."""
+    figure = go.Figure(
+        go.Scatter(
+            x=list(coverage),
+            y=list(risk),
+            mode="lines",
+            name="risk",
+            line={"color": CALIBRATION_COLOURS["after"]},
+            hovertemplate="keep %{x:.1%} of rows: error rate %{y:.2%}<extra></extra>",
+        )
+    )
+    if review is not None:
+        figure.add_trace(
+            go.Scatter(
+                x=[review[0]],
+                y=[review[1]],
+                mode="markers+text",
+                marker={"color": OUTCOME_COLOURS["wrong"], "size": 11, "symbol": "diamond"},
+                text=["review threshold"],
+                textposition="top left",
+                name="review threshold",
+                hovertemplate="at the review threshold: keep %{x:.1%}, error rate %{y:.2%}<extra></extra>",
+            )
+        )
+    figure.update_layout(
+        **_LAYOUT,
+        title="Risk-coverage: error rate of the most confident share",
+        xaxis={"title": "coverage (share of test rows kept)", "tickformat": ".0%", "range": [0, 1.01]},
+        yaxis={"title": "error rate of kept rows", "tickformat": ".0%", "rangemode": "tozero"},
+        showlegend=False,
         height=380,
     )
     return figure

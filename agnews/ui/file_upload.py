@@ -12,11 +12,19 @@ from __future__ import annotations
 import html
 import re
 import tempfile
+from collections.abc import Callable
 from pathlib import Path
 
 import gradio as gr
 
-from agnews.serving.csv_batch import MAX_BYTES, MAX_ROWS, OUTPUT_COLUMNS, BatchError, classify_csv
+from agnews.serving.csv_batch import (
+    MAX_BYTES,
+    MAX_ROWS,
+    OUTPUT_COLUMNS,
+    REVIEW_COLUMN,
+    BatchError,
+    classify_csv,
+)
 from agnews.serving.predictor import MAX_CHARS, Predictor
 
 # One file at a time: a full file keeps one core busy for minutes, and single headlines
@@ -26,8 +34,9 @@ HELP = f"""\
 A UTF-8, comma-separated file of at most **{MAX_ROWS:,} rows** and **{MAX_BYTES // 2**20} MB**, with
 the text in a `text` column, or in `title` and `description` columns, or an original AG News file
 (no header: class, title, description). Every row comes back, in order, with
-{", ".join(f"`{c}`" for c in OUTPUT_COLUMNS)} appended; rows without text get an empty prediction and
-a note. Texts are cut at {MAX_CHARS:,} characters, as in the box above."""
+{", ".join(f"`{c}`" for c in OUTPUT_COLUMNS)} appended (and `{REVIEW_COLUMN}` when the run has a review
+threshold); rows without text get an empty prediction and a note. Texts are cut at {MAX_CHARS:,}
+characters, as in the box above."""
 
 
 def output_name(upload: str | Path) -> str:
@@ -36,8 +45,11 @@ def output_name(upload: str | Path) -> str:
     return f"{stem}-classified.csv"
 
 
-def build(predictor: Predictor) -> None:
-    """Lay out the batch accordion in the current tab and wire the upload (`/classify_csv`)."""
+def build(predictor: Predictor, review_threshold: Callable[[], float | None] = lambda: None) -> None:
+    """Lay out the batch accordion in the current tab and wire the upload (`/classify_csv`).
+
+    `review_threshold()` is the run's threshold when a file arrives (a live run may gain it later).
+    """
 
     def run(upload: str | None, progress: gr.Progress = gr.Progress()) -> tuple[str, str]:  # noqa: B008
         if not upload:
@@ -52,7 +64,9 @@ def build(predictor: Predictor) -> None:
             progress((done, total), desc="classifying", unit="rows")
 
         try:
-            summary = classify_csv(upload, destination, predictor.probabilities_many, report)
+            summary = classify_csv(
+                upload, destination, predictor.probabilities_many, report, review_threshold()
+            )
         except BatchError as exc:
             # Messages quote the file's own column names; Gradio renders error text as HTML.
             raise gr.Error(html.escape(str(exc), quote=False), print_exception=False) from None

@@ -36,6 +36,9 @@ STAGE_LABELS = {
     "export": "ONNX serving graphs",
     "embed": "embeddings and frozen-feature baseline",
     "map": "2-D map",
+    "slices": "slices and dataset warnings",
+    "label_issues": "test label issues",
+    "train_label_issues": "training label issues",
 }
 # The lines `agnews.training.stages.run_stages` prints: before each stage, and when one fails.
 STAGE_LINE = re.compile(r"^stage (?P<name>[\w-]+): ")
@@ -139,8 +142,12 @@ class LiveRun:
         *,
         log: Path | None = None,
         running: Callable[[], bool] = lambda: False,
+        on_change: Callable[[Run], None] | None = None,
     ) -> None:
+        """`on_change` is called with each newly loaded version of the run (e.g. to start serving a
+        graph the export stage has just written)."""
         self.stages = tuple(stages)
+        self.on_change = on_change
         self.log = log
         self.running = running
         self._run = run
@@ -175,6 +182,8 @@ class LiveRun:
                 if self._read_manifest() == manifest:
                     self._run, self._manifest = run, manifest
                     self.version += 1
+                    if self.on_change is not None:
+                        self.on_change(run)
                     return run
             return self._run
 

@@ -16,7 +16,8 @@ from agnews.labels import LABELS
 from agnews.rundir import Run
 from agnews.rundir.parts import MapInfo
 from agnews.ui.common import TABLE_WIDTHS, notice, row_details, rows_table, selected_row_id
-from agnews.ui.figures import COLOUR_BY, density_figure, map_figure
+from agnews.ui.figures import COLOUR_BY, colour_choices, density_figure, map_figure
+from agnews.ui.lazy import fill_when_opened
 from agnews.ui.live import Follower, Snapshot, Status
 
 MAP_CHOICES = {"fine-tuned": "finetuned", "base (before fine-tuning)": "base"}
@@ -78,10 +79,11 @@ class MapData:
         return self.points
 
 
-def build(run: Run, points: pd.DataFrame | None, *, coming: bool = False) -> Follower | None:
-    """Lay out the tab inside the current `gr.Tab` and wire its events (`points` as in classify).
+def build(run: Run, points: pd.DataFrame | None, tab: gr.Tab, *, coming: bool = False) -> Follower | None:
+    """Lay out the tab inside `tab` and wire its events (`points` as in classify).
 
-    Without a map, a notice says so; with `coming` (a background `agnews analyze` is making it) the
+    A stored map is drawn when the tab is first opened (`agnews.ui.lazy`). Without a map, a notice
+    says so; with `coming` (a background `agnews analyze` is making it) the
     tab is laid out hidden behind a "being built" notice and the returned `Follower` shows it,
     filled, once the map part exists (`agnews.ui.live`). Nothing is returned otherwise.
     """
@@ -98,22 +100,20 @@ def build(run: Run, points: pd.DataFrame | None, *, coming: bool = False) -> Fol
     with gr.Column(visible=points is not None, elem_id="map-panel") as panel:
         with gr.Row():
             kind = gr.Radio(list(MAP_CHOICES), value=first_kind, label="Map")
-            colour_by = gr.Radio(list(COLOUR_BY), value="true label", label="Colour by")
+            colours = colour_choices(points) if points is not None else list(COLOUR_BY)
+            colour_by = gr.Radio(colours, value="true label", label="Colour by", elem_id="map-colour")
             classes = gr.CheckboxGroup(list(LABELS), value=list(LABELS), label="True classes shown")
-        first = first_view(run, points, first_kind) if points is not None else None
-        quality = gr.Markdown(first["quality"] if first else "", elem_id="map-quality")
+        quality = gr.Markdown("", elem_id="map-quality")
         selected = gr.State(None)
         with gr.Row():
-            figure = gr.Plot(
-                first["figure"] if first else None, show_label=False, elem_id="map-plot", scale=3
-            )
+            figure = gr.Plot(None, show_label=False, elem_id="map-plot", scale=3)
             with gr.Column(scale=2):
-                details = gr.Markdown(row_details(points, None)[0] if first else "", elem_id="map-details")
+                details = gr.Markdown("", elem_id="map-details")
                 probabilities = gr.Label(label="Probabilities", num_top_classes=4)
         with gr.Accordion("Per-class density (the hexbin view)", open=False):
-            density = gr.Plot(first["density"] if first else None, show_label=False, elem_id="map-density")
+            density = gr.Plot(None, show_label=False, elem_id="map-density")
         table = gr.Dataframe(
-            first["table"] if first else None,
+            None,
             label="Points shown (click a row to inspect it on the map)",
             interactive=False,
             show_search="search",
@@ -157,9 +157,25 @@ def build(run: Run, points: pd.DataFrame | None, *, coming: bool = False) -> Fol
         api_name="map_inspect",
         api_visibility="undocumented",
     )
+    view_outputs = [quality, figure, density, table, details]
+
+    def opening_view(run: Run, points: pd.DataFrame) -> dict[Any, Any]:
+        """The tab's opening picture: every class, coloured by true label, nothing selected."""
+        values = [
+            quality_note(run.map_info, MAP_CHOICES[first_kind]),
+            draw(points, first_kind, "true label", list(LABELS), None),
+            draw_density(points, first_kind),
+            rows_table(points),
+            row_details(points, None)[0],
+        ]
+        return dict(zip(view_outputs, values, strict=True))
+
     if points is not None:
+        fill_when_opened(
+            tab, lambda _run: opening_view(run, points), view_outputs, current=lambda: run, name="map_open"
+        )
         return None
-    views: dict[int, dict[str, Any]] = {}  # the opening view of the map, drawn once for all pages
+    views: dict[int, dict[Any, Any]] = {}  # the opening view of the map, drawn once for all pages
     shown = gr.State(False)  # whether this page's tab has been filled (then it is the user's)
 
     def fill(snapshot: Snapshot, status: Status, filled: bool) -> dict[Any, Any]:
@@ -175,21 +191,18 @@ def build(run: Run, points: pd.DataFrame | None, *, coming: bool = False) -> Fol
         data.run, data.points = snapshot.run, points
         if id(points) not in views:
             views.clear()
-            views[id(points)] = first_view(snapshot.run, points, first_kind)
-        view = views[id(points)]
+            views[id(points)] = opening_view(snapshot.run, points)
         # The controls are untouched (hidden until now), so they already show the opening view.
         return {
             shown: True,
             building: gr.update(visible=False),
             panel: gr.update(visible=True),
-            quality: view["quality"],
-            figure: view["figure"],
-            density: view["density"],
-            table: view["table"],
-            details: row_details(points, None)[0],
+            colour_by: gr.update(choices=colour_choices(points)),  # the smart tags, when the run has them
+            **views[id(points)],
         }
 
-    return Follower([shown, building, panel, quality, figure, density, table, details], fill, [shown])
+    outputs = [shown, building, panel, colour_by, quality, figure, density, table, details]
+    return Follower(outputs, fill, [shown])
 
 
 def unavailable_note(reason: str) -> str:
@@ -198,13 +211,3 @@ def unavailable_note(reason: str) -> str:
         f"> **Not available for this run.** The map could not be built{why}; "
         "`agnews analyze RUN --stages embed,map` retries."
     )
-
-
-def first_view(run: Run, points: pd.DataFrame, kind_label: str) -> dict[str, Any]:
-    """The tab's opening picture: every class, coloured by true label, nothing selected."""
-    return {
-        "quality": quality_note(run.map_info, MAP_CHOICES[kind_label]),
-        "figure": draw(points, kind_label, "true label", list(LABELS), None),
-        "density": draw_density(points, kind_label),
-        "table": rows_table(points),
-    }

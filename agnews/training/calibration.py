@@ -1,0 +1,343 @@
+"""Calibration of a classifier's probabilities: metrics, calibrators fitted on validation, and the fold.
+
+A calibrator here is a per-class affine map of the logits, `logits * scale + bias`: temperature
+scaling (one scale 1/T, no bias) or vector scaling (a scale and a bias per class). Both are linear,
+so they fold exactly into the model's last linear layer (`fold_into_classifier`): a plain
+`transformers.pipeline`, the ONNX graphs and the stored predictions then all give the calibrated
+probabilities, and the raw logits come back by inverting the map (`LogitTransform.invert`).
+
+Candidates are compared on the validation rows only, by the NLL of their out-of-fold probabilities
+(k-fold: each row scored by a calibrator fitted without it). On a few hundred rows the in-sample fit
+would flatter the more flexible calibrator; NLL, a proper scoring rule, is the criterion because
+ECE depends on its binning and can be lowered by blurring confidences that NLL would penalise.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import numpy as np
+
+from agnews.labels import NUM_LABELS
+
+METHODS = ("none", "temperature", "vector")
+ECE_BINS = 15
+CV_FOLDS = 5
+
+
+class CalibrationError(ValueError):
+    """Calibration cannot be fitted or folded as asked; the message says why and what to do."""
+
+
+@dataclass(frozen=True)
+class LogitTransform:
+    """`logits * scale + bias`, per class. Scales are positive, so the map is invertible."""
+
+    scale: np.ndarray
+    bias: np.ndarray
+
+    @classmethod
+    def identity(cls) -> LogitTransform:
+        return cls(np.ones(NUM_LABELS), np.zeros(NUM_LABELS))
+
+    @classmethod
+    def temperature(cls, temperature: float) -> LogitTransform:
+        return cls(np.full(NUM_LABELS, 1.0 / temperature), np.zeros(NUM_LABELS))
+
+    def apply(self, logits: np.ndarray) -> np.ndarray:
+        return logits.astype(np.float64) * self.scale + self.bias
+
+    def invert(self, logits: np.ndarray) -> np.ndarray:
+        return (logits.astype(np.float64) - self.bias) / self.scale
+
+
+def softmax(logits: np.ndarray) -> np.ndarray:
+    """Row-wise softmax in float64."""
+    from scipy.special import softmax as scipy_softmax
+
+    return scipy_softmax(logits.astype(np.float64), axis=1)
+
+
+# --------------------------------------------------------------------------------------------------
+# Metrics (plain numpy: the bootstrap calls them a thousand times)
+# --------------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class RowScores:
+    """Per-row ingredients of every metric for one set of probabilities, so that a bootstrap resample
+    is scored from its row counts (`metrics(counts)`) without re-sorting or recomputing anything."""
+
+    confidence: np.ndarray
+    correct: np.ndarray
+    log_loss: np.ndarray
+    squared_error: np.ndarray
+    width_bin: np.ndarray
+    order: np.ndarray
+    bins: int
+
+    @classmethod
+    def of(cls, probs: np.ndarray, labels: np.ndarray, bins: int = ECE_BINS) -> RowScores:
+        confidence = probs.max(axis=1)
+        true = probs[np.arange(len(labels)), labels]
+        onehot = np.eye(probs.shape[1])[labels]
+        return cls(
+            confidence=confidence,
+            correct=(probs.argmax(axis=1) == labels).astype(np.float64),
+            log_loss=-np.log(np.clip(true, 1e-12, 1.0)),
+            squared_error=np.sum((probs - onehot) ** 2, axis=1),
+            width_bin=equal_width_bin(confidence, bins),
+            order=np.argsort(confidence, kind="stable"),
+            bins=bins,
+        )
+
+    def metrics(self, counts: np.ndarray | None = None) -> dict[str, float]:
+        """ECE, adaptive ECE, NLL and Brier score of the rows, each counted `counts` times (default once)."""
+        counts = np.ones(len(self.confidence), dtype=np.int64) if counts is None else counts
+        total = counts.sum()
+        # Equal-mass bins: the resample's rows in confidence order, cut into `bins` equal counts.
+        ranked = np.repeat(self.order, counts[self.order])
+        mass_bin = np.arange(total) * self.bins // total
+        return {
+            "ece": _gap(self.confidence, self.correct, self.width_bin, counts, self.bins),
+            "adaptive_ece": _gap(
+                self.confidence[ranked], self.correct[ranked], mass_bin, np.ones(total), self.bins
+            ),
+            "nll": float(counts @ self.log_loss / total),
+            "brier": float(counts @ self.squared_error / total),
+        }
+
+
+def _gap(
+    confidence: np.ndarray, correct: np.ndarray, bin_of_row: np.ndarray, counts: np.ndarray, bins: int
+) -> float:
+    """Sum over bins of (bin share) x |accuracy - mean confidence|, rows weighted by `counts`."""
+    conf_sums = np.bincount(bin_of_row, weights=counts * confidence, minlength=bins)
+    correct_sums = np.bincount(bin_of_row, weights=counts * correct, minlength=bins)
+    return float(np.abs(correct_sums - conf_sums).sum() / counts.sum())
+
+
+def equal_width_bin(confidence: np.ndarray, bins: int = ECE_BINS) -> np.ndarray:
+    """Bin index of each confidence in `bins` equal-width bins of [0, 1] (right-closed, as in Guo et al.)."""
+    return np.clip(np.ceil(confidence * bins).astype(np.int64) - 1, 0, bins - 1)
+
+
+METRICS = ("ece", "adaptive_ece", "nll", "brier")
+
+
+def ece(probs: np.ndarray, labels: np.ndarray, bins: int = ECE_BINS) -> float:
+    """Top-label expected calibration error over `bins` equal-width confidence bins."""
+    return RowScores.of(probs, labels, bins).metrics()["ece"]
+
+
+def adaptive_ece(probs: np.ndarray, labels: np.ndarray, bins: int = ECE_BINS) -> float:
+    """Top-label ECE over `bins` equal-mass bins (rows sorted by confidence, split into equal counts):
+    unlike equal-width bins, no bin is nearly empty when most confidences crowd near 1."""
+    return RowScores.of(probs, labels, bins).metrics()["adaptive_ece"]
+
+
+def nll(probs: np.ndarray, labels: np.ndarray) -> float:
+    """Mean negative log-likelihood of the true class (natural log)."""
+    return RowScores.of(probs, labels).metrics()["nll"]
+
+
+def brier(probs: np.ndarray, labels: np.ndarray) -> float:
+    """Multiclass Brier score: mean over rows of the squared distance to the one-hot label (0 to 2)."""
+    return RowScores.of(probs, labels).metrics()["brier"]
+
+
+def reliability_bins(probs: np.ndarray, labels: np.ndarray, bins: int = ECE_BINS) -> list[dict]:
+    """Per equal-width bin: bounds, rows, mean confidence and accuracy (None for an empty bin)."""
+    confidence = probs.max(axis=1)
+    correct = probs.argmax(axis=1) == labels
+    bin_of_row = equal_width_bin(confidence, bins)
+    out = []
+    for b in range(bins):
+        inside = bin_of_row == b
+        count = int(inside.sum())
+        out.append(
+            {
+                "lower": b / bins,
+                "upper": (b + 1) / bins,
+                "count": count,
+                "confidence": float(confidence[inside].mean()) if count else None,
+                "accuracy": float(correct[inside].mean()) if count else None,
+            }
+        )
+    return out
+
+
+# --------------------------------------------------------------------------------------------------
+# Selective prediction
+# --------------------------------------------------------------------------------------------------
+
+
+def risk_coverage(confidence: np.ndarray, correct: np.ndarray, points: int = 101) -> dict:
+    """The risk-coverage curve: rows kept most confident first; at each coverage the error rate of
+    the kept rows. Sampled at `points` coverages; `aurc` is the area under the full curve."""
+    order = np.argsort(-confidence, kind="stable")
+    errors = np.cumsum(~correct[order])
+    kept = np.arange(1, len(order) + 1)
+    risk = errors / kept
+    picks = np.unique(np.clip(np.round(np.linspace(0, 1, points) * len(order)).astype(int), 1, len(order)))
+    return {
+        "coverage": (picks / len(order)).tolist(),
+        "risk": risk[picks - 1].tolist(),
+        "threshold": confidence[order][picks - 1].tolist(),
+        "aurc": float(risk.mean()),
+    }
+
+
+def review_threshold(confidence: np.ndarray, correct: np.ndarray, target: float) -> float | None:
+    """The lowest confidence threshold whose kept rows (confidence >= threshold) reach `target`
+    accuracy; None when no threshold does. Rows of equal confidence are kept or dropped together."""
+    order = np.argsort(-confidence, kind="stable")
+    sorted_conf = confidence[order]
+    accuracy = np.cumsum(correct[order]) / np.arange(1, len(order) + 1)
+    # Only cut where the confidence changes: a threshold keeps every row of equal confidence.
+    boundary = np.append(sorted_conf[1:] < sorted_conf[:-1], True)
+    valid = np.flatnonzero(boundary & (accuracy >= target))
+    return float(sorted_conf[valid[-1]]) if len(valid) else None
+
+
+def kept_share(confidence: np.ndarray, correct: np.ndarray, threshold: float) -> tuple[float, float | None]:
+    """Coverage and accuracy of the rows at or above `threshold` (accuracy None if none are kept)."""
+    kept = confidence >= threshold
+    return float(kept.mean()), float(correct[kept].mean()) if kept.any() else None
+
+
+# --------------------------------------------------------------------------------------------------
+# Fitting
+# --------------------------------------------------------------------------------------------------
+
+
+def fit_temperature(logits: np.ndarray, labels: np.ndarray) -> LogitTransform:
+    """The temperature minimising validation NLL (bounded search over log T)."""
+    from scipy.optimize import minimize_scalar
+
+    def loss(log_t: float) -> float:
+        return nll(softmax(logits / np.exp(log_t)), labels)
+
+    result = minimize_scalar(loss, bounds=(np.log(0.05), np.log(20.0)), method="bounded")
+    return LogitTransform.temperature(float(np.exp(result.x)))
+
+
+def fit_vector(logits: np.ndarray, labels: np.ndarray) -> LogitTransform:
+    """Per-class scale (kept positive: fitted as its log) and bias minimising validation NLL (L-BFGS).
+
+    The biases are centred afterwards: softmax ignores a shift shared by all classes.
+    """
+    from scipy.optimize import minimize
+
+    z = logits.astype(np.float64)
+    onehot = np.eye(NUM_LABELS)[labels]
+
+    def loss(params: np.ndarray) -> tuple[float, np.ndarray]:
+        scale, bias = np.exp(params[:NUM_LABELS]), params[NUM_LABELS:]
+        probs = softmax(z * scale + bias)
+        residual = (probs - onehot) / len(z)
+        grad_scale = (residual * z).sum(axis=0) * scale
+        return nll(probs, labels), np.concatenate([grad_scale, residual.sum(axis=0)])
+
+    result = minimize(loss, np.zeros(2 * NUM_LABELS), jac=True, method="L-BFGS-B")
+    bias = result.x[NUM_LABELS:]
+    return LogitTransform(np.exp(result.x[:NUM_LABELS]), bias - bias.mean())
+
+
+FITTERS: dict[str, Callable[[np.ndarray, np.ndarray], LogitTransform]] = {
+    "none": lambda logits, labels: LogitTransform.identity(),
+    "temperature": fit_temperature,
+    "vector": fit_vector,
+}
+
+
+@dataclass(frozen=True)
+class Choice:
+    """The calibrator kept, fitted on every validation row, and how each candidate scored."""
+
+    method: str
+    transform: LogitTransform
+    reason: str
+    folds: int
+    scores: dict[str, dict[str, float]]
+
+
+def cross_validated_scores(
+    logits: np.ndarray, labels: np.ndarray, methods: tuple[str, ...], folds: int, seed: int
+) -> dict[str, dict[str, float]]:
+    """Per method, NLL and ECE of out-of-fold probabilities (stratified folds, seeded)."""
+    from sklearn.model_selection import StratifiedKFold
+
+    splitter = StratifiedKFold(n_splits=folds, shuffle=True, random_state=seed)
+    scores = {}
+    for method in methods:
+        held_out = np.zeros(logits.shape, dtype=np.float64)
+        for fit_rows, score_rows in splitter.split(logits, labels):
+            transform = FITTERS[method](logits[fit_rows], labels[fit_rows])
+            held_out[score_rows] = softmax(transform.apply(logits[score_rows]))
+        scores[method] = {"cv_nll": nll(held_out, labels), "cv_ece": ece(held_out, labels)}
+    return scores
+
+
+def choose_calibration(logits: np.ndarray, labels: np.ndarray, method: str, seed: int) -> Choice:
+    """Fit `method` on the validation logits, or with "auto" the candidate of lowest out-of-fold NLL.
+
+    The candidates are always scored (when every class has at least two rows), so the run records
+    what was compared even when the method was fixed.
+    """
+    if method not in ("auto", *METHODS):
+        raise CalibrationError(f"calibration must be auto or one of {METHODS}, got {method!r}")
+    if len(logits) != len(labels) or logits.ndim != 2 or logits.shape[1] != NUM_LABELS:
+        raise CalibrationError(
+            f"expected n x {NUM_LABELS} logits and n labels, got {logits.shape}, {labels.shape}"
+        )
+    folds = min(CV_FOLDS, int(np.bincount(labels, minlength=NUM_LABELS).min()))
+    scores = cross_validated_scores(logits, labels, METHODS, folds, seed) if folds >= 2 else {}
+    if method == "auto":
+        if not scores:
+            return Choice(
+                "none",
+                LogitTransform.identity(),
+                "a class has fewer than 2 validation rows, too few to compare calibrators",
+                folds,
+                scores,
+            )
+        method = min(scores, key=lambda name: scores[name]["cv_nll"])
+        reason = f"it had the lowest {folds}-fold cross-validated NLL on the {len(labels)} validation rows"
+    else:
+        reason = "the run's `calibration` setting asked for it"
+    return Choice(method, FITTERS[method](logits, labels), reason, folds, scores)
+
+
+# --------------------------------------------------------------------------------------------------
+# Folding into the model
+# --------------------------------------------------------------------------------------------------
+
+
+def classifier_layer(model: object) -> object:
+    """The model's last linear layer: `classifier` (BERT, DistilBERT) or `classifier.out_proj` (MPNet,
+    RoBERTa), with one output per class."""
+    import torch
+
+    head = getattr(model, "classifier", None)
+    for layer in (head, getattr(head, "out_proj", None)):
+        if isinstance(layer, torch.nn.Linear) and layer.out_features == NUM_LABELS and layer.bias is not None:
+            return layer
+    raise CalibrationError(
+        f"{type(model).__name__}: no final linear layer with {NUM_LABELS} outputs and a bias at "
+        "`classifier` or `classifier.out_proj`, so calibration cannot be folded into this model; "
+        "train it with --calibration none"
+    )
+
+
+def fold_into_classifier(model: object, transform: LogitTransform) -> None:
+    """Make the model output `transform.apply(logits)`: W' = diag(scale) W, b' = scale * b + bias."""
+    import torch
+
+    layer = classifier_layer(model)
+    with torch.no_grad():
+        scale = torch.as_tensor(transform.scale, dtype=layer.weight.dtype, device=layer.weight.device)
+        bias = torch.as_tensor(transform.bias, dtype=layer.bias.dtype, device=layer.bias.device)
+        layer.weight.mul_(scale[:, None])
+        layer.bias.mul_(scale).add_(bias)

@@ -1,0 +1,137 @@
+"""Checks of the data a run was trained and tested on, behind the Data tab's warnings.
+
+Class balance per split, the train/test shift in text length, and test rows with a near-duplicate
+among the training rows (which flatter the test accuracy). Each check keeps its numbers whether or
+not it warns, so the tab can say "balanced" with the evidence; the thresholds are stored with them.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from agnews.labels import LABELS
+from agnews.rundir.parts import (
+    ClassBalance,
+    DatasetWarnings,
+    DataStats,
+    LengthShift,
+    NearDuplicatePair,
+    TrainTestOverlap,
+)
+
+# Largest over smallest class above which a split is called imbalanced: past it, accuracy and the
+# model's prior lean noticeably towards the large classes.
+IMBALANCE_RATIO = 1.5
+# Kolmogorov-Smirnov D (the largest gap between the train and test cumulative distributions of words
+# per text) from which the lengths are called mismatched. With thousands of rows the p-value is
+# tiny for any visible gap, so the effect size, not the p-value, decides.
+LENGTH_SHIFT_D = 0.1
+# Share of test rows with a training near-duplicate from which the test accuracy is called flattered.
+OVERLAP_SHARE = 0.01
+EXAMPLES = 5
+
+
+def class_balance(stats: DataStats) -> list[ClassBalance]:
+    """Rows per class in each split, and largest over smallest class."""
+    balances = []
+    for split, split_stats in stats.splits.items():
+        counts = {name: int(split_stats.class_counts.get(name, 0)) for name in LABELS}
+        smallest = min(counts.values())
+        ratio = max(counts.values()) / smallest if smallest else None
+        warn = ratio is None or ratio > IMBALANCE_RATIO
+        balances.append(ClassBalance(split=split, counts=counts, ratio=ratio, warn=warn))
+    return balances
+
+
+def length_shift(train_words: np.ndarray, test_words: np.ndarray) -> LengthShift:
+    """Two-sample KS test of words per text, training vs test."""
+    from scipy.stats import ks_2samp
+
+    result = ks_2samp(train_words, test_words)
+    return LengthShift(
+        train_median_words=float(np.median(train_words)),
+        test_median_words=float(np.median(test_words)),
+        train_mean_words=float(np.mean(train_words)),
+        test_mean_words=float(np.mean(test_words)),
+        ks_statistic=float(result.statistic),
+        p_value=float(result.pvalue),
+        warn=bool(result.statistic >= LENGTH_SHIFT_D),
+    )
+
+
+def train_test_overlap(pairs: pd.DataFrame, cosine: float, exact_dropped: int) -> TrainTestOverlap:
+    """Test rows whose most similar training row reaches `cosine`, with the closest pairs as examples.
+
+    `pairs`: one row per test row with its most similar training row (`row_id`, `text`, `label`,
+    `train_text`, `train_label`, `similarity`).
+    """
+    near = pairs[pairs["similarity"] >= cosine].sort_values(
+        ["similarity", "row_id"], ascending=[False, True], kind="stable"
+    )
+    share = len(near) / len(pairs) if len(pairs) else 0.0
+    examples = [
+        NearDuplicatePair(
+            row_id=int(row.row_id),
+            text=str(row.text),
+            label=str(row.label),
+            train_text=str(row.train_text),
+            train_label=str(row.train_label),
+            similarity=round(float(row.similarity), 4),
+        )
+        for row in near.head(EXAMPLES).itertuples()
+    ]
+    return TrainTestOverlap(
+        cosine=cosine,
+        test_rows=len(near),
+        share=share,
+        different_label=int((near["label"] != near["train_label"]).sum()),
+        exact_dropped=exact_dropped,
+        examples=examples,
+        warn=share >= OVERLAP_SHARE,
+    )
+
+
+def warning_messages(
+    balances: list[ClassBalance], length: LengthShift, overlap: TrainTestOverlap
+) -> list[str]:
+    """One line per check that warns, with its numbers."""
+    messages = []
+    for balance in balances:
+        if balance.warn:
+            counts = ", ".join(f"{name} {count}" for name, count in balance.counts.items())
+            ratio = f"{balance.ratio:.2f}x" if balance.ratio is not None else "a class has no rows"
+            messages.append(f"Class imbalance in {balance.split}: largest/smallest class {ratio} ({counts}).")
+    if length.warn:
+        messages.append(
+            f"Train/test length mismatch: KS D = {length.ks_statistic:.3f} (p = {length.p_value:.2g}); "
+            f"median words {length.train_median_words:g} (train) vs {length.test_median_words:g} (test)."
+        )
+    if overlap.warn:
+        messages.append(
+            f"Train/test near-duplicates: {overlap.test_rows} test rows ({overlap.share:.1%}) have a "
+            f"training row at TF-IDF cosine >= {overlap.cosine:g} ({overlap.different_label} of them "
+            "with another label): they test recall of training rows more than generalisation "
+            "(the near_duplicate slice has the accuracy on them)."
+        )
+    return messages
+
+
+def dataset_warnings(
+    stats: DataStats, train_words: np.ndarray, test_words: np.ndarray, pairs: pd.DataFrame, cosine: float
+) -> DatasetWarnings:
+    """Every check, with the thresholds used and the lines of those that warn."""
+    balances = class_balance(stats)
+    length = length_shift(train_words, test_words)
+    overlap = train_test_overlap(pairs, cosine, stats.duplicates_dropped_from_train)
+    return DatasetWarnings(
+        class_balance=balances,
+        length=length,
+        overlap=overlap,
+        thresholds={
+            "imbalance_ratio": IMBALANCE_RATIO,
+            "length_ks_d": LENGTH_SHIFT_D,
+            "overlap_share": OVERLAP_SHARE,
+        },
+        messages=warning_messages(balances, length, overlap),
+    )

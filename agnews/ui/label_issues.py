@@ -1,0 +1,192 @@
+"""Label issues tab: the test and training rows whose given label is likely wrong (cleanlab).
+
+Both lists come from the run's parts (`label_issues_test`, `label_issues_train`), lowest label
+quality first: the rows whose given label the model finds least plausible. Each exports as CSV; the
+training export carries `text_hash`, the key `agnews train --drop-label-issues FILE` reads, so a
+retraining without those rows is one command. The tables are filled when the tab is first opened
+(`agnews.ui.lazy`).
+"""
+
+from __future__ import annotations
+
+import tempfile
+from collections.abc import Callable
+from typing import Any
+
+import gradio as gr
+import pandas as pd
+
+from agnews.labels import LABELS
+from agnews.rundir import Run
+from agnews.ui.common import notice
+from agnews.ui.figures import headline
+from agnews.ui.lazy import fill_when_opened
+
+PARTS = {"label_issues_test": "label_issues", "label_issues_train": "train_label_issues"}
+MISSING = (
+    "This run has no label issues; `agnews analyze RUN --stages label_issues,train_label_issues` finds "
+    "them (the training split's take a few minutes on a CPU)."
+)
+BUILDING_NOTE = (
+    "> **Being built.** The label issues appear when their stages have made them (the line at the "
+    "top of the page says how far it is); open this tab again then."
+)
+WIDTHS = ["14%", "50%", "12%", "12%", "12%"]
+
+
+def _named(rows: pd.DataFrame) -> pd.DataFrame:
+    """Class ids as names, sorted by label quality (lowest first)."""
+    rows = rows.sort_values(["quality"], kind="stable")
+    return rows.assign(
+        given=[LABELS[i] for i in rows["label"]], suggested=[LABELS[i] for i in rows["suggested"]]
+    )
+
+
+def flagged_test_rows(run: Run) -> pd.DataFrame:
+    """Flagged test rows with their text: row_id, text, given, suggested, quality."""
+    issues = run.label_issues_test
+    if issues is None:
+        raise ValueError(f"{run.path}: no label_issues_test part")
+    rows = issues.assign(text=run.predictions["text"].to_numpy())  # row-aligned (checked on load)
+    return _named(rows[rows["flagged"]])[["row_id", "text", "given", "suggested", "quality"]]
+
+
+def flagged_train_rows(run: Run) -> pd.DataFrame:
+    """Flagged training rows: text_hash, text, given, suggested, quality (the export's columns)."""
+    issues = run.label_issues_train
+    if issues is None:
+        raise ValueError(f"{run.path}: no label_issues_train part")
+    return _named(issues[issues["flagged"]])[["text_hash", "text", "given", "suggested", "quality"]]
+
+
+def shown(rows: pd.DataFrame) -> pd.DataFrame:
+    """What a table lists: the key column, the headline, the two labels, the quality (3 decimals)."""
+    return rows.assign(text=rows["text"].map(headline), quality=rows["quality"].round(3)).rename(
+        columns={"text": "headline"}
+    )
+
+
+def test_summary(run: Run, rows: pd.DataFrame) -> str:
+    total = len(run.predictions)
+    return (
+        f"**{len(rows)} of {total} test rows** ({len(rows) / total:.1%}) are likely mislabelled: cleanlab "
+        "on the fine-tuned model's test probabilities (it never trained on these rows). The suggested "
+        "label is the model's prediction."
+    )
+
+
+def train_summary(run: Run) -> str:
+    info = run.train_label_issues_info
+    if info is None:
+        return ""
+    return (
+        f"**{info.flagged} of {info.rows} training rows** ({info.flagged / info.rows:.1%}) are likely "
+        f"mislabelled: {info.method}. Out-of-fold accuracy {info.out_of_fold_accuracy:.1%}; made in "
+        f"{info.seconds.get('total', 0):.0f} s. The export is the file `agnews train "
+        "--drop-label-issues FILE` takes."
+    )
+
+
+def write_csv(rows: pd.DataFrame, prefix: str) -> str:
+    with tempfile.NamedTemporaryFile("w", prefix=prefix, suffix=".csv", delete=False) as out:
+        rows.to_csv(out, index=False)
+    return out.name
+
+
+def build(run: Run, tab: gr.Tab, *, current: Callable[[], Run], coming: bool = False) -> None:
+    """Lay out the tab inside `tab`; filled from the run as it is when first opened.
+
+    Without either part, a notice says how to make them; with `coming` (a background `agnews
+    analyze` is making them) a "being built" note stays until an opening finds one.
+    """
+    present = [part for part in PARTS if run.has(part)]
+    if not present and not coming:
+        notice(MISSING)
+        return
+    building = gr.Markdown(BUILDING_NOTE, visible=not present, elem_id="label-issues-building")
+    gr.Markdown("### Test split")
+    test_note = gr.Markdown("", elem_id="label-issues-test-note")
+    test_table = gr.Dataframe(
+        None,
+        label="Flagged test rows, least plausible label first",
+        interactive=False,
+        show_search="search",
+        max_height=360,
+        column_widths=WIDTHS,
+        elem_id="label-issues-test",
+    )
+    with gr.Row():
+        test_export = gr.Button("Export flagged test rows as CSV", scale=1)
+        test_file = gr.File(label="CSV", interactive=False, height=90, scale=2)
+    gr.Markdown("### Training split")
+    train_note = gr.Markdown("", elem_id="label-issues-train-note")
+    train_table = gr.Dataframe(
+        None,
+        label="Flagged training rows, least plausible label first",
+        interactive=False,
+        show_search="search",
+        max_height=360,
+        column_widths=WIDTHS,
+        elem_id="label-issues-train",
+    )
+    with gr.Row():
+        train_export = gr.Button("Export flagged training rows as CSV (for --drop-label-issues)", scale=1)
+        train_file = gr.File(label="CSV", interactive=False, height=90, scale=2)
+
+    def missing_note(run: Run, part: str) -> str:
+        stage = PARTS[part]
+        failed = [w.message for w in run.manifest.warnings if w.stage == stage]
+        if failed:
+            return f"> **Not available.** The {stage} stage failed: {failed[0]}"
+        return f"> **Not available for this run.** `agnews analyze {run.path} --stages {stage}` makes it."
+
+    def fill(run: Run) -> dict[Any, Any] | None:
+        if not any(run.has(part) for part in PARTS):
+            failed = [w for w in run.manifest.warnings if w.stage in PARTS.values()]
+            if not failed:
+                return None
+            return {building: f"> **Not available.** The {failed[0].stage} stage failed: {failed[0].message}"}
+        values: dict[Any, Any] = {building: gr.update(visible=False)}
+        if run.has("label_issues_test"):
+            rows = flagged_test_rows(run)
+            values |= {test_note: test_summary(run, rows), test_table: shown(rows)}
+        else:
+            values[test_note] = missing_note(run, "label_issues_test")
+        if run.has("label_issues_train"):
+            values |= {train_note: train_summary(run), train_table: shown(flagged_train_rows(run))}
+        else:
+            values[train_note] = missing_note(run, "label_issues_train")
+        return values
+
+    fill_when_opened(
+        tab,
+        fill,
+        [building, test_note, test_table, train_note, train_table],
+        current=current,
+        name="label_issues_open",
+    )
+
+    def export(part: str) -> Callable[[], str]:
+        def write() -> str:
+            run = current()
+            if not run.has(part):
+                raise gr.Error(f"This run has no {part} part yet.")
+            rows = flagged_test_rows(run) if part == "label_issues_test" else flagged_train_rows(run)
+            return write_csv(rows, f"agnews-{part.replace('_', '-')}-")
+
+        return write
+
+    test_export.click(
+        export("label_issues_test"),
+        None,
+        test_file,
+        api_name="label_issues_test_csv",
+        api_visibility="undocumented",
+    )
+    train_export.click(
+        export("label_issues_train"),
+        None,
+        train_file,
+        api_name="label_issues_train_csv",
+        api_visibility="undocumented",
+    )

@@ -1,0 +1,117 @@
+"""Slices tab: the model's accuracy on the test rows of each smart tag, against all rows.
+
+Every line carries its row count and 95% Wilson interval, so a small slice's gap is read with its
+uncertainty; the tags the run could not compute are listed with the reason, not shown as empty.
+The table and plot are drawn when the tab is first opened (`agnews.ui.lazy`).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+import gradio as gr
+import pandas as pd
+
+from agnews.rundir import Run
+from agnews.rundir.parts import SliceReport
+from agnews.ui.common import notice
+from agnews.ui.figures import slice_figure
+from agnews.ui.lazy import fill_when_opened
+
+MISSING = "This run has no slices; `agnews analyze RUN --stages slices` tags its test rows."
+BUILDING_NOTE = (
+    "> **Being built.** The slice table appears when the `slices` stage has made it (the line at the "
+    "top of the page says how far it is); open this tab again then."
+)
+
+
+def slice_numbers(report: SliceReport) -> pd.DataFrame:
+    """The slice table as numbers: slice, rows, accuracy, low, high (fractions; NaN for no rows)."""
+    return pd.DataFrame(
+        {
+            "slice": [s.name for s in report.slices],
+            "rows": [s.rows for s in report.slices],
+            "accuracy": [s.accuracy for s in report.slices],
+            "low": [s.low for s in report.slices],
+            "high": [s.high for s in report.slices],
+        }
+    ).astype({"accuracy": float, "low": float, "high": float})
+
+
+def slice_table(report: SliceReport) -> pd.DataFrame:
+    """What the tab lists: slice, rows, accuracy, 95% interval, difference from all rows (points)."""
+    numbers = slice_numbers(report)
+    reference = numbers["accuracy"].iloc[0]
+
+    def percent(value: float) -> str:
+        return "—" if pd.isna(value) else f"{value:.1%}"
+
+    return pd.DataFrame(
+        {
+            "slice": numbers["slice"],
+            "rows": numbers["rows"],
+            "accuracy": numbers["accuracy"].map(percent),
+            "95% interval": [
+                "—" if pd.isna(low) else f"{low:.1%} to {high:.1%}"
+                for low, high in zip(numbers["low"], numbers["high"], strict=True)
+            ],
+            "vs all rows": [
+                "" if i == 0 else "—" if pd.isna(acc) else f"{100 * (acc - reference):+.1f} pts"
+                for i, acc in enumerate(numbers["accuracy"])
+            ],
+        }
+    )
+
+
+def definitions(report: SliceReport) -> str:
+    """How each tag was defined for this run, and the tags that could not be computed (and why)."""
+    cut, near, threshold = report.lengths, report.neighbours, report.review_threshold
+    meaning = {
+        "short": f"at most {cut.short_max_words} words ({cut.rule})",
+        "long": f"at least {cut.long_min_words} words (same rule)",
+        "agency": 'a news-agency marker such as "(Reuters)" or "AP - " (' + ", ".join(report.agencies) + ")",
+        "low_confidence": f"confidence below the review threshold {threshold:.3f} (calibration part)"
+        if threshold is not None
+        else "",
+        "near_duplicate": f"a training row at cosine ≥ {near.near_duplicate_cosine:g} in {near.space}",
+        "conflicting_neighbours": f"{near.rule} (same space)",
+        "likely_mislabelled": "flagged by cleanlab (label_issues_test part)",
+    }
+    lines = [f"- **{tag}**: {meaning.get(tag, '')}" for tag in report.tags]
+    lines += [f"- **{tag}**: not computed: {why}" for tag, why in report.not_computed.items()]
+    return (
+        f"Tags of the test rows ({report.train_rows} training rows compared; made in "
+        f"{report.seconds:.1f} s):\n\n" + "\n".join(lines)
+    )
+
+
+def build(run: Run, tab: gr.Tab, *, current: Callable[[], Run], coming: bool = False) -> None:
+    """Lay out the tab inside `tab`; filled from the run as it is when first opened.
+
+    Without the part, a notice says how to make it; with `coming` (a background `agnews analyze`
+    is making it) a "being built" note stays until an opening finds the part.
+    """
+    if not run.has("slices") and not coming:
+        notice(MISSING)
+        return
+    building = gr.Markdown(BUILDING_NOTE, visible=not run.has("slices"), elem_id="slices-building")
+    figure = gr.Plot(None, show_label=False, elem_id="slices-plot")
+    table = gr.Dataframe(None, label="Accuracy per slice", interactive=False, elem_id="slices-table")
+    note = gr.Markdown("", elem_id="slices-definitions")
+
+    def fill(run: Run) -> dict[Any, Any] | None:
+        report = run.slice_report
+        if report is None:
+            failed = [w.message for w in run.manifest.warnings if w.stage == "slices"]
+            return (
+                {building: f"> **Not available.** The slices stage failed: {failed[0]}"} if failed else None
+            )
+        return {
+            building: gr.update(visible=False),
+            figure: slice_figure(slice_numbers(report)),
+            table: slice_table(report),
+            note: definitions(report),
+        }
+
+    fill_when_opened(tab, fill, [building, figure, table, note], current=current, name="slices_open")

@@ -1,0 +1,150 @@
+"""Trust tab: can the confidence be taken at its word? The run's `calibration.json`, shown.
+
+Calibration metrics on the test split before and after the kept calibration, with bootstrap 95%
+intervals; the reliability diagram and the confidence histogram; the risk-coverage curve with the
+review threshold marked; which calibrator was kept and why. Everything is drawn the first time the
+tab is opened (`agnews.ui.lazy`); a run without the part says how to make it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+import gradio as gr
+import pandas as pd
+
+from agnews.rundir import Run
+from agnews.rundir.parts import Calibration, Interval
+from agnews.ui.lazy import fill_when_opened
+
+METRIC_NAMES = {
+    "ece": "top-label ECE (15 equal-width bins)",
+    "adaptive_ece": "adaptive ECE (15 equal-mass bins)",
+    "nll": "NLL",
+    "brier": "Brier score",
+}
+MISSING = (
+    "> **Not available for this run.** It has no calibration report; run "
+    "`agnews analyze RUN --stages calibrate` to add it."
+)
+BUILDING = "> **Being built.** The calibration report appears once the `calibrate` stage has made it."
+
+
+def _interval(value: Interval, percent: bool) -> str:
+    if percent:
+        return f"{value.value:.2%} [{value.low:.2%}, {value.high:.2%}]"
+    return f"{value.value:.4f} [{value.low:.4f}, {value.high:.4f}]"
+
+
+def metrics_table(calibration: Calibration) -> pd.DataFrame:
+    """Each metric before, after and their paired change, as "value [95% interval]"."""
+    rows = []
+    for key, name in METRIC_NAMES.items():
+        percent = key.endswith("ece")
+        rows.append(
+            {
+                "metric": name,
+                "before (raw logits)": _interval(getattr(calibration.before, key), percent),
+                f"after ({calibration.method})": _interval(getattr(calibration.after, key), percent),
+                "change": _interval(calibration.change[key], percent),
+            }
+        )
+    return pd.DataFrame(rows)
+
+
+def method_markdown(calibration: Calibration) -> str:
+    """Which calibrator was kept, its parameters, why, and the candidates' validation scores."""
+    parameters = "; ".join(
+        f"{name} {', '.join(f'{v:.3f}' for v in values)}" for name, values in calibration.parameters.items()
+    )
+    lines = [
+        f"**Kept: {calibration.method}**{f' ({parameters})' if parameters else ''}: {calibration.reason}. "
+        "What is kept is folded into the model's last layer, so the app, the ONNX graphs and a plain "
+        "`pipeline` give the calibrated probabilities.",
+    ]
+    if calibration.candidates:
+        lines += [
+            "",
+            "| candidate | validation NLL (out-of-fold) | validation ECE (out-of-fold) |",
+            "|---|---:|---:|",
+            *(
+                f"| {name} | {score.cv_nll:.4f} | {score.cv_ece:.2%} |"
+                for name, score in calibration.candidates.items()
+            ),
+        ]
+    lines += [
+        "",
+        f"Intervals: percentile bootstrap, {calibration.bootstrap_resamples:,} resamples of the "
+        f"{calibration.rows:,} test rows (the change is paired: same resamples before and after).",
+    ]
+    return "\n".join(lines)
+
+
+def review_markdown(calibration: Calibration) -> str:
+    """The review threshold, how it was chosen, and what it gives on validation and test."""
+    target = calibration.target_accuracy
+    if calibration.review_threshold is None:
+        return (
+            f"**No review threshold**: no confidence threshold reached {target:.0%} accuracy on the "
+            f"{calibration.validation_rows} validation rows."
+        )
+    return (
+        f"**Review threshold {calibration.review_threshold:.1%}**: the lowest confidence whose kept "
+        f"validation rows reach {target:.0%} accuracy (validation: {calibration.validation_coverage:.1%} "
+        f"kept, {calibration.validation_accuracy:.2%} right). On the test split it keeps "
+        f"**{calibration.test_coverage:.1%}** of the rows at **{calibration.test_accuracy:.2%}** accuracy; "
+        'the rest are marked "needs review" in the Classify tab and the CSV output.'
+    )
+
+
+def build(run: Run, tab: gr.Tab, *, current: Callable[[], Run], coming: bool = False) -> None:
+    """Lay out the tab inside `tab`; fill it from `current()` when first opened.
+
+    `coming`: the run is being completed in the background, so a missing part is "being built".
+    """
+    status = gr.Markdown(
+        "" if run.calibration is not None else BUILDING if coming else MISSING,
+        elem_id="trust-status",
+    )
+    method = gr.Markdown(elem_id="trust-method")
+    table = gr.Dataframe(
+        label="Calibration on the test split, 95% bootstrap intervals",
+        interactive=False,
+        elem_id="trust-metrics",
+    )
+    with gr.Row():
+        reliability = gr.Plot(show_label=False, elem_id="trust-reliability")
+        histogram = gr.Plot(show_label=False, elem_id="trust-histogram")
+    with gr.Row():
+        curve = gr.Plot(show_label=False, elem_id="trust-risk-coverage")
+        review = gr.Markdown(elem_id="trust-review")
+
+    def fill(run: Run) -> dict[Any, Any] | None:
+        from agnews.ui.figures import confidence_histogram_figure, reliability_figure, risk_coverage_figure
+
+        calibration = run.calibration
+        if calibration is None:
+            return None
+        sides = {"before": calibration.before.bins, "after": calibration.after.bins}
+        marked = None
+        if calibration.test_coverage is not None and calibration.test_accuracy is not None:
+            marked = (calibration.test_coverage, 1 - calibration.test_accuracy)
+        rc = calibration.risk_coverage
+        return {
+            status: "",
+            method: method_markdown(calibration),
+            table: metrics_table(calibration),
+            reliability: reliability_figure(sides),
+            histogram: confidence_histogram_figure(sides),
+            curve: risk_coverage_figure(rc.coverage, rc.risk, marked),
+            review: review_markdown(calibration),
+        }
+
+    fill_when_opened(
+        tab,
+        fill,
+        [status, method, table, reliability, histogram, curve, review],
+        current=current,
+        name="trust_open",
+    )
