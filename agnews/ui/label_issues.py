@@ -93,6 +93,26 @@ def write_csv(rows: pd.DataFrame, prefix: str) -> str:
     return out.name
 
 
+def split_section(split: str, export_label: str) -> tuple[gr.Markdown, gr.Dataframe, gr.Button, gr.File]:
+    """One split's note, flagged-rows table (filled when the tab opens) and CSV export."""
+    key = "test" if split == "test" else "train"
+    gr.Markdown(f"### {split.capitalize()} split")
+    note = gr.Markdown("", elem_id=f"label-issues-{key}-note")
+    table = gr.Dataframe(
+        None,
+        label=f"Flagged {split} rows, least plausible label first",
+        interactive=False,
+        show_search="search",
+        max_height=360,
+        column_widths=WIDTHS,
+        elem_id=f"label-issues-{key}",
+    )
+    with gr.Row():
+        export = gr.Button(export_label, scale=1)
+        file = gr.File(label="CSV", interactive=False, height=90, scale=2)
+    return note, table, export, file
+
+
 def build(run: Run, tab: gr.Tab, *, current: Callable[[], Run], coming: bool = False) -> None:
     """Lay out the tab inside `tab`; filled from the run as it is when first opened.
 
@@ -104,34 +124,10 @@ def build(run: Run, tab: gr.Tab, *, current: Callable[[], Run], coming: bool = F
         notice(MISSING)
         return
     building = gr.Markdown(BUILDING_NOTE, visible=not present, elem_id="label-issues-building")
-    gr.Markdown("### Test split")
-    test_note = gr.Markdown("", elem_id="label-issues-test-note")
-    test_table = gr.Dataframe(
-        None,
-        label="Flagged test rows, least plausible label first",
-        interactive=False,
-        show_search="search",
-        max_height=360,
-        column_widths=WIDTHS,
-        elem_id="label-issues-test",
+    test_note, test_table, test_export, test_file = split_section("test", "Export flagged test rows as CSV")
+    train_note, train_table, train_export, train_file = split_section(
+        "training", "Export flagged training rows as CSV (for --drop-label-issues)"
     )
-    with gr.Row():
-        test_export = gr.Button("Export flagged test rows as CSV", scale=1)
-        test_file = gr.File(label="CSV", interactive=False, height=90, scale=2)
-    gr.Markdown("### Training split")
-    train_note = gr.Markdown("", elem_id="label-issues-train-note")
-    train_table = gr.Dataframe(
-        None,
-        label="Flagged training rows, least plausible label first",
-        interactive=False,
-        show_search="search",
-        max_height=360,
-        column_widths=WIDTHS,
-        elem_id="label-issues-train",
-    )
-    with gr.Row():
-        train_export = gr.Button("Export flagged training rows as CSV (for --drop-label-issues)", scale=1)
-        train_file = gr.File(label="CSV", interactive=False, height=90, scale=2)
 
     def missing_note(run: Run, part: str) -> str:
         stage = PARTS[part]
