@@ -3,6 +3,7 @@
     python app.py                                  newest complete run under runs/
     python app.py --data ../shared/data/ag_news    the same; with no run yet, train runs/quick first
     python app.py --run runs/quick --port 7861
+    python app.py --run runs/quick --compare runs/quick-s1   opens with a comparison of the two
     python app.py --hub USER/agnews-minilm         a run pushed to the Hub (agnews.hub)
 
 The app itself never trains; this launcher asks the library for the quick run only when there is
@@ -68,6 +69,12 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         metavar="REPO_ID",
         default=os.environ.get("AGNEWS_HUB") or None,
         help="Show a run pushed to the Hugging Face Hub (default: $AGNEWS_HUB, as set on a Space).",
+    )
+    parser.add_argument(
+        "--compare",
+        type=Path,
+        metavar="RUN",
+        help="A second run to compare the shown one with (Compare tab; runs under runs/ are offered too).",
     )
     parser.add_argument(
         "--data",
@@ -226,13 +233,14 @@ def main(argv: list[str] | None = None) -> int:
     started = time.perf_counter()
     try:
         run = resolve_run(args)
+        compare_with = Run.load(args.compare) if args.compare else None
     except RunError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
     # Started before torch and gradio are imported: its seconds of imports overlap ours.
     background = None if args.hub else start_background(run, args.data)
     try:
-        return serve(args, auth, run, background, started)
+        return serve(args, auth, run, background, started, compare_with)
     finally:
         if background is not None:
             background.stop()
@@ -244,8 +252,10 @@ def serve(
     run: Run,
     background: Background | None,
     started: float,
+    compare_with: Run | None = None,
 ) -> int:
-    """Build the app on `run` (following `background` as it completes the run) and serve it."""
+    """Build the app on `run` (following `background` as it completes the run) and serve it;
+    `compare_with` is the Compare tab's opening choice."""
     from agnews.serving.predictor import Predictor
     from agnews.ui import build_app
     from agnews.ui.app import LAUNCH_LIMITS
@@ -273,7 +283,7 @@ def serve(
             running=background.running,
             on_change=lambda changed: adopt_serving_graph(predictor, changed, args.serving),
         )
-    demo = build_app(run, predictor, live)
+    demo = build_app(run, predictor, live, runs_root=RUNS, compare_with=compare_with)
     print(f"classifying typed text with {predictor.backend}")
     for warning in run.warnings:
         print(f"warning: {warning}", file=sys.stderr)

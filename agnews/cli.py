@@ -20,6 +20,7 @@ COMMANDS = {
     "train": "Fine-tune a model and write a run directory (then run the default stages).",
     "evaluate": "Predict a test split again with a run's model; replace its predictions and metrics.",
     "analyze": "Run stages on an existing run: the missing or stale ones, or those named.",
+    "compare": "Compare runs on the same test rows: B against A, or a group of runs against another.",
     "migrate": "Rewrite a run made by an older agnews in today's layout.",
     "push": "Upload a run (model, model card, analysis parts) to the Hugging Face Hub.",
 }
@@ -128,6 +129,22 @@ def _push_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def _compare_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="agnews compare",
+        description=COMMANDS["compare"],
+        usage="agnews compare RUN_A RUN_B [--out DIR]\n"
+        "       agnews compare A1 A2 ... -- B1 B2 ... [--out DIR]",
+    )
+    parser.add_argument(
+        "runs", nargs="+", type=Path, help="Run directories (A then B, or group A -- group B)."
+    )
+    parser.add_argument(
+        "--out", type=Path, help="Folder to write comparison.json (and disagreements.csv for two runs) into."
+    )
+    return parser
+
+
 def _print_test_summary(path: Path) -> None:
     from agnews.rundir import Run
 
@@ -191,6 +208,42 @@ def _analyze(argv: list[str]) -> int:
     return 1 if failures else 0
 
 
+def _compare(argv: list[str]) -> int:
+    from agnews.analysis.compare import (
+        compare_groups,
+        compare_runs,
+        describe_groups,
+        describe_pair,
+        disagreements,
+        write_comparison,
+    )
+    from agnews.rundir import Run
+
+    parser = _compare_parser()
+    if "--" in argv:  # two groups; options may sit on either side
+        split = argv.index("--")
+        left, right = parser.parse_args(argv[:split]), parser.parse_args(argv[split + 1 :])
+        if left.out and right.out:
+            parser.error("give --out once")
+        group_a = [Run.load(path) for path in left.runs]
+        group_b = [Run.load(path) for path in right.runs]
+        comparison = compare_groups(group_a, group_b)
+        print("\n".join(describe_groups(comparison)))
+        out, rows = left.out or right.out, None
+    else:
+        args = parser.parse_args(argv)
+        if len(args.runs) != 2:
+            parser.error(f"give two runs (A B), or two groups separated by -- (got {len(args.runs)} runs)")
+        a, b = (Run.load(path) for path in args.runs)
+        comparison = compare_runs(a, b)
+        print("\n".join(describe_pair(comparison)))
+        out, rows = args.out, disagreements(a, b)
+    if out is not None:
+        for path in write_comparison(out, comparison, rows):
+            print(f"wrote {path}")
+    return 0
+
+
 def _migrate(argv: list[str]) -> int:
     from agnews.rundir.migrate import migrate_run
 
@@ -220,6 +273,7 @@ HANDLERS: dict[str, Callable[[list[str]], int]] = {
     "train": _train,
     "evaluate": _evaluate,
     "analyze": _analyze,
+    "compare": _compare,
     "migrate": _migrate,
     "push": _push,
 }

@@ -2,6 +2,7 @@
 
     .venv/bin/python docs/screenshots.py --run runs/quick
     .venv/bin/python docs/screenshots.py --run runs/quick --out /tmp/shots
+    .venv/bin/python docs/screenshots.py --run runs/quick --compare runs/quick-s1   (the Compare tab filled)
 
 The run is served on localhost and Playwright drives Debian's /usr/bin/chromium through every tab the
 way a person would, checking what each shows before it takes the tab's picture. tests/test_browser.py
@@ -34,7 +35,7 @@ if TYPE_CHECKING:
 
 DOCS_SHOTS = Path(__file__).resolve().parent / "screenshots"
 # One PNG each, in the README's order.
-SHOTS = ("classify", "map", "confusion", "errors", "trust", "label_issues", "slices", "data")
+SHOTS = ("classify", "map", "confusion", "errors", "trust", "label_issues", "slices", "compare", "data")
 CHROMIUM = Path("/usr/bin/chromium")
 CHROMIUM_ARGS = [
     "--no-sandbox",
@@ -91,8 +92,9 @@ def shoot(page, path: Path) -> None:
     page.screenshot(path=str(path))
 
 
-def tour(page, url: str, run: Run, out: Path) -> None:
-    """Walk through every tab, asserting what each shows, and screenshot each as `out/<SHOT>.png`."""
+def tour(page, url: str, run: Run, out: Path, *, compared: bool) -> None:
+    """Walk through every tab, asserting what each shows, and screenshot each as `out/<SHOT>.png`.
+    `compared`: the app was started with a run to compare with (else the Compare tab has none)."""
     from playwright.sync_api import expect
 
     out.mkdir(parents=True, exist_ok=True)
@@ -147,6 +149,17 @@ def tour(page, url: str, run: Run, out: Path) -> None:
     expect(page.locator("#slices-table")).to_contain_text("all rows")
     shoot(page, out / "slices.png")
 
+    if compared:
+        open_tab(page, "Compare", "#compare-confusion .js-plotly-plot")
+        expect(page.locator("#compare-summary")).to_contain_text("McNemar")
+        first = page.locator("#compare-table [data-testid='cell-0-0']")
+        row_id = first.inner_text().strip()
+        first.click()
+        page.locator("#compare-details").get_by_text(f"Row {row_id}").wait_for()
+    else:
+        open_tab(page, "Compare", "#compare-none")
+    shoot(page, out / "compare.png")
+
     open_tab(page, "Data", ".js-plotly-plot:visible")
     expect(page.locator(".js-plotly-plot:visible")).to_have_count(2, timeout=TIMEOUT_MS)
     expect(page.locator("#data-warnings")).to_contain_text("Dataset warnings")
@@ -169,22 +182,23 @@ def browser_page() -> Iterator[tuple[Any, list[str]]]:
             browser.close()
 
 
-def take_screenshots(url: str, run: Run, out: Path) -> list[str]:
+def take_screenshots(url: str, run: Run, out: Path, *, compared: bool = False) -> list[str]:
     """Tour the app at `url` in headless Chromium, writing `out/<SHOT>.png`; the page's JS errors."""
     with browser_page() as (page, page_errors):
-        tour(page, url, run, out)
+        tour(page, url, run, out, compared=compared)
     return page_errors
 
 
 @contextmanager
-def serve(run: Run, live: LiveRun | None = None) -> Iterator[str]:
+def serve(run: Run, live: LiveRun | None = None, compare_with: Run | None = None) -> Iterator[str]:
     """The app on `run`, as app.py builds and launches it, on a free localhost port: its address.
-    With `live`, the page follows the run as its stages add parts (`agnews.ui.live`)."""
+    With `live`, the page follows the run as its stages add parts (`agnews.ui.live`); the Compare tab
+    opens on `compare_with`."""
     from agnews.serving.predictor import Predictor
     from agnews.ui import build_app
     from agnews.ui.app import LAUNCH_LIMITS
 
-    demo = build_app(run, Predictor.from_run(run), live)
+    demo = build_app(run, Predictor.from_run(run), live, compare_with=compare_with)
     _, url, _ = demo.launch(prevent_thread_lock=True, quiet=True, **LAUNCH_LIMITS)
     try:
         yield url
@@ -207,17 +221,19 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--out", type=Path, default=DOCS_SHOTS, help="Folder for the PNGs (default: docs/screenshots)."
     )
+    parser.add_argument("--compare", type=Path, help="A run for the Compare tab to open with.")
     args = parser.parse_args(argv)
     if not CHROMIUM.exists():
         print(f"error: {CHROMIUM} not found (apt-get install chromium)", file=sys.stderr)
         return 2
     try:
         run = Run.load(args.run)
+        compare_with = Run.load(args.compare) if args.compare else None
     except RunError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
-    with serve(run) as url:
-        page_errors = take_screenshots(url, run, args.out)
+    with serve(run, compare_with=compare_with) as url:
+        page_errors = take_screenshots(url, run, args.out, compared=compare_with is not None)
     for name in SHOTS:
         quantize(args.out / f"{name}.png")
         print(args.out / f"{name}.png")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import os
 from collections.abc import Iterator
 from pathlib import Path
@@ -71,6 +72,16 @@ def quick_run(shared_data: Path, tmp_path_factory: pytest.TempPathFactory) -> Pa
     )
     out = tmp_path_factory.mktemp("runs") / "quick"
     return train_run(config, out, progress=False)
+
+
+@pytest.fixture(scope="session")
+def quick_run_seed_1(quick_run: Path) -> Path:
+    """`quick_run`'s recipe and rows with training seed 1 (no default stages): a run to compare with."""
+    from agnews.rundir import Run
+    from agnews.training.train import train_run
+
+    config = dataclasses.replace(Run.load(quick_run).config.train, seed=1)
+    return train_run(config, quick_run.parent / "quick-s1", progress=False, stages=())
 
 
 @pytest.fixture(scope="session")

@@ -28,13 +28,13 @@ def chromium() -> Path:
     return screenshots.CHROMIUM
 
 
-def test_every_tab_in_chromium(chromium: Path, quick_run: Path) -> None:
+def test_every_tab_in_chromium(chromium: Path, quick_run: Path, quick_run_seed_1: Path) -> None:
     out = ARTIFACTS / "browser"
     for old in out.glob("*.png"):
         old.unlink()  # so that the pictures checked below are this run's
     run = Run.load(quick_run)
-    with screenshots.serve(run) as url:
-        page_errors = screenshots.take_screenshots(url, run, out)
+    with screenshots.serve(run, compare_with=Run.load(quick_run_seed_1)) as url:
+        page_errors = screenshots.take_screenshots(url, run, out, compared=True)
     assert page_errors == []
     assert sorted(p.name for p in out.glob("*.png")) == sorted(f"{name}.png" for name in screenshots.SHOTS)
 

@@ -19,6 +19,7 @@ from agnews.text import clean_text, text_hash
 from agnews.training.data import DataError, load_config_data
 from agnews.training.label_issues import label_issue_table, predictions_label_issues, train_label_issues
 from agnews.ui import errors, label_issues
+from agnews.ui.common import temporary_csv
 
 label_noise = load_script(ROOT / "bench" / "label_noise.py", "agnews_bench_label_noise")
 
@@ -111,7 +112,7 @@ def test_export_round_trip_drops_exactly_the_flagged_training_rows(quick_run: Pa
     run = Run.load(quick_run)
     rows = label_issues.flagged_train_rows(run)
     assert len(rows) > 0  # the export must name rows for the round trip to mean anything
-    export = Path(label_issues.write_csv(rows, "test-"))
+    export = Path(temporary_csv(rows, "test-"))
     config = TrainConfig.from_dict({**run.config.train.to_dict(), "drop_label_issues": str(export)})
     before = load_config_data(run.config.train).splits
     after = load_config_data(config)

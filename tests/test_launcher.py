@@ -140,3 +140,14 @@ def test_a_freshly_trained_quick_run_opens_while_its_stages_run(
     [process] = served["processes"]
     assert process.args[-2:] == ["analyze", str(tmp_path / "runs" / "quick")]
     assert "Still being built" in str(served["demo"].get_config_file())
+
+
+def test_compare_opens_the_compare_tab_on_the_second_run(
+    quick_run: Path, quick_run_seed_1: Path, served: dict[str, Any], capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert app.main(["--run", str(quick_run), "--compare", str(quick_run_seed_1)]) == 0
+    names = {getattr(fn, "api_name", None) for fn in served["demo"].fns.values()}
+    assert {"compare", "compare_open"} <= names  # the tab opens with the comparison drawn
+    assert app.main(["--run", str(quick_run), "--compare", str(quick_run.parent / "nowhere")]) == 2
+    assert "nowhere: run directory not found" in capsys.readouterr().err
+    assert served["processes"] == []

@@ -9,6 +9,7 @@ timer that shows each part (map, baseline, warnings) in the open page as soon as
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 import gradio as gr
@@ -16,7 +17,7 @@ import gradio as gr
 from agnews.rundir import Run
 from agnews.serving.csv_batch import MAX_BYTES
 from agnews.serving.predictor import Predictor
-from agnews.ui import classify, confusion, dataset, errors, label_issues, maps, slices, trust
+from agnews.ui import classify, compare, confusion, dataset, errors, label_issues, maps, slices, trust
 from agnews.ui.common import map_points
 from agnews.ui.live import DONE, Follower, LiveRun, Snapshot, attach
 
@@ -42,8 +43,17 @@ def header(run: Run) -> str:
     return "\n\n".join(lines)
 
 
-def build_app(run: Run, predictor: Predictor | None = None, live: LiveRun | None = None) -> gr.Blocks:
+def build_app(
+    run: Run,
+    predictor: Predictor | None = None,
+    live: LiveRun | None = None,
+    *,
+    runs_root: Path | None = None,
+    compare_with: Run | None = None,
+) -> gr.Blocks:
     """The app for `run`, queued. `predictor` defaults to the run's own model (tests may share one).
+
+    The Compare tab offers the runs under `runs_root` (and `compare_with`, shown first when opened).
 
     `live`: the run as a background `agnews analyze` completes it; while it has stages to come the
     page follows it. Without one (or once it is finished) the page is the run as loaded, no timer.
@@ -84,6 +94,8 @@ def build_app(run: Run, predictor: Predictor | None = None, live: LiveRun | None
                 label_issues.build(run, tab, current=current, coming=following)
             with gr.Tab("Slices", id="slices") as tab:
                 slices.build(run, tab, current=current, coming=following and status.state("slices") != DONE)
+            with gr.Tab("Compare", id="compare") as tab:
+                compare.build(run, tab, current=current, runs_root=runs_root, compare_with=compare_with)
             with gr.Tab("Data", id="data") as tab:
                 dataset.build(run, tab, current=current)
         confusion.link_to_errors(cells, true_class, predicted, tabs)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import tempfile
+
 import gradio as gr
 import pandas as pd
 
@@ -17,6 +19,13 @@ TABLE_WIDTHS = ["10%", "48%", "14%", "15%", "13%"]
 def notice(text: str) -> gr.Markdown:
     """What a tab shows instead of its content when the run lacks the part it needs."""
     return gr.Markdown(f"> **Not available for this run.** {text}")
+
+
+def temporary_csv(rows: pd.DataFrame, prefix: str) -> str:
+    """Write `rows` to a new temporary CSV file for a download component; returns its path."""
+    with tempfile.NamedTemporaryFile("w", prefix=prefix, suffix=".csv", delete=False) as out:
+        rows.to_csv(out, index=False)
+    return out.name
 
 
 def map_points(run: Run) -> pd.DataFrame | None:

@@ -8,15 +8,13 @@ Filters narrow the list; the current selection exports as CSV.
 
 from __future__ import annotations
 
-import tempfile
-
 import gradio as gr
 import pandas as pd
 
 from agnews.labels import LABELS
 from agnews.rundir import Run
 from agnews.rundir.parts import PROB_COLUMNS
-from agnews.ui.common import TABLE_WIDTHS, row_details, rows_table, selected_row_id, with_tags
+from agnews.ui.common import TABLE_WIDTHS, row_details, rows_table, selected_row_id, temporary_csv, with_tags
 from agnews.ui.figures import TAG_COLUMN
 
 ANY = "any"
@@ -146,9 +144,7 @@ def build(run: Run) -> tuple[gr.Dropdown, gr.Dropdown]:
         true_name: str | None, pred_name: str | None, text: str | None, tag_name: str | None, by: str | None
     ) -> str:
         rows = order_mistakes(filter_mistakes(wrong, true_name, pred_name, text, tag_name), by)
-        with tempfile.NamedTemporaryFile("w", prefix="agnews-errors-", suffix=".csv", delete=False) as out:
-            export_frame(rows).to_csv(out, index=False)
-        return out.name
+        return temporary_csv(export_frame(rows), "agnews-errors-")
 
     def inspect(event: gr.SelectData) -> tuple[str, dict[str, float] | None]:
         return row_details(wrong, selected_row_id(event))

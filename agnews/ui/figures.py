@@ -236,6 +236,43 @@ def confusion_figure(matrix: Sequence[Sequence[int]], labels: Sequence[str] = LA
     return figure
 
 
+def confusion_change_figure(change: Sequence[Sequence[int]], labels: Sequence[str] = LABELS) -> go.Figure:
+    """Heatmap of B's confusion counts minus A's (rows = true class), zero in white.
+
+    On the diagonal a positive count is more rows right; off it, more of that mistake. The colour
+    follows that reading (blue: better for B, red: worse), so the eye needs no sign rule.
+    """
+    counts = np.asarray(change, dtype=np.int64)
+    if counts.shape != (len(labels), len(labels)):
+        raise ValueError(f"confusion change has shape {counts.shape}, expected {len(labels)}x{len(labels)}")
+    better = np.where(np.eye(len(labels), dtype=bool), counts, -counts)
+    limit = max(1, int(np.abs(counts).max()))
+    figure = go.Figure(
+        go.Heatmap(
+            z=better,
+            x=list(labels),
+            y=list(labels),
+            text=[[f"{c:+d}" if c else "0" for c in row] for row in counts],
+            texttemplate="%{text}",
+            customdata=counts,
+            colorscale="RdBu",
+            zmid=0,
+            zmin=-limit,
+            zmax=limit,
+            showscale=False,
+            hovertemplate="true %{y} → predicted %{x}<br>B - A: %{customdata:+d} rows<extra></extra>",
+        )
+    )
+    figure.update_layout(
+        **_LAYOUT,
+        title="Confusion matrix, B - A (blue: better for B, red: worse)",
+        xaxis={"title": "predicted", "side": "bottom"},
+        yaxis={"title": "true", "autorange": "reversed"},
+        height=420,
+    )
+    return figure
+
+
 def class_distribution_figure(data_stats: dict[str, Any]) -> go.Figure:
     """Rows per class for each split (horizontal bars, as in the reference recipe's chart)."""
     figure = go.Figure()

@@ -9,7 +9,6 @@ retraining without those rows is one command. The tables are filled when the tab
 
 from __future__ import annotations
 
-import tempfile
 from collections.abc import Callable
 from typing import Any
 
@@ -18,7 +17,7 @@ import pandas as pd
 
 from agnews.labels import LABELS
 from agnews.rundir import Run
-from agnews.ui.common import notice
+from agnews.ui.common import notice, temporary_csv
 from agnews.ui.figures import headline
 from agnews.ui.lazy import fill_when_opened
 
@@ -85,12 +84,6 @@ def train_summary(run: Run) -> str:
         f"{info.seconds.get('total', 0):.0f} s. The export is the file `agnews train "
         "--drop-label-issues FILE` takes."
     )
-
-
-def write_csv(rows: pd.DataFrame, prefix: str) -> str:
-    with tempfile.NamedTemporaryFile("w", prefix=prefix, suffix=".csv", delete=False) as out:
-        rows.to_csv(out, index=False)
-    return out.name
 
 
 def split_section(split: str, export_label: str) -> tuple[gr.Markdown, gr.Dataframe, gr.Button, gr.File]:
@@ -168,7 +161,7 @@ def build(run: Run, tab: gr.Tab, *, current: Callable[[], Run], coming: bool = F
             if not run.has(part):
                 raise gr.Error(f"This run has no {part} part yet.")
             rows = flagged_test_rows(run) if part == "label_issues_test" else flagged_train_rows(run)
-            return write_csv(rows, f"agnews-{part.replace('_', '-')}-")
+            return temporary_csv(rows, f"agnews-{part.replace('_', '-')}-")
 
         return write
 

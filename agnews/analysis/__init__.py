@@ -1,0 +1,1 @@
+"""Analyses across runs: comparisons that belong to no single run."""

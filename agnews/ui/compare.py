@@ -1,0 +1,218 @@
+"""Compare tab: the shown run (A) against another run on the same test rows (B).
+
+B is picked from the runs beside A (`runs/`), or given at launch (`python app.py --run A --compare B`).
+The comparison is computed on the fly from the two runs' stored predictions (`agnews.analysis.compare`;
+no model is loaded) and belongs to neither run: `agnews compare A B --out DIR` writes the same numbers.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import gradio as gr
+import pandas as pd
+
+from agnews.analysis.compare import CHANGES, Comparison, compare_runs, describe_pair, disagreements
+from agnews.rundir import Run, RunError
+from agnews.rundir.parts import MANIFEST
+from agnews.ui.common import map_points, selected_row_id, temporary_csv
+from agnews.ui.figures import confusion_change_figure, headline, map_figure
+from agnews.ui.lazy import fill_when_opened
+
+ALL_CHANGES = "all disagreements"
+NO_OTHER_RUN = (
+    "> **No other run to compare with.** Train another beside this one (e.g. `agnews train --seed 1 "
+    "--out runs/quick-s1`) and reopen the app, or start it with `python app.py --run A --compare B`."
+)
+PICK_NOTE = "Pick a run to compare this one (A) with."
+CLICK_NOTE = "Click a row to read it whole."
+
+
+@dataclass
+class Shown:
+    """What the tab shows for one pair: the comparison and the rows where A and B disagree."""
+
+    b: Run
+    comparison: Comparison
+    rows: pd.DataFrame
+
+
+def run_choices(root: Path | None, shown: Run, extra: Run | None = None) -> list[tuple[str, str]]:
+    """(name, path) of the runs under `root` other than `shown` (folders with a manifest), and `extra`.
+
+    Listed without loading them: a run is loaded, and checked, when it is picked.
+    """
+    found = []
+    if root is not None and root.is_dir():
+        found = sorted(p for p in root.iterdir() if not p.name.startswith(".") and (p / MANIFEST).is_file())
+    if extra is not None:
+        found.append(extra.path)
+    mine = shown.path.resolve()
+    unique = {str(p.resolve()): p for p in found if p.resolve() != mine}
+    return [(path.name, key) for key, path in unique.items()]
+
+
+def per_class_table(comparison: Comparison) -> pd.DataFrame:
+    """Accuracy and each class's F1 for A and B, and B's change in points."""
+    a, b = comparison.a, comparison.b
+    names = ["accuracy", *(f"F1 {name}" for name in a.per_class_f1)]
+    values_a = [a.accuracy, *a.per_class_f1.values()]
+    values_b = [b.accuracy, *b.per_class_f1.values()]
+    return pd.DataFrame(
+        {
+            "": names,
+            f"A {a.name}": [f"{v:.2%}" for v in values_a],
+            f"B {b.name}": [f"{v:.2%}" for v in values_b],
+            "B - A": [f"{100 * (vb - va):+.2f} pts" for va, vb in zip(values_a, values_b, strict=True)],
+        }
+    )
+
+
+def summary_markdown(comparison: Comparison) -> str:
+    lines = describe_pair(comparison)
+    return "\n".join(f"- {line}" for line in lines[:-1]) + f"\n\n_{lines[-1]}_"
+
+
+def rows_shown(rows: pd.DataFrame, change: str | None) -> pd.DataFrame:
+    return rows if change in (None, ALL_CHANGES) else rows[rows["change"] == change]
+
+
+def disagreement_table(rows: pd.DataFrame) -> pd.DataFrame:
+    return pd.DataFrame(
+        {
+            "row_id": rows["row_id"].to_numpy(),
+            "headline": rows["text"].map(headline).to_numpy(),
+            "true": rows["label_name"].to_numpy(),
+            "change": rows["change"].to_numpy(),
+            "A": [f"{p} ({c:.2f})" for p, c in zip(rows["pred_a"], rows["confidence_a"], strict=True)],
+            "B": [f"{p} ({c:.2f})" for p, c in zip(rows["pred_b"], rows["confidence_b"], strict=True)],
+        }
+    )
+
+
+def row_markdown(rows: pd.DataFrame, row_id: int | None) -> str:
+    match = rows[rows["row_id"] == row_id]
+    if match.empty:
+        return CLICK_NOTE
+    row = match.iloc[0]
+    return (
+        f"**Row {row_id}** · true **{row['label_name']}** · {row['change']}\n\n{row['text']}\n\n"
+        f"A: {row['pred_a']} ({row['confidence_a']:.1%}) · B: {row['pred_b']} ({row['confidence_b']:.1%})"
+    )
+
+
+def side_by_side_maps(a: Run, b: Run) -> tuple[Any, Any, str]:
+    """Both fine-tuned maps coloured by correct vs wrong, or a note on which run lacks one."""
+    points = {run.name: map_points(run) for run in (a, b)}
+    lacking = [name for name, p in points.items() if p is None]
+    if lacking:
+        note = f"No map for {', '.join(lacking)}: `agnews analyze RUN --stages embed,map` makes one."
+        return None, None, note
+    figures = [
+        map_figure(p, x="finetuned_x", y="finetuned_y", colour_by="correct vs wrong", title=f"{side} {name}")
+        for side, (name, p) in zip("AB", points.items(), strict=True)
+    ]
+    return figures[0], figures[1], "Each run's own fine-tuned map (their axes are not comparable)."
+
+
+def build(
+    run: Run,
+    tab: gr.Tab,
+    *,
+    current: Callable[[], Run],
+    runs_root: Path | None,
+    compare_with: Run | None = None,
+) -> None:
+    """Lay out the tab inside `tab`: the picker, and the comparison with the picked run."""
+    choices = run_choices(runs_root, run, compare_with)
+    if not choices:
+        gr.Markdown(NO_OTHER_RUN, elem_id="compare-none")
+        return
+    picked = str(compare_with.path.resolve()) if compare_with is not None else None
+    picker = gr.Dropdown(choices, value=picked, label="Compare with (B)", elem_id="compare-picker")
+    summary = gr.Markdown(PICK_NOTE, elem_id="compare-summary")
+    with gr.Row():
+        scores = gr.Dataframe(None, label="Scores", interactive=False, elem_id="compare-scores")
+        confusion = gr.Plot(None, show_label=False, elem_id="compare-confusion")
+    change = gr.Radio([ALL_CHANGES, *CHANGES], value=ALL_CHANGES, label="Rows", elem_id="compare-change")
+    count = gr.Markdown("")
+    with gr.Row():
+        table = gr.Dataframe(
+            None,
+            label="Rows where A and B disagree (click one to read it)",
+            interactive=False,
+            max_height=420,
+            elem_id="compare-table",
+            scale=3,
+        )
+        with gr.Column(scale=2):
+            details = gr.Markdown(CLICK_NOTE, elem_id="compare-details")
+            export = gr.Button("Export these rows as CSV")
+            download = gr.File(label="CSV", interactive=False, height=90)
+    with gr.Accordion("Both maps side by side", open=False):
+        maps_note = gr.Markdown("")
+        with gr.Row():
+            map_a = gr.Plot(None, show_label=False, elem_id="compare-map-a")
+            map_b = gr.Plot(None, show_label=False, elem_id="compare-map-b")
+
+    cache: dict[tuple[int, str, int], Shown] = {}
+
+    def shown(path: str) -> Shown:
+        """The comparison of the current A with the run at `path`, kept while neither changes."""
+        a = current()
+        key = (id(a), path, (Path(path) / MANIFEST).stat().st_mtime_ns)
+        if key not in cache:
+            b = Run.load(path)
+            cache.clear()
+            cache[key] = Shown(b, compare_runs(a, b), disagreements(a, b))
+        return cache[key]
+
+    outputs = [summary, scores, confusion, table, count, details, maps_note, map_a, map_b]
+
+    def show(path: str | None, which: str | None) -> dict[Any, Any]:
+        if not path:
+            return {summary: PICK_NOTE}
+        try:
+            pair = shown(path)
+        except (RunError, OSError) as exc:
+            empty = {component: None for component in (scores, confusion, table, map_a, map_b)}
+            return {**empty, summary: f"> **Cannot compare.** {exc}", count: "", maps_note: ""}
+        rows = rows_shown(pair.rows, which)
+        first, second, note = side_by_side_maps(current(), pair.b)
+        return {
+            summary: summary_markdown(pair.comparison),
+            scores: per_class_table(pair.comparison),
+            confusion: confusion_change_figure(pair.comparison.confusion_change, pair.comparison.labels),
+            table: disagreement_table(rows),
+            count: f"{len(rows)} of {len(pair.rows)} disagreements shown.",
+            details: row_markdown(rows, None),
+            maps_note: note,
+            map_a: first,
+            map_b: second,
+        }
+
+    def filter_rows(path: str | None, which: str | None) -> tuple[pd.DataFrame | None, str]:
+        if not path:
+            return None, ""
+        rows = rows_shown(shown(path).rows, which)
+        return disagreement_table(rows), f"{len(rows)} of {len(shown(path).rows)} disagreements shown."
+
+    def inspect(path: str | None, event: gr.SelectData) -> str:
+        return row_markdown(shown(path).rows, selected_row_id(event)) if path else CLICK_NOTE
+
+    def write_csv(path: str | None, which: str | None) -> str | None:
+        return temporary_csv(rows_shown(shown(path).rows, which), "agnews-compare-") if path else None
+
+    picker.change(show, [picker, change], outputs, api_name="compare", api_visibility="undocumented")
+    change.change(
+        filter_rows, [picker, change], [table, count], api_name="compare_rows", api_visibility="undocumented"
+    )
+    table.select(inspect, [picker], details, api_name="compare_inspect", api_visibility="undocumented")
+    export.click(write_csv, [picker, change], download, api_name="compare_csv", api_visibility="undocumented")
+    if picked is not None:
+        fill_when_opened(
+            tab, lambda _run: show(picked, ALL_CHANGES), outputs, current=current, name="compare_open"
+        )
