@@ -1,4 +1,4 @@
-"""The `agnews` command line: train, evaluate, analyze, migrate, push.
+"""The `agnews` command line: train, evaluate, analyze, cross-domain, migrate, push.
 
 The top-level parser knows only the command names, so `agnews --help` imports nothing heavy; each
 command's parser is built when that command is chosen. Training options come from `TrainConfig`
@@ -21,6 +21,7 @@ COMMANDS = {
     "evaluate": "Predict a test split again with a run's model; replace its predictions and metrics.",
     "analyze": "Run stages on an existing run: the missing or stale ones, or those named.",
     "compare": "Compare runs on the same test rows: B against A, or a group of runs against another.",
+    "cross-domain": "Score a run's model (and a TF-IDF baseline) on an out-of-domain labelled CSV file.",
     "migrate": "Rewrite a run made by an older agnews in today's layout.",
     "push": "Upload a run (model, model card, analysis parts) to the Hugging Face Hub.",
 }
@@ -32,7 +33,7 @@ def _top_parser() -> argparse.ArgumentParser:
         description=__doc__.splitlines()[0],
         formatter_class=argparse.RawDescriptionHelpFormatter,
         epilog="commands:\n"
-        + "\n".join(f"  {name:<10} {text}" for name, text in COMMANDS.items())
+        + "\n".join(f"  {name:<12} {text}" for name, text in COMMANDS.items())
         + "\n\n`agnews COMMAND --help` describes a command's options.",
     )
     parser.add_argument("-v", "--verbose", action="store_true", help="Log library details too.")
@@ -115,6 +116,38 @@ def _analyze_parser() -> argparse.ArgumentParser:
         + "; ".join(f"{name}: {stage.help}" for name, stage in STAGES.items()),
     )
     parser.add_argument("--data", help="Local data folder; default: the data the run was trained with.")
+    return parser
+
+
+def _cross_domain_parser() -> argparse.ArgumentParser:
+    parser = _run_parser("cross-domain")
+    parser.description = (
+        f"{COMMANDS['cross-domain']} Its classes must map onto some of the four; rows of other "
+        "classes are skipped and counted. Writes RUN/cross_domain/NAME/ (again: replaced)."
+    )
+    parser.add_argument("file", type=Path, help="CSV file with a header row, a text and a label column.")
+    parser.add_argument(
+        "--text-column",
+        nargs="+",
+        default=["text"],
+        metavar="COLUMN",
+        help="Column(s) holding the text, several joined with a space, e.g. title description "
+        "(default: text).",
+    )
+    parser.add_argument("--label-column", default="label", help="Column holding the label (default: label).")
+    parser.add_argument(
+        "--label-map",
+        required=True,
+        metavar="MAP",
+        help='source=Class pairs separated by commas, e.g. "business=Business,sports=Sports,tech=Sci/Tech"; '
+        "a class is a name in any case or an id 0-3; sources are the label column's values as written.",
+    )
+    parser.add_argument("--name", help="Part name (letters, digits, - _ .); default: the file's name.")
+    parser.add_argument(
+        "--data",
+        help="Folder of the data the run was trained on, for the TF-IDF baseline's training rows, "
+        "where the run's recorded folder is not found from here.",
+    )
     return parser
 
 
@@ -244,6 +277,31 @@ def _compare(argv: list[str]) -> int:
     return 0
 
 
+def _cross_domain(argv: list[str]) -> int:
+    from agnews.rundir import parts
+    from agnews.training.cross_domain import cross_domain_run
+
+    args = _cross_domain_parser().parse_args(argv)
+    result = cross_domain_run(
+        args.run,
+        args.file,
+        label_map=args.label_map,
+        text_columns=args.text_column,
+        label_column=args.label_column,
+        name=args.name,
+        data=args.data,
+    )
+    skipped = result.skipped()
+    print(
+        f"{result.rows} of {result.rows_read} rows scored on {', '.join(result.mapped_classes)}"
+        + (f"; skipped: {', '.join(skipped)}" if skipped else "")
+    )
+    for who, scores in (("fine-tuned model", result.model), ("TF-IDF baseline", result.baseline)):
+        print(f"{who:<17} accuracy {scores.accuracy:.4f}  macro F1 {scores.f1_macro:.4f}")
+    print(f"written to {args.run / parts.CROSS_DOMAIN / result.name}")
+    return 0
+
+
 def _migrate(argv: list[str]) -> int:
     from agnews.rundir.migrate import migrate_run
 
@@ -274,6 +332,7 @@ HANDLERS: dict[str, Callable[[list[str]], int]] = {
     "evaluate": _evaluate,
     "analyze": _analyze,
     "compare": _compare,
+    "cross-domain": _cross_domain,
     "migrate": _migrate,
     "push": _push,
 }

@@ -35,7 +35,18 @@ if TYPE_CHECKING:
 
 DOCS_SHOTS = Path(__file__).resolve().parent / "screenshots"
 # One PNG each, in the README's order.
-SHOTS = ("classify", "map", "confusion", "errors", "trust", "label_issues", "slices", "compare", "data")
+SHOTS = (
+    "classify",
+    "map",
+    "confusion",
+    "errors",
+    "trust",
+    "label_issues",
+    "slices",
+    "cross_domain",
+    "compare",
+    "data",
+)
 CHROMIUM = Path("/usr/bin/chromium")
 CHROMIUM_ARGS = [
     "--no-sandbox",
@@ -148,6 +159,13 @@ def tour(page, url: str, run: Run, out: Path, *, compared: bool) -> None:
     open_tab(page, "Slices", "#slices-plot .js-plotly-plot")
     expect(page.locator("#slices-table")).to_contain_text("all rows")
     shoot(page, out / "slices.png")
+
+    if run.cross_domain:
+        open_tab(page, "Cross-domain", "#cross-domain-plot .js-plotly-plot")
+        expect(page.locator("#cross-domain-scores")).to_contain_text("TF-IDF")
+    else:
+        open_tab(page, "Cross-domain", "text=agnews cross-domain")
+    shoot(page, out / "cross_domain.png")
 
     if compared:
         open_tab(page, "Compare", "#compare-confusion .js-plotly-plot")

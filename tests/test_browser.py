@@ -8,10 +8,12 @@ to look at. Skipped when Debian's chromium is not installed, except in CI (which
 
 from __future__ import annotations
 
+import shutil
 from pathlib import Path
 
 import pytest
 from helpers import ROOT, load_script, missing
+from test_cross_domain import NEWS_MAP, news_rows, write_csv
 from test_live_run import restore_parts, without_parts
 
 from agnews.rundir import Run
@@ -28,11 +30,21 @@ def chromium() -> Path:
     return screenshots.CHROMIUM
 
 
-def test_every_tab_in_chromium(chromium: Path, quick_run: Path, quick_run_seed_1: Path) -> None:
+def test_every_tab_in_chromium(
+    chromium: Path, quick_run: Path, quick_run_seed_1: Path, tmp_path: Path
+) -> None:
+    from agnews.training.cross_domain import cross_domain_run
+
     out = ARTIFACTS / "browser"
     for old in out.glob("*.png"):
         old.unlink()  # so that the pictures checked below are this run's
-    run = Run.load(quick_run)
+    path = tmp_path / "quick"
+    shutil.copytree(quick_run, path)  # the shared run stays without a cross-domain part
+    news = write_csv(tmp_path / "other-news.csv", ["category", "text"], news_rows(6))
+    cross_domain_run(
+        path, news, text_columns=["text"], label_column="category", label_map=NEWS_MAP, progress=False
+    )
+    run = Run.load(path)
     with screenshots.serve(run, compare_with=Run.load(quick_run_seed_1)) as url:
         page_errors = screenshots.take_screenshots(url, run, out, compared=True)
     assert page_errors == []

@@ -83,6 +83,15 @@ def test_confusion_figure_annotates_counts_and_row_shares() -> None:
         figures.confusion_figure([[1, 2], [3, 4]])
 
 
+def test_confusion_figure_of_some_true_classes_against_all_four() -> None:
+    figure = figures.confusion_figure([[0, 6, 2, 2], [1, 0, 0, 3]], rows=["Sports", "Sci/Tech"])
+    heatmap = figure.data[0]
+    assert list(heatmap.y) == ["Sports", "Sci/Tech"] and list(heatmap.x) == list(LABELS)
+    assert heatmap.text[0][1] == "6<br>60.0%" and heatmap.text[1][3] == "3<br>75.0%"
+    with pytest.raises(ValueError, match="expected 2x4"):
+        figures.confusion_figure([[1, 2, 3, 4]], rows=["Sports", "Sci/Tech"])
+
+
 def test_class_distribution_has_one_bar_series_per_split_in_order() -> None:
     stats = {
         split: {"rows": 10, "class_counts": dict(zip(LABELS, (1, 2, 3, 4), strict=True))}

@@ -14,6 +14,7 @@ from agnews.rundir import Run, RunError, latest_run
 from agnews.rundir.edit import RunEditor, create_run, edit_run, run_lock
 from agnews.rundir.files import RunBusyError
 from agnews.rundir.migrate import migrate_run
+from agnews.training.stages import analyze_run
 
 
 @pytest.fixture
@@ -135,6 +136,26 @@ def test_an_edit_never_writes_through_the_runs_files(run_copy: Path) -> None:
         edit.write_json("metrics", metrics, made_from=("predictions",))
     assert keep.read_bytes() == old_bytes and keep.stat().st_ino == old_inode
     assert Run.load(run_copy).metrics.seconds == 123.0
+
+
+@pytest.mark.parametrize(
+    ("stage", "file"),
+    [
+        ("slices", "slices.parquet"),
+        ("map", "map.parquet"),
+        ("train_label_issues", "label_issues_train.parquet"),
+    ],
+)
+def test_a_rerun_stage_writes_new_files_never_through_the_runs_own(
+    run_copy: Path, stage: str, file: str
+) -> None:
+    """The staged copy's files are hard links to the run's: a stage writing one in place would change
+    the live run under its readers (and keep the change if the stage then failed)."""
+    kept = run_copy.parent / "kept-link"
+    kept.hardlink_to(run_copy / file)
+    assert analyze_run(run_copy, (stage,), progress=False) == {}
+    assert (run_copy / file).stat().st_ino != kept.stat().st_ino
+    assert Run.load(run_copy).warnings == []
 
 
 def test_a_second_writer_is_told_the_run_is_busy(run_copy: Path) -> None:

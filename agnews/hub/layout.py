@@ -5,7 +5,8 @@
                           the run's model/ folder at the root, so that
                           `pipeline("text-classification", model=REPO)` works with no agnews code
     agnews_run/           every other file of the run, byte for byte and under its own name:
-                          manifest.json and the files of every part the run has (`RUN_FILES`)
+                          manifest.json and the files of every part the run has (`RUN_FILES`),
+                          a part family's in its folders (`cross_domain/NAME/...`)
 
 Both the card (its Files section) and the transfer code (upload folder, pulled runs) read it here.
 """
@@ -25,8 +26,15 @@ RUN_FILES = (
 
 
 def run_files(run: Run) -> list[str]:
-    """The run's files that go to `agnews_run/`, in `RUN_FILES` order (a legacy run has no manifest)."""
-    return [name for name in RUN_FILES if (run.path / name).is_file()]
+    """The run's files that go to `agnews_run/` (paths relative to the run): those of `RUN_FILES` it
+    has, then the files of its part families' members (cross-domain evaluations), by name."""
+    members = [
+        parts.part(f"{prefix}/{name}")
+        for prefix in parts.FAMILIES
+        for name in parts.family_members(run.manifest.parts, prefix)
+    ]
+    names = [*RUN_FILES, *(name for part in members for name in part.files)]
+    return [name for name in names if (run.path / name).is_file()]
 
 
 def upload_files(run: Run) -> dict[str, Path]:

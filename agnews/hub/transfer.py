@@ -208,9 +208,9 @@ def load_run_from_folder(
     digest = hashlib.sha256(str(folder.resolve()).encode()).hexdigest()[:16]
     target = Path(cache_dir or default_cache_dir()).expanduser() / digest / (name or folder.name)
     with building_folder(target, overwrite=True) as tmp:
-        for source in run_part.iterdir():
+        for source in sorted(run_part.rglob("*")):  # part families' files sit in folders
             if source.is_file():
-                _link_or_copy(source, tmp / source.name)
+                _link_or_copy(source, tmp / source.relative_to(run_part))
         for source in folder.iterdir():
             if source.is_file() and source.name != CARD and not source.name.startswith("."):
                 _link_or_copy(source, tmp / parts.MODEL_DIR / source.name)

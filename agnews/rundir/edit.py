@@ -22,7 +22,7 @@ import shutil
 import signal
 import tempfile
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
 from pathlib import Path
 from typing import Any
 
@@ -110,7 +110,7 @@ class RunEditor:
         differ by float noise without its meaning changing (predictions: the same model on the same
         rows), so that parts made from it are not needlessly reported stale.
         """
-        part = parts.PARTS[name]
+        part = parts.part(name)
         missing = [source for source in made_from if source not in self.manifest.parts]
         if missing:
             raise RunError(f"{self.path}: part {name!r} is made from {missing}, which the run does not have")
@@ -129,9 +129,9 @@ class RunEditor:
 
     def write_json(self, name: str, value: Any, made_from: tuple[str, ...] = ()) -> None:
         """Write a JSON part from its dataclass and record it."""
-        (file,) = parts.PARTS[name].files
-        parts.write_json_part(self.file(file), value)
-        self.record(name, made_from)
+        (file,) = parts.part(name).files
+        text = parts.json_part_text(value)
+        self.write_files(name, {file: lambda tmp: tmp.write_text(text, encoding="utf-8")}, made_from)
 
     def write_file(
         self,
@@ -142,18 +142,42 @@ class RunEditor:
         identity: str | None = None,
     ) -> None:
         """Write a one-file part with `write(temporary path)` and record it."""
-        (file,) = parts.PARTS[name].files
-        write_atomically(self.file(file), write)
+        (file,) = parts.part(name).files
+        self.write_files(name, {file: write}, made_from, identity=identity)
+
+    def write_files(
+        self,
+        name: str,
+        writes: Mapping[str, Callable[[Path], object]],
+        made_from: tuple[str, ...] = (),
+        *,
+        identity: str | None = None,
+    ) -> None:
+        """Write every file of part `name` (`writes`: file -> `write(temporary path)`) and record it.
+
+        Each file is written beside its place and renamed into it, a new file: the staged copy's
+        old file is a hard link to the run's own, which writing in place would change under readers.
+        """
+        part = parts.part(name)
+        if set(writes) != set(part.files):
+            raise ValueError(f"part {name!r} has the files {list(part.files)}, not {list(writes)}")
+        for file, write in writes.items():
+            path = self.file(file)
+            path.parent.mkdir(parents=True, exist_ok=True)
+            write_atomically(path, write)
         self.record(name, made_from, identity=identity)
 
     def remove(self, name: str) -> None:
-        """Drop a part (its files and its manifest entry) from the staged run."""
-        for file in parts.PARTS[name].files:
+        """Drop a part (its files, the folders they leave empty, its manifest entry) from the staged run."""
+        for file in parts.part(name).files:
             path = self.file(file)
             if path.is_dir() and not path.is_symlink():
                 shutil.rmtree(path)
             else:
                 path.unlink(missing_ok=True)
+            for folder in path.relative_to(self.path).parents[:-1]:  # a family member's folders
+                with contextlib.suppress(OSError):  # not empty (another member's), or already gone
+                    (self.path / folder).rmdir()
         self.manifest.parts.pop(name, None)
 
     def warn(self, stage: str, message: str) -> None:

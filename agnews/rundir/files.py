@@ -41,8 +41,13 @@ def write_atomically(path: Path, write: Callable[[Path], object]) -> None:
         raise
 
 
+def json_text(data: Any) -> str:
+    """How a run's JSON files are written: indented, keys in the dataclass's order, a final newline."""
+    return json.dumps(data, indent=2, sort_keys=False) + "\n"
+
+
 def write_json(path: Path, data: Any) -> None:
-    text = json.dumps(data, indent=2, sort_keys=False) + "\n"
+    text = json_text(data)
     write_atomically(path, lambda tmp: tmp.write_text(text, encoding="utf-8"))
 
 

@@ -22,11 +22,22 @@ for integrity.
     label_issues_train  label_issues_train.parquet, label_issues_train.json
                                                      train_label_issues  no
     slices        slices.parquet, slices.json        slices    no
+
+A *part family* has one part per name the user chooses, each in a folder of that name:
+
+    part                 files                                    made by                  required
+    cross_domain/<name>  cross_domain/<name>/predictions.parquet,  `agnews cross-domain`    no
+                         cross_domain/<name>/metrics.json
+
+`part(name)` describes any part, a family's member included, and refuses a member name that is not
+a safe folder name (`FAMILY_NAME`).
 """
 
 from __future__ import annotations
 
 import dataclasses
+import re
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, TypeVar
@@ -36,7 +47,7 @@ import pandas as pd
 
 from agnews.config import TrainConfig
 from agnews.labels import NUM_LABELS
-from agnews.rundir.files import RunError, read_json, write_json
+from agnews.rundir.files import RunError, json_text, read_json, write_json
 
 MANIFEST = "manifest.json"
 CONFIG = "config.json"
@@ -57,6 +68,9 @@ SLICES_INFO = "slices.json"
 LABEL_ISSUES_TEST = "label_issues_test.parquet"
 LABEL_ISSUES_TRAIN = "label_issues_train.parquet"
 LABEL_ISSUES_TRAIN_INFO = "label_issues_train.json"
+CROSS_DOMAIN = "cross_domain"
+CROSS_DOMAIN_PREDICTIONS = "predictions.parquet"
+CROSS_DOMAIN_METRICS = "metrics.json"
 
 PROB_COLUMNS = tuple(f"prob_{i}" for i in range(NUM_LABELS))
 LOGIT_COLUMNS = tuple(f"logit_{i}" for i in range(NUM_LABELS))
@@ -73,6 +87,10 @@ EMBEDDING_KEYS = tuple(f"{kind}_cls" for kind in MAP_KINDS)
 # `row_id` (same ids and order as the predictions), training rows by `agnews.text.text_hash`.
 LABEL_ISSUE_COLUMNS = ("row_id", "label", "suggested", "quality", "flagged")
 TRAIN_LABEL_ISSUE_COLUMNS = ("text_hash", "text", "label", "suggested", "quality", "flagged")
+# Cross-domain predictions: the in-domain prediction columns (`row_id` is the row's position among the
+# file's data rows, from 0; `label` the mapped class id), the file's own label (`source_label`) and
+# the TF-IDF baseline's predicted class id (`baseline_pred`).
+CROSS_DOMAIN_COLUMNS = (*PREDICTION_COLUMNS, "source_label", "baseline_pred")
 
 
 @dataclass(frozen=True)
@@ -107,6 +125,58 @@ PARTS: dict[str, Part] = {
         ),
     )
 }
+
+# A name inside a part family becomes a folder of the run: letters, digits, '-', '_' and '.', not
+# starting with '.' (no hidden folder, no '..'), short enough for any filesystem.
+FAMILY_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,99}")
+
+
+@dataclass(frozen=True)
+class PartFamily:
+    """Optional parts made once per name the user chooses (`PREFIX/NAME`, files in `PREFIX/NAME/`),
+    such as one cross-domain evaluation per labelled file. Not in `PARTS`: `part` knows them."""
+
+    prefix: str
+    files: tuple[str, ...]
+    stage: str
+    schema_version: int = 1
+
+    def member(self, name: str) -> Part:
+        """The part `PREFIX/name`; RunError when `name` is not a safe folder name."""
+        if not FAMILY_NAME.fullmatch(name):
+            raise RunError(
+                f"{name!r} cannot name a {self.prefix} part: use 1-100 letters, digits, '-', '_' or '.', "
+                "starting with a letter or digit"
+            )
+        folder = f"{self.prefix}/{name}"
+        return Part(
+            folder, tuple(f"{folder}/{file}" for file in self.files), self.stage, False, self.schema_version
+        )
+
+
+FAMILIES: dict[str, PartFamily] = {
+    family.prefix: family
+    for family in (
+        PartFamily(CROSS_DOMAIN, (CROSS_DOMAIN_PREDICTIONS, CROSS_DOMAIN_METRICS), "cross_domain"),
+    )
+}
+
+
+def part(name: str) -> Part:
+    """The part called `name`: one of `PARTS`, or a member `PREFIX/NAME` of a family."""
+    if name in PARTS:
+        return PARTS[name]
+    prefix, slash, member = name.partition("/")
+    if slash and prefix in FAMILIES:
+        return FAMILIES[prefix].member(member)
+    raise RunError(f"unknown part {name!r}")
+
+
+def family_members(names: Iterable[str], prefix: str) -> list[str]:
+    """The member names (after `PREFIX/`) among the part names `names`, sorted. A name that is no
+    safe folder name (only a hand-edited manifest has one) is left out: never read, never uploaded."""
+    members = (name.partition("/")[2] for name in names if name.startswith(f"{prefix}/"))
+    return sorted(member for member in members if FAMILY_NAME.fullmatch(member))
 
 
 # --------------------------------------------------------------------------------------------------
@@ -465,6 +535,54 @@ class Calibration:
 
 
 @dataclass
+class DomainScores:
+    """One classifier's scores on a cross-domain file's evaluated rows. It chooses among all four
+    classes (a prediction outside the mapped classes is wrong); macro F1 and the per-class scores are
+    over the mapped classes; the confusion has a row per mapped class and a column per class."""
+
+    accuracy: float
+    f1_macro: float
+    per_class: dict[str, ClassScores]
+    confusion_matrix: list[list[int]]
+    confusion_rows: list[str]
+    confusion_columns: list[str]
+
+
+@dataclass
+class CrossDomainMetrics:
+    """`cross_domain/<name>/metrics.json`: the run's model, and a TF-IDF model refitted on the run's
+    training rows, on an out-of-domain labelled CSV file whose classes map onto some of the four."""
+
+    name: str
+    source: str  # the file, as an absolute path
+    source_sha256: str
+    rows_read: int  # data rows of the file
+    text_columns: list[str]  # joined with a space, as AG News' title and description are
+    label_column: str
+    label_map: str  # as given: "a=Business,b=Sports"
+    resolved_map: dict[str, str]  # source label -> class name
+    mapped_classes: list[str]  # in class order
+    rows: int  # evaluated: a mapped label and some text
+    skipped_unmapped: dict[str, int]  # rows per source label the map leaves out
+    skipped_empty_text: int  # rows of a mapped label whose text is empty once cleaned
+    model: DomainScores
+    baseline: DomainScores
+    baseline_method: str
+    baseline_train_rows: int
+    seconds: dict[str, float]
+    schema_version: int = 1
+
+    def skipped(self) -> list[str]:
+        """The skipped rows, one phrase per reason: "world 195", "empty label 2", "empty text 3"."""
+        phrases = [
+            f"{label} {n}" if label else f"empty label {n}" for label, n in self.skipped_unmapped.items()
+        ]
+        if self.skipped_empty_text:
+            phrases.append(f"empty text {self.skipped_empty_text}")
+        return phrases
+
+
+@dataclass
 class PartRecord:
     """One part in the manifest: what made it, when, its fingerprint and those of its inputs."""
 
@@ -534,6 +652,11 @@ def read_manifest(path: Path) -> Manifest:
 
 def read_json_part(schema: type[Schema], path: Path) -> Schema:
     return parse(schema, read_json(path), path)
+
+
+def json_part_text(value: Any) -> str:
+    """A JSON part's file contents, from its dataclass."""
+    return json_text(dataclasses.asdict(value))
 
 
 def write_json_part(path: Path, value: Any) -> None:

@@ -8,9 +8,11 @@ Runs written before parts had a manifest load through `agnews.rundir.migrate` (i
 
 from __future__ import annotations
 
+import shlex
 from dataclasses import dataclass, field
+from functools import partial
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 import numpy as np
 import pandas as pd
@@ -21,6 +23,7 @@ from agnews.rundir.parts import (
     MANIFEST,
     Baseline,
     Calibration,
+    CrossDomainMetrics,
     DataStats,
     Manifest,
     MapInfo,
@@ -37,9 +40,17 @@ if TYPE_CHECKING:
     from transformers.tokenization_utils_base import PreTrainedTokenizerBase
 
 
+class CrossDomain(NamedTuple):
+    """One `cross_domain/<name>` part: its metrics and its per-row predictions."""
+
+    metrics: CrossDomainMetrics
+    predictions: pd.DataFrame
+
+
 @dataclass
 class Run:
-    """A loaded, validated run directory. Optional parts are None when absent, damaged or stale."""
+    """A loaded, validated run directory. Optional parts are None when absent, damaged or stale;
+    `cross_domain` holds the usable cross-domain parts by name."""
 
     path: Path
     manifest: Manifest
@@ -58,6 +69,7 @@ class Run:
     train_label_issues_info: TrainLabelIssues | None = None
     slice_tags: pd.DataFrame | None = None
     slice_report: SliceReport | None = None
+    cross_domain: dict[str, CrossDomain] = field(default_factory=dict)
     warnings: list[str] = field(default_factory=list)
 
     @property
@@ -174,6 +186,8 @@ class Run:
             "label_issues_test": self._read_label_issues_test,
             "label_issues_train": self._read_label_issues_train,
         }
+        for name in parts.family_members(self.manifest.parts, parts.CROSS_DOMAIN):
+            readers[f"{parts.CROSS_DOMAIN}/{name}"] = partial(self._read_cross_domain, name)
         dropped: set[str] = set()
         for name, read in readers.items():
             if name not in self.manifest.parts:
@@ -186,13 +200,25 @@ class Run:
                     raise RunError(f"made from an older {', '.join(stale)}")
                 read()
             except RunError as exc:
-                stage = parts.PARTS[name].stage
-                files = ", ".join(parts.PARTS[name].files)
-                self.warnings.append(
-                    f"{files}: ignored ({exc}); `agnews analyze {self.path} --stages {stage}` re-makes it"
-                )
+                files = ", ".join(parts.part(name).files)
+                self.warnings.append(f"{files}: ignored ({exc}); {self._remake(name)} re-makes it")
                 del self.manifest.parts[name]
                 dropped.add(name)
+
+    def _remake(self, name: str) -> str:
+        """The command that makes part `name` again: a stage of `agnews analyze`, or for a cross-domain
+        part, `agnews cross-domain` on its file (spelled out when its metrics can still be read)."""
+        if name in parts.PARTS:
+            return f"`agnews analyze {self.path} --stages {parts.PARTS[name].stage}`"
+        member = name.partition("/")[2]
+        _, metrics_file = parts.part(name).files
+        try:
+            made = read_json_part(CrossDomainMetrics, self.path / metrics_file)
+        except RunError:
+            return f"`agnews cross-domain {self.path} FILE --label-map MAP --name {member}`"
+        words = ["agnews", "cross-domain", str(self.path), made.source, "--text-column", *made.text_columns]
+        words += ["--label-column", made.label_column, "--label-map", made.label_map, "--name", member]
+        return f"`{shlex.join(words)}`"
 
     def _read_embeddings(self) -> None:
         self.embeddings = parts.read_embeddings(self.path / parts.EMBEDDINGS, len(self.predictions))
@@ -226,6 +252,16 @@ class Run:
             TrainLabelIssues, self.path / parts.LABEL_ISSUES_TRAIN_INFO
         )
         self.label_issues_train = issues
+
+    def _read_cross_domain(self, name: str) -> None:
+        predictions_file, metrics_file = parts.part(f"{parts.CROSS_DOMAIN}/{name}").files
+        metrics = read_json_part(CrossDomainMetrics, self.path / metrics_file)
+        predictions = parts.read_table(self.path / predictions_file, parts.CROSS_DOMAIN_COLUMNS)
+        if len(predictions) != metrics.rows:
+            raise RunError(
+                f"{self.path / predictions_file}: {len(predictions)} rows, its metrics say {metrics.rows}"
+            )
+        self.cross_domain[name] = CrossDomain(metrics, predictions)
 
 
 def latest_run(root: Path) -> Run | None:

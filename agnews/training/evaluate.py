@@ -7,7 +7,8 @@ test split is only ever read here, never used to choose anything.
 from __future__ import annotations
 
 import time
-from typing import TYPE_CHECKING
+from collections.abc import Sequence
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
@@ -20,15 +21,43 @@ if TYPE_CHECKING:
     from agnews.training.context import StageContext
 
 
+def class_report(labels: np.ndarray, preds: np.ndarray, classes: Sequence[int]) -> dict[str, Any]:
+    """sklearn's classification report over `classes` (keyed by class name); 0 where undefined.
+
+    A prediction outside `classes` still counts against its row's class (recall), never for one.
+    """
+    from sklearn.metrics import classification_report
+
+    return classification_report(
+        labels,
+        preds,
+        labels=list(classes),
+        target_names=[LABELS[i] for i in classes],
+        output_dict=True,
+        zero_division=0,
+    )
+
+
+def per_class_scores(report: dict[str, Any], classes: Sequence[int]) -> dict[str, dict[str, Any]]:
+    """Precision, recall, F1 and support of each of `classes` from a `class_report`."""
+    return {
+        LABELS[i]: {
+            "precision": report[LABELS[i]]["precision"],
+            "recall": report[LABELS[i]]["recall"],
+            "f1": report[LABELS[i]]["f1-score"],
+            "support": int(report[LABELS[i]]["support"]),
+        }
+        for i in classes
+    }
+
+
 def compute_metrics(labels: np.ndarray, probs: np.ndarray) -> TestMetrics:
     """Accuracy, weighted/macro F1, per-class P/R/F1 and the confusion matrix (rows = true class)."""
-    from sklearn.metrics import classification_report, confusion_matrix
+    from sklearn.metrics import confusion_matrix
 
     preds = probs.argmax(axis=1)
     classes = list(range(NUM_LABELS))
-    report = classification_report(
-        labels, preds, labels=classes, target_names=list(LABELS), output_dict=True, zero_division=0
-    )
+    report = class_report(labels, preds, classes)
     return parse(
         TestMetrics,
         {
@@ -36,15 +65,7 @@ def compute_metrics(labels: np.ndarray, probs: np.ndarray) -> TestMetrics:
             "accuracy": float(np.mean(preds == labels)) if len(labels) else 0.0,
             "f1_weighted": report["weighted avg"]["f1-score"],
             "f1_macro": report["macro avg"]["f1-score"],
-            "per_class": {
-                name: {
-                    "precision": report[name]["precision"],
-                    "recall": report[name]["recall"],
-                    "f1": report[name]["f1-score"],
-                    "support": int(report[name]["support"]),
-                }
-                for name in LABELS
-            },
+            "per_class": per_class_scores(report, classes),
             "confusion_matrix": confusion_matrix(labels, preds, labels=classes).tolist(),
             "confusion_matrix_labels": list(LABELS),
         },

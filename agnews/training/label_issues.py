@@ -20,6 +20,7 @@ import pandas as pd
 
 from agnews.labels import LABELS
 from agnews.rundir import parts
+from agnews.rundir.files import write_parquet
 from agnews.rundir.parts import LABEL_ISSUE_COLUMNS, PROB_COLUMNS, TRAIN_LABEL_ISSUE_COLUMNS, TrainLabelIssues
 from agnews.text import text_hash
 from agnews.training.embed import base_mean_embeddings
@@ -159,6 +160,6 @@ def train_label_issues_stage(context: StageContext, folds: int = FOLDS) -> None:
             "total": round(finished - started, 1),
         },
     )
-    table.to_parquet(edit.file(parts.LABEL_ISSUES_TRAIN), index=False)
+    write_parquet(edit.file(parts.LABEL_ISSUES_TRAIN), table)
     parts.write_json_part(edit.file(parts.LABEL_ISSUES_TRAIN_INFO), info)
     edit.record("label_issues_train", made_from=("config",))

@@ -18,6 +18,7 @@ import pandas as pd
 
 from agnews.inference import infer
 from agnews.rundir import parts
+from agnews.rundir.files import write_parquet
 from agnews.rundir.parts import MAP_KINDS, MapInfo, MapQuality
 from agnews.rundir.run import Run
 from agnews.serving.map_index import MapIndex
@@ -82,7 +83,7 @@ def map_stage(context: StageContext) -> None:
         seconds[kind] = round(time.perf_counter() - started, 1)
         frame[f"{kind}_x"], frame[f"{kind}_y"] = coords[:, 0], coords[:, 1]
         quality[kind] = MapQuality(**map_quality(coords, labels, preds))
-    frame.to_parquet(edit.file(parts.MAP), index=False)
+    write_parquet(edit.file(parts.MAP), frame)
     info = MapInfo(
         method="umap", params=UMAP_PARAMS, seed=context.config.seed, seconds=seconds, quality=quality
     )

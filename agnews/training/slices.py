@@ -26,7 +26,7 @@ import pandas as pd
 
 from agnews.labels import LABELS
 from agnews.rundir import parts
-from agnews.rundir.files import RunError
+from agnews.rundir.files import RunError, write_parquet
 from agnews.rundir.parts import LengthCutoffs, NeighbourSettings, SliceAccuracy, SliceReport
 from agnews.training.data_checks import dataset_warnings
 
@@ -262,7 +262,7 @@ def slices_stage(context: StageContext) -> None:
         seconds=round(time.perf_counter() - started, 2),
     )
     frame.insert(0, "row_id", predictions["row_id"].to_numpy())
-    frame.to_parquet(edit.file(parts.SLICES), index=False)
+    write_parquet(edit.file(parts.SLICES), frame)
     parts.write_json_part(edit.file(parts.SLICES_INFO), report)
     # Every optional part read is an input (even one that gave no tag), so re-making it makes this stale.
     read = [part for part, stage in OPTIONAL_INPUTS.items() if _unusable(context, part, stage) is None]

@@ -139,13 +139,20 @@ def pending_stages(run: Run) -> tuple[str, ...]:
     return tuple(name for name in DEFAULT_STAGES if not all(run.has(part) for part in STAGES[name].makes))
 
 
+def current_run(path: Path) -> Run:
+    """The run at `path`, loaded; refused when an older agnews made it, since new parts are recorded
+    against today's manifest (`agnews migrate` writes one)."""
+    run = Run.load(path)
+    if not run.manifest.parts.get("config") or run.manifest.parts["config"].stage == "legacy":
+        raise RunError(f"{path}: made by an older agnews; run `agnews migrate {path}` first")
+    return run
+
+
 def analyze_run(
     path: Path, stages: tuple[str, ...] | None = None, *, data: str | None = None, progress: bool = True
 ) -> dict[str, str]:
     """`agnews analyze RUN`: run `stages` (default: the pending ones) on an existing run."""
-    run = Run.load(path)
-    if not run.manifest.parts.get("config") or run.manifest.parts["config"].stage == "legacy":
-        raise RunError(f"{path}: made by an older agnews; run `agnews migrate {path}` first")
+    run = current_run(path)
     unknown = [name for name in stages or () if name not in STAGES]
     if unknown:
         raise RunError(f"unknown stage(s) {unknown}; choose from {sorted(STAGES)}")

@@ -17,7 +17,18 @@ import gradio as gr
 from agnews.rundir import Run
 from agnews.serving.csv_batch import MAX_BYTES
 from agnews.serving.predictor import Predictor
-from agnews.ui import classify, compare, confusion, dataset, errors, label_issues, maps, slices, trust
+from agnews.ui import (
+    classify,
+    compare,
+    confusion,
+    cross_domain,
+    dataset,
+    errors,
+    label_issues,
+    maps,
+    slices,
+    trust,
+)
 from agnews.ui.common import map_points
 from agnews.ui.live import DONE, Follower, LiveRun, Snapshot, attach
 
@@ -94,6 +105,8 @@ def build_app(
                 label_issues.build(run, tab, current=current, coming=following)
             with gr.Tab("Slices", id="slices") as tab:
                 slices.build(run, tab, current=current, coming=following and status.state("slices") != DONE)
+            with gr.Tab("Cross-domain", id="cross-domain") as tab:
+                cross_domain.build(run, tab, current=current)
             with gr.Tab("Compare", id="compare") as tab:
                 compare.build(run, tab, current=current, runs_root=runs_root, compare_with=compare_with)
             with gr.Tab("Data", id="data") as tab:

@@ -197,14 +197,18 @@ def density_figure(points: pd.DataFrame, *, x: str, y: str, bins: int = 40, titl
     return figure
 
 
-def confusion_figure(matrix: Sequence[Sequence[int]], labels: Sequence[str] = LABELS) -> go.Figure:
+def confusion_figure(
+    matrix: Sequence[Sequence[int]], labels: Sequence[str] = LABELS, rows: Sequence[str] | None = None
+) -> go.Figure:
     """Heatmap of counts (rows = true class), coloured and annotated by row-normalised share.
 
-    Colouring by the row share, not the raw count, keeps a small class's mistakes visible.
+    Colouring by the row share, not the raw count, keeps a small class's mistakes visible. `rows`
+    names the true classes where they are not all of `labels` (a cross-domain file covering some).
     """
+    rows = list(labels if rows is None else rows)
     counts = np.asarray(matrix, dtype=np.int64)
-    if counts.shape != (len(labels), len(labels)):
-        raise ValueError(f"confusion matrix has shape {counts.shape}, expected {len(labels)}x{len(labels)}")
+    if counts.shape != (len(rows), len(labels)):
+        raise ValueError(f"confusion matrix has shape {counts.shape}, expected {len(rows)}x{len(labels)}")
     totals = counts.sum(axis=1, keepdims=True)
     share = np.divide(counts, totals, out=np.zeros(counts.shape), where=totals > 0)
     text = [
@@ -215,7 +219,7 @@ def confusion_figure(matrix: Sequence[Sequence[int]], labels: Sequence[str] = LA
         go.Heatmap(
             z=share,
             x=list(labels),
-            y=list(labels),
+            y=rows,
             text=text,
             texttemplate="%{text}",
             customdata=counts,
@@ -231,7 +235,7 @@ def confusion_figure(matrix: Sequence[Sequence[int]], labels: Sequence[str] = LA
         title="Confusion matrix (rows: true class)",
         xaxis={"title": "predicted", "side": "bottom"},
         yaxis={"title": "true", "autorange": "reversed"},
-        height=460,
+        height=160 + 75 * len(rows),
     )
     return figure
 
