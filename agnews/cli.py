@@ -1,4 +1,4 @@
-"""The `agnews` command line: train, evaluate, analyze, migrate, push.
+"""The `agnews` command line: train, evaluate, analyze, stress, migrate, push.
 
 The top-level parser knows only the command names, so `agnews --help` imports nothing heavy; each
 command's parser is built when that command is chosen. Training options come from `TrainConfig`
@@ -20,6 +20,7 @@ COMMANDS = {
     "train": "Fine-tune a model and write a run directory (then run the default stages).",
     "evaluate": "Predict a test split again with a run's model; replace its predictions and metrics.",
     "analyze": "Run stages on an existing run: the missing or stale ones, or those named.",
+    "stress": "Perturb a run's test rows (typos, agency tags, names, ...) and count the flipped predictions.",
     "migrate": "Rewrite a run made by an older agnews in today's layout.",
     "push": "Upload a run (model, model card, analysis parts) to the Hugging Face Hub.",
 }
@@ -117,6 +118,32 @@ def _analyze_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def _row_count(value: str) -> int | None:
+    """`--rows`: a positive number of rows, or `all` (None)."""
+    if value.strip().lower() == "all":
+        return None
+    try:
+        rows = int(value)
+    except ValueError:
+        rows = 0
+    if rows <= 0:
+        raise argparse.ArgumentTypeError(f"expected a positive number of rows or 'all', got {value!r}")
+    return rows
+
+
+def _stress_parser() -> argparse.ArgumentParser:
+    from agnews.training.context import STRESS_ROWS
+
+    parser = _run_parser("stress")
+    parser.add_argument(
+        "--rows",
+        type=_row_count,
+        default=STRESS_ROWS,
+        help=f"Test rows to perturb, stratified by label and seeded, or 'all' (default: {STRESS_ROWS}).",
+    )
+    return parser
+
+
 def _push_parser() -> argparse.ArgumentParser:
     parser = _run_parser("push")
     parser.add_argument("--repo-id", required=True, help="Model repository to create or update: USER/NAME.")
@@ -191,6 +218,23 @@ def _analyze(argv: list[str]) -> int:
     return 1 if failures else 0
 
 
+def _stress(argv: list[str]) -> int:
+    from agnews.hub.card import robustness_table
+    from agnews.rundir import RunError
+    from agnews.training.stages import stress_run
+
+    args = _stress_parser().parse_args(argv)
+    run = stress_run(args.run, rows=args.rows)
+    report = run.robustness
+    if report is None:  # written, then dropped by Run.load: its warning says why
+        raise RunError(f"{args.run}: the robustness part did not load ({'; '.join(run.warnings)})")
+    print(f"{args.run}: {report.selection}; {report.backend}; {report.seconds:.0f} s\n")
+    print(robustness_table(report) + "\n")
+    for name, why in report.not_run.items():
+        print(f"{name}: not run: {why}")
+    return 0
+
+
 def _migrate(argv: list[str]) -> int:
     from agnews.rundir.migrate import migrate_run
 
@@ -220,6 +264,7 @@ HANDLERS: dict[str, Callable[[list[str]], int]] = {
     "train": _train,
     "evaluate": _evaluate,
     "analyze": _analyze,
+    "stress": _stress,
     "migrate": _migrate,
     "push": _push,
 }

@@ -34,7 +34,7 @@ if TYPE_CHECKING:
 
 DOCS_SHOTS = Path(__file__).resolve().parent / "screenshots"
 # One PNG each, in the README's order.
-SHOTS = ("classify", "map", "confusion", "errors", "trust", "label_issues", "slices", "data")
+SHOTS = ("classify", "map", "confusion", "errors", "trust", "label_issues", "slices", "robustness", "data")
 CHROMIUM = Path("/usr/bin/chromium")
 CHROMIUM_ARGS = [
     "--no-sandbox",
@@ -146,6 +146,12 @@ def tour(page, url: str, run: Run, out: Path) -> None:
     open_tab(page, "Slices", "#slices-plot .js-plotly-plot")
     expect(page.locator("#slices-table")).to_contain_text("all rows")
     shoot(page, out / "slices.png")
+
+    open_tab(page, "Robustness", "#robustness-table [data-testid='cell-0-0']")
+    expect(page.locator("#robustness-table")).to_contain_text("typos")
+    expect(page.locator("#robustness-explanation")).to_contain_text("flips")
+    expect(page.locator("#robustness-examples-note")).to_contain_text("flipped")
+    shoot(page, out / "robustness.png")
 
     open_tab(page, "Data", ".js-plotly-plot:visible")
     expect(page.locator(".js-plotly-plot:visible")).to_have_count(2, timeout=TIMEOUT_MS)

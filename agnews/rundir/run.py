@@ -25,6 +25,7 @@ from agnews.rundir.parts import (
     Manifest,
     MapInfo,
     Metrics,
+    Robustness,
     RunConfig,
     SliceReport,
     Training,
@@ -58,6 +59,7 @@ class Run:
     train_label_issues_info: TrainLabelIssues | None = None
     slice_tags: pd.DataFrame | None = None
     slice_report: SliceReport | None = None
+    robustness: Robustness | None = None
     warnings: list[str] = field(default_factory=list)
 
     @property
@@ -173,6 +175,9 @@ class Run:
             ),
             "label_issues_test": self._read_label_issues_test,
             "label_issues_train": self._read_label_issues_train,
+            "robustness": lambda: setattr(
+                self, "robustness", read_json_part(Robustness, self.path / parts.ROBUSTNESS)
+            ),
         }
         dropped: set[str] = set()
         for name, read in readers.items():

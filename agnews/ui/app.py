@@ -16,7 +16,7 @@ import gradio as gr
 from agnews.rundir import Run
 from agnews.serving.csv_batch import MAX_BYTES
 from agnews.serving.predictor import Predictor
-from agnews.ui import classify, confusion, dataset, errors, label_issues, maps, slices, trust
+from agnews.ui import classify, confusion, dataset, errors, label_issues, maps, robustness, slices, trust
 from agnews.ui.common import map_points
 from agnews.ui.live import DONE, Follower, LiveRun, Snapshot, attach
 
@@ -84,6 +84,10 @@ def build_app(run: Run, predictor: Predictor | None = None, live: LiveRun | None
                 label_issues.build(run, tab, current=current, coming=following)
             with gr.Tab("Slices", id="slices") as tab:
                 slices.build(run, tab, current=current, coming=following and status.state("slices") != DONE)
+            with gr.Tab("Robustness", id="robustness") as tab:
+                robustness.build(
+                    run, tab, current=current, coming=following and status.state("stress") != DONE
+                )
             with gr.Tab("Data", id="data") as tab:
                 dataset.build(run, tab, current=current)
         confusion.link_to_errors(cells, true_class, predicted, tabs)
