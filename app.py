@@ -54,7 +54,16 @@ SERVING_THREADS = 1
 # `agnews.training.stages.DEFAULT_STAGES`, named here because importing the training code costs
 # torch and transformers, and serving a complete run should not pay that to learn it is complete
 # (tests/test_launcher.py checks the two agree).
-DEFAULT_STAGES = ("calibrate", "label_issues", "slices", "export", "embed", "map", "train_label_issues")
+DEFAULT_STAGES = (
+    "calibrate",
+    "label_issues",
+    "slices",
+    "export",
+    "embed",
+    "map",
+    "train_label_issues",
+    "stress",
+)
 STOP_SECONDS = 10  # how long the background analyze gets to stop on SIGINT before SIGKILL
 # The background analyze yields the CPU to the app: a user's click should not wait behind UMAP.
 BACKGROUND_NICENESS = 10

@@ -1,4 +1,4 @@
-"""The `agnews` command line: train, evaluate, analyze, cross-domain, migrate, push.
+"""The `agnews` command line: train, evaluate, analyze, stress, compare, cross-domain, migrate, push.
 
 The top-level parser knows only the command names, so `agnews --help` imports nothing heavy; each
 command's parser is built when that command is chosen. Training options come from `TrainConfig`
@@ -20,6 +20,7 @@ COMMANDS = {
     "train": "Fine-tune a model and write a run directory (then run the default stages).",
     "evaluate": "Predict a test split again with a run's model; replace its predictions and metrics.",
     "analyze": "Run stages on an existing run: the missing or stale ones, or those named.",
+    "stress": "Perturb a run's test rows (typos, agency tags, names, ...) and count the flipped predictions.",
     "compare": "Compare runs on the same test rows: B against A, or a group of runs against another.",
     "cross-domain": "Score a run's model (and a TF-IDF baseline) on an out-of-domain labelled CSV file.",
     "migrate": "Rewrite a run made by an older agnews in today's layout.",
@@ -147,6 +148,32 @@ def _cross_domain_parser() -> argparse.ArgumentParser:
         "--data",
         help="Folder of the data the run was trained on, for the TF-IDF baseline's training rows, "
         "where the run's recorded folder is not found from here.",
+    )
+    return parser
+
+
+def _row_count(value: str) -> int | None:
+    """`--rows`: a positive number of rows, or `all` (None)."""
+    if value.strip().lower() == "all":
+        return None
+    try:
+        rows = int(value)
+    except ValueError:
+        rows = 0
+    if rows <= 0:
+        raise argparse.ArgumentTypeError(f"expected a positive number of rows or 'all', got {value!r}")
+    return rows
+
+
+def _stress_parser() -> argparse.ArgumentParser:
+    from agnews.training.context import STRESS_ROWS
+
+    parser = _run_parser("stress")
+    parser.add_argument(
+        "--rows",
+        type=_row_count,
+        default=STRESS_ROWS,
+        help=f"Test rows to perturb, stratified by label and seeded, or 'all' (default: {STRESS_ROWS}).",
     )
     return parser
 
@@ -302,6 +329,23 @@ def _cross_domain(argv: list[str]) -> int:
     return 0
 
 
+def _stress(argv: list[str]) -> int:
+    from agnews.hub.card import robustness_table
+    from agnews.rundir import RunError
+    from agnews.training.stages import stress_run
+
+    args = _stress_parser().parse_args(argv)
+    run = stress_run(args.run, rows=args.rows)
+    report = run.robustness
+    if report is None:  # written, then dropped by Run.load: its warning says why
+        raise RunError(f"{args.run}: the robustness part did not load ({'; '.join(run.warnings)})")
+    print(f"{args.run}: {report.selection}; {report.backend}; {report.seconds:.0f} s\n")
+    print(robustness_table(report) + "\n")
+    for name, why in report.not_run.items():
+        print(f"{name}: not run: {why}")
+    return 0
+
+
 def _migrate(argv: list[str]) -> int:
     from agnews.rundir.migrate import migrate_run
 
@@ -331,6 +375,7 @@ HANDLERS: dict[str, Callable[[list[str]], int]] = {
     "train": _train,
     "evaluate": _evaluate,
     "analyze": _analyze,
+    "stress": _stress,
     "compare": _compare,
     "cross-domain": _cross_domain,
     "migrate": _migrate,

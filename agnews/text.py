@@ -1,4 +1,6 @@
-"""Undo the escapes AG News carries, the same way for every split and for text typed into the app.
+"""Undo the escapes AG News carries, the same way for every split and for text typed into the app;
+and recognise the news-agency markers its wire copy carries (the slices tag them, stress tests add
+and remove them).
 
 The source files mark a line break with a backslash, escape `$` as `\\$`, and carry HTML entities
 that often lost their ampersand (`#39;s`, `quot;`, `#151;`) and sometimes follow a stray space.
@@ -57,3 +59,23 @@ def text_hash(text: str) -> str:
     SHA-256 of `text` exactly as the run stores it (already cleaned), so an export keeps no row
     positions that a different split seed or row cap would shift."""
     return hashlib.sha256(text.encode("utf-8")).hexdigest()[:TEXT_HASH_DIGITS]
+
+
+# News agencies whose name AG News texts carry as a source marker, "(Reuters)" or "AFP - ". Matched
+# case-sensitively as a marker only, never as letters inside a word ("APPLE", "map", "Reutersville").
+AGENCIES = (
+    "Reuters",
+    "AP",
+    "AFP",
+    "Canadian Press",
+    "CP",
+    "Sports Network",
+    "Dow Jones",
+    "Xinhua",
+    "DPA",
+    "dpa",
+    "UPI",
+    "PTI",
+)
+AGENCY_NAMES = "|".join(re.escape(name) for name in AGENCIES)
+AGENCY_MARKER = re.compile(rf"\((?:{AGENCY_NAMES})\)|(?:^|(?<=\s))(?:{AGENCY_NAMES})\s+--?\s")

@@ -43,6 +43,7 @@ SHOTS = (
     "trust",
     "label_issues",
     "slices",
+    "robustness",
     "cross_domain",
     "compare",
     "data",
@@ -159,6 +160,12 @@ def tour(page, url: str, run: Run, out: Path, *, compared: bool) -> None:
     open_tab(page, "Slices", "#slices-plot .js-plotly-plot")
     expect(page.locator("#slices-table")).to_contain_text("all rows")
     shoot(page, out / "slices.png")
+
+    open_tab(page, "Robustness", "#robustness-table [data-testid='cell-0-0']")
+    expect(page.locator("#robustness-table")).to_contain_text("typos")
+    expect(page.locator("#robustness-explanation")).to_contain_text("flips")
+    expect(page.locator("#robustness-examples-note")).to_contain_text("flipped")
+    shoot(page, out / "robustness.png")
 
     if run.cross_domain:
         open_tab(page, "Cross-domain", "#cross-domain-plot .js-plotly-plot")

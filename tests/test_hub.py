@@ -49,6 +49,7 @@ RUN_FILES = {
     "label_issues_train.json",
     "slices.parquet",
     "slices.json",
+    "robustness.json",
 }
 
 

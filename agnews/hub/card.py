@@ -20,7 +20,7 @@ from agnews.hub.layout import RUN_SUBFOLDER, run_files
 from agnews.labels import LABELS
 from agnews.models import MINILM_ALIAS
 from agnews.rundir import Run
-from agnews.rundir.parts import Interval
+from agnews.rundir.parts import Interval, Robustness
 
 TEMPLATE = Path(__file__).with_name("card_template.md")
 MINILM_HUB_ID = "sentence-transformers/all-MiniLM-L6-v2"
@@ -136,6 +136,40 @@ def _slices_table(run: Run) -> str | None:
     )
 
 
+def robustness_table(report: Robustness) -> str:
+    """The stress tests as a Markdown table: rows applied, flipped, flip rate with its 95% Wilson
+    interval, mean confidence change in percentage points (also what `agnews stress` prints)."""
+    return markdown_table(
+        ["test", "rows", "flipped", "flip rate (95% interval)", "mean confidence change (pts)"],
+        [
+            [t.name, t.rows, "n/a", "n/a", "n/a"]
+            if t.flip_rate is None
+            else [
+                t.name,
+                t.rows,
+                t.flipped,
+                f"{t.flip_rate:.1%} ({t.low:.1%} to {t.high:.1%})",
+                f"{100 * t.mean_confidence_change:+.2f}",
+            ]
+            for t in report.tests
+        ],
+    )
+
+
+def _robustness(run: Run) -> dict[str, object] | None:
+    """What the card says about the behavioural stress tests (the `robustness` part), or None."""
+    report = run.robustness
+    if report is None:
+        return None
+    return {
+        "selection": report.selection,
+        "backend": report.backend,
+        "table": robustness_table(report),
+        "tests": {t.name: t.description for t in report.tests},
+        "not_run": report.not_run,
+    }
+
+
 def _label_issues(run: Run) -> dict[str, object] | None:
     """What the card says about likely mislabelled rows (the `label_issues_*` parts, and the training
     rows a `--drop-label-issues` run left out), or None when the run has none of it."""
@@ -227,6 +261,7 @@ def template_variables(run: Run, repo_id: str) -> dict[str, object]:
         "calibration": _calibration(run),
         "label_issues": _label_issues(run),
         "slices_table": _slices_table(run),
+        "robustness": _robustness(run),
         # Training data
         "data_from_hub": data.source == HUB_DATASET_ID,
         "data_files": sorted({name for name in map(_local_name, data.origins.values()) if name}),

@@ -22,6 +22,7 @@ for integrity.
     label_issues_train  label_issues_train.parquet, label_issues_train.json
                                                      train_label_issues  no
     slices        slices.parquet, slices.json        slices    no
+    robustness    robustness.json                    stress    no
 
 A *part family* has one part per name the user chooses, each in a folder of that name:
 
@@ -71,6 +72,7 @@ LABEL_ISSUES_TRAIN_INFO = "label_issues_train.json"
 CROSS_DOMAIN = "cross_domain"
 CROSS_DOMAIN_PREDICTIONS = "predictions.parquet"
 CROSS_DOMAIN_METRICS = "metrics.json"
+ROBUSTNESS = "robustness.json"
 
 PROB_COLUMNS = tuple(f"prob_{i}" for i in range(NUM_LABELS))
 LOGIT_COLUMNS = tuple(f"logit_{i}" for i in range(NUM_LABELS))
@@ -123,6 +125,7 @@ PARTS: dict[str, Part] = {
         Part(
             "label_issues_train", (LABEL_ISSUES_TRAIN, LABEL_ISSUES_TRAIN_INFO), "train_label_issues", False
         ),
+        Part("robustness", (ROBUSTNESS,), "stress", False),
     )
 }
 
@@ -457,6 +460,66 @@ class SliceReport:
     slices: list[SliceAccuracy]  # "all rows" first
     dataset: DatasetWarnings
     train_rows: int
+    seconds: float
+    schema_version: int = 1
+
+
+@dataclass
+class FlippedExample:
+    """A test row whose prediction a perturbation changed: both texts, both predictions (class names)
+    and the confidence of each (the probability of its own predicted class)."""
+
+    row_id: int
+    label: str
+    text: str
+    perturbed: str
+    pred_before: str
+    pred_after: str
+    confidence_before: float
+    confidence_after: float
+
+
+@dataclass
+class StressResult:
+    """One behavioural test on the chosen test rows.
+
+    `rows`: the rows it applied to (changed); `flipped`: those whose predicted class changed, with
+    `flip_rate` = flipped / rows and its 95% Wilson interval (None where no row applied).
+    `mean_confidence_change`: over the applied rows, the mean of (probability of the class predicted
+    for the original text, given the perturbed text) minus (that probability given the original):
+    negative where the perturbation shakes the model even when it does not flip it.
+    `examples`: up to a few dozen flipped rows, the largest drop in that probability first.
+    """
+
+    name: str
+    description: str
+    rows: int
+    flipped: int
+    flip_rate: float | None
+    low: float | None
+    high: float | None
+    mean_confidence_change: float | None
+    examples: list[FlippedExample]
+
+
+@dataclass
+class Robustness:
+    """`robustness.json`: behavioural stress tests (CheckList-style invariance) on test rows.
+
+    Every perturbation keeps a text's topic, so the class should not change. The originals are
+    predicted again in the same pass as the perturbed texts (same model, same settings), not read
+    from the predictions part, so a flip is the perturbation's doing alone. `not_run` names the
+    tests left out for this run and why (casing, where the tokenizer is uncased).
+    """
+
+    rows: int
+    rows_requested: int | None  # None: every test row was asked for
+    selection: str
+    seed: int
+    backend: str
+    tokenizer_cased: bool
+    tests: list[StressResult]
+    not_run: dict[str, str]
     seconds: float
     schema_version: int = 1
 

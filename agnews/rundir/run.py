@@ -28,6 +28,7 @@ from agnews.rundir.parts import (
     Manifest,
     MapInfo,
     Metrics,
+    Robustness,
     RunConfig,
     SliceReport,
     Training,
@@ -69,6 +70,7 @@ class Run:
     train_label_issues_info: TrainLabelIssues | None = None
     slice_tags: pd.DataFrame | None = None
     slice_report: SliceReport | None = None
+    robustness: Robustness | None = None
     cross_domain: dict[str, CrossDomain] = field(default_factory=dict)
     warnings: list[str] = field(default_factory=list)
 
@@ -185,6 +187,9 @@ class Run:
             ),
             "label_issues_test": self._read_label_issues_test,
             "label_issues_train": self._read_label_issues_train,
+            "robustness": lambda: setattr(
+                self, "robustness", read_json_part(Robustness, self.path / parts.ROBUSTNESS)
+            ),
         }
         for name in parts.family_members(self.manifest.parts, parts.CROSS_DOMAIN):
             readers[f"{parts.CROSS_DOMAIN}/{name}"] = partial(self._read_cross_domain, name)

@@ -22,10 +22,16 @@ if TYPE_CHECKING:
 
     from agnews.training.data import LoadedData
 
+# Test rows the stress stage perturbs unless told otherwise (`agnews stress RUN --rows N|all`): enough
+# for a flip rate of a few percent to have a 95% interval about a point either side, few enough
+# for a CPU.
+STRESS_ROWS = 1000
+
 
 class StageContext:
     """What the stages working on one run share: its settings, and the data, model and [CLS]
-    vectors loaded once for all of them. `edit` is the staged run of the stage now running."""
+    vectors loaded once for all of them. `edit` is the staged run of the stage now running;
+    `stress_rows` how many test rows the stress stage perturbs (None: all of them)."""
 
     def __init__(
         self,
@@ -37,9 +43,11 @@ class StageContext:
         loaded: LoadedData | None = None,
         model: PreTrainedModel | None = None,
         tokenizer: PreTrainedTokenizerBase | None = None,
+        stress_rows: int | None = STRESS_ROWS,
     ) -> None:
         self.config = config
         self.progress = progress
+        self.stress_rows = stress_rows  # None: every test row
         self._source = data if data is not None else config.data
         self._test_cap = max_test_samples if max_test_samples is not None else config.max_test_samples
         self._loaded = loaded

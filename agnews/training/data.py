@@ -230,7 +230,7 @@ def read_hub(dataset_id: str = HUB_DATASET_ID) -> tuple[RawSplit, RawSplit]:
 # --------------------------------------------------------------------------------------------------
 
 
-def _stratified_take(indices: np.ndarray, labels: np.ndarray, n: int | None, seed: int) -> np.ndarray:
+def stratified_take(indices: np.ndarray, labels: np.ndarray, n: int | None, seed: int) -> np.ndarray:
     """Up to `n` of `indices`, keeping the class balance; all of them when `n` is None or larger."""
     if n is None or n >= len(indices):
         return indices
@@ -308,10 +308,10 @@ def load_ag_news(
     train_idx, val_idx = train_test_split(
         kept, test_size=n_val, random_state=seed, stratify=train_labels[kept]
     )
-    train_idx = _stratified_take(np.sort(train_idx), train_labels, max_train_samples, seed)
-    val_idx = _stratified_take(np.sort(val_idx), train_labels, max_validation_samples, seed)
+    train_idx = stratified_take(np.sort(train_idx), train_labels, max_train_samples, seed)
+    val_idx = stratified_take(np.sort(val_idx), train_labels, max_validation_samples, seed)
     test_labels = np.array(test_raw.labels)
-    test_idx = _stratified_take(np.arange(len(test_raw.texts)), test_labels, max_test_samples, seed)
+    test_idx = stratified_take(np.arange(len(test_raw.texts)), test_labels, max_test_samples, seed)
 
     splits = DatasetDict(
         train=_to_dataset(train_raw, train_idx),
@@ -334,7 +334,7 @@ def load_test_split(
             raise DataError(f"{folder}: data folder not found; {OFFLINE_HINT}")
         test_raw = read_csv_split(folder / "test.csv")
     labels = np.array(test_raw.labels)
-    idx = _stratified_take(np.arange(len(test_raw.texts)), labels, max_test_samples, seed)
+    idx = stratified_take(np.arange(len(test_raw.texts)), labels, max_test_samples, seed)
     return _to_dataset(test_raw, idx)
 
 

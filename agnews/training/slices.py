@@ -15,7 +15,6 @@ model would cost minutes.
 
 from __future__ import annotations
 
-import re
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -28,6 +27,7 @@ from agnews.labels import LABELS
 from agnews.rundir import parts
 from agnews.rundir.files import RunError, write_parquet
 from agnews.rundir.parts import LengthCutoffs, NeighbourSettings, SliceAccuracy, SliceReport
+from agnews.text import AGENCIES, AGENCY_MARKER
 from agnews.training.data_checks import dataset_warnings
 
 if TYPE_CHECKING:
@@ -46,24 +46,6 @@ TAGS = (
 # Word-count percentiles of the training split below / above which a text counts as short / long:
 # the training texts define what is typical, so a test row's tag does not depend on the test split.
 SHORT_PERCENTILE, LONG_PERCENTILE = 10, 90
-# News agencies whose name AG News texts carry as a source marker, "(Reuters)" or "AFP - ". Matched
-# case-sensitively as a marker only, never as letters inside a word ("APPLE", "map", "Reutersville").
-AGENCIES = (
-    "Reuters",
-    "AP",
-    "AFP",
-    "Canadian Press",
-    "CP",
-    "Sports Network",
-    "Dow Jones",
-    "Xinhua",
-    "DPA",
-    "dpa",
-    "UPI",
-    "PTI",
-)
-_NAMES = "|".join(re.escape(name) for name in AGENCIES)
-AGENCY_MARKER = re.compile(rf"\((?:{_NAMES})\)|(?:^|(?<=\s))(?:{_NAMES})\s+--?\s")
 NEIGHBOURS = 10
 # The optional parts some tags come from, and the stage that makes each.
 OPTIONAL_INPUTS = {"calibration": "calibrate", "label_issues_test": "label_issues"}

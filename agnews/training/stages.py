@@ -20,13 +20,14 @@ from agnews.rundir.edit import edit_run, fault_point
 from agnews.rundir.files import RunBusyError, RunError
 from agnews.rundir.run import Run
 from agnews.training.calibrate import calibrate_stage
-from agnews.training.context import StageContext
+from agnews.training.context import STRESS_ROWS, StageContext
 from agnews.training.embed import embed_stage
 from agnews.training.evaluate import evaluate_stage
 from agnews.training.label_issues import label_issues_stage, train_label_issues_stage
 from agnews.training.maps import map_stage
 from agnews.training.onnx_export import export_stage
 from agnews.training.slices import slices_stage
+from agnews.training.stress import stress_stage
 
 
 @dataclass(frozen=True)
@@ -85,9 +86,25 @@ STAGES: dict[str, Stage] = {
             slices_stage,
             "smart tags of the test rows, accuracy per slice, dataset warnings",
         ),
+        Stage(
+            "stress",
+            ("robustness",),
+            ("model", "config", "predictions"),
+            stress_stage,
+            "behavioural tests: how often predictions flip under typos, agency tags, names, ...",
+        ),
     )
 }
-DEFAULT_STAGES = ("calibrate", "label_issues", "slices", "export", "embed", "map", "train_label_issues")
+DEFAULT_STAGES = (
+    "calibrate",
+    "label_issues",
+    "slices",
+    "export",
+    "embed",
+    "map",
+    "train_label_issues",
+    "stress",
+)
 
 
 def run_stage(path: Path, name: str, context: StageContext, *, optional: bool = True) -> str | None:
@@ -172,4 +189,12 @@ def evaluate_run(
     run = Run.load(path)
     context = StageContext(run.config.train, data=data, max_test_samples=max_test_samples, progress=progress)
     run_stage(Path(path), "evaluate", context, optional=False)
+    return Run.load(path)
+
+
+def stress_run(path: Path, *, rows: int | None = STRESS_ROWS, progress: bool = True) -> Run:
+    """`agnews stress RUN`: the stress stage on `rows` test rows (None: all), errors raised, not recorded."""
+    run = current_run(path)
+    context = StageContext(run.config.train, progress=progress, stress_rows=rows)
+    run_stage(Path(path), "stress", context, optional=False)
     return Run.load(path)

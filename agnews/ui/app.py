@@ -26,6 +26,7 @@ from agnews.ui import (
     errors,
     label_issues,
     maps,
+    robustness,
     slices,
     trust,
 )
@@ -105,6 +106,10 @@ def build_app(
                 label_issues.build(run, tab, current=current, coming=following)
             with gr.Tab("Slices", id="slices") as tab:
                 slices.build(run, tab, current=current, coming=following and status.state("slices") != DONE)
+            with gr.Tab("Robustness", id="robustness") as tab:
+                robustness.build(
+                    run, tab, current=current, coming=following and status.state("stress") != DONE
+                )
             with gr.Tab("Cross-domain", id="cross-domain") as tab:
                 cross_domain.build(run, tab, current=current)
             with gr.Tab("Compare", id="compare") as tab:

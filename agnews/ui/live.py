@@ -39,6 +39,7 @@ STAGE_LABELS = {
     "slices": "slices and dataset warnings",
     "label_issues": "test label issues",
     "train_label_issues": "training label issues",
+    "stress": "robustness tests",
 }
 # The lines `agnews.training.stages.run_stages` prints: before each stage, and when one fails.
 STAGE_LINE = re.compile(r"^stage (?P<name>[\w-]+): ")
