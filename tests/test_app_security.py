@@ -115,7 +115,7 @@ def test_share_warns_reaches_launch_and_is_refused_on_a_space(
         def launch(self, **options: object) -> None:
             launched.update(options)
 
-    monkeypatch.setattr("agnews.ui.build_app", lambda run, predictor, live=None: Launchable())
+    monkeypatch.setattr("agnews.ui.build_app", lambda run, predictor, live=None, **_tabs: Launchable())
     monkeypatch.delenv("SPACE_ID", raising=False)
     assert launcher.main(["--share", "--run", str(quick_run)]) == 0
     assert launched["share"] is True
