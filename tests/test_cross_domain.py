@@ -449,3 +449,15 @@ def test_a_run_without_a_part_says_how_to_make_one(quick_run: Path) -> None:
         cross_domain_tab.build(run, tab, current=lambda: run)
     config = str(demo.get_config_file())
     assert "Not available for this run" in config and f"agnews cross-domain {run.path} FILE.csv" in config
+
+
+def test_the_card_summarises_each_part_without_the_files_path(scored: Path, quick_run: Path) -> None:
+    from agnews.hub.card import build_model_card
+
+    run = Run.load(scored)
+    [(name, part)] = run.cross_domain.items()
+    card = str(build_model_card(run, "someone/agnews"))
+    line = next(row for row in card.splitlines() if row.startswith(f"| `{name}` |"))
+    assert f"{part.metrics.model.accuracy:.2%}" in line and f"{part.metrics.baseline.accuracy:.2%}" in line
+    assert part.metrics.source not in card  # a local path stays local
+    assert "Out-of-domain files" not in str(build_model_card(Run.load(quick_run), "someone/agnews"))

@@ -170,6 +170,36 @@ def _robustness(run: Run) -> dict[str, object] | None:
     }
 
 
+def _cross_domain_table(run: Run) -> str | None:
+    """One line per `cross_domain/<name>` part: rows scored, mapped classes, the model's and the TF-IDF
+    baseline's scores; None without any. The file is named by its part name only, not its local path."""
+    if not run.cross_domain:
+        return None
+    return markdown_table(
+        [
+            "evaluation",
+            "rows scored",
+            "classes",
+            "accuracy",
+            "macro F1",
+            "TF-IDF accuracy",
+            "TF-IDF macro F1",
+        ],
+        [
+            [
+                f"`{name}`",
+                part.metrics.rows,
+                ", ".join(part.metrics.mapped_classes),
+                f"{part.metrics.model.accuracy:.2%}",
+                f"{part.metrics.model.f1_macro:.4f}",
+                f"{part.metrics.baseline.accuracy:.2%}",
+                f"{part.metrics.baseline.f1_macro:.4f}",
+            ]
+            for name, part in sorted(run.cross_domain.items())
+        ],
+    )
+
+
 def _label_issues(run: Run) -> dict[str, object] | None:
     """What the card says about likely mislabelled rows (the `label_issues_*` parts, and the training
     rows a `--drop-label-issues` run left out), or None when the run has none of it."""
@@ -262,6 +292,7 @@ def template_variables(run: Run, repo_id: str) -> dict[str, object]:
         "label_issues": _label_issues(run),
         "slices_table": _slices_table(run),
         "robustness": _robustness(run),
+        "cross_domain_table": _cross_domain_table(run),
         # Training data
         "data_from_hub": data.source == HUB_DATASET_ID,
         "data_files": sorted({name for name in map(_local_name, data.origins.values()) if name}),
