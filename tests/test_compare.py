@@ -153,3 +153,36 @@ def test_scores_table_and_confusion_change_figure(pair: tuple[Run, Run]) -> None
     z = np.asarray(figure.data[0].z)
     assert z[0, 0] == 2 and z[0, 1] == 1  # more rows right, one fewer mistake: both better for B
     assert z[2, 2] == -3 and z[2, 3] == -3  # fewer right, more mistakes: both worse
+
+
+def test_the_bootstrap_interval_is_scipys_row_resampling(pair: tuple[Run, Run]) -> None:
+    from scipy.stats import bootstrap
+
+    from agnews.analysis.compare import bootstrap_interval, correct
+
+    a, b = pair
+    right_a, right_b = correct(a).astype(float), correct(b).astype(float)
+    paired = compare_runs(a, b).paired
+    ours = bootstrap_interval(paired.fixed, paired.broken, paired.rows)
+    scipys = bootstrap(
+        (right_a, right_b),
+        lambda x, y, axis: y.mean(axis=axis) - x.mean(axis=axis),
+        paired=True,
+        n_resamples=10_000,
+        method="percentile",
+        rng=np.random.default_rng(1),
+    ).confidence_interval
+    step = 1 / paired.rows  # the differences move in steps of one row
+    assert ours[0] == pytest.approx(scipys.low, abs=2 * step)
+    assert ours[1] == pytest.approx(scipys.high, abs=2 * step)
+
+
+def test_groups_without_spread_or_of_other_sizes_say_so(pair: tuple[Run, Run]) -> None:
+    from agnews.analysis.compare import describe_groups
+
+    a, b = pair
+    flat = compare_groups([a, a], [b, b])
+    assert flat.welch_p is None  # no spread within either group: the test is undefined
+    assert any("undefined" in line for line in describe_groups(flat))
+    uneven = compare_groups([a, b, a], [b, a])
+    assert uneven.pairs == [] and any("differ in size" in line for line in describe_groups(uneven))

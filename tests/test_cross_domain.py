@@ -150,6 +150,7 @@ def test_several_text_columns_are_joined(tmp_path: Path) -> None:
         (None, ("text", "category"), r"file not found"),
         (b"", ("text", "category"), r"the file is empty"),
         (b" \n\n", ("text", "category"), r"the file is empty"),
+        (b"\xef\xbb\xbf\n\n", ("text", "category"), r"no header row"),
         (b"category,text\n", ("text", "category"), r"a header but no rows"),
         (b'category,text\nsports,"open quote\n', ("text", "category"), r"malformed CSV at line \d"),
         (b"category,text\nsports,a\nsports,b,c\n", ("text", "category"), r"line 3 has 3 cells, the header"),

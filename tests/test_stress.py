@@ -144,6 +144,10 @@ def test_names_are_swapped_whole_word_and_consistently() -> None:
     names = perturb.first_names()
     assert first == third != "John" and second != "Mary" and {first, second} <= set(names)
     assert apply("name_swap", "Stocks fall as Johnson and Maryland report") is None
+    # after a capitalised word a listed name is a surname: who the story is about stays
+    assert apply("name_swap", "Ariel Sharon meets Thierry Henry in Paris") is None
+    surname_kept = apply("name_swap", "Sharon Stone met Ariel Sharon")
+    assert surname_kept is not None and surname_kept.endswith(" Stone met Ariel Sharon")
 
 
 def test_the_name_list_ships_as_package_data() -> None:

@@ -37,16 +37,6 @@ DISAGREEMENTS_FILE = "disagreements.csv"
 # What happened to a test row between A and B (rows where both are right are not listed).
 FIXED, BROKEN, BOTH_WRONG_DIFFERENT = "fixed by B", "broken by B", "both wrong, differently"
 CHANGES = (FIXED, BROKEN, BOTH_WRONG_DIFFERENT)
-DISAGREEMENT_COLUMNS = (
-    "row_id",
-    "text",
-    "label_name",
-    "change",
-    "pred_a",
-    "confidence_a",
-    "pred_b",
-    "confidence_b",
-)
 
 
 @dataclass
@@ -122,7 +112,9 @@ class GroupComparison:
     """`comparison.json` of `agnews compare A1 A2 -- B1 B2 --out DIR`: group B against group A.
 
     `welch_p`: Welch's t-test on the two groups' accuracies (None unless each group has two runs or
-    more). `pairs`: the row-paired test of each B run against the A run at the same position.
+    more and the accuracies vary within a group: with no spread the test is undefined). `pairs`: the
+    row-paired test of each B run against the A run at the same position (none when the groups
+    differ in size: which runs belong together is then unknown).
     """
 
     a: GroupScores
@@ -174,11 +166,34 @@ def correct(run: Run) -> np.ndarray:
     return run.predictions["pred"].to_numpy() == run.predictions["label"].to_numpy()
 
 
+def bootstrap_interval(
+    fixed: int, broken: int, rows: int, *, resamples: int = BOOTSTRAP_RESAMPLES, seed: int = BOOTSTRAP_SEED
+) -> tuple[float, float]:
+    """Percentile interval of B's accuracy minus A's over bootstrap resamples of the paired rows.
+
+    A row adds +1/n to the difference when B fixed it, -1/n when B broke it, nothing otherwise, so a
+    resample of n rows drawn with replacement is fully described by how many fixed and broken rows it
+    drew: multinomial counts. Drawing those counts is the same resampling distribution as drawing
+    row indices (as `scipy.stats.bootstrap(..., paired=True)` does; tests/test_compare.py checks the
+    two agree) at a cost independent of the row count, where scipy holds a resamples x rows matrix,
+    too much memory for an app that compares on a click.
+    """
+    if rows == 0:
+        raise ValueError("no rows to resample")
+    rng = np.random.default_rng(seed)
+    shares = [fixed / rows, broken / rows, 1 - (fixed + broken) / rows]
+    counts = rng.multinomial(rows, shares, size=resamples)
+    differences = (counts[:, 0] - counts[:, 1]) / rows
+    tail = (1 - CONFIDENCE) / 2
+    low, high = np.quantile(differences, [tail, 1 - tail])
+    return float(low), float(high)
+
+
 def paired_test(
     a: Run, b: Run, *, resamples: int = BOOTSTRAP_RESAMPLES, seed: int = BOOTSTRAP_SEED
 ) -> PairedTest:
     """McNemar's exact test and a paired bootstrap interval for B's accuracy minus A's."""
-    from scipy.stats import binomtest, bootstrap
+    from scipy.stats import binomtest
 
     right_a, right_b = correct(a), correct(b)
     fixed = int(np.sum(~right_a & right_b))
@@ -186,20 +201,7 @@ def paired_test(
     discordant = fixed + broken
     p_value = binomtest(fixed, discordant, 0.5).pvalue if discordant else 1.0
     difference = float(right_b.mean() - right_a.mean())
-    if discordant:
-        interval = bootstrap(
-            (right_a.astype(np.float64), right_b.astype(np.float64)),
-            lambda a, b, axis: b.mean(axis=axis) - a.mean(axis=axis),
-            paired=True,
-            vectorized=True,
-            n_resamples=resamples,
-            confidence_level=CONFIDENCE,
-            method="percentile",
-            rng=np.random.default_rng(seed),
-        ).confidence_interval
-        low, high = float(interval.low), float(interval.high)
-    else:  # identical outcomes on every row: every resample gives the same difference, zero
-        low = high = difference
+    low, high = bootstrap_interval(fixed, broken, len(right_a), resamples=resamples, seed=seed)
     return PairedTest(
         a=a.name,
         b=b.name,
@@ -224,8 +226,9 @@ def compare_runs(a: Run, b: Run) -> Comparison:
         a=scores_a,
         b=scores_b,
         test_hash=test_hash,
-        same_rows={
-            split: hashes_a.get(split) == hashes_b.get(split) for split in ("train", "validation", "test")
+        same_rows={  # a split counts as shared only when both runs recorded its hash
+            split: hashes_a.get(split) is not None and hashes_a.get(split) == hashes_b.get(split)
+            for split in ("train", "validation", "test")
         },
         paired=paired_test(a, b),
         f1_change={name: scores_b.per_class_f1[name] - f1 for name, f1 in scores_a.per_class_f1.items()},
@@ -238,7 +241,8 @@ def compare_runs(a: Run, b: Run) -> Comparison:
 
 def disagreements(a: Run, b: Run) -> pd.DataFrame:
     """The test rows where A and B predict differently, each with what changed (`CHANGES`), fixed
-    and broken first. Columns: `DISAGREEMENT_COLUMNS`."""
+    and broken first. Columns: row_id, text, label_name, change, pred_a, confidence_a, pred_b,
+    confidence_b."""
     check_same_test_rows([a, b])
     pa, pb = a.predictions.reset_index(drop=True), b.predictions.reset_index(drop=True)
     differ = (pa["pred"] != pb["pred"]).to_numpy()
@@ -290,10 +294,13 @@ def compare_groups(group_a: Sequence[Run], group_b: Sequence[Run]) -> GroupCompa
     if len(group_a) > 1 and len(group_b) > 1:
         from scipy.stats import ttest_ind
 
-        welch_p = float(
-            ttest_ind(
-                [s.accuracy for s in scores_b.runs], [s.accuracy for s in scores_a.runs], equal_var=False
-            ).pvalue
+        p_value = ttest_ind(
+            [s.accuracy for s in scores_b.runs], [s.accuracy for s in scores_a.runs], equal_var=False
+        ).pvalue
+        welch_p = (
+            float(p_value)
+            if np.isfinite(p_value) and (scores_a.std_accuracy or scores_b.std_accuracy)
+            else None
         )
     return GroupComparison(
         a=scores_a,
@@ -301,7 +308,9 @@ def compare_groups(group_a: Sequence[Run], group_b: Sequence[Run]) -> GroupCompa
         test_hash=test_hash,
         mean_difference=scores_b.mean_accuracy - scores_a.mean_accuracy,
         welch_p=welch_p,
-        pairs=[paired_test(a, b) for a, b in zip(group_a, group_b, strict=False)],
+        pairs=[paired_test(a, b) for a, b in zip(group_a, group_b, strict=True)]
+        if len(group_a) == len(group_b)
+        else [],
     )
 
 
@@ -349,6 +358,10 @@ def describe_groups(comparison: GroupComparison) -> list[str]:
     ]
     if comparison.welch_p is not None:
         lines.append(f"Welch's t-test on the runs' accuracies: p = {comparison.welch_p:.3g}")
+    elif len(comparison.a.runs) > 1 and len(comparison.b.runs) > 1:
+        lines.append("Welch's t-test: undefined (the runs' accuracies do not vary within the groups)")
+    if not comparison.pairs:
+        lines.append("no pairs: the groups differ in size, so which runs belong together is unknown")
     for pair in comparison.pairs:
         lines.append(
             f"  {pair.b} - {pair.a}: {_points(pair.difference.value)} (95% {_points(pair.difference.low)} to "

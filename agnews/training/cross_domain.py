@@ -101,6 +101,10 @@ def read_labelled_csv(path: str | Path, text_columns: list[str], label_column: s
         records.extend((reader.line_num, cells) for cells in reader if cells)
     except csv.Error as exc:
         raise DataError(f"{path}: malformed CSV at line {reader.line_num}: {exc}") from None
+    if not records:  # e.g. a byte-order mark and blank lines
+        raise DataError(
+            f"{path}: no header row (the file holds no CSV rows); expected a header and data rows"
+        )
     columns = [cell.strip() for cell in records[0][1]]
     missing = [c for c in (*text_columns, label_column) if c not in columns]
     if missing:
@@ -253,7 +257,9 @@ def cross_domain_run(
         raise DataError(f"{labelled.path}: its name makes no part name; pass --name")
     part = parts.part(f"{parts.CROSS_DOMAIN}/{name}")  # a RunError for an unsafe name
     selection = select_rows(labelled, mapping)
-    mapped = sorted(set(mapping.values()))
+    # The classes the kept rows carry: a mapped class all of whose rows were skipped (empty texts)
+    # has no support, and its F1 of zero would only pull the macro average down.
+    mapped = sorted(set(selection.labels.tolist()))
 
     config = run.config.train
     context = StageContext(config, data=data, progress=progress)

@@ -156,14 +156,22 @@ def _name_pattern() -> re.Pattern[str]:
     return re.compile(r"\b(?:" + "|".join(map(re.escape, first_names())) + r")\b")
 
 
+# A capitalised word and spaces just before a listed name: the name is then a surname ("Ariel
+# Sharon", "John Howard", "Thierry Henry"), and swapping it would change who the story is about.
+_AFTER_CAPITALISED_WORD = re.compile(r"\b[A-Z][\w.'-]*\s+$")
+
+
 def swap_names(text: str, rng: random.Random) -> str | None:
     """Each listed first name in the text (whole word, case as listed) swapped for another listed
-    name; the same name is swapped for the same name throughout the text."""
+    name; the same name is swapped for the same name throughout the text. A listed name right after
+    a capitalised word is left alone, as a surname."""
     swaps: dict[str, str] = {}
     names = first_names()
 
     def swap(match: re.Match[str]) -> str:
         name = match.group()
+        if _AFTER_CAPITALISED_WORD.search(text, 0, match.start()):
+            return name
         if name not in swaps:
             swaps[name] = rng.choice([other for other in names if other != name])
         return swaps[name]

@@ -76,6 +76,10 @@ def summary_markdown(comparison: Comparison) -> str:
     return "\n".join(f"- {line}" for line in lines[:-1]) + f"\n\n_{lines[-1]}_"
 
 
+def count_note(rows: pd.DataFrame, every: pd.DataFrame) -> str:
+    return f"{len(rows)} of {len(every)} disagreements shown."
+
+
 def rows_shown(rows: pd.DataFrame, change: str | None) -> pd.DataFrame:
     return rows if change in (None, ALL_CHANGES) else rows[rows["change"] == change]
 
@@ -158,17 +162,26 @@ def build(
             map_a = gr.Plot(None, show_label=False, elem_id="compare-map-a")
             map_b = gr.Plot(None, show_label=False, elem_id="compare-map-b")
 
-    cache: dict[tuple[int, str, int], Shown] = {}
+    cache: dict[tuple[int, str, int, int], Shown] = {}
 
     def shown(path: str) -> Shown:
-        """The comparison of the current A with the run at `path`, kept while neither changes."""
+        """The comparison of the current A with the run at `path`, kept while neither changes (a run
+        edit swaps in a new folder, so the folder's identity and time say when B changed)."""
         a = current()
-        key = (id(a), path, (Path(path) / MANIFEST).stat().st_mtime_ns)
+        folder = Path(path).stat()
+        key = (id(a), path, folder.st_ino, folder.st_mtime_ns)
         if key not in cache:
             b = Run.load(path)
             cache.clear()
             cache[key] = Shown(b, compare_runs(a, b), disagreements(a, b))
         return cache[key]
+
+    def rows_of(path: str, which: str | None) -> pd.DataFrame:
+        """The disagreements shown; a run that cannot be compared is reported, as `show` reports it."""
+        try:
+            return rows_shown(shown(path).rows, which)
+        except (RunError, OSError) as exc:
+            raise gr.Error(f"Cannot compare: {exc}") from exc
 
     outputs = [summary, scores, confusion, table, count, details, maps_note, map_a, map_b]
 
@@ -187,7 +200,7 @@ def build(
             scores: per_class_table(pair.comparison),
             confusion: confusion_change_figure(pair.comparison.confusion_change, pair.comparison.labels),
             table: disagreement_table(rows),
-            count: f"{len(rows)} of {len(pair.rows)} disagreements shown.",
+            count: count_note(rows, pair.rows),
             details: row_markdown(rows, None),
             maps_note: note,
             map_a: first,
@@ -197,14 +210,14 @@ def build(
     def filter_rows(path: str | None, which: str | None) -> tuple[pd.DataFrame | None, str]:
         if not path:
             return None, ""
-        rows = rows_shown(shown(path).rows, which)
-        return disagreement_table(rows), f"{len(rows)} of {len(shown(path).rows)} disagreements shown."
+        rows = rows_of(path, which)
+        return disagreement_table(rows), count_note(rows, rows_of(path, ALL_CHANGES))
 
     def inspect(path: str | None, event: gr.SelectData) -> str:
-        return row_markdown(shown(path).rows, selected_row_id(event)) if path else CLICK_NOTE
+        return row_markdown(rows_of(path, ALL_CHANGES), selected_row_id(event)) if path else CLICK_NOTE
 
     def write_csv(path: str | None, which: str | None) -> str | None:
-        return temporary_csv(rows_shown(shown(path).rows, which), "agnews-compare-") if path else None
+        return temporary_csv(rows_of(path, which), "agnews-compare-") if path else None
 
     picker.change(show, [picker, change], outputs, api_name="compare", api_visibility="undocumented")
     change.change(
