@@ -39,7 +39,7 @@ def percent(value: float | None) -> str:
     return "—" if value is None else f"{value:.1%}"
 
 
-def robustness_table(report: Robustness) -> pd.DataFrame:
+def flip_rate_frame(report: Robustness) -> pd.DataFrame:
     """One line per test that ran: rows applied, flipped, flip rate, its interval, confidence change."""
     return pd.DataFrame(
         {
@@ -164,7 +164,7 @@ def build(run: Run, tab: gr.Tab, *, current: Callable[[], Run], coming: bool = F
         first = max(report.tests, key=lambda t: t.flipped)  # the test with the most to show
         return {
             building: gr.update(visible=False),
-            table: robustness_table(report),
+            table: flip_rate_frame(report),
             note: explanation(report),
             tests: descriptions(report),
             choice: gr.update(
