@@ -13,6 +13,7 @@ from pathlib import Path
 
 import gradio as gr
 import numpy as np
+import pandas as pd
 import plotly.graph_objects as go
 import pytest
 from helpers import WORDS
@@ -436,6 +437,10 @@ def test_the_tab_shows_each_part(scored: Path, news_csv: Path, tmp_path: Path) -
     if len(wrong):
         assert errors["confidence"].tolist() == sorted(errors["confidence"], reverse=True)
         assert set(errors["file label"]) <= {"sports", "business", "tech"}
+
+    exported = pd.read_csv(events["cross_domain_csv"]("other-news"))
+    assert len(exported) == len(wrong) and {"file label", "tfidf_predicted", "text"} <= set(exported.columns)
+    assert events["cross_domain_csv"]("nope") is None
 
     shown = by_id(events["cross_domain_show"]("tech-only"))
     assert (

@@ -19,8 +19,8 @@ from agnews.labels import LABELS
 from agnews.rundir import Run
 from agnews.rundir.parts import CrossDomainMetrics, DomainScores
 from agnews.rundir.run import CrossDomain
-from agnews.ui.common import notice, row_details, rows_table, selected_row_id
-from agnews.ui.errors import mistakes
+from agnews.ui.common import notice, row_details, rows_table, selected_row_id, temporary_csv
+from agnews.ui.errors import export_frame, mistakes
 from agnews.ui.figures import confusion_figure
 from agnews.ui.lazy import fill_when_opened
 
@@ -79,6 +79,16 @@ def errors_table(part: CrossDomain) -> pd.DataFrame:
     return table
 
 
+def export_rows(part: CrossDomain) -> pd.DataFrame:
+    """Every mistake of the model (not only the listed ones) as the Errors tab exports them, with the
+    file's own label and the TF-IDF baseline's answer."""
+    wrong = mistakes(part.predictions)
+    frame = export_frame(wrong)
+    frame.insert(2, "file label", wrong["source_label"].to_numpy())
+    frame["tfidf_predicted"] = [LABELS[i] for i in wrong["baseline_pred"]]
+    return frame
+
+
 def errors_note(part: CrossDomain) -> str:
     wrong = int((part.predictions["label"] != part.predictions["pred"]).sum())
     listed = f" (the {MAX_LISTED:,} most confident listed)" if wrong > MAX_LISTED else ""
@@ -114,6 +124,8 @@ def build(run: Run, tab: gr.Tab, *, current: Callable[[], Run]) -> None:
         with gr.Column(scale=2):
             details = gr.Markdown("", elem_id="cross-domain-details")
             probabilities = gr.Label(label="Probabilities", num_top_classes=4)
+            export = gr.Button("Export all mistakes as CSV")
+            download = gr.File(label="CSV", interactive=False, height=90)
     panel = [about, plot, scores, count, table, details, probabilities]
 
     def show(run: Run, name: str | None) -> dict[Any, Any]:
@@ -149,6 +161,12 @@ def build(run: Run, tab: gr.Tab, *, current: Callable[[], Run]) -> None:
     def inspect(name: str | None, event: gr.SelectData) -> tuple[str, dict[str, float] | None]:
         return row_details(current().cross_domain[name].predictions, selected_row_id(event))
 
+    def write_csv(name: str | None) -> str | None:
+        if name not in current().cross_domain:
+            return None
+        return temporary_csv(export_rows(current().cross_domain[name]), f"agnews-cross-domain-{name}-")
+
+    export.click(write_csv, choice, download, api_name="cross_domain_csv", api_visibility="undocumented")
     table.select(
         inspect,
         choice,
