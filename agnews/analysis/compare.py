@@ -291,16 +291,14 @@ def compare_groups(group_a: Sequence[Run], group_b: Sequence[Run]) -> GroupCompa
     test_hash = check_same_test_rows([*group_a, *group_b])
     scores_a, scores_b = group_scores(group_a), group_scores(group_b)
     welch_p = None
-    if len(group_a) > 1 and len(group_b) > 1:
+    # Undefined without spread within the groups (scipy would warn and answer NaN or 0).
+    if len(group_a) > 1 and len(group_b) > 1 and (scores_a.std_accuracy or scores_b.std_accuracy):
         from scipy.stats import ttest_ind
 
-        p_value = ttest_ind(
-            [s.accuracy for s in scores_b.runs], [s.accuracy for s in scores_a.runs], equal_var=False
-        ).pvalue
-        welch_p = (
-            float(p_value)
-            if np.isfinite(p_value) and (scores_a.std_accuracy or scores_b.std_accuracy)
-            else None
+        welch_p = float(
+            ttest_ind(
+                [s.accuracy for s in scores_b.runs], [s.accuracy for s in scores_a.runs], equal_var=False
+            ).pvalue
         )
     return GroupComparison(
         a=scores_a,
