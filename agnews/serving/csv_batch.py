@@ -116,8 +116,10 @@ def _other_delimiter(first_line: str) -> str | None:
     return best if counts[best] > first_line.count(",") else None
 
 
-def _parse(text: str, name: str) -> list[tuple[int, list[str]]]:
-    """(line number, cells) of every CSV record. Blank lines are not rows; a line of empty cells is."""
+def csv_records(text: str, name: str, error: type[Exception] = BatchError) -> list[tuple[int, list[str]]]:
+    """(line number, cells) of every CSV record, read strictly (a stray quote is an `error` naming
+    the line, where pandas would guess). Blank lines are not rows; a line of empty cells is.
+    Shared with `agnews cross-domain`, which raises its own error type."""
     reader = csv.reader(io.StringIO(text, newline=""), strict=True)
     records = []
     try:
@@ -125,8 +127,21 @@ def _parse(text: str, name: str) -> list[tuple[int, list[str]]]:
             if cells:
                 records.append((reader.line_num, cells))
     except csv.Error as exc:
-        raise BatchError(f"{name}: malformed CSV at line {reader.line_num}: {exc}") from None
+        raise error(f"{name}: malformed CSV at line {reader.line_num}: {exc}") from None
     return records
+
+
+def check_row_widths(
+    body: list[tuple[int, list[str]]], width: int, name: str, error: type[Exception] = BatchError
+) -> None:
+    """Every record has the header's number of cells: a row of another width is an `error` naming its
+    line (pandas would shift its cells into the index, cut or pad it without a word)."""
+    for line, cells in body:
+        if len(cells) != width:
+            raise error(
+                f"{name}: line {line} has {len(cells)} cells, the header has {width}; "
+                "quote cells that contain commas"
+            )
 
 
 def _text_columns(header: list[str]) -> tuple[list[int], str] | None:
@@ -162,7 +177,7 @@ def read_table(path: str | Path, *, max_bytes: int = MAX_BYTES, max_rows: int = 
     if not data.strip():
         raise BatchError(f"{name} is empty")
     text = _decode(data, name)
-    records = _parse(text, name)
+    records = csv_records(text, name)
     if not records:
         raise BatchError(f"{name} is empty")
 
@@ -198,12 +213,7 @@ def read_table(path: str | Path, *, max_bytes: int = MAX_BYTES, max_rows: int = 
         raise BatchError(f"{name} has a header but no rows")
     if len(body) > max_rows:
         raise BatchError(f"{name} has {len(body):,} rows; the limit is {max_rows:,} per file: split it")
-    for line, cells in body:
-        if len(cells) != len(header):
-            raise BatchError(
-                f"{name}: line {line} has {len(cells)} cells, the header has {len(header)}; "
-                "quote cells that contain commas"
-            )
+    check_row_widths(body, len(header), name)
     rows = [cells for _, cells in body]
     texts = [" ".join(cells[i] for i in columns) for cells in rows]
     return Table(header=header, rows=rows, texts=texts, source=source)

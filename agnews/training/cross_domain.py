@@ -20,9 +20,7 @@ loaded or the run is locked, and each names what is wrong and what the file has.
 
 from __future__ import annotations
 
-import csv
 import hashlib
-import io
 import re
 import time
 from collections import Counter
@@ -36,6 +34,7 @@ from agnews.labels import LABELS, NUM_LABELS, parse_label
 from agnews.rundir import parts
 from agnews.rundir.edit import edit_run
 from agnews.rundir.parts import CrossDomainMetrics, DomainScores, parse
+from agnews.serving.csv_batch import check_row_widths, csv_records
 from agnews.text import clean_text
 from agnews.training.context import StageContext
 from agnews.training.data import DataError, content_hash
@@ -78,8 +77,9 @@ class Selection:
 def read_labelled_csv(path: str | Path, text_columns: list[str], label_column: str) -> LabelledFile:
     """Read a CSV file with a header row; every cell as the string it is (no type guessing).
 
-    Read with the csv module, strictly: a row with more or fewer cells than the header is an error,
-    where pandas would shift, cut or pad it without a word. DataError for a missing or empty file,
+    Read strictly, as the app's CSV upload is (`agnews.serving.csv_batch.csv_records`): a row with
+    more or fewer cells than the header is an error, where pandas would shift, cut or pad it without
+    a word. DataError for a missing or empty file,
     a file that is not UTF-8 or not CSV, a header without rows, a row of another width, and a text or
     label column the file lacks (naming the columns it has). Blank lines are not rows.
     """
@@ -95,12 +95,7 @@ def read_labelled_csv(path: str | Path, text_columns: list[str], label_column: s
         raise DataError(
             f"{path}: not UTF-8 text ({exc.reason} at byte {exc.start}); save it as UTF-8"
         ) from None
-    reader = csv.reader(io.StringIO(decoded, newline=""), strict=True)
-    records: list[tuple[int, list[str]]] = []
-    try:
-        records.extend((reader.line_num, cells) for cells in reader if cells)
-    except csv.Error as exc:
-        raise DataError(f"{path}: malformed CSV at line {reader.line_num}: {exc}") from None
+    records = csv_records(decoded, str(path), DataError)
     if not records:  # e.g. a byte-order mark and blank lines
         raise DataError(
             f"{path}: no header row (the file holds no CSV rows); expected a header and data rows"
@@ -115,12 +110,7 @@ def read_labelled_csv(path: str | Path, text_columns: list[str], label_column: s
     body = records[1:]
     if not body:
         raise DataError(f"{path}: a header but no rows")
-    for line, cells in body:
-        if len(cells) != len(columns):
-            raise DataError(
-                f"{path}: line {line} has {len(cells)} cells, the header has {len(columns)}; "
-                "quote cells that contain commas"
-            )
+    check_row_widths(body, len(columns), str(path), DataError)
     text_at = [columns.index(c) for c in text_columns]
     label_at = columns.index(label_column)
     texts = [" ".join(cells[i] for i in text_at) for _, cells in body]

@@ -210,8 +210,9 @@ def build(
     def filter_rows(path: str | None, which: str | None) -> tuple[pd.DataFrame | None, str]:
         if not path:
             return None, ""
-        rows = rows_of(path, which)
-        return disagreement_table(rows), count_note(rows, rows_of(path, ALL_CHANGES))
+        every = rows_of(path, ALL_CHANGES)
+        rows = rows_shown(every, which)
+        return disagreement_table(rows), count_note(rows, every)
 
     def inspect(path: str | None, event: gr.SelectData) -> str:
         return row_markdown(rows_of(path, ALL_CHANGES), selected_row_id(event)) if path else CLICK_NOTE

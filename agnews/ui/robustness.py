@@ -20,7 +20,7 @@ import pandas as pd
 
 from agnews.rundir import Run
 from agnews.rundir.parts import Robustness, StressResult
-from agnews.ui.common import notice
+from agnews.ui.common import notice, percent
 from agnews.ui.lazy import fill_when_opened
 
 MISSING = (
@@ -33,10 +33,6 @@ BUILDING_NOTE = (
 )
 EXAMPLE_COLUMNS = ["row_id", "true", "before", "after", "original", "perturbed"]
 EXAMPLE_WIDTHS = ["7%", "9%", "10%", "10%", "32%", "32%"]
-
-
-def percent(value: float | None) -> str:
-    return "—" if value is None else f"{value:.1%}"
 
 
 def flip_rate_frame(report: Robustness) -> pd.DataFrame:

@@ -15,7 +15,7 @@ import pandas as pd
 
 from agnews.rundir import Run
 from agnews.rundir.parts import SliceReport
-from agnews.ui.common import notice
+from agnews.ui.common import notice, percent
 from agnews.ui.figures import slice_figure
 from agnews.ui.lazy import fill_when_opened
 
@@ -43,9 +43,6 @@ def slice_table(report: SliceReport) -> pd.DataFrame:
     """What the tab lists: slice, rows, accuracy, 95% interval, difference from all rows (points)."""
     numbers = slice_numbers(report)
     reference = numbers["accuracy"].iloc[0]
-
-    def percent(value: float) -> str:
-        return "—" if pd.isna(value) else f"{value:.1%}"
 
     return pd.DataFrame(
         {
