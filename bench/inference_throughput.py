@@ -33,6 +33,7 @@ from types import SimpleNamespace
 
 import numpy as np
 import torch
+from machine import cpu_name
 
 from agnews.inference import infer, length_sorted_batches
 from agnews.rundir import Run
@@ -100,20 +101,6 @@ def main() -> None:
     serving_latency(run, serving_texts[: args.serving_rows or None])
     session_options(run, serving_texts[: args.option_rows], args.repeats)
     batch_padding(run, serving_texts, args.repeats, batches=args.padding_batches)
-
-
-def cpu_name() -> str:
-    """The CPU's model name and whether it has AMX and AVX512-BF16 (Linux; "unknown" elsewhere)."""
-    try:
-        info = Path("/proc/cpuinfo").read_text()
-    except OSError:
-        return "unknown"
-    name = next((line.split(":", 1)[1].strip() for line in info.splitlines() if "model name" in line), "?")
-    flags = next(
-        (line.split(":", 1)[1].split() for line in info.splitlines() if line.startswith("flags")), []
-    )
-    have = [flag for flag in ("avx2", "avx512f", "avx512_bf16", "amx_bf16") if flag in flags]
-    return f"{name} ({' '.join(have)})"
 
 
 def batch_throughput(run: Run, rows: int, repeats: int) -> None:

@@ -68,7 +68,7 @@ def needs_native_bf16(config: TrainConfig) -> bool:
 def measure(config: TrainConfig, attention: str | None, base: str, tokenized: dict, tokenizer) -> float:
     """Training samples per second for one epoch of `config` (no evaluation, no checkpoints)."""
     torch.manual_seed(config.seed)
-    model = prepare_model(config, base, attention=attention)
+    model, _ = prepare_model(config, base, attention=attention)
     with tempfile.TemporaryDirectory() as scratch:
         trainer = build_trainer(
             config, model, tokenizer, tokenized["train"], None, output_dir=Path(scratch), progress=False

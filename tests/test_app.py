@@ -329,9 +329,11 @@ def test_batch_csv_keeps_every_row_and_agrees_with_single_classification(
         single = predictor.probabilities(rows[i][1])
         assert result.loc[i, "predicted"] == max(single, key=single.__getitem__)
         # Files run under bf16 autocast where the CPU has it, typed text through the fp32 ONNX graph;
-        # the tiny run's calibration scales its near-flat logits up many times, and the gap with them.
+        # the tiny run's calibration scales its near-flat logits up many times, and the gap with them
+        # (up to 0.009 seen on an AMX Xeon). In fp32 only the file's four decimals separate the two.
+        tolerance = 2e-2 if predictor.batch_bf16 else 1e-4
         assert [float(result.loc[i, f"p_{n}"]) for n in LABELS] == pytest.approx(
-            list(single.values()), abs=5e-3
+            list(single.values()), abs=tolerance
         )
         if threshold is not None:
             confidence = max(float(result.loc[i, f"p_{n}"]) for n in LABELS)

@@ -28,12 +28,17 @@ def _train_command(data: Path, base: Path, out: Path, *extra: str) -> list[str]:
     ]  # fmt: skip
 
 
-def _run(command: list[str], fault: str | None = None) -> subprocess.CompletedProcess[str]:
+def _run(
+    command: list[str], fault: str | None = None, *, sigint: signal.Handlers | None = None
+) -> subprocess.CompletedProcess[str]:
+    """Run `command` with the fault set; `sigint` sets the SIGINT disposition the child inherits (as a
+    shell's background job inherits SIG_IGN), else it inherits this process's."""
     env = {**os.environ, "HF_HUB_OFFLINE": "1"}
     env.pop(FAULT_ENV, None)
     if fault is not None:
         env[FAULT_ENV] = fault
-    return subprocess.run(command, capture_output=True, text=True, env=env, timeout=600)
+    inherit = None if sigint is None else (lambda: signal.signal(signal.SIGINT, sigint))
+    return subprocess.run(command, capture_output=True, text=True, env=env, timeout=600, preexec_fn=inherit)
 
 
 def test_sigkill_leaves_no_run_and_resume_finishes(
@@ -55,12 +60,14 @@ def test_sigkill_leaves_no_run_and_resume_finishes(
     assert not checkpoints.exists()
 
 
+@pytest.mark.parametrize("inherited", [signal.SIG_DFL, signal.SIG_IGN], ids=["foreground", "background-job"])
 def test_sigint_stops_cleanly_and_keeps_the_checkpoint(
-    tiny_data: Path, tiny_distilbert: Path, tmp_path: Path
+    tiny_data: Path, tiny_distilbert: Path, tmp_path: Path, inherited: signal.Handlers
 ) -> None:
     out = tmp_path / "runs" / "stopped"
     checkpoints = tmp_path / "runs" / ".stopped.checkpoints"
-    stopped = _run(_train_command(tiny_data, tiny_distilbert, out), fault="train:checkpoint-saved@SIGINT")
+    command = _train_command(tiny_data, tiny_distilbert, out)
+    stopped = _run(command, fault="train:checkpoint-saved@SIGINT", sigint=inherited)
     assert stopped.returncode == 130
     assert "rerun with --resume" in stopped.stderr
     assert "Traceback" not in stopped.stderr

@@ -138,6 +138,7 @@ def test_drop_label_issues_errors_are_clear(tiny_data: Path, tmp_path: Path) -> 
             load_config_data(TrainConfig.from_dict({**config.to_dict(), "drop_label_issues": str(path)}))
 
 
+@pytest.mark.isa
 def test_train_cli_drops_the_rows_and_counts_them(
     tiny_data: Path, tiny_distilbert: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:

@@ -38,10 +38,19 @@ _AT_FDCWD = -100
 
 def fault_point(name: str) -> None:
     """The fault tests' hook: when AGNEWS_FAULT names this point, the process signals itself here,
-    with SIGKILL, or with the signal named after an `@` (`train:checkpoint-saved@SIGINT`)."""
+    with SIGKILL, or with the signal named after an `@` (`train:checkpoint-saved@SIGINT`).
+
+    SIGINT stands for a Ctrl-C at a terminal, where Python's KeyboardInterrupt handler is in place; a
+    process started from a background job inherits SIGINT as ignored and Python then installs no
+    handler, so the handler is put back first: the fault acts the same however its parent was started.
+    """
     point, _, signal_name = os.environ.get(FAULT_ENV, "").partition("@")
-    if point == name:
-        os.kill(os.getpid(), getattr(signal, signal_name or "SIGKILL"))
+    if point != name:
+        return
+    chosen = getattr(signal, signal_name or "SIGKILL")
+    if chosen == signal.SIGINT:
+        signal.signal(signal.SIGINT, signal.default_int_handler)
+    os.kill(os.getpid(), chosen)
 
 
 def _now() -> str:

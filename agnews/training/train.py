@@ -61,7 +61,9 @@ def library_versions() -> dict[str, str]:
     }
 
 
-FP32_CPU_FROZEN_LAYERS = 3
+# The share of the encoder's layers (rounded down, the lower ones) that the quick preset freezes where
+# a CPU trains in fp32; see `resolve_frozen_layers`.
+FP32_CPU_FROZEN_SHARE = 0.5
 
 
 def resolve_precision(mode: str) -> str:
@@ -195,6 +197,22 @@ def _validation_metrics(prediction: Any) -> dict[str, float]:
     return {"accuracy": float((preds == np.asarray(labels)).mean())}
 
 
+def encoder_layers(model: PreTrainedModel) -> torch.nn.ModuleList:
+    """The encoder's stack of transformer layers: BERT's and MPNet's `encoder.layer`, DistilBERT's
+    `transformer.layer`, found by looking for the module list named `layer`."""
+    stack = next(
+        (
+            m
+            for name, m in model.base_model.named_modules()
+            if name.endswith("layer") and isinstance(m, torch.nn.ModuleList)
+        ),
+        None,
+    )
+    if stack is None:
+        raise ConfigError(f"{type(model).__name__}: no encoder layer list found to freeze")
+    return stack
+
+
 def freeze_bottom(model: PreTrainedModel, layers: int, *, embeddings: bool = False) -> None:
     """Stop gradients through the embeddings (with `embeddings`, or when any layer is frozen) and the
     `layers` lowest encoder layers.
@@ -202,25 +220,15 @@ def freeze_bottom(model: PreTrainedModel, layers: int, *, embeddings: bool = Fal
     Lower layers hold general language features that a few thousand headlines barely change; not
     back-propagating into them cuts training cost. The word-embedding table is half of MiniLM's
     weights, yet a batch touches a few hundred of its 30k rows: its dense gradient and AdamW update
-    cost every step for little change. Works for BERT (`encoder.layer`) and DistilBERT
-    (`transformer.layer`) alike by looking for the encoder's layer list.
+    cost every step for little change.
     """
-    encoder = model.base_model
     if embeddings or layers:
-        encoder.embeddings.requires_grad_(False)
+        model.base_model.embeddings.requires_grad_(False)
     if layers == 0:
         return
-    stack = next(
-        (
-            m
-            for name, m in encoder.named_modules()
-            if name.endswith("layer") and isinstance(m, torch.nn.ModuleList)
-        ),
-        None,
-    )
-    if stack is None or layers > len(stack):
-        available = 0 if stack is None else len(stack)
-        raise ConfigError(f"freeze_layers={layers}, but the model has {available} encoder layers")
+    stack = encoder_layers(model)
+    if layers > len(stack):
+        raise ConfigError(f"freeze_layers={layers}, but the model has {len(stack)} encoder layers")
     for module in stack[:layers]:
         module.requires_grad_(False)
 
@@ -240,29 +248,37 @@ def set_dropout(model: PreTrainedModel, probability: float | None) -> None:
             module.p = probability
 
 
-def resolve_frozen_layers(layers: int | None, precision: str) -> int:
-    """What `freeze_layers` means on this machine: an empty setting (the quick preset's) freezes
-    `FP32_CPU_FROZEN_LAYERS` where training runs in fp32 on a CPU, and nothing elsewhere.
+def resolve_frozen_layers(layers: int | None, precision: str, depth: int) -> int:
+    """What `freeze_layers` means for a model of `depth` encoder layers on this machine: an empty
+    setting (the quick preset's) freezes the lower `FP32_CPU_FROZEN_SHARE` of the layers where training
+    runs in fp32 on a CPU, and nothing elsewhere. The run records the number resolved.
 
-    Why: without native bf16 a CPU trains in fp32 at a fraction of the bf16 speed; not back-propagating
-    into the lower half of the encoder recovers much of it (bench/train_throughput.py) for a few tenths
-    of a point of test accuracy (README "Performance"). With bf16 or on a GPU, speed is there already.
+    Why a share, not a count: the same preset then freezes the same part of a 2-layer test model, the
+    6-layer MiniLM and the 12-layer MPNet, and never more layers than the model has. Without native
+    bf16 a CPU trains in fp32 at a fraction of the bf16 speed; not back-propagating into the lower half
+    of the encoder recovers much of it (bench/train_throughput.py) for a few tenths of a point of test
+    accuracy (README "Performance"). With bf16 or on a GPU, speed is there already.
     """
     if layers is not None:
         return layers
-    return FP32_CPU_FROZEN_LAYERS if precision == "no" and not torch.cuda.is_available() else 0
+    if precision == "no" and not torch.cuda.is_available():
+        return int(depth * FP32_CPU_FROZEN_SHARE)
+    return 0
 
 
-def prepare_model(config: TrainConfig, base: str, *, attention: str | None = None) -> PreTrainedModel:
-    """The model `config` trains from `base`: attention kernels for its precision (`attention`
-    overrides them, for benchmarks), embeddings and layers frozen and dropout set as configured."""
+def prepare_model(
+    config: TrainConfig, base: str, *, attention: str | None = None
+) -> tuple[PreTrainedModel, int]:
+    """The model `config` trains from `base` and how many encoder layers it froze: attention kernels
+    for its precision (`attention` overrides them, for benchmarks), embeddings and layers frozen and
+    dropout set as configured."""
     precision = resolve_precision(config.mixed_precision)
     attention = attention or training_attention(precision)
     model = load_classifier(base, attention=attention)
-    layers = resolve_frozen_layers(config.freeze_layers, precision)
+    layers = resolve_frozen_layers(config.freeze_layers, precision, len(encoder_layers(model)))
     freeze_bottom(model, layers, embeddings=config.freeze_embeddings)
     set_dropout(model, config.dropout)
-    return model
+    return model, layers
 
 
 def build_trainer(
@@ -370,7 +386,7 @@ def fine_tune(
         _check_resume_data(checkpoint_dir, data)
     tokenizer = load_tokenizer(base)
     set_seed(config.seed)
-    model = prepare_model(config, base)
+    model, frozen_layers = prepare_model(config, base)
     tokenized = tokenize_splits(data, tokenizer, config.max_length)
 
     checkpoint_dir.mkdir(parents=True, exist_ok=True)
@@ -402,7 +418,7 @@ def fine_tune(
         device=str(trainer.args.device),
         precision=precision,
         log_history=trainer.state.log_history,
-        frozen_layers=resolve_frozen_layers(config.freeze_layers, precision),
+        frozen_layers=frozen_layers,
     )
     # Without the mixed-precision wrapper the Trainer put on `forward`: the test metrics describe the
     # model as saved and as a plain `pipeline` runs it (fp32), whatever precision trained it.
