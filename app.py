@@ -267,7 +267,7 @@ def serve(
     `compare_with` is the Compare tab's opening choice."""
     from agnews.serving.predictor import Predictor
     from agnews.ui import build_app
-    from agnews.ui.app import LAUNCH_LIMITS
+    from agnews.ui.app import launch_options
     from agnews.ui.live import LiveRun
 
     try:
@@ -301,8 +301,7 @@ def serve(
         server_name=args.host,
         server_port=args.port,
         share=args.share,
-        auth=auth,
-        **LAUNCH_LIMITS,
+        **launch_options(predictor, live.current if live is not None else lambda: run, auth),
         footer_links=["api", "settings"],
     )
     return 0

@@ -9,10 +9,12 @@ same machine in the same minute. Then which heavy native libraries the serving p
 (`/proc/PID/maps`): a lazily loading app serves typed text without torch. Set ATEN_CPU_CAPABILITY
 etc. on this command to start the app under an emulated instruction set; the app inherits it.
 `--app A B` starts several launchers (e.g. app.py and a patched copy) taking turns, the same way.
-Round-trip: `/classify` through `gradio_client` (what the acceptance names), once as constructed by
-default and once with `ssl_verify=False` (the client otherwise builds two TLS contexts per call,
-even for plain http), and through Gradio's plain HTTP API (`/gradio_api/call/classify`, the same
-queue without the client's polling), p50 and p90 over `--calls` distinct headlines. The client's
+Round-trip of one headline: the plain JSON route for programs (`POST /api/classify`), Gradio's plain
+HTTP API (`/gradio_api/call/classify`: a POST, then the result's event stream), and `gradio_client`
+(once as constructed by default, once with `ssl_verify=False`: the client otherwise builds two TLS
+contexts per call, even for plain http), beside the in-process `Predictor.probabilities` of the
+same run and backend (the model's own cost, so the overhead of each path is seen); p50 is the median
+over `--rounds` rounds of `--calls` distinct headlines, the paths taking turns. The client's
 floor is its own 50 ms sleep between polls of the result stream (`stream_sse_v1plus` in
 gradio_client/utils.py), whatever the server does.
 Not a test: timings depend on the machine and on what else runs on it. Measured numbers: the
@@ -97,11 +99,13 @@ def native_libraries(pid: int) -> dict[str, bool]:
     return {name: fragment in maps for name, fragment in NATIVE_LIBRARIES.items()}
 
 
-def timed(call: Callable[[str], object], calls: int) -> list[float]:
-    call(HEADLINES[0])  # warm-up: first request opens connections and fills caches
+def timed(call: Callable[[str], object], calls: int, tag: str = "") -> list[float]:
+    """Seconds per call over `calls` texts never classified before (`tag` makes them distinct
+    across paths and rounds too): no predictor cache hits, here or in the server."""
+    call(f"{HEADLINES[0]} (warm-up {tag})")  # the first request opens connections
     seconds = []
     for i in range(calls):
-        text = f"{HEADLINES[i % len(HEADLINES)]} ({i})"  # distinct texts: no predictor cache hits
+        text = f"{HEADLINES[i % len(HEADLINES)]} ({tag} {i})"
         begin = time.perf_counter()
         call(text)
         seconds.append(time.perf_counter() - begin)
@@ -121,9 +125,25 @@ def http_classify(base: str) -> Callable[[str], object]:
     return call
 
 
-def quantiles(seconds: list[float]) -> str:
-    ms = sorted(s * 1000 for s in seconds)
-    return f"{statistics.median(ms):8.1f} {ms[int(0.9 * (len(ms) - 1))]:8.1f}"
+def route_classify(base: str) -> Callable[[str], object]:
+    """The plain JSON route for programs (`agnews.serving.http_api`): one POST, one answer."""
+    client = httpx.Client(base_url=base, timeout=30)
+
+    def call(text: str) -> object:
+        answered = client.post("/api/classify", json={"inputs": text})
+        answered.raise_for_status()
+        return answered.json()
+
+    return call
+
+
+def in_process(run: str) -> Callable[[str], object]:
+    """The model's own cost: the predictor the app serves with (same backend, one thread), called in
+    this process, no HTTP."""
+    from agnews.rundir import Run
+    from agnews.serving.predictor import Predictor
+
+    return Predictor.from_run(Run.load(run), threads=1).probabilities
 
 
 def main() -> None:
@@ -131,6 +151,7 @@ def main() -> None:
     parser.add_argument("--run", default=str(ROOT / "runs" / "quick"))
     parser.add_argument("--starts", type=int, default=3)
     parser.add_argument("--calls", type=int, default=50)
+    parser.add_argument("--rounds", type=int, default=3, help="Rounds of --calls per path (median of p50s).")
     parser.add_argument(
         "--app",
         type=Path,
@@ -155,14 +176,20 @@ def main() -> None:
             if attempt < args.starts - 1 or app != args.app[0]:
                 process.terminate()
                 process.wait()
+    base = f"http://127.0.0.1:{port}/"
+    paths: dict[str, Callable[[str], object]] = {"in-process Predictor.probabilities": in_process(args.run)}
     try:
-        base = f"http://127.0.0.1:{port}/"
+        paths["JSON route POST /api/classify"] = route_classify(base)
+        paths["HTTP /gradio_api/call/classify"] = http_classify(base)
         client = Client(base, verbose=False)
-        via_client = timed(lambda text: client.predict(text, api_name="/classify"), args.calls)
+        paths["gradio_client predict"] = lambda text: client.predict(text, api_name="/classify")
         # Plain http on loopback: there is no certificate to verify, so this loses nothing.
         lean = Client(base, verbose=False, ssl_verify=False, analytics_enabled=False)
-        via_lean_client = timed(lambda text: lean.predict(text, api_name="/classify"), args.calls)
-        via_http = timed(http_classify(base), args.calls)
+        paths["gradio_client, ssl_verify=False"] = lambda text: lean.predict(text, api_name="/classify")
+        rounds: dict[str, list[list[float]]] = {name: [] for name in paths}
+        for turn in range(args.rounds):  # paths take turns, so drift of the machine favours none
+            for name, call in paths.items():
+                rounds[name].append(timed(call, args.calls, tag=f"{name}, round {turn}"))
     finally:
         process.terminate()
         process.wait()
@@ -181,10 +208,16 @@ def main() -> None:
         if libraries[app]:
             mapped = ", ".join(f"{name} {'yes' if found else 'no'}" for name, found in libraries[app].items())
             print(f"  native libraries mapped once serving: {mapped}")
-    print(f"{'classify round-trip, ' + args.app[0].name:32} {'p50 ms':>8} {'p90 ms':>8}")
-    print(f"{'gradio_client predict':32} {quantiles(via_client)}")
-    print(f"{'gradio_client, ssl_verify=False':32} {quantiles(via_lean_client)}")
-    print(f"{'HTTP /gradio_api/call/classify':32} {quantiles(via_http)}")
+    print(
+        f"\n{'classify one headline, ' + args.app[0].name:36} {'p50 ms':>8} {'p90 ms':>8} "
+        f"{'vs in-process':>14}   (p50: median over {args.rounds} rounds of {args.calls} distinct texts)"
+    )
+    floor = statistics.median(statistics.median(r) for r in rounds["in-process Predictor.probabilities"])
+    for name, measured in rounds.items():
+        p50 = statistics.median(statistics.median(r) for r in measured)
+        pooled = sorted(s for r in measured for s in r)
+        p90 = pooled[int(0.9 * (len(pooled) - 1))]
+        print(f"{name:36} {p50 * 1000:8.1f} {p90 * 1000:8.1f} {p50 / floor:13.1f}x")
 
 
 if __name__ == "__main__":

@@ -1,4 +1,5 @@
-"""The served app under load: 32 concurrent clients x 20 `/classify` requests, batched against unbatched.
+"""The served app under load: 32 concurrent clients x 20 classify requests: Gradio's `/classify`,
+batched against unbatched, and the plain JSON route for programs (`/api/classify`).
 
     .venv/bin/python bench/app_load.py --run runs/quick [--clients 32] [--requests 20] [--repeats 3]
 
@@ -6,7 +7,7 @@ Two servers of the same run are measured in the same run of this script, taking 
 `/classify` as served (batched by Gradio's queue, `agnews.ui.classify.BATCHED`) and the same app
 built with `/classify` unbatched, one text per call at the queue's default concurrency (what the app
 did before batching: the baseline). Each server is this script started with `--serve`: it builds the
-app as app.py does (`Run.load`, `Predictor.from_run` with one thread, `build_app`, `LAUNCH_LIMITS`),
+app as app.py does (`Run.load`, `Predictor.from_run` with one thread, `build_app`, `launch_options`),
 so the two differ in the batching switch alone.
 
 Against each server, two load generators, one after the other:
@@ -15,6 +16,8 @@ Against each server, two load generators, one after the other:
   sends `--requests` requests one after another; all start together.
 - gradio_client: one `Client` per thread, connected before the clock starts, as a Python caller
   would; its own 50 ms sleep between polls of the result stream is part of what it measures.
+- JSON route: asyncio + httpx, one POST `/api/classify` per request (`agnews.serving.http_api`,
+  batched by its own batcher whatever the Gradio switch; the unbatched server's row is a repeat).
 Every request is a distinct headline, so the predictor's cache never answers. Per server and
 generator: requests/s (successful requests over the wall time), p50/p95 latency, errors (must be 0)
 and the server's CPU time per request (less disturbed than wall time by other programs on a shared
@@ -34,7 +37,7 @@ import sys
 import threading
 import time
 from collections import Counter
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -43,6 +46,7 @@ import psutil
 from app_latency import HEADLINES, free_port, launch
 
 ROOT = Path(__file__).resolve().parents[1]
+ROUTE = "/api/classify"  # agnews.serving.http_api.PATH, named here: the load generator imports no agnews
 CONFIGS = {"unbatched (before)": False, "batched (the app)": True}
 
 
@@ -106,32 +110,44 @@ def headline(client: int, request: int) -> str:
     return f"{HEADLINES[(client + request) % len(HEADLINES)]} (client {client}, request {request})"
 
 
-async def _http_load(url: str, clients: int, requests: int) -> Load:
+async def _gradio_classify(http: httpx.AsyncClient, text: str) -> None:
+    """Gradio's plain HTTP API: POST the input, then read the result from its event stream."""
+    posted = await http.post("/gradio_api/call/classify", json={"data": [text]})
+    posted.raise_for_status()
+    event = posted.json()["event_id"]
+    async with http.stream("GET", f"/gradio_api/call/classify/{event}") as stream:
+        kind = None
+        async for line in stream.aiter_lines():
+            if line.startswith("event: "):
+                kind = line.removeprefix("event: ")
+            elif line.startswith("data: ") and kind in ("complete", "error"):
+                if kind == "error":
+                    raise RuntimeError(f"server error: {line.removeprefix('data: ')}")
+                json.loads(line.removeprefix("data: "))
+                return
+    raise RuntimeError("event stream ended without a result")
+
+
+async def _route_classify(http: httpx.AsyncClient, text: str) -> None:
+    """The plain JSON route for programs (`agnews.serving.http_api`): one request, one answer."""
+    answered = await http.post(ROUTE, json={"inputs": text})
+    answered.raise_for_status()
+    if len(answered.json()[0]) != 4:
+        raise RuntimeError(f"unexpected answer: {answered.text[:200]}")
+
+
+async def _http_load(
+    url: str, clients: int, requests: int, classify: Callable[[httpx.AsyncClient, str], Awaitable[None]]
+) -> Load:
     load = Load()
     limits = httpx.Limits(max_connections=2 * clients, max_keepalive_connections=2 * clients)
     async with httpx.AsyncClient(base_url=url, timeout=120, limits=limits) as http:
-
-        async def classify(text: str) -> None:
-            posted = await http.post("/gradio_api/call/classify", json={"data": [text]})
-            posted.raise_for_status()
-            event = posted.json()["event_id"]
-            async with http.stream("GET", f"/gradio_api/call/classify/{event}") as stream:
-                kind = None
-                async for line in stream.aiter_lines():
-                    if line.startswith("event: "):
-                        kind = line.removeprefix("event: ")
-                    elif line.startswith("data: ") and kind in ("complete", "error"):
-                        if kind == "error":
-                            raise RuntimeError(f"server error: {line.removeprefix('data: ')}")
-                        json.loads(line.removeprefix("data: "))
-                        return
-            raise RuntimeError("event stream ended without a result")
 
         async def client(number: int) -> None:
             for i in range(requests):
                 began = time.perf_counter()
                 try:
-                    await classify(headline(number, i))
+                    await classify(http, headline(number, i))
                 except Exception as exc:  # counted and reported: the load must produce none
                     load.error(exc)
                     continue
@@ -144,7 +160,11 @@ async def _http_load(url: str, clients: int, requests: int) -> Load:
 
 
 def http_load(url: str, clients: int, requests: int) -> Load:
-    return asyncio.run(_http_load(url, clients, requests))
+    return asyncio.run(_http_load(url, clients, requests, _gradio_classify))
+
+
+def route_load(url: str, clients: int, requests: int) -> Load:
+    return asyncio.run(_http_load(url, clients, requests, _route_classify))
 
 
 def client_load(url: str, clients: int, requests: int) -> Load:
@@ -191,6 +211,7 @@ def client_load(url: str, clients: int, requests: int) -> Load:
 GENERATORS: dict[str, Callable[[str, int, int], Load]] = {
     "HTTP (httpx, async)": http_load,
     "gradio_client": client_load,
+    f"JSON route {ROUTE}": route_load,
 }
 
 
@@ -201,14 +222,15 @@ def serve(run_path: str, port: int, batched: bool, concurrency: int | None = Non
     from agnews.rundir import Run
     from agnews.serving.predictor import Predictor
     from agnews.ui import build_app, classify
-    from agnews.ui.app import LAUNCH_LIMITS
+    from agnews.ui.app import launch_options
 
     run = Run.load(run_path)
     classify.BATCHED = batched
     if concurrency is not None:
         classify.CLASSIFY_CONCURRENCY = concurrency
-    demo = build_app(run, Predictor.from_run(run, threads=1))
-    demo.launch(server_port=port, quiet=True, **LAUNCH_LIMITS)
+    predictor = Predictor.from_run(run, threads=1)
+    demo = build_app(run, predictor)
+    demo.launch(server_port=port, quiet=True, **launch_options(predictor, lambda: run))
 
 
 def server_cpu(pid: int) -> float:

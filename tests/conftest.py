@@ -86,7 +86,7 @@ def quick_run_seed_1(quick_run: Path) -> Path:
 
 @pytest.fixture(scope="session")
 def served_app(quick_run: Path) -> Iterator[ServedApp]:
-    """One server for every test that talks to the app, launched with app.py's `LAUNCH_LIMITS`.
+    """One server for every test that talks to the app, launched with app.py's `launch_options`.
 
     Shared (test_app, test_app_security): each server loads the model again and starts threads.
     """
@@ -94,12 +94,12 @@ def served_app(quick_run: Path) -> Iterator[ServedApp]:
     from agnews.rundir import Run
     from agnews.serving.predictor import Predictor
     from agnews.ui import build_app
-    from agnews.ui.app import LAUNCH_LIMITS
+    from agnews.ui.app import launch_options
 
     run = Run.load(quick_run)
     predictor = Predictor.from_run(run)
     demo = build_app(run, predictor)
-    _, url, _ = demo.launch(prevent_thread_lock=True, quiet=True, **LAUNCH_LIMITS)
+    _, url, _ = demo.launch(prevent_thread_lock=True, quiet=True, **launch_options(predictor, lambda: run))
     try:
         yield ServedApp(url, run, predictor)
     finally:

@@ -9,12 +9,14 @@ timer that shows each part (map, baseline, warnings) in the open page as soon as
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 import gradio as gr
 
 from agnews.rundir import Run
+from agnews.serving import http_api
 from agnews.serving.csv_batch import MAX_BYTES
 from agnews.serving.predictor import Predictor
 from agnews.ui import (
@@ -40,6 +42,24 @@ QUEUE_SIZE = 64
 # check what users get): uploads over the batch limit are refused before they reach Python, and no
 # folder is served beyond Gradio's own upload and cache folders, not even the run's.
 LAUNCH_LIMITS: dict[str, Any] = {"max_file_size": MAX_BYTES, "allowed_paths": []}
+
+
+def launch_options(
+    predictor: Predictor, current: Callable[[], Run], auth: tuple[str, str] | None = None
+) -> dict[str, Any]:
+    """`Blocks.launch` options for serving `predictor`: `LAUNCH_LIMITS`, the login, and the plain JSON
+    route for programs (`agnews.serving.http_api`) mounted ahead of Gradio's own routes, behind the
+    same login. `current()` is the run as it is now (a live run gains its review threshold later)."""
+
+    def threshold() -> float | None:
+        calibration = current().calibration
+        return None if calibration is None else calibration.review_threshold
+
+    return {
+        **LAUNCH_LIMITS,
+        "auth": auth,
+        "app_kwargs": {"routes": http_api.routes(predictor, threshold, auth)},
+    }
 
 
 def header(run: Run) -> str:

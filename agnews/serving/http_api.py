@@ -1,0 +1,238 @@
+"""A plain JSON route for programs, in the shape of the Hugging Face text-classification inference API.
+
+    POST /api/classify   {"inputs": "text"}  or  {"inputs": ["t1", "t2", ...]}
+    ->  [[{"label": "Business", "score": 0.93, "needs_review": false}, ...], ...]
+
+One list per text, all four classes, highest score first: what the Hub's hosted inference answers for a
+text-classification model, so `huggingface_hub.InferenceClient(model=URL).text_classification(...)`
+and code written against the Hub's API work unchanged. `needs_review` (true below the run's review
+threshold, as on the page and in classified files) rides on every element of a text's list where the
+run has a threshold; clients that do not know it ignore it (InferenceClient keeps unknown keys).
+`parameters.top_k` keeps the k best; `parameters.function_to_apply` may only be "softmax" (the graph
+returns probabilities). `GET /api/classify` describes the route: classes, limits, backend.
+
+Why a route beside Gradio's API: Gradio answers a program in two requests (POST, then an event stream
+to read), which costs several times the model's own time for one headline (bench/app_latency.py). This
+route is served by the same process and the same predictor (same cache), and requests that arrive
+while a batch is being computed are answered together by one `Predictor.probabilities_batch` call, as
+the page's batched /classify event does; batches run one at a time on one worker thread, leaving the
+other core to the server.
+
+Errors are JSON `{"error": ...}` naming the limit or the field: 413 for a body, text or batch over its
+limit, 422 for anything malformed (not JSON, no `inputs`, an empty text, unknown parameters), 401
+without the login when the app runs with `--auth` (HTTP Basic, or `Authorization: Bearer USER:PASS`
+for clients that only send bearer tokens, as InferenceClient's `api_key`).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import base64
+import binascii
+import hmac
+import json
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+import anyio.to_thread
+from starlette.requests import ClientDisconnect, Request
+from starlette.responses import JSONResponse, Response
+from starlette.routing import Route
+
+from agnews.labels import LABELS
+from agnews.serving.predictor import MAX_CHARS, MAX_RAW_CHARS, Predictor, model_text
+
+PATH = "/api/classify"
+# Texts in one request. Larger jobs are files: the page's file upload or `agnews` batch tools.
+MAX_TEXTS = 64
+# Texts per model call when concurrent requests are answered together.
+MAX_BATCH_TEXTS = 64
+# A full request (MAX_TEXTS texts of MAX_RAW_CHARS characters) fits with room for JSON's escapes.
+MAX_BODY_BYTES = 4 * 1024 * 1024
+
+
+class RequestProblem(Exception):
+    """A request refused before it reaches the model: its HTTP status and the message for the caller."""
+
+    def __init__(self, status: int, message: str) -> None:
+        super().__init__(message)
+        self.status = status
+        self.message = message
+
+
+@dataclass
+class Batcher:
+    """Answers concurrent requests together: texts that arrive while a batch is computed wait for the
+    next one, which takes them all (up to MAX_BATCH_TEXTS). One batch runs at a time, on a worker
+    thread, so the event loop keeps accepting requests meanwhile. Lives on the server's event loop."""
+
+    classify: Callable[[list[str]], list[dict[str, float]]]
+    _waiting: list[tuple[list[str], asyncio.Future[list[dict[str, float]]]]] = field(default_factory=list)
+    _draining: bool = False
+
+    async def submit(self, texts: list[str]) -> list[dict[str, float]]:
+        future: asyncio.Future[list[dict[str, float]]] = asyncio.get_running_loop().create_future()
+        self._waiting.append((texts, future))
+        if not self._draining:
+            self._draining = True
+            asyncio.get_running_loop().create_task(self._drain())
+        return await future
+
+    async def _drain(self) -> None:
+        try:
+            while self._waiting:
+                taken, count = [], 0
+                while self._waiting and (not taken or count + len(self._waiting[0][0]) <= MAX_BATCH_TEXTS):
+                    taken.append(self._waiting.pop(0))
+                    count += len(taken[-1][0])
+                texts = [text for request_texts, _ in taken for text in request_texts]
+                try:
+                    answers = await anyio.to_thread.run_sync(self.classify, texts)
+                except Exception as exc:  # each waiting request gets the failure, none hangs
+                    for _, future in taken:
+                        if not future.done():
+                            future.set_exception(exc)
+                    continue
+                start = 0
+                for request_texts, future in taken:
+                    if not future.done():  # a caller that went away has cancelled its future
+                        future.set_result(answers[start : start + len(request_texts)])
+                    start += len(request_texts)
+        finally:
+            self._draining = False
+
+
+def _authorised(request: Request, auth: tuple[str, str] | None) -> bool:
+    """Whether `request` carries the login (always, when the app has none)."""
+    if auth is None:
+        return True
+    scheme, _, credentials = request.headers.get("authorization", "").partition(" ")
+    if scheme.lower() == "basic":
+        try:
+            credentials = base64.b64decode(credentials, validate=True).decode()
+        except (binascii.Error, UnicodeDecodeError):
+            return False
+    elif scheme.lower() != "bearer":
+        return False
+    expected = f"{auth[0]}:{auth[1]}"
+    return hmac.compare_digest(credentials.encode(), expected.encode())
+
+
+async def _read_body(request: Request) -> bytes:
+    """The request body, refused as soon as it passes MAX_BODY_BYTES (declared or streamed)."""
+    declared = request.headers.get("content-length", "")
+    too_large = RequestProblem(413, f"request body over the limit of {MAX_BODY_BYTES:,} bytes")
+    if declared.isdigit() and int(declared) > MAX_BODY_BYTES:
+        raise too_large
+    body = bytearray()
+    async for chunk in request.stream():
+        body.extend(chunk)
+        if len(body) > MAX_BODY_BYTES:
+            raise too_large
+    return bytes(body)
+
+
+def parse_request(body: bytes) -> tuple[list[str], int]:
+    """The texts of a request body and how many classes to return for each.
+
+    Raises RequestProblem naming the field or the limit.
+    """
+    try:
+        payload = json.loads(body)
+    except (ValueError, UnicodeDecodeError) as exc:
+        raise RequestProblem(422, f"the body is not JSON ({exc})") from exc
+    if not isinstance(payload, dict) or "inputs" not in payload:
+        raise RequestProblem(422, 'the body must be a JSON object with "inputs": a text or a list of texts')
+    inputs, single = payload["inputs"], isinstance(payload["inputs"], str)
+    texts = [inputs] if single else inputs
+    if not isinstance(texts, list) or not texts or not all(isinstance(text, str) for text in texts):
+        raise RequestProblem(422, '"inputs" must be a text or a non-empty list of texts')
+    if len(texts) > MAX_TEXTS:
+        raise RequestProblem(413, f"{len(texts)} texts in one request; the limit is {MAX_TEXTS}")
+    for i, text in enumerate(texts):
+        where = "inputs" if single else f"inputs[{i}]"
+        if len(text) > MAX_RAW_CHARS:
+            raise RequestProblem(
+                413,
+                f"{where} has {len(text):,} characters; the limit is {MAX_RAW_CHARS:,} (the model reads "
+                f"about the first 600, and texts are cut at {MAX_CHARS:,})",
+            )
+        if not model_text(text)[0]:
+            raise RequestProblem(422, f"{where} is empty once markup and control characters are removed")
+    return texts, _top_k(payload.get("parameters"))
+
+
+def _top_k(parameters: Any) -> int:
+    if parameters is None:
+        return len(LABELS)
+    if not isinstance(parameters, dict):
+        raise RequestProblem(422, '"parameters" must be an object')
+    unknown = sorted(set(parameters) - {"top_k", "function_to_apply"})
+    if unknown:
+        raise RequestProblem(422, f"unknown parameters {unknown}; known: top_k, function_to_apply")
+    function = parameters.get("function_to_apply")
+    if function not in (None, "softmax"):
+        raise RequestProblem(422, f'function_to_apply {function!r}: only "softmax" (probabilities) is served')
+    top_k = parameters.get("top_k")
+    if top_k is None:
+        return len(LABELS)
+    if isinstance(top_k, bool) or not isinstance(top_k, int) or top_k < 1:
+        raise RequestProblem(422, f"top_k must be a positive integer, got {top_k!r}")
+    return min(top_k, len(LABELS))
+
+
+def answer(probabilities: dict[str, float], top_k: int, threshold: float | None) -> list[dict[str, Any]]:
+    """One text's answer: its classes with scores, highest first, with `needs_review` where the run
+    has a review threshold (the page's rule: the top probability below it)."""
+    ranked = sorted(probabilities.items(), key=lambda item: item[1], reverse=True)[:top_k]
+    extra = {} if threshold is None else {"needs_review": bool(max(probabilities.values()) < threshold)}
+    return [{"label": label, "score": float(score), **extra} for label, score in ranked]
+
+
+def routes(
+    predictor: Predictor,
+    review_threshold: Callable[[], float | None],
+    auth: tuple[str, str] | None,
+) -> list[Route]:
+    """The route's handlers over `predictor`. `review_threshold()` is read per request: a run still
+    being completed in the background gains its threshold while the app serves."""
+    batcher = Batcher(lambda texts: predictor.probabilities_batch(texts))
+
+    def refuse(status: int, message: str) -> JSONResponse:
+        headers = {"WWW-Authenticate": 'Basic realm="agnews"'} if status == 401 else None
+        return JSONResponse({"error": message}, status_code=status, headers=headers)
+
+    async def classify(request: Request) -> Response:
+        if not _authorised(request, auth):
+            return refuse(401, "this app needs its login: HTTP Basic, or Authorization: Bearer USER:PASSWORD")
+        try:
+            texts, top_k = parse_request(await _read_body(request))
+        except RequestProblem as problem:
+            return refuse(problem.status, problem.message)
+        except ClientDisconnect:
+            return Response(status_code=499)
+        try:
+            probabilities = await batcher.submit(texts)
+        except Exception as exc:
+            return refuse(500, f"classification failed: {type(exc).__name__}: {exc}")
+        threshold = review_threshold()
+        return JSONResponse([answer(p, top_k, threshold) for p in probabilities])
+
+    async def describe(request: Request) -> Response:
+        if not _authorised(request, auth):
+            return refuse(401, "this app needs its login: HTTP Basic, or Authorization: Bearer USER:PASSWORD")
+        return JSONResponse(
+            {
+                "labels": list(LABELS),
+                "backend": predictor.backend,
+                "review_threshold": review_threshold(),
+                "limits": {
+                    "texts_per_request": MAX_TEXTS,
+                    "characters_per_text": MAX_RAW_CHARS,
+                    "body_bytes": MAX_BODY_BYTES,
+                },
+            }
+        )
+
+    return [Route(PATH, classify, methods=["POST"]), Route(PATH, describe, methods=["GET"])]
