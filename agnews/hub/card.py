@@ -21,6 +21,7 @@ from agnews.labels import LABELS
 from agnews.models import MINILM_ALIAS
 from agnews.rundir import Run
 from agnews.rundir.parts import Interval, Robustness
+from agnews.split_weights import SPLIT_MODELS
 
 TEMPLATE = Path(__file__).with_name("card_template.md")
 MINILM_HUB_ID = "sentence-transformers/all-MiniLM-L6-v2"
@@ -37,6 +38,8 @@ HYPERPARAMETERS = (
     "group_by_length",
     "freeze_embeddings",
     "freeze_layers",
+    "augment",
+    "augment_copies",
 )
 
 
@@ -48,6 +51,8 @@ def hub_base_model(base_model: str) -> str | None:
     """
     if base_model == MINILM_ALIAS:
         return MINILM_HUB_ID
+    if base_model in SPLIT_MODELS:
+        return SPLIT_MODELS[base_model].hub_id
     if base_model.startswith((".", "/", "~")) or Path(base_model).expanduser().exists():
         return None
     try:

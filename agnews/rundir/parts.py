@@ -306,6 +306,9 @@ class DataStats:
     duplicates_dropped_from_train: int
     repeated_training_rows_dropped: int = 0
     label_issue_rows_dropped: int = 0  # training rows left out by `--drop-label-issues`
+    # Variants `--augment` added to what the Trainer saw (the training split itself is the source rows).
+    augmented_training_rows: int = 0
+    augmented_by_family: dict[str, int] | None = None
     schema_version: int = 1
 
 
@@ -521,6 +524,9 @@ class Robustness:
     tests: list[StressResult]
     not_run: dict[str, str]
     seconds: float
+    # The tests whose invariance the run's `--augment` trained for (the others are held out); None:
+    # trained without augmentation.
+    trained_for: list[str] | None = None
     schema_version: int = 1
 
 

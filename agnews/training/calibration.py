@@ -263,25 +263,56 @@ class Choice:
     scores: dict[str, dict[str, float]]
 
 
-def cross_validated_scores(
+def out_of_fold_probabilities(
     logits: np.ndarray, labels: np.ndarray, methods: tuple[str, ...], folds: int, seed: int
-) -> dict[str, dict[str, float]]:
-    """Per method, NLL and ECE of out-of-fold probabilities (stratified folds, seeded)."""
+) -> dict[str, np.ndarray]:
+    """Per method, each validation row's probabilities from a calibrator fitted on the other folds
+    (stratified, seeded: the same folds for every method, so rows compare pairwise)."""
     from sklearn.model_selection import StratifiedKFold
 
     splitter = StratifiedKFold(n_splits=folds, shuffle=True, random_state=seed)
-    scores = {}
+    held_out = {}
     for method in methods:
-        held_out = np.zeros(logits.shape, dtype=np.float64)
+        probabilities = np.zeros(logits.shape, dtype=np.float64)
         for fit_rows, score_rows in splitter.split(logits, labels):
             transform = FITTERS[method](logits[fit_rows], labels[fit_rows])
-            held_out[score_rows] = softmax(transform.apply(logits[score_rows]))
-        scores[method] = {"cv_nll": nll(held_out, labels), "cv_ece": ece(held_out, labels)}
-    return scores
+            probabilities[score_rows] = softmax(transform.apply(logits[score_rows]))
+        held_out[method] = probabilities
+    return held_out
+
+
+def simplest_within_noise(held_out: dict[str, np.ndarray], labels: np.ndarray) -> tuple[str, str]:
+    """The calibrator to keep, and why: walking from the simplest (`METHODS` order: none, one
+    temperature, a scale and bias per class), a more complex one replaces the kept one only if its
+    mean out-of-fold NLL gain is larger than one standard error of that gain over the rows (the
+    one-standard-error rule of model selection).
+
+    Why: on a few hundred validation rows the candidates' NLLs can differ by less than their own
+    noise, and taking the lowest then picked vector scaling that made the test split worse; a gain
+    inside the noise is no evidence for the extra parameters.
+    """
+    losses = {method: RowScores.of(probs, labels).log_loss for method, probs in held_out.items()}
+    kept, steps = METHODS[0], []
+    for candidate in METHODS[1:]:
+        gain = losses[kept] - losses[candidate]
+        mean, error = float(gain.mean()), float(gain.std(ddof=1) / np.sqrt(len(gain)))
+        taken = mean > error
+        steps.append(
+            f"{candidate} over {kept}: NLL gain {mean:+.4f}, standard error {error:.4f}, "
+            f"{'taken' if taken else 'not taken'}"
+        )
+        if taken:
+            kept = candidate
+    reason = (
+        f"the simplest calibrator whose cross-validated NLL gain on the {len(labels)} validation rows "
+        f"exceeds one standard error ({'; '.join(steps)})"
+    )
+    return kept, reason
 
 
 def choose_calibration(logits: np.ndarray, labels: np.ndarray, method: str, seed: int) -> Choice:
-    """Fit `method` on the validation logits, or with "auto" the candidate of lowest out-of-fold NLL.
+    """Fit `method` on the validation logits, or with "auto" the simplest candidate whose out-of-fold
+    NLL gain is beyond its noise (`simplest_within_noise`).
 
     The candidates are always scored (when every class has at least two rows), so the run records
     what was compared even when the method was fixed.
@@ -293,7 +324,10 @@ def choose_calibration(logits: np.ndarray, labels: np.ndarray, method: str, seed
             f"expected n x {NUM_LABELS} logits and n labels, got {logits.shape}, {labels.shape}"
         )
     folds = min(CV_FOLDS, int(np.bincount(labels, minlength=NUM_LABELS).min()))
-    scores = cross_validated_scores(logits, labels, METHODS, folds, seed) if folds >= 2 else {}
+    held_out = out_of_fold_probabilities(logits, labels, METHODS, folds, seed) if folds >= 2 else {}
+    scores = {
+        name: {"cv_nll": nll(probs, labels), "cv_ece": ece(probs, labels)} for name, probs in held_out.items()
+    }
     if method == "auto":
         if not scores:
             return Choice(
@@ -303,8 +337,7 @@ def choose_calibration(logits: np.ndarray, labels: np.ndarray, method: str, seed
                 folds,
                 scores,
             )
-        method = min(scores, key=lambda name: scores[name]["cv_nll"])
-        reason = f"it had the lowest {folds}-fold cross-validated NLL on the {len(labels)} validation rows"
+        method, reason = simplest_within_noise(held_out, labels)
     else:
         reason = "the run's `calibration` setting asked for it"
     return Choice(method, FITTERS[method](logits, labels), reason, folds, scores)

@@ -24,6 +24,7 @@ import torch
 from agnews.inference import infer, model_device
 from agnews.labels import LABELS
 from agnews.rundir.parts import FlippedExample, Robustness, StressResult
+from agnews.training.augment import parse_families, stress_tests_taught
 from agnews.training.data import stratified_take
 from agnews.training.perturb import PERTURBATIONS, UNCASED_REASON, Perturbation, perturb, tokenizer_is_cased
 from agnews.training.slices import wilson_interval
@@ -149,5 +150,8 @@ def stress_stage(context: StageContext) -> None:
         tests=results,
         not_run=not_run,
         seconds=round(time.perf_counter() - started, 1),
+        trained_for=(
+            None if config.augment is None else sorted(stress_tests_taught(parse_families(config.augment)))
+        ),
     )
     context.staged.write_json("robustness", report, made_from=("model", "config", "predictions"))

@@ -20,7 +20,7 @@ from typing import Any
 
 import numpy as np
 import torch
-from datasets import Dataset
+from datasets import Dataset, concatenate_datasets
 from transformers import (
     DataCollatorWithPadding,
     PreTrainedModel,
@@ -37,6 +37,7 @@ from agnews.rundir import parts
 from agnews.rundir.edit import create_run, fault_point
 from agnews.rundir.files import RunError, check_writable, write_json
 from agnews.rundir.parts import DataInfo, DataStats, RunConfig, Training, parse
+from agnews.training.augment import AugmentError, augment_rows, parse_families
 from agnews.training.calibrate import fit_calibration
 from agnews.training.context import StageContext
 from agnews.training.data import LoadedData, load_config_data
@@ -168,26 +169,63 @@ def _check_resume(config: TrainConfig, checkpoint_dir: Path, resume: bool) -> st
     return last
 
 
-def _check_resume_data(checkpoint_dir: Path, data: LoadedData) -> None:
+def _check_resume_state(checkpoint_dir: Path, data: LoadedData, resolved: dict[str, Any]) -> None:
+    """The interrupted run's data and what its settings resolved to on its machine must be this
+    run's: a preset's "auto" precision or empty `freeze_layers` resolves per CPU, and continuing bf16
+    optimizer state in fp32 with other layers frozen would be a different experiment under the same
+    name (a checkpoint moved to another machine, or a torch capped differently)."""
     saved = json.loads((checkpoint_dir / CHECKPOINT_CONFIG).read_text())
     if saved.get("split_hashes") != data.split_hashes():
         raise ConfigError(
             f"--resume: the data differs from the interrupted run's ({data.source}); resume with the "
             f"same data or delete {checkpoint_dir}"
         )
+    if saved.get("resolved") != resolved:
+        raise ConfigError(
+            f"--resume: the interrupted run trained with {saved.get('resolved')}, but here the same "
+            f"settings resolve to {resolved}; resume on a machine like the first (or with the same "
+            f"--mixed-precision and --freeze-layers given explicitly), or delete {checkpoint_dir}"
+        )
 
 
-def tokenize_splits(data: LoadedData, tokenizer: Any, max_length: int) -> dict[str, Any]:
+def training_rows(config: TrainConfig, data: LoadedData) -> Dataset:
+    """The rows the Trainer trains on: the training split, plus `--augment`'s variants of its rows
+    (counted in the run's data stats; the split itself, its hash and its analyses stay the source's)."""
+    train = data.splits["train"]
+    if config.augment is None:
+        return train
+    try:
+        families = parse_families(config.augment)
+    except AugmentError as exc:
+        raise ConfigError(str(exc)) from exc
+    texts, labels, made = augment_rows(
+        train["text"], train["label"], families, copies=config.augment_copies, seed=config.seed
+    )
+    data.extra["augmented_training_rows"] = len(texts)
+    data.extra["augmented_by_family"] = made
+    variants = Dataset.from_dict(
+        {"row_id": [-1] * len(texts), "text": texts, "label": labels}, features=train.features
+    )
+    return concatenate_datasets([train, variants])
+
+
+def tokenize_splits(
+    data: LoadedData, tokenizer: Any, max_length: int, train: Dataset | None = None
+) -> dict[str, Any]:
+    """Token ids of the training rows (`train`, default the training split) and of validation."""
+
     def encode(batch: dict[str, list[Any]]) -> dict[str, Any]:
         encoded = tokenizer(batch["text"], truncation=True, max_length=max_length)
         encoded["length"] = [len(ids) for ids in encoded["input_ids"]]
         return encoded
 
+    sources = {
+        "train": data.splits["train"] if train is None else train,
+        "validation": data.splits["validation"],
+    }
     return {
-        name: data.splits[name].map(
-            encode, batched=True, remove_columns=["text", "row_id"], desc=f"tokenize {name}"
-        )
-        for name in ("train", "validation")
+        name: rows.map(encode, batched=True, remove_columns=["text", "row_id"], desc=f"tokenize {name}")
+        for name, rows in sources.items()
     }
 
 
@@ -353,6 +391,21 @@ class _FaultPoints(TrainerCallback):
         fault_point("train:checkpoint-saved")
 
 
+class _StepCheckpoints(TrainerCallback):
+    """A checkpoint every `every` training steps besides each epoch's end (`checkpoint_steps`).
+
+    Evaluation, and so the choice of the best epoch, stays per epoch; the Trainer keeps the best
+    checkpoint whatever the rotation (`save_total_limit`).
+    """
+
+    def __init__(self, every: int) -> None:
+        self.every = every
+
+    def on_step_end(self, args: Any, state: Any, control: Any, **kwargs: Any) -> None:
+        if state.global_step % self.every == 0:
+            control.should_save = True
+
+
 @dataclass
 class Trained:
     """A fine-tuned model with what the run records about how it was made."""
@@ -382,17 +435,24 @@ def fine_tune(
     precision = resolve_precision(config.mixed_precision)  # fails before any loading if impossible here
     base = resolve_base_model(config.base_model)
     data = load_config_data(config)
-    if resume_from is not None:
-        _check_resume_data(checkpoint_dir, data)
+    train_rows = training_rows(config, data)
     tokenizer = load_tokenizer(base)
     set_seed(config.seed)
     model, frozen_layers = prepare_model(config, base)
-    tokenized = tokenize_splits(data, tokenizer, config.max_length)
+    resolved = {
+        "precision": precision,
+        "frozen_layers": frozen_layers,
+        "attention": training_attention(precision) or "default",
+    }
+    if resume_from is not None:
+        _check_resume_state(checkpoint_dir, data, resolved)
+    tokenized = tokenize_splits(data, tokenizer, config.max_length, train_rows)
 
     checkpoint_dir.mkdir(parents=True, exist_ok=True)
     if _is_first_process():
-        state = {"settings": config.to_dict(), "split_hashes": data.split_hashes()}
+        state = {"settings": config.to_dict(), "split_hashes": data.split_hashes(), "resolved": resolved}
         write_json(checkpoint_dir / CHECKPOINT_CONFIG, state)
+    step_checkpoints = [_StepCheckpoints(config.checkpoint_steps)] if config.checkpoint_steps else []
     trainer = build_trainer(
         config,
         model,
@@ -401,7 +461,7 @@ def fine_tune(
         tokenized["validation"],
         output_dir=checkpoint_dir,
         progress=progress,
-        callbacks=[*(callbacks or []), _FaultPoints()],
+        callbacks=[*(callbacks or []), *step_checkpoints, _FaultPoints()],
     )
     started = time.perf_counter()
     train_output = trainer.train(resume_from_checkpoint=resume_from)

@@ -36,10 +36,19 @@ EXAMPLE_WIDTHS = ["7%", "9%", "10%", "10%", "32%", "32%"]
 
 
 def flip_rate_frame(report: Robustness) -> pd.DataFrame:
-    """One line per test that ran: rows applied, flipped, flip rate, its interval, confidence change."""
+    """One line per test that ran: rows applied, flipped, flip rate, its interval, confidence change;
+    for a run trained with `--augment`, whether training taught the test's invariance or held it out."""
+    trained = (
+        {}
+        if report.trained_for is None
+        else {
+            "training": ["trained for" if t.name in report.trained_for else "held out" for t in report.tests]
+        }
+    )
     return pd.DataFrame(
         {
             "test": [t.name for t in report.tests],
+            **trained,
             "rows": [t.rows for t in report.tests],
             "flipped": [t.flipped for t in report.tests],
             "flip rate": [percent(t.flip_rate) for t in report.tests],
