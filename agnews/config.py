@@ -164,6 +164,19 @@ class TrainConfig:
         default=1,
         metadata={"help": "Variants per training row with --augment, each of a family drawn at random."},
     )
+    teacher: str | None = field(
+        default=None,
+        metadata={
+            "help": "A run to distil from: the student also learns the teacher's softened probabilities "
+            "on its training rows and augmented variants. The teacher must share the student's split."
+        },
+    )
+    distill_temperature: float = field(
+        default=2.0, metadata={"help": "Temperature both sides are softened at with --teacher."}
+    )
+    distill_alpha: float = field(
+        default=0.5, metadata={"help": "Weight of the teacher's term with --teacher (the rest: the labels)."}
+    )
     label_smoothing: float = field(
         default=0.0,
         metadata={
@@ -205,6 +218,16 @@ class TrainConfig:
             (
                 self.freeze_layers is None or self.freeze_layers >= 0,
                 f"freeze_layers must be 0 or more (or empty), got {self.freeze_layers}",
+            ),
+            (
+                self.distill_temperature > 0,
+                f"distill_temperature must be positive, got {self.distill_temperature}",
+            ),
+            (0 <= self.distill_alpha <= 1, f"distill_alpha must be in [0, 1], got {self.distill_alpha}"),
+            (
+                self.teacher is None or self.label_smoothing == 0,
+                "label_smoothing does not apply with --teacher (the teacher's probabilities already soften "
+                "the targets); leave it at 0",
             ),
             (1 <= self.augment_copies <= 10, f"augment_copies must be 1 to 10, got {self.augment_copies}"),
             (

@@ -304,6 +304,12 @@ def template_variables(run: Run, repo_id: str) -> dict[str, object]:
         "rows": {split: data.rows[split] for split in ("train", "validation", "test")},
         "rows_seen": data.rows["train"] + data.rows["validation"],
         "duplicates_dropped": run.data_stats.duplicates_dropped_from_train,
+        "teacher": run.training.teacher,
+        "teacher_base_model": None
+        if run.training.teacher is None
+        else hub_base_model(run.training.teacher.base_model),
+        "augment": train.augment,
+        "augmented_rows": run.data_stats.augmented_training_rows,
         "hyperparameters_table": markdown_table(
             ["setting", "value"], [[name, f"`{getattr(train, name)}`"] for name in HYPERPARAMETERS], "---"
         ),

@@ -70,6 +70,9 @@ LABEL_ISSUES_TEST = "label_issues_test.parquet"
 LABEL_ISSUES_TRAIN = "label_issues_train.parquet"
 LABEL_ISSUES_TRAIN_INFO = "label_issues_train.json"
 CROSS_DOMAIN = "cross_domain"
+# A teacher run's logits for a student's training texts (`agnews train --teacher`), one member per key.
+TEACHER_LOGITS = "teacher_logits"
+TEACHER_LOGITS_FILE = "logits.parquet"
 CROSS_DOMAIN_PREDICTIONS = "predictions.parquet"
 CROSS_DOMAIN_METRICS = "metrics.json"
 ROBUSTNESS = "robustness.json"
@@ -161,6 +164,7 @@ FAMILIES: dict[str, PartFamily] = {
     family.prefix: family
     for family in (
         PartFamily(CROSS_DOMAIN, (CROSS_DOMAIN_PREDICTIONS, CROSS_DOMAIN_METRICS), "cross_domain"),
+        PartFamily(TEACHER_LOGITS, (TEACHER_LOGITS_FILE,), "distill"),
     )
 }
 
@@ -287,7 +291,20 @@ class Training:
     log_history: list[dict[str, Any]]
     calibration: CalibrationFit | None = None
     frozen_layers: int | None = None  # as resolved on the machine that trained (None: older runs)
+    teacher: TeacherInfo | None = None  # what the run was distilled from (`--teacher`), if anything
     schema_version: int = 1
+
+
+@dataclass
+class TeacherInfo:
+    """The teacher a run was distilled from, as the card names it (never its local path)."""
+
+    run: str
+    base_model: str
+    test_accuracy: float
+    logits_part: str
+    temperature: float
+    alpha: float
 
 
 @dataclass

@@ -41,6 +41,7 @@ from agnews.training.augment import AugmentError, augment_rows, parse_families
 from agnews.training.calibrate import fit_calibration
 from agnews.training.context import StageContext
 from agnews.training.data import LoadedData, load_config_data
+from agnews.training.distill import DistillationTrainer, teacher_logits, with_teacher
 from agnews.training.evaluate import evaluate_stage
 from agnews.training.stages import DEFAULT_STAGES, run_stages
 
@@ -372,7 +373,11 @@ def build_trainer(
         logging_nan_inf_filter=not torch.cuda.is_available(),
         **_precision_flags(resolve_precision(config.mixed_precision), tf32=config.tf32),
     )
-    return Trainer(
+    distillation = (
+        {"temperature": config.distill_temperature, "alpha": config.distill_alpha} if config.teacher else {}
+    )
+    return (DistillationTrainer if config.teacher else Trainer)(
+        **distillation,
         model=model,
         args=args,
         train_dataset=train_dataset,
@@ -436,6 +441,12 @@ def fine_tune(
     base = resolve_base_model(config.base_model)
     data = load_config_data(config)
     train_rows = training_rows(config, data)
+    teacher = None
+    if config.teacher is not None:
+        logits, teacher = teacher_logits(
+            config.teacher, config, data, list(train_rows["text"]), progress=progress
+        )
+        train_rows = with_teacher(train_rows, logits)
     tokenizer = load_tokenizer(base)
     set_seed(config.seed)
     model, frozen_layers = prepare_model(config, base)
@@ -479,6 +490,7 @@ def fine_tune(
         precision=precision,
         log_history=trainer.state.log_history,
         frozen_layers=frozen_layers,
+        teacher=teacher,
     )
     # Without the mixed-precision wrapper the Trainer put on `forward`: the test metrics describe the
     # model as saved and as a plain `pipeline` runs it (fp32), whatever precision trained it.
