@@ -41,8 +41,6 @@ def test_a_student_learns_from_a_teacher_whose_logits_are_kept_and_reused(
     assert kept.has(info.logits_part) and info.logits_part.startswith(f"{parts.TEACHER_LOGITS}/")
     stored = (teacher / parts.part(info.logits_part).files[0]).stat().st_size
     assert stored > 0
-    assert (
-        Run.load(teacher).metrics.test.accuracy == kept.metrics.test.accuracy
 
     def no_teacher_pass(*args: object, **kwargs: object) -> None:
         raise AssertionError("the teacher ran again instead of its kept logits being read")
