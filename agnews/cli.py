@@ -1,4 +1,4 @@
-"""The `agnews` command line: train, evaluate, analyze, stress, compare, cross-domain, migrate, push.
+"""The `agnews` command line: train, tune, evaluate, analyze, stress, compare, cross-domain, migrate, push.
 
 The top-level parser knows only the command names, so `agnews --help` imports nothing heavy; each
 command's parser is built when that command is chosen. Training options come from `TrainConfig`
@@ -18,6 +18,7 @@ from typing import Any
 
 COMMANDS = {
     "train": "Fine-tune a model and write a run directory (then run the default stages).",
+    "tune": "Search the training recipe on validation (Optuna), then train the run with the best settings.",
     "evaluate": "Predict a test split again with a run's model; replace its predictions and metrics.",
     "analyze": "Run stages on an existing run: the missing or stale ones, or those named.",
     "stress": "Perturb a run's test rows (typos, agency tags, names, ...) and count the flipped predictions.",
@@ -45,16 +46,16 @@ def _top_parser() -> argparse.ArgumentParser:
     return parser
 
 
-def _train_parser(preset: str) -> argparse.ArgumentParser:
+def _config_parser(preset: str, command: str) -> argparse.ArgumentParser:
+    """Every `TrainConfig` setting as an option, with `preset`'s values as defaults, and --out."""
     from transformers import HfArgumentParser
 
     from agnews.config import PRESETS, TrainConfig
-    from agnews.training.stages import DEFAULT_STAGES, STAGES
 
     # HfArgumentParser rewrites the dataclass fields' `type` in place (`int | None` becomes `int`);
     # put them back, or every later reader of TrainConfig's fields (the run's schema) sees the wrong type.
     declared = {f.name: f.type for f in dataclasses.fields(TrainConfig)}
-    parser = HfArgumentParser([TrainConfig], prog="agnews train", description=COMMANDS["train"])
+    parser = HfArgumentParser([TrainConfig], prog=f"agnews {command}", description=COMMANDS[command])
     for f in dataclasses.fields(TrainConfig):
         f.type = declared[f.name]
     parser.set_defaults(**PRESETS[preset])
@@ -62,6 +63,24 @@ def _train_parser(preset: str) -> argparse.ArgumentParser:
         "--preset", choices=sorted(PRESETS), default="quick", help="Starting settings (default: quick)."
     )
     parser.add_argument("--out", type=Path, required=True, help="Run directory to create, e.g. runs/quick.")
+    return parser
+
+
+def _preset(argv: list[str]) -> str:
+    from agnews.config import PRESETS, ConfigError
+
+    preset_parser = argparse.ArgumentParser(add_help=False)
+    preset_parser.add_argument("--preset", default="quick")
+    preset = preset_parser.parse_known_args(argv)[0].preset
+    if preset not in PRESETS:
+        raise ConfigError(f"unknown preset {preset!r}; choose one of {sorted(PRESETS)}")
+    return preset
+
+
+def _train_parser(preset: str) -> argparse.ArgumentParser:
+    from agnews.training.stages import DEFAULT_STAGES, STAGES
+
+    parser = _config_parser(preset, "train")
     parser.add_argument(
         "--resume", action="store_true", help="Continue an interrupted run from its last checkpoint."
     )
@@ -216,15 +235,9 @@ def _print_test_summary(path: Path) -> None:
 
 
 def _train(argv: list[str]) -> int:
-    from agnews.config import PRESETS, ConfigError
     from agnews.training.train import train_run
 
-    preset_parser = argparse.ArgumentParser(add_help=False)
-    preset_parser.add_argument("--preset", default="quick")
-    preset = preset_parser.parse_known_args(argv)[0].preset
-    if preset not in PRESETS:
-        raise ConfigError(f"unknown preset {preset!r}; choose one of {sorted(PRESETS)}")
-    config, options = _train_parser(preset).parse_args_into_dataclasses(argv)
+    config, options = _train_parser(_preset(argv)).parse_args_into_dataclasses(argv)
     try:
         out = train_run(
             config,
@@ -243,6 +256,36 @@ def _train(argv: list[str]) -> int:
         return 130
     if out is None:  # a non-first process of a data-parallel launch: the first one reports
         return 0
+    print(f"run written to {out}")
+    _print_test_summary(out)
+    return 0
+
+
+def _tune(argv: list[str]) -> int:
+    from agnews.training.tune import study_path, tune
+
+    parser = _config_parser(_preset(argv), "tune")
+    parser.add_argument("--trials", type=int, default=20, help="Trials of the search (default 20).")
+    parser.add_argument("--timeout", type=float, help="Stop starting trials after this many seconds.")
+    parser.add_argument(
+        "--trial-seeds", type=int, nargs="+", default=[42, 1], help="Seeds each trial trains (default 42 1)."
+    )
+    config, options = parser.parse_args_into_dataclasses(argv)
+    print(f"study: {study_path(options.out)} (run the same command again to continue it)")
+    try:
+        out = tune(
+            config,
+            options.out,
+            trials=options.trials,
+            timeout=options.timeout,
+            seeds=tuple(options.trial_seeds),
+        )
+    except KeyboardInterrupt:
+        print(
+            "\ninterrupted: the study keeps every finished trial; rerun the command to continue",
+            file=sys.stderr,
+        )
+        return 130
     print(f"run written to {out}")
     _print_test_summary(out)
     return 0
@@ -373,6 +416,7 @@ def _push(argv: list[str]) -> int:
 
 HANDLERS: dict[str, Callable[[list[str]], int]] = {
     "train": _train,
+    "tune": _tune,
     "evaluate": _evaluate,
     "analyze": _analyze,
     "stress": _stress,

@@ -14,9 +14,6 @@ from agnews.rundir import Run, parts
 from agnews.training import distill
 from agnews.training.train import train_run
 
-# Training on the CPU: precision and frozen layers depend on the instruction set.
-pytestmark = pytest.mark.isa
-
 
 def _config(data: Path, base: Path, **overrides: object) -> object:
     values = {"data": str(data), "base_model": str(base), "epochs": 1.0, "batch_size": 16, "max_length": 32}

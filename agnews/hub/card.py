@@ -305,6 +305,7 @@ def template_variables(run: Run, repo_id: str) -> dict[str, object]:
         "rows_seen": data.rows["train"] + data.rows["validation"],
         "duplicates_dropped": run.data_stats.duplicates_dropped_from_train,
         "teacher": run.training.teacher,
+        "tuning": run.tuning,
         "teacher_base_model": None
         if run.training.teacher is None
         else hub_base_model(run.training.teacher.base_model),

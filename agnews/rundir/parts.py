@@ -70,6 +70,7 @@ LABEL_ISSUES_TEST = "label_issues_test.parquet"
 LABEL_ISSUES_TRAIN = "label_issues_train.parquet"
 LABEL_ISSUES_TRAIN_INFO = "label_issues_train.json"
 CROSS_DOMAIN = "cross_domain"
+TUNING = "tuning.json"
 # A teacher run's logits for a student's training texts (`agnews train --teacher`), one member per key.
 TEACHER_LOGITS = "teacher_logits"
 TEACHER_LOGITS_FILE = "logits.parquet"
@@ -129,6 +130,7 @@ PARTS: dict[str, Part] = {
             "label_issues_train", (LABEL_ISSUES_TRAIN, LABEL_ISSUES_TRAIN_INFO), "train_label_issues", False
         ),
         Part("robustness", (ROBUSTNESS,), "stress", False),
+        Part("tuning", (TUNING,), "tune", False),
     )
 }
 
@@ -544,6 +546,36 @@ class Robustness:
     # The tests whose invariance the run's `--augment` trained for (the others are held out); None:
     # trained without augmentation.
     trained_for: list[str] | None = None
+    schema_version: int = 1
+
+
+@dataclass
+class TuningTrial:
+    """One trial of `agnews tune`: its settings, the mean validation accuracy (None: pruned before
+    it had one), each seed's score, and whether it scored the preset's settings for the noise."""
+
+    number: int
+    state: str
+    params: dict[str, float]
+    value: float | None
+    scores: list[float]
+    seconds: float | None
+    role: str  # "noise" (the preset's settings) or "search"
+
+
+@dataclass
+class Tuning:
+    """`tuning.json`: the search that chose this run's settings (`agnews tune`). `noise`: the
+    difference between two scorings of the preset's own settings with other seeds."""
+
+    objective: str
+    seeds: list[int]
+    trials: list[TuningTrial]
+    best_trial: int
+    best_value: float
+    noise: float | None
+    importances: dict[str, float]
+    created: str
     schema_version: int = 1
 
 

@@ -33,6 +33,7 @@ from agnews.rundir.parts import (
     SliceReport,
     Training,
     TrainLabelIssues,
+    Tuning,
     read_json_part,
 )
 
@@ -71,6 +72,7 @@ class Run:
     slice_tags: pd.DataFrame | None = None
     slice_report: SliceReport | None = None
     robustness: Robustness | None = None
+    tuning: Tuning | None = None
     cross_domain: dict[str, CrossDomain] = field(default_factory=dict)
     warnings: list[str] = field(default_factory=list)
 
@@ -190,6 +192,7 @@ class Run:
             "robustness": lambda: setattr(
                 self, "robustness", read_json_part(Robustness, self.path / parts.ROBUSTNESS)
             ),
+            "tuning": lambda: setattr(self, "tuning", read_json_part(Tuning, self.path / parts.TUNING)),
         }
         for name in parts.family_members(self.manifest.parts, parts.CROSS_DOMAIN):
             readers[f"{parts.CROSS_DOMAIN}/{name}"] = partial(self._read_cross_domain, name)

@@ -31,6 +31,7 @@ from agnews.ui import (
     robustness,
     slices,
     trust,
+    tuning,
 )
 from agnews.ui.common import map_points
 from agnews.ui.live import DONE, Follower, LiveRun, Snapshot, attach
@@ -136,6 +137,8 @@ def build_app(
                 compare.build(run, tab, current=current, runs_root=runs_root, compare_with=compare_with)
             with gr.Tab("Data", id="data") as tab:
                 dataset.build(run, tab, current=current)
+            with gr.Tab("Tuning", id="tuning") as tab:
+                tuning.build(run, tab, current=current)
         confusion.link_to_errors(cells, true_class, predicted, tabs)
         if live is not None and following:
             header_follower = Follower([title], lambda snapshot, _status: header_update(title, snapshot))

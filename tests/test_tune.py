@@ -1,0 +1,78 @@
+"""`agnews tune`: the search on validation, its noise, resuming a study, and the part it leaves."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from agnews.cli import main
+from agnews.config import preset_config
+from agnews.rundir import Run
+from agnews.training import tune
+
+
+def _base(data: Path, base: Path) -> object:
+    return preset_config(
+        "distilbert", data=str(data), base_model=str(base), batch_size=16, max_length=32, max_test_samples=8
+    )
+
+
+def test_an_interrupted_search_continues_and_the_run_records_it(
+    tiny_data: Path, tiny_distilbert: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    scored: list[tuple[float, int]] = []
+    real_score = tune.validation_accuracy
+
+    def counting(config: object, scratch: Path) -> float:
+        scored.append((config.learning_rate, config.seed))  # type: ignore[attr-defined]
+        return real_score(config, scratch)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(tune, "validation_accuracy", counting)
+    out = tmp_path / "runs" / "tuned"
+    real_train = tune.train_run
+
+    def interrupted(*args: object, **kwargs: object) -> None:
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(tune, "train_run", interrupted)
+    with pytest.raises(KeyboardInterrupt):
+        tune.tune(_base(tiny_data, tiny_distilbert), out, trials=1, seeds=(1,), progress=False)
+    assert tune.study_path(out).is_file() and not out.exists()
+    # The preset's settings twice (other seeds the second time), then one searched trial.
+    assert len(scored) == 3 and scored[0][0] == scored[1][0] and scored[0][1] != scored[1][1]
+
+    monkeypatch.setattr(tune, "train_run", real_train)
+    path = tune.tune(_base(tiny_data, tiny_distilbert), out, trials=2, seeds=(1,), progress=False)
+    assert len(scored) == 4  # only the trial still missing ran
+    run = Run.load(path)
+    report = run.tuning
+    assert report is not None and len(report.trials) == 4
+    assert [t.role for t in report.trials] == ["noise", "noise", "search", "search"]
+    assert report.noise == pytest.approx(abs(report.trials[0].value - report.trials[1].value))
+    best = next(t for t in report.trials if t.number == report.best_trial)
+    assert best.value == report.best_value == max(t.value for t in report.trials if t.value is not None)
+    assert run.config.train.learning_rate == pytest.approx(best.params["learning_rate"])
+    assert not list(out.parent.glob(".tune-*"))  # the trials' scratch checkpoints are gone
+
+    # The Tuning tab draws it from the part alone.
+    from agnews.ui import figures, tuning
+
+    text = tuning.summary(report)
+    assert f"**Best: trial {best.number}**" in text and "scored twice" in text
+    assert len(tuning.trials_table(report)) == 4
+    from agnews.hub.card import build_model_card
+
+    assert "Chosen by `agnews tune` (Optuna): 4 trials" in str(build_model_card(run, "someone/tuned"))
+    history = figures.tuning_history(report)
+    assert [len(trace.x) for trace in history.data] == [2, 2, 4]  # noise, search, best so far
+
+
+def test_the_command_names_its_study(tiny_data: Path, tiny_distilbert: Path, tmp_path: Path, capsys) -> None:
+    out = tmp_path / "t"
+    options = ["--preset", "distilbert", "--data", str(tiny_data), "--base-model", str(tiny_distilbert)]
+    options += ["--batch-size", "16", "--max-length", "32", "--max-test-samples", "8", "--out", str(out)]
+    assert main(["tune", *options, "--trials", "0", "--trial-seeds", "3"]) == 0
+    printed = capsys.readouterr().out
+    assert f"study: {tmp_path / '.t.tune.db'}" in printed and "run written to" in printed
+    assert len(Run.load(out).tuning.trials) == 2  # the two scorings of the preset's settings
