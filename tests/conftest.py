@@ -9,7 +9,16 @@ from pathlib import Path
 from types import ModuleType
 
 import pytest
-from helpers import ROOT, SHARED_DATA, ServedApp, load_script, missing, synthetic_rows, write_original_csv
+from helpers import (
+    ROOT,
+    SHARED_DATA,
+    ServedApp,
+    load_script,
+    missing,
+    synthetic_rows,
+    tiny_encoder,
+    write_original_csv,
+)
 
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("TRANSFORMERS_VERBOSITY", "error")
@@ -28,23 +37,7 @@ def tiny_data(tmp_path: Path) -> Path:
 @pytest.fixture(scope="session")
 def tiny_distilbert(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """A randomly initialised DistilBERT (2 layers, 32 wide) with the bundled uncased vocabulary."""
-    from transformers import AutoTokenizer, DistilBertConfig, DistilBertModel
-
-    from agnews.models import bundled_minilm_path
-
-    folder = tmp_path_factory.mktemp("tiny-distilbert")
-    tokenizer = AutoTokenizer.from_pretrained(bundled_minilm_path())
-    config = DistilBertConfig(
-        vocab_size=tokenizer.vocab_size,
-        dim=32,
-        hidden_dim=64,
-        n_layers=2,
-        n_heads=2,
-        max_position_embeddings=128,
-    )
-    DistilBertModel(config).save_pretrained(folder)
-    tokenizer.save_pretrained(folder)
-    return folder
+    return tiny_encoder("distilbert", tmp_path_factory.mktemp("tiny-distilbert"))
 
 
 @pytest.fixture(scope="session")

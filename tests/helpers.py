@@ -115,3 +115,30 @@ def missing(what: str) -> NoReturn:
     if in_ci():
         pytest.fail(f"{what} (CI=true: the tests that need it must run, not skip)", pytrace=False)
     pytest.skip(what)
+
+
+def tiny_encoder(kind: str, folder: Path) -> Path:
+    """A randomly initialised encoder of `kind` ("distilbert" or "mpnet": 2 layers, 32 wide) saved
+    with the bundled uncased vocabulary into `folder`."""
+    from transformers import AutoModel, AutoTokenizer, DistilBertConfig, MPNetConfig
+
+    from agnews.models import bundled_minilm_path
+
+    tokenizer = AutoTokenizer.from_pretrained(bundled_minilm_path())
+    vocab = tokenizer.vocab_size
+    config = {
+        "distilbert": lambda: DistilBertConfig(
+            vocab_size=vocab, dim=32, hidden_dim=64, n_layers=2, n_heads=2, max_position_embeddings=128
+        ),
+        "mpnet": lambda: MPNetConfig(
+            vocab_size=vocab,
+            hidden_size=32,
+            intermediate_size=64,
+            num_hidden_layers=2,
+            num_attention_heads=2,
+            max_position_embeddings=130,
+        ),
+    }[kind]()
+    AutoModel.from_config(config).save_pretrained(folder)
+    tokenizer.save_pretrained(folder)
+    return folder

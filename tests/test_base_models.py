@@ -11,12 +11,13 @@ import zipfile
 from pathlib import Path
 
 import pytest
+from helpers import tiny_encoder
 from transformers import TrainerCallback
 
 from agnews import split_weights
 from agnews.config import ConfigError, preset_config
 from agnews.hub.card import hub_base_model
-from agnews.models import ModelError, bundled_minilm_path, resolve_base_model
+from agnews.models import ModelError, resolve_base_model
 from agnews.rundir import Run
 from agnews.split_weights import SplitWeights, SplitWeightsError, assembled_path
 from agnews.training import train
@@ -28,30 +29,12 @@ pytestmark = pytest.mark.isa
 PARTS = 3
 
 
-def _tiny_mpnet_folder(folder: Path) -> Path:
-    """A randomly initialised MPNet (2 layers, 32 wide) with the bundled uncased vocabulary."""
-    from transformers import AutoTokenizer, MPNetConfig, MPNetModel
-
-    tokenizer = AutoTokenizer.from_pretrained(bundled_minilm_path())
-    config = MPNetConfig(
-        vocab_size=tokenizer.vocab_size,
-        hidden_size=32,
-        intermediate_size=64,
-        num_hidden_layers=2,
-        num_attention_heads=2,
-        max_position_embeddings=130,
-    )
-    MPNetModel(config).save_pretrained(folder)
-    tokenizer.save_pretrained(folder)
-    return folder
-
-
 @pytest.fixture
 def split_mpnet(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> SplitWeights:
     """A tiny MPNet shipped the way the real one is: one zip cut into parts, each inside an installed
     distribution (a dist-info folder on sys.path), with the cache in a temporary folder. It stands in
     for `mpnet` (the alias, the preset and the card's Hub id)."""
-    model = _tiny_mpnet_folder(tmp_path / "source" / "tiny-mpnet")
+    model = tiny_encoder("mpnet", tmp_path / "source" / "tiny-mpnet")
     archive = tmp_path / "tiny-mpnet.zip"
     with zipfile.ZipFile(archive, "w") as zipped:
         for file in sorted(model.iterdir()):
