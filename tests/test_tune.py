@@ -68,11 +68,22 @@ def test_an_interrupted_search_continues_and_the_run_records_it(
     assert [len(trace.x) for trace in history.data] == [2, 2, 4]  # noise, search, best so far
 
 
-def test_the_command_names_its_study(tiny_data: Path, tiny_distilbert: Path, tmp_path: Path, capsys) -> None:
+def test_the_command_passes_its_options_and_names_its_study(
+    tiny_data: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from agnews import cli
+
+    called: dict[str, object] = {}
+
+    def fake_tune(config: object, out: Path, **options: object) -> Path:
+        called.update(options, config=config, out=out)
+        return out
+
+    monkeypatch.setattr(tune, "tune", fake_tune)
+    monkeypatch.setattr(cli, "_print_test_summary", lambda path: None)
     out = tmp_path / "t"
-    options = ["--preset", "distilbert", "--data", str(tiny_data), "--base-model", str(tiny_distilbert)]
-    options += ["--batch-size", "16", "--max-length", "32", "--max-test-samples", "8", "--out", str(out)]
-    assert main(["tune", *options, "--trials", "0", "--trial-seeds", "3"]) == 0
-    printed = capsys.readouterr().out
-    assert f"study: {tmp_path / '.t.tune.db'}" in printed and "run written to" in printed
-    assert len(Run.load(out).tuning.trials) == 2  # the two scorings of the preset's settings
+    options = ["--data", str(tiny_data), "--learning-rate", "5e-5", "--out", str(out), "--trials", "7"]
+    assert main(["tune", *options, "--timeout", "60", "--trial-seeds", "3", "4"]) == 0
+    assert called["trials"] == 7 and called["timeout"] == 60 and called["seeds"] == (3, 4)
+    assert called["config"].learning_rate == 5e-5 and called["config"].base_model == "minilm"  # type: ignore[attr-defined]
+    assert f"study: {tmp_path / '.t.tune.db'}" in capsys.readouterr().out
