@@ -430,11 +430,13 @@ def fine_tune(
     progress: bool = True,
     callbacks: list[TrainerCallback] | None = None,
 ) -> Trained | None:
-    """Train `config` with checkpoints in `checkpoint_dir` each epoch; keep the best epoch by
-    validation accuracy. Returns None in the non-first processes of a data-parallel launch.
+    """Train `config` with checkpoints in `checkpoint_dir` each epoch (and every `checkpoint_steps`
+    steps); keep the best epoch by validation accuracy. Returns None in the non-first processes of a
+    data-parallel launch.
 
-    An interrupted run resumes from its last complete checkpoint with `resume=True` and the same
-    config and data. `callbacks` reach the Trainer (UI progress).
+    An interrupted run resumes from its last complete checkpoint with `resume=True`, the same config
+    and data, and the same resolved precision, frozen layers and attention. `--augment` variants and
+    a `--teacher`'s logits join the training rows here. `callbacks` reach the Trainer (UI progress).
     """
     resume_from = _check_resume(config, checkpoint_dir, resume)
     precision = resolve_precision(config.mixed_precision)  # fails before any loading if impossible here
