@@ -112,8 +112,8 @@ def test_app_degrades_without_the_optional_parts(run: Run, predictor: Predictor)
         run, manifest=Manifest(), warnings=[], cross_domain={}, **dict.fromkeys(optional)
     )
     config = json.dumps(build_app(bare, predictor).get_config_file(), default=str)  # a State holds a callback
-    # classify's map, and the Map, Trust, Label issues, Slices, Robustness and Cross-domain tabs
-    assert config.count("Not available for this run") == 7
+    # classify's map, and the Map, Trust, Label issues, Slices, Robustness, Cross-domain and Tuning tabs
+    assert config.count("Not available for this run") == 8
     assert '"api_name": "place"' not in config and '"api_name": "classify"' in config
 
 
