@@ -181,6 +181,17 @@ def test_card_is_honest_about_the_small_sample(quick_run: Path, card_text: str) 
     assert "/work/" not in card_text and "site-packages" not in card_text  # no local paths
 
 
+def test_card_renders_when_the_review_threshold_keeps_no_test_row(quick_run: Path) -> None:
+    """A small model's threshold can sit above every test row's confidence: no accuracy to quote."""
+    import dataclasses
+
+    run = Run.load(quick_run)
+    assert run.calibration is not None and run.calibration.review_threshold is not None
+    run.calibration = dataclasses.replace(run.calibration, test_coverage=0.0, test_accuracy=None)
+    card = str(build_model_card(run, "someone/agnews"))
+    assert re.search(r"keeps\s+0\.0% of the rows\.", card)
+
+
 def test_card_structure(card_text: str) -> None:
     """Pins the card's shape the way setfit does: metadata, then the sections in order."""
     pattern = (

@@ -102,11 +102,12 @@ def _base_settings(base: TrainConfig, depth: int) -> dict[str, Any]:
 
 
 def _model_depth(base: TrainConfig) -> int:
-    from transformers import AutoConfig
+    """The base model's number of encoder layers (loaded the way training loads it: safetensors only,
+    no remote code)."""
+    from agnews.models import load_classifier, resolve_base_model
+    from agnews.training.train import encoder_layers
 
-    from agnews.models import resolve_base_model
-
-    return int(AutoConfig.from_pretrained(resolve_base_model(base.base_model)).num_hidden_layers)
+    return len(encoder_layers(load_classifier(resolve_base_model(base.base_model))))
 
 
 def tune(
