@@ -46,7 +46,15 @@ def test_variants_keep_their_labels_and_are_counted() -> None:
     assert new_labels == [label for label in labels for _ in range(2)]
     assert all(text not in texts for text in new_texts)
     assert augment_rows(texts, labels, ("prefix", "eda"), copies=2, seed=7)[0] == new_texts
-    assert augment_rows(texts, labels, ("names",), copies=1, seed=7)[0] == []  # no listed name: no variant
+    assert (
+        augment_rows(["Oil prices climb"], [2], ("names",), copies=1, seed=7)[0] == []
+    )  # no name: no variant
+    swapped = augment.names("Michael Smith met Aiko in Paris", random.Random(0))
+    first = swapped.split()[0]
+    assert first in augment.train_names() and first not in perturb.first_names()  # put-in names: held out
+    # "Howard" after a capitalised word is a surname, kept; "John" is swapped for a training name.
+    john, howard = augment.names("John Howard spoke", random.Random(0)).split()[:2]
+    assert howard == "Howard" and john in augment.train_names()
 
 
 def test_families_are_parsed_and_mapped_to_the_stress_tests() -> None:

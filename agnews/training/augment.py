@@ -11,7 +11,8 @@ two words swapped, or words deleted), adds noise of another shape.
     agency       an agency marker from TRAIN_AGENCY_TAGS put first, or the text's own marker removed
     prefix       a prefix from TRAIN_PREFIXES
     boilerplate  a sentence from TRAIN_BOILERPLATE at the end
-    names        first names swapped within TRAIN_NAMES (augment_names.txt; none in first_names.txt)
+    names        first names (of either list) swapped for names of augment_names.txt, none of which
+                 the stress tests swap in
     eda          two words swapped, or about one word in ten deleted (at least one)
 
 Each training row gets `augment_copies` variants, each from a family drawn (seeded per row) among
@@ -29,7 +30,7 @@ from functools import cache
 from importlib import resources
 
 from agnews.text import AGENCY_MARKER
-from agnews.training.perturb import AGENCY_WITH_DASH, row_rng, typos
+from agnews.training.perturb import AFTER_CAPITALISED_WORD, AGENCY_WITH_DASH, first_names, row_rng, typos
 
 TRAIN_AGENCY_TAGS = ("(Bloomberg) - ", "(UPI) - ", "(Xinhua) - ", "(dpa) - ", "CP - ")
 TRAIN_PREFIXES = ("Exclusive:", "Analysis:", "Developing:", "Just in:", "Report:")
@@ -55,8 +56,11 @@ def train_names() -> tuple[str, ...]:
 
 
 @cache
-def _train_name_pattern() -> re.Pattern[str]:
-    return re.compile(r"\b(?:" + "|".join(map(re.escape, train_names())) + r")\b")
+def _any_name_pattern() -> re.Pattern[str]:
+    """A first name of either list: news texts mostly carry common names, which only the stress
+    tests' list has, so recognising only the training list would leave almost nothing to swap."""
+    known = dict.fromkeys([*train_names(), *first_names()])
+    return re.compile(r"\b(?:" + "|".join(map(re.escape, known)) + r")\b")
 
 
 def agency(text: str, rng: random.Random) -> str | None:
@@ -75,16 +79,20 @@ def boilerplate(text: str, rng: random.Random) -> str | None:
 
 
 def names(text: str, rng: random.Random) -> str | None:
-    """Each training-list first name swapped for another training-list name (same for same)."""
+    """Each first name in the text swapped for a name of the training list (the same for the same
+    name); a name right after a capitalised word is a surname and is left alone, as in the stress
+    test. The names put in are never the stress tests' own, which stay held out."""
     pool, swaps = train_names(), {}
 
     def swap(match: re.Match[str]) -> str:
         name = match.group()
+        if AFTER_CAPITALISED_WORD.search(text, 0, match.start()):
+            return name
         if name not in swaps:
             swaps[name] = rng.choice([other for other in pool if other != name])
         return swaps[name]
 
-    return _train_name_pattern().sub(swap, text)
+    return _any_name_pattern().sub(swap, text)
 
 
 def eda(text: str, rng: random.Random) -> str | None:

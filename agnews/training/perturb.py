@@ -158,7 +158,7 @@ def _name_pattern() -> re.Pattern[str]:
 
 # A capitalised word and spaces just before a listed name: the name is then a surname ("Ariel
 # Sharon", "John Howard", "Thierry Henry"), and swapping it would change who the story is about.
-_AFTER_CAPITALISED_WORD = re.compile(r"\b[A-Z][\w.'-]*\s+$")
+AFTER_CAPITALISED_WORD = re.compile(r"\b[A-Z][\w.'-]*\s+$")
 
 
 def swap_names(text: str, rng: random.Random) -> str | None:
@@ -170,7 +170,7 @@ def swap_names(text: str, rng: random.Random) -> str | None:
 
     def swap(match: re.Match[str]) -> str:
         name = match.group()
-        if _AFTER_CAPITALISED_WORD.search(text, 0, match.start()):
+        if AFTER_CAPITALISED_WORD.search(text, 0, match.start()):
             return name
         if name not in swaps:
             swaps[name] = rng.choice([other for other in names if other != name])
