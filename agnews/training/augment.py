@@ -30,7 +30,7 @@ from functools import cache
 from importlib import resources
 
 from agnews.text import AGENCY_MARKER
-from agnews.training.perturb import AFTER_CAPITALISED_WORD, AGENCY_WITH_DASH, first_names, row_rng, typos
+from agnews.training.perturb import first_names, remove_agency, replace_names, row_rng, typos
 
 TRAIN_AGENCY_TAGS = ("(Bloomberg) - ", "(UPI) - ", "(Xinhua) - ", "(dpa) - ", "CP - ")
 TRAIN_PREFIXES = ("Exclusive:", "Analysis:", "Developing:", "Just in:", "Report:")
@@ -42,7 +42,6 @@ TRAIN_BOILERPLATE = (
 )
 NAMES_FILE = "augment_names.txt"
 EDA_DELETE_RATE = 0.1
-_WHITESPACE = re.compile(r"\s+")
 _WORD = re.compile(r"\S+")
 
 
@@ -66,7 +65,7 @@ def _any_name_pattern() -> re.Pattern[str]:
 def agency(text: str, rng: random.Random) -> str | None:
     """Remove the text's agency marker (with its dash), or put a training-list marker first."""
     if AGENCY_MARKER.search(text):
-        return _WHITESPACE.sub(" ", AGENCY_WITH_DASH.sub(" ", text)).strip()
+        return remove_agency(text, rng)
     return rng.choice(TRAIN_AGENCY_TAGS) + text
 
 
@@ -79,20 +78,9 @@ def boilerplate(text: str, rng: random.Random) -> str | None:
 
 
 def names(text: str, rng: random.Random) -> str | None:
-    """Each first name in the text swapped for a name of the training list (the same for the same
-    name); a name right after a capitalised word is a surname and is left alone, as in the stress
-    test. The names put in are never the stress tests' own, which stay held out."""
-    pool, swaps = train_names(), {}
-
-    def swap(match: re.Match[str]) -> str:
-        name = match.group()
-        if AFTER_CAPITALISED_WORD.search(text, 0, match.start()):
-            return name
-        if name not in swaps:
-            swaps[name] = rng.choice([other for other in pool if other != name])
-        return swaps[name]
-
-    return _any_name_pattern().sub(swap, text)
+    """Each first name in the text swapped for a name of the training list (`replace_names`, as the
+    stress test swaps). The names put in are never the stress tests' own, which stay held out."""
+    return replace_names(text, rng, _any_name_pattern(), train_names())
 
 
 def eda(text: str, rng: random.Random) -> str | None:

@@ -161,22 +161,26 @@ def _name_pattern() -> re.Pattern[str]:
 AFTER_CAPITALISED_WORD = re.compile(r"\b[A-Z][\w.'-]*\s+$")
 
 
-def swap_names(text: str, rng: random.Random) -> str | None:
-    """Each listed first name in the text (whole word, case as listed) swapped for another listed
-    name; the same name is swapped for the same name throughout the text. A listed name right after
-    a capitalised word is left alone, as a surname."""
+def replace_names(text: str, rng: random.Random, pattern: re.Pattern[str], pool: Sequence[str]) -> str | None:
+    """Each first name `pattern` finds swapped for another name from `pool`, the same name for the
+    same name throughout the text; a name right after a capitalised word is a surname, left alone."""
     swaps: dict[str, str] = {}
-    names = first_names()
 
     def swap(match: re.Match[str]) -> str:
         name = match.group()
         if AFTER_CAPITALISED_WORD.search(text, 0, match.start()):
             return name
         if name not in swaps:
-            swaps[name] = rng.choice([other for other in names if other != name])
+            swaps[name] = rng.choice([other for other in pool if other != name])
         return swaps[name]
 
-    return _name_pattern().sub(swap, text)
+    return pattern.sub(swap, text)
+
+
+def swap_names(text: str, rng: random.Random) -> str | None:
+    """Each listed first name in the text (whole word, case as listed) swapped for another listed
+    name (`replace_names`)."""
+    return replace_names(text, rng, _name_pattern(), first_names())
 
 
 def upper_case(text: str, rng: random.Random) -> str | None:
