@@ -9,9 +9,10 @@
 The app itself never trains; this launcher asks the library for the quick run only when there is
 nothing to show, so one command brings up a working app on a fresh offline machine. It trains only
 what the app cannot open without (model, metrics and predictions), then serves at once while the
-default stages (ONNX export, embeddings, map) run in a background `agnews analyze` process; the
-page shows each part when its stage has committed it. A run that lacks default-stage parts for
-another reason (an interrupted `agnews train`, a failed stage) is completed the same way.
+default stages (calibration, label issues, slices, ONNX export, embeddings, map, ...) run in a
+background `agnews analyze` process; the page shows each part when its stage has committed it. A run
+that lacks default-stage parts for another reason (an interrupted `agnews train`, a failed stage) is
+completed the same way.
 
 The background process writes its output to `runs/.NAME.analyze.log` and ends with the launcher:
 each stage commits atomically, so stopping one mid-way loses only that stage's work, and the next
@@ -38,7 +39,8 @@ os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")
 os.environ.setdefault("HF_HUB_DISABLE_TELEMETRY", "1")
 
 from agnews.rundir import Run, RunError, latest_run
-from agnews.rundir.parts import MANIFEST, PARTS, SERVING_ONNX
+from agnews.rundir.parts import MANIFEST, SERVING_ONNX
+from agnews.rundir.stages import pending_stages
 from agnews.serving.onnx_runtime import SERVING_CHOICES, serving_graph
 
 if TYPE_CHECKING:
@@ -51,19 +53,6 @@ QUICK_RUN = RUNS / "quick"
 # requests side by side: on a small shared CPU, two threads per single text cost more CPU per text
 # and lose under load (bench/inference_throughput.py, README "Performance").
 SERVING_THREADS = 1
-# `agnews.training.stages.DEFAULT_STAGES`, named here because importing the training code costs
-# torch and transformers, and serving a complete run should not pay that to learn it is complete
-# (tests/test_launcher.py checks the two agree).
-DEFAULT_STAGES = (
-    "calibrate",
-    "label_issues",
-    "slices",
-    "export",
-    "embed",
-    "map",
-    "train_label_issues",
-    "stress",
-)
 STOP_SECONDS = 10  # how long the background analyze gets to stop on SIGINT before SIGKILL
 # The background analyze yields the CPU to the app: a user's click should not wait behind UMAP.
 BACKGROUND_NICENESS = 10
@@ -148,16 +137,6 @@ def resolve_run(args: argparse.Namespace) -> Run:
         raise RunError(f"could not train the quick run: {exc}") from exc
 
 
-def missing_stages(run: Run) -> tuple[str, ...]:
-    """The default stages whose parts `run` lacks (absent, or dropped by `Run.load` as damaged or
-    stale): `agnews.training.stages.pending_stages`, read from the manifest alone."""
-    return tuple(
-        stage
-        for stage in DEFAULT_STAGES
-        if any(part.stage == stage and not run.has(name) for name, part in PARTS.items())
-    )
-
-
 def analyze_log(run: Path) -> Path:
     """Where the background analyze of `run` writes (beside the run, hidden like its lock)."""
     return run.parent / f".{run.name}.analyze.log"
@@ -205,7 +184,7 @@ def _background_setup() -> Callable[[], None] | None:
 def start_background(run: Run, data: str | None) -> Background | None:
     """Start `agnews analyze RUN` for the default stages `run` lacks; None when none are missing or
     the run cannot be completed here (the reason printed)."""
-    stages = missing_stages(run)
+    stages = pending_stages(run)
     if not stages:
         return None
     if not (run.path / MANIFEST).is_file():

@@ -14,7 +14,6 @@ import logging
 import sys
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any
 
 COMMANDS = {
     "train": "Fine-tune a model and write a run directory (then run the default stages).",
@@ -78,7 +77,7 @@ def _preset(argv: list[str]) -> str:
 
 
 def _train_parser(preset: str) -> argparse.ArgumentParser:
-    from agnews.training.stages import DEFAULT_STAGES, STAGES
+    from agnews.rundir.stages import default_stages
 
     parser = _config_parser(preset, "train")
     parser.add_argument(
@@ -91,23 +90,26 @@ def _train_parser(preset: str) -> argparse.ArgumentParser:
     parser.add_argument("--keep-checkpoints", action="store_true", help="Keep the checkpoints after success.")
     parser.add_argument(
         "--stages",
-        type=_stage_list(STAGES),
-        default=DEFAULT_STAGES,
+        type=_stage_list,
+        default=default_stages(),
         help="Stages after training and evaluation, comma-separated, '' for none "
-        f"(default: {','.join(DEFAULT_STAGES)}).",
+        f"(default: {','.join(default_stages())}).",
     )
     return parser
 
 
-def _stage_list(known: dict[str, Any]) -> Callable[[str], tuple[str, ...]]:
-    def parse(value: str) -> tuple[str, ...]:
-        names = tuple(name.strip() for name in value.split(",") if name.strip())
-        unknown = [name for name in names if name not in known]
-        if unknown:
-            raise argparse.ArgumentTypeError(f"unknown stage(s) {unknown}; choose from {sorted(known)}")
-        return names
+def _stage_list(value: str) -> tuple[str, ...]:
+    """`--stages`: comma-separated names of stages `agnews analyze` can run."""
+    from agnews.rundir.files import RunError
+    from agnews.rundir.stages import runnable
 
-    return parse
+    names = tuple(name.strip() for name in value.split(",") if name.strip())
+    try:
+        for name in names:
+            runnable(name)
+    except RunError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
+    return names
 
 
 def _run_parser(command: str) -> argparse.ArgumentParser:
@@ -126,14 +128,14 @@ def _evaluate_parser() -> argparse.ArgumentParser:
 
 
 def _analyze_parser() -> argparse.ArgumentParser:
-    from agnews.training.stages import STAGES
+    from agnews.rundir.stages import STAGES
 
     parser = _run_parser("analyze")
     parser.add_argument(
         "--stages",
-        type=_stage_list(STAGES),
+        type=_stage_list,
         help="Comma-separated stages to (re)run, in order; default: those whose parts are missing or stale. "
-        + "; ".join(f"{name}: {stage.help}" for name, stage in STAGES.items()),
+        + "; ".join(f"{name}: {stage.help}" for name, stage in STAGES.items() if stage.runnable),
     )
     parser.add_argument("--data", help="Local data folder; default: the data the run was trained with.")
     return parser

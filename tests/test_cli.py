@@ -57,7 +57,7 @@ def test_bad_settings_and_unknown_stages_are_clear_errors(
     assert "unknown preset" in capsys.readouterr().err
     with pytest.raises(SystemExit):
         main(["train", "--out", str(tmp_path / "r"), "--stages", "export,nope"])
-    assert "unknown stage(s) ['nope']" in capsys.readouterr().err
+    assert "unknown stage 'nope'; choose from" in capsys.readouterr().err
 
 
 def test_cli_reports_a_missing_data_folder_clearly(

@@ -318,7 +318,7 @@ def test_a_part_made_by_another_model_is_dropped_with_the_command_that_remakes_i
     path = tmp_path / "run"
     shutil.copytree(scored, path)
     with edit_run(path) as edit:  # what retraining into the same run does to the manifest
-        edit.record("model", identity="another-model")
+        edit.record("model", (), identity="another-model")
         edit.record("predictions", ("model", "config"))
         edit.record("metrics", ("predictions",))
     run = Run.load(path)

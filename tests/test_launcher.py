@@ -17,6 +17,7 @@ from test_live_run import has_timer, without_parts
 import app
 from agnews.config import TrainConfig
 from agnews.rundir import Run, RunError
+from agnews.rundir.stages import pending_stages
 
 
 def test_with_no_run_the_launcher_trains_the_quick_run_on_the_given_data(
@@ -74,12 +75,6 @@ class FakeProcess:
         return self.returncode
 
 
-def test_the_launchers_stage_list_is_the_trainings() -> None:
-    from agnews.training.stages import DEFAULT_STAGES
-
-    assert app.DEFAULT_STAGES == DEFAULT_STAGES
-
-
 @pytest.fixture
 def served(monkeypatch: pytest.MonkeyPatch) -> dict[str, Any]:
     """main() up to `launch`, which returns at once; the Popen it starts, recorded, never run."""
@@ -106,10 +101,8 @@ def served(monkeypatch: pytest.MonkeyPatch) -> dict[str, Any]:
 def test_the_launcher_completes_a_run_in_the_background(
     quick_run: Path, tmp_path: Path, served: dict[str, Any]
 ) -> None:
-    from agnews.training.stages import pending_stages
-
     run = without_parts(quick_run, tmp_path / "runs" / "quick", ("map",))
-    assert app.missing_stages(Run.load(run)) == pending_stages(Run.load(run)) == ("map",)
+    assert pending_stages(Run.load(run)) == ("map",)
     assert app.main(["--run", str(run), "--data", "/some/data"]) == 0
     [process] = served["processes"]
     assert process.args == [sys.executable, "-m", "agnews", "analyze", str(run), "--data", "/some/data"]
@@ -120,7 +113,7 @@ def test_the_launcher_completes_a_run_in_the_background(
 
 
 def test_a_complete_run_starts_nothing(quick_run: Path, served: dict[str, Any]) -> None:
-    assert app.missing_stages(Run.load(quick_run)) == ()
+    assert pending_stages(Run.load(quick_run)) == ()
     assert app.main(["--run", str(quick_run)]) == 0
     assert served["processes"] == [] and not has_timer(served["demo"])
 

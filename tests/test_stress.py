@@ -403,7 +403,7 @@ def test_robustness_tab_of_a_run_still_being_built(
     values = {getattr(c, "elem_id", None): v for c, v in opened.fn(False).items()}
     table = values["robustness-table"]
     assert table["test"].tolist() == [t.name for t in served_app.run.robustness.tests]
-    assert values["robustness-building"]["visible"] is False
+    assert values["robustness-status"]["visible"] is False
 
 
 def test_model_card_summarises_the_robustness_tests(quick_run: Path) -> None:

@@ -30,6 +30,7 @@ from agnews import __version__
 from agnews.rundir import parts
 from agnews.rundir.files import RunBusyError, RunError, check_writable, fingerprint, write_atomically
 from agnews.rundir.parts import MANIFEST, Manifest, PartRecord, StageWarning
+from agnews.rundir.stages import Stage, maker
 
 FAULT_ENV = "AGNEWS_FAULT"
 _RENAME_EXCHANGE = 2
@@ -101,25 +102,52 @@ class RunEditor:
     """A staged copy of a run: write parts into it, then `edit_run` / `create_run` swap it in.
 
     Each written part is fingerprinted and recorded in the manifest together with the fingerprints
-    of the parts it was made from, which must already be in the staged run.
+    of the parts it was made from, which must already be in the staged run. Inside a stage (`begin`)
+    those are the stage's declared inputs and the settings it ran with, filled in here, not by the
+    stage; a command that writes parts outside any stage (`agnews train`, `agnews migrate`) names them.
     """
 
     def __init__(self, staged: Path, manifest: Manifest) -> None:
         self.path = staged
         self.manifest = manifest
+        self._stage: Stage | None = None
+        self._settings: dict[str, Any] = {}
+        self._written: list[str] = []  # the parts the running stage has recorded so far
 
     def file(self, name: str) -> Path:
         """Where a part's file goes in the staged run."""
         return self.path / name
 
-    def record(self, name: str, made_from: tuple[str, ...] = (), *, identity: str | None = None) -> None:
-        """Register part `name` (its files already written) with the fingerprints of its inputs.
+    def begin(self, stage: Stage, settings: Mapping[str, Any] | None = None) -> None:
+        """Write the following parts as `stage`'s, with its `settings` values recorded beside them."""
+        self._stage = stage
+        self._settings = dict(settings or {})
+        self._written = []
+
+    def usable(self, name: str) -> bool:
+        """Whether the staged run has `name`, made from the current versions of its own inputs."""
+        return name in self.manifest.parts and not self.manifest.stale_inputs(name)
+
+    def inputs(self) -> tuple[str, ...]:
+        """What the running stage's next part is made from: the parts it needs, those it reads when
+        usable, and its own parts written before (metrics from predictions, baseline from embeddings)."""
+        if self._stage is None:
+            raise RunError(f"{self.path}: a part written outside a stage must name what it was made from")
+        optional = tuple(name for name in self._stage.reads_if_present if self.usable(name))
+        return (*self._stage.needs, *optional, *self._written)
+
+    def record(
+        self, name: str, made_from: tuple[str, ...] | None = None, *, identity: str | None = None
+    ) -> None:
+        """Register part `name` (its files already written) with the fingerprints of its inputs
+        (`made_from`; default: the running stage's `inputs()`).
 
         `identity` replaces the content hash as the part's fingerprint where a part's bytes can
         differ by float noise without its meaning changing (predictions: the same model on the same
         rows), so that parts made from it are not needlessly reported stale.
         """
         part = parts.part(name)
+        made_from = self.inputs() if made_from is None else made_from
         missing = [source for source in made_from if source not in self.manifest.parts]
         if missing:
             raise RunError(f"{self.path}: part {name!r} is made from {missing}, which the run does not have")
@@ -127,16 +155,20 @@ class RunEditor:
         absent = [f.name for f in files if not f.exists()]
         if absent:
             raise RunError(f"{self.path}: part {name!r} lacks {absent}")
+        stage = maker(name)
         self.manifest.parts[name] = PartRecord(
-            stage=part.stage,
+            stage=stage.name,
             schema_version=part.schema_version,
             fingerprint=identity or _fingerprint_all(files),
             made_from={source: self.manifest.parts[source].fingerprint for source in made_from},
             created=_now(),
+            settings=self._settings if self._stage is stage else {},
         )
+        if self._stage is stage:
+            self._written.append(name)
         fault_point(f"part:{name}")
 
-    def write_json(self, name: str, value: Any, made_from: tuple[str, ...] = ()) -> None:
+    def write_json(self, name: str, value: Any, made_from: tuple[str, ...] | None = None) -> None:
         """Write a JSON part from its dataclass and record it."""
         (file,) = parts.part(name).files
         text = parts.json_part_text(value)
@@ -146,7 +178,7 @@ class RunEditor:
         self,
         name: str,
         write: Callable[[Path], object],
-        made_from: tuple[str, ...] = (),
+        made_from: tuple[str, ...] | None = None,
         *,
         identity: str | None = None,
     ) -> None:
@@ -158,7 +190,7 @@ class RunEditor:
         self,
         name: str,
         writes: Mapping[str, Callable[[Path], object]],
-        made_from: tuple[str, ...] = (),
+        made_from: tuple[str, ...] | None = None,
         *,
         identity: str | None = None,
     ) -> None:

@@ -135,8 +135,8 @@ def migrate_run(path: str | Path) -> list[str]:
         raise RunError(f"{path}: already has a manifest; nothing to migrate")
     legacy = read_legacy(path)
     with edit_run(path) as edit:
-        edit.record("model")
-        edit.write_json("config", legacy.config)
+        edit.record("model", made_from=())
+        edit.write_json("config", legacy.config, made_from=())
         edit.write_json("training", legacy.training, made_from=("model", "config"))
         edit.write_json("data_stats", legacy.data_stats, made_from=("config",))
         edit.write_file(

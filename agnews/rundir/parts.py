@@ -1,34 +1,14 @@
 """The parts of a run: one schema, one reader and one writer each.
 
-A run is a folder of parts. Each part is made by one stage (see `agnews.training.stages`) and
-listed in the run's `manifest.json` with its schema version, a fingerprint of its files and the
+A run is a folder of parts. Each part is made by one stage (declared in `agnews.rundir.stages`)
+and listed in the run's `manifest.json` with its schema version, a fingerprint of its files and the
 fingerprints of the parts it was made from. JSON parts are dataclasses below, validated on reading
 (pydantic names the key that is wrong); table parts have a column schema; binary parts are checked
-for integrity.
+for integrity. `PARTS` below lists each part's files and whether a run needs it.
 
-    part          files                              stage     required
-    config        config.json                        train     yes
-    model         model/                             train     yes
-    training      train_log.json                     train     yes
-    data_stats    data_stats.json                    train     yes
-    predictions   predictions.parquet                evaluate  yes
-    metrics       metrics.json                       evaluate  yes
-    serving       serving.onnx, serving_int8.onnx    export    no
-    embeddings    embeddings.safetensors             embed     no
-    baseline      baseline.json                      embed     no
-    map           map.parquet, map.json              map       no
-    calibration   calibration.json                   calibrate no
-    label_issues_test   label_issues_test.parquet    label_issues        no
-    label_issues_train  label_issues_train.parquet, label_issues_train.json
-                                                     train_label_issues  no
-    slices        slices.parquet, slices.json        slices    no
-    robustness    robustness.json                    stress    no
-
-A *part family* has one part per name the user chooses, each in a folder of that name:
-
-    part                 files                                    made by                  required
-    cross_domain/<name>  cross_domain/<name>/predictions.parquet,  `agnews cross-domain`    no
-                         cross_domain/<name>/metrics.json
+A *part family* has one part per name the user chooses, each in a folder of that name
+(`cross_domain/<name>`: one per labelled file evaluated by `agnews cross-domain`;
+`teacher_logits/<key>`: a teacher's logits for one student's training texts).
 
 `part(name)` describes any part, a family's member included, and refuses a member name that is not
 a safe folder name (`FAMILY_NAME`).
@@ -101,11 +81,10 @@ CROSS_DOMAIN_COLUMNS = (*PREDICTION_COLUMNS, "source_label", "baseline_pred")
 
 @dataclass(frozen=True)
 class Part:
-    """A named part: its files (relative to the run), the stage that makes it, whether a run needs it."""
+    """A named part: its files (relative to the run), whether a run needs it."""
 
     name: str
     files: tuple[str, ...]
-    stage: str
     required: bool
     schema_version: int = 1
 
@@ -113,24 +92,22 @@ class Part:
 PARTS: dict[str, Part] = {
     part.name: part
     for part in (
-        Part("config", (CONFIG,), "train", True),
-        Part("model", (MODEL_DIR,), "train", True),
-        Part("training", (TRAINING,), "train", True),
-        Part("data_stats", (DATA_STATS,), "train", True),
-        Part("predictions", (PREDICTIONS,), "evaluate", True, schema_version=2),
-        Part("metrics", (METRICS,), "evaluate", True),
-        Part("serving", (SERVING_ONNX, SERVING_ONNX_INT8), "export", False),
-        Part("embeddings", (EMBEDDINGS,), "embed", False),
-        Part("baseline", (BASELINE,), "embed", False),
-        Part("map", (MAP, MAP_INFO), "map", False),
-        Part("calibration", (CALIBRATION,), "calibrate", False),
-        Part("slices", (SLICES, SLICES_INFO), "slices", False),
-        Part("label_issues_test", (LABEL_ISSUES_TEST,), "label_issues", False),
-        Part(
-            "label_issues_train", (LABEL_ISSUES_TRAIN, LABEL_ISSUES_TRAIN_INFO), "train_label_issues", False
-        ),
-        Part("robustness", (ROBUSTNESS,), "stress", False),
-        Part("tuning", (TUNING,), "tune", False),
+        Part("config", (CONFIG,), True),
+        Part("model", (MODEL_DIR,), True),
+        Part("training", (TRAINING,), True),
+        Part("data_stats", (DATA_STATS,), True),
+        Part("predictions", (PREDICTIONS,), True, schema_version=2),
+        Part("metrics", (METRICS,), True),
+        Part("serving", (SERVING_ONNX, SERVING_ONNX_INT8), False),
+        Part("embeddings", (EMBEDDINGS,), False),
+        Part("baseline", (BASELINE,), False),
+        Part("map", (MAP, MAP_INFO), False),
+        Part("calibration", (CALIBRATION,), False),
+        Part("slices", (SLICES, SLICES_INFO), False),
+        Part("label_issues_test", (LABEL_ISSUES_TEST,), False),
+        Part("label_issues_train", (LABEL_ISSUES_TRAIN, LABEL_ISSUES_TRAIN_INFO), False),
+        Part("robustness", (ROBUSTNESS,), False),
+        Part("tuning", (TUNING,), False),
     )
 }
 
@@ -146,7 +123,6 @@ class PartFamily:
 
     prefix: str
     files: tuple[str, ...]
-    stage: str
     schema_version: int = 1
 
     def member(self, name: str) -> Part:
@@ -157,16 +133,14 @@ class PartFamily:
                 "starting with a letter or digit"
             )
         folder = f"{self.prefix}/{name}"
-        return Part(
-            folder, tuple(f"{folder}/{file}" for file in self.files), self.stage, False, self.schema_version
-        )
+        return Part(folder, tuple(f"{folder}/{file}" for file in self.files), False, self.schema_version)
 
 
 FAMILIES: dict[str, PartFamily] = {
     family.prefix: family
     for family in (
-        PartFamily(CROSS_DOMAIN, (CROSS_DOMAIN_PREDICTIONS, CROSS_DOMAIN_METRICS), "cross_domain"),
-        PartFamily(TEACHER_LOGITS, (TEACHER_LOGITS_FILE,), "distill"),
+        PartFamily(CROSS_DOMAIN, (CROSS_DOMAIN_PREDICTIONS, CROSS_DOMAIN_METRICS)),
+        PartFamily(TEACHER_LOGITS, (TEACHER_LOGITS_FILE,)),
     )
 }
 
@@ -702,13 +676,15 @@ class CrossDomainMetrics:
 
 @dataclass
 class PartRecord:
-    """One part in the manifest: what made it, when, its fingerprint and those of its inputs."""
+    """One part in the manifest: what made it, when, its fingerprint, those of its inputs and the
+    settings it was made with (the declared `Stage.settings`; empty for older runs)."""
 
     stage: str
     schema_version: int
     fingerprint: str
     made_from: dict[str, str]
     created: str
+    settings: dict[str, Any] = field(default_factory=dict)
 
 
 @dataclass

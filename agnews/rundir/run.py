@@ -36,6 +36,7 @@ from agnews.rundir.parts import (
     Tuning,
     read_json_part,
 )
+from agnews.rundir.stages import maker
 
 if TYPE_CHECKING:
     from transformers import PreTrainedModel
@@ -214,10 +215,14 @@ class Run:
                 dropped.add(name)
 
     def _remake(self, name: str) -> str:
-        """The command that makes part `name` again: a stage of `agnews analyze`, or for a cross-domain
-        part, `agnews cross-domain` on its file (spelled out when its metrics can still be read)."""
-        if name in parts.PARTS:
-            return f"`agnews analyze {self.path} --stages {parts.PARTS[name].stage}`"
+        """The command that makes part `name` again: a stage of `agnews analyze`, its maker's own command,
+        or for a cross-domain part, `agnews cross-domain` on its file (spelled out when its metrics
+        can still be read)."""
+        stage = maker(name)
+        if stage.runnable:
+            return f"`agnews analyze {self.path} --stages {stage.name}`"
+        if stage.name != "cross_domain":
+            return f"`{stage.command}`"
         member = name.partition("/")[2]
         _, metrics_file = parts.part(name).files
         try:

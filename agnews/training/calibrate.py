@@ -200,5 +200,4 @@ def calibrate_stage(context: StageContext) -> None:
     edit.write_json(
         "calibration",
         parse(Calibration, report, parts.CALIBRATION),
-        made_from=("predictions", "training", "config"),
     )

@@ -34,6 +34,7 @@ from agnews.labels import LABELS, NUM_LABELS, parse_label
 from agnews.rundir import parts
 from agnews.rundir.edit import edit_run
 from agnews.rundir.parts import CrossDomainMetrics, DomainScores, parse
+from agnews.rundir.stages import STAGES
 from agnews.serving.csv_batch import check_row_widths, csv_records
 from agnews.text import clean_text
 from agnews.training.context import StageContext
@@ -310,12 +311,12 @@ def cross_domain_run(
             edit.remove(part.name)
         predictions_file, metrics_file = part.files
         text = parts.json_part_text(metrics)
+        edit.begin(STAGES["cross_domain"])
         edit.write_files(
             part.name,
             {
                 predictions_file: lambda tmp: frame.to_parquet(tmp, index=False),
                 metrics_file: lambda tmp: tmp.write_text(text, encoding="utf-8"),
             },
-            made_from=("model", "config"),
         )
     return metrics

@@ -32,6 +32,7 @@ from agnews.inference import infer
 from agnews.rundir import Run, RunError, parts
 from agnews.rundir.edit import edit_run
 from agnews.rundir.parts import TeacherInfo
+from agnews.rundir.stages import STAGES
 from agnews.text import text_hash
 from agnews.training.data import LoadedData
 
@@ -103,7 +104,8 @@ def teacher_logits(
     frame = frame.drop_duplicates("text_hash")
     try:
         with edit_run(teacher.path) as edit:
-            edit.write_file(name, lambda tmp: frame.to_parquet(tmp, index=False), made_from=("model",))
+            edit.begin(STAGES["distill"])
+            edit.write_file(name, lambda tmp: frame.to_parquet(tmp, index=False))
     except (RunError, OSError) as exc:  # a read-only or busy teacher: the student still trains
         print(f"note: the teacher's logits could not be kept in {teacher.path} ({exc}); computed this time")
     return inference.logits.astype(np.float32), info

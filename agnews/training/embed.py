@@ -156,8 +156,8 @@ def embed_stage(context: StageContext) -> None:
     )
     base_test, base_train = base[: len(test_texts)], base[len(test_texts) :]
     stored = {"base_cls": base_test.astype(np.float16), "finetuned_cls": finetuned.astype(np.float16)}
-    edit.write_file("embeddings", lambda tmp: save_file(stored, str(tmp)), made_from=("model", "predictions"))
+    edit.write_file("embeddings", lambda tmp: save_file(stored, str(tmp)))
     baseline = frozen_baseline(
         base_train, np.asarray(train["label"]), base_test, predictions["label"].to_numpy(), config.seed
     )
-    edit.write_json("baseline", baseline, made_from=("embeddings", "predictions"))
+    edit.write_json("baseline", baseline)

@@ -120,7 +120,6 @@ def evaluate_stage(context: StageContext) -> None:
     edit.write_file(
         "predictions",
         lambda tmp: frame.to_parquet(tmp, index=False),
-        made_from=("model", "config"),
         identity=f"{edit.manifest.parts['model'].fingerprint[:16]}+{test_hash[:16]}",
     )
     metrics = Metrics(
@@ -130,5 +129,5 @@ def evaluate_stage(context: StageContext) -> None:
         seconds=round(seconds, 1),
         samples_per_second=round(len(texts) / max(seconds, 1e-9), 1),
     )
-    edit.write_json("metrics", metrics, made_from=("predictions",))
+    edit.write_json("metrics", metrics)
     context.remember_cls(inference.cls)

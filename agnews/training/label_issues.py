@@ -71,9 +71,7 @@ def label_issues_stage(context: StageContext) -> None:
     """Flag likely mislabelled test rows from the stored test probabilities."""
     edit = context.staged
     table = predictions_label_issues(context.predictions())
-    edit.write_file(
-        "label_issues_test", lambda tmp: table.to_parquet(tmp, index=False), made_from=("predictions",)
-    )
+    edit.write_file("label_issues_test", lambda tmp: table.to_parquet(tmp, index=False))
 
 
 def out_of_fold_probabilities(
@@ -162,4 +160,4 @@ def train_label_issues_stage(context: StageContext, folds: int = FOLDS) -> None:
     )
     write_parquet(edit.file(parts.LABEL_ISSUES_TRAIN), table)
     parts.write_json_part(edit.file(parts.LABEL_ISSUES_TRAIN_INFO), info)
-    edit.record("label_issues_train", made_from=("config",))
+    edit.record("label_issues_train")

@@ -88,7 +88,7 @@ def map_stage(context: StageContext) -> None:
         method="umap", params=UMAP_PARAMS, seed=context.config.seed, seconds=seconds, quality=quality
     )
     parts.write_json_part(edit.file(parts.MAP_INFO), info)
-    edit.record("map", made_from=("embeddings", "predictions"))
+    edit.record("map")
 
 
 @dataclass(frozen=True)

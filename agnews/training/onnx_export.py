@@ -205,4 +205,4 @@ def export_stage(context: StageContext) -> None:
     """Export the run's model (the one in memory after training, else the saved one)."""
     edit = context.staged
     export_serving_onnx(context.model(), context.tokenizer(), edit.path)
-    edit.record("serving", made_from=("model",))
+    edit.record("serving")

@@ -27,6 +27,7 @@ from agnews.labels import LABELS
 from agnews.rundir import parts
 from agnews.rundir.files import RunError, write_parquet
 from agnews.rundir.parts import LengthCutoffs, NeighbourSettings, SliceAccuracy, SliceReport
+from agnews.rundir.stages import maker
 from agnews.text import AGENCIES, AGENCY_MARKER
 from agnews.training.data_checks import dataset_warnings
 
@@ -48,7 +49,6 @@ TAGS = (
 SHORT_PERCENTILE, LONG_PERCENTILE = 10, 90
 NEIGHBOURS = 10
 # The optional parts some tags come from, and the stage that makes each.
-OPTIONAL_INPUTS = {"calibration": "calibrate", "label_issues_test": "label_issues"}
 # TF-IDF cosine from which a training row counts as a near-duplicate of a test row. Chosen by reading
 # the validation rows' most similar training rows (quick run's split): pairs at or above it were the
 # same article reworded, pairs just below it different articles on one event or sharing a template.
@@ -132,21 +132,18 @@ def slice_table(tags: pd.DataFrame, correct: np.ndarray) -> list[SliceAccuracy]:
     return table
 
 
-def _unusable(context: StageContext, part: str, stage: str) -> str | None:
+def _unusable(context: StageContext, part: str) -> str | None:
     """Why the run's `part` cannot feed a tag (absent, or made from older parts), or None."""
-    manifest = context.staged.manifest
-    if part not in manifest.parts:
-        state = "has no"
-    elif manifest.stale_inputs(part):
-        state = "has a stale"
-    else:
+    edit = context.staged
+    if edit.usable(part):
         return None
-    return f"the run {state} {part} part (`agnews analyze RUN --stages {stage},slices` makes it)"
+    state = "has a stale" if part in edit.manifest.parts else "has no"
+    return f"the run {state} {part} part (`agnews analyze RUN --stages {maker(part).name},slices` makes it)"
 
 
 def _review_threshold(context: StageContext) -> tuple[float | None, str | None]:
     """The calibration part's review threshold, or why there is none to use."""
-    why = _unusable(context, "calibration", OPTIONAL_INPUTS["calibration"])
+    why = _unusable(context, "calibration")
     if why is not None:
         return None, why
     calibration = parts.read_json_part(parts.Calibration, context.staged.file(parts.CALIBRATION))
@@ -160,7 +157,7 @@ def _review_threshold(context: StageContext) -> tuple[float | None, str | None]:
 
 def _flagged(context: StageContext, row_ids: np.ndarray) -> tuple[np.ndarray | None, str | None]:
     """The test label-issue flags, aligned with the predictions, or why there are none to use."""
-    why = _unusable(context, "label_issues_test", OPTIONAL_INPUTS["label_issues_test"])
+    why = _unusable(context, "label_issues_test")
     if why is not None:
         return None, why
     issues = parts.read_table(context.staged.file(parts.LABEL_ISSUES_TEST), parts.LABEL_ISSUE_COLUMNS)
@@ -246,6 +243,4 @@ def slices_stage(context: StageContext) -> None:
     frame.insert(0, "row_id", predictions["row_id"].to_numpy())
     write_parquet(edit.file(parts.SLICES), frame)
     parts.write_json_part(edit.file(parts.SLICES_INFO), report)
-    # Every optional part read is an input (even one that gave no tag), so re-making it makes this stale.
-    read = [part for part, stage in OPTIONAL_INPUTS.items() if _unusable(context, part, stage) is None]
-    edit.record("slices", made_from=("config", "data_stats", "predictions", *read))
+    edit.record("slices")  # made from the calibration and label issues read too, when usable

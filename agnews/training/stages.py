@@ -1,110 +1,39 @@
-"""Stages: the work done on a run, each reading some parts and writing its own, atomically.
+"""Running stages: the work done on a run, each reading some parts and writing its own, atomically.
 
-`agnews train` is the training stage (model, config, training log, data stats) committed together
-with the evaluate stage (predictions, metrics), then the default stages, each in its own atomic edit:
-a failing optional stage records a warning in the run and never touches what earlier stages wrote.
-`agnews analyze RUN` runs the stages whose parts are missing or stale (or the ones named).
+What each stage is (what it makes, needs and reads, its help line, whether every run gets it) is
+declared once in `agnews.rundir.stages`; this module runs them. `agnews train` is the training
+stage (model, config, training log, data stats) committed together with the evaluate stage
+(predictions, metrics), then the default stages, each in its own atomic edit: a failing optional
+stage records a warning in the run and never touches what earlier stages wrote. `agnews analyze RUN`
+runs the stages whose parts are missing or stale (or the ones named).
 
-To add an analysis: write its part in `agnews.rundir.parts`, a function `(StageContext) -> None`
-that writes it through `context.edit`, register it in `STAGES` (and `DEFAULT_STAGES` if every run
-should have it), and a panel in `agnews.ui` that shows the part when `run.has(part)`.
+A stage is a function `(StageContext) -> None` that writes its parts through `context.staged`; the
+parts are recorded as made from the stage's declared inputs, with its declared settings' values.
 """
 
 from __future__ import annotations
 
+import importlib
 from collections.abc import Callable
-from dataclasses import dataclass
 from pathlib import Path
 
 from agnews.rundir.edit import edit_run, fault_point
 from agnews.rundir.files import RunBusyError, RunError
 from agnews.rundir.run import Run
-from agnews.training.calibrate import calibrate_stage
+from agnews.rundir.stages import STAGES, pending_stages, runnable
 from agnews.training.context import STRESS_ROWS, StageContext
-from agnews.training.embed import embed_stage
-from agnews.training.evaluate import evaluate_stage
-from agnews.training.label_issues import label_issues_stage, train_label_issues_stage
-from agnews.training.maps import map_stage
-from agnews.training.onnx_export import export_stage
-from agnews.training.slices import slices_stage
-from agnews.training.stress import stress_stage
 
 
-@dataclass(frozen=True)
-class Stage:
-    name: str
-    makes: tuple[str, ...]
-    needs: tuple[str, ...]
-    run: Callable[[StageContext], None]
-    help: str
+def stage_function(name: str) -> Callable[[StageContext], None]:
+    """The function of the runnable stage `name`, imported from its declared path."""
+    module, _, attribute = str(runnable(name).function).partition(":")
+    return getattr(importlib.import_module(module), attribute)
 
 
-STAGES: dict[str, Stage] = {
-    stage.name: stage
-    for stage in (
-        Stage(
-            "evaluate",
-            ("predictions", "metrics"),
-            ("model", "config"),
-            evaluate_stage,
-            "test predictions and metrics",
-        ),
-        Stage("export", ("serving",), ("model",), export_stage, "ONNX serving graphs (fp32, int8)"),
-        Stage(
-            "embed",
-            ("embeddings", "baseline"),
-            ("model", "config", "predictions"),
-            embed_stage,
-            "base and fine-tuned [CLS] vectors, frozen-feature baseline",
-        ),
-        Stage("map", ("map",), ("embeddings", "predictions"), map_stage, "2-D UMAP maps and their quality"),
-        Stage(
-            "calibrate",
-            ("calibration",),
-            ("predictions", "training", "config", "model"),
-            calibrate_stage,
-            "calibration before/after with intervals, risk-coverage, review threshold",
-        ),
-        Stage(
-            "label_issues",
-            ("label_issues_test",),
-            ("predictions",),
-            label_issues_stage,
-            "likely mislabelled test rows (cleanlab on the test probabilities)",
-        ),
-        Stage(
-            "train_label_issues",
-            ("label_issues_train",),
-            ("config",),
-            train_label_issues_stage,
-            "likely mislabelled training rows (cleanlab on out-of-fold probabilities)",
-        ),
-        Stage(
-            "slices",
-            ("slices",),
-            ("config", "data_stats", "predictions"),
-            slices_stage,
-            "smart tags of the test rows, accuracy per slice, dataset warnings",
-        ),
-        Stage(
-            "stress",
-            ("robustness",),
-            ("model", "config", "predictions"),
-            stress_stage,
-            "behavioural tests: how often predictions flip under typos, agency tags, names, ...",
-        ),
-    )
-}
-DEFAULT_STAGES = (
-    "calibrate",
-    "label_issues",
-    "slices",
-    "export",
-    "embed",
-    "map",
-    "train_label_issues",
-    "stress",
-)
+def begin_stage(name: str, context: StageContext) -> None:
+    """Mark the parts `context.staged` writes next as stage `name`'s, with its settings' values."""
+    stage = STAGES[name]
+    context.staged.begin(stage, {setting: getattr(context, setting) for setting in stage.settings})
 
 
 def run_stage(path: Path, name: str, context: StageContext, *, optional: bool = True) -> str | None:
@@ -113,14 +42,15 @@ def run_stage(path: Path, name: str, context: StageContext, *, optional: bool = 
     Returns None on success. An optional stage that fails is recorded as a warning in the run (and
     its message returned); a required one raises. Another writer holding the run always raises.
     """
-    stage = STAGES[name]
+    stage = runnable(name)
     try:
         with edit_run(path) as edit:
             context.edit = edit
             lacking = [need for need in stage.needs if need not in edit.manifest.parts]
             if lacking:
                 raise RunError(f"stage {name} needs the {lacking} part(s), which the run lacks")
-            stage.run(context)
+            begin_stage(name, context)
+            stage_function(name)(context)
             edit.clear_warning(name)
     except RunBusyError:
         raise
@@ -151,11 +81,6 @@ def run_stages(path: Path, names: tuple[str, ...], context: StageContext) -> dic
     return failures
 
 
-def pending_stages(run: Run) -> tuple[str, ...]:
-    """The default stages whose parts are missing, damaged or stale in `run` (Run.load dropped them)."""
-    return tuple(name for name in DEFAULT_STAGES if not all(run.has(part) for part in STAGES[name].makes))
-
-
 def current_run(path: Path) -> Run:
     """The run at `path`, loaded; refused when an older agnews made it, since new parts are recorded
     against today's manifest (`agnews migrate` writes one)."""
@@ -170,9 +95,8 @@ def analyze_run(
 ) -> dict[str, str]:
     """`agnews analyze RUN`: run `stages` (default: the pending ones) on an existing run."""
     run = current_run(path)
-    unknown = [name for name in stages or () if name not in STAGES]
-    if unknown:
-        raise RunError(f"unknown stage(s) {unknown}; choose from {sorted(STAGES)}")
+    for name in stages or ():
+        runnable(name)
     todo = pending_stages(run) if stages is None else stages
     context = StageContext(run.config.train, data=data, progress=progress)
     if "evaluate" in todo:

@@ -37,13 +37,14 @@ from agnews.rundir import parts
 from agnews.rundir.edit import create_run, fault_point
 from agnews.rundir.files import RunError, check_writable, write_json
 from agnews.rundir.parts import DataInfo, DataStats, RunConfig, Training, parse
+from agnews.rundir.stages import default_stages
 from agnews.training.augment import AugmentError, augment_rows, parse_families
 from agnews.training.calibrate import fit_calibration
 from agnews.training.context import StageContext
 from agnews.training.data import LoadedData, load_config_data
 from agnews.training.distill import DistillationTrainer, teacher_logits, with_teacher
 from agnews.training.evaluate import evaluate_stage
-from agnews.training.stages import DEFAULT_STAGES, run_stages
+from agnews.training.stages import begin_stage, run_stages
 
 CHECKPOINT_CONFIG = "agnews_train_config.json"
 
@@ -524,11 +525,12 @@ def train_run(
     overwrite: bool = False,
     checkpoint_dir: Path | None = None,
     keep_checkpoints: bool = False,
-    stages: tuple[str, ...] = DEFAULT_STAGES,
+    stages: tuple[str, ...] | None = None,
     progress: bool = True,
     callbacks: list[TrainerCallback] | None = None,
 ) -> Path | None:
-    """`agnews train`: fine-tune, create the run `out` with its test evaluation, then run `stages`.
+    """`agnews train`: fine-tune, create the run `out` with its test evaluation, then run `stages`
+    (default: the default stages).
 
     The run exists (loadable, with model, metrics and predictions) as soon as training and
     evaluation are committed; each later stage is its own atomic edit, and a failing one leaves a
@@ -550,7 +552,7 @@ def train_run(
         config, progress=progress, loaded=trained.data, model=trained.model, tokenizer=trained.tokenizer
     )
     with create_run(out, overwrite=overwrite) as edit:
-        edit.write_json("config", _run_config(config, trained))
+        edit.write_json("config", _run_config(config, trained), made_from=())
         trained.model.save_pretrained(edit.file(parts.MODEL_DIR))
         trained.tokenizer.save_pretrained(edit.file(parts.MODEL_DIR))
         edit.record("model", made_from=("config",))
@@ -558,9 +560,10 @@ def train_run(
         stats = parse(DataStats, trained.data.stats(), parts.DATA_STATS)
         edit.write_json("data_stats", stats, made_from=("config",))
         context.edit = edit
+        begin_stage("evaluate", context)
         evaluate_stage(context)
     context.edit = None
     if not keep_checkpoints:
         remove_checkpoints(checkpoint_dir)
-    run_stages(out, stages, context)
+    run_stages(out, default_stages() if stages is None else stages, context)
     return out

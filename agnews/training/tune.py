@@ -27,6 +27,7 @@ from typing import TYPE_CHECKING, Any
 from agnews.config import ConfigError, TrainConfig
 from agnews.rundir.edit import edit_run
 from agnews.rundir.parts import Tuning, TuningTrial
+from agnews.rundir.stages import STAGES
 from agnews.training.train import fine_tune, train_run
 
 if TYPE_CHECKING:
@@ -158,7 +159,8 @@ def tune(
     path = train_run(config, out, progress=progress)
     assert path is not None
     with edit_run(path) as edit:
-        edit.write_json("tuning", tuning_report(study, seeds), made_from=("config",))
+        edit.begin(STAGES["tune"])
+        edit.write_json("tuning", tuning_report(study, seeds))
     return path
 
 

@@ -119,8 +119,8 @@ def build_app(
                 map_follower = maps.build(run, points, tab, coming=following and status.state("map") != DONE)
             with gr.Tab("Confusion matrix", id="confusion") as tab:
                 cells, metrics_follower = confusion.build(run, tab)
-            with gr.Tab("Errors", id="errors"):
-                true_class, predicted = errors.build(run)
+            with gr.Tab("Errors", id="errors") as tab:
+                true_class, predicted = errors.build(run, tab, current=current)
             with gr.Tab("Trust", id="trust") as tab:
                 trust.build(run, tab, current=current, coming=following)
             with gr.Tab("Label issues", id="label-issues") as tab:

@@ -8,6 +8,9 @@ Filters narrow the list; the current selection exports as CSV.
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from typing import Any
+
 import gradio as gr
 import pandas as pd
 
@@ -99,12 +102,35 @@ def export_frame(rows: pd.DataFrame) -> pd.DataFrame:
     return rows[columns].rename(columns=renamed)
 
 
-def build(run: Run) -> tuple[gr.Dropdown, gr.Dropdown]:
-    """Lay out the tab inside the current `gr.Tab`; return the class filters (the confusion tab sets them)."""
-    wrong = mistakes(with_label_issues(with_tags(run.predictions, run), run))
-    flagged = FLAGGED in wrong
-    choices = [ANY, *LABELS]
+def errors_frame(run: Run) -> pd.DataFrame:
+    """The run's mistakes with its smart tags and label-issue verdicts, as far as the run has them."""
+    return mistakes(with_label_issues(with_tags(run.predictions, run), run))
+
+
+def controls(run: Run) -> tuple[list[str], bool]:
+    """The smart tags the tag filter offers, and whether the label-issue order applies."""
     tags = run.slice_report.tags if run.slice_report is not None else []
+    return tags, run.label_issues_test is not None
+
+
+def build(run: Run, tab: gr.Tab, *, current: Callable[[], Run]) -> tuple[gr.Dropdown, gr.Dropdown]:
+    """Lay out the tab inside `tab`; return the class filters (the confusion tab sets them).
+
+    Every event reads the run as it is then (`current()`), and opening the tab brings in what a
+    background `agnews analyze` added since the page opened: the tag filter (slices) and the
+    "likely mislabelled" column and order (label issues).
+    """
+    frames: dict[int, pd.DataFrame] = {}  # id(run) -> its errors frame; only the latest is kept
+
+    def wrong_of(run: Run) -> pd.DataFrame:
+        if id(run) not in frames:
+            frames.clear()
+            frames[id(run)] = errors_frame(run)
+        return frames[id(run)]
+
+    wrong = wrong_of(run)
+    tags, flagged = controls(run)
+    choices = [ANY, *LABELS]
     with gr.Row():
         true_class = gr.Dropdown(choices, value=ANY, label="True class", elem_id="errors-true")
         predicted = gr.Dropdown(choices, value=ANY, label="Predicted class", elem_id="errors-pred")
@@ -134,20 +160,34 @@ def build(run: Run) -> tuple[gr.Dropdown, gr.Dropdown]:
             export = gr.Button("Export these rows as CSV")
             download = gr.File(label="CSV", interactive=False, height=90)
 
-    def refresh(
+    def selected(
         true_name: str | None, pred_name: str | None, text: str | None, tag_name: str | None, by: str | None
-    ) -> tuple[pd.DataFrame, str]:
-        rows = order_mistakes(filter_mistakes(wrong, true_name, pred_name, text, tag_name), by)
+    ) -> tuple[pd.DataFrame, pd.DataFrame]:
+        wrong = wrong_of(current())
+        if tag_name not in (ANY, None) and TAG_COLUMN + str(tag_name) not in wrong:
+            tag_name = ANY  # a tag of an older version of the run
+        return wrong, order_mistakes(filter_mistakes(wrong, true_name, pred_name, text, tag_name), by)
+
+    def refresh(*filters: str | None) -> tuple[pd.DataFrame, str]:
+        wrong, rows = selected(*filters)
         return errors_table(rows), f"{len(rows)} of {len(wrong)} mistakes match."
 
-    def write_csv(
-        true_name: str | None, pred_name: str | None, text: str | None, tag_name: str | None, by: str | None
-    ) -> str:
-        rows = order_mistakes(filter_mistakes(wrong, true_name, pred_name, text, tag_name), by)
-        return temporary_csv(export_frame(rows), "agnews-errors-")
+    def opened(*filters: str | None) -> dict[Any, Any]:
+        run = current()
+        tags, flagged = controls(run)
+        shown, note = refresh(*filters)
+        return {
+            tag: gr.update(choices=[ANY, *tags], visible=bool(tags)),
+            order: gr.update(visible=flagged),
+            table: gr.update(value=shown, column_widths=FLAGGED_WIDTHS if flagged else TABLE_WIDTHS),
+            count: note,
+        }
+
+    def write_csv(*filters: str | None) -> str:
+        return temporary_csv(export_frame(selected(*filters)[1]), "agnews-errors-")
 
     def inspect(event: gr.SelectData) -> tuple[str, dict[str, float] | None]:
-        return row_details(wrong, selected_row_id(event))
+        return row_details(wrong_of(current()), selected_row_id(event))
 
     filters = [true_class, predicted, query, tag, order]
     gr.on(
@@ -157,6 +197,9 @@ def build(run: Run) -> tuple[gr.Dropdown, gr.Dropdown]:
         [table, count],
         api_name="errors",
         api_visibility="undocumented",
+    )
+    tab.select(
+        opened, filters, [tag, order, table, count], api_name="errors_open", api_visibility="undocumented"
     )
     export.click(write_csv, filters, download, api_name="errors_csv", api_visibility="undocumented")
     table.select(

@@ -17,19 +17,12 @@ import pandas as pd
 
 from agnews.labels import LABELS
 from agnews.rundir import Run
-from agnews.ui.common import notice, temporary_csv
+from agnews.ui.common import temporary_csv
 from agnews.ui.figures import headline
-from agnews.ui.lazy import fill_when_opened
+from agnews.ui.panel import Panel, part_notice
 
-PARTS = {"label_issues_test": "label_issues", "label_issues_train": "train_label_issues"}
-MISSING = (
-    "This run has no label issues; `agnews analyze RUN --stages label_issues,train_label_issues` finds "
-    "them (the training split's take a few minutes on a CPU)."
-)
-BUILDING_NOTE = (
-    "> **Being built.** The label issues appear when their stages have made them (the line at the "
-    "top of the page says how far it is); open this tab again then."
-)
+PARTS = ("label_issues_test", "label_issues_train")
+
 WIDTHS = ["14%", "50%", "12%", "12%", "12%"]
 
 
@@ -112,48 +105,32 @@ def build(run: Run, tab: gr.Tab, *, current: Callable[[], Run], coming: bool = F
     Without either part, a notice says how to make them; with `coming` (a background `agnews
     analyze` is making them) a "being built" note stays until an opening finds one.
     """
-    present = [part for part in PARTS if run.has(part)]
-    if not present and not coming:
-        notice(MISSING)
+    panel = Panel(run, PARTS, what="label issues", key="label-issues", coming=coming)
+    if not panel.shown:
         return
-    building = gr.Markdown(BUILDING_NOTE, visible=not present, elem_id="label-issues-building")
     test_note, test_table, test_export, test_file = split_section("test", "Export flagged test rows as CSV")
     train_note, train_table, train_export, train_file = split_section(
         "training", "Export flagged training rows as CSV (for --drop-label-issues)"
     )
 
-    def missing_note(run: Run, part: str) -> str:
-        stage = PARTS[part]
-        failed = [w.message for w in run.manifest.warnings if w.stage == stage]
-        if failed:
-            return f"> **Not available.** The {stage} stage failed: {failed[0]}"
-        return f"> **Not available for this run.** `agnews analyze {run.path} --stages {stage}` makes it."
-
-    def fill(run: Run) -> dict[Any, Any] | None:
-        if not any(run.has(part) for part in PARTS):
-            failed = [w for w in run.manifest.warnings if w.stage in PARTS.values()]
-            if not failed:
-                return None
-            return {building: f"> **Not available.** The {failed[0].stage} stage failed: {failed[0].message}"}
-        values: dict[Any, Any] = {building: gr.update(visible=False)}
+    def fill(run: Run) -> dict[Any, Any]:
+        values: dict[Any, Any] = {}
         if run.has("label_issues_test"):
             rows = flagged_test_rows(run)
             values |= {test_note: test_summary(run, rows), test_table: shown(rows)}
         else:
-            values[test_note] = missing_note(run, "label_issues_test")
+            values[test_note] = part_notice(
+                run, "label_issues_test", "test rows' label issues", coming=coming
+            )
         if run.has("label_issues_train"):
             values |= {train_note: train_summary(run), train_table: shown(flagged_train_rows(run))}
         else:
-            values[train_note] = missing_note(run, "label_issues_train")
+            values[train_note] = part_notice(
+                run, "label_issues_train", "training rows' label issues", coming=coming
+            )
         return values
 
-    fill_when_opened(
-        tab,
-        fill,
-        [building, test_note, test_table, train_note, train_table],
-        current=current,
-        name="label_issues_open",
-    )
+    panel.fill_when_opened(tab, fill, [test_note, test_table, train_note, train_table], current=current)
 
     def export(part: str) -> Callable[[], str]:
         def write() -> str:

@@ -1,7 +1,7 @@
 """A run that is still growing: the page opens on the parts that exist and takes the rest as they come.
 
 The launcher may open the app as soon as a run has its model, metrics and predictions, with the
-default stages (`export`, `embed`, `map`) still running in a background `agnews analyze` process.
+default stages (`agnews.rundir.stages`) still running in a background `agnews analyze` process.
 `LiveRun` is what the page reads the run through then: `current()` re-loads the run only when its
 `manifest.json` changed (every edit of a run swaps in a new one, atomically, so a re-load sees only
 whole parts), and `status()` says, per stage, whether it is done, running (with the progress the
@@ -25,22 +25,12 @@ import gradio as gr
 import pandas as pd
 
 from agnews.rundir import Run, RunError
-from agnews.rundir.parts import MANIFEST, PARTS
+from agnews.rundir.parts import MANIFEST
+from agnews.rundir.stages import STAGES
 from agnews.ui.common import map_points
 
 TICK_SECONDS = 2.0
 DETAIL_CHARS = 240  # a failed stage's message is cut here in the status line (the header has it whole)
-# What the status line calls each stage (the names are `agnews.training.stages.STAGES`' keys).
-STAGE_LABELS = {
-    "evaluate": "test predictions",
-    "export": "ONNX serving graphs",
-    "embed": "embeddings and frozen-feature baseline",
-    "map": "2-D map",
-    "slices": "slices and dataset warnings",
-    "label_issues": "test label issues",
-    "train_label_issues": "training label issues",
-    "stress": "robustness tests",
-}
 # The lines `agnews.training.stages.run_stages` prints: before each stage, and when one fails.
 STAGE_LINE = re.compile(r"^stage (?P<name>[\w-]+): ")
 FAILED_LINE = re.compile(r"^stage (?P<name>[\w-]+) failed \(recorded in the run\): (?P<message>.*)")
@@ -49,14 +39,9 @@ TQDM_BAR = re.compile(r"^(?P<desc>.*?):\s*(?P<percent>\d+)%\|.*?\|\s*(?P<n>\d+)/
 DONE, RUNNING, WAITING, FAILED, STOPPED = "done", "running", "waiting", "failed", "stopped"
 
 
-def stage_parts(stage: str) -> tuple[str, ...]:
-    """The parts a stage makes (from `agnews.rundir.parts.PARTS`, which names each part's stage)."""
-    return tuple(name for name, part in PARTS.items() if part.stage == stage)
-
-
 def missing_parts(run: Run, stages: Sequence[str]) -> tuple[str, ...]:
     """The parts of `stages` that `run` lacks (absent, or dropped by `Run.load` as damaged or stale)."""
-    return tuple(part for stage in stages for part in stage_parts(stage) if not run.has(part))
+    return tuple(part for stage in stages for part in STAGES[stage].makes if not run.has(part))
 
 
 @dataclass(frozen=True)
@@ -86,7 +71,7 @@ class Status:
             return ""
         items = []
         for stage in self.stages:
-            label = STAGE_LABELS.get(stage.name, stage.name)
+            label = STAGES[stage.name].label
             detail = stage.detail if len(stage.detail) <= DETAIL_CHARS else stage.detail[:DETAIL_CHARS] + " …"
             if stage.state == DONE:
                 items.append(f"{label} ✓")

@@ -20,17 +20,9 @@ import pandas as pd
 
 from agnews.rundir import Run
 from agnews.rundir.parts import Robustness, StressResult
-from agnews.ui.common import notice, percent
-from agnews.ui.lazy import fill_when_opened
+from agnews.ui.common import percent
+from agnews.ui.panel import Panel
 
-MISSING = (
-    "This run has no robustness tests; `agnews stress RUN` perturbs its test rows and counts the "
-    "predictions that flip (about a minute for 1,000 rows on a CPU)."
-)
-BUILDING_NOTE = (
-    "> **Being built.** The robustness table appears when the `stress` stage has made it (the line at "
-    "the top of the page says how far it is); open this tab again then."
-)
 EXAMPLE_COLUMNS = ["row_id", "true", "before", "after", "original", "perturbed"]
 EXAMPLE_WIDTHS = ["7%", "9%", "10%", "10%", "32%", "32%"]
 
@@ -138,10 +130,9 @@ def build(run: Run, tab: gr.Tab, *, current: Callable[[], Run], coming: bool = F
     Without the part, a notice says how to make it; with `coming` (a background `agnews analyze`
     is making it) a "being built" note stays until an opening finds the part.
     """
-    if not run.has("robustness") and not coming:
-        notice(MISSING)
+    panel = Panel(run, ("robustness",), what="robustness table", key="robustness", coming=coming)
+    if not panel.shown:
         return
-    building = gr.Markdown(BUILDING_NOTE, visible=not run.has("robustness"), elem_id="robustness-building")
     table = gr.Dataframe(None, label="Flip rate per test", interactive=False, elem_id="robustness-table")
     note = gr.Markdown("", elem_id="robustness-explanation")
     with gr.Accordion("What each test does", open=False):
@@ -159,16 +150,10 @@ def build(run: Run, tab: gr.Tab, *, current: Callable[[], Run], coming: bool = F
         elem_id="robustness-examples",
     )
 
-    def fill(run: Run) -> dict[Any, Any] | None:
+    def fill(run: Run) -> dict[Any, Any]:
         report = run.robustness
-        if report is None:
-            failed = [w.message for w in run.manifest.warnings if w.stage == "stress"]
-            return (
-                {building: f"> **Not available.** The stress stage failed: {failed[0]}"} if failed else None
-            )
         first = max(report.tests, key=lambda t: t.flipped)  # the test with the most to show
         return {
-            building: gr.update(visible=False),
             table: flip_rate_frame(report),
             note: explanation(report),
             tests: descriptions(report),
@@ -186,13 +171,7 @@ def build(run: Run, tab: gr.Tab, *, current: Callable[[], Run], coming: bool = F
         test = find_test(report, name)
         return examples_note(test), flipped_examples(test)
 
-    fill_when_opened(
-        tab,
-        fill,
-        [building, table, note, tests, choice, count, examples],
-        current=current,
-        name="robustness_open",
-    )
+    panel.fill_when_opened(tab, fill, [table, note, tests, choice, count, examples], current=current)
     choice.input(
         show, [choice], [count, examples], api_name="robustness_examples", api_visibility="undocumented"
     )

@@ -15,15 +15,9 @@ import pandas as pd
 
 from agnews.rundir import Run
 from agnews.rundir.parts import SliceReport
-from agnews.ui.common import notice, percent
+from agnews.ui.common import percent
 from agnews.ui.figures import slice_figure
-from agnews.ui.lazy import fill_when_opened
-
-MISSING = "This run has no slices; `agnews analyze RUN --stages slices` tags its test rows."
-BUILDING_NOTE = (
-    "> **Being built.** The slice table appears when the `slices` stage has made it (the line at the "
-    "top of the page says how far it is); open this tab again then."
-)
+from agnews.ui.panel import Panel
 
 
 def slice_numbers(report: SliceReport) -> pd.DataFrame:
@@ -89,26 +83,19 @@ def build(run: Run, tab: gr.Tab, *, current: Callable[[], Run], coming: bool = F
     Without the part, a notice says how to make it; with `coming` (a background `agnews analyze`
     is making it) a "being built" note stays until an opening finds the part.
     """
-    if not run.has("slices") and not coming:
-        notice(MISSING)
+    panel = Panel(run, ("slices",), what="slice table", key="slices", coming=coming)
+    if not panel.shown:
         return
-    building = gr.Markdown(BUILDING_NOTE, visible=not run.has("slices"), elem_id="slices-building")
     figure = gr.Plot(None, show_label=False, elem_id="slices-plot")
     table = gr.Dataframe(None, label="Accuracy per slice", interactive=False, elem_id="slices-table")
     note = gr.Markdown("", elem_id="slices-definitions")
 
-    def fill(run: Run) -> dict[Any, Any] | None:
+    def fill(run: Run) -> dict[Any, Any]:
         report = run.slice_report
-        if report is None:
-            failed = [w.message for w in run.manifest.warnings if w.stage == "slices"]
-            return (
-                {building: f"> **Not available.** The slices stage failed: {failed[0]}"} if failed else None
-            )
         return {
-            building: gr.update(visible=False),
             figure: slice_figure(slice_numbers(report)),
             table: slice_table(report),
             note: definitions(report),
         }
 
-    fill_when_opened(tab, fill, [building, figure, table, note], current=current, name="slices_open")
+    panel.fill_when_opened(tab, fill, [figure, table, note], current=current)

@@ -3,7 +3,7 @@
 Calibration metrics on the test split before and after the kept calibration, with bootstrap 95%
 intervals; the reliability diagram and the confidence histogram; the risk-coverage curve with the
 review threshold marked; which calibrator was kept and why. Everything is drawn the first time the
-tab is opened (`agnews.ui.lazy`); a run without the part says how to make it.
+tab is opened; until the run has the part, the notice says why (`agnews.ui.panel`).
 """
 
 from __future__ import annotations
@@ -16,7 +16,7 @@ import pandas as pd
 
 from agnews.rundir import Run
 from agnews.rundir.parts import Calibration, Interval
-from agnews.ui.lazy import fill_when_opened
+from agnews.ui.panel import Panel
 
 METRIC_NAMES = {
     "ece": "top-label ECE (15 equal-width bins)",
@@ -24,11 +24,6 @@ METRIC_NAMES = {
     "nll": "NLL",
     "brier": "Brier score",
 }
-MISSING = (
-    "> **Not available for this run.** It has no calibration report; run "
-    "`agnews analyze RUN --stages calibrate` to add it."
-)
-BUILDING = "> **Being built.** The calibration report appears once the `calibrate` stage has made it."
 
 
 def _interval(value: Interval, percent: bool) -> str:
@@ -103,10 +98,9 @@ def build(run: Run, tab: gr.Tab, *, current: Callable[[], Run], coming: bool = F
 
     `coming`: the run is being completed in the background, so a missing part is "being built".
     """
-    status = gr.Markdown(
-        "" if run.calibration is not None else BUILDING if coming else MISSING,
-        elem_id="trust-status",
-    )
+    panel = Panel(run, ("calibration",), what="calibration report", key="trust", coming=coming)
+    if not panel.shown:
+        return
     method = gr.Markdown(elem_id="trust-method")
     table = gr.Dataframe(
         label="Calibration on the test split, 95% bootstrap intervals",
@@ -120,19 +114,16 @@ def build(run: Run, tab: gr.Tab, *, current: Callable[[], Run], coming: bool = F
         curve = gr.Plot(show_label=False, elem_id="trust-risk-coverage")
         review = gr.Markdown(elem_id="trust-review")
 
-    def fill(run: Run) -> dict[Any, Any] | None:
+    def fill(run: Run) -> dict[Any, Any]:
         from agnews.ui.figures import confidence_histogram_figure, reliability_figure, risk_coverage_figure
 
         calibration = run.calibration
-        if calibration is None:
-            return None
         sides = {"before": calibration.before.bins, "after": calibration.after.bins}
         marked = None
         if calibration.test_coverage is not None and calibration.test_accuracy is not None:
             marked = (calibration.test_coverage, 1 - calibration.test_accuracy)
         rc = calibration.risk_coverage
         return {
-            status: "",
             method: method_markdown(calibration),
             table: metrics_table(calibration),
             reliability: reliability_figure(sides),
@@ -141,10 +132,4 @@ def build(run: Run, tab: gr.Tab, *, current: Callable[[], Run], coming: bool = F
             review: review_markdown(calibration),
         }
 
-    fill_when_opened(
-        tab,
-        fill,
-        [status, method, table, reliability, histogram, curve, review],
-        current=current,
-        name="trust_open",
-    )
+    panel.fill_when_opened(tab, fill, [method, table, reliability, histogram, curve, review], current=current)

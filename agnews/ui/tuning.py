@@ -14,14 +14,8 @@ import pandas as pd
 
 from agnews.rundir import Run
 from agnews.rundir.parts import Tuning
-from agnews.ui.common import notice
 from agnews.ui.figures import tuning_history, tuning_importances
-from agnews.ui.lazy import fill_when_opened
-
-MISSING = (
-    "This run's settings were not chosen by a search. `agnews tune --data DIR --out runs/tuned` searches "
-    "learning rate, epochs, warmup and frozen layers on validation and trains the best."
-)
+from agnews.ui.panel import Panel
 
 
 def summary(report: Tuning) -> str:
@@ -70,18 +64,16 @@ def trials_table(report: Tuning) -> pd.DataFrame:
 
 def build(run: Run, tab: gr.Tab, *, current: Callable[[], Run]) -> None:
     """Lay out the tab; filled from the run when first opened."""
-    if not run.has("tuning"):
-        notice(MISSING)
+    panel = Panel(run, ("tuning",), what="search", key="tuning")
+    if not panel.shown:
         return
     text = gr.Markdown("", elem_id="tuning-summary")
     history = gr.Plot(label="Search history", elem_id="tuning-history")
     importances = gr.Plot(label="Importance of each setting", elem_id="tuning-importances")
     table = gr.Dataframe(None, label="Trials", interactive=False, elem_id="tuning-trials")
 
-    def fill(run: Run) -> dict[Any, Any] | None:
+    def fill(run: Run) -> dict[Any, Any]:
         report = run.tuning
-        if report is None:
-            return None
         return {
             text: summary(report),
             history: tuning_history(report),
@@ -89,4 +81,4 @@ def build(run: Run, tab: gr.Tab, *, current: Callable[[], Run]) -> None:
             table: trials_table(report),
         }
 
-    fill_when_opened(tab, fill, [text, history, importances, table], current=current, name="tuning_open")
+    panel.fill_when_opened(tab, fill, [text, history, importances, table], current=current)
