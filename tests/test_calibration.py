@@ -194,7 +194,7 @@ def test_a_run_without_a_fit_gets_a_report_with_method_none(quick_run: Path, tmp
     training = Run.load(copy).training
     training.calibration = None
     with edit_run(copy) as edit:
-        edit.write_json("training", training, made_from=("model", "config"))
+        edit.write("training", training, made_from=("model", "config"))
     assert analyze_run(copy, ("calibrate",), progress=False) == {}
     report = Run.load(copy).calibration
     assert report is not None and report.method == "none" and report.candidates == {}

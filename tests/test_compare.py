@@ -94,6 +94,11 @@ def test_groups_average_over_runs(pair: tuple[Run, Run]) -> None:
     assert groups.a.mean_accuracy == pytest.approx((a.metrics.test.accuracy + b.metrics.test.accuracy) / 2)
     assert groups.mean_difference == pytest.approx(0.0)
     assert groups.welch_p == pytest.approx(1.0)
+    # Welch's interval by hand: two runs a group, equal spread: df = 2, standard error = sd
+    from scipy.stats import t
+
+    half = t.ppf(0.975, 2) * groups.a.std_accuracy
+    assert (groups.difference_low, groups.difference_high) == (pytest.approx(-half), pytest.approx(half))
     assert groups.a.std_accuracy == pytest.approx(
         abs(a.metrics.test.accuracy - b.metrics.test.accuracy) / 2**0.5
     )
@@ -102,7 +107,7 @@ def test_groups_average_over_runs(pair: tuple[Run, Run]) -> None:
         compare_runs(b, a).paired.fixed,
     ]
     single = compare_groups([a], [b])
-    assert single.welch_p is None and single.a.std_accuracy is None
+    assert single.welch_p is None and single.a.std_accuracy is None and single.difference_low is None
 
 
 def test_compare_command_writes_json_and_rows(

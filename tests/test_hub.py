@@ -187,7 +187,7 @@ def test_card_renders_when_the_review_threshold_keeps_no_test_row(quick_run: Pat
 
     run = Run.load(quick_run)
     assert run.calibration is not None and run.calibration.review_threshold is not None
-    run.calibration = dataclasses.replace(run.calibration, test_coverage=0.0, test_accuracy=None)
+    run.loaded["calibration"] = dataclasses.replace(run.calibration, test_coverage=0.0, test_accuracy=None)
     card = str(build_model_card(run, "someone/agnews"))
     assert re.search(r"keeps\s+0\.0% of the rows\.", card)
 
@@ -467,3 +467,17 @@ def test_a_run_made_by_an_older_agnews_pushes_and_loads_back(
     push_run(legacy, REPO_ID, token=FAKE_TOKEN)
     dry_run = {p.relative_to(out).as_posix(): p.read_bytes() for p in out.rglob("*") if p.is_file()}
     assert RecordingHfApi.uploaded == dry_run
+
+
+def test_the_card_renders_strictly_a_misspelt_variable_fails(quick_run: Path) -> None:
+    """Jinja's default renders an unknown variable as nothing; the card's renderer refuses it."""
+    import jinja2
+
+    from agnews.hub.card import TEMPLATE, card_data, render_card, template_variables
+
+    run = Run.load(quick_run)
+    data, variables = card_data(run, "someone/agnews"), template_variables(run, "someone/agnews")
+    text = TEMPLATE.read_text()
+    assert str(render_card(data, variables)) == str(build_model_card(run, "someone/agnews"))
+    with pytest.raises(jinja2.UndefinedError, match="metrics_tabel"):
+        render_card(data, variables, text.replace("{{ metrics_table }}", "{{ metrics_tabel }}"))

@@ -93,9 +93,7 @@ def test_damaged_optional_parts_are_reported_not_fatal(run_copy: Path) -> None:
 def _reverse_predictions(edit: RunEditor) -> None:
     """New predictions (other row order): what re-evaluating on other rows does to a run."""
     frame = pd.read_parquet(edit.file("predictions.parquet")).iloc[::-1]
-    edit.write_file(
-        "predictions", lambda tmp: frame.to_parquet(tmp, index=False), made_from=("model", "config")
-    )
+    edit.write("predictions", frame, made_from=("model", "config"))
 
 
 def test_a_part_made_from_older_predictions_is_reported_stale(run_copy: Path) -> None:
@@ -133,7 +131,7 @@ def test_an_edit_never_writes_through_the_runs_files(run_copy: Path) -> None:
     with edit_run(run_copy) as edit:
         metrics = Run.load(run_copy).metrics
         metrics.seconds = 123.0
-        edit.write_json("metrics", metrics, made_from=("predictions",))
+        edit.write("metrics", metrics, made_from=("predictions",))
     assert keep.read_bytes() == old_bytes and keep.stat().st_ino == old_inode
     assert Run.load(run_copy).metrics.seconds == 123.0
 
@@ -216,7 +214,7 @@ def test_an_edit_of_a_pulled_run_never_writes_through_its_symlinks(run_copy: Pat
     with edit_run(pulled) as edit:
         metrics = Run.load(pulled).metrics
         metrics.seconds = 7.0
-        edit.write_json("metrics", metrics, made_from=("predictions",))
+        edit.write("metrics", metrics, made_from=("predictions",))
     assert {p: p.read_bytes() for p in run_copy.rglob("*") if p.is_file()} == cached
     assert not (pulled / "metrics.json").is_symlink() and (pulled / "predictions.parquet").is_symlink()
     assert Run.load(pulled).metrics.seconds == 7.0

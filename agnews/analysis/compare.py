@@ -24,6 +24,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from agnews.formatting import points
 from agnews.labels import LABELS
 from agnews.rundir.files import RunError, check_writable, write_atomically, write_json
 from agnews.rundir.parts import Interval
@@ -112,7 +113,8 @@ class GroupComparison:
     """`comparison.json` of `agnews compare A1 A2 -- B1 B2 --out DIR`: group B against group A.
 
     `welch_p`: Welch's t-test on the two groups' accuracies (None unless each group has two runs or
-    more and the accuracies vary within a group: with no spread the test is undefined). `pairs`: the
+    more and the accuracies vary within a group: with no spread the test is undefined);
+    `difference_low`/`difference_high`: its 95% interval of the mean difference (None likewise). `pairs`: the
     row-paired test of each B run against the A run at the same position (none when the groups
     differ in size: which runs belong together is then unknown).
     """
@@ -123,6 +125,8 @@ class GroupComparison:
     mean_difference: float
     welch_p: float | None
     pairs: list[PairedTest]
+    difference_low: float | None = None
+    difference_high: float | None = None
     schema_version: int = 1
 
 
@@ -290,16 +294,16 @@ def compare_groups(group_a: Sequence[Run], group_b: Sequence[Run]) -> GroupCompa
         raise RunError("each group needs at least one run")
     test_hash = check_same_test_rows([*group_a, *group_b])
     scores_a, scores_b = group_scores(group_a), group_scores(group_b)
-    welch_p = None
+    welch_p = low = high = None
     # Undefined without spread within the groups (scipy would warn and answer NaN or 0).
     if len(group_a) > 1 and len(group_b) > 1 and (scores_a.std_accuracy or scores_b.std_accuracy):
         from scipy.stats import ttest_ind
 
-        welch_p = float(
-            ttest_ind(
-                [s.accuracy for s in scores_b.runs], [s.accuracy for s in scores_a.runs], equal_var=False
-            ).pvalue
+        welch = ttest_ind(
+            [s.accuracy for s in scores_b.runs], [s.accuracy for s in scores_a.runs], equal_var=False
         )
+        welch_p = float(welch.pvalue)
+        low, high = (float(bound) for bound in welch.confidence_interval(0.95))
     return GroupComparison(
         a=scores_a,
         b=scores_b,
@@ -309,11 +313,9 @@ def compare_groups(group_a: Sequence[Run], group_b: Sequence[Run]) -> GroupCompa
         pairs=[paired_test(a, b) for a, b in zip(group_a, group_b, strict=True)]
         if len(group_a) == len(group_b)
         else [],
+        difference_low=low,
+        difference_high=high,
     )
-
-
-def _points(value: float) -> str:
-    return f"{100 * value:+.2f} pts"
 
 
 def describe_pair(comparison: Comparison) -> list[str]:
@@ -328,8 +330,8 @@ def describe_pair(comparison: Comparison) -> list[str]:
     return [
         f"A {a.name}: accuracy {a.accuracy:.2%}, macro F1 {a.f1_macro:.4f} (seed {a.seed}, {a.base_model})",
         f"B {b.name}: accuracy {b.accuracy:.2%}, macro F1 {b.f1_macro:.4f} (seed {b.seed}, {b.base_model})",
-        f"B - A: {_points(paired.difference.value)}, paired bootstrap 95% interval "
-        f"{_points(paired.difference.low)} to {_points(paired.difference.high)} over {paired.rows} test rows",
+        f"B - A: {points(paired.difference.value)}, paired bootstrap 95% interval "
+        f"{points(paired.difference.low)} to {points(paired.difference.high)} over {paired.rows} test rows",
         f"fixed by B {paired.fixed}, broken by B {paired.broken}; "
         f"McNemar exact p = {paired.mcnemar_p:.3g} ({verdict})",
         f"shared rows: {', '.join(shared)}",
@@ -352,18 +354,21 @@ def describe_groups(comparison: GroupComparison) -> list[str]:
     lines = [
         group("A", comparison.a),
         group("B", comparison.b),
-        f"mean B - A: {_points(comparison.mean_difference)}",
+        f"mean B - A: {points(comparison.mean_difference)}",
     ]
     if comparison.welch_p is not None:
-        lines.append(f"Welch's t-test on the runs' accuracies: p = {comparison.welch_p:.3g}")
+        lines.append(
+            f"Welch's t-test on the runs' accuracies: p = {comparison.welch_p:.3g}; 95% interval of the mean "
+            f"difference {points(comparison.difference_low)} to {points(comparison.difference_high)}"
+        )
     elif len(comparison.a.runs) > 1 and len(comparison.b.runs) > 1:
         lines.append("Welch's t-test: undefined (the runs' accuracies do not vary within the groups)")
     if not comparison.pairs:
         lines.append("no pairs: the groups differ in size, so which runs belong together is unknown")
     for pair in comparison.pairs:
         lines.append(
-            f"  {pair.b} - {pair.a}: {_points(pair.difference.value)} (95% {_points(pair.difference.low)} to "
-            f"{_points(pair.difference.high)}), fixed {pair.fixed}, broken {pair.broken}, "
+            f"  {pair.b} - {pair.a}: {points(pair.difference.value)} (95% {points(pair.difference.low)} to "
+            f"{points(pair.difference.high)}), fixed {pair.fixed}, broken {pair.broken}, "
             f"McNemar p = {pair.mcnemar_p:.3g}"
         )
     return lines

@@ -1,14 +1,17 @@
 """The model card of a pushed run.
 
-The text is the Jinja template `card_template.md`, rendered by `huggingface_hub.ModelCard.from_template`
-(as huggingface/setfit renders its cards). This module only gathers what the template shows from the
-run's typed parts: the YAML metadata (`card_data`, with the test metrics as `model-index` results),
-numbers, names and the Markdown tables. Every number on the card comes from the run's files.
+The text is the Jinja template `card_template.md`, rendered as `huggingface_hub.ModelCard.from_template`
+renders it (and huggingface/setfit its cards), strictly (`render_card`). This module only gathers
+what the template shows from the run's typed parts: the YAML metadata (`card_data`, with the test
+metrics as `model-index` results) and `CardVariables`, one typed field per template variable, with
+numbers written by `agnews.formatting` as the app writes them. Every number on the card comes from
+the run's files.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, fields
 from pathlib import Path
 
 from huggingface_hub import EvalResult, ModelCard, ModelCardData
@@ -16,11 +19,12 @@ from huggingface_hub.errors import HFValidationError
 from huggingface_hub.utils import validate_repo_id
 
 from agnews.config import HUB_DATASET_ID
+from agnews.formatting import calibration_metric, interval, number, span
 from agnews.hub.layout import RUN_SUBFOLDER, run_files
 from agnews.labels import LABELS
 from agnews.models import MINILM_ALIAS
 from agnews.rundir import Run
-from agnews.rundir.parts import Interval, Robustness
+from agnews.rundir.parts import Baseline, Robustness, TeacherInfo, TrainLabelIssues, Tuning
 from agnews.split_weights import SPLIT_MODELS
 
 TEMPLATE = Path(__file__).with_name("card_template.md")
@@ -135,7 +139,7 @@ def _slices_table(run: Run) -> str | None:
         [
             [s.name, s.rows, "n/a", "n/a"]
             if s.accuracy is None
-            else [s.name, s.rows, f"{s.accuracy:.4f}", f"{s.low:.4f} to {s.high:.4f}"]
+            else [s.name, s.rows, number(s.accuracy), span(s.low, s.high, as_percent=False, digits=4)]
             for s in run.slice_report.slices
         ],
     )
@@ -153,7 +157,7 @@ def robustness_table(report: Robustness) -> str:
                 t.name,
                 t.rows,
                 t.flipped,
-                f"{t.flip_rate:.1%} ({t.low:.1%} to {t.high:.1%})",
+                interval(t.flip_rate, t.low, t.high),
                 f"{100 * t.mean_confidence_change:+.2f}",
             ]
             for t in report.tests
@@ -161,18 +165,28 @@ def robustness_table(report: Robustness) -> str:
     )
 
 
-def _robustness(run: Run) -> dict[str, object] | None:
-    """What the card says about the behavioural stress tests (the `robustness` part), or None."""
+@dataclass
+class RobustnessSection:
+    """What the card says about the behavioural stress tests (the `robustness` part)."""
+
+    selection: str
+    backend: str
+    table: str
+    tests: dict[str, str]  # name -> what it does
+    not_run: dict[str, str]  # name -> why not
+
+
+def _robustness(run: Run) -> RobustnessSection | None:
     report = run.robustness
     if report is None:
         return None
-    return {
-        "selection": report.selection,
-        "backend": report.backend,
-        "table": robustness_table(report),
-        "tests": {t.name: t.description for t in report.tests},
-        "not_run": report.not_run,
-    }
+    return RobustnessSection(
+        selection=report.selection,
+        backend=report.backend,
+        table=robustness_table(report),
+        tests={t.name: t.description for t in report.tests},
+        not_run=report.not_run,
+    )
 
 
 def _cross_domain_table(run: Run) -> str | None:
@@ -205,129 +219,201 @@ def _cross_domain_table(run: Run) -> str | None:
     )
 
 
-def _label_issues(run: Run) -> dict[str, object] | None:
+@dataclass
+class LabelIssuesSection:
     """What the card says about likely mislabelled rows (the `label_issues_*` parts, and the training
-    rows a `--drop-label-issues` run left out), or None when the run has none of it."""
+    rows a `--drop-label-issues` run left out)."""
+
+    test_flagged: int | None
+    test_rows: int | None
+    train: TrainLabelIssues | None
+    dropped: int
+
+
+def _label_issues(run: Run) -> LabelIssuesSection | None:
     test, train = run.label_issues_test, run.train_label_issues_info
     dropped = run.data_stats.label_issue_rows_dropped
     if test is None and train is None and not dropped:
         return None
-    return {
-        "test_flagged": int(test["flagged"].sum()) if test is not None else None,
-        "test_rows": len(test) if test is not None else None,
-        "train": train,
-        "dropped": dropped,
-    }
+    return LabelIssuesSection(
+        test_flagged=int(test["flagged"].sum()) if test is not None else None,
+        test_rows=len(test) if test is not None else None,
+        train=train,
+        dropped=dropped,
+    )
 
 
-def _calibration(run: Run) -> dict[str, object] | None:
-    """What the card says about calibration (the `calibration` part), or None without the part."""
+@dataclass
+class CalibrationSection:
+    """What the card says about calibration (the `calibration` part)."""
+
+    method: str
+    reason: str
+    parameters: str
+    rows: int
+    resamples: int
+    table: str
+    threshold: float | None
+    target: float
+    coverage: float | None
+    accuracy: float | None
+
+
+def _calibration(run: Run) -> CalibrationSection | None:
     report = run.calibration
     if report is None:
         return None
-
-    def cell(interval: Interval, percent: bool) -> str:
-        if percent:
-            return f"{interval.value:.2%} ({interval.low:.2%} to {interval.high:.2%})"
-        return f"{interval.value:.4f} ({interval.low:.4f} to {interval.high:.4f})"
-
     names = {"ece": "ECE (15 bins)", "adaptive_ece": "adaptive ECE", "nll": "NLL", "brier": "Brier score"}
-    return {
-        "method": report.method,
-        "reason": report.reason,
-        "parameters": "; ".join(
+    return CalibrationSection(
+        method=report.method,
+        reason=report.reason,
+        parameters="; ".join(
             f"{name} {', '.join(f'{v:.3f}' for v in values)}" for name, values in report.parameters.items()
         ),
-        "rows": report.rows,
-        "resamples": report.bootstrap_resamples,
-        "table": markdown_table(
+        rows=report.rows,
+        resamples=report.bootstrap_resamples,
+        table=markdown_table(
             ["metric", "before", "after"],
             [
-                [name, *(cell(getattr(side, key), "ece" in key) for side in (report.before, report.after))]
+                [
+                    name,
+                    *(calibration_metric(key, getattr(side, key)) for side in (report.before, report.after)),
+                ]
                 for key, name in names.items()
             ],
         ),
-        "threshold": report.review_threshold,
-        "target": report.target_accuracy,
-        "coverage": report.test_coverage,
-        "accuracy": report.test_accuracy,
-    }
+        threshold=report.review_threshold,
+        target=report.target_accuracy,
+        coverage=report.test_coverage,
+        accuracy=report.test_accuracy,
+    )
 
 
-def template_variables(run: Run, repo_id: str) -> dict[str, object]:
-    """Everything `card_template.md` shows besides the card data's own fields."""
+@dataclass
+class CardVariables:
+    """What `card_template.md` shows besides the card data's own fields: one field per template
+    variable, so that a misspelt variable fails to render (`render_card` renders strictly)."""
+
+    repo_id: str
+    model_name: str
+    base_model: str | None
+    labels: list[str]
+    dataset_id: str
+    full_train_rows: int
+    full_test_rows: int
+    # Results: the test rows' own origin (a later `agnews evaluate --data` may have changed it).
+    test_rows: int
+    test_from_hub: bool
+    test_file: str | None
+    metrics_table: str
+    per_class_table: str
+    confusion_table: str
+    baseline: Baseline | None
+    calibration: CalibrationSection | None
+    label_issues: LabelIssuesSection | None
+    slices_table: str | None
+    robustness: RobustnessSection | None
+    cross_domain_table: str | None
+    # Training and its data
+    data_from_hub: bool
+    data_files: list[str]
+    rows: dict[str, int]
+    rows_seen: int
+    duplicates_dropped: int
+    teacher: TeacherInfo | None
+    teacher_base_model: str | None
+    tuning: Tuning | None
+    augment: str | None
+    augmented_rows: int
+    hyperparameters_table: str
+    validation_accuracy: float | None
+    train_seconds: float | None  # None: a legacy run that did not record it
+    device: str
+    versions_table: str
+    # Files
+    run_subfolder: str
+    run_files: list[str]
+
+
+def template_variables(run: Run, repo_id: str) -> CardVariables:
+    """Everything `card_template.md` shows besides the card data's own fields, from the run's parts."""
     test = run.metrics.test
     train = run.config.train
     data = run.config.data
-    validation_accuracy = run.training.validation.get("accuracy")
     labels = test.confusion_matrix_labels or list(LABELS)
-    return {
-        "repo_id": repo_id,
-        "model_name": repo_id.split("/")[-1],
-        "base_model": hub_base_model(train.base_model),
-        "labels": list(LABELS),
-        "dataset_id": HUB_DATASET_ID,
-        "full_train_rows": FULL_SPLIT_ROWS["train"],
-        "full_test_rows": FULL_SPLIT_ROWS["test"],
-        # Results: the test rows' own origin (a later `agnews evaluate --data` may have changed it).
-        "test_rows": test.rows,
-        "test_from_hub": run.metrics.test_origin.split(":")[0] == HUB_DATASET_ID,
-        "test_file": _local_name(run.metrics.test_origin),
-        "metrics_table": markdown_table(
+    teacher = run.training.teacher
+    return CardVariables(
+        repo_id=repo_id,
+        model_name=repo_id.split("/")[-1],
+        base_model=hub_base_model(train.base_model),
+        labels=list(LABELS),
+        dataset_id=HUB_DATASET_ID,
+        full_train_rows=FULL_SPLIT_ROWS["train"],
+        full_test_rows=FULL_SPLIT_ROWS["test"],
+        test_rows=test.rows,
+        test_from_hub=run.metrics.test_origin.split(":")[0] == HUB_DATASET_ID,
+        test_file=_local_name(run.metrics.test_origin),
+        metrics_table=markdown_table(
             ["metric", "value"],
             [
-                ["accuracy", f"{test.accuracy:.4f}"],
-                ["weighted F1", f"{test.f1_weighted:.4f}"],
-                ["macro F1", f"{test.f1_macro:.4f}"],
+                ["accuracy", number(test.accuracy)],
+                ["weighted F1", number(test.f1_weighted)],
+                ["macro F1", number(test.f1_macro)],
             ],
         ),
-        "per_class_table": markdown_table(
+        per_class_table=markdown_table(
             ["class", "precision", "recall", "F1", "support"],
             [
-                [name, f"{c.precision:.4f}", f"{c.recall:.4f}", f"{c.f1:.4f}", c.support]
+                [name, number(c.precision), number(c.recall), number(c.f1), c.support]
                 for name, c in ((name, test.per_class[name]) for name in LABELS)
             ],
         ),
-        "confusion_table": markdown_table(
+        confusion_table=markdown_table(
             ["true \\ predicted", *labels],
             [[name, *row] for name, row in zip(labels, test.confusion_matrix, strict=True)],
         ),
-        "baseline": run.baseline,
-        "calibration": _calibration(run),
-        "label_issues": _label_issues(run),
-        "slices_table": _slices_table(run),
-        "robustness": _robustness(run),
-        "cross_domain_table": _cross_domain_table(run),
-        # Training data
-        "data_from_hub": data.source == HUB_DATASET_ID,
-        "data_files": sorted({name for name in map(_local_name, data.origins.values()) if name}),
-        "rows": {split: data.rows[split] for split in ("train", "validation", "test")},
-        "rows_seen": data.rows["train"] + data.rows["validation"],
-        "duplicates_dropped": run.data_stats.duplicates_dropped_from_train,
-        "teacher": run.training.teacher,
-        "tuning": run.tuning,
-        "teacher_base_model": None
-        if run.training.teacher is None
-        else hub_base_model(run.training.teacher.base_model),
-        "augment": train.augment,
-        "augmented_rows": run.data_stats.augmented_training_rows,
-        "hyperparameters_table": markdown_table(
+        baseline=run.baseline,
+        calibration=_calibration(run),
+        label_issues=_label_issues(run),
+        slices_table=_slices_table(run),
+        robustness=_robustness(run),
+        cross_domain_table=_cross_domain_table(run),
+        data_from_hub=data.source == HUB_DATASET_ID,
+        data_files=sorted({name for name in map(_local_name, data.origins.values()) if name}),
+        rows={split: data.rows[split] for split in ("train", "validation", "test")},
+        rows_seen=data.rows["train"] + data.rows["validation"],
+        duplicates_dropped=run.data_stats.duplicates_dropped_from_train,
+        teacher=teacher,
+        teacher_base_model=None if teacher is None else hub_base_model(teacher.base_model),
+        tuning=run.tuning,
+        augment=train.augment,
+        augmented_rows=run.data_stats.augmented_training_rows,
+        hyperparameters_table=markdown_table(
             ["setting", "value"], [[name, f"`{getattr(train, name)}`"] for name in HYPERPARAMETERS], "---"
         ),
-        "validation_accuracy": validation_accuracy,
-        "train_seconds": run.training.seconds or None,  # 0: a legacy run that did not record it
-        "device": run.training.device,
-        "versions_table": markdown_table(
+        validation_accuracy=run.training.validation.get("accuracy"),
+        train_seconds=run.training.seconds or None,
+        device=run.training.device,
+        versions_table=markdown_table(
             ["library", "version"], [[name, f"`{v}`"] for name, v in run.config.versions.items()], "---"
         ),
-        # Files
-        "run_subfolder": RUN_SUBFOLDER,
-        "run_files": run_files(run),
-    }
+        run_subfolder=RUN_SUBFOLDER,
+        run_files=run_files(run),
+    )
+
+
+def render_card(data: ModelCardData, variables: CardVariables, template: str | None = None) -> ModelCard:
+    """The card text: `card_template.md` (or `template`) rendered with the card data and `variables`,
+    as `ModelCard.from_template` renders it, but strictly: a variable the template names and
+    nobody provides is an error, not an empty string."""
+    import jinja2
+
+    environment = jinja2.Environment(undefined=jinja2.StrictUndefined)
+    compiled = environment.from_string(template if template is not None else TEMPLATE.read_text())
+    values = {**data.to_dict(), **{f.name: getattr(variables, f.name) for f in fields(variables)}}
+    return ModelCard(compiled.render(card_data=data.to_yaml(), **values))
 
 
 def build_model_card(run: Run, repo_id: str) -> ModelCard:
     """The model card for `run` as it will appear at `repo_id`; every number comes from the run's files."""
-    return ModelCard.from_template(
-        card_data(run, repo_id), template_path=str(TEMPLATE), **template_variables(run, repo_id)
-    )
+    return render_card(card_data(run, repo_id), template_variables(run, repo_id))

@@ -17,12 +17,13 @@ import contextlib
 import ctypes
 import ctypes.util
 import fcntl
+import functools
 import os
 import shutil
 import signal
 import tempfile
 import time
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Iterator, Mapping
 from pathlib import Path
 from typing import Any
 
@@ -139,8 +140,9 @@ class RunEditor:
     def record(
         self, name: str, made_from: tuple[str, ...] | None = None, *, identity: str | None = None
     ) -> None:
-        """Register part `name` (its files already written) with the fingerprints of its inputs
-        (`made_from`; default: the running stage's `inputs()`).
+        """Register part `name`, its files already in the staged run, with the fingerprints of its
+        inputs (`made_from`; default: the running stage's `inputs()`). `write` calls it; on its own it
+        adopts files that are there already (`agnews migrate` adopting a legacy run's model).
 
         `identity` replaces the content hash as the part's fingerprint where a part's bytes can
         differ by float noise without its meaning changing (predictions: the same model on the same
@@ -168,43 +170,31 @@ class RunEditor:
             self._written.append(name)
         fault_point(f"part:{name}")
 
-    def write_json(self, name: str, value: Any, made_from: tuple[str, ...] | None = None) -> None:
-        """Write a JSON part from its dataclass and record it."""
-        (file,) = parts.part(name).files
-        text = parts.json_part_text(value)
-        self.write_files(name, {file: lambda tmp: tmp.write_text(text, encoding="utf-8")}, made_from)
-
-    def write_file(
+    def write(
         self,
         name: str,
-        write: Callable[[Path], object],
+        *values: Any,
         made_from: tuple[str, ...] | None = None,
-        *,
         identity: str | None = None,
     ) -> None:
-        """Write a one-file part with `write(temporary path)` and record it."""
-        (file,) = parts.part(name).files
-        self.write_files(name, {file: write}, made_from, identity=identity)
+        """Write part `name`, one value per file in the part's order, and record it: the one way a
+        part is written.
 
-    def write_files(
-        self,
-        name: str,
-        writes: Mapping[str, Callable[[Path], object]],
-        made_from: tuple[str, ...] | None = None,
-        *,
-        identity: str | None = None,
-    ) -> None:
-        """Write every file of part `name` (`writes`: file -> `write(temporary path)`) and record it.
-
-        Each file is written beside its place and renamed into it, a new file: the staged copy's
-        old file is a hard link to the run's own, which writing in place would change under readers.
+        A value is the file's content as its declaration reads it back (a schema dataclass for a
+        JSON file, a frame for a table, arrays for an embeddings file), or a function
+        `write(temporary path)` for a file its own library writes (the model folder, an ONNX graph).
+        Each file is written beside its place and renamed into it, a new file: the staged copy's old
+        file is a hard link to the run's own, which writing in place would change under readers.
         """
         part = parts.part(name)
-        if set(writes) != set(part.files):
-            raise ValueError(f"part {name!r} has the files {list(part.files)}, not {list(writes)}")
-        for file, write in writes.items():
+        if len(values) != len(part.files):
+            raise ValueError(f"part {name!r} has the files {list(part.files)}: one value each")
+        for file, spec, value in zip(part.files, part.formats, values, strict=True):
             path = self.file(file)
             path.parent.mkdir(parents=True, exist_ok=True)
+            write = value if callable(value) else functools.partial(spec.write, value)
+            if path.is_dir() and not path.is_symlink():  # a folder is replaced whole, never merged
+                shutil.rmtree(path)
             write_atomically(path, write)
         self.record(name, made_from, identity=identity)
 

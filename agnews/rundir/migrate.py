@@ -136,22 +136,18 @@ def migrate_run(path: str | Path) -> list[str]:
     legacy = read_legacy(path)
     with edit_run(path) as edit:
         edit.record("model", made_from=())
-        edit.write_json("config", legacy.config, made_from=())
-        edit.write_json("training", legacy.training, made_from=("model", "config"))
-        edit.write_json("data_stats", legacy.data_stats, made_from=("config",))
-        edit.write_file(
-            "predictions",
-            lambda tmp: legacy.predictions.to_parquet(tmp, index=False),
-            made_from=("model", "config"),
-        )
-        edit.write_json("metrics", legacy.metrics, made_from=("predictions",))
+        edit.write("config", legacy.config, made_from=())
+        edit.write("training", legacy.training, made_from=("model", "config"))
+        edit.write("data_stats", legacy.data_stats, made_from=("config",))
+        edit.write("predictions", legacy.predictions, made_from=("model", "config"))
+        edit.write("metrics", legacy.metrics, made_from=("predictions",))
         if (edit.path / parts.SERVING_ONNX).is_file() and (edit.path / parts.SERVING_ONNX_INT8).is_file():
             edit.record("serving", made_from=("model",))
         if (edit.path / parts.EMBEDDINGS).is_file():
             edit.record("embeddings", made_from=("model", "predictions"))
         if "embeddings" in edit.manifest.parts and legacy.baseline is not None:
-            edit.write_json("baseline", legacy.baseline, made_from=("embeddings", "predictions"))
+            edit.write("baseline", legacy.baseline, made_from=("embeddings", "predictions"))
         if "embeddings" in edit.manifest.parts and legacy.map_info is not None:
-            parts.write_json_part(edit.file(parts.MAP_INFO), legacy.map_info)
-            edit.record("map", made_from=("embeddings", "predictions"))
+            coords = parts.read_table(edit.file(parts.MAP), parts.MAP_COLUMNS)
+            edit.write("map", coords, legacy.map_info, made_from=("embeddings", "predictions"))
         return sorted(edit.manifest.parts)

@@ -18,10 +18,10 @@ from __future__ import annotations
 
 import dataclasses
 import re
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any, Protocol, TypeVar
 
 import numpy as np
 import pandas as pd
@@ -79,70 +79,9 @@ TRAIN_LABEL_ISSUE_COLUMNS = ("text_hash", "text", "label", "suggested", "quality
 CROSS_DOMAIN_COLUMNS = (*PREDICTION_COLUMNS, "source_label", "baseline_pred")
 
 
-@dataclass(frozen=True)
-class Part:
-    """A named part: its files (relative to the run), whether a run needs it."""
-
-    name: str
-    files: tuple[str, ...]
-    required: bool
-    schema_version: int = 1
-
-
-PARTS: dict[str, Part] = {
-    part.name: part
-    for part in (
-        Part("config", (CONFIG,), True),
-        Part("model", (MODEL_DIR,), True),
-        Part("training", (TRAINING,), True),
-        Part("data_stats", (DATA_STATS,), True),
-        Part("predictions", (PREDICTIONS,), True, schema_version=2),
-        Part("metrics", (METRICS,), True),
-        Part("serving", (SERVING_ONNX, SERVING_ONNX_INT8), False),
-        Part("embeddings", (EMBEDDINGS,), False),
-        Part("baseline", (BASELINE,), False),
-        Part("map", (MAP, MAP_INFO), False),
-        Part("calibration", (CALIBRATION,), False),
-        Part("slices", (SLICES, SLICES_INFO), False),
-        Part("label_issues_test", (LABEL_ISSUES_TEST,), False),
-        Part("label_issues_train", (LABEL_ISSUES_TRAIN, LABEL_ISSUES_TRAIN_INFO), False),
-        Part("robustness", (ROBUSTNESS,), False),
-        Part("tuning", (TUNING,), False),
-    )
-}
-
 # A name inside a part family becomes a folder of the run: letters, digits, '-', '_' and '.', not
 # starting with '.' (no hidden folder, no '..'), short enough for any filesystem.
 FAMILY_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,99}")
-
-
-@dataclass(frozen=True)
-class PartFamily:
-    """Optional parts made once per name the user chooses (`PREFIX/NAME`, files in `PREFIX/NAME/`),
-    such as one cross-domain evaluation per labelled file. Not in `PARTS`: `part` knows them."""
-
-    prefix: str
-    files: tuple[str, ...]
-    schema_version: int = 1
-
-    def member(self, name: str) -> Part:
-        """The part `PREFIX/name`; RunError when `name` is not a safe folder name."""
-        if not FAMILY_NAME.fullmatch(name):
-            raise RunError(
-                f"{name!r} cannot name a {self.prefix} part: use 1-100 letters, digits, '-', '_' or '.', "
-                "starting with a letter or digit"
-            )
-        folder = f"{self.prefix}/{name}"
-        return Part(folder, tuple(f"{folder}/{file}" for file in self.files), False, self.schema_version)
-
-
-FAMILIES: dict[str, PartFamily] = {
-    family.prefix: family
-    for family in (
-        PartFamily(CROSS_DOMAIN, (CROSS_DOMAIN_PREDICTIONS, CROSS_DOMAIN_METRICS)),
-        PartFamily(TEACHER_LOGITS, (TEACHER_LOGITS_FILE,)),
-    )
-}
 
 
 def part(name: str) -> Part:
@@ -758,7 +697,7 @@ def write_json_part(path: Path, value: Any) -> None:
 
 
 # --------------------------------------------------------------------------------------------------
-# Readers of the other parts
+# Readers of the files of a part
 # --------------------------------------------------------------------------------------------------
 
 
@@ -818,3 +757,202 @@ def check_safetensors(path: Path) -> None:
             pass
     except Exception as exc:
         raise RunError(f"{path}: corrupted safetensors file ({exc})") from exc
+
+
+class PartFile(Protocol):
+    """How one file of a part is read (and checked) and written. `row_ids`: the run's prediction row
+    ids, for files whose rows must align with them."""
+
+    def read(self, path: Path, row_ids: list[int]) -> Any: ...
+
+    def write(self, value: Any, path: Path) -> None: ...
+
+
+@dataclass(frozen=True)
+class JsonFile:
+    """A JSON file, validated against its dataclass (`parse`)."""
+
+    schema: type
+
+    def read(self, path: Path, row_ids: list[int]) -> Any:
+        return read_json_part(self.schema, path)
+
+    def write(self, value: Any, path: Path) -> None:
+        path.write_text(json_part_text(value), encoding="utf-8")
+
+
+@dataclass(frozen=True)
+class TableFile:
+    """A parquet table holding `columns`; `aligned`: one row per prediction, in their order."""
+
+    columns: tuple[str, ...]
+    aligned: bool = False
+
+    def read(self, path: Path, row_ids: list[int]) -> pd.DataFrame:
+        frame = read_table(path, self.columns)
+        if self.aligned and frame["row_id"].tolist() != row_ids:
+            raise RunError(f"{path}: rows differ from the predictions'")
+        return frame
+
+    def write(self, value: pd.DataFrame, path: Path) -> None:
+        value.to_parquet(path, index=False)
+
+
+@dataclass(frozen=True)
+class EmbeddingsFile:
+    """A safetensors file of `EMBEDDING_KEYS` arrays, one row per prediction."""
+
+    def read(self, path: Path, row_ids: list[int]) -> dict[str, np.ndarray]:
+        return read_embeddings(path, len(row_ids))
+
+    def write(self, value: dict[str, np.ndarray], path: Path) -> None:
+        from safetensors.numpy import save_file
+
+        save_file(value, str(path))
+
+
+@dataclass(frozen=True)
+class ModelFolder:
+    """The fine-tuned model's folder: checked (`check_model_dir`), loaded only on demand."""
+
+    def read(self, path: Path, row_ids: list[int]) -> None:
+        check_model_dir(path)
+
+    def write(self, value: Any, path: Path) -> None:
+        raise TypeError("the model folder is written by a function (save_pretrained), not from a value")
+
+
+@dataclass(frozen=True)
+class IntactFile:
+    """A file checked to be present and not empty, read by its own runtime (an ONNX graph)."""
+
+    def read(self, path: Path, row_ids: list[int]) -> None:
+        check_file(path)
+
+    def write(self, value: Any, path: Path) -> None:
+        raise TypeError("this file is written by a function (its own library's), not from a value")
+
+
+# --------------------------------------------------------------------------------------------------
+# The part registry
+# --------------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Part:
+    """A named part: its files (relative to the run), whether a run needs it, and how each file is
+    read and written (`formats`, one per file). `check` validates what the files say together (e.g. a table's
+    columns against the JSON that names them). `read_part` reads it the one way there is."""
+
+    name: str
+    files: tuple[str, ...]
+    required: bool
+    formats: tuple[PartFile, ...]
+    schema_version: int = 1
+    check: Callable[[tuple[Path, ...], tuple[Any, ...]], None] | None = None
+
+
+@dataclass(frozen=True)
+class PartFamily:
+    """Optional parts made once per name the user chooses (`PREFIX/NAME`, files in `PREFIX/NAME/`),
+    such as one cross-domain evaluation per labelled file. Not in `PARTS`: `part` knows them."""
+
+    prefix: str
+    files: tuple[str, ...]
+    formats: tuple[PartFile, ...]
+    schema_version: int = 1
+    check: Callable[[tuple[Path, ...], tuple[Any, ...]], None] | None = None
+
+    def member(self, name: str) -> Part:
+        """The part `PREFIX/name`; RunError when `name` is not a safe folder name."""
+        if not FAMILY_NAME.fullmatch(name):
+            raise RunError(
+                f"{name!r} cannot name a {self.prefix} part: use 1-100 letters, digits, '-', '_' or '.', "
+                "starting with a letter or digit"
+            )
+        folder = f"{self.prefix}/{name}"
+        files = tuple(f"{folder}/{file}" for file in self.files)
+        return Part(folder, files, False, self.formats, self.schema_version, self.check)
+
+
+def read_part(run: Path, part: Part, row_ids: list[int]) -> Any:
+    """Read and validate `part`'s files in the run folder `run`: the value of its one file, or a tuple
+    with one value per file. RunError names the file and what is wrong."""
+    paths = tuple(run / file for file in part.files)
+    values = tuple(reader.read(path, row_ids) for path, reader in zip(paths, part.formats, strict=True))
+    if part.check is not None:
+        part.check(paths, values)
+    return values[0] if len(values) == 1 else values
+
+
+def _slice_tags_named(paths: tuple[Path, ...], values: tuple[Any, ...]) -> None:
+    """Every tag the slice report names is a column of the tag table."""
+    tags, report = values
+    missing = [tag for tag in report.tags if tag not in tags.columns]
+    if missing:
+        raise RunError(f"{paths[0]}: missing tag columns {missing}")
+
+
+def _cross_domain_rows(paths: tuple[Path, ...], values: tuple[Any, ...]) -> None:
+    """The predictions hold as many rows as the metrics say were evaluated."""
+    predictions, metrics = values
+    if len(predictions) != metrics.rows:
+        raise RunError(f"{paths[0]}: {len(predictions)} rows, its metrics say {metrics.rows}")
+
+
+PARTS: dict[str, Part] = {}
+FAMILIES: dict[str, PartFamily] = {}
+
+
+def declare(part: Part | PartFamily) -> Part | PartFamily:
+    """Add a part (or a part family) to the registry: `Run.load` then reads it, `RunEditor` writes
+    it, and a stage may declare that it makes it (`agnews.rundir.stages.declare`)."""
+    name = part.prefix if isinstance(part, PartFamily) else part.name
+    if name in PARTS or name in FAMILIES:
+        raise RunError(f"part {name!r} is declared twice")
+    if len(part.files) != len(part.formats):
+        raise RunError(f"part {name!r}: one reader per file")
+    if isinstance(part, PartFamily):
+        FAMILIES[name] = part
+    else:
+        PARTS[name] = part
+    return part
+
+
+for _declared in (
+    Part("config", (CONFIG,), True, (JsonFile(RunConfig),)),
+    Part("model", (MODEL_DIR,), True, (ModelFolder(),)),
+    Part("training", (TRAINING,), True, (JsonFile(Training),)),
+    Part("data_stats", (DATA_STATS,), True, (JsonFile(DataStats),)),
+    Part("predictions", (PREDICTIONS,), True, (TableFile(PREDICTION_COLUMNS),), schema_version=2),
+    Part("metrics", (METRICS,), True, (JsonFile(Metrics),)),
+    Part("serving", (SERVING_ONNX, SERVING_ONNX_INT8), False, (IntactFile(), IntactFile())),
+    Part("embeddings", (EMBEDDINGS,), False, (EmbeddingsFile(),)),
+    Part("baseline", (BASELINE,), False, (JsonFile(Baseline),)),
+    Part("map", (MAP, MAP_INFO), False, (TableFile(MAP_COLUMNS, aligned=True), JsonFile(MapInfo))),
+    Part("calibration", (CALIBRATION,), False, (JsonFile(Calibration),)),
+    Part(
+        "slices",
+        (SLICES, SLICES_INFO),
+        False,
+        (TableFile(("row_id",), aligned=True), JsonFile(SliceReport)),
+        check=_slice_tags_named,
+    ),
+    Part("label_issues_test", (LABEL_ISSUES_TEST,), False, (TableFile(LABEL_ISSUE_COLUMNS, aligned=True),)),
+    Part(
+        "label_issues_train",
+        (LABEL_ISSUES_TRAIN, LABEL_ISSUES_TRAIN_INFO),
+        False,
+        (TableFile(TRAIN_LABEL_ISSUE_COLUMNS), JsonFile(TrainLabelIssues)),
+    ),
+    Part("robustness", (ROBUSTNESS,), False, (JsonFile(Robustness),)),
+    Part("tuning", (TUNING,), False, (JsonFile(Tuning),)),
+    PartFamily(
+        CROSS_DOMAIN,
+        (CROSS_DOMAIN_PREDICTIONS, CROSS_DOMAIN_METRICS),
+        (TableFile(CROSS_DOMAIN_COLUMNS), JsonFile(CrossDomainMetrics)),
+        check=_cross_domain_rows,
+    ),
+    PartFamily(TEACHER_LOGITS, (TEACHER_LOGITS_FILE,), (TableFile(("text_hash", *LOGIT_COLUMNS)),)),
+):
+    declare(_declared)

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import shlex
 from dataclasses import dataclass, field
-from functools import partial
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, NamedTuple
 
@@ -35,6 +34,7 @@ from agnews.rundir.parts import (
     TrainLabelIssues,
     Tuning,
     read_json_part,
+    read_part,
 )
 from agnews.rundir.stages import maker
 
@@ -52,8 +52,9 @@ class CrossDomain(NamedTuple):
 
 @dataclass
 class Run:
-    """A loaded, validated run directory. Optional parts are None when absent, damaged or stale;
-    `cross_domain` holds the usable cross-domain parts by name."""
+    """A loaded, validated run directory: the required parts as fields, every other usable part
+    (present, intact, not stale) in `loaded` by name, read through the typed accessors below (None
+    when the run lacks the part, or `Run.load` dropped it as damaged or stale)."""
 
     path: Path
     manifest: Manifest
@@ -62,19 +63,7 @@ class Run:
     data_stats: DataStats
     metrics: Metrics
     predictions: pd.DataFrame
-    baseline: Baseline | None = None
-    embeddings: dict[str, np.ndarray] | None = None
-    map_coords: pd.DataFrame | None = None
-    map_info: MapInfo | None = None
-    calibration: Calibration | None = None
-    label_issues_test: pd.DataFrame | None = None
-    label_issues_train: pd.DataFrame | None = None
-    train_label_issues_info: TrainLabelIssues | None = None
-    slice_tags: pd.DataFrame | None = None
-    slice_report: SliceReport | None = None
-    robustness: Robustness | None = None
-    tuning: Tuning | None = None
-    cross_domain: dict[str, CrossDomain] = field(default_factory=dict)
+    loaded: dict[str, Any] = field(default_factory=dict)
     warnings: list[str] = field(default_factory=list)
 
     @property
@@ -88,6 +77,69 @@ class Run:
     def has(self, part: str) -> bool:
         """Whether the run holds a usable (present, intact, not stale) copy of `part`."""
         return part in self.manifest.parts
+
+    def part(self, name: str) -> Any:
+        """Optional part `name` as read (`parts.read_part`: one value, or one per file), or None."""
+        return self.loaded.get(name)
+
+    def _file_of(self, name: str, index: int) -> Any:
+        value = self.loaded.get(name)
+        return None if value is None else value[index]
+
+    @property
+    def baseline(self) -> Baseline | None:
+        return self.part("baseline")
+
+    @property
+    def embeddings(self) -> dict[str, np.ndarray] | None:
+        return self.part("embeddings")
+
+    @property
+    def map_coords(self) -> pd.DataFrame | None:
+        return self._file_of("map", 0)
+
+    @property
+    def map_info(self) -> MapInfo | None:
+        return self._file_of("map", 1)
+
+    @property
+    def calibration(self) -> Calibration | None:
+        return self.part("calibration")
+
+    @property
+    def label_issues_test(self) -> pd.DataFrame | None:
+        return self.part("label_issues_test")
+
+    @property
+    def label_issues_train(self) -> pd.DataFrame | None:
+        return self._file_of("label_issues_train", 0)
+
+    @property
+    def train_label_issues_info(self) -> TrainLabelIssues | None:
+        return self._file_of("label_issues_train", 1)
+
+    @property
+    def slice_tags(self) -> pd.DataFrame | None:
+        return self._file_of("slices", 0)
+
+    @property
+    def slice_report(self) -> SliceReport | None:
+        return self._file_of("slices", 1)
+
+    @property
+    def robustness(self) -> Robustness | None:
+        return self.part("robustness")
+
+    @property
+    def tuning(self) -> Tuning | None:
+        return self.part("tuning")
+
+    @property
+    def cross_domain(self) -> dict[str, CrossDomain]:
+        """The usable cross-domain parts by name."""
+        members = parts.family_members(self.loaded, parts.CROSS_DOMAIN)
+        found = {name: self.loaded[f"{parts.CROSS_DOMAIN}/{name}"] for name in members}
+        return {name: CrossDomain(metrics, predictions) for name, (predictions, metrics) in found.items()}
 
     def load_classifier(self) -> PreTrainedModel:
         """The run's fine-tuned classifier: the one place a run's model is loaded (safetensors only)."""
@@ -124,18 +176,24 @@ class Run:
             raise RunError(
                 f"{path}: parts out of step with each other ({stale}); run `agnews evaluate {path}`"
             )
-        parts.check_model_dir(path / parts.MODEL_DIR)
+        predictions = read_part(path, parts.PARTS["predictions"], [])
+        row_ids = predictions["row_id"].tolist()
+        required = {
+            name: read_part(path, part, row_ids)
+            for name, part in parts.PARTS.items()
+            if part.required and name != "predictions"
+        }
         run = cls(
             path=path,
             manifest=manifest,
-            config=read_json_part(RunConfig, path / parts.CONFIG),
-            training=read_json_part(Training, path / parts.TRAINING),
-            data_stats=read_json_part(DataStats, path / parts.DATA_STATS),
-            metrics=read_json_part(Metrics, path / parts.METRICS),
-            predictions=parts.read_table(path / parts.PREDICTIONS, parts.PREDICTION_COLUMNS),
+            config=required["config"],
+            training=required["training"],
+            data_stats=required["data_stats"],
+            metrics=required["metrics"],
+            predictions=predictions,
         )
         run.warnings += [f"stage {w.stage} failed: {w.message}" for w in manifest.warnings]
-        run._load_optional_parts()
+        run._load_optional_parts(row_ids)
         return run
 
     @classmethod
@@ -156,16 +214,18 @@ class Run:
             data_stats=legacy.data_stats,
             metrics=legacy.metrics,
             predictions=legacy.predictions,
-            baseline=legacy.baseline,
-            map_info=legacy.map_info,
             warnings=[LEGACY_NOTE.format(path=path)],
         )
+        row_ids = legacy.predictions["row_id"].tolist()
         present = ["model", "config", "predictions", "metrics"]
+        if legacy.baseline is not None:
+            run.loaded["baseline"] = legacy.baseline
         if (path / parts.EMBEDDINGS).is_file():
-            run.embeddings = parts.read_embeddings(path / parts.EMBEDDINGS, len(run.predictions))
+            run.loaded["embeddings"] = parts.EmbeddingsFile().read(path / parts.EMBEDDINGS, row_ids)
             present.append("embeddings")
         if legacy.map_info is not None and (path / parts.MAP).is_file():
-            run.map_coords = parts.read_table(path / parts.MAP, parts.MAP_COLUMNS)
+            coords = parts.TableFile(parts.MAP_COLUMNS).read(path / parts.MAP, row_ids)
+            run.loaded["map"] = (coords, legacy.map_info)
             present.append("map")
         if (path / parts.SERVING_ONNX).is_file():
             present.append("serving")
@@ -173,33 +233,18 @@ class Run:
             run.manifest.parts[name] = parts.PartRecord("legacy", 0, "", {}, "")
         return run
 
-    def _load_optional_parts(self) -> None:
-        """Each optional part is read only if the manifest lists it and nothing it was made from
-        changed since; a damaged or stale one is reported (with the command that re-makes it) and
-        dropped from this Run, never fatal."""
-        readers: dict[str, Any] = {
-            "serving": lambda: [parts.check_file(self.path / f) for f in parts.PARTS["serving"].files],
-            "embeddings": self._read_embeddings,
-            "baseline": lambda: setattr(
-                self, "baseline", read_json_part(Baseline, self.path / parts.BASELINE)
-            ),
-            "map": self._read_map,
-            "slices": self._read_slices,
-            "calibration": lambda: setattr(
-                self, "calibration", read_json_part(Calibration, self.path / parts.CALIBRATION)
-            ),
-            "label_issues_test": self._read_label_issues_test,
-            "label_issues_train": self._read_label_issues_train,
-            "robustness": lambda: setattr(
-                self, "robustness", read_json_part(Robustness, self.path / parts.ROBUSTNESS)
-            ),
-            "tuning": lambda: setattr(self, "tuning", read_json_part(Tuning, self.path / parts.TUNING)),
-        }
-        for name in parts.family_members(self.manifest.parts, parts.CROSS_DOMAIN):
-            readers[f"{parts.CROSS_DOMAIN}/{name}"] = partial(self._read_cross_domain, name)
+    def _load_optional_parts(self, row_ids: list[int]) -> None:
+        """Each optional part in the manifest is read the way its declaration says (`parts.read_part`),
+        inputs before the parts made from them, and only if nothing it was made from changed since;
+        a damaged or stale one is reported (with the command that re-makes it) and dropped from this
+        Run, never fatal. A part no agnews declares (made by a newer one) is left unread."""
         dropped: set[str] = set()
-        for name, read in readers.items():
-            if name not in self.manifest.parts:
+        for name in _inputs_first(self.manifest):
+            try:
+                part = parts.part(name)
+            except RunError:
+                continue
+            if part.required:
                 continue
             stale = self.manifest.stale_inputs(name)
             try:
@@ -207,9 +252,9 @@ class Run:
                     raise RunError(f"made from {', '.join(sorted(set(stale) & dropped))}, which was ignored")
                 if stale:
                     raise RunError(f"made from an older {', '.join(stale)}")
-                read()
+                self.loaded[name] = read_part(self.path, part, row_ids)
             except RunError as exc:
-                files = ", ".join(parts.part(name).files)
+                files = ", ".join(part.files)
                 self.warnings.append(f"{files}: ignored ({exc}); {self._remake(name)} re-makes it")
                 del self.manifest.parts[name]
                 dropped.add(name)
@@ -233,48 +278,24 @@ class Run:
         words += ["--label-column", made.label_column, "--label-map", made.label_map, "--name", member]
         return f"`{shlex.join(words)}`"
 
-    def _read_embeddings(self) -> None:
-        self.embeddings = parts.read_embeddings(self.path / parts.EMBEDDINGS, len(self.predictions))
 
-    def _read_map(self) -> None:
-        coords = parts.read_table(self.path / parts.MAP, parts.MAP_COLUMNS)
-        if coords["row_id"].tolist() != self.predictions["row_id"].tolist():
-            raise RunError(f"{self.path / parts.MAP}: rows differ from the predictions'")
-        self.map_info = read_json_part(MapInfo, self.path / parts.MAP_INFO)
-        self.map_coords = coords
+def _inputs_first(manifest: Manifest) -> list[str]:
+    """The manifest's parts ordered so that each comes after the parts it was made from (a part made
+    again later sits after the parts made from its older version in the manifest itself)."""
+    ordered: list[str] = []
+    placed: set[str] = set()
 
-    def _read_slices(self) -> None:
-        tags = parts.read_table(self.path / parts.SLICES, ("row_id",))
-        if tags["row_id"].tolist() != self.predictions["row_id"].tolist():
-            raise RunError(f"{self.path / parts.SLICES}: rows differ from the predictions'")
-        report = read_json_part(SliceReport, self.path / parts.SLICES_INFO)
-        missing = [tag for tag in report.tags if tag not in tags.columns]
-        if missing:
-            raise RunError(f"{self.path / parts.SLICES}: missing tag columns {missing}")
-        self.slice_report, self.slice_tags = report, tags
+    def place(name: str, visiting: frozenset[str]) -> None:
+        if name in placed or name in visiting or name not in manifest.parts:
+            return
+        for source in manifest.parts[name].made_from:
+            place(source, visiting | {name})
+        placed.add(name)
+        ordered.append(name)
 
-    def _read_label_issues_test(self) -> None:
-        issues = parts.read_table(self.path / parts.LABEL_ISSUES_TEST, parts.LABEL_ISSUE_COLUMNS)
-        if issues["row_id"].tolist() != self.predictions["row_id"].tolist():
-            raise RunError(f"{self.path / parts.LABEL_ISSUES_TEST}: rows differ from the predictions'")
-        self.label_issues_test = issues
-
-    def _read_label_issues_train(self) -> None:
-        issues = parts.read_table(self.path / parts.LABEL_ISSUES_TRAIN, parts.TRAIN_LABEL_ISSUE_COLUMNS)
-        self.train_label_issues_info = read_json_part(
-            TrainLabelIssues, self.path / parts.LABEL_ISSUES_TRAIN_INFO
-        )
-        self.label_issues_train = issues
-
-    def _read_cross_domain(self, name: str) -> None:
-        predictions_file, metrics_file = parts.part(f"{parts.CROSS_DOMAIN}/{name}").files
-        metrics = read_json_part(CrossDomainMetrics, self.path / metrics_file)
-        predictions = parts.read_table(self.path / predictions_file, parts.CROSS_DOMAIN_COLUMNS)
-        if len(predictions) != metrics.rows:
-            raise RunError(
-                f"{self.path / predictions_file}: {len(predictions)} rows, its metrics say {metrics.rows}"
-            )
-        self.cross_domain[name] = CrossDomain(metrics, predictions)
+    for name in manifest.parts:
+        place(name, frozenset())
+    return ordered
 
 
 def latest_run(root: Path) -> Run | None:

@@ -25,7 +25,7 @@ import numpy as np
 from agnews.config import TrainConfig
 from agnews.inference import infer
 from agnews.rundir import parts
-from agnews.rundir.parts import LOGIT_COLUMNS, Calibration, CalibrationFit, Training, parse, read_json_part
+from agnews.rundir.parts import LOGIT_COLUMNS, Calibration, CalibrationFit, parse
 from agnews.training.calibration import (
     ECE_BINS,
     METRICS,
@@ -140,7 +140,7 @@ def calibrate_stage(context: StageContext) -> None:
     """Write `calibration.json` for the run's test predictions (see the module docstring)."""
     edit = context.staged
     started = time.perf_counter()
-    fit = read_json_part(Training, edit.file(parts.TRAINING)).calibration
+    fit = context.read("training").calibration
     if fit is None:
         transform, method, reason, candidates = LogitTransform.identity(), "none", NO_FIT_REASON, {}
         validation_logits, validation_labels = _validation_logits(
@@ -197,7 +197,7 @@ def calibrate_stage(context: StageContext) -> None:
         "test_accuracy": test_kept[1],
         "seconds": round(time.perf_counter() - started, 1),
     }
-    edit.write_json(
+    edit.write(
         "calibration",
         parse(Calibration, report, parts.CALIBRATION),
     )

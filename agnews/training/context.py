@@ -6,7 +6,7 @@ come) can depend on it while the registry in `agnews.training.stages` depends on
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
@@ -98,7 +98,14 @@ class StageContext:
         return str(self._source) if self._source is not None else f"{HUB_DATASET_ID}:test"
 
     def predictions(self) -> pd.DataFrame:
-        return parts.read_table(self.staged.file(parts.PREDICTIONS), parts.PREDICTION_COLUMNS)
+        """The staged run's test predictions (the row order every aligned part follows)."""
+        return parts.read_part(self.staged.path, parts.PARTS["predictions"], [])
+
+    def read(self, name: str) -> Any:
+        """Part `name` of the staged run, read and validated the one way there is (`parts.read_part`),
+        rows aligned with the predictions where the part says so."""
+        row_ids = self.predictions()["row_id"].tolist()
+        return parts.read_part(self.staged.path, parts.part(name), row_ids)
 
     def remember_cls(self, vectors: np.ndarray) -> None:
         """Keep the evaluation pass's [CLS] vectors for the embed stage (no second forward pass)."""

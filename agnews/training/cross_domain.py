@@ -309,14 +309,6 @@ def cross_domain_run(
         )
         if part.name in edit.manifest.parts:
             edit.remove(part.name)
-        predictions_file, metrics_file = part.files
-        text = parts.json_part_text(metrics)
         edit.begin(STAGES["cross_domain"])
-        edit.write_files(
-            part.name,
-            {
-                predictions_file: lambda tmp: frame.to_parquet(tmp, index=False),
-                metrics_file: lambda tmp: tmp.write_text(text, encoding="utf-8"),
-            },
-        )
+        edit.write(part.name, frame, metrics)
     return metrics

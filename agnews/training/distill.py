@@ -105,7 +105,7 @@ def teacher_logits(
     try:
         with edit_run(teacher.path) as edit:
             edit.begin(STAGES["distill"])
-            edit.write_file(name, lambda tmp: frame.to_parquet(tmp, index=False))
+            edit.write(name, frame)
     except (RunError, OSError) as exc:  # a read-only or busy teacher: the student still trains
         print(f"note: the teacher's logits could not be kept in {teacher.path} ({exc}); computed this time")
     return inference.logits.astype(np.float32), info

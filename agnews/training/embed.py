@@ -130,7 +130,6 @@ def frozen_baseline(
 
 def embed_stage(context: StageContext) -> None:
     """Embed the scored test rows (base and fine-tuned) and the training rows (base, for the baseline)."""
-    from safetensors.numpy import save_file
 
     edit, config = context.staged, context.config
     predictions = context.predictions()
@@ -156,8 +155,8 @@ def embed_stage(context: StageContext) -> None:
     )
     base_test, base_train = base[: len(test_texts)], base[len(test_texts) :]
     stored = {"base_cls": base_test.astype(np.float16), "finetuned_cls": finetuned.astype(np.float16)}
-    edit.write_file("embeddings", lambda tmp: save_file(stored, str(tmp)))
+    edit.write("embeddings", stored)
     baseline = frozen_baseline(
         base_train, np.asarray(train["label"]), base_test, predictions["label"].to_numpy(), config.seed
     )
-    edit.write_json("baseline", baseline)
+    edit.write("baseline", baseline)

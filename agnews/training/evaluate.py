@@ -117,9 +117,9 @@ def evaluate_stage(context: StageContext) -> None:
     seconds = time.perf_counter() - started
     frame = predictions_frame(list(test["row_id"]), texts, labels, inference.probs, inference.logits)
     test_hash = content_hash(texts, labels.tolist())
-    edit.write_file(
+    edit.write(
         "predictions",
-        lambda tmp: frame.to_parquet(tmp, index=False),
+        frame,
         identity=f"{edit.manifest.parts['model'].fingerprint[:16]}+{test_hash[:16]}",
     )
     metrics = Metrics(
@@ -129,5 +129,5 @@ def evaluate_stage(context: StageContext) -> None:
         seconds=round(seconds, 1),
         samples_per_second=round(len(texts) / max(seconds, 1e-9), 1),
     )
-    edit.write_json("metrics", metrics)
+    edit.write("metrics", metrics)
     context.remember_cls(inference.cls)

@@ -19,8 +19,6 @@ import numpy as np
 import pandas as pd
 
 from agnews.labels import LABELS
-from agnews.rundir import parts
-from agnews.rundir.files import write_parquet
 from agnews.rundir.parts import LABEL_ISSUE_COLUMNS, PROB_COLUMNS, TRAIN_LABEL_ISSUE_COLUMNS, TrainLabelIssues
 from agnews.text import text_hash
 from agnews.training.embed import base_mean_embeddings
@@ -71,7 +69,7 @@ def label_issues_stage(context: StageContext) -> None:
     """Flag likely mislabelled test rows from the stored test probabilities."""
     edit = context.staged
     table = predictions_label_issues(context.predictions())
-    edit.write_file("label_issues_test", lambda tmp: table.to_parquet(tmp, index=False))
+    edit.write("label_issues_test", table)
 
 
 def out_of_fold_probabilities(
@@ -158,6 +156,4 @@ def train_label_issues_stage(context: StageContext, folds: int = FOLDS) -> None:
             "total": round(finished - started, 1),
         },
     )
-    write_parquet(edit.file(parts.LABEL_ISSUES_TRAIN), table)
-    parts.write_json_part(edit.file(parts.LABEL_ISSUES_TRAIN_INFO), info)
-    edit.record("label_issues_train")
+    edit.write("label_issues_train", table, info)

@@ -17,8 +17,6 @@ import numpy as np
 import pandas as pd
 
 from agnews.inference import infer
-from agnews.rundir import parts
-from agnews.rundir.files import write_parquet
 from agnews.rundir.parts import MAP_KINDS, MapInfo, MapQuality
 from agnews.rundir.run import Run
 from agnews.serving.map_index import MapIndex
@@ -70,7 +68,7 @@ def map_stage(context: StageContext) -> None:
     """UMAP of base and fine-tuned [CLS] vectors of every scored test row, with map quality."""
     edit = context.staged
     predictions = context.predictions()
-    embeddings = parts.read_embeddings(edit.file(parts.EMBEDDINGS), len(predictions))
+    embeddings = context.read("embeddings")
     labels, preds = predictions["label"].to_numpy(), predictions["pred"].to_numpy()
     frame = pd.DataFrame({"row_id": predictions["row_id"].to_numpy()})
     seconds: dict[str, float] = {}
@@ -83,12 +81,10 @@ def map_stage(context: StageContext) -> None:
         seconds[kind] = round(time.perf_counter() - started, 1)
         frame[f"{kind}_x"], frame[f"{kind}_y"] = coords[:, 0], coords[:, 1]
         quality[kind] = MapQuality(**map_quality(coords, labels, preds))
-    write_parquet(edit.file(parts.MAP), frame)
     info = MapInfo(
         method="umap", params=UMAP_PARAMS, seed=context.config.seed, seconds=seconds, quality=quality
     )
-    parts.write_json_part(edit.file(parts.MAP_INFO), info)
-    edit.record("map")
+    edit.write("map", frame, info)
 
 
 @dataclass(frozen=True)

@@ -13,7 +13,10 @@ from __future__ import annotations
 
 import contextlib
 import copy
+import functools
 import logging
+import os
+import tempfile
 import warnings
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -27,7 +30,7 @@ from transformers.tokenization_utils_base import PreTrainedTokenizerBase
 
 from agnews.inference import last_layer_cls
 from agnews.rundir.files import RunError, write_atomically
-from agnews.rundir.parts import SERVING_ONNX, SERVING_ONNX_INT8
+from agnews.rundir.parts import PARTS, SERVING_ONNX, SERVING_ONNX_INT8
 from agnews.serving.onnx_runtime import OnnxClassifier
 
 if TYPE_CHECKING:
@@ -204,5 +207,7 @@ def check_graph(path: Path, reference: torch.nn.Module, tokenizer: PreTrainedTok
 def export_stage(context: StageContext) -> None:
     """Export the run's model (the one in memory after training, else the saved one)."""
     edit = context.staged
-    export_serving_onnx(context.model(), context.tokenizer(), edit.path)
-    edit.record("serving")
+    with tempfile.TemporaryDirectory(prefix=".export-", dir=edit.path.parent) as folder:
+        export_serving_onnx(context.model(), context.tokenizer(), Path(folder))
+        graphs = (Path(folder) / name for name in PARTS["serving"].files)
+        edit.write("serving", *(functools.partial(os.replace, graph) for graph in graphs))

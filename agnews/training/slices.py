@@ -24,8 +24,6 @@ import numpy as np
 import pandas as pd
 
 from agnews.labels import LABELS
-from agnews.rundir import parts
-from agnews.rundir.files import RunError, write_parquet
 from agnews.rundir.parts import LengthCutoffs, NeighbourSettings, SliceAccuracy, SliceReport
 from agnews.rundir.stages import maker
 from agnews.text import AGENCIES, AGENCY_MARKER
@@ -146,7 +144,7 @@ def _review_threshold(context: StageContext) -> tuple[float | None, str | None]:
     why = _unusable(context, "calibration")
     if why is not None:
         return None, why
-    calibration = parts.read_json_part(parts.Calibration, context.staged.file(parts.CALIBRATION))
+    calibration = context.read("calibration")
     if calibration.review_threshold is None:
         return None, (
             f"calibration found no confidence threshold that reaches its target accuracy "
@@ -155,15 +153,12 @@ def _review_threshold(context: StageContext) -> tuple[float | None, str | None]:
     return calibration.review_threshold, None
 
 
-def _flagged(context: StageContext, row_ids: np.ndarray) -> tuple[np.ndarray | None, str | None]:
+def _flagged(context: StageContext) -> tuple[np.ndarray | None, str | None]:
     """The test label-issue flags, aligned with the predictions, or why there are none to use."""
     why = _unusable(context, "label_issues_test")
     if why is not None:
         return None, why
-    issues = parts.read_table(context.staged.file(parts.LABEL_ISSUES_TEST), parts.LABEL_ISSUE_COLUMNS)
-    if not np.array_equal(issues["row_id"].to_numpy(), row_ids):
-        raise RunError(f"{parts.LABEL_ISSUES_TEST}: rows differ from the predictions'")
-    return issues["flagged"].to_numpy(dtype=bool), None
+    return context.read("label_issues_test")["flagged"].to_numpy(dtype=bool), None
 
 
 def slices_stage(context: StageContext) -> None:
@@ -196,7 +191,7 @@ def slices_stage(context: StageContext) -> None:
         tags["low_confidence"] = predictions["confidence"].to_numpy() < threshold
     tags["near_duplicate"] = near.similarity[:, 0] >= NEAR_DUPLICATE_COSINE
     tags["conflicting_neighbours"] = conflicting_neighbours(train_labels[near.index], labels)
-    flagged, why = _flagged(context, predictions["row_id"].to_numpy())
+    flagged, why = _flagged(context)
     if flagged is None:
         not_computed["likely_mislabelled"] = str(why)
     else:
@@ -216,7 +211,7 @@ def slices_stage(context: StageContext) -> None:
         }
     )
     checks = dataset_warnings(
-        parts.read_json_part(parts.DataStats, edit.file(parts.DATA_STATS)),
+        context.read("data_stats"),
         train_words,
         words,
         overlap_pairs,
@@ -241,6 +236,4 @@ def slices_stage(context: StageContext) -> None:
         seconds=round(time.perf_counter() - started, 2),
     )
     frame.insert(0, "row_id", predictions["row_id"].to_numpy())
-    write_parquet(edit.file(parts.SLICES), frame)
-    parts.write_json_part(edit.file(parts.SLICES_INFO), report)
-    edit.record("slices")  # made from the calibration and label issues read too, when usable
+    edit.write("slices", frame, report)  # made from the calibration and label issues read too, when usable

@@ -154,4 +154,4 @@ def stress_stage(context: StageContext) -> None:
             None if config.augment is None else sorted(stress_tests_taught(parse_families(config.augment)))
         ),
     )
-    context.staged.write_json("robustness", report)
+    context.staged.write("robustness", report)

@@ -552,13 +552,16 @@ def train_run(
         config, progress=progress, loaded=trained.data, model=trained.model, tokenizer=trained.tokenizer
     )
     with create_run(out, overwrite=overwrite) as edit:
-        edit.write_json("config", _run_config(config, trained), made_from=())
-        trained.model.save_pretrained(edit.file(parts.MODEL_DIR))
-        trained.tokenizer.save_pretrained(edit.file(parts.MODEL_DIR))
-        edit.record("model", made_from=("config",))
-        edit.write_json("training", trained.training, made_from=("model", "config"))
+        edit.write("config", _run_config(config, trained), made_from=())
+
+        def save_model(folder: Path) -> None:
+            trained.model.save_pretrained(folder)
+            trained.tokenizer.save_pretrained(folder)
+
+        edit.write("model", save_model, made_from=("config",))
+        edit.write("training", trained.training, made_from=("model", "config"))
         stats = parse(DataStats, trained.data.stats(), parts.DATA_STATS)
-        edit.write_json("data_stats", stats, made_from=("config",))
+        edit.write("data_stats", stats, made_from=("config",))
         context.edit = edit
         begin_stage("evaluate", context)
         evaluate_stage(context)

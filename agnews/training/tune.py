@@ -160,7 +160,7 @@ def tune(
     assert path is not None
     with edit_run(path) as edit:
         edit.begin(STAGES["tune"])
-        edit.write_json("tuning", tuning_report(study, seeds))
+        edit.write("tuning", tuning_report(study, seeds))
     return path
 
 

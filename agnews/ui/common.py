@@ -21,11 +21,6 @@ def notice(text: str) -> gr.Markdown:
     return gr.Markdown(f"> **Not available for this run.** {text}")
 
 
-def percent(value: float | None) -> str:
-    """A share as a table cell: one decimal, or a dash where there is none (None or NaN)."""
-    return "—" if value is None or pd.isna(value) else f"{value:.1%}"
-
-
 def temporary_csv(rows: pd.DataFrame, prefix: str) -> str:
     """Write `rows` to a new temporary CSV file for a download component; returns its path."""
     with tempfile.NamedTemporaryFile("w", prefix=prefix, suffix=".csv", delete=False) as out:

@@ -18,9 +18,9 @@ from typing import Any
 import gradio as gr
 import pandas as pd
 
+from agnews.formatting import percent, points, span
 from agnews.rundir import Run
 from agnews.rundir.parts import Robustness, StressResult
-from agnews.ui.common import percent
 from agnews.ui.panel import Panel
 
 EXAMPLE_COLUMNS = ["row_id", "true", "before", "after", "original", "perturbed"]
@@ -44,11 +44,8 @@ def flip_rate_frame(report: Robustness) -> pd.DataFrame:
             "rows": [t.rows for t in report.tests],
             "flipped": [t.flipped for t in report.tests],
             "flip rate": [percent(t.flip_rate) for t in report.tests],
-            "95% interval": ["—" if t.low is None else f"{t.low:.1%} to {t.high:.1%}" for t in report.tests],
-            "confidence change": [
-                "—" if t.mean_confidence_change is None else f"{100 * t.mean_confidence_change:+.2f} pts"
-                for t in report.tests
-            ],
+            "95% interval": [span(t.low, t.high) for t in report.tests],
+            "confidence change": [points(t.mean_confidence_change) for t in report.tests],
         }
     )
 

@@ -13,9 +13,9 @@ from typing import Any
 import gradio as gr
 import pandas as pd
 
+from agnews.formatting import percent, points, span
 from agnews.rundir import Run
 from agnews.rundir.parts import SliceReport
-from agnews.ui.common import percent
 from agnews.ui.figures import slice_figure
 from agnews.ui.panel import Panel
 
@@ -44,11 +44,10 @@ def slice_table(report: SliceReport) -> pd.DataFrame:
             "rows": numbers["rows"],
             "accuracy": numbers["accuracy"].map(percent),
             "95% interval": [
-                "—" if pd.isna(low) else f"{low:.1%} to {high:.1%}"
-                for low, high in zip(numbers["low"], numbers["high"], strict=True)
+                span(low, high) for low, high in zip(numbers["low"], numbers["high"], strict=True)
             ],
             "vs all rows": [
-                "" if i == 0 else "—" if pd.isna(acc) else f"{100 * (acc - reference):+.1f} pts"
+                "" if i == 0 else points(acc - reference, digits=1)
                 for i, acc in enumerate(numbers["accuracy"])
             ],
         }

@@ -14,8 +14,9 @@ from typing import Any
 import gradio as gr
 import pandas as pd
 
+from agnews.formatting import calibration_metric
 from agnews.rundir import Run
-from agnews.rundir.parts import Calibration, Interval
+from agnews.rundir.parts import Calibration
 from agnews.ui.panel import Panel
 
 METRIC_NAMES = {
@@ -26,23 +27,16 @@ METRIC_NAMES = {
 }
 
 
-def _interval(value: Interval, percent: bool) -> str:
-    if percent:
-        return f"{value.value:.2%} [{value.low:.2%}, {value.high:.2%}]"
-    return f"{value.value:.4f} [{value.low:.4f}, {value.high:.4f}]"
-
-
 def metrics_table(calibration: Calibration) -> pd.DataFrame:
-    """Each metric before, after and their paired change, as "value [95% interval]"."""
+    """Each metric before, after and their paired change, as "value (95% interval)"."""
     rows = []
     for key, name in METRIC_NAMES.items():
-        percent = key.endswith("ece")
         rows.append(
             {
                 "metric": name,
-                "before (raw logits)": _interval(getattr(calibration.before, key), percent),
-                f"after ({calibration.method})": _interval(getattr(calibration.after, key), percent),
-                "change": _interval(calibration.change[key], percent),
+                "before (raw logits)": calibration_metric(key, getattr(calibration.before, key)),
+                f"after ({calibration.method})": calibration_metric(key, getattr(calibration.after, key)),
+                "change": calibration_metric(key, calibration.change[key]),
             }
         )
     return pd.DataFrame(rows)
