@@ -6,8 +6,8 @@ them, and the app computes it on the fly from the two runs' stored predictions (
 Two runs: the per-row outcomes are paired (the same test rows), so the test is McNemar's exact test
 on the rows where exactly one run is right (a binomial test of "fixed by B" against "broken by B",
 scipy's `binomtest`), and the interval for the accuracy difference is a paired bootstrap over rows
-(scipy's `bootstrap`). Both only speak to *these* test rows: a second draw of training (another
-seed) moves accuracy too, which is why groups of runs exist.
+(drawn as multinomial counts, `bootstrap_interval`). Both only speak to *these* test rows: a second
+draw of training (another seed) moves accuracy too, which is why groups of runs exist.
 
 Groups of runs (`A1 A2 A3 -- B1 B2 B3`, e.g. seeds of two recipes): each group's mean accuracy with
 its spread over runs, and Welch's t-test on the two sets of accuracies. With three runs a side the
@@ -173,7 +173,26 @@ def correct(run: Run) -> np.ndarray:
 def bootstrap_interval(
     fixed: int, broken: int, rows: int, *, resamples: int = BOOTSTRAP_RESAMPLES, seed: int = BOOTSTRAP_SEED
 ) -> tuple[float, float]:
-    """Percentile interval of B's accuracy minus A's over bootstrap resamples of the paired rows.
+    """Percentile 95% interval of B's accuracy minus A's over bootstrap resamples of the paired rows.
+
+    Parameters
+    ----------
+    fixed : int
+        Rows B gets right and A wrong.
+    broken : int
+        Rows A gets right and B wrong.
+    rows : int
+        All paired rows (the test rows both runs scored), at least 1.
+    resamples, seed : int
+        Bootstrap resamples and the seed of their generator.
+
+    Returns
+    -------
+    tuple of float
+        (low, high) of the accuracy difference, as fractions (0.01 is one point).
+
+    Notes
+    -----
 
     A row adds +1/n to the difference when B fixed it, -1/n when B broke it, nothing otherwise, so a
     resample of n rows drawn with replacement is fully described by how many fixed and broken rows it

@@ -127,7 +127,27 @@ METRICS = ("ece", "adaptive_ece", "nll", "brier")
 
 
 def ece(probs: np.ndarray, labels: np.ndarray, bins: int = ECE_BINS) -> float:
-    """Top-label expected calibration error over `bins` equal-width confidence bins."""
+    """Top-label expected calibration error over equal-width confidence bins.
+
+    Parameters
+    ----------
+    probs : np.ndarray, shape (N, K)
+        Class probabilities per row (each row sums to 1); the confidence is the row's maximum.
+    labels : np.ndarray, shape (N,)
+        True class ids, 0 to K-1.
+    bins : int, default 15
+        Equal-width bins of [0, 1], right-closed (Guo et al. 2017).
+
+    Returns
+    -------
+    float
+        Sum over bins of (share of rows) x |accuracy - mean confidence|, from 0 (calibrated) to 1.
+
+    Note
+    ----
+    With few rows per bin the estimate is biased upwards; the calibration part states it with a
+    bootstrap interval (`agnews.training.calibrate`), and `adaptive_ece` bins by mass instead.
+    """
     return RowScores.of(probs, labels, bins).metrics()["ece"]
 
 
@@ -138,7 +158,21 @@ def adaptive_ece(probs: np.ndarray, labels: np.ndarray, bins: int = ECE_BINS) ->
 
 
 def nll(probs: np.ndarray, labels: np.ndarray) -> float:
-    """Mean negative log-likelihood of the true class (natural log)."""
+    """Mean negative log-likelihood of the true class.
+
+    Parameters
+    ----------
+    probs : np.ndarray, shape (N, K)
+        Class probabilities per row.
+    labels : np.ndarray, shape (N,)
+        True class ids, 0 to K-1.
+
+    Returns
+    -------
+    float
+        Mean of -ln p(true class), 0 for certain and right, unbounded above (probabilities are
+        clipped away from 0 so that one certain mistake does not make it infinite).
+    """
     return RowScores.of(probs, labels).metrics()["nll"]
 
 

@@ -34,12 +34,28 @@ LOGISTIC_C = 3.0
 
 
 def label_issue_table(labels: np.ndarray, probs: np.ndarray) -> pd.DataFrame:
-    """Per row: the given label, the suggested one (argmax of `probs`), cleanlab's label quality score
-    and whether cleanlab flags the label as an issue.
+    """Which given labels are likely wrong, by cleanlab's confident learning.
 
-    `probs` must come from a model that never saw these rows' labels; otherwise it has learned the
-    wrong labels it should expose. cleanlab's defaults (`prune_by_noise_rate`, self-confidence
-    scores) are kept: they are what its documentation benchmarks.
+    Parameters
+    ----------
+    labels : np.ndarray, shape (N,)
+        The given class ids, 0 to 3.
+    probs : np.ndarray, shape (N, 4)
+        Out-of-sample class probabilities for the same rows, in the same order.
+
+    Returns
+    -------
+    pd.DataFrame, N rows in the input order
+        `label` (given), `suggested` (argmax of `probs`), `quality` (cleanlab's self-confidence label
+        quality, 0 to 1: low means the given label is implausible) and `flagged` (bool: cleanlab's
+        `find_label_issues` with its defaults, `prune_by_noise_rate`, which its documentation
+        benchmarks).
+
+    Note
+    ----
+    `probs` must come from a model that never saw these rows' labels (held-out predictions, or
+    out-of-fold ones for training rows); a model that trained on a wrong label has learned it and
+    will not expose it.
     """
     from cleanlab.filter import find_label_issues
     from cleanlab.rank import get_label_quality_scores

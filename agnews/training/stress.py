@@ -59,11 +59,28 @@ def stress_result(
     after: np.ndarray,
     examples: int = EXAMPLES,
 ) -> StressResult:
-    """One test's line of the part.
+    """One test's line of the part: its flip rate with a 95% Wilson interval, and examples.
 
-    `rows` (row_id, text, label) and `perturbed` are aligned, `perturbed` None where the test did not
-    apply; `before` holds the class probabilities of every row's original text, `after` those of the
-    perturbed texts, in order, one per row the test applied to.
+    Parameters
+    ----------
+    test : Perturbation
+        The behavioural test (its name and description are copied).
+    rows : pd.DataFrame, N rows
+        The chosen test rows: `row_id`, `text`, `label`.
+    perturbed : list of str or None, length N
+        Each row's perturbed text, None where the test does not apply to it.
+    before : np.ndarray, shape (N, 4)
+        Class probabilities of every row's original text.
+    after : np.ndarray, shape (M, 4)
+        Class probabilities of the perturbed texts, in order, M = rows the test applied to.
+    examples : int
+        Flipped rows kept as examples, largest confidence drop first.
+
+    Returns
+    -------
+    StressResult
+        `flip_rate` = flipped / M (None when M is 0) with its Wilson interval, and the mean change of
+        the originally predicted class's probability.
     """
     applied = np.flatnonzero([text is not None for text in perturbed])
     if len(after) != len(applied):
