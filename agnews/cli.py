@@ -1,4 +1,5 @@
-"""The `agnews` command line: train, tune, evaluate, analyze, stress, compare, cross-domain, migrate, push.
+"""The `agnews` command line: train, tune, evaluate, analyze, robustness, compare, cross-domain, migrate,
+push.
 
 The top-level parser knows only the command names, so `agnews --help` imports nothing heavy; each
 command's parser is built when that command is chosen. Training options come from `TrainConfig`
@@ -15,12 +16,14 @@ import sys
 from collections.abc import Callable
 from pathlib import Path
 
+# Commands renamed after what they make; the old names still work.
+ALIASES = {"stress": "robustness"}
 COMMANDS = {
     "train": "Fine-tune a model and write a run directory (then run the default stages).",
     "tune": "Search the training recipe on validation (Optuna), then train the run with the best settings.",
     "evaluate": "Predict a test split again with a run's model; replace its predictions and metrics.",
     "analyze": "Run stages on an existing run: the missing or stale ones, or those named.",
-    "stress": "Perturb a run's test rows (typos, agency tags, names, ...) and count the flipped predictions.",
+    "robustness": "Perturb a run's test rows (typos, agency tags, names, ...); count flipped predictions.",
     "compare": "Compare runs on the same test rows: B against A, or a group of runs against another.",
     "cross-domain": "Score a run's model (and a TF-IDF baseline) on an out-of-domain labelled CSV file.",
     "migrate": "Rewrite a run made by an older agnews in today's layout.",
@@ -35,11 +38,12 @@ def _top_parser() -> argparse.ArgumentParser:
         formatter_class=argparse.RawDescriptionHelpFormatter,
         epilog="commands:\n"
         + "\n".join(f"  {name:<12} {text}" for name, text in COMMANDS.items())
+        + "".join(f"\n  {old:<12} the same as `{new}`" for old, new in ALIASES.items())
         + "\n\n`agnews COMMAND --help` describes a command's options.",
     )
     parser.add_argument("-v", "--verbose", action="store_true", help="Log library details too.")
     parser.add_argument(
-        "command", choices=list(COMMANDS), metavar="COMMAND", help="One of the commands below."
+        "command", choices=[*COMMANDS, *ALIASES], metavar="COMMAND", help="One of the commands below."
     )
     parser.add_argument("args", nargs=argparse.REMAINDER, help=argparse.SUPPRESS)
     return parser
@@ -186,10 +190,10 @@ def _row_count(value: str) -> int | None:
     return rows
 
 
-def _stress_parser() -> argparse.ArgumentParser:
+def _robustness_parser() -> argparse.ArgumentParser:
     from agnews.training.context import STRESS_ROWS
 
-    parser = _run_parser("stress")
+    parser = _run_parser("robustness")
     parser.add_argument(
         "--rows",
         type=_row_count,
@@ -374,12 +378,12 @@ def _cross_domain(argv: list[str]) -> int:
     return 0
 
 
-def _stress(argv: list[str]) -> int:
+def _robustness(argv: list[str]) -> int:
     from agnews.hub.card import robustness_table
     from agnews.rundir import RunError
     from agnews.training.stages import stress_run
 
-    args = _stress_parser().parse_args(argv)
+    args = _robustness_parser().parse_args(argv)
     run = stress_run(args.run, rows=args.rows)
     report = run.robustness
     if report is None:  # written, then dropped by Run.load: its warning says why
@@ -421,7 +425,7 @@ HANDLERS: dict[str, Callable[[list[str]], int]] = {
     "tune": _tune,
     "evaluate": _evaluate,
     "analyze": _analyze,
-    "stress": _stress,
+    "robustness": _robustness,
     "compare": _compare,
     "cross-domain": _cross_domain,
     "migrate": _migrate,
@@ -453,7 +457,7 @@ def main(argv: list[str] | None = None) -> int:
         level=logging.INFO if top.verbose else logging.WARNING, format="%(levelname)s %(name)s: %(message)s"
     )
     try:
-        return HANDLERS[top.command](top.args)
+        return HANDLERS[ALIASES.get(top.command, top.command)](top.args)
     except Exception as exc:
         if not isinstance(exc, _user_errors()):
             raise

@@ -59,7 +59,7 @@ class Estimate(Protocol):
 
 
 def calibration_metric(key: str, estimate: Estimate) -> str:
-    """A calibration metric with its 95% interval, as the Trust tab and the model card write it:
+    """A calibration metric with its 95% interval, as the Calibration tab and the model card write it:
     the ECEs (`key` ending in "ece") as percentages, NLL and Brier score as numbers."""
     as_percent = key.endswith("ece")
     return interval(

@@ -1,7 +1,7 @@
 """The test-split label-issue check on known noise: does cleanlab find labels we broke on purpose?
 
 For RUN's stored test predictions, `--seeds` times: give `--fraction` of the rows (seeded) a random
-other class, flag both the clean and the noisy copy with the function the `label_issues` stage uses
+other class, flag both the clean and the noisy copy with the function the `label_issues_test` stage uses
 (`agnews.training.label_issues.label_issue_table`, same probabilities), and score the flags that are
 new in the noisy copy against the flipped rows. Rows the clean copy already flags are the data's own
 label issues, not the injected ones, so they are left out of both counts. Prints a table, one line per

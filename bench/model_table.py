@@ -9,7 +9,7 @@ the baseline group (`agnews.analysis.compare.compare_groups`: mean difference, W
 and p; "better" needs p < 0.05, "not worse" an interval above -0.3 points), ECE and NLL of the
 served (calibrated) probabilities on test (mean over the runs), the median training time, and the
 model folder's size. Then the behavioural flip rates of the first run of each group, from its
-`robustness` part (made with `agnews stress RUN --rows all` for the comparison to be fair), with
+`robustness` part (made with `agnews robustness RUN --rows all` for the comparison to be fair), with
 95% Wilson intervals. Single-text serving cost depends only on the architecture:
 `bench/serving_cost.py` measures it.
 """

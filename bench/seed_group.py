@@ -1,7 +1,7 @@
 """Train a seed group of one recipe, resumably: the runs a claim of "better" is made from.
 
     .venv/bin/python bench/seed_group.py --preset mpnet --seeds 42 1 2 --out runs/mpnet \
-        -- --data ../shared/data/ag_news --stages calibrate
+        -- --data ../shared/data/ag_news --stages calibration
 
 Each seed becomes the run `OUT-sSEED` through `agnews train` (the options after `--` go to every
 run). A seed whose run exists is skipped; one whose checkpoints exist (an interrupted run: the

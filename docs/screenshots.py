@@ -147,10 +147,10 @@ def tour(page, url: str, run: Run, out: Path, *, compared: bool) -> None:
     page.locator("#errors-details").get_by_text("wrong").wait_for()
     shoot(page, out / "errors.png")
 
-    open_tab(page, "Trust", "#trust-reliability .js-plotly-plot")
+    open_tab(page, "Calibration", "#calibration-reliability .js-plotly-plot")
     expect(page.locator("#trust-metrics")).to_contain_text("ECE")
     expect(page.locator("#trust-review")).to_contain_text("threshold")
-    shoot(page, out / "trust.png")
+    shoot(page, out / "calibration.png")
 
     open_tab(page, "Label issues", "#label-issues-test [data-testid='cell-0-0']")
     expect(page.locator("#label-issues-test-note")).to_contain_text("likely mislabelled")

@@ -82,7 +82,7 @@ def test_an_augmented_run_trains_on_more_rows_and_keeps_its_split(
         train_run(preset_config("distilbert", **values), tmp_path / "plain", stages=(), progress=False)
     )
     config = preset_config("distilbert", **values, augment="prefix,boilerplate", augment_copies=2)
-    run = Run.load(train_run(config, tmp_path / "augmented", stages=("stress",), progress=False))
+    run = Run.load(train_run(config, tmp_path / "augmented", stages=("robustness",), progress=False))
     rows = run.config.data.rows["train"]
     assert rows == plain.config.data.rows["train"]
     assert run.config.data.split_hashes == plain.config.data.split_hashes

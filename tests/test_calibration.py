@@ -1,5 +1,5 @@
 """Calibration: metrics on hand-computable cases, fitting on synthetic logits, the fold into the last
-layer, the `calibrate` stage on the quick run, and what a plain `pipeline` and the CSV output give."""
+layer, the `calibration` stage on the quick run, and what a plain `pipeline` and the CSV output give."""
 
 from __future__ import annotations
 

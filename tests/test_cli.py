@@ -28,7 +28,7 @@ def test_top_level_help_imports_nothing_heavy() -> None:
     )
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert "HEAVY []" in result.stdout
-    for command in ("train", "evaluate", "analyze", "stress", "migrate", "push"):
+    for command in ("train", "evaluate", "analyze", "robustness", "stress", "migrate", "push"):
         assert command in result.stdout
 
 

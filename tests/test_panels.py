@@ -65,24 +65,24 @@ def by_id(updates: dict[Any, Any]) -> dict[str, Any]:
 def test_a_failed_stage_is_reported_in_its_tab_with_the_command_that_remakes_it(
     growing: Path, predictor: Predictor
 ) -> None:
-    live = LiveRun(Run.load(growing), ("calibrate",), running=lambda: True)
+    live = LiveRun(Run.load(growing), ("calibration",), running=lambda: True)
     demo = build_app(live.current(), predictor, live)
-    assert "The calibration report appears when the `calibrate` stage has made it" in str(
+    assert "The calibration report appears when the `calibration` stage has made it" in str(
         demo.get_config_file()
     )
-    opened = event(demo, "trust_open")
+    opened = event(demo, "calibration_open")
     assert opened(False) == {}  # still coming: the notice stays
     with edit_run(growing) as edit:
-        edit.warn("calibrate", "ValueError: no validation rows")
-    status = by_id(opened(False))["trust-status"]
-    assert "The `calibrate` stage failed: ValueError: no validation rows" in status
-    assert f"`agnews analyze {growing} --stages calibrate`" in status
+        edit.warn("calibration", "ValueError: no validation rows")
+    status = by_id(opened(False))["calibration-status"]
+    assert "The `calibration` stage failed: ValueError: no validation rows" in status
+    assert f"`agnews analyze {growing} --stages calibration`" in status
 
 
 def test_the_errors_tab_takes_in_analyses_that_finish_after_the_page_opened(
     growing: Path, predictor: Predictor
 ) -> None:
-    live = LiveRun(Run.load(growing), ("calibrate", "label_issues", "slices"), running=lambda: True)
+    live = LiveRun(Run.load(growing), ("calibration", "label_issues_test", "slices"), running=lambda: True)
     demo = build_app(live.current(), predictor, live)
     opened = event(demo, "errors_open")
     filters = (ANY, ANY, None, ANY, BY_CONFIDENCE)

@@ -141,7 +141,7 @@ def test_an_edit_never_writes_through_the_runs_files(run_copy: Path) -> None:
     [
         ("slices", "slices.parquet"),
         ("map", "map.parquet"),
-        ("train_label_issues", "label_issues_train.parquet"),
+        ("label_issues_train", "label_issues_train.parquet"),
     ],
 )
 def test_a_rerun_stage_writes_new_files_never_through_the_runs_own(

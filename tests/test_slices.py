@@ -182,7 +182,7 @@ def test_stage_without_calibration_or_label_issues_says_so(quick_run: Path, tmp_
     assert analyze_run(path, ("slices",), progress=False) == {}
     run = Run.load(path)
     assert set(run.slice_report.not_computed) == {"low_confidence", "likely_mislabelled"}
-    assert "calibrate" in run.slice_report.not_computed["low_confidence"]
+    assert "--stages calibration,slices" in run.slice_report.not_computed["low_confidence"]
     assert not {"low_confidence", "likely_mislabelled"} & set(run.slice_tags.columns)  # absent, not False
     assert "calibration" not in run.manifest.parts["slices"].made_from
 

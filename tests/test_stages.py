@@ -24,7 +24,7 @@ def test_every_part_has_exactly_one_maker() -> None:
     made = [part for stage in STAGES.values() for part in stage.makes]
     assert sorted(made) == sorted([*PARTS, *FAMILIES])
     assert maker("cross_domain/news").name == "cross_domain"
-    assert maker("calibration").name == "calibrate"
+    assert maker("calibration").name == "calibration" and maker("robustness").name == "robustness"
 
 
 def test_every_runnable_stage_names_a_stage_function() -> None:
@@ -116,3 +116,21 @@ def test_a_new_analysis_is_declared_once_and_the_machinery_takes_it_from_there(
     with pytest.raises(SystemExit):
         main(["analyze", "--help"])
     assert "word_counts: words per test text (a toy analysis)" in " ".join(capsys.readouterr().out.split())
+
+
+def test_runs_that_recorded_the_old_stage_names_read_as_today(quick_run: Path, tmp_path: Path) -> None:
+    """Stages are named after their parts now; a run made before records `stress`, `calibrate`, ..."""
+    import json
+
+    path = tmp_path / "run"
+    shutil.copytree(quick_run, path)
+    manifest = json.loads((path / "manifest.json").read_text())
+    manifest["parts"]["robustness"]["stage"] = "stress"
+    manifest["parts"]["label_issues_train"]["stage"] = "train_label_issues"
+    manifest["warnings"] = [{"stage": "calibrate", "message": "ValueError: boom", "created": ""}]
+    (path / "manifest.json").write_text(json.dumps(manifest))
+    run = Run.load(path)
+    assert run.manifest.parts["robustness"].stage == "robustness"
+    assert run.manifest.parts["label_issues_train"].stage == "label_issues_train"
+    assert [w.stage for w in run.manifest.warnings] == ["calibration"]
+    assert runnable("stress").name == "robustness" and runnable("calibrate").name == "calibration"

@@ -1,6 +1,7 @@
 """Behavioural stress tests: each perturbation on hand-made text, the per-test numbers on hand-made
 probabilities, the stage on the quick run (its part checked against an independent prediction),
-`agnews stress` and its `--rows`, the Robustness tab through the served app, and the model card."""
+`agnews robustness` (alias `stress`) and its `--rows`, the Robustness tab through the served app, and
+the model card."""
 
 from __future__ import annotations
 
@@ -16,7 +17,7 @@ import pandas as pd
 import pytest
 from helpers import ROOT, ServedApp, as_legacy
 
-from agnews.cli import _stress_parser, main
+from agnews.cli import _robustness_parser, main
 from agnews.inference import infer
 from agnews.labels import LABELS
 from agnews.rundir import Run
@@ -224,7 +225,7 @@ def test_rows_are_chosen_stratified_and_seeded() -> None:
 
 
 # --------------------------------------------------------------------------------------------------
-# The stage on the quick run, and `agnews stress`
+# The stage on the quick run, and `agnews robustness`
 # --------------------------------------------------------------------------------------------------
 
 
@@ -269,7 +270,7 @@ def test_stress_command_takes_a_row_count(
 ) -> None:
     copy = tmp_path / "run"
     shutil.copytree(quick_run, copy)
-    assert main(["stress", str(copy), "--rows", "40"]) == 0
+    assert main(["robustness", str(copy), "--rows", "40"]) == 0
     out = capsys.readouterr().out
     report = Run.load(copy).robustness
     assert (report.rows, report.rows_requested) == (40, 40)
@@ -290,7 +291,7 @@ def test_casing_tests_run_where_the_tokenizer_is_cased(quick_run: Path, tmp_path
     run = Run.load(copy)
     cased = AutoTokenizer.from_pretrained(run.model_path, do_lower_case=False)
     context = StageContext(run.config.train, progress=False, tokenizer=cased, stress_rows=12)
-    assert run_stage(copy, "stress", context, optional=False) is None
+    assert run_stage(copy, "robustness", context, optional=False) is None
     report = Run.load(copy).robustness
     assert report.tokenizer_cased and report.not_run == {}
     assert [t.name for t in report.tests] == [t.name for t in PERTURBATIONS]
@@ -310,10 +311,10 @@ def test_bad_row_counts_are_refused(value: str, capsys: pytest.CaptureFixture[st
 
 
 def test_row_counts_parse() -> None:
-    assert _stress_parser().parse_args(["run"]).rows == 1000
-    assert _stress_parser().parse_args(["run", "--rows", "all"]).rows is None
-    assert _stress_parser().parse_args(["run", "--rows", "ALL"]).rows is None
-    assert _stress_parser().parse_args(["run", "--rows", "250"]).rows == 250
+    assert _robustness_parser().parse_args(["run"]).rows == 1000
+    assert _robustness_parser().parse_args(["run", "--rows", "all"]).rows is None
+    assert _robustness_parser().parse_args(["run", "--rows", "ALL"]).rows is None
+    assert _robustness_parser().parse_args(["run", "--rows", "250"]).rows == 250
 
 
 def test_stress_refuses_old_and_broken_runs(
@@ -392,9 +393,10 @@ def test_robustness_tab_of_a_run_still_being_built(
     kept = (path / "robustness.json").read_bytes()
     with edit_run(path) as edit:
         edit.remove("robustness")
-    live = LiveRun(Run.load(path), ("stress",), running=lambda: True)
+    live = LiveRun(Run.load(path), ("robustness",), running=lambda: True)
     demo = build_app(live.current(), served_app.predictor, live)
-    assert "The robustness table appears when the `stress` stage has made it" in str(demo.get_config_file())
+    config = str(demo.get_config_file())
+    assert "The robustness table appears when the `robustness` stage has made it" in config
     [opened] = [f for f in demo.fns.values() if f.api_name == "robustness_open"]
     assert opened.fn(False) == {}  # opened before the part exists: the note stays
     with edit_run(path) as edit:  # the stage commits

@@ -147,7 +147,7 @@ def _slices_table(run: Run) -> str | None:
 
 def robustness_table(report: Robustness) -> str:
     """The stress tests as a Markdown table: rows applied, flipped, flip rate with its 95% Wilson
-    interval, mean confidence change in percentage points (also what `agnews stress` prints)."""
+    interval, mean confidence change in percentage points (also what `agnews robustness` prints)."""
     return markdown_table(
         ["test", "rows", "flipped", "flip rate (95% interval)", "mean confidence change (pts)"],
         [

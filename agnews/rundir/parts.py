@@ -676,11 +676,24 @@ def parse(schema: type[Schema], data: Any, path: Path | str) -> Schema:
         raise RunError(f"{path}: {exc}") from exc
 
 
+# Stages renamed after the part they make; runs made before record the old names.
+RENAMED_STAGES = {
+    "calibrate": "calibration",
+    "label_issues": "label_issues_test",
+    "train_label_issues": "label_issues_train",
+    "stress": "robustness",
+}
+
+
 def read_manifest(path: Path) -> Manifest:
-    """A run's manifest; a run made before manifests existed has none (empty: nothing recorded)."""
+    """A run's manifest, stage names as today's (`RENAMED_STAGES`); a run made before manifests
+    existed has none (empty: nothing recorded)."""
     if not (path / MANIFEST).is_file():
         return Manifest()
-    return read_json_part(Manifest, path / MANIFEST)
+    manifest = read_json_part(Manifest, path / MANIFEST)
+    for record in [*manifest.parts.values(), *manifest.warnings]:
+        record.stage = RENAMED_STAGES.get(record.stage, record.stage)
+    return manifest
 
 
 def read_json_part(schema: type[Schema], path: Path) -> Schema:

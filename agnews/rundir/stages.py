@@ -7,6 +7,10 @@ launcher and the live status line (which stages a run still lacks), the runner
 (`agnews.training.stages`: what a stage may read, what its parts were made from), the app (which
 stage fills a tab) and `Run.load` (the command that re-makes a dropped part) all read it here.
 
+A stage is named after the part it makes (its tab and CLI command carry the same name); the names
+older runs recorded are mapped on reading (`agnews.rundir.parts.RENAMED_STAGES`) and still accepted
+by `--stages`.
+
 This module is torch-free, so that a server of a finished run learns it is finished without loading
 the training code: a stage's work is named by import path (`function`, "module:attribute") and
 imported only by the runner. A stage made by its own command (`agnews train`, `agnews tune`, ...)
@@ -22,7 +26,7 @@ from dataclasses import dataclass
 from typing import Protocol
 
 from agnews.rundir.files import RunError
-from agnews.rundir.parts import FAMILIES, PARTS
+from agnews.rundir.parts import FAMILIES, PARTS, RENAMED_STAGES
 
 
 class HasParts(Protocol):
@@ -79,17 +83,17 @@ _DECLARED = (
         tab="confusion",
     ),
     Stage(
-        "calibrate",
+        "calibration",
         ("calibration",),
         ("predictions", "training", "config", "model"),
         "calibration report",
         "calibration before/after with intervals, risk-coverage, review threshold",
         function="agnews.training.calibrate:calibrate_stage",
         default=True,
-        tab="trust",
+        tab="calibration",
     ),
     Stage(
-        "label_issues",
+        "label_issues_test",
         ("label_issues_test",),
         ("predictions",),
         "test label issues",
@@ -138,7 +142,7 @@ _DECLARED = (
         tab="map",
     ),
     Stage(
-        "train_label_issues",
+        "label_issues_train",
         ("label_issues_train",),
         ("config",),
         "training label issues",
@@ -148,7 +152,7 @@ _DECLARED = (
         tab="label-issues",
     ),
     Stage(
-        "stress",
+        "robustness",
         ("robustness",),
         ("model", "config", "predictions"),
         "robustness tests",
@@ -234,8 +238,8 @@ def maker(part: str) -> Stage:
 
 
 def runnable(name: str) -> Stage:
-    """The stage `name`, refused unless `agnews analyze` can run it."""
-    stage = STAGES.get(name)
+    """The stage `name` (or its name in older agnews), refused unless `agnews analyze` can run it."""
+    stage = STAGES.get(RENAMED_STAGES.get(name, name))
     if stage is None or not stage.runnable:
         choices = sorted(n for n, s in STAGES.items() if s.runnable)
         raise RunError(f"unknown stage {name!r}; choose from {choices}")

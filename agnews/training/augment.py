@@ -1,7 +1,7 @@
 """Training-time augmentation: extra training texts made by label-preserving edits (`--augment`).
 
 The families mirror the behavioural stress tests (`agnews.training.perturb`), so training can teach
-the invariances the stress stage measures, but with **their own word lists**: agency names, prefixes,
+the invariances the robustness stage measures, but with **their own word lists**: agency names, prefixes,
 boilerplate sentences and first names that the stress tests never use. A flip rate measured after
 training on these lists is then a test of generalising the invariance, not of having seen the test's
 exact words. One family the stress tests do not have, `eda` (Wei and Zou's "easy data augmentation":

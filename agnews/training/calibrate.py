@@ -1,4 +1,4 @@
-"""Calibration in a run: the fit inside training, and the `calibrate` stage that reports on it.
+"""Calibration in a run: the fit inside training, and the `calibration` stage that reports on it.
 
 `fit_calibration` runs in `agnews train` between fine-tuning and the first write of the model: it
 scores the kept model on the validation rows, chooses a calibrator there
@@ -6,7 +6,7 @@ scores the kept model on the validation rows, chooses a calibrator there
 and the raw validation logits in `train_log.json`. Calibration happens only there, so running the
 stage again never folds twice.
 
-The `calibrate` stage writes `calibration.json`: on the test split, ECE, adaptive ECE, NLL and
+The `calibration` stage writes `calibration.json`: on the test split, ECE, adaptive ECE, NLL and
 Brier score before (the raw logits, recovered by inverting the fold) and after, each with a
 bootstrap 95% interval (the same resamples for every statistic, so the change after - before is
 paired), the reliability bins, the risk-coverage curve, and the review threshold chosen on the

@@ -22,7 +22,7 @@ if TYPE_CHECKING:
 
     from agnews.training.data import LoadedData
 
-# Test rows the stress stage perturbs unless told otherwise (`agnews stress RUN --rows N|all`): enough
+# Test rows the robustness stage perturbs unless told otherwise (`agnews robustness RUN --rows N|all`): enough
 # for a flip rate of a few percent to have a 95% interval about a point either side, few enough
 # for a CPU.
 STRESS_ROWS = 1000
@@ -31,7 +31,7 @@ STRESS_ROWS = 1000
 class StageContext:
     """What the stages working on one run share: its settings, and the data, model and [CLS]
     vectors loaded once for all of them. `edit` is the staged run of the stage now running;
-    `stress_rows` how many test rows the stress stage perturbs (None: all of them)."""
+    `stress_rows` how many test rows the robustness stage perturbs (None: all of them)."""
 
     def __init__(
         self,

@@ -2,12 +2,12 @@
 
 Confident learning needs, for every row, class probabilities from a model that never saw that row's
 label. On the test split the fine-tuned model is such a model (it never trained on test rows), so
-`label_issues` ranks the stored test probabilities directly. The fine-tuned model did train on the
-training rows, so `train_label_issues` gets out-of-fold probabilities instead: a cheap classifier
-(logistic regression on TF-IDF features and the base model's mean-pooled sentence vectors) trained
-k times, each time predicting the fold it did not see. In both, the suggested label is the class the
-probabilities favour. `bench/label_noise.py` checks the test-split ranking on injected noise with the
-same functions.
+the `label_issues_test` stage ranks the stored test probabilities directly. The fine-tuned model did
+train on the training rows, so the `label_issues_train` stage gets out-of-fold probabilities instead:
+a cheap classifier (logistic regression on TF-IDF features and the base model's mean-pooled sentence
+vectors) trained k times, each time predicting the fold it did not see. In both, the suggested label
+is the class the probabilities favour. `bench/label_noise.py` checks the test-split ranking on
+injected noise with the same functions.
 """
 
 from __future__ import annotations

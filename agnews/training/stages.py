@@ -43,6 +43,7 @@ def run_stage(path: Path, name: str, context: StageContext, *, optional: bool = 
     its message returned); a required one raises. Another writer holding the run always raises.
     """
     stage = runnable(name)
+    name = stage.name  # today's name of a stage named as older agnews did
     try:
         with edit_run(path) as edit:
             context.edit = edit
@@ -69,7 +70,7 @@ def run_stage(path: Path, name: str, context: StageContext, *, optional: bool = 
 def run_stages(path: Path, names: tuple[str, ...], context: StageContext) -> dict[str, str]:
     """Run optional stages in order, each committed on its own; returns {stage: warning} of failures."""
     failures: dict[str, str] = {}
-    for name in names:
+    for name in (runnable(given).name for given in names):
         if context.progress:
             print(f"stage {name}: {STAGES[name].help} ...", flush=True)
         failure = run_stage(path, name, context)
@@ -95,9 +96,7 @@ def analyze_run(
 ) -> dict[str, str]:
     """`agnews analyze RUN`: run `stages` (default: the pending ones) on an existing run."""
     run = current_run(path)
-    for name in stages or ():
-        runnable(name)
-    todo = pending_stages(run) if stages is None else stages
+    todo = pending_stages(run) if stages is None else tuple(runnable(name).name for name in stages)
     context = StageContext(run.config.train, data=data, progress=progress)
     if "evaluate" in todo:
         run_stage(Path(path), "evaluate", context, optional=False)
@@ -117,8 +116,9 @@ def evaluate_run(
 
 
 def stress_run(path: Path, *, rows: int | None = STRESS_ROWS, progress: bool = True) -> Run:
-    """`agnews stress RUN`: the stress stage on `rows` test rows (None: all), errors raised, not recorded."""
+    """`agnews robustness RUN`: the robustness stage on `rows` test rows (None: all), errors raised,
+    not recorded."""
     run = current_run(path)
     context = StageContext(run.config.train, progress=progress, stress_rows=rows)
-    run_stage(Path(path), "stress", context, optional=False)
+    run_stage(Path(path), "robustness", context, optional=False)
     return Run.load(path)

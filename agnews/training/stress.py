@@ -1,4 +1,4 @@
-"""The stress stage: behavioural tests (CheckList-style invariance) on a stratified sample of test rows.
+"""The robustness stage: behavioural tests (CheckList-style invariance) on a stratified sample of test rows.
 
 Each test of `agnews.training.perturb` changes a text without changing its topic (typos, punctuation,
 an agency marker, a neutral prefix, a boilerplate sentence, a person's name, letter case), so the

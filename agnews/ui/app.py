@@ -20,6 +20,7 @@ from agnews.serving import http_api
 from agnews.serving.csv_batch import MAX_BYTES
 from agnews.serving.predictor import Predictor
 from agnews.ui import (
+    calibration,
     classify,
     compare,
     confusion,
@@ -30,7 +31,6 @@ from agnews.ui import (
     maps,
     robustness,
     slices,
-    trust,
     tuning,
 )
 from agnews.ui.common import map_points
@@ -121,15 +121,15 @@ def build_app(
                 cells, metrics_follower = confusion.build(run, tab)
             with gr.Tab("Errors", id="errors") as tab:
                 true_class, predicted = errors.build(run, tab, current=current)
-            with gr.Tab("Trust", id="trust") as tab:
-                trust.build(run, tab, current=current, coming=following)
+            with gr.Tab("Calibration", id="calibration") as tab:
+                calibration.build(run, tab, current=current, coming=following)
             with gr.Tab("Label issues", id="label-issues") as tab:
                 label_issues.build(run, tab, current=current, coming=following)
             with gr.Tab("Slices", id="slices") as tab:
                 slices.build(run, tab, current=current, coming=following and status.state("slices") != DONE)
             with gr.Tab("Robustness", id="robustness") as tab:
                 robustness.build(
-                    run, tab, current=current, coming=following and status.state("stress") != DONE
+                    run, tab, current=current, coming=following and status.state("robustness") != DONE
                 )
             with gr.Tab("Cross-domain", id="cross-domain") as tab:
                 cross_domain.build(run, tab, current=current)

@@ -5,7 +5,7 @@ The table lists each test with the rows it applied to, the flip rate and its 95%
 the mean change of the originally predicted class's probability; the tests not run for this run
 are listed with the reason. Below it, a test's flipped rows with the original and the perturbed
 text side by side, the words that differ marked. Drawn when the tab is first opened
-(`agnews.ui.lazy`), from the run's `robustness` part (`agnews stress RUN` makes it).
+(`agnews.ui.lazy`), from the run's `robustness` part (`agnews robustness RUN` makes it).
 """
 
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""Trust tab: can the confidence be taken at its word? The run's `calibration.json`, shown.
+"""Calibration tab: can the confidence be taken at its word? The run's `calibration.json`, shown.
 
 Calibration metrics on the test split before and after the kept calibration, with bootstrap 95%
 intervals; the reliability diagram and the confidence histogram; the risk-coverage curve with the
@@ -92,21 +92,21 @@ def build(run: Run, tab: gr.Tab, *, current: Callable[[], Run], coming: bool = F
 
     `coming`: the run is being completed in the background, so a missing part is "being built".
     """
-    panel = Panel(run, ("calibration",), what="calibration report", key="trust", coming=coming)
+    panel = Panel(run, ("calibration",), what="calibration report", key="calibration", coming=coming)
     if not panel.shown:
         return
-    method = gr.Markdown(elem_id="trust-method")
+    method = gr.Markdown(elem_id="calibration-method")
     table = gr.Dataframe(
         label="Calibration on the test split, 95% bootstrap intervals",
         interactive=False,
-        elem_id="trust-metrics",
+        elem_id="calibration-metrics",
     )
     with gr.Row():
-        reliability = gr.Plot(show_label=False, elem_id="trust-reliability")
-        histogram = gr.Plot(show_label=False, elem_id="trust-histogram")
+        reliability = gr.Plot(show_label=False, elem_id="calibration-reliability")
+        histogram = gr.Plot(show_label=False, elem_id="calibration-histogram")
     with gr.Row():
-        curve = gr.Plot(show_label=False, elem_id="trust-risk-coverage")
-        review = gr.Markdown(elem_id="trust-review")
+        curve = gr.Plot(show_label=False, elem_id="calibration-risk-coverage")
+        review = gr.Markdown(elem_id="calibration-review")
 
     def fill(run: Run) -> dict[Any, Any]:
         from agnews.ui.figures import confidence_histogram_figure, reliability_figure, risk_coverage_figure
