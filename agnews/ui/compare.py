@@ -16,6 +16,7 @@ import gradio as gr
 import pandas as pd
 
 from agnews.analysis.compare import CHANGES, Comparison, compare_runs, describe_pair, disagreements
+from agnews.formatting import percent, points
 from agnews.rundir import Run, RunError
 from agnews.rundir.parts import MANIFEST
 from agnews.ui.common import map_points, selected_row_id, temporary_csv
@@ -64,9 +65,9 @@ def per_class_table(comparison: Comparison) -> pd.DataFrame:
     return pd.DataFrame(
         {
             "": names,
-            f"A {a.name}": [f"{v:.2%}" for v in values_a],
-            f"B {b.name}": [f"{v:.2%}" for v in values_b],
-            "B - A": [f"{100 * (vb - va):+.2f} pts" for va, vb in zip(values_a, values_b, strict=True)],
+            f"A {a.name}": [percent(v, 2) for v in values_a],
+            f"B {b.name}": [percent(v, 2) for v in values_b],
+            "B - A": [points(vb - va) for va, vb in zip(values_a, values_b, strict=True)],
         }
     )
 
