@@ -108,8 +108,9 @@ def test_row_details_show_full_text_and_probabilities() -> None:
 def test_app_degrades_without_the_optional_parts(run: Run, predictor: Predictor) -> None:
     bare = dataclasses.replace(run, manifest=Manifest(), warnings=[], loaded={})
     config = json.dumps(build_app(bare, predictor).get_config_file(), default=str)  # a State holds a callback
-    # classify's map, and the Map, Trust, Label issues, Slices, Robustness, Cross-domain and Tuning tabs
-    assert config.count("Not available for this run") == 8
+    # classify's map, the Map, Calibration, Label issues, Slices, Robustness, Cross-domain and Tuning
+    # tabs, and the Data tab's warnings
+    assert config.count("Not available for this run") == 9
     assert '"api_name": "place"' not in config and '"api_name": "classify"' in config
 
 

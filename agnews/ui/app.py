@@ -136,7 +136,9 @@ def build_app(
             with gr.Tab("Compare", id="compare") as tab:
                 compare.build(run, tab, current=current, runs_root=runs_root, compare_with=compare_with)
             with gr.Tab("Data", id="data") as tab:
-                dataset.build(run, tab, current=current)
+                dataset.build(
+                    run, tab, current=current, coming=following and status.state("slices") != DONE
+                )
             with gr.Tab("Tuning", id="tuning") as tab:
                 tuning.build(run, tab, current=current)
         confusion.link_to_errors(cells, true_class, predicted, tabs)

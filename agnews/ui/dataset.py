@@ -19,6 +19,7 @@ from agnews.rundir import Run
 from agnews.rundir.parts import DatasetWarnings
 from agnews.ui.figures import SPLIT_ORDER, class_distribution_figure, headline, length_histogram_figure
 from agnews.ui.lazy import fill_when_opened
+from agnews.ui.panel import failures, part_notice
 
 
 def length_table(data_stats: dict[str, Any]) -> pd.DataFrame:
@@ -34,10 +35,6 @@ def length_table(data_stats: dict[str, Any]) -> pd.DataFrame:
     return pd.DataFrame(rows)
 
 
-WARNINGS_MISSING = (
-    "**Dataset warnings** (class imbalance, train/test length mismatch, near-duplicates) come with the "
-    "`slices` part: `agnews analyze RUN --stages slices` makes it."
-)
 
 
 def warnings_markdown(checks: DatasetWarnings) -> str:
@@ -84,7 +81,7 @@ def near_duplicate_examples(checks: DatasetWarnings) -> pd.DataFrame:
     )
 
 
-def build(run: Run, tab: gr.Tab, *, current: Callable[[], Run]) -> None:
+def build(run: Run, tab: gr.Tab, *, current: Callable[[], Run], coming: bool = False) -> None:
     """Lay out the tab inside `tab`, its figures drawn when first opened (nothing here changes
     after loading). The dataset warnings are filled from `current()` once it has the `slices` part."""
     stats = asdict(run.data_stats)["splits"]
@@ -102,14 +99,17 @@ def build(run: Run, tab: gr.Tab, *, current: Callable[[], Run]) -> None:
         "Training rows dropped because their text also appears in the test split: "
         f"**{run.data_stats.duplicates_dropped_from_train}**."
     )
-    warnings = gr.Markdown("" if run.has("slices") else WARNINGS_MISSING, elem_id="data-warnings")
+    what = "dataset warnings (class imbalance, train/test length mismatch, near-duplicates)"
+    warnings = gr.Markdown(
+        "" if run.has("slices") else part_notice(run, "slices", what, coming=coming), elem_id="data-warnings"
+    )
     examples = gr.Dataframe(
         None, label="Closest test/training pairs", interactive=False, visible=False, elem_id="data-near"
     )
 
     def checks(run: Run) -> dict[Any, Any] | None:
-        if run.slice_report is None:
-            return None
+        if run.slice_report is None:  # still coming: None, the next opening looks again; or it failed
+            return {warnings: part_notice(run, "slices", what)} if failures(run, ("slices",)) else None
         found = run.slice_report.dataset
         table = near_duplicate_examples(found)
         return {warnings: warnings_markdown(found), examples: gr.update(value=table, visible=not table.empty)}
