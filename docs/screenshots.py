@@ -29,6 +29,7 @@ import numpy as np
 
 from agnews.labels import LABELS
 from agnews.rundir import Run, RunError
+from agnews.ui.overview import slices_card
 
 if TYPE_CHECKING:
     from agnews.ui.live import LiveRun
@@ -36,11 +37,12 @@ if TYPE_CHECKING:
 DOCS_SHOTS = Path(__file__).resolve().parent / "screenshots"
 # One PNG each, in the README's order.
 SHOTS = (
+    "overview",
     "classify",
     "map",
     "confusion",
     "errors",
-    "trust",
+    "calibration",
     "label_issues",
     "slices",
     "robustness",
@@ -115,6 +117,10 @@ def tour(page, url: str, run: Run, out: Path, *, compared: bool) -> None:
     page.set_default_timeout(TIMEOUT_MS)
     page.goto(url)
 
+    page.locator("#overview-accuracy-text").wait_for(state="visible")  # the page opens on the Overview
+    shoot(page, out / "overview.png")
+
+    open_tab(page, "Classify", "#classify-text textarea")
     page.locator("#classify-text textarea").fill(HEADLINE)
     page.locator("#classify-button").click()
     any_class = re.compile("|".join(re.escape(name) for name in LABELS))
@@ -147,9 +153,16 @@ def tour(page, url: str, run: Run, out: Path, *, compared: bool) -> None:
     page.locator("#errors-details").get_by_text("wrong").wait_for()
     shoot(page, out / "errors.png")
 
+    weakest = slices_card(run, coming=False)  # its button lands on the mistakes of the weakest slice
+    if weakest.errors_filter is not None:
+        open_tab(page, "Overview", "#overview-slices-open")
+        page.locator("#overview-slices-open").click()
+        expect(page.locator("#errors-tag input")).to_have_value(weakest.errors_filter[2], timeout=TIMEOUT_MS)
+        expect(page.locator("#errors-true input")).to_have_value("any", timeout=TIMEOUT_MS)
+
     open_tab(page, "Calibration", "#calibration-reliability .js-plotly-plot")
-    expect(page.locator("#trust-metrics")).to_contain_text("ECE")
-    expect(page.locator("#trust-review")).to_contain_text("threshold")
+    expect(page.locator("#calibration-metrics")).to_contain_text("ECE")
+    expect(page.locator("#calibration-review")).to_contain_text("threshold")
     shoot(page, out / "calibration.png")
 
     open_tab(page, "Label issues", "#label-issues-test [data-testid='cell-0-0']")

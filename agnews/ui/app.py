@@ -29,12 +29,13 @@ from agnews.ui import (
     errors,
     label_issues,
     maps,
+    overview,
     robustness,
     slices,
     tuning,
 )
 from agnews.ui.common import map_points
-from agnews.ui.live import DONE, Follower, LiveRun, Snapshot, attach
+from agnews.ui.live import DONE, RUNNING, WAITING, Follower, LiveRun, Snapshot, attach
 
 # Two cores on the reference machine: more concurrent model calls would only queue inside torch.
 DEFAULT_CONCURRENCY_LIMIT = 2
@@ -102,11 +103,18 @@ def build_app(
     loaded = run
     # The run as it is when a lazily built panel is first opened (`agnews.ui.lazy`).
     current = live.current if live is not None else (lambda: loaded)
+
+    def coming(stage: str) -> bool:
+        """Whether the background analyze is still to make `stage`'s parts."""
+        return live is not None and live.status().state(stage) in (RUNNING, WAITING)
+
     with gr.Blocks(title=f"agnews · {run.name}", analytics_enabled=False) as demo:
         title = gr.Markdown(header(run), elem_id="run-header")
         if following:
             progress = gr.Markdown(status.markdown(), elem_id="run-status")
         with gr.Tabs() as tabs:
+            with gr.Tab("Overview", id="overview") as tab:
+                cards = overview.build(run, tab, current=current, coming=coming)
             with gr.Tab("Classify", id="classify"):
                 place_follower = classify.build(
                     run,
@@ -120,7 +128,7 @@ def build_app(
             with gr.Tab("Confusion matrix", id="confusion") as tab:
                 cells, metrics_follower = confusion.build(run, tab)
             with gr.Tab("Errors", id="errors") as tab:
-                true_class, predicted = errors.build(run, tab, current=current)
+                errors_filters = errors.build(run, tab, current=current)
             with gr.Tab("Calibration", id="calibration") as tab:
                 calibration.build(run, tab, current=current, coming=following)
             with gr.Tab("Label issues", id="label-issues") as tab:
@@ -141,7 +149,8 @@ def build_app(
                 )
             with gr.Tab("Tuning", id="tuning") as tab:
                 tuning.build(run, tab, current=current)
-        confusion.link_to_errors(cells, true_class, predicted, tabs)
+        confusion.link_to_errors(cells, *errors_filters[:2], tabs)
+        overview.link(cards, tabs, errors_filters, current=current)
         if live is not None and following:
             header_follower = Follower([title], lambda snapshot, _status: header_update(title, snapshot))
             panels = [map_follower, place_follower]

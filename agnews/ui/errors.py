@@ -113,8 +113,11 @@ def controls(run: Run) -> tuple[list[str], bool]:
     return tags, run.label_issues_test is not None
 
 
-def build(run: Run, tab: gr.Tab, *, current: Callable[[], Run]) -> tuple[gr.Dropdown, gr.Dropdown]:
-    """Lay out the tab inside `tab`; return the class filters (the confusion tab sets them).
+def build(
+    run: Run, tab: gr.Tab, *, current: Callable[[], Run]
+) -> tuple[gr.Dropdown, gr.Dropdown, gr.Dropdown]:
+    """Lay out the tab inside `tab`; return the true-class, predicted-class and tag filters (the
+    confusion tab and the Overview set them).
 
     Every event reads the run as it is then (`current()`), and opening the tab brings in what a
     background `agnews analyze` added since the page opened: the tag filter (slices) and the
@@ -205,4 +208,4 @@ def build(run: Run, tab: gr.Tab, *, current: Callable[[], Run]) -> tuple[gr.Drop
     table.select(
         inspect, None, [details, probabilities], api_name="errors_inspect", api_visibility="undocumented"
     )
-    return true_class, predicted
+    return true_class, predicted, tag

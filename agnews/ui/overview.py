@@ -1,0 +1,340 @@
+"""Overview tab, the first: one card per analysis with its headline figure, a plain judgement by a
+rule stated on the card, and a button that opens the tab to look at, with its filter set.
+
+Cards are drawn from parts `Run.load` has already read (no figure, no model call), so the page costs
+next to nothing more to open. A card whose part the run lacks says whether it is being built, failed
+or absent (the panel notice of `agnews.ui.panel`). A live run's cards are drawn again each time the
+tab is opened.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+import gradio as gr
+import numpy as np
+
+from agnews.formatting import interval, percent, points
+from agnews.labels import LABELS
+from agnews.rundir import Run
+from agnews.ui.panel import part_notice
+
+# The rules behind the judgements, stated on the cards.
+ECE_LIMIT = 0.03  # calibration: look when the served (calibrated) test ECE is above this
+SLICE_GAP = 0.10  # slices: look at a slice this far below all rows whose interval excludes all rows
+FLIP_LIMIT = 0.02  # robustness: look when a behavioural test flips more than this share of its rows
+LABEL_ISSUE_LIMIT = 0.02  # label issues: look when more than this share of the test rows is flagged
+# Slices chosen by the model's own outputs (its confidence, its disagreement with the label): low by
+# construction, so never "the weakest slice".
+MODEL_CHOSEN_SLICES = ("low_confidence", "likely_mislabelled")
+
+LOOK, FINE, INFO, ABSENT = "look here", "fine", "for reading", "absent"
+BADGES = {LOOK: "⚠ **look here**", FINE: "✓ fine", INFO: "", ABSENT: ""}
+ANY = "any"  # the Errors tab's "no filter" (`agnews.ui.errors.ANY`)
+
+
+@dataclass(frozen=True)
+class Card:
+    """One analysis on the Overview: its headline, the judgement and the rule behind it, and where
+    its button goes: `tab`, and for the Errors tab `errors_filter` = (true class, predicted class,
+    tag) to set there."""
+
+    key: str
+    title: str
+    headline: str
+    verdict: str  # LOOK, FINE, INFO, or ABSENT (the headline then says why)
+    rule: str
+    tab: str
+    button: str
+    errors_filter: tuple[str, str, str] | None = None
+
+    def markdown(self) -> str:
+        badge = BADGES[self.verdict]
+        lines = [f"#### {self.title}" + (f" · {badge}" if badge else ""), "", self.headline]
+        if self.rule and self.verdict != ABSENT:
+            lines += ["", f"*Rule: {self.rule}*"]
+        return "\n".join(lines)
+
+
+def _absent(run: Run, key: str, title: str, part: str, what: str, tab: str, coming: bool) -> Card:
+    notice = part_notice(run, part, what, coming=coming).removeprefix("> ").replace("\n> ", "\n")
+    return Card(key, title, notice, ABSENT, "", tab, f"Open {title.lower()}")
+
+
+def accuracy_card(run: Run) -> Card:
+    test = run.metrics.test
+    all_rows = run.slice_report.slices[0] if run.slice_report is not None else None
+    value = (
+        interval(test.accuracy, all_rows.low, all_rows.high, digits=2)
+        if all_rows is not None
+        else percent(test.accuracy, 2)
+    )
+    headline = f"Test accuracy **{value}** on {test.rows:,} rows · macro F1 {test.f1_macro:.3f}."
+    if run.baseline is not None:
+        gain = points(test.accuracy - run.baseline.accuracy, digits=1)
+        headline += (
+            f" Frozen base-model features: {percent(run.baseline.accuracy)} (fine-tuned {gain})."
+        )
+    return Card(
+        "accuracy",
+        "Accuracy",
+        headline,
+        INFO,
+        "95% Wilson interval over the test rows",
+        "confusion",
+        "Open the confusion matrix",
+    )
+
+
+def confusion_card(run: Run) -> Card:
+    matrix = np.asarray(run.metrics.test.confusion_matrix)
+    off = matrix.copy()
+    np.fill_diagonal(off, -1)
+    true, pred = np.unravel_index(off.argmax(), off.shape)
+    share = off[true, pred] / max(1, matrix.sum() - np.trace(matrix))
+    names = run.metrics.test.confusion_matrix_labels or list(LABELS)
+    headline = (
+        f"**{names[true]} read as {names[pred]}**: {off[true, pred]} rows, {percent(share)} of all "
+        "mistakes, the most common confusion."
+    )
+    return Card(
+        "confusion",
+        "Most common mistake",
+        headline,
+        INFO,
+        "the largest off-diagonal cell of the confusion matrix",
+        "errors",
+        "Show these mistakes",
+        errors_filter=(names[true], names[pred], ANY),
+    )
+
+
+def calibration_card(run: Run, coming: bool) -> Card:
+    report = run.calibration
+    if report is None:
+        return _absent(
+            run, "calibration", "Calibration", "calibration", "calibration report", "calibration", coming
+        )
+    ece = report.after.ece
+    headline = (
+        f"Calibrated test ECE **{interval(ece.value, ece.low, ece.high, digits=2)}** ({report.method})."
+    )
+    if report.review_threshold is not None and report.test_coverage is not None:
+        headline += (
+            f" Below confidence {report.review_threshold:.1%} a prediction needs review: "
+            f"{percent(1 - report.test_coverage)} of the test rows."
+        )
+    verdict = LOOK if ece.value > ECE_LIMIT else FINE
+    return Card(
+        "calibration",
+        "Calibration",
+        headline,
+        verdict,
+        f"look when ECE is above {ECE_LIMIT:.0%}",
+        "calibration",
+        "Open calibration",
+    )
+
+
+def label_issues_card(run: Run, coming: bool) -> Card:
+    test, train = run.label_issues_test, run.train_label_issues_info
+    if test is None and train is None:
+        return _absent(
+            run, "label-issues", "Label issues", "label_issues_test", "label issues", "label-issues", coming
+        )
+    parts, share = [], 0.0
+    if test is not None:
+        flagged = int(test["flagged"].sum())
+        share = flagged / max(1, len(test))
+        parts.append(f"**{flagged:,}** of {len(test):,} test rows ({percent(share)})")
+    if train is not None:
+        parts.append(f"{train.flagged:,} of {train.rows:,} training rows")
+    return Card(
+        "label-issues",
+        "Label issues",
+        "Likely mislabelled: " + "; ".join(parts) + ".",
+        LOOK if share > LABEL_ISSUE_LIMIT else FINE,
+        f"look when more than {LABEL_ISSUE_LIMIT:.0%} of the test rows are flagged",
+        "label-issues",
+        "Open label issues",
+    )
+
+
+def slices_card(run: Run, coming: bool) -> Card:
+    report = run.slice_report
+    if report is None:
+        return _absent(run, "slices", "Weakest slice", "slices", "slice table", "slices", coming)
+    overall, *tagged = report.slices
+    scored = [s for s in tagged if s.accuracy is not None and s.rows and s.name not in MODEL_CHOSEN_SLICES]
+    rule = (
+        f"look at a slice {SLICE_GAP * 100:.0f} points below all rows whose interval excludes all rows "
+        f"(not counting {' and '.join(MODEL_CHOSEN_SLICES)}, low by construction)"
+    )
+    if not scored or overall.accuracy is None:
+        return Card("slices", "Weakest slice", "No slice has rows.", INFO, rule, "slices", "Open slices")
+    worst = min(scored, key=lambda s: s.accuracy)
+    gap = worst.accuracy - overall.accuracy
+    excluded = worst.high is not None and worst.high < overall.accuracy
+    headline = (
+        f"**{worst.name}**: {interval(worst.accuracy, worst.low, worst.high)} on {worst.rows:,} rows, "
+        f"{points(gap, digits=1)} against all rows."
+    )
+    return Card(
+        "slices",
+        "Weakest slice",
+        headline,
+        LOOK if gap <= -SLICE_GAP and excluded else FINE,
+        rule,
+        "errors",
+        f"Show mistakes tagged {worst.name}",
+        errors_filter=(ANY, ANY, worst.name),
+    )
+
+
+def robustness_card(run: Run, coming: bool) -> Card:
+    report = run.robustness
+    if report is None:
+        return _absent(
+            run, "robustness", "Robustness", "robustness", "robustness table", "robustness", coming
+        )
+    scored = [t for t in report.tests if t.flip_rate is not None]
+    rule = f"look when a test flips more than {FLIP_LIMIT:.0%} of its rows"
+    if not scored:
+        return Card(
+            "robustness", "Robustness", "No test applied.", INFO, rule, "robustness", "Open robustness"
+        )
+    worst = max(scored, key=lambda t: t.flip_rate or 0.0)
+    headline = (
+        f"**{worst.name}** flips {interval(worst.flip_rate, worst.low, worst.high)} of {worst.rows:,} "
+        f"rows, the most of {len(scored)} tests on {report.rows:,} test rows."
+    )
+    return Card(
+        "robustness",
+        "Robustness",
+        headline,
+        LOOK if (worst.flip_rate or 0.0) > FLIP_LIMIT else FINE,
+        rule,
+        "robustness",
+        "Open robustness",
+    )
+
+
+def cross_domain_card(run: Run) -> Card:
+    if not run.cross_domain:
+        headline = (
+            "No out-of-domain file scored yet: `agnews cross-domain RUN FILE.csv --label-map ...` adds one."
+        )
+        return Card(
+            "cross-domain", "Out-of-domain files", headline, ABSENT, "", "cross-domain", "Open cross-domain"
+        )
+    lines = [
+        f"`{name}`: {percent(found.model.accuracy)} (TF-IDF {percent(found.baseline.accuracy)}) "
+        f"on {found.rows:,} rows"
+        for name, found in sorted((name, part.metrics) for name, part in run.cross_domain.items())
+    ]
+    return Card(
+        "cross-domain",
+        "Out-of-domain files",
+        "; ".join(lines) + ".",
+        INFO,
+        "the model against a TF-IDF model refitted on the same training rows",
+        "cross-domain",
+        "Open cross-domain",
+    )
+
+
+def dataset_card(run: Run, coming: bool) -> Card:
+    if run.slice_report is None:
+        what = "dataset warnings"
+        return _absent(run, "data", "Dataset warnings", "slices", what, "data", coming)
+    messages = run.slice_report.dataset.messages
+    headline = " ".join(f"⚠ {m}" for m in messages) if messages else "No check warns."
+    return Card(
+        "data",
+        "Dataset warnings",
+        headline,
+        LOOK if messages else FINE,
+        "class balance, train/test length shift, near-duplicates (thresholds in the Data tab)",
+        "data",
+        "Open data",
+    )
+
+
+def cards(run: Run, *, coming: Callable[[str], bool] = lambda _stage: False) -> list[Card]:
+    """Every card, in reading order. `coming(stage)`: whether a background analyze is making it."""
+    return [
+        accuracy_card(run),
+        confusion_card(run),
+        calibration_card(run, coming("calibration")),
+        label_issues_card(run, coming("label_issues_test")),
+        slices_card(run, coming("slices")),
+        robustness_card(run, coming("robustness")),
+        cross_domain_card(run),
+        dataset_card(run, coming("slices")),
+    ]
+
+
+@dataclass
+class Overview:
+    """The laid-out cards; `link` wires their buttons once the other tabs exist."""
+
+    texts: list[gr.Markdown]
+    buttons: list[gr.Button]
+    keys: list[str]
+
+
+def build(run: Run, tab: gr.Tab, *, current: Callable[[], Run], coming: Callable[[str], bool]) -> Overview:
+    """Lay out the cards (two to a row) inside `tab`, drawn from `run`; drawn again from `current()`
+    (a live run's latest version) whenever the tab is opened."""
+    shown = cards(run, coming=coming)
+    gr.Markdown(
+        "Where to look first: each card is one analysis of this run, judged by the rule under it.",
+        elem_id="overview-intro",
+    )
+    texts, buttons = [], []
+    for start in range(0, len(shown), 2):
+        with gr.Row(equal_height=True):
+            for card in shown[start : start + 2]:
+                with gr.Column(variant="panel", elem_id=f"overview-{card.key}"):
+                    texts.append(gr.Markdown(card.markdown(), elem_id=f"overview-{card.key}-text"))
+                    buttons.append(gr.Button(card.button, size="sm", elem_id=f"overview-{card.key}-open"))
+
+    def redraw() -> list[Any]:
+        again = cards(current(), coming=coming)
+        return [card.markdown() for card in again] + [gr.update(value=card.button) for card in again]
+
+    tab.select(redraw, None, [*texts, *buttons], api_name="overview_open", api_visibility="undocumented")
+    return Overview(texts, buttons, [card.key for card in shown])
+
+
+def link(
+    overview: Overview,
+    tabs: gr.Tabs,
+    errors_filters: tuple[gr.Dropdown, gr.Dropdown, gr.Dropdown],
+    *,
+    current: Callable[[], Run],
+) -> None:
+    """Each card's button opens its tab, judged on the run as it is at the click; a card pointing
+    at mistakes also sets the Errors tab's filters (true class, predicted class, tag)."""
+    for key, button in zip(overview.keys, overview.buttons, strict=True):
+
+        def go(key: str = key) -> tuple[Any, ...]:
+            run = current()
+            card = next(card for card in cards(run) if card.key == key)
+            if card.errors_filter is None:
+                return gr.skip(), gr.skip(), gr.skip(), gr.Tabs(selected=card.tab)
+            true_name, pred_name, tag = card.errors_filter
+            tags = run.slice_report.tags if run.slice_report is not None else []
+            tag_update = gr.update(value=tag, choices=[ANY, *tags], visible=bool(tags))
+            return true_name, pred_name, tag_update, gr.Tabs(selected="errors")
+
+        button.click(
+            go,
+            None,
+            [*errors_filters, tabs],
+            api_name=f"overview_{key.replace('-', '_')}",
+            api_visibility="undocumented",
+            show_progress="hidden",
+        )
