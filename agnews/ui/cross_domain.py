@@ -101,7 +101,7 @@ def build(run: Run, tab: gr.Tab, *, current: Callable[[], Run]) -> None:
     A run without a cross-domain part gets a notice with the command that makes one.
     """
     if not run.cross_domain:
-        notice(MISSING.format(path=run.path))
+        notice(MISSING.format(path=run.path), elem_id="cross-domain-missing")
         return
     choice = gr.Dropdown([], label="Cross-domain evaluation", elem_id="cross-domain-choice")
     about = gr.Markdown("", elem_id="cross-domain-summary")
