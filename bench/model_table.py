@@ -7,7 +7,8 @@
 Per group: test accuracy (mean, sample sd, range over its runs), mean macro F1, the comparison with
 the baseline group (`agnews.analysis.compare.compare_groups`: mean difference, Welch's 95% interval
 and p; "better" needs p < 0.05, "not worse" an interval above -0.3 points), ECE and NLL of the
-served (calibrated) probabilities on test (mean over the runs), the shortest training time of the
+served (calibrated) probabilities on test and what calibration changed in NLL (after - before; mean
+over the runs), the shortest training time of the
 group's runs (a run that shared the CPU, or was paused, records a longer one), and the model
 folder's size. Then the behavioural flip rates of the first run of each group, from its
 `robustness` part (made with `agnews robustness RUN --rows all` for the comparison to be fair), with
@@ -56,7 +57,7 @@ def main() -> None:
     print(f"CPU: {cpu_name()}")
     header = (
         f"{'group':<12}{'runs':>5}{'acc mean':>10}{'sd':>7}{'range':>17}{'macro F1':>10}"
-        f"{'vs base':>10}{'95% interval':>20}{'Welch p':>9}  {'verdict':<11}{'ECE':>7}{'NLL':>8}"
+        f"{'vs base':>10}{'95% interval':>20}{'Welch p':>9}  {'verdict':<11}{'ECE':>7}{'NLL':>8}{'dNLL':>8}"
         f"{'train s*':>9}{'model MB':>10}"
     )
     print(header)
@@ -81,10 +82,11 @@ def main() -> None:
         calibrated = [run.calibration for run in runs if run.calibration is not None]
         ece = f"{statistics.mean(c.after.ece.value for c in calibrated):.2%}" if calibrated else "—"
         nll = f"{statistics.mean(c.after.nll.value for c in calibrated):.4f}" if calibrated else "—"
+        change = f"{statistics.mean(c.change['nll'].value for c in calibrated):+.4f}" if calibrated else "—"
         seconds = min(run.training.seconds for run in runs)
         print(
             f"{name:<12}{len(runs):>5}{scores.mean_accuracy:>10.2%}{sd:>7}{span:>17}{scores.mean_f1_macro:>10.4f}"
-            f"{versus:>10}{interval:>20}{p:>9}  {judged:<11}{ece:>7}{nll:>8}{seconds:>9.0f}"
+            f"{versus:>10}{interval:>20}{p:>9}  {judged:<11}{ece:>7}{nll:>8}{change:>8}{seconds:>9.0f}"
             f"{folder_megabytes(runs[0].model_path):>10.0f}"
         )
     print("* the shortest of the group's runs")
