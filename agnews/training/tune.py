@@ -149,8 +149,8 @@ def tune(
             study.optimize(
                 _objective(base, seeds, depth, scratch), n_trials=1, show_progress_bar=False, catch=()
             )
-            if progress:
-                last = study.trials[-1]
+            if progress:  # the trial just finished (a queued one may follow it in `study.trials`)
+                last = max((t for t in study.trials if t.state.is_finished()), key=lambda t: t.number)
                 print(
                     f"trial {last.number}: {last.state.name.lower()} {last.value} {last.params}", flush=True
                 )
