@@ -888,6 +888,11 @@ class PartFamily:
         return Part(folder, files, False, self.formats, self.schema_version, self.check)
 
 
+def aligned(part: Part) -> bool:
+    """Whether reading `part` checks its rows against the predictions' (it needs their row ids)."""
+    return any(isinstance(f, EmbeddingsFile) or getattr(f, "aligned", False) for f in part.formats)
+
+
 def read_part(run: Path, part: Part, row_ids: list[int]) -> Any:
     """Read and validate `part`'s files in the run folder `run`: the value of its one file, or a tuple
     with one value per file. RunError names the file and what is wrong."""

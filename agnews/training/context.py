@@ -103,9 +103,10 @@ class StageContext:
 
     def read(self, name: str) -> Any:
         """Part `name` of the staged run, read and validated the one way there is (`parts.read_part`),
-        rows aligned with the predictions where the part says so."""
-        row_ids = self.predictions()["row_id"].tolist()
-        return parts.read_part(self.staged.path, parts.part(name), row_ids)
+        rows aligned with the predictions where the part says so (only then are they read)."""
+        part = parts.part(name)
+        row_ids = self.predictions()["row_id"].tolist() if parts.aligned(part) else []
+        return parts.read_part(self.staged.path, part, row_ids)
 
     def remember_cls(self, vectors: np.ndarray) -> None:
         """Keep the evaluation pass's [CLS] vectors for the embed stage (no second forward pass)."""
