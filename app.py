@@ -23,13 +23,10 @@ after the app is gone, and the next launch's own analyze would find the run busy
 from __future__ import annotations
 
 import argparse
-import ctypes
 import os
-import signal
 import subprocess
 import sys
 import time
-from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -38,6 +35,7 @@ from typing import TYPE_CHECKING
 os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")
 os.environ.setdefault("HF_HUB_DISABLE_TELEMETRY", "1")
 
+from agnews.processes import child_setup, stop
 from agnews.rundir import Run, RunError, latest_run
 from agnews.rundir.parts import MANIFEST, SERVING_ONNX
 from agnews.rundir.stages import pending_stages
@@ -53,9 +51,6 @@ QUICK_RUN = RUNS / "quick"
 # requests side by side: on a small shared CPU, two threads per single text cost more CPU per text
 # and lose under load (bench/inference_throughput.py, README "Performance").
 SERVING_THREADS = 1
-STOP_SECONDS = 10  # how long the background analyze gets to stop on SIGINT before SIGKILL
-# The background analyze yields the CPU to the app: a user's click should not wait behind UMAP.
-BACKGROUND_NICENESS = 10
 
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
@@ -84,6 +79,12 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--share", action="store_true", help="Public gradio.live link (anyone can use it).")
     parser.add_argument("--auth", metavar="USER:PASS", help="Require this login.")
     parser.add_argument(
+        "--allow-edits",
+        action="store_true",
+        help="Save decisions on rows to disk (runs/.decisions/) even on a public page (a Space, "
+        "--share, a non-local --host); without it a public page keeps them in each browser session.",
+    )
+    parser.add_argument(
         "--serving",
         choices=SERVING_CHOICES,
         default="auto",
@@ -93,6 +94,18 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         "stored fp32 ones).",
     )
     return parser.parse_args(argv)
+
+
+LOCAL_HOSTS = (None, "", "127.0.0.1", "localhost", "::1")
+
+
+def may_write(args: argparse.Namespace) -> bool:
+    """Whether people's work on the page (decisions on rows, an uploaded file's evaluation) is
+    saved to disk: on a local page, yes; on a public one (a Space, a share link, an address others
+    can reach) only with `--allow-edits`, since anyone there could write."""
+    host = args.host or os.environ.get("GRADIO_SERVER_NAME")
+    public = args.share or bool(os.environ.get("SPACE_ID")) or host not in LOCAL_HOSTS
+    return args.allow_edits or not public
 
 
 def parse_auth(value: str | None) -> tuple[str, str] | None:
@@ -155,30 +168,7 @@ class Background:
 
     def stop(self) -> None:
         """Interrupt it (its staged edit is cleaned up, nothing committed is lost), then kill it."""
-        if not self.running():
-            return
-        self.process.send_signal(signal.SIGINT)
-        try:
-            self.process.wait(STOP_SECONDS)
-        except subprocess.TimeoutExpired:
-            self.process.kill()
-            self.process.wait()
-
-
-def _background_setup() -> Callable[[], None] | None:
-    """The background process's `preexec_fn`: a lower priority and, on Linux, SIGTERM when the
-    launcher dies, even by SIGKILL (`prctl(PR_SET_PDEATHSIG)`, looked up here, so that the child,
-    just forked, only makes two system calls)."""
-    if not hasattr(os, "nice"):
-        return None
-    prctl = ctypes.CDLL(None, use_errno=True).prctl if sys.platform.startswith("linux") else None
-
-    def setup() -> None:
-        os.nice(BACKGROUND_NICENESS)
-        if prctl is not None:
-            prctl(1, signal.SIGTERM)  # 1: PR_SET_PDEATHSIG
-
-    return setup
+        stop(self.process)
 
 
 def start_background(run: Run, data: str | None) -> Background | None:
@@ -205,7 +195,7 @@ def start_background(run: Run, data: str | None) -> Background | None:
             stderr=subprocess.STDOUT,
             cwd=ROOT,
             env={**os.environ, "PYTHONUNBUFFERED": "1"},
-            preexec_fn=_background_setup(),
+            preexec_fn=child_setup(),
         )
     print(f"making the run's {', '.join(stages)} stage(s) in the background (log: {log})")
     return Background(process, stages, log)
@@ -271,7 +261,9 @@ def serve(
             running=background.running,
             on_change=lambda changed: adopt_serving_graph(predictor, changed, args.serving),
         )
-    demo = build_app(run, predictor, live, runs_root=RUNS, compare_with=compare_with)
+    demo = build_app(
+        run, predictor, live, runs_root=RUNS, compare_with=compare_with, may_write=may_write(args)
+    )
     print(f"classifying typed text with {predictor.backend}")
     for warning in run.warnings:
         print(f"warning: {warning}", file=sys.stderr)

@@ -149,7 +149,8 @@ def _cross_domain_parser() -> argparse.ArgumentParser:
     parser = _run_parser("cross-domain")
     parser.description = (
         f"{COMMANDS['cross-domain']} Its classes must map onto some of the four; rows of other "
-        "classes are skipped and counted. Writes RUN/cross_domain/NAME/ (again: replaced)."
+        "classes are skipped and counted. Writes RUN/cross_domain/NAME/ (again: replaced), or "
+        "DIR/cross_domain/NAME/ with --out."
     )
     parser.add_argument("file", type=Path, help="CSV file with a header row, a text and a label column.")
     parser.add_argument(
@@ -172,7 +173,19 @@ def _cross_domain_parser() -> argparse.ArgumentParser:
     parser.add_argument(
         "--data",
         help="Folder of the data the run was trained on, for the TF-IDF baseline's training rows, "
-        "where the run's recorded folder is not found from here.",
+        "where the run's recorded folder is not found from here (without it and them, the model is "
+        "scored alone and the part says why).",
+    )
+    parser.add_argument(
+        "--out",
+        type=Path,
+        metavar="DIR",
+        help="Write the result to DIR/cross_domain/NAME/ instead; the run is left untouched.",
+    )
+    parser.add_argument(
+        "--wait",
+        action="store_true",
+        help="If another agnews process is changing the run, wait for it instead of stopping.",
     )
     return parser
 
@@ -366,6 +379,8 @@ def _cross_domain(argv: list[str]) -> int:
         label_column=args.label_column,
         name=args.name,
         data=args.data,
+        out=args.out,
+        wait=args.wait,
     )
     skipped = result.skipped()
     print(
@@ -373,8 +388,11 @@ def _cross_domain(argv: list[str]) -> int:
         + (f"; skipped: {', '.join(skipped)}" if skipped else "")
     )
     for who, scores in (("fine-tuned model", result.model), ("TF-IDF baseline", result.baseline)):
-        print(f"{who:<17} accuracy {scores.accuracy:.4f}  macro F1 {scores.f1_macro:.4f}")
-    print(f"written to {args.run / parts.CROSS_DOMAIN / result.name}")
+        if scores is not None:
+            print(f"{who:<17} accuracy {scores.accuracy:.4f}  macro F1 {scores.f1_macro:.4f}")
+    if result.baseline_left_out:
+        print(f"warning: TF-IDF baseline left out: {result.baseline_left_out}", file=sys.stderr)
+    print(f"written to {(args.out or args.run) / parts.CROSS_DOMAIN / result.name}")
     return 0
 
 

@@ -151,6 +151,15 @@ class TrainConfig:
             "training rows are left out after the train/validation split, so validation is unchanged."
         },
     )
+    corrections: str | None = field(
+        default=None,
+        metadata={
+            "help": "CSV of decisions on rows (the app's 'Export decisions'): its training-row "
+            "decisions are applied after the train/validation split (relabel: the row gets the new "
+            "class; remove: left out; keep: unchanged), so validation is unchanged. The file must have "
+            "been made on this run's training rows."
+        },
+    )
 
     augment: str | None = field(
         default=None,

@@ -44,6 +44,7 @@ SHOTS = (
     "errors",
     "calibration",
     "label_issues",
+    "decision",
     "slices",
     "robustness",
     "cross_domain",
@@ -169,6 +170,10 @@ def tour(page, url: str, run: Run, out: Path, *, compared: bool) -> None:
     expect(page.locator("#label-issues-test-note")).to_contain_text("likely mislabelled")
     expect(page.locator("#label-issues-train-note")).to_contain_text("out-of-fold")
     shoot(page, out / "label_issues.png")
+    suggested = decide_on_first_training_row(page, note="headline is about a merger")
+    expect(page.locator("#label-issues-decisions")).to_contain_text(f"relabel → {suggested}")
+    page.locator("#label-issues-decision-storage").scroll_into_view_if_needed()
+    page.screenshot(path=str(out / "decision.png"))
 
     open_tab(page, "Slices", "#slices-plot .js-plotly-plot")
     expect(page.locator("#slices-table")).to_contain_text("all rows")
@@ -204,6 +209,21 @@ def tour(page, url: str, run: Run, out: Path, *, compared: bool) -> None:
     shoot(page, out / "data.png")
 
 
+def decide_on_first_training_row(page, note: str = "") -> str:
+    """In the open Label issues tab: relabel the first flagged training row to the class cleanlab
+    suggests, with `note`; wait until the page confirms, and return the class."""
+    page.locator("#label-issues-train [data-testid='cell-0-0']").click()
+    suggested = page.locator("#label-issues-train [data-testid='cell-0-3']").inner_text().strip()
+    page.locator("#label-issues-decision-row").get_by_text("train row").wait_for()
+    page.locator("#label-issues-decision-label input").click()
+    page.get_by_role("option", name=suggested, exact=True).click()
+    if note:
+        page.locator("#label-issues-decision-note textarea").fill(note)
+    page.locator("#label-issues-decision-record").click()
+    page.locator("#label-issues-decision-status").get_by_text("Recorded").wait_for()
+    return suggested
+
+
 @contextmanager
 def browser_page() -> Iterator[tuple[Any, list[str]]]:
     """A page in headless Chromium, and the list its JavaScript errors are added to."""
@@ -228,15 +248,17 @@ def take_screenshots(url: str, run: Run, out: Path, *, compared: bool = False) -
 
 
 @contextmanager
-def serve(run: Run, live: LiveRun | None = None, compare_with: Run | None = None) -> Iterator[str]:
+def serve(
+    run: Run, live: LiveRun | None = None, compare_with: Run | None = None, *, may_write: bool = True
+) -> Iterator[str]:
     """The app on `run`, as app.py builds and launches it, on a free localhost port: its address.
     With `live`, the page follows the run as its stages add parts (`agnews.ui.live`); the Compare tab
-    opens on `compare_with`."""
+    opens on `compare_with`; `may_write` False serves it as a public page not allowed to write."""
     from agnews.serving.predictor import Predictor
     from agnews.ui import build_app
     from agnews.ui.app import LAUNCH_LIMITS
 
-    demo = build_app(run, Predictor.from_run(run), live, compare_with=compare_with)
+    demo = build_app(run, Predictor.from_run(run), live, compare_with=compare_with, may_write=may_write)
     _, url, _ = demo.launch(prevent_thread_lock=True, quiet=True, **LAUNCH_LIMITS)
     try:
         yield url

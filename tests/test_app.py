@@ -108,10 +108,10 @@ def test_row_details_show_full_text_and_probabilities() -> None:
 def test_app_degrades_without_the_optional_parts(run: Run, predictor: Predictor) -> None:
     bare = dataclasses.replace(run, manifest=Manifest(), warnings=[], loaded={})
     config = json.dumps(build_app(bare, predictor).get_config_file(), default=str)  # a State holds a callback
-    # classify's map, the Map, Calibration, Label issues, Slices, Robustness, Cross-domain and Tuning
-    # tabs, the Data tab's warnings, and the Overview's calibration, label issues, slices, robustness
-    # and dataset cards
-    assert config.count("Not available for this run") == 14
+    # classify's map, the Map, Neighbours, Calibration, Label issues, Slices, Robustness, Cross-domain
+    # and Tuning tabs, the Data tab's warnings, and the Overview's calibration, label issues, slices,
+    # robustness and dataset cards
+    assert config.count("Not available for this run") == 15
     assert '"api_name": "place"' not in config and '"api_name": "classify"' in config
 
 

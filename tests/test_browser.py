@@ -8,6 +8,8 @@ to look at. Skipped when Debian's chromium is not installed, except in CI (which
 
 from __future__ import annotations
 
+import dataclasses
+import re
 import shutil
 from pathlib import Path
 
@@ -87,3 +89,122 @@ def test_parts_arrive_in_the_open_page(chromium: Path, quick_run: Path, tmp_path
         expect(page.locator("#map-building")).to_be_hidden()
         expect(status).to_be_hidden()
     assert page_errors == []
+
+
+def test_a_decision_survives_a_restart_trains_a_run_and_a_public_page_cannot_write(
+    chromium: Path, quick_run: Path, tmp_path: Path
+) -> None:
+    from playwright.sync_api import expect
+
+    from agnews.rundir.decisions import DECISIONS_FOLDER
+    from agnews.training.train import train_run
+
+    path = tmp_path / "runs" / "quick"
+    shutil.copytree(quick_run, path)
+    run = Run.load(path)
+    store = path.parent / DECISIONS_FOLDER
+    with screenshots.serve(run) as url, screenshots.browser_page() as (page, page_errors):
+        page.goto(url)
+        screenshots.open_tab(page, "Label issues", "#label-issues-train [data-testid='cell-0-0']")
+        suggested = screenshots.decide_on_first_training_row(page, note="a merger story")
+    [log] = store.glob("train-*.jsonl")
+    with screenshots.serve(Run.load(path)) as url, screenshots.browser_page() as (page, page_errors):
+        page.goto(url)  # a restarted app, on the same runs folder
+        screenshots.open_tab(page, "Label issues", "#label-issues-train [data-testid='cell-0-0']")
+        expect(page.locator("#label-issues-decisions")).to_contain_text(f"relabel → {suggested}")
+        expect(page.locator("#label-issues-decisions")).to_contain_text("a merger story")
+        page.locator("#label-issues-decision-export").click()
+        with page.expect_download() as download:
+            page.locator("#label-issues-decision-export ~ * a, a[download]").last.click()
+        exported = tmp_path / "decisions.csv"
+        download.value.save_as(exported)
+    assert page_errors == []
+    config = dataclasses.replace(run.config.train, corrections=str(exported), epochs=1.0)
+    corrected = Run.load(train_run(config, tmp_path / "runs" / "corrected", progress=False, stages=()))
+    assert corrected.config.train.corrections == str(exported)
+    assert corrected.data_stats.corrections is not None and corrected.data_stats.corrections.relabelled == 1
+    assert corrected.config.data.rows["train"] == run.config.data.rows["train"]
+
+    before = log.read_text()
+    with screenshots.serve(run, may_write=False) as url, screenshots.browser_page() as (page, page_errors):
+        page.goto(url)
+        screenshots.open_tab(page, "Label issues", "#label-issues-train [data-testid='cell-0-0']")
+        expect(page.locator("#label-issues-decision-storage")).to_contain_text("in this browser session")
+        screenshots.decide_on_first_training_row(page)
+        expect(page.locator("#label-issues-decisions")).to_contain_text("relabel →")
+    assert log.read_text() == before  # the public page decided in the session, and wrote nothing
+    assert sorted(p.name for p in store.iterdir() if p.suffix == ".jsonl") == [log.name]
+
+
+def test_each_overview_card_lands_on_the_view_it_names(
+    chromium: Path, quick_run: Path, quick_run_seed_1: Path, tmp_path: Path
+) -> None:
+    """From a fresh page (no tab opened yet, so each landing must fill its tab itself)."""
+    from playwright.sync_api import expect
+
+    from agnews.training.cross_domain import cross_domain_run
+    from agnews.ui.overview import cards
+
+    path = tmp_path / "quick"
+    shutil.copytree(quick_run, path)
+    news = write_csv(tmp_path / "other-news.csv", ["category", "text"], news_rows(6))
+    cross_domain_run(
+        path, news, text_columns=["text"], label_column="category", label_map=NEWS_MAP, progress=False
+    )
+    run, other = Run.load(path), Run.load(quick_run_seed_1)
+    shown = {card.key: card for card in cards(run, compare_with=other)}
+    worst_test = run.robustness.most_flipping()
+    landings = {
+        "accuracy": "#confusion-plot .js-plotly-plot",
+        "confusion": "#errors-table [data-testid='cell-0-0']",
+        "calibration": "#calibration-reliability .js-plotly-plot",
+        "label-issues": "#label-issues-test [data-testid='cell-0-0']",
+        "slices": "#errors-table",
+        "robustness": "#robustness-examples [data-testid='cell-0-0']",
+        "cross-domain": "#cross-domain-plot .js-plotly-plot",
+        "data": "#data-warnings",
+        "compare": "#compare-confusion .js-plotly-plot",
+    }
+    assert set(landings) == set(shown)  # every card is visited
+    with screenshots.serve(run, compare_with=other) as url:
+        for key, ready in landings.items():
+            with screenshots.browser_page() as (page, page_errors):
+                page.set_default_timeout(screenshots.TIMEOUT_MS)
+                page.goto(url)
+                page.locator(f"#overview-{key}-open").click()
+                page.locator(ready).first.wait_for(state="visible")
+                if shown[key].errors_filter is not None:
+                    true_name, pred_name, tag = shown[key].errors_filter
+                    expect(page.locator("#errors-true input")).to_have_value(true_name)
+                    expect(page.locator("#errors-pred input")).to_have_value(pred_name)
+                    expect(page.locator("#errors-tag input")).to_have_value(tag)
+                if key == "robustness":
+                    expect(page.locator("#robustness-test input")).to_have_value(
+                        re.compile(re.escape(worst_test.name))
+                    )
+                if key == "compare":
+                    expect(page.locator("#compare-summary")).to_contain_text("McNemar")
+            assert page_errors == [], key
+
+
+def test_a_labelled_csv_uploaded_from_the_page_is_evaluated_and_saved(
+    chromium: Path, quick_run: Path, tmp_path: Path
+) -> None:
+    from playwright.sync_api import expect
+
+    path = tmp_path / "runs" / "quick"
+    shutil.copytree(quick_run, path)  # no cross-domain part yet: the upload form is open
+    news = write_csv(tmp_path / "wire.csv", ["category", "text"], news_rows(6))
+    with screenshots.serve(Run.load(path)) as url, screenshots.browser_page() as (page, page_errors):
+        page.set_default_timeout(screenshots.TIMEOUT_MS)
+        page.goto(url)
+        screenshots.open_tab(page, "Cross-domain", "#cross-domain-upload")
+        page.locator("#cross-domain-upload input[type=file]").set_input_files(str(news))
+        expect(page.locator("#cross-domain-label-column input")).to_have_value("category")
+        expect(page.locator("#cross-domain-label-map")).to_contain_text("sports (6 rows)")
+        page.locator("#cross-domain-run").click()
+        expect(page.locator("#cross-domain-status")).to_contain_text("Saved in the run", timeout=240_000)
+        page.locator("#cross-domain-plot .js-plotly-plot").wait_for(state="visible")
+        expect(page.locator("#cross-domain-scores")).to_contain_text("TF-IDF")
+    assert page_errors == []
+    assert list(Run.load(path).cross_domain) == ["wire"]

@@ -47,6 +47,8 @@ RUN_FILES = {
     "label_issues_test.parquet",
     "label_issues_train.parquet",
     "label_issues_train.json",
+    "train_embeddings.parquet",
+    "train_embeddings.safetensors",
     "slices.parquet",
     "slices.json",
     "robustness.json",

@@ -144,3 +144,25 @@ def test_compare_opens_the_compare_tab_on_the_second_run(
     assert app.main(["--run", str(quick_run), "--compare", str(quick_run.parent / "nowhere")]) == 2
     assert "nowhere: run directory not found" in capsys.readouterr().err
     assert served["processes"] == []
+
+
+@pytest.mark.parametrize(
+    ("argv", "space", "writes"),
+    [
+        ([], False, True),  # a local page: the person at the machine
+        (["--share"], False, False),
+        (["--host", "0.0.0.0"], False, False),
+        ([], True, False),  # a Space is public
+        (["--share", "--allow-edits"], False, True),
+        (["--host", "0.0.0.0", "--allow-edits"], True, True),
+    ],
+)
+def test_a_public_page_writes_decisions_only_when_allowed(
+    argv: list[str], space: bool, writes: bool, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.delenv("GRADIO_SERVER_NAME", raising=False)
+    if space:
+        monkeypatch.setenv("SPACE_ID", "someone/agnews")
+    else:
+        monkeypatch.delenv("SPACE_ID", raising=False)
+    assert app.may_write(app.parse_args(argv)) is writes

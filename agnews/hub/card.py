@@ -24,7 +24,14 @@ from agnews.hub.layout import RUN_SUBFOLDER, run_files
 from agnews.labels import LABELS
 from agnews.models import MINILM_ALIAS
 from agnews.rundir import Run
-from agnews.rundir.parts import Baseline, Robustness, TeacherInfo, TrainLabelIssues, Tuning
+from agnews.rundir.parts import (
+    AppliedCorrections,
+    Baseline,
+    Robustness,
+    TeacherInfo,
+    TrainLabelIssues,
+    Tuning,
+)
 from agnews.split_weights import SPLIT_MODELS
 
 TEMPLATE = Path(__file__).with_name("card_template.md")
@@ -211,8 +218,11 @@ def _cross_domain_table(run: Run) -> str | None:
                 ", ".join(part.metrics.mapped_classes),
                 f"{part.metrics.model.accuracy:.2%}",
                 f"{part.metrics.model.f1_macro:.4f}",
-                f"{part.metrics.baseline.accuracy:.2%}",
-                f"{part.metrics.baseline.f1_macro:.4f}",
+                *(
+                    ["left out", "left out"]
+                    if part.metrics.baseline is None
+                    else [f"{part.metrics.baseline.accuracy:.2%}", f"{part.metrics.baseline.f1_macro:.4f}"]
+                ),
             ]
             for name, part in sorted(run.cross_domain.items())
         ],
@@ -320,6 +330,7 @@ class CardVariables:
     rows: dict[str, int]
     rows_seen: int
     duplicates_dropped: int
+    corrections: AppliedCorrections | None
     teacher: TeacherInfo | None
     teacher_base_model: str | None
     tuning: Tuning | None
@@ -383,6 +394,7 @@ def template_variables(run: Run, repo_id: str) -> CardVariables:
         rows={split: data.rows[split] for split in ("train", "validation", "test")},
         rows_seen=data.rows["train"] + data.rows["validation"],
         duplicates_dropped=run.data_stats.duplicates_dropped_from_train,
+        corrections=run.data_stats.corrections,
         teacher=teacher,
         teacher_base_model=None if teacher is None else hub_base_model(teacher.base_model),
         tuning=run.tuning,

@@ -21,6 +21,7 @@ import functools
 import os
 import shutil
 import signal
+import sys
 import tempfile
 import time
 from collections.abc import Iterator, Mapping
@@ -60,8 +61,9 @@ def _now() -> str:
 
 
 @contextlib.contextmanager
-def run_lock(run: Path) -> Iterator[None]:
-    """Hold the run's writer lock (`.NAME.lock` beside it); a second writer is told who holds it."""
+def run_lock(run: Path, *, wait: bool = False) -> Iterator[None]:
+    """Hold the run's writer lock (`.NAME.lock` beside it); a second writer is told who holds it, and
+    with `wait` says so on stderr and waits for it (the app's background analyze holds it for minutes)."""
     lock = run.parent / f".{run.name}.lock"
     handle = lock.open("a+")
     try:
@@ -70,9 +72,11 @@ def run_lock(run: Path) -> Iterator[None]:
         except BlockingIOError:
             handle.seek(0)
             holder = handle.read().strip() or "another process"
-            raise RunBusyError(
-                f"{run}: another agnews process ({holder}) is changing this run; wait for it to finish"
-            ) from None
+            busy = f"{run}: another agnews process ({holder}) is changing this run"
+            if not wait:
+                raise RunBusyError(f"{busy}; wait for it to finish") from None
+            print(f"{busy}; waiting for it to finish", file=sys.stderr, flush=True)
+            fcntl.flock(handle, fcntl.LOCK_EX)
         handle.seek(0)
         handle.truncate()
         handle.write(f"pid {os.getpid()}")
@@ -186,16 +190,7 @@ class RunEditor:
         Each file is written beside its place and renamed into it, a new file: the staged copy's old
         file is a hard link to the run's own, which writing in place would change under readers.
         """
-        part = parts.part(name)
-        if len(values) != len(part.files):
-            raise ValueError(f"part {name!r} has the files {list(part.files)}: one value each")
-        for file, spec, value in zip(part.files, part.formats, values, strict=True):
-            path = self.file(file)
-            path.parent.mkdir(parents=True, exist_ok=True)
-            write = value if callable(value) else functools.partial(spec.write, value)
-            if path.is_dir() and not path.is_symlink():  # a folder is replaced whole, never merged
-                shutil.rmtree(path)
-            write_atomically(path, write)
+        write_part_files(self.path, name, *values)
         self.record(name, made_from, identity=identity)
 
     def remove(self, name: str) -> None:
@@ -222,6 +217,22 @@ class RunEditor:
     def _write_manifest(self) -> None:
         self.manifest.agnews_version = __version__
         parts.write_json_part(self.path / MANIFEST, self.manifest)
+
+
+def write_part_files(folder: Path, name: str, *values: Any) -> None:
+    """Write part `name`'s files into `folder` as a run holds them, one value per file (as
+    `RunEditor.write` takes them), without recording them: the editor records them in its manifest;
+    `agnews cross-domain --out` keeps a result outside any run, readable by the same readers."""
+    part = parts.part(name)
+    if len(values) != len(part.files):
+        raise ValueError(f"part {name!r} has the files {list(part.files)}: one value each")
+    for file, spec, value in zip(part.files, part.formats, values, strict=True):
+        path = folder / file
+        path.parent.mkdir(parents=True, exist_ok=True)
+        write = value if callable(value) else functools.partial(spec.write, value)
+        if path.is_dir() and not path.is_symlink():  # a folder is replaced whole, never merged
+            shutil.rmtree(path)
+        write_atomically(path, write)
 
 
 def _fingerprint_all(files: list[Path]) -> str:
@@ -253,15 +264,16 @@ def _remove_leftovers(run: Path) -> None:
 
 
 @contextlib.contextmanager
-def edit_run(path: str | Path) -> Iterator[RunEditor]:
+def edit_run(path: str | Path, *, wait: bool = False) -> Iterator[RunEditor]:
     """Change an existing run atomically: yields a `RunEditor` over a staged copy, swapped in on success.
 
     On an exception nothing changes (the staged copy is removed) and the exception propagates.
+    `wait`: while another process edits the run, wait for it instead of raising `RunBusyError`.
     """
     run = Path(path).expanduser().absolute()
     if not run.is_dir():
         raise RunError(f"{run}: run directory not found")
-    with run_lock(run):
+    with run_lock(run, wait=wait):
         _remove_leftovers(run)
         manifest = parts.read_manifest(run)
         staged = Path(tempfile.mkdtemp(dir=run.parent, prefix=f".{run.name}.edit-"))

@@ -49,6 +49,8 @@ SLICES_INFO = "slices.json"
 LABEL_ISSUES_TEST = "label_issues_test.parquet"
 LABEL_ISSUES_TRAIN = "label_issues_train.parquet"
 LABEL_ISSUES_TRAIN_INFO = "label_issues_train.json"
+TRAIN_EMBEDDING_ROWS = "train_embeddings.parquet"
+TRAIN_EMBEDDINGS = "train_embeddings.safetensors"
 CROSS_DOMAIN = "cross_domain"
 TUNING = "tuning.json"
 # A teacher run's logits for a student's training texts (`agnews train --teacher`), one member per key.
@@ -73,15 +75,26 @@ EMBEDDING_KEYS = tuple(f"{kind}_cls" for kind in MAP_KINDS)
 # `row_id` (same ids and order as the predictions), training rows by `agnews.text.text_hash`.
 LABEL_ISSUE_COLUMNS = ("row_id", "label", "suggested", "quality", "flagged")
 TRAIN_LABEL_ISSUE_COLUMNS = ("text_hash", "text", "label", "suggested", "quality", "flagged")
+# The training rows' fine-tuned [CLS] vectors (`train_embeddings`): a table of the rows (keyed by
+# `agnews.text.text_hash`, like the training label issues) and, in the same order, their vectors under
+# one key of a safetensors file, unit length (cosine is a dot product), float16.
+TRAIN_EMBEDDING_COLUMNS = ("text_hash", "text", "label")
+TRAIN_EMBEDDING_KEY = "finetuned_cls"
 # Cross-domain predictions: the in-domain prediction columns (`row_id` is the row's position among the
 # file's data rows, from 0; `label` the mapped class id), the file's own label (`source_label`) and
-# the TF-IDF baseline's predicted class id (`baseline_pred`).
+# the TF-IDF baseline's predicted class id (`baseline_pred`; -1 where the part has no baseline).
 CROSS_DOMAIN_COLUMNS = (*PREDICTION_COLUMNS, "source_label", "baseline_pred")
 
 
 # A name inside a part family becomes a folder of the run: letters, digits, '-', '_' and '.', not
 # starting with '.' (no hidden folder, no '..'), short enough for any filesystem.
 FAMILY_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,99}")
+
+
+def family_name(text: str) -> str:
+    """A member name made from free text (a file's stem): each run of characters unfit for a folder name
+    as '-', cut to `FAMILY_NAME`'s length; '' where nothing usable is left."""
+    return re.sub(r"[^A-Za-z0-9._-]+", "-", text).strip("-._")[:100]
 
 
 def part(name: str) -> Part:
@@ -231,6 +244,18 @@ class SplitStats:
 
 
 @dataclass
+class AppliedCorrections:
+    """What `agnews train --corrections FILE` applied to the training rows (`agnews.rundir.decisions`)."""
+
+    file: str
+    split_hash: str  # the training split the decisions were made on (the run's own before them)
+    relabelled: int
+    removed: int
+    kept: int
+    test_rows_not_applied: int
+
+
+@dataclass
 class DataStats:
     """`data_stats.json`: class counts and text lengths per split, rows dropped before splitting."""
 
@@ -241,6 +266,7 @@ class DataStats:
     # Variants `--augment` added to what the Trainer saw (the training split itself is the source rows).
     augmented_training_rows: int = 0
     augmented_by_family: dict[str, int] | None = None
+    corrections: AppliedCorrections | None = None
     schema_version: int = 1
 
 
@@ -461,6 +487,12 @@ class Robustness:
     trained_for: list[str] | None = None
     schema_version: int = 1
 
+    def most_flipping(self) -> StressResult | None:
+        """The applied test with the highest flip rate (what the Overview judges and the Robustness
+        tab opens on); None when no test applied."""
+        applied = [t for t in self.tests if t.flip_rate is not None]
+        return max(applied, key=lambda t: t.flip_rate or 0.0) if applied else None
+
 
 @dataclass
 class TuningTrial:
@@ -582,7 +614,9 @@ class DomainScores:
 @dataclass
 class CrossDomainMetrics:
     """`cross_domain/<name>/metrics.json`: the run's model, and a TF-IDF model refitted on the run's
-    training rows, on an out-of-domain labelled CSV file whose classes map onto some of the four."""
+    training rows, on an out-of-domain labelled CSV file whose classes map onto some of the four.
+    Where the training rows cannot be read (a run pulled from the Hub, its data folder elsewhere) the
+    model is scored alone and `baseline_left_out` says why."""
 
     name: str
     source: str  # the file, as an absolute path
@@ -597,11 +631,12 @@ class CrossDomainMetrics:
     skipped_unmapped: dict[str, int]  # rows per source label the map leaves out
     skipped_empty_text: int  # rows of a mapped label whose text is empty once cleaned
     model: DomainScores
-    baseline: DomainScores
+    baseline: DomainScores | None  # None: the run's training rows were not found (`baseline_left_out`)
     baseline_method: str
     baseline_train_rows: int
     seconds: dict[str, float]
-    schema_version: int = 1
+    baseline_left_out: str | None = None  # why there is no baseline
+    schema_version: int = 2  # 2: the baseline may be left out
 
     def skipped(self) -> list[str]:
         """The skipped rows, one phrase per reason: "world 195", "empty label 2", "empty text 3"."""
@@ -727,15 +762,18 @@ def read_table(path: Path, columns: tuple[str, ...]) -> pd.DataFrame:
     return frame
 
 
-def read_embeddings(path: Path, rows: int) -> dict[str, np.ndarray]:
+def read_embeddings(
+    path: Path, rows: int | None, keys: tuple[str, ...] = EMBEDDING_KEYS
+) -> dict[str, np.ndarray]:
+    """The arrays of a safetensors file, which must hold `keys`, each with `rows` rows (None: any)."""
     from safetensors.numpy import load_file
 
     try:
         embeddings = load_file(path)
     except Exception as exc:
         raise RunError(f"{path}: unreadable ({exc})") from exc
-    missing = [key for key in EMBEDDING_KEYS if key not in embeddings]
-    bad = {k: v.shape for k, v in embeddings.items() if v.shape[0] != rows}
+    missing = [key for key in keys if key not in embeddings]
+    bad = {k: v.shape for k, v in embeddings.items() if rows is not None and v.shape[0] != rows}
     if missing or bad:
         raise RunError(f"{path}: missing {missing} or row counts {bad} differ from predictions ({rows})")
     return embeddings
@@ -813,10 +851,14 @@ class TableFile:
 
 @dataclass(frozen=True)
 class EmbeddingsFile:
-    """A safetensors file of `EMBEDDING_KEYS` arrays, one row per prediction."""
+    """A safetensors file of the arrays `keys`; `aligned`: one row per prediction (otherwise the
+    part's `check` ties its rows to the part's other file)."""
+
+    keys: tuple[str, ...] = EMBEDDING_KEYS
+    aligned: bool = True
 
     def read(self, path: Path, row_ids: list[int]) -> dict[str, np.ndarray]:
-        return read_embeddings(path, len(row_ids))
+        return read_embeddings(path, len(row_ids) if self.aligned else None, self.keys)
 
     def write(self, value: dict[str, np.ndarray], path: Path) -> None:
         from safetensors.numpy import save_file
@@ -890,7 +932,7 @@ class PartFamily:
 
 def aligned(part: Part) -> bool:
     """Whether reading `part` checks its rows against the predictions' (it needs their row ids)."""
-    return any(isinstance(f, EmbeddingsFile) or getattr(f, "aligned", False) for f in part.formats)
+    return any(getattr(f, "aligned", False) for f in part.formats)
 
 
 def read_part(run: Path, part: Part, row_ids: list[int]) -> Any:
@@ -916,6 +958,14 @@ def _cross_domain_rows(paths: tuple[Path, ...], values: tuple[Any, ...]) -> None
     predictions, metrics = values
     if len(predictions) != metrics.rows:
         raise RunError(f"{paths[0]}: {len(predictions)} rows, its metrics say {metrics.rows}")
+
+
+def _train_vectors_per_row(paths: tuple[Path, ...], values: tuple[Any, ...]) -> None:
+    """One vector per training row of the table, in a 2-D array."""
+    rows, vectors = values
+    shape = vectors[TRAIN_EMBEDDING_KEY].shape
+    if len(shape) != 2 or shape[0] != len(rows):
+        raise RunError(f"{paths[1]}: vectors of shape {shape} for the {len(rows)} rows of {paths[0].name}")
 
 
 PARTS: dict[str, Part] = {}
@@ -962,6 +1012,13 @@ for _declared in (
         (LABEL_ISSUES_TRAIN, LABEL_ISSUES_TRAIN_INFO),
         False,
         (TableFile(TRAIN_LABEL_ISSUE_COLUMNS), JsonFile(TrainLabelIssues)),
+    ),
+    Part(
+        "train_embeddings",
+        (TRAIN_EMBEDDING_ROWS, TRAIN_EMBEDDINGS),
+        False,
+        (TableFile(TRAIN_EMBEDDING_COLUMNS), EmbeddingsFile((TRAIN_EMBEDDING_KEY,), aligned=False)),
+        check=_train_vectors_per_row,
     ),
     Part("robustness", (ROBUSTNESS,), False, (JsonFile(Robustness),)),
     Part("tuning", (TUNING,), False, (JsonFile(Tuning),)),

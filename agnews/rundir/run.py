@@ -50,6 +50,13 @@ class CrossDomain(NamedTuple):
     predictions: pd.DataFrame
 
 
+def read_cross_domain(folder: Path, name: str) -> CrossDomain:
+    """A `cross_domain/<name>` part kept outside any run (`agnews cross-domain --out FOLDER`, laid out
+    as in a run), read and checked as `Run.load` reads one; RunError names what is wrong."""
+    predictions, metrics = read_part(folder, parts.part(f"{parts.CROSS_DOMAIN}/{name}"), [])
+    return CrossDomain(metrics, predictions)
+
+
 @dataclass
 class Run:
     """A loaded, validated run directory: the required parts as fields, every other usable part
@@ -117,6 +124,18 @@ class Run:
     @property
     def train_label_issues_info(self) -> TrainLabelIssues | None:
         return self._file_of("label_issues_train", 1)
+
+    @property
+    def train_embedding_rows(self) -> pd.DataFrame | None:
+        """The training rows of the `train_embeddings` part: text_hash, text, label."""
+        return self._file_of("train_embeddings", 0)
+
+    @property
+    def train_embeddings(self) -> np.ndarray | None:
+        """The training rows' fine-tuned [CLS] vectors (unit length, float16), in the order of
+        `train_embedding_rows`."""
+        vectors = self._file_of("train_embeddings", 1)
+        return None if vectors is None else vectors[parts.TRAIN_EMBEDDING_KEY]
 
     @property
     def slice_tags(self) -> pd.DataFrame | None:

@@ -142,6 +142,16 @@ _DECLARED = (
         tab="map",
     ),
     Stage(
+        "train_embeddings",
+        ("train_embeddings",),
+        ("model", "config"),
+        "training-row vectors",
+        "fine-tuned [CLS] vectors of the training rows, for their nearest neighbours",
+        function="agnews.training.embed:train_embeddings_stage",
+        default=True,
+        tab="neighbours",
+    ),
+    Stage(
         "label_issues_train",
         ("label_issues_train",),
         ("config",),

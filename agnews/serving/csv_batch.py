@@ -158,13 +158,10 @@ def _is_original(cells: list[str]) -> bool:
     return len(cells) == 3 and cells[0].strip() in {"1", "2", "3", "4"}
 
 
-def read_table(path: str | Path, *, max_bytes: int = MAX_BYTES, max_rows: int = MAX_ROWS) -> Table:
-    """Read and check a CSV file to classify; raise BatchError with a specific message if it can't be.
-
-    Checks, each with its own message: size, emptiness, UTF-8 (with the offending byte's offset),
-    CSV syntax, where the text is (naming another delimiter, or listing the columns found), rows with
-    more or fewer cells than the header, the row limit, and output columns the file already has.
-    """
+def read_records(path: str | Path, *, max_bytes: int = MAX_BYTES) -> tuple[str, list[tuple[int, list[str]]]]:
+    """An uploaded CSV file's text and its records (`csv_records`), checked as every upload of the app
+    is: size, emptiness, UTF-8 (with the offending byte's offset) and CSV syntax, each a BatchError
+    with its own message. What the rows must hold is the caller's to check."""
     path = Path(path)
     name = path.name
     size = path.stat().st_size
@@ -180,7 +177,18 @@ def read_table(path: str | Path, *, max_bytes: int = MAX_BYTES, max_rows: int = 
     records = csv_records(text, name)
     if not records:
         raise BatchError(f"{name} is empty")
+    return text, records
 
+
+def read_table(path: str | Path, *, max_bytes: int = MAX_BYTES, max_rows: int = MAX_ROWS) -> Table:
+    """Read and check a CSV file to classify; raise BatchError with a specific message if it can't be.
+
+    Checks, each with its own message: those of `read_records`, where the text is (naming another
+    delimiter, or listing the columns found), rows with more or fewer cells than the header, the row
+    limit, and output columns the file already has.
+    """
+    name = Path(path).name
+    text, records = read_records(path, max_bytes=max_bytes)
     header = records[0][1]
     found = _text_columns(header)
     if found is not None:

@@ -20,6 +20,7 @@ if TYPE_CHECKING:
     from transformers import PreTrainedModel
     from transformers.tokenization_utils_base import PreTrainedTokenizerBase
 
+    from agnews.inference import Inference
     from agnews.training.data import LoadedData
 
 # Test rows the robustness stage perturbs unless told otherwise (`agnews robustness RUN --rows N|all`): enough
@@ -75,6 +76,21 @@ class StageContext:
 
             self._tokenizer = load_tokenizer(str(self.staged.file(parts.MODEL_DIR)))
         return self._tokenizer
+
+    def infer(self, texts: list[str], description: str) -> Inference:
+        """The run's model on `texts` at the run's evaluation batch size and length, in fp32 (as
+        `agnews.inference.infer` runs it), with progress when the stage shows progress."""
+        from agnews.inference import infer
+
+        return infer(
+            self.model(),
+            self.tokenizer(),
+            texts,
+            batch_size=self.config.eval_batch_size,
+            max_length=self.config.max_length,
+            progress=self.progress,
+            description=description,
+        )
 
     def data(self) -> LoadedData:
         """The run's splits, as its settings describe them (from `--data` when given)."""

@@ -6,11 +6,14 @@ unmapped classes are skipped and counted, and the model still chooses among all 
 prediction outside the mapped ones is wrong. Beside it, the same rows are scored by a TF-IDF +
 logistic regression model refitted on the run's own training rows: on text from elsewhere a bag of
 words is a strong competitor, and a user should see both. Only its scores and per-row predictions
-are kept (no fitted model, nothing pickled).
+are kept (no fitted model, nothing pickled). Where the run's training rows cannot be read here (a run
+pulled from the Hub has no data folder) the model is scored alone and the part records why.
 
 It reads the run's model, config and training rows, and writes one part, `cross_domain/<name>`
 (`agnews.rundir.parts.CrossDomainMetrics` and the per-row predictions), in one atomic edit; the
 same name again replaces that part whole. The in-domain predictions and metrics are never touched.
+With `out` the part's files go to another folder and the run is neither written nor locked (the
+app's public page shows such a result for one session).
 It is a command, not a stage in `agnews.training.stages.STAGES`: it needs a file, which
 `agnews analyze` does not have, so a part made stale by a new model is re-made by running it again.
 
@@ -21,18 +24,19 @@ loaded or the run is locked, and each names what is wrong and what the file has.
 from __future__ import annotations
 
 import hashlib
-import re
 import time
 from collections import Counter
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
+import pandas as pd
 
 from agnews.inference import infer
 from agnews.labels import LABELS, NUM_LABELS, parse_label
-from agnews.rundir import parts
-from agnews.rundir.edit import edit_run
+from agnews.rundir import Run, parts
+from agnews.rundir.edit import edit_run, write_part_files
 from agnews.rundir.parts import CrossDomainMetrics, DomainScores, parse
 from agnews.rundir.stages import STAGES
 from agnews.serving.csv_batch import check_row_widths, csv_records
@@ -41,6 +45,10 @@ from agnews.training.context import StageContext
 from agnews.training.data import DataError, content_hash
 from agnews.training.evaluate import class_report, per_class_scores, predictions_frame
 from agnews.training.stages import current_run
+
+if TYPE_CHECKING:
+    from transformers import PreTrainedModel
+    from transformers.tokenization_utils_base import PreTrainedTokenizerBase
 
 # The bag-of-words reference: word uni- and bigrams seen in at least two training rows, sublinear
 # term frequency, logistic regression. Its regularisation was chosen by 5-fold cross-validated accuracy
@@ -218,7 +226,31 @@ def tfidf_predictions(
 
 def default_name(path: Path) -> str:
     """The part name for a file: its stem, with each run of characters unfit for a folder name as '-'."""
-    return re.sub(r"[^A-Za-z0-9._-]+", "-", path.stem).strip("-._")[:100]
+    return parts.family_name(path.stem)
+
+
+def training_rows(run: Run, context: StageContext, *, data: str | None) -> tuple[list[str], np.ndarray] | str:
+    """The run's training rows (texts, class ids) for the baseline, or why they cannot be had here.
+
+    Rows the run's recorded source cannot give (its folder is not on this machine, as for a run pulled
+    from the Hub; the Hub dataset offline) leave the baseline out, with the reason: the model is still
+    worth scoring. A `data` folder given on purpose that cannot be read, or rows other than those the
+    run was trained on, are errors: those are mistakes to fix, not gaps to report.
+    """
+    try:
+        loaded = context.data()
+    except DataError as exc:
+        if data is not None:
+            raise
+        return f"the run's training rows could not be read here ({exc})"
+    train = loaded.splits["train"]
+    texts, labels = list(train["text"]), np.asarray(train["label"])
+    if content_hash(texts, labels.tolist()) != run.config.data.split_hashes["train"]:
+        raise DataError(
+            f"the training rows read from {loaded.source} are not those the run was trained on "
+            "(their content hash differs); pass --data with the folder it was trained on"
+        )
+    return texts, labels
 
 
 def cross_domain_run(
@@ -230,13 +262,19 @@ def cross_domain_run(
     label_column: str = "label",
     name: str | None = None,
     data: str | None = None,
+    out: str | Path | None = None,
+    wait: bool = False,
     progress: bool = True,
 ) -> CrossDomainMetrics:
     """`agnews cross-domain RUN FILE`: score `file` with the run's model and the TF-IDF baseline and
     write the part `cross_domain/<name>` (default name: the file's stem); returns its metrics.
 
     `data`: the folder the run was trained on, where its recorded one is not found from here (the
-    baseline refits on the run's training rows, checked against their recorded content hash).
+    baseline refits on the run's training rows, checked against their recorded content hash); without
+    it and without those rows the baseline is left out, and the part says why (`training_rows`).
+    `out`: write the part's files under this folder (`OUT/cross_domain/<name>/`, read back by
+    `agnews.rundir.run.read_cross_domain`) and leave the run untouched, unlocked: for a page that may
+    not write to the run. `wait`: wait for another process editing the run instead of stopping.
     """
     started = time.perf_counter()
     text_columns = text_columns or ["text"]
@@ -254,19 +292,15 @@ def cross_domain_run(
 
     config = run.config.train
     context = StageContext(config, data=data, progress=progress)
-    train = context.data().splits["train"]
-    train_texts, train_labels = list(train["text"]), np.asarray(train["label"])
-    if content_hash(train_texts, train_labels.tolist()) != run.config.data.split_hashes["train"]:
-        raise DataError(
-            f"the training rows read from {context.data().source} are not those the run was trained on "
-            "(their content hash differs); pass --data with the folder it was trained on"
-        )
-    with edit_run(path) as edit:
-        context.edit = edit
+    training = training_rows(run, context, data=data)
+
+    def evaluate(
+        model: PreTrainedModel, tokenizer: PreTrainedTokenizerBase
+    ) -> tuple[pd.DataFrame, CrossDomainMetrics]:
         predicting = time.perf_counter()
         inference = infer(
-            context.model(),
-            context.tokenizer(),
+            model,
+            tokenizer,
             selection.texts,
             batch_size=config.eval_batch_size,
             max_length=config.max_length,
@@ -274,16 +308,20 @@ def cross_domain_run(
             description=f"cross-domain {name}",
         )
         predicted = time.perf_counter()
-        if progress:
-            print(f"TF-IDF baseline: fitting on {len(train_texts)} training rows ...", flush=True)
-        baseline = tfidf_predictions(train_texts, train_labels, selection.texts, seed=config.seed)
+        baseline = None
+        if not isinstance(training, str):
+            if progress:
+                print(f"TF-IDF baseline: fitting on {len(training[0])} training rows ...", flush=True)
+            baseline = tfidf_predictions(*training, selection.texts, seed=config.seed)
         finished = time.perf_counter()
 
         frame = predictions_frame(
             selection.rows.tolist(), selection.texts, selection.labels, inference.probs, inference.logits
         )
         frame["source_label"] = [labelled.labels[row] for row in selection.rows]
-        frame["baseline_pred"] = baseline.astype(np.int64)
+        frame["baseline_pred"] = (
+            np.full(len(frame), -1, np.int64) if baseline is None else baseline.astype(np.int64)
+        )
         metrics = CrossDomainMetrics(
             name=name,
             source=str(labelled.path),
@@ -298,15 +336,25 @@ def cross_domain_run(
             skipped_unmapped=selection.skipped_unmapped,
             skipped_empty_text=selection.skipped_empty_text,
             model=domain_scores(selection.labels, inference.probs.argmax(axis=1), mapped),
-            baseline=domain_scores(selection.labels, baseline, mapped),
+            baseline=None if baseline is None else domain_scores(selection.labels, baseline, mapped),
             baseline_method=BASELINE_METHOD,
-            baseline_train_rows=len(train_texts),
+            baseline_train_rows=0 if baseline is None else len(training[0]),
             seconds={
                 "predict": round(predicted - predicting, 1),
                 "baseline": round(finished - predicted, 1),
                 "total": round(time.perf_counter() - started, 1),
             },
+            baseline_left_out=training if isinstance(training, str) else None,
         )
+        return frame, metrics
+
+    if out is not None:
+        frame, metrics = evaluate(run.load_classifier(), run.load_tokenizer())
+        write_part_files(Path(out), part.name, frame, metrics)
+        return metrics
+    with edit_run(path, wait=wait) as edit:
+        context.edit = edit
+        frame, metrics = evaluate(context.model(), context.tokenizer())
         if part.name in edit.manifest.parts:
             edit.remove(part.name)
         edit.begin(STAGES["cross_domain"])

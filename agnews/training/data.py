@@ -23,6 +23,7 @@ from sklearn.model_selection import train_test_split
 
 from agnews.config import HUB_DATASET_ID, TrainConfig
 from agnews.labels import LABELS, NUM_LABELS
+from agnews.rundir.decisions import Corrections, DecisionError, read_corrections
 from agnews.text import clean_text, normalised_key, text_hash
 
 OFFLINE_HINT = "pass --data PATH to a local folder with the AG News CSVs, e.g. ../shared/data/ag_news"
@@ -350,7 +351,16 @@ def load_config_data(config: TrainConfig, source: str | None = None) -> LoadedDa
         max_test_samples=config.max_test_samples,
     )
     if config.drop_label_issues is not None:
-        drop_label_issues(data, Path(config.drop_label_issues).expanduser())
+        path = Path(config.drop_label_issues).expanduser()
+        removed = apply_corrections(data, Corrections.removing(read_text_hashes(path)), path)
+        data.extra["label_issue_rows_dropped"] = removed
+    if config.corrections is not None:
+        path = Path(config.corrections).expanduser()
+        try:
+            corrections = read_corrections(path)
+        except DecisionError as exc:
+            raise DataError(str(exc)) from exc
+        apply_corrections(data, corrections, path)
     return data
 
 
@@ -375,21 +385,49 @@ def read_text_hashes(path: Path) -> set[str]:
     return hashes
 
 
-def drop_label_issues(data: LoadedData, path: Path) -> None:
-    """Leave out the training rows whose `text_hash` is listed in `path`, after the validation split
-    (so runs with and without the drop share their validation rows), and count them in the stats.
+def apply_corrections(data: LoadedData, corrections: Corrections, path: Path) -> int:
+    """Relabel and leave out training rows as `corrections` (from `path`) says, after the validation
+    split (so runs with and without them share their validation rows); return the rows left out.
 
-    A file none of whose hashes matches was made from other training rows (another data folder,
-    split seed or row cap): an error, not a run that silently drops nothing.
+    Every decision must name a training row of this run: a file made on other training rows (another
+    data folder, split seed or row cap) is refused, never half applied. A corrections file also
+    carries the split hash it was made on, checked first; with `--drop-label-issues` (only removals,
+    no hash) the text hashes alone decide. What was applied goes into the run's data stats.
     """
-    hashes = read_text_hashes(path)
     train = data.splits["train"]
-    keep = np.array([text_hash(text) not in hashes for text in train["text"]])
-    dropped = int((~keep).sum())
-    if dropped == 0:
+    own_hash = data.split_hashes()["train"]
+    if corrections.split_hash and corrections.split_hash != own_hash:
         raise DataError(
-            f"{path}: none of its {len(hashes)} text hashes matches a training row of this run; it was "
-            "exported from a run with other training rows (data, split seed or row cap)"
+            f"{path}: made on other training rows (split hash {corrections.split_hash[:12]}, this run's "
+            f"{own_hash[:12]}): another data folder, split seed or row cap; export the decisions of a run "
+            "trained on these rows"
         )
+    hashes = [text_hash(text) for text in train["text"]]
+    named = corrections.removed | corrections.relabelled.keys()
+    unknown = sorted(named - set(hashes))
+    if unknown:
+        what = "none" if len(unknown) == len(named) else f"{len(unknown)}"
+        raise DataError(
+            f"{path}: {what} of its {len(named)} text hashes matches a training row of this run (e.g. "
+            f"{unknown[0]}); it was exported from a run with other training rows (data, split seed or "
+            "row cap)"
+        )
+    labels = [
+        LABELS.index(corrections.relabelled[h]) if h in corrections.relabelled else label
+        for h, label in zip(hashes, train["label"], strict=True)
+    ]
+    keep = np.array([h not in corrections.removed for h in hashes])
+    if corrections.relabelled:
+        columns = {name: train[name] for name in train.column_names}
+        train = Dataset.from_dict({**columns, "label": labels}, features=train.features)
     data.splits["train"] = train.select(np.flatnonzero(keep))
-    data.extra["label_issue_rows_dropped"] = dropped
+    if corrections.split_hash:
+        data.extra["corrections"] = {
+            "file": path.name,
+            "split_hash": corrections.split_hash,
+            "relabelled": len(corrections.relabelled),
+            "removed": len(corrections.removed),
+            "kept": corrections.kept,
+            "test_rows_not_applied": corrections.test_rows,
+        }
+    return int((~keep).sum())

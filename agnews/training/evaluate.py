@@ -13,7 +13,6 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import pandas as pd
 
-from agnews.inference import infer
 from agnews.labels import LABELS, NUM_LABELS
 from agnews.rundir.parts import LOGIT_COLUMNS, PROB_COLUMNS, Metrics, TestMetrics, parse
 
@@ -105,15 +104,7 @@ def evaluate_stage(context: StageContext) -> None:
     test = context.test_split()
     texts, labels = list(test["text"]), np.asarray(test["label"])
     started = time.perf_counter()
-    inference = infer(
-        context.model(),
-        context.tokenizer(),
-        texts,
-        batch_size=context.config.eval_batch_size,
-        max_length=context.config.max_length,
-        progress=context.progress,
-        description="test",
-    )
+    inference = context.infer(texts, "test")
     seconds = time.perf_counter() - started
     frame = predictions_frame(list(test["row_id"]), texts, labels, inference.probs, inference.logits)
     test_hash = content_hash(texts, labels.tolist())

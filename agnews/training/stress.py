@@ -21,7 +21,7 @@ import numpy as np
 import pandas as pd
 import torch
 
-from agnews.inference import infer, model_device
+from agnews.inference import model_device
 from agnews.labels import LABELS
 from agnews.rundir.parts import FlippedExample, Robustness, StressResult
 from agnews.training.augment import parse_families, stress_tests_taught
@@ -138,15 +138,7 @@ def stress_stage(context: StageContext) -> None:
             f"{len(batch)} texts to predict",
             flush=True,
         )
-    probs = infer(
-        model,
-        tokenizer,
-        batch,
-        batch_size=config.eval_batch_size,
-        max_length=config.max_length,
-        progress=context.progress,
-        description="stress",
-    ).probs
+    probs = context.infer(batch, "stress").probs
     before, offset = probs[: len(texts)], len(texts)
     results = []
     for test in tests:

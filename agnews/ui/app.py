@@ -16,6 +16,7 @@ from typing import Any
 import gradio as gr
 
 from agnews.rundir import Run
+from agnews.rundir.decisions import DECISIONS_FOLDER, DecisionStore
 from agnews.serving import http_api
 from agnews.serving.csv_batch import MAX_BYTES
 from agnews.serving.predictor import Predictor
@@ -29,6 +30,7 @@ from agnews.ui import (
     errors,
     label_issues,
     maps,
+    neighbours,
     overview,
     robustness,
     slices,
@@ -84,6 +86,7 @@ def build_app(
     *,
     runs_root: Path | None = None,
     compare_with: Run | None = None,
+    may_write: bool = True,
 ) -> gr.Blocks:
     """The app for `run`, queued. `predictor` defaults to the run's own model (tests may share one).
 
@@ -91,6 +94,10 @@ def build_app(
 
     `live`: the run as a background `agnews analyze` completes it; while it has stages to come the
     page follows it. Without one (or once it is finished) the page is the run as loaded, no timer.
+
+    `may_write`: whether what people do on the page (decisions on rows, an uploaded file's
+    evaluation) is saved to disk beside the runs; False on a public page not started with
+    `--allow-edits`, where such work lives in the browser session only.
     """
     predictor = predictor or Predictor.from_run(run)
     status = live.status() if live is not None else None
@@ -101,6 +108,7 @@ def build_app(
     else:
         points = map_points(run)  # before the header, which lists any warning it adds
     loaded = run
+    store = DecisionStore((runs_root or run.path.parent) / DECISIONS_FOLDER) if may_write else None
     # The run as it is when a lazily built panel is first opened (`agnews.ui.lazy`).
     current = live.current if live is not None else (lambda: loaded)
 
@@ -114,7 +122,7 @@ def build_app(
             progress = gr.Markdown(status.markdown(), elem_id="run-status")
         with gr.Tabs() as tabs:
             with gr.Tab("Overview", id="overview") as tab:
-                cards = overview.build(run, tab, current=current, coming=coming)
+                cards = overview.build(run, tab, current=current, coming=coming, compare_with=compare_with)
             with gr.Tab("Classify", id="classify"):
                 place_follower = classify.build(
                     run,
@@ -128,11 +136,19 @@ def build_app(
             with gr.Tab("Confusion matrix", id="confusion") as tab:
                 cells, metrics_follower = confusion.build(run, tab)
             with gr.Tab("Errors", id="errors") as tab:
-                errors_filters = errors.build(run, tab, current=current)
+                errors_filters = errors.build(run, tab, current=current, store=store)
+            with gr.Tab("Neighbours", id="neighbours") as tab:
+                neighbours.build(
+                    run,
+                    tab,
+                    predictor,
+                    current=current,
+                    coming=following and status.state("train_embeddings") != DONE,
+                )
             with gr.Tab("Calibration", id="calibration") as tab:
                 calibration.build(run, tab, current=current, coming=following)
             with gr.Tab("Label issues", id="label-issues") as tab:
-                label_issues.build(run, tab, current=current, coming=following)
+                label_issues.build(run, tab, current=current, coming=following, store=store)
             with gr.Tab("Slices", id="slices") as tab:
                 slices.build(run, tab, current=current, coming=following and status.state("slices") != DONE)
             with gr.Tab("Robustness", id="robustness") as tab:
@@ -140,13 +156,11 @@ def build_app(
                     run, tab, current=current, coming=following and status.state("robustness") != DONE
                 )
             with gr.Tab("Cross-domain", id="cross-domain") as tab:
-                cross_domain.build(run, tab, current=current)
+                cross_domain.build(run, tab, current=current, may_write=may_write)
             with gr.Tab("Compare", id="compare") as tab:
                 compare.build(run, tab, current=current, runs_root=runs_root, compare_with=compare_with)
             with gr.Tab("Data", id="data") as tab:
-                dataset.build(
-                    run, tab, current=current, coming=following and status.state("slices") != DONE
-                )
+                dataset.build(run, tab, current=current, coming=following and status.state("slices") != DONE)
             with gr.Tab("Tuning", id="tuning") as tab:
                 tuning.build(run, tab, current=current)
         confusion.link_to_errors(cells, *errors_filters[:2], tabs)

@@ -102,6 +102,12 @@ def checked_text(value: str | None) -> tuple[str, bool]:
     return text, cut
 
 
+def text_vector(predictor: Predictor, value: str | None) -> np.ndarray:
+    """The fine-tuned [CLS] vector of a typed text, comparable with the run's stored ones (what places
+    it on the map and finds its nearest training rows); empty text raises `gr.Error`."""
+    return predictor.cls_vector(checked_text(value)[0])
+
+
 def classify_text(predictor: Predictor, value: str | None) -> dict[str, float]:
     """`/classify` unbatched (`BATCHED = False`, the benchmark's baseline): one text, the cut warned."""
     text, cut = checked_text(value)
@@ -158,7 +164,7 @@ def place_text(
     """The map with the text starred and its nearest stored neighbours ringed, and those neighbours."""
     from agnews.ui.figures import map_figure  # plotly: loaded with the first placed text, not at start-up
 
-    placement = index.place(predictor.cls_vector(checked_text(value)[0]), k=NEIGHBOURS)
+    placement = index.place(text_vector(predictor, value), k=NEIGHBOURS)
     figure = map_figure(
         points,
         x="finetuned_x",

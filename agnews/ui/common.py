@@ -16,9 +16,9 @@ from agnews.ui.figures import TAG_COLUMN, headline
 TABLE_WIDTHS = ["10%", "48%", "14%", "15%", "13%"]
 
 
-def notice(text: str, elem_id: str | None = None) -> gr.Markdown:
+def notice(text: str, elem_id: str | None = None, *, visible: bool = True) -> gr.Markdown:
     """What a tab shows instead of its content when the run lacks the part it needs."""
-    return gr.Markdown(f"> **Not available for this run.** {text}", elem_id=elem_id)
+    return gr.Markdown(f"> **Not available for this run.** {text}", elem_id=elem_id, visible=visible)
 
 
 def temporary_csv(rows: pd.DataFrame, prefix: str) -> str:

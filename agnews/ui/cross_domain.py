@@ -3,8 +3,10 @@
 One `cross_domain/<name>` part at a time, chosen from a list: what was read and skipped, both
 classifiers' accuracy and macro F1 (and F1 per mapped class), the model's confusion (a row per mapped
 class, a column per class: a prediction outside the mapped ones is a mistake), and its mistakes,
-most confident first. Drawn when the tab is first opened (`agnews.ui.lazy`); the parts are made by
-`agnews cross-domain`, never by the app.
+most confident first. Drawn when the tab is first opened (`agnews.ui.lazy`). The parts are made by
+`agnews cross-domain`, from the command line or from the upload under the panel
+(`agnews.ui.cross_domain_upload`, which runs that command); an evaluation the page may not save
+is listed for the browser session that made it only.
 """
 
 from __future__ import annotations
@@ -19,6 +21,7 @@ from agnews.labels import LABELS
 from agnews.rundir import Run
 from agnews.rundir.parts import CrossDomainMetrics, DomainScores
 from agnews.rundir.run import CrossDomain
+from agnews.ui import cross_domain_upload
 from agnews.ui.common import notice, row_details, rows_table, selected_row_id, temporary_csv
 from agnews.ui.errors import export_frame, mistakes
 from agnews.ui.figures import confusion_figure
@@ -27,7 +30,13 @@ from agnews.ui.lazy import fill_when_opened
 MISSING = (
     "This run has no cross-domain evaluation. `agnews cross-domain {path} FILE.csv --text-column TEXT "
     '--label-column LABEL --label-map "business=Business,sports=Sports,tech=Sci/Tech"` scores the '
-    "run's model and a TF-IDF baseline on any labelled news CSV file whose classes map onto some of the four."
+    "run's model and a TF-IDF baseline on any labelled news CSV file whose classes map onto some of the "
+    "four; or upload one below."
+)
+UNSAVED = "unsaved/"  # before the name of this session's evaluation (never a part name: those have no '/')
+NOT_SAVED = (
+    "**Not saved**: this page may not write to the run (a public page), so this evaluation lives in this "
+    "browser session only; export the mistakes as CSV to keep them."
 )
 MAX_LISTED = 1000  # mistakes sent to the page; a large file's long tail adds weight, not insight
 # row_id, headline, file label, true, predicted, confidence, TF-IDF says
@@ -35,8 +44,16 @@ ERROR_WIDTHS = ["8%", "34%", "12%", "12%", "12%", "10%", "12%"]
 
 
 def summary(metrics: CrossDomainMetrics) -> str:
-    """What was scored: the file, its columns and map, the rows read, scored and skipped, and how."""
+    """What was scored: the file, its columns and map, the rows read, scored and skipped, and how
+    (with the baseline, or why it was left out)."""
     skipped = metrics.skipped()
+    if metrics.baseline is None:
+        baseline = (
+            f"No TF-IDF baseline: {metrics.baseline_left_out}. The model was scored alone; where the run's "
+            "training data is on the machine, `agnews cross-domain ... --data FOLDER` adds the baseline."
+        )
+    else:
+        baseline = f"Baseline: {metrics.baseline_method} ({metrics.baseline_train_rows:,} rows)."
     return "\n\n".join(
         [
             f"**{metrics.rows:,}** of {metrics.rows_read:,} rows of `{metrics.source}` scored on "
@@ -46,27 +63,29 @@ def summary(metrics: CrossDomainMetrics) -> str:
             f"`{metrics.label_column}`, mapped by `{metrics.label_map}`. Both classifiers choose among "
             "all four classes: a prediction outside the mapped ones counts as wrong; macro F1 is over "
             "the mapped classes.",
-            f"Baseline: {metrics.baseline_method} ({metrics.baseline_train_rows:,} rows). "
-            f"File SHA-256 `{metrics.source_sha256[:16]}…`; made in {metrics.seconds['total']:.1f} s.",
+            f"{baseline} File SHA-256 `{metrics.source_sha256[:16]}…`; made in "
+            f"{metrics.seconds['total']:.1f} s.",
         ]
     )
 
 
 def scores_table(metrics: CrossDomainMetrics) -> pd.DataFrame:
     """Fine-tuned model and TF-IDF baseline side by side (a column each, narrow enough for a side
-    panel): accuracy, macro F1, and F1 of each mapped class."""
+    panel): accuracy, macro F1, and F1 of each mapped class. No baseline column where it was left out."""
 
     def column(scores: DomainScores) -> list[float]:
         per_class = [scores.per_class[name].f1 for name in metrics.mapped_classes]
         return [round(value, 4) for value in (scores.accuracy, scores.f1_macro, *per_class)]
 
-    return pd.DataFrame(
+    table = pd.DataFrame(
         {
             "score": ["accuracy", "macro F1", *(f"F1 {name}" for name in metrics.mapped_classes)],
             "fine-tuned": column(metrics.model),
-            "TF-IDF baseline": column(metrics.baseline),
         }
     )
+    if metrics.baseline is not None:
+        table["TF-IDF baseline"] = column(metrics.baseline)
+    return table
 
 
 def errors_table(part: CrossDomain) -> pd.DataFrame:
@@ -75,7 +94,8 @@ def errors_table(part: CrossDomain) -> pd.DataFrame:
     wrong = mistakes(part.predictions).head(MAX_LISTED)
     table = rows_table(wrong)
     table.insert(2, "file label", wrong["source_label"].to_numpy())
-    table["TF-IDF says"] = [LABELS[i] for i in wrong["baseline_pred"]]
+    if part.metrics.baseline is not None:
+        table["TF-IDF says"] = [LABELS[i] for i in wrong["baseline_pred"]]
     return table
 
 
@@ -85,7 +105,8 @@ def export_rows(part: CrossDomain) -> pd.DataFrame:
     wrong = mistakes(part.predictions)
     frame = export_frame(wrong)
     frame.insert(2, "file label", wrong["source_label"].to_numpy())
-    frame["tfidf_predicted"] = [LABELS[i] for i in wrong["baseline_pred"]]
+    if part.metrics.baseline is not None:
+        frame["tfidf_predicted"] = [LABELS[i] for i in wrong["baseline_pred"]]
     return frame
 
 
@@ -95,46 +116,69 @@ def errors_note(part: CrossDomain) -> str:
     return f"{wrong:,} of {len(part.predictions):,} scored rows are misclassified{listed}."
 
 
-def build(run: Run, tab: gr.Tab, *, current: Callable[[], Run]) -> None:
+def build(run: Run, tab: gr.Tab, *, current: Callable[[], Run], may_write: bool = True) -> None:
     """Lay out the tab inside `tab`; filled from the run as it is when first opened.
 
-    A run without a cross-domain part gets a notice with the command that makes one.
+    A run without a cross-domain part gets a notice with the command that makes one, and the upload
+    form: its result is saved in the run when `may_write`, else kept in the session (`UNSAVED`).
     """
-    if not run.cross_domain:
-        notice(MISSING.format(path=run.path), elem_id="cross-domain-missing")
-        return
-    choice = gr.Dropdown([], label="Cross-domain evaluation", elem_id="cross-domain-choice")
-    about = gr.Markdown("", elem_id="cross-domain-summary")
-    with gr.Row():
-        plot = gr.Plot(None, show_label=False, elem_id="cross-domain-plot", scale=3)
-        scores = gr.Dataframe(
-            None, label="Model vs TF-IDF baseline", interactive=False, elem_id="cross-domain-scores", scale=2
-        )
-    count = gr.Markdown("", elem_id="cross-domain-count")
-    with gr.Row():
-        table = gr.Dataframe(
-            None,
-            label="Mistakes of the fine-tuned model, most confident first (click a row for details)",
-            interactive=False,
-            max_height=480,
-            column_widths=ERROR_WIDTHS,
-            elem_id="cross-domain-errors",
-            scale=3,
-        )
-        with gr.Column(scale=2):
-            details = gr.Markdown("", elem_id="cross-domain-details")
-            probabilities = gr.Label(label="Probabilities", num_top_classes=4)
-            export = gr.Button("Export all mistakes as CSV")
-            download = gr.File(label="CSV", interactive=False, height=90)
+    # The run re-loaded after this page saved a part to it, beside the `current()` it was loaded
+    # over: a live run's next re-load (a new manifest) has the part too and takes over.
+    saved: dict[str, Run] = {}
+
+    def now() -> Run:
+        latest = current()
+        return saved["run"] if saved.get("over") is latest else latest
+
+    missing = notice(
+        MISSING.format(path=run.path), elem_id="cross-domain-missing", visible=not run.cross_domain
+    )
+    with gr.Column(visible=bool(run.cross_domain)) as panel_column:
+        choice = gr.Dropdown([], label="Cross-domain evaluation", elem_id="cross-domain-choice")
+        about = gr.Markdown("", elem_id="cross-domain-summary")
+        with gr.Row():
+            plot = gr.Plot(None, show_label=False, elem_id="cross-domain-plot", scale=3)
+            scores = gr.Dataframe(
+                None,
+                label="Model vs TF-IDF baseline",
+                interactive=False,
+                elem_id="cross-domain-scores",
+                scale=2,
+            )
+        count = gr.Markdown("", elem_id="cross-domain-count")
+        with gr.Row():
+            table = gr.Dataframe(
+                None,
+                label="Mistakes of the fine-tuned model, most confident first (click a row for details)",
+                interactive=False,
+                max_height=480,
+                column_widths=ERROR_WIDTHS,
+                elem_id="cross-domain-errors",
+                scale=3,
+            )
+            with gr.Column(scale=2):
+                details = gr.Markdown("", elem_id="cross-domain-details")
+                probabilities = gr.Label(label="Probabilities", num_top_classes=4)
+                export = gr.Button("Export all mistakes as CSV")
+                download = gr.File(label="CSV", interactive=False, height=90)
+    with gr.Accordion("Evaluate a labelled CSV file", open=not run.cross_domain, elem_id="cross-domain-new"):
+        evaluated, result = cross_domain_upload.build(lambda: now().path, may_write=may_write)
+    session = gr.State({})  # this session's unsaved evaluations by name
     panel = [about, plot, scores, count, table, details, probabilities]
 
-    def show(run: Run, name: str | None) -> dict[Any, Any]:
-        if name not in run.cross_domain:
+    def find(name: str | None, unsaved: dict[str, CrossDomain] | None) -> CrossDomain:
+        if name and name.startswith(UNSAVED):
+            found = (unsaved or {}).get(name.removeprefix(UNSAVED))
+        else:
+            found = now().cross_domain.get(name or "")
+        if found is None:
             raise gr.Error(f"This run has no cross-domain evaluation {name!r}.")
-        part = run.cross_domain[name]
+        return found
+
+    def show(part: CrossDomain, *, unsaved: bool = False) -> dict[Any, Any]:
         metrics = part.metrics
         return {
-            about: summary(metrics),
+            about: (f"{NOT_SAVED}\n\n" if unsaved else "") + summary(metrics),
             plot: confusion_figure(
                 metrics.model.confusion_matrix, metrics.model.confusion_columns, metrics.model.confusion_rows
             ),
@@ -145,31 +189,67 @@ def build(run: Run, tab: gr.Tab, *, current: Callable[[], Run]) -> None:
             probabilities: None,
         }
 
-    def fill(run: Run) -> dict[Any, Any]:
-        names = sorted(run.cross_domain)
-        return {choice: gr.update(choices=names, value=names[0]), **show(run, names[0])}
+    def choices(run: Run, unsaved: dict[str, CrossDomain]) -> list[str | tuple[str, str]]:
+        return [
+            *sorted(run.cross_domain),
+            *((f"{n} (this session, not saved)", UNSAVED + n) for n in unsaved),
+        ]
 
-    fill_when_opened(tab, fill, [choice, *panel], current=current, name="cross_domain_open")
+    def fill(run: Run) -> dict[Any, Any] | None:
+        names = sorted(run.cross_domain)
+        if not names:
+            return None
+        return {choice: gr.update(choices=names, value=names[0]), **show(run.cross_domain[names[0]])}
+
+    def adopt(done: cross_domain_upload.Result | None, unsaved: dict[str, CrossDomain]) -> dict[Any, Any]:
+        """Show a finished upload's evaluation: re-load the run it was saved in, or keep it in the session."""
+        if done is None:
+            return {}
+        if done.unsaved is None:
+            over = current()
+            saved.update(over=over, run=Run.load(over.path))
+            value, part, unsaved_now = done.name, now().cross_domain[done.name], False
+        else:
+            unsaved = {**unsaved, done.name: done.unsaved}
+            value, part, unsaved_now = UNSAVED + done.name, done.unsaved, True
+        return {
+            session: unsaved,
+            missing: gr.update(visible=False),
+            panel_column: gr.update(visible=True),
+            choice: gr.update(choices=choices(now(), unsaved), value=value),
+            **show(part, unsaved=unsaved_now),
+        }
+
+    fill_when_opened(tab, fill, [choice, *panel], current=now, name="cross_domain_open")
+    evaluated.success(
+        adopt, [result, session], [session, missing, panel_column, choice, *panel], api_visibility="private"
+    )
     choice.input(
-        lambda name: show(current(), name),
-        choice,
+        lambda name, unsaved=None: show(find(name, unsaved), unsaved=bool(name and name.startswith(UNSAVED))),
+        [choice, session],
         panel,
         api_name="cross_domain_show",
         api_visibility="undocumented",
     )
 
-    def inspect(name: str | None, event: gr.SelectData) -> tuple[str, dict[str, float] | None]:
-        return row_details(current().cross_domain[name].predictions, selected_row_id(event))
+    def inspect(
+        name: str | None, unsaved: dict[str, CrossDomain], event: gr.SelectData
+    ) -> tuple[str, dict[str, float] | None]:
+        return row_details(find(name, unsaved).predictions, selected_row_id(event))
 
-    def write_csv(name: str | None) -> str | None:
-        if name not in current().cross_domain:
+    def write_csv(name: str | None, unsaved: dict[str, CrossDomain] | None = None) -> str | None:
+        try:
+            part = find(name, unsaved)
+        except gr.Error:
             return None
-        return temporary_csv(export_rows(current().cross_domain[name]), f"agnews-cross-domain-{name}-")
+        return temporary_csv(export_rows(part), f"agnews-cross-domain-{part.metrics.name}-")
 
-    export.click(write_csv, choice, download, api_name="cross_domain_csv", api_visibility="undocumented")
+    export.click(
+        write_csv, [choice, session], download, api_name="cross_domain_csv", api_visibility="undocumented"
+    )
     table.select(
         inspect,
-        choice,
+        [choice, session],
         [details, probabilities],
         api_name="cross_domain_inspect",
         api_visibility="undocumented",

@@ -3,7 +3,8 @@
 A confident mistake is the likeliest label-noise candidate (the model may be right and the label
 wrong), so those lead the list. Where the run has the `label_issues_test` part, cleanlab's verdict
 ("likely mislabelled", with the suggested label) is a column, and an order puts those rows first.
-Filters narrow the list; the current selection exports as CSV.
+Filters narrow the list; the current selection exports as CSV. A clicked row can be given a decision
+(relabel, remove, keep: `agnews.ui.decisions`).
 """
 
 from __future__ import annotations
@@ -16,9 +17,12 @@ import pandas as pd
 
 from agnews.labels import LABELS
 from agnews.rundir import Run
+from agnews.rundir.decisions import TEST, DecisionStore
 from agnews.rundir.parts import PROB_COLUMNS
 from agnews.ui.common import TABLE_WIDTHS, row_details, rows_table, selected_row_id, temporary_csv, with_tags
+from agnews.ui.decisions import DecisionBox
 from agnews.ui.figures import TAG_COLUMN
+from agnews.ui.neighbours import neighbours_of_row
 
 ANY = "any"
 BY_CONFIDENCE = "most confident first"
@@ -114,14 +118,15 @@ def controls(run: Run) -> tuple[list[str], bool]:
 
 
 def build(
-    run: Run, tab: gr.Tab, *, current: Callable[[], Run]
+    run: Run, tab: gr.Tab, *, current: Callable[[], Run], store: DecisionStore | None = None
 ) -> tuple[gr.Dropdown, gr.Dropdown, gr.Dropdown]:
     """Lay out the tab inside `tab`; return the true-class, predicted-class and tag filters (the
     confusion tab and the Overview set them).
 
     Every event reads the run as it is then (`current()`), and opening the tab brings in what a
     background `agnews analyze` added since the page opened: the tag filter (slices) and the
-    "likely mislabelled" column and order (label issues).
+    "likely mislabelled" column and order (label issues). Decisions on clicked rows go to `store`
+    (None: the browser session only).
     """
     frames: dict[int, pd.DataFrame] = {}  # id(run) -> its errors frame; only the latest is kept
 
@@ -162,6 +167,12 @@ def build(
             probabilities = gr.Label(label="Probabilities", num_top_classes=4)
             export = gr.Button("Export these rows as CSV")
             download = gr.File(label="CSV", interactive=False, height=90)
+    with gr.Accordion("Nearest training rows of the clicked row (why the model may have learned this)"):
+        near_line = gr.Markdown(
+            "Click a row to see its nearest training rows.", elem_id="errors-neighbours-note"
+        )
+        near_table = gr.Dataframe(None, interactive=False, max_height=300, elem_id="errors-neighbours")
+    box = DecisionBox(splits=(TEST,), current=current, store=store, key="errors")
 
     def selected(
         true_name: str | None, pred_name: str | None, text: str | None, tag_name: str | None, by: str | None
@@ -175,11 +186,12 @@ def build(
         wrong, rows = selected(*filters)
         return errors_table(rows), f"{len(rows)} of {len(wrong)} mistakes match."
 
-    def opened(*filters: str | None) -> dict[Any, Any]:
+    def opened(*inputs: Any) -> dict[Any, Any]:
+        *filters, session = inputs
         run = current()
         tags, flagged = controls(run)
         shown, note = refresh(*filters)
-        return {
+        return box.opened(session) | {
             tag: gr.update(choices=[ANY, *tags], visible=bool(tags)),
             order: gr.update(visible=flagged),
             table: gr.update(value=shown, column_widths=FLAGGED_WIDTHS if flagged else TABLE_WIDTHS),
@@ -189,8 +201,28 @@ def build(
     def write_csv(*filters: str | None) -> str:
         return temporary_csv(export_frame(selected(*filters)[1]), "agnews-errors-")
 
-    def inspect(event: gr.SelectData) -> tuple[str, dict[str, float] | None]:
-        return row_details(wrong_of(current()), selected_row_id(event))
+    def nearest(run: Run, row_id: int) -> dict[Any, Any]:
+        if run.train_embeddings is None or run.embeddings is None:
+            return {
+                near_line: "This run has no training-row vectors (the `train_embeddings` stage).",
+                near_table: None,
+            }
+        shown, said = neighbours_of_row(run, row_id)
+        return {near_line: said, near_table: shown}
+
+    def inspect(event: gr.SelectData) -> dict[Any, Any]:
+        run = current()
+        wrong, row_id = wrong_of(run), selected_row_id(event)
+        text, chances = row_details(wrong, row_id)
+        chosen = wrong[wrong["row_id"] == row_id]
+        if chosen.empty:
+            return {details: text, probabilities: chances}
+        row = chosen.iloc[0]
+        return (
+            {details: text, probabilities: chances}
+            | box.choose(TEST, str(row_id), row["label_name"], row["text"])
+            | nearest(run, int(row_id))
+        )
 
     filters = [true_class, predicted, query, tag, order]
     gr.on(
@@ -202,10 +234,18 @@ def build(
         api_visibility="undocumented",
     )
     tab.select(
-        opened, filters, [tag, order, table, count], api_name="errors_open", api_visibility="undocumented"
+        opened,
+        [*filters, box.session],
+        [tag, order, table, count, *box.views],
+        api_name="errors_open",
+        api_visibility="undocumented",
     )
     export.click(write_csv, filters, download, api_name="errors_csv", api_visibility="undocumented")
     table.select(
-        inspect, None, [details, probabilities], api_name="errors_inspect", api_visibility="undocumented"
+        inspect,
+        None,
+        [details, probabilities, box.target, box.chosen, near_line, near_table],
+        api_name="errors_inspect",
+        api_visibility="undocumented",
     )
     return true_class, predicted, tag

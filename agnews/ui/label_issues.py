@@ -3,8 +3,9 @@
 Both lists come from the run's parts (`label_issues_test`, `label_issues_train`), lowest label
 quality first: the rows whose given label the model finds least plausible. Each exports as CSV; the
 training export carries `text_hash`, the key `agnews train --drop-label-issues FILE` reads, so a
-retraining without those rows is one command. The tables are filled when the tab is first opened
-(`agnews.ui.lazy`).
+retraining without those rows is one command. A clicked row can be given a decision (relabel,
+remove, keep: `agnews.ui.decisions`), whose export `agnews train --corrections FILE` applies. The
+tables are filled when the tab is first opened (`agnews.ui.lazy`).
 """
 
 from __future__ import annotations
@@ -17,7 +18,9 @@ import pandas as pd
 
 from agnews.labels import LABELS
 from agnews.rundir import Run
+from agnews.rundir.decisions import TEST, TRAIN, DecisionStore
 from agnews.ui.common import temporary_csv
+from agnews.ui.decisions import DecisionBox
 from agnews.ui.figures import headline
 from agnews.ui.panel import Panel, part_notice
 
@@ -99,11 +102,19 @@ def split_section(split: str, export_label: str) -> tuple[gr.Markdown, gr.Datafr
     return note, table, export, file
 
 
-def build(run: Run, tab: gr.Tab, *, current: Callable[[], Run], coming: bool = False) -> None:
+def build(
+    run: Run,
+    tab: gr.Tab,
+    *,
+    current: Callable[[], Run],
+    coming: bool = False,
+    store: DecisionStore | None = None,
+) -> None:
     """Lay out the tab inside `tab`; filled from the run as it is when first opened.
 
     Without either part, a notice says how to make them; with `coming` (a background `agnews
-    analyze` is making them) a "being built" note stays until an opening finds one.
+    analyze` is making them) a "being built" note stays until an opening finds one. Decisions on
+    clicked rows go to `store` (None: the browser session only).
     """
     panel = Panel(run, PARTS, what="label issues", key="label-issues", coming=coming)
     if not panel.shown:
@@ -131,6 +142,21 @@ def build(run: Run, tab: gr.Tab, *, current: Callable[[], Run], coming: bool = F
         return values
 
     panel.fill_when_opened(tab, fill, [test_note, test_table, train_note, train_table], current=current)
+    box = DecisionBox(splits=(TEST, TRAIN), current=current, store=store, key="label-issues")
+    tab.select(box.opened, box.session, box.views)
+
+    def choose_test(event: gr.SelectData) -> dict[Any, Any]:
+        rows = flagged_test_rows(current())
+        row = rows[rows["row_id"] == int(event.row_value[0])].iloc[0]
+        return box.choose(TEST, str(row["row_id"]), row["given"], row["text"])
+
+    def choose_train(event: gr.SelectData) -> dict[Any, Any]:
+        rows = flagged_train_rows(current())
+        row = rows[rows["text_hash"] == str(event.row_value[0])].iloc[0]
+        return box.choose(TRAIN, row["text_hash"], row["given"], row["text"])
+
+    for table, choose in ((test_table, choose_test), (train_table, choose_train)):
+        table.select(choose, None, [box.target, box.chosen])
 
     def export(part: str) -> Callable[[], str]:
         def write() -> str:

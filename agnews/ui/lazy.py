@@ -34,13 +34,14 @@ def fill_when_opened(
     opened = gr.State(False)
 
     def open_once(already: bool) -> dict[Component, Any]:
+        # Never an empty dict: Gradio would take it for one output value, not for "no updates".
         if already:
-            return {}
+            return {opened: True}
         run = current()
         if id(run) not in cache:
             values = fill(run)
             if values is None:
-                return {}
+                return {opened: False}
             cache.clear()  # only the latest version of the run is ever shown again
             cache[id(run)] = values
         return {opened: True, **cache[id(run)]}

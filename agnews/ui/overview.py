@@ -74,9 +74,7 @@ def accuracy_card(run: Run) -> Card:
     headline = f"Test accuracy **{value}** on {test.rows:,} rows · macro F1 {test.f1_macro:.3f}."
     if run.baseline is not None:
         gain = points(test.accuracy - run.baseline.accuracy, digits=1)
-        headline += (
-            f" Frozen base-model features: {percent(run.baseline.accuracy)} (fine-tuned {gain})."
-        )
+        headline += f" Frozen base-model features: {percent(run.baseline.accuracy)} (fine-tuned {gain})."
     return Card(
         "accuracy",
         "Accuracy",
@@ -199,16 +197,16 @@ def robustness_card(run: Run, coming: bool) -> Card:
         return _absent(
             run, "robustness", "Robustness", "robustness", "robustness table", "robustness", coming
         )
-    scored = [t for t in report.tests if t.flip_rate is not None]
+    worst = report.most_flipping()
     rule = f"look when a test flips more than {FLIP_LIMIT:.0%} of its rows"
-    if not scored:
+    if worst is None:
         return Card(
             "robustness", "Robustness", "No test applied.", INFO, rule, "robustness", "Open robustness"
         )
-    worst = max(scored, key=lambda t: t.flip_rate or 0.0)
+    applied = sum(t.flip_rate is not None for t in report.tests)
     headline = (
         f"**{worst.name}** flips {interval(worst.flip_rate, worst.low, worst.high)} of {worst.rows:,} "
-        f"rows, the most of {len(scored)} tests on {report.rows:,} test rows."
+        f"rows, the most of {applied} tests on {report.rows:,} test rows."
     )
     return Card(
         "robustness",
@@ -217,7 +215,7 @@ def robustness_card(run: Run, coming: bool) -> Card:
         LOOK if (worst.flip_rate or 0.0) > FLIP_LIMIT else FINE,
         rule,
         "robustness",
-        "Open robustness",
+        f"Show the rows {worst.name} flips",
     )
 
 
@@ -229,11 +227,12 @@ def cross_domain_card(run: Run) -> Card:
         return Card(
             "cross-domain", "Out-of-domain files", headline, ABSENT, "", "cross-domain", "Open cross-domain"
         )
-    lines = [
-        f"`{name}`: {percent(found.model.accuracy)} (TF-IDF {percent(found.baseline.accuracy)}) "
-        f"on {found.rows:,} rows"
-        for name, found in sorted((name, part.metrics) for name, part in run.cross_domain.items())
-    ]
+    lines = []
+    for name, found in sorted((name, part.metrics) for name, part in run.cross_domain.items()):
+        tfidf = (
+            "no TF-IDF baseline" if found.baseline is None else f"TF-IDF {percent(found.baseline.accuracy)}"
+        )
+        lines.append(f"`{name}`: {percent(found.model.accuracy)} ({tfidf}) on {found.rows:,} rows")
     return Card(
         "cross-domain",
         "Out-of-domain files",
@@ -243,6 +242,21 @@ def cross_domain_card(run: Run) -> Card:
         "cross-domain",
         "Open cross-domain",
     )
+
+
+def compare_card(run: Run, other: Run) -> Card:
+    """The run the Compare tab opens on (`app.py --compare`): the accuracy difference only; the
+    paired test is the Compare tab's to compute, not start-up's."""
+    if other.metrics.test_hash != run.metrics.test_hash:
+        headline = f"`{other.name}` was evaluated on other test rows: not comparable row by row."
+        return Card("compare", "Compared run", headline, INFO, "", "compare", "Open compare")
+    mine, theirs = run.metrics.test.accuracy, other.metrics.test.accuracy
+    headline = (
+        f"`{other.name}` (B): {percent(theirs)} against this run's {percent(mine)} "
+        f"({points(theirs - mine, digits=1)}) on the same {run.metrics.test.rows:,} test rows."
+    )
+    rule = "one seed each: the Compare tab's paired test says whether the difference is more than noise"
+    return Card("compare", "Compared run", headline, INFO, rule, "compare", "Open the comparison")
 
 
 def dataset_card(run: Run, coming: bool) -> Card:
@@ -262,8 +276,12 @@ def dataset_card(run: Run, coming: bool) -> Card:
     )
 
 
-def cards(run: Run, *, coming: Callable[[str], bool] = lambda _stage: False) -> list[Card]:
-    """Every card, in reading order. `coming(stage)`: whether a background analyze is making it."""
+def cards(
+    run: Run, *, coming: Callable[[str], bool] = lambda _stage: False, compare_with: Run | None = None
+) -> list[Card]:
+    """Every card, in reading order. `coming(stage)`: whether a background analyze is making it;
+    `compare_with`: the run the Compare tab opens on, if any."""
+    compared = [] if compare_with is None else [compare_card(run, compare_with)]
     return [
         accuracy_card(run),
         confusion_card(run),
@@ -273,6 +291,7 @@ def cards(run: Run, *, coming: Callable[[str], bool] = lambda _stage: False) -> 
         robustness_card(run, coming("robustness")),
         cross_domain_card(run),
         dataset_card(run, coming("slices")),
+        *compared,
     ]
 
 
@@ -283,12 +302,20 @@ class Overview:
     texts: list[gr.Markdown]
     buttons: list[gr.Button]
     keys: list[str]
+    compare_with: Run | None
 
 
-def build(run: Run, tab: gr.Tab, *, current: Callable[[], Run], coming: Callable[[str], bool]) -> Overview:
+def build(
+    run: Run,
+    tab: gr.Tab,
+    *,
+    current: Callable[[], Run],
+    coming: Callable[[str], bool],
+    compare_with: Run | None = None,
+) -> Overview:
     """Lay out the cards (two to a row) inside `tab`, drawn from `run`; drawn again from `current()`
     (a live run's latest version) whenever the tab is opened."""
-    shown = cards(run, coming=coming)
+    shown = cards(run, coming=coming, compare_with=compare_with)
     gr.Markdown(
         "Where to look first: each card is one analysis of this run, judged by the rule under it.",
         elem_id="overview-intro",
@@ -302,11 +329,11 @@ def build(run: Run, tab: gr.Tab, *, current: Callable[[], Run], coming: Callable
                     buttons.append(gr.Button(card.button, size="sm", elem_id=f"overview-{card.key}-open"))
 
     def redraw() -> list[Any]:
-        again = cards(current(), coming=coming)
+        again = cards(current(), coming=coming, compare_with=compare_with)
         return [card.markdown() for card in again] + [gr.update(value=card.button) for card in again]
 
     tab.select(redraw, None, [*texts, *buttons], api_name="overview_open", api_visibility="undocumented")
-    return Overview(texts, buttons, [card.key for card in shown])
+    return Overview(texts, buttons, [card.key for card in shown], compare_with)
 
 
 def link(
@@ -322,7 +349,7 @@ def link(
 
         def go(key: str = key) -> tuple[Any, ...]:
             run = current()
-            card = next(card for card in cards(run) if card.key == key)
+            card = next(card for card in cards(run, compare_with=overview.compare_with) if card.key == key)
             if card.errors_filter is None:
                 return gr.skip(), gr.skip(), gr.skip(), gr.Tabs(selected=card.tab)
             true_name, pred_name, tag = card.errors_filter

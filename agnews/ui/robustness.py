@@ -149,7 +149,7 @@ def build(run: Run, tab: gr.Tab, *, current: Callable[[], Run], coming: bool = F
 
     def fill(run: Run) -> dict[Any, Any]:
         report = run.robustness
-        first = max(report.tests, key=lambda t: t.flipped)  # the test with the most to show
+        first = report.most_flipping() or report.tests[0]  # the one the Overview points at
         return {
             table: flip_rate_frame(report),
             note: explanation(report),

@@ -1,0 +1,329 @@
+"""Decisions people make on rows (relabel, remove, keep as is), kept beside the runs and applied later.
+
+A decision belongs to the data, not to one run: it is filed under the content hash of the split the
+row came from (`DataInfo.split_hashes`), so every run trained on the same rows shows it, and a run
+on other rows never does. Rows are named by a key that stays put: a training row by its text hash
+(the training split is re-drawn from the source on every run), a test row by its row id (the official
+test file's order is fixed).
+
+The store is a log of events, one JSON object per line: a decision, or the undoing of one. What
+stands is derived from the log (`standing`), so an undo reveals the decision it replaced, and two
+people's differing decisions on one row are both kept and shown as a conflict (`conflicts`). Each
+write takes the store's own lock (never a run's writer lock: a background analyze may hold that for
+minutes) and replaces the file atomically, so a reader never sees half a line.
+
+`agnews train --corrections FILE` reads the CSV `export_frame` writes (`read_corrections`).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import fcntl
+import json
+import uuid
+from collections import Counter
+from collections.abc import Iterable, Iterator
+from dataclasses import asdict, dataclass, fields
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+import pandas as pd
+
+from agnews.labels import LABELS
+from agnews.rundir.files import write_atomically
+
+if TYPE_CHECKING:
+    from agnews.rundir.run import Run
+
+TRAIN, TEST = "train", "test"
+SPLITS = (TRAIN, TEST)
+RELABEL, REMOVE, KEEP = "relabel", "remove", "keep"
+ACTIONS = (RELABEL, REMOVE, KEEP)
+UNDO = "undo"
+MAX_NOTE_CHARS = 1000
+DECISIONS_FOLDER = ".decisions"  # beside the runs: hidden, so no run listing mistakes it for a run
+LOCAL_USER = "local"  # who decided on a page without a login
+CSV_COLUMNS = ("split", "split_hash", "key", "text", "given", "action", "label", "note", "who", "time")
+
+
+class DecisionError(ValueError):
+    """A decision or a corrections file that cannot be used; the message says which and why."""
+
+
+@dataclass(frozen=True)
+class Decision:
+    """One event of the log: a decision on a row, or (`action == UNDO`) the undoing of `undoes`."""
+
+    id: str
+    split: str
+    split_hash: str
+    key: str  # text hash (training rows) or row id (test rows), as text
+    action: str
+    label: str | None  # the class a relabel gives
+    given: str  # the row's label when the decision was made
+    text: str  # the row's text, so an export reads without the run beside it
+    note: str
+    who: str
+    time: str
+    undoes: str | None = None
+
+    @property
+    def row(self) -> tuple[str, str, str]:
+        return self.split, self.split_hash, self.key
+
+    @property
+    def verdict(self) -> tuple[str, str | None]:
+        """What the decision says about the row, whoever made it and when."""
+        return self.action, self.label
+
+
+def decide(
+    split: str,
+    split_hash: str,
+    key: str,
+    *,
+    action: str,
+    given: str,
+    text: str,
+    label: str | None = None,
+    note: str = "",
+    who: str | None = None,
+) -> Decision:
+    """A new decision, checked: a known split and action, a relabel to a class other than the given
+    one, a note of bounded length."""
+    if split not in SPLITS:
+        raise DecisionError(f"split {split!r}: expected one of {', '.join(SPLITS)}")
+    if action not in ACTIONS:
+        raise DecisionError(f"action {action!r}: expected one of {', '.join(ACTIONS)}")
+    if not key:
+        raise DecisionError("no row chosen: click a row of the table first")
+    if action == RELABEL:
+        if label not in LABELS:
+            raise DecisionError(f"relabel to {label!r}: choose one of {', '.join(LABELS)}")
+        if label == given:
+            raise DecisionError(f"the row is already labelled {given}: choose another class, or 'keep'")
+    else:
+        label = None
+    note = (note or "").strip()
+    if len(note) > MAX_NOTE_CHARS:
+        raise DecisionError(f"the note has {len(note)} characters; at most {MAX_NOTE_CHARS}")
+    return Decision(
+        id=uuid.uuid4().hex,
+        split=split,
+        split_hash=split_hash,
+        key=str(key),
+        action=action,
+        label=label,
+        given=given,
+        text=text,
+        note=note,
+        who=who or LOCAL_USER,
+        time=datetime.now(UTC).isoformat(timespec="seconds"),
+    )
+
+
+def undo(events: Iterable[Decision], split: str, split_hash: str, key: str, who: str | None) -> Decision:
+    """The event undoing `who`'s standing decision on the row; DecisionError when there is none."""
+    who = who or LOCAL_USER
+    mine = [d for d in standing(events) if d.row == (split, split_hash, str(key)) and d.who == who]
+    if not mine:
+        raise DecisionError(f"nothing to undo: {who} has no decision on this row")
+    return Decision(
+        **{**asdict(mine[-1]), "id": uuid.uuid4().hex, "action": UNDO, "undoes": mine[-1].id},
+    )
+
+
+def standing(events: Iterable[Decision]) -> list[Decision]:
+    """The decisions that stand: each person's latest not-undone decision per row, in log order."""
+    events = list(events)
+    undone = {e.undoes for e in events if e.action == UNDO}
+    latest: dict[tuple[tuple[str, str, str], str], Decision] = {}
+    for event in events:
+        if event.action != UNDO and event.id not in undone:
+            latest.pop((event.row, event.who), None)  # re-inserted: log order follows the latest
+            latest[(event.row, event.who)] = event
+    return list(latest.values())
+
+
+def conflicts(decisions: Iterable[Decision]) -> dict[tuple[str, str, str], list[Decision]]:
+    """Rows on which standing decisions disagree (different people, different verdicts)."""
+    by_row: dict[tuple[str, str, str], list[Decision]] = {}
+    for decision in decisions:
+        by_row.setdefault(decision.row, []).append(decision)
+    return {row: ds for row, ds in by_row.items() if len({d.verdict for d in ds}) > 1}
+
+
+def agreed(decisions: Iterable[Decision]) -> list[Decision]:
+    """One decision per row that has no conflict (the latest), for applying; conflicts are left out."""
+    decisions = list(decisions)
+    disputed = conflicts(decisions)
+    latest = {d.row: d for d in decisions if d.row not in disputed}
+    return list(latest.values())
+
+
+def split_hash(run: Run, split: str) -> str:
+    """The hash decisions on `run`'s rows of `split` are filed under: the split's own, except for
+    the training rows of a run trained with corrections, whose decisions stay with the rows they were
+    made on (so that they still show, and exporting them again trains the same run)."""
+    corrections = run.data_stats.corrections
+    if split == TRAIN and corrections is not None:
+        return corrections.split_hash
+    return run.config.data.split_hashes[split]
+
+
+class DecisionStore:
+    """The log of one folder beside the runs: a file per split and split hash."""
+
+    def __init__(self, folder: Path) -> None:
+        self.folder = folder
+
+    def path(self, split: str, split_hash: str) -> Path:
+        return self.folder / f"{split}-{split_hash[:16]}.jsonl"
+
+    def events(self, split: str, split_hash: str) -> list[Decision]:
+        return read_events(self.path(split, split_hash))
+
+    def add(self, event: Decision) -> None:
+        """Append `event` under the store's lock, replacing the file atomically."""
+        path = self.path(event.split, event.split_hash)
+        with self._locked():
+            lines = path.read_text(encoding="utf-8") if path.is_file() else ""
+            text = lines + json.dumps(asdict(event), ensure_ascii=False) + "\n"
+            write_atomically(path, lambda tmp: tmp.write_text(text, encoding="utf-8"))
+
+    @contextlib.contextmanager
+    def _locked(self) -> Iterator[None]:
+        self.folder.mkdir(parents=True, exist_ok=True)
+        with (self.folder / ".lock").open("a") as handle:
+            fcntl.flock(handle, fcntl.LOCK_EX)
+            try:
+                yield
+            finally:
+                fcntl.flock(handle, fcntl.LOCK_UN)
+
+
+def read_events(path: Path) -> list[Decision]:
+    """The events of one log file (none when it does not exist); DecisionError naming the line that
+    is not an event."""
+    if not path.is_file():
+        return []
+    names = {f.name for f in fields(Decision)}
+    events = []
+    for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), start=1):
+        try:
+            data = json.loads(line)
+            events.append(Decision(**{k: v for k, v in data.items() if k in names}))
+        except (json.JSONDecodeError, TypeError) as exc:
+            raise DecisionError(f"{path}: line {number} is not a decision ({exc})") from exc
+    return events
+
+
+def export_frame(decisions: Iterable[Decision]) -> pd.DataFrame:
+    """The standing decisions as the CSV people download and `--corrections` reads."""
+    rows = [{column: getattr(d, column) for column in CSV_COLUMNS} for d in decisions]
+    return pd.DataFrame(rows, columns=list(CSV_COLUMNS))
+
+
+@dataclass(frozen=True)
+class Corrections:
+    """A corrections file's training-row decisions, agreed and ready to apply."""
+
+    split_hash: str
+    removed: frozenset[str]  # text hashes
+    relabelled: dict[str, str]  # text hash -> class name
+    kept: int
+    test_rows: int  # test-row decisions in the file: never applied to training
+
+    @classmethod
+    def removing(cls, text_hashes: Iterable[str]) -> Corrections:
+        """Corrections that only leave rows out (`--drop-label-issues`: flagged rows, no split hash)."""
+        return cls(split_hash="", removed=frozenset(text_hashes), relabelled={}, kept=0, test_rows=0)
+
+
+def read_corrections(path: Path) -> Corrections:
+    """The training-row decisions of an exported decisions CSV, checked: the columns, one split hash,
+    known actions and classes, and no row decided two ways."""
+    if not path.is_file():
+        raise DecisionError(f"{path}: file not found (--corrections takes the app's export of decisions)")
+    try:
+        frame = pd.read_csv(path, dtype=str, keep_default_na=False)
+    except (ValueError, UnicodeDecodeError) as exc:
+        raise DecisionError(f"{path}: not a readable CSV ({exc})") from exc
+    missing = [c for c in ("split", "split_hash", "key", "action", "label") if c not in frame.columns]
+    if missing:
+        raise DecisionError(
+            f"{path}: no {', '.join(f'`{c}`' for c in missing)} column; export the decisions from the app"
+        )
+    train = frame[frame["split"] == TRAIN]
+    if train.empty:
+        raise DecisionError(f"{path}: no decisions on training rows (split = {TRAIN!r})")
+    hashes = sorted(set(train["split_hash"]))
+    if len(hashes) > 1:
+        raise DecisionError(f"{path}: decisions on {len(hashes)} different training splits; export one run's")
+    for number, (action, label) in enumerate(zip(train["action"], train["label"], strict=True), start=2):
+        if action not in ACTIONS:
+            raise DecisionError(
+                f"{path}: row {number}: action {action!r}, expected one of {', '.join(ACTIONS)}"
+            )
+        if action == RELABEL and label not in LABELS:
+            raise DecisionError(f"{path}: row {number}: relabel to {label!r}, not one of {', '.join(LABELS)}")
+    verdicts = train.groupby("key")[["action", "label"]].nunique().max(axis=1)
+    disputed = sorted(verdicts[verdicts > 1].index)
+    if disputed:
+        raise DecisionError(
+            f"{path}: {len(disputed)} training row(s) decided two ways (e.g. key {disputed[0]}); "
+            "settle the conflict in the app and export again"
+        )
+    last = train.drop_duplicates("key", keep="last")
+    relabels = last[last["action"] == RELABEL]
+    return Corrections(
+        split_hash=hashes[0],
+        removed=frozenset(last.loc[last["action"] == REMOVE, "key"]),
+        relabelled=dict(zip(relabels["key"], relabels["label"], strict=True)),
+        kept=int((last["action"] == KEEP).sum()),
+        test_rows=int((frame["split"] == TEST).sum()),
+    )
+
+
+@dataclass(frozen=True)
+class CorrectedAccuracy:
+    """Test accuracy against the labels people corrected, beside (never instead of) the official one."""
+
+    accuracy: float
+    rows: int  # test rows scored: all but the removed ones
+    relabelled: int
+    removed: int
+    directions: dict[tuple[str, str], int]  # (given, new label) -> rows
+    disputed: int  # rows with conflicting decisions, left at their given label
+    unknown: int  # decisions naming a row id this run's test split does not have: not applied
+
+
+def corrected_accuracy(predictions: pd.DataFrame, decisions: Iterable[Decision]) -> CorrectedAccuracy | None:
+    """Accuracy of `predictions` (row_id, label, pred) with the agreed test-row relabels applied and
+    removed rows left out; None when no test row has an agreed relabel or removal."""
+    decisions = [d for d in decisions if d.split == TEST]
+    labels = predictions.set_index("row_id")["label"].copy()
+    settled = [d for d in agreed(decisions) if d.action in (RELABEL, REMOVE)]
+    known = [d for d in settled if d.key.isdigit() and int(d.key) in labels.index]
+    if not known:
+        return None
+    unknown, settled = len(settled) - len(known), known
+    removed = {int(d.key) for d in settled if d.action == REMOVE}
+    directions: Counter[tuple[str, str]] = Counter()
+    for d in settled:
+        if d.action == RELABEL:
+            labels.loc[int(d.key)] = LABELS.index(d.label)
+            directions[(d.given, d.label)] += 1
+    kept = ~labels.index.isin(sorted(removed))
+    preds = predictions.set_index("row_id")["pred"]
+    correct = (labels[kept] == preds[kept]).to_numpy()
+    return CorrectedAccuracy(
+        accuracy=float(correct.mean()) if len(correct) else 0.0,
+        rows=int(kept.sum()),
+        relabelled=sum(directions.values()),
+        removed=len(removed),
+        directions=dict(directions),
+        disputed=len(conflicts(decisions)),
+        unknown=unknown,
+    )

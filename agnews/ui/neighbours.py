@@ -1,0 +1,198 @@
+"""Neighbours tab: the training rows nearest a test row or a typed text in the fine-tuned space.
+
+The usual way to see why a model learned a confusion: a mistake whose nearest training rows mostly
+carry the predicted class was taught it by them, and a flag on those rows (cleanlab, the
+`label_issues_train` part) says whether their own labels are suspect. The search is
+`agnews.serving.neighbours`; a typed text is embedded as the Classify tab embeds it for the map
+(`classify.text_vector`). `neighbours_of_row` is what another tab calls to show a selected row's
+neighbours. Opening the tab shows the neighbours of the most confident mistake.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+import gradio as gr
+import numpy as np
+import pandas as pd
+
+from agnews.rundir import Run
+from agnews.serving.neighbours import NeighbourError, TrainingNeighbours, stored_vector, training_neighbours
+from agnews.serving.predictor import MAX_RAW_CHARS, Predictor
+from agnews.ui.classify import TEXT_INFO, text_vector
+from agnews.ui.figures import headline
+from agnews.ui.panel import Panel
+
+PART = "train_embeddings"
+K = 10
+WIDTHS = ["11%", "13%", "16%", "60%"]
+
+
+def row_id_of(value: float | int | str | None) -> int:
+    """A test row id as typed (`gr.Number` sends a float, an API client anything); `gr.Error` unless
+    it is a whole number."""
+    if value is None or (isinstance(value, str) and not value.strip()):
+        raise gr.Error(
+            "Enter a test row id first (the Errors and Map tabs show them).", print_exception=False
+        )
+    try:
+        number = float(value)
+    except (TypeError, ValueError):
+        number = float("nan")
+    if not number.is_integer():
+        raise gr.Error(f"{value!r} is not a test row id: ids are whole numbers.", print_exception=False)
+    return int(number)
+
+
+def flag(flagged: Any, suggested: Any) -> str:
+    """A row's cleanlab verdict as the table shows it: "yes → suggested class", "" or "?" (unknown)."""
+    if flagged is pd.NA:
+        return "?"
+    return f"yes → {suggested}" if flagged else ""
+
+
+def neighbours_table(found: pd.DataFrame) -> pd.DataFrame:
+    """What the tab lists per neighbour: similarity (3 decimals), label, flagged, headline."""
+    return pd.DataFrame(
+        {
+            "similarity": found["similarity"].round(3),
+            "label": found["label_name"],
+            "flagged": [flag(f, s) for f, s in zip(found["flagged"], found["suggested"], strict=True)],
+            "headline": found["text"].map(headline),
+        }
+    )
+
+
+def summary(found: pd.DataFrame, subject: str, flags_known: bool) -> str:
+    """One line: which label most of the neighbours carry (then the others), and how many are flagged."""
+    counts = found["label_name"].value_counts(sort=False).sort_values(ascending=False, kind="stable")
+    (label, most), others = next(iter(counts.items())), counts.iloc[1:]
+    line = f"{subject}: **{most} of {len(found)}** nearest training rows are labelled **{label}**"
+    if len(others):
+        line += " (" + ", ".join(f"{n} {name}" for name, n in others.items()) + ")"
+    if flags_known:
+        line += f"; {int(found['flagged'].sum())} of the {len(found)} are flagged as likely mislabelled."
+    else:
+        line += "; whether they are likely mislabelled needs the `label_issues_train` part."
+    return line
+
+
+def _asked(question: Callable[[], Any]) -> Any:
+    """`question()`, its NeighbourError shown as a `gr.Error` (the message says what to do)."""
+    try:
+        return question()
+    except NeighbourError as exc:
+        raise gr.Error(str(exc), print_exception=False) from exc
+
+
+def _answer(index: TrainingNeighbours, vector: np.ndarray, subject: str, k: int) -> tuple[pd.DataFrame, str]:
+    found = _asked(lambda: index.nearest(vector, k))
+    return neighbours_table(found), summary(found, subject, index.flags_known)
+
+
+def neighbours_of_row(run: Run, row_id: float | int | str | None, k: int = K) -> tuple[pd.DataFrame, str]:
+    """The `k` training rows nearest test row `row_id` (its id, as the Errors tab lists it): the
+    table to show and the one-line summary. A bad id, or a run without the vectors, raises `gr.Error`
+    with what to do."""
+    wanted = row_id_of(row_id)
+    index = _asked(lambda: training_neighbours(run))
+    vector = _asked(lambda: stored_vector(run, wanted))
+    row = run.predictions[run.predictions["row_id"] == wanted].iloc[0]
+    subject = (
+        f"Test row {wanted} (true **{row['label_name']}**, predicted **{row['pred_name']}** "
+        f"{row['confidence']:.0%})"
+    )
+    return _answer(index, vector, subject, k)
+
+
+def neighbours_of_text(
+    run: Run, predictor: Predictor, value: str | None, k: int = K
+) -> tuple[pd.DataFrame, str]:
+    """The `k` training rows nearest a typed text, embedded by `predictor` (the run's model)."""
+    index = _asked(lambda: training_neighbours(run))
+    return _answer(index, text_vector(predictor, value), "Your text", k)
+
+
+def most_confident_mistake(run: Run) -> int | None:
+    """The row id of the test row the model gets wrong most confidently (the Errors tab's first)."""
+    predictions = run.predictions
+    wrong = predictions[predictions["label"] != predictions["pred"]]
+    return None if wrong.empty else int(wrong.loc[wrong["confidence"].idxmax(), "row_id"])
+
+
+def about(run: Run) -> str:
+    """What is searched, in one paragraph."""
+    index = training_neighbours(run)
+    flags = (
+        "A flag is cleanlab's verdict on a training label (`label_issues_train`), with the class suggested."
+        if index.flags_known
+        else "This run has no `label_issues_train` part: whether a row is likely mislabelled is unknown (?)."
+    )
+    return (
+        f"The {len(index.rows):,} training rows nearest a test row or your text, by cosine similarity of "
+        f"the fine-tuned model's [CLS] vectors (the space its classifier reads). {flags}"
+    )
+
+
+def build(
+    run: Run, tab: gr.Tab, predictor: Predictor, *, current: Callable[[], Run], coming: bool = False
+) -> None:
+    """Lay out the tab inside `tab`; its note (and the most confident mistake's neighbours) are filled
+    from the run as it is when first opened, and every lookup reads the run as it is then.
+
+    Without the `train_embeddings` part, a notice says how to make it; with `coming` (a background
+    `agnews analyze` is making it) a "being built" note stays until an opening finds it.
+    """
+    panel = Panel(run, (PART,), what="training rows' fine-tuned vectors", key="neighbours", coming=coming)
+    if not panel.shown:
+        return
+    note = gr.Markdown("", elem_id="neighbours-note")
+    with gr.Row(equal_height=True):
+        row_id = gr.Number(label="Test row id", precision=0, scale=1, elem_id="neighbours-row")
+        row_button = gr.Button("Neighbours of this test row", scale=1, elem_id="neighbours-row-button")
+        text = gr.Textbox(
+            label="Or a text",
+            lines=1,
+            max_lines=4,
+            max_length=MAX_RAW_CHARS,
+            info=TEXT_INFO,
+            scale=3,
+            elem_id="neighbours-text",
+        )
+        text_button = gr.Button("Neighbours of this text", scale=1, elem_id="neighbours-text-button")
+    line = gr.Markdown("", elem_id="neighbours-summary")
+    table = gr.Dataframe(
+        None,
+        label=f"The {K} nearest training rows, most similar first",
+        interactive=False,
+        wrap=True,
+        column_widths=WIDTHS,
+        elem_id="neighbours-table",
+    )
+
+    def fill(run: Run) -> dict[Any, Any]:
+        values: dict[Any, Any] = {note: about(run)}
+        example = most_confident_mistake(run)
+        if example is not None and run.embeddings is not None:
+            shown, said = neighbours_of_row(run, example)
+            values |= {row_id: example, table: shown, line: said}
+        return values
+
+    panel.fill_when_opened(tab, fill, [note, row_id, table, line], current=current)
+    gr.on(
+        [row_button.click, row_id.submit],
+        lambda value: neighbours_of_row(current(), value),
+        row_id,
+        [table, line],
+        api_name="neighbours_row",
+        api_visibility="undocumented",
+    )
+    gr.on(
+        [text_button.click, text.submit],
+        lambda value: neighbours_of_text(current(), predictor, value),
+        text,
+        [table, line],
+        api_name="neighbours_text",
+        api_visibility="undocumented",
+    )
