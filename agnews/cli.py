@@ -1,5 +1,5 @@
 """The `agnews` command line: train, tune, evaluate, analyze, robustness, compare, cross-domain, migrate,
-push.
+push, report, predict.
 
 The top-level parser knows only the command names, so `agnews --help` imports nothing heavy; each
 command's parser is built when that command is chosen. Training options come from `TrainConfig`
@@ -27,7 +27,9 @@ COMMANDS = {
     "compare": "Compare runs on the same test rows: B against A, or a group of runs against another.",
     "cross-domain": "Score a run's model (and a TF-IDF baseline) on an out-of-domain labelled CSV file.",
     "migrate": "Rewrite a run made by an older agnews in today's layout.",
-    "push": "Upload a run (model, model card, analysis parts) to the Hugging Face Hub.",
+    "push": "Upload a run (model, model card, analysis parts, report) to the Hugging Face Hub.",
+    "report": "Write a run's metrics, figures and analyses as one self-contained HTML file.",
+    "predict": "Classify a big CSV or parquet file in chunks (resumable; several processes share it).",
 }
 
 
@@ -227,6 +229,12 @@ def _push_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def _report_parser() -> argparse.ArgumentParser:
+    parser = _run_parser("report")
+    parser.add_argument("--out", type=Path, required=True, help="The HTML file to write (replaced if there).")
+    return parser
+
+
 def _compare_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="agnews compare",
@@ -422,6 +430,38 @@ def _migrate(argv: list[str]) -> int:
     return 0
 
 
+def _predict(argv: list[str]) -> int:
+    from agnews.rundir import Run
+    from agnews.serving.predict_file import BACKENDS, CHUNK_ROWS, predict_file
+
+    parser = _run_parser("predict")
+    parser.add_argument(
+        "file", type=Path, help="CSV (a `text` column, or `title` and `description`) or parquet."
+    )
+    parser.add_argument("--out", type=Path, required=True, help="Output file (.csv, or .parquet).")
+    parser.add_argument(
+        "--backend",
+        choices=BACKENDS,
+        default="fp32",
+        help="fp32: the PyTorch model as the run's stored probabilities were made (default); bf16 "
+        "(native bf16 only) and onnx-int8 are faster and disagree on a few rows.",
+    )
+    parser.add_argument("--chunk-rows", type=int, default=CHUNK_ROWS, help="Rows per chunk (memory).")
+    args = parser.parse_args(argv)
+    outcome = predict_file(
+        Run.load(args.run), args.file, args.out, backend=args.backend, chunk_rows=args.chunk_rows
+    )
+    totals = outcome.totals
+    resumed = f", {outcome.resumed_chunks} chunk(s) already done" if outcome.resumed_chunks else ""
+    print(f"{outcome.classified_chunks} chunk(s) classified by {outcome.backend}{resumed}")
+    if totals.rows:
+        print(
+            f"{args.out}: {totals.rows:,} rows, {totals.classified:,} classified, "
+            f"{totals.unclassified:,} without text, {totals.needs_review:,} need review"
+        )
+    return 0
+
+
 def _push(argv: list[str]) -> int:
     from agnews.hub.transfer import push_run, save_upload_folder
 
@@ -438,6 +478,20 @@ def _push(argv: list[str]) -> int:
     return 0
 
 
+def _report(argv: list[str]) -> int:
+    from agnews.present.report import build_report
+    from agnews.rundir import Run
+    from agnews.rundir.files import write_atomically
+
+    args = _report_parser().parse_args(argv)
+    page = build_report(Run.load(args.run))
+    out = args.out.expanduser()
+    out.parent.mkdir(parents=True, exist_ok=True)
+    write_atomically(out, lambda tmp: tmp.write_text(page, encoding="utf-8"))
+    print(f"report of {args.run} written to {out} ({out.stat().st_size / 1e6:.1f} MB)")
+    return 0
+
+
 HANDLERS: dict[str, Callable[[list[str]], int]] = {
     "train": _train,
     "tune": _tune,
@@ -448,6 +502,8 @@ HANDLERS: dict[str, Callable[[list[str]], int]] = {
     "cross-domain": _cross_domain,
     "migrate": _migrate,
     "push": _push,
+    "report": _report,
+    "predict": _predict,
 }
 
 
@@ -460,6 +516,7 @@ USER_ERRORS = {
     "agnews.training.data": "DataError",
     "agnews.models": "ModelError",
     "agnews.hub.transfer": "HubError",
+    "agnews.serving.csv_batch": "BatchError",
 }
 
 

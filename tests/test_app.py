@@ -20,13 +20,15 @@ from gradio_client.exceptions import AppError
 from helpers import ServedApp
 
 from agnews.labels import LABELS
+from agnews.present import tables
+from agnews.present.tables import with_tags
 from agnews.rundir import Run
 from agnews.rundir.parts import Manifest
 from agnews.serving.csv_batch import NOTE_CUT, NOTE_EMPTY, REVIEW_COLUMN, output_columns
 from agnews.serving.predictor import MAX_CHARS, MAX_RAW_CHARS, Predictor, model_text
 from agnews.text import clean_text
 from agnews.ui import build_app, classify, confusion, errors
-from agnews.ui.common import row_details, with_tags
+from agnews.ui.common import row_details
 from agnews.ui.file_upload import output_name
 
 
@@ -68,7 +70,7 @@ def frame() -> pd.DataFrame:
 
 
 def test_mistakes_are_most_confident_first_and_filter_by_pair_and_text() -> None:
-    wrong = errors.mistakes(frame())
+    wrong = tables.mistakes(frame())
     assert wrong["row_id"].tolist() == [12, 11, 14]
     assert errors.filter_mistakes(wrong, "World", errors.ANY, "")["row_id"].tolist() == [11]
     assert errors.filter_mistakes(wrong, errors.ANY, "World", "OIL")["row_id"].tolist() == [12]
@@ -86,8 +88,8 @@ def test_confusion_tables_and_cell_choice() -> None:
     assert confusion.cell_pair([0, 2]) == ("World", "Sports")
     assert confusion.cell_pair([3, 0]) is None
     test = {"accuracy": 0.9, "f1_weighted": 0.89, "f1_macro": 0.88, "rows": 100}
-    assert confusion.summary_table(test, None)["model"].tolist() == ["fine-tuned"]
-    both = confusion.summary_table(test, {"accuracy": 0.8, "f1_macro": 0.7})
+    assert tables.summary_table(test, None)["model"].tolist() == ["fine-tuned"]
+    both = tables.summary_table(test, {"accuracy": 0.8, "f1_macro": 0.7})
     assert both["accuracy"].tolist() == [0.9, 0.8]
 
 
@@ -174,7 +176,7 @@ def test_explain_scores_every_word(client: Client) -> None:
 
 
 def test_error_filters_and_csv_export(client: Client, run: Run) -> None:
-    wrong = errors.mistakes(run.predictions)
+    wrong = tables.mistakes(run.predictions)
     pair = wrong.iloc[0][["label_name", "pred_name"]].tolist()
     filters = (*pair, "", errors.ANY, errors.BY_CONFIDENCE)  # classes, text, tag, order
     table, count = client.predict(*filters, api_name="/errors")
@@ -187,7 +189,7 @@ def test_error_filters_and_csv_export(client: Client, run: Run) -> None:
 
 
 def test_error_tag_filter(client: Client, run: Run) -> None:
-    wrong = errors.mistakes(with_tags(run.predictions, run))
+    wrong = tables.mistakes(with_tags(run.predictions, run))
     # a tag that some mistakes carry and some do not, so that the filter visibly narrows
     tag = next(t for t in run.slice_report.tags if 0 < wrong[f"tag_{t}"].sum() < len(wrong))
     table, count = client.predict(errors.ANY, errors.ANY, "", tag, errors.BY_CONFIDENCE, api_name="/errors")

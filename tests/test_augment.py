@@ -9,12 +9,12 @@ from pathlib import Path
 import pytest
 
 from agnews.config import ConfigError, preset_config
+from agnews.present.tables import flip_rate_frame
 from agnews.rundir import Run
 from agnews.text import AGENCY_MARKER
 from agnews.training import augment, perturb
 from agnews.training.augment import FAMILIES, augment_rows, parse_families, stress_tests_taught
 from agnews.training.train import train_run
-from agnews.ui.robustness import flip_rate_frame
 
 ROW = "Michael Smith said (Reuters) - Oil prices climbed on Tuesday as traders bet on lower supply"
 

@@ -22,9 +22,9 @@ from agnews.analysis.compare import (
     disagreements,
 )
 from agnews.cli import main
+from agnews.present.figures import confusion_change_figure
 from agnews.rundir import Run, RunError
 from agnews.ui.compare import per_class_table, run_choices
-from agnews.ui.figures import confusion_change_figure
 
 
 def exact_mcnemar(fixed: int, broken: int) -> float:

@@ -7,7 +7,7 @@ import pandas as pd
 import pytest
 
 from agnews.labels import LABELS
-from agnews.ui import figures
+from agnews.present import figures
 
 
 def points(n: int = 40) -> pd.DataFrame:

@@ -249,7 +249,7 @@ def test_card_base_model_is_a_hub_id_or_absent(base_model: str, expected: str | 
 
 def test_dry_run_folder_has_the_hub_layout(upload_dir: Path, quick_run: Path) -> None:
     root = {p.name for p in upload_dir.iterdir() if p.is_file()}
-    assert root == {"README.md", *(p.name for p in (quick_run / "model").iterdir())}
+    assert root == {"README.md", "report.html", *(p.name for p in (quick_run / "model").iterdir())}
     assert {"config.json", "model.safetensors", "tokenizer.json"} <= root
     assert {p.name for p in (upload_dir / "agnews_run").iterdir()} == RUN_FILES
     assert (upload_dir / "agnews_run" / "config.json").read_bytes() == (

@@ -14,11 +14,12 @@ from helpers import ROOT, load_script, synthetic_rows
 from agnews.cli import main
 from agnews.config import TrainConfig, preset_config
 from agnews.labels import LABELS
+from agnews.present import tables
 from agnews.rundir import Run
 from agnews.text import clean_text, text_hash
 from agnews.training.data import DataError, load_config_data
 from agnews.training.label_issues import label_issue_table, predictions_label_issues, train_label_issues
-from agnews.ui import errors, label_issues
+from agnews.ui import errors
 from agnews.ui.common import temporary_csv
 
 label_noise = load_script(ROOT / "bench" / "label_noise.py", "agnews_bench_label_noise")
@@ -95,7 +96,7 @@ def test_the_quick_run_has_both_parts(quick_run: Path) -> None:
 
 def test_errors_tab_flags_orders_and_exports_label_issues(quick_run: Path) -> None:
     run = Run.load(quick_run)
-    wrong = errors.mistakes(errors.with_label_issues(run.predictions, run))
+    wrong = tables.mistakes(errors.with_label_issues(run.predictions, run))
     flagged = wrong[wrong[errors.FLAGGED]]
     assert len(flagged) > 0  # the 120-row quick run has some: a real check, not an empty loop
     ordered = errors.order_mistakes(wrong, errors.BY_LABEL_ISSUE)
@@ -110,7 +111,7 @@ def test_errors_tab_flags_orders_and_exports_label_issues(quick_run: Path) -> No
 
 def test_export_round_trip_drops_exactly_the_flagged_training_rows(quick_run: Path, tmp_path: Path) -> None:
     run = Run.load(quick_run)
-    rows = label_issues.flagged_train_rows(run)
+    rows = tables.flagged_train_rows(run)
     assert len(rows) > 0  # the export must name rows for the round trip to mean anything
     export = Path(temporary_csv(rows, "test-"))
     config = TrainConfig.from_dict({**run.config.train.to_dict(), "drop_label_issues": str(export)})

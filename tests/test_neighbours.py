@@ -14,6 +14,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from agnews.present.figures import headline
 from agnews.rundir import Run
 from agnews.rundir.edit import edit_run
 from agnews.rundir.parts import Manifest
@@ -24,7 +25,6 @@ from agnews.serving.predictor import Predictor
 from agnews.text import text_hash
 from agnews.ui import build_app, neighbours
 from agnews.ui.classify import EMPTY_MESSAGE
-from agnews.ui.figures import headline
 
 
 @pytest.fixture(scope="module")

@@ -12,6 +12,9 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from agnews.present import tables
+from agnews.present.figures import colour_choices, map_figure, slice_figure
+from agnews.present.tables import with_tags
 from agnews.rundir import Run
 from agnews.rundir.edit import edit_run
 from agnews.rundir.parts import DataStats, SplitStats
@@ -19,8 +22,6 @@ from agnews.training import data_checks, slices
 from agnews.training.stages import analyze_run
 from agnews.ui import errors
 from agnews.ui import slices as slices_tab
-from agnews.ui.common import with_tags
-from agnews.ui.figures import colour_choices, map_figure, slice_figure
 
 # --------------------------------------------------------------------------------------------------
 # Tags on hand-made rows
@@ -216,7 +217,7 @@ def test_map_colours_by_tag_and_errors_filter_by_tag(quick_run: Path) -> None:
     with pytest.raises(ValueError, match="no 'tag_nope' column"):
         map_figure(points, x="x", y="y", colour_by="tag: nope")
 
-    wrong = errors.mistakes(points)
+    wrong = tables.mistakes(points)
     tagged = errors.filter_mistakes(wrong, errors.ANY, errors.ANY, "", "short")
     assert tagged["row_id"].tolist() == wrong[wrong["tag_short"]]["row_id"].tolist()
     assert len(errors.filter_mistakes(wrong, errors.ANY, errors.ANY, "", errors.ANY)) == len(wrong)

@@ -56,7 +56,8 @@ def test_an_interrupted_search_continues_and_the_run_records_it(
     assert not list(out.parent.glob(".tune-*"))  # the trials' scratch checkpoints are gone
 
     # The Tuning tab draws it from the part alone.
-    from agnews.ui import figures, tuning
+    from agnews.present import figures
+    from agnews.ui import tuning
 
     text = tuning.summary(report)
     assert f"**Best: trial {best.number}**" in text and "scored twice" in text

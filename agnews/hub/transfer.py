@@ -38,6 +38,7 @@ from huggingface_hub.utils import validate_repo_id
 
 from agnews.hub.card import build_model_card
 from agnews.hub.layout import CARD, RUN_SUBFOLDER, upload_files
+from agnews.present.report import REPORT_FILE, build_report
 from agnews.rundir import Run, RunError, parts
 from agnews.rundir.files import building_folder
 
@@ -73,6 +74,7 @@ def _fill_upload_folder(run: Run, repo_id: str, folder: Path, *, link: bool) -> 
             target.parent.mkdir(parents=True, exist_ok=True)
             shutil.copy2(source, target)
     build_model_card(run, repo_id).save(folder / CARD)
+    (folder / REPORT_FILE).write_text(build_report(run), encoding="utf-8")
 
 
 def _check_repo_id(repo_id: str) -> None:

@@ -180,51 +180,66 @@ def read_records(path: str | Path, *, max_bytes: int = MAX_BYTES) -> tuple[str, 
     return text, records
 
 
-def read_table(path: str | Path, *, max_bytes: int = MAX_BYTES, max_rows: int = MAX_ROWS) -> Table:
-    """Read and check a CSV file to classify; raise BatchError with a specific message if it can't be.
+@dataclass(frozen=True)
+class TextSource:
+    """Where a file's text is: the header to write back (made up for an original AG News file), the
+    columns joined into a row's text, a description, and whether the first record is already a row."""
 
-    Checks, each with its own message: those of `read_records`, where the text is (naming another
-    delimiter, or listing the columns found), rows with more or fewer cells than the header, the row
-    limit, and output columns the file already has.
-    """
-    name = Path(path).name
-    text, records = read_records(path, max_bytes=max_bytes)
-    header = records[0][1]
-    found = _text_columns(header)
+    header: list[str]
+    columns: list[int]
+    source: str
+    first_is_row: bool
+
+
+def find_text(first: list[str], first_line: str, name: str) -> TextSource:
+    """Where the text is in a file whose first record is `first` (its raw line: `first_line`), and
+    that none of the output columns is there already; BatchError naming another delimiter, or
+    listing the columns found, or the clashing columns, otherwise."""
+    found = _text_columns(first)
     if found is not None:
-        columns, source = found
-        body = records[1:]
-    elif _is_original(header):
-        header, columns, source = list(ORIGINAL_HEADER), [1, 2], "an original AG News file (no header)"
-        body = records
+        text = TextSource(first, found[0], found[1], first_is_row=False)
+    elif _is_original(first):
+        text = TextSource(list(ORIGINAL_HEADER), [1, 2], "an original AG News file (no header)", True)
     else:
-        delimiter = _other_delimiter(text.split("\n", 1)[0])
+        delimiter = _other_delimiter(first_line)
         if delimiter is not None:
             raise BatchError(
                 f"{name}: no `text` column; the file seems to use {_OTHER_DELIMITERS[delimiter]} as "
                 "delimiter: save it comma-separated"
             )
-        listed = ", ".join(repr(cell) for cell in header)
+        listed = ", ".join(repr(cell) for cell in first)
         raise BatchError(
             f"{name}: no `text` column (nor `title` and `description`); columns found: {listed}. "
             "Name the column holding the text `text`."
         )
-
     added = {c.lower() for c in (*OUTPUT_COLUMNS, REVIEW_COLUMN)}
-    clashes = [cell for cell in header if cell.strip().lower() in added]
+    clashes = [cell for cell in text.header if cell.strip().lower() in added]
     if clashes:
         raise BatchError(
             f"{name} already has column(s) {', '.join(map(repr, clashes))}, which the output adds: "
             "rename or remove them"
         )
+    return text
+
+
+def read_table(path: str | Path, *, max_bytes: int = MAX_BYTES, max_rows: int = MAX_ROWS) -> Table:
+    """Read and check a CSV file to classify; raise BatchError with a specific message if it can't be.
+
+    Checks, each with its own message: those of `read_records`, where the text is (`find_text`),
+    rows with more or fewer cells than the header, and the row limit.
+    """
+    name = Path(path).name
+    text, records = read_records(path, max_bytes=max_bytes)
+    found = find_text(records[0][1], text.split("\n", 1)[0], name)
+    body = records if found.first_is_row else records[1:]
     if not body:
         raise BatchError(f"{name} has a header but no rows")
     if len(body) > max_rows:
         raise BatchError(f"{name} has {len(body):,} rows; the limit is {max_rows:,} per file: split it")
-    check_row_widths(body, len(header), name)
+    check_row_widths(body, len(found.header), name)
     rows = [cells for _, cells in body]
-    texts = [" ".join(cells[i] for i in columns) for cells in rows]
-    return Table(header=header, rows=rows, texts=texts, source=source)
+    texts = [" ".join(cells[i] for i in found.columns) for cells in rows]
+    return Table(header=found.header, rows=rows, texts=texts, source=found.source)
 
 
 def output_columns(review_threshold: float | None) -> list[str]:

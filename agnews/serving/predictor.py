@@ -307,14 +307,19 @@ class Predictor:
         return [_as_dict(forward.probs) for forward in self._forwards(cleaned)]
 
     def probabilities_many(
-        self, texts: list[str], progress: Callable[[int, int], None] | None = None
+        self,
+        texts: list[str],
+        progress: Callable[[int, int], None] | None = None,
+        *,
+        bf16: bool | None = None,
     ) -> np.ndarray:
         """Probabilities (n x 4, `LABELS` order, input order) of many texts: a file, not a headline.
 
         The texts are ordered by length once, then fed to `infer` MANY_CHUNK at a time: batches stay
         as free of padding as one big call would make them, and `progress(done, total)` is called
         after each chunk. Empty texts have no prediction; the caller keeps them out (EmptyTextError).
-        Uses the PyTorch model (bf16 where the hardware has it), loading it on the first call.
+        Uses the PyTorch model (bf16 where the hardware has it, unless `bf16` says otherwise), loading
+        it on the first call.
         """
         prepared = [model_text(text)[0] for text in texts]
         empty = [i for i, text in enumerate(prepared) if not text]
@@ -322,7 +327,8 @@ class Predictor:
             raise EmptyTextError(f"{len(empty)} texts are empty once cleaned (first at position {empty[0]})")
         from agnews.inference import infer
 
-        model, tokenizer, bf16 = self.model, self.tokenizer, self.batch_bf16
+        model, tokenizer = self.model, self.tokenizer
+        bf16 = self.batch_bf16 if bf16 is None else bf16
         order = np.argsort([len(text) for text in prepared], kind="stable")
         probs = np.zeros((len(texts), len(LABELS)), dtype=np.float32)
         for start in range(0, len(order), MANY_CHUNK):

@@ -15,6 +15,7 @@ from typing import Any
 
 import gradio as gr
 
+from agnews.present.tables import map_points
 from agnews.rundir import Run
 from agnews.rundir.decisions import DECISIONS_FOLDER, DecisionStore
 from agnews.serving import http_api
@@ -36,7 +37,6 @@ from agnews.ui import (
     slices,
     tuning,
 )
-from agnews.ui.common import map_points
 from agnews.ui.live import DONE, RUNNING, WAITING, Follower, LiveRun, Snapshot, attach
 
 # Two cores on the reference machine: more concurrent model calls would only queue inside torch.

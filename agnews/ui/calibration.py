@@ -12,34 +12,11 @@ from collections.abc import Callable
 from typing import Any
 
 import gradio as gr
-import pandas as pd
 
-from agnews.formatting import calibration_metric
+from agnews.present.tables import metrics_table
 from agnews.rundir import Run
 from agnews.rundir.parts import Calibration
 from agnews.ui.panel import Panel
-
-METRIC_NAMES = {
-    "ece": "top-label ECE (15 equal-width bins)",
-    "adaptive_ece": "adaptive ECE (15 equal-mass bins)",
-    "nll": "NLL",
-    "brier": "Brier score",
-}
-
-
-def metrics_table(calibration: Calibration) -> pd.DataFrame:
-    """Each metric before, after and their paired change, as "value (95% interval)"."""
-    rows = []
-    for key, name in METRIC_NAMES.items():
-        rows.append(
-            {
-                "metric": name,
-                "before (raw logits)": calibration_metric(key, getattr(calibration.before, key)),
-                f"after ({calibration.method})": calibration_metric(key, getattr(calibration.after, key)),
-                "change": calibration_metric(key, calibration.change[key]),
-            }
-        )
-    return pd.DataFrame(rows)
 
 
 def method_markdown(calibration: Calibration) -> str:
@@ -109,7 +86,11 @@ def build(run: Run, tab: gr.Tab, *, current: Callable[[], Run], coming: bool = F
         review = gr.Markdown(elem_id="calibration-review")
 
     def fill(run: Run) -> dict[Any, Any]:
-        from agnews.ui.figures import confidence_histogram_figure, reliability_figure, risk_coverage_figure
+        from agnews.present.figures import (
+            confidence_histogram_figure,
+            reliability_figure,
+            risk_coverage_figure,
+        )
 
         calibration = run.calibration
         sides = {"before": calibration.before.bins, "after": calibration.after.bins}

@@ -162,7 +162,9 @@ def place_text(
     predictor: Predictor, index: MapIndex, points: pd.DataFrame, value: str | None
 ) -> tuple[go.Figure, pd.DataFrame]:
     """The map with the text starred and its nearest stored neighbours ringed, and those neighbours."""
-    from agnews.ui.figures import map_figure  # plotly: loaded with the first placed text, not at start-up
+    from agnews.present.figures import (
+        map_figure,  # plotly: loaded with the first placed text, not at start-up
+    )
 
     placement = index.place(text_vector(predictor, value), k=NEIGHBOURS)
     figure = map_figure(
@@ -188,7 +190,8 @@ def build(
 ) -> Follower | None:
     """Lay out the tab inside the current `gr.Tab` and wire its chained events.
 
-    `points` are the predictions with map coordinates (`common.map_points`), None without a map.
+    `points` are the predictions with map coordinates (`agnews.present.tables.map_points`), None
+    without a map.
     `calibration()` is the run's calibration part when a text is classified (default: the loaded
     run's); a live run may gain it after start-up.
     `coming`: the map is being built in the background; the placement panel then waits hidden and

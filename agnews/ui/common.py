@@ -8,9 +8,8 @@ import gradio as gr
 import pandas as pd
 
 from agnews.labels import LABELS
-from agnews.rundir import Run
+from agnews.present.figures import headline
 from agnews.rundir.parts import PROB_COLUMNS
-from agnews.ui.figures import TAG_COLUMN, headline
 
 # Widths for `rows_table` columns: the headline gets the room, the short columns stay readable.
 TABLE_WIDTHS = ["10%", "48%", "14%", "15%", "13%"]
@@ -28,29 +27,8 @@ def temporary_csv(rows: pd.DataFrame, prefix: str) -> str:
     return out.name
 
 
-def map_points(run: Run) -> pd.DataFrame | None:
-    """Predictions with the map coordinates as extra columns, or None when the run has no map.
-
-    The run stores them aligned row by row; a map whose row ids do not match (e.g. predictions
-    re-written on other test rows) is not shown rather than shown wrong.
-    """
-    if run.map_coords is None:
-        return None
-    predictions = run.predictions.reset_index(drop=True)
-    coords = run.map_coords.reset_index(drop=True)
-    if not predictions["row_id"].equals(coords["row_id"]):
-        run.warnings.append(f"{run.path}: map rows do not match the predictions; map not shown")
-        return None
-    return with_tags(pd.concat([predictions, coords.drop(columns="row_id")], axis=1), run)
 
 
-def with_tags(rows: pd.DataFrame, run: Run) -> pd.DataFrame:
-    """`rows` (the predictions, or a frame aligned with them row by row) with a boolean column
-    `tag_NAME` per smart tag of the run's `slices` part (aligned on load); as is without the part."""
-    if run.slice_tags is None:
-        return rows
-    tags = run.slice_tags.drop(columns="row_id").add_prefix(TAG_COLUMN).reset_index(drop=True)
-    return pd.concat([rows.reset_index(drop=True), tags], axis=1)
 
 
 def rows_table(rows: pd.DataFrame) -> pd.DataFrame:

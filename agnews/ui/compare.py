@@ -17,10 +17,11 @@ import pandas as pd
 
 from agnews.analysis.compare import CHANGES, Comparison, compare_runs, describe_pair, disagreements
 from agnews.formatting import percent, points
+from agnews.present.figures import confusion_change_figure, headline, map_figure
+from agnews.present.tables import map_points
 from agnews.rundir import Run, RunError
 from agnews.rundir.parts import MANIFEST
-from agnews.ui.common import map_points, selected_row_id, temporary_csv
-from agnews.ui.figures import confusion_change_figure, headline, map_figure
+from agnews.ui.common import selected_row_id, temporary_csv
 from agnews.ui.lazy import fill_when_opened
 
 ALL_CHANGES = "all disagreements"

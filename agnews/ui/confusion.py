@@ -13,44 +13,17 @@ import gradio as gr
 import pandas as pd
 
 from agnews.labels import LABELS
+from agnews.present.figures import confusion_figure
+from agnews.present.tables import per_class_table, summary_table
 from agnews.rundir import Run
-from agnews.ui.figures import confusion_figure
 from agnews.ui.lazy import fill_when_opened
 from agnews.ui.live import Follower
 
 CORNER = "true \\ predicted"
 
 
-def summary_table(test: dict[str, Any], baseline: dict[str, Any] | None) -> pd.DataFrame:
-    """Accuracy and F1 of the fine-tuned model and, when the run has it, the frozen-feature baseline."""
-    rows = [("fine-tuned", test)]
-    if baseline is not None:
-        rows.append(("frozen base + logistic regression", baseline))
-    return pd.DataFrame(
-        {
-            "model": [name for name, _ in rows],
-            "accuracy": [round(m["accuracy"], 4) for _, m in rows],
-            "weighted F1": [round(m["f1_weighted"], 4) if "f1_weighted" in m else None for _, m in rows],
-            "macro F1": [round(m["f1_macro"], 4) for _, m in rows],
-            "test rows": [m.get("rows") for _, m in rows],
-        }
-    )
 
 
-def per_class_table(test: dict[str, Any]) -> pd.DataFrame:
-    rows = []
-    for name in LABELS:
-        scores = test["per_class"][name]
-        rows.append(
-            {
-                "class": name,
-                "precision": round(scores["precision"], 4),
-                "recall": round(scores["recall"], 4),
-                "F1": round(scores["f1"], 4),
-                "support": scores["support"],
-            }
-        )
-    return pd.DataFrame(rows)
 
 
 def counts_table(matrix: list[list[int]]) -> pd.DataFrame:

@@ -18,13 +18,13 @@ import gradio as gr
 import pandas as pd
 
 from agnews.labels import LABELS
+from agnews.present.figures import confusion_figure
+from agnews.present.tables import cross_domain_summary, mistakes, scores_table
 from agnews.rundir import Run
-from agnews.rundir.parts import CrossDomainMetrics, DomainScores
 from agnews.rundir.run import CrossDomain
 from agnews.ui import cross_domain_upload
 from agnews.ui.common import notice, row_details, rows_table, selected_row_id, temporary_csv
-from agnews.ui.errors import export_frame, mistakes
-from agnews.ui.figures import confusion_figure
+from agnews.ui.errors import export_frame
 from agnews.ui.lazy import fill_when_opened
 
 MISSING = (
@@ -43,49 +43,8 @@ MAX_LISTED = 1000  # mistakes sent to the page; a large file's long tail adds we
 ERROR_WIDTHS = ["8%", "34%", "12%", "12%", "12%", "10%", "12%"]
 
 
-def summary(metrics: CrossDomainMetrics) -> str:
-    """What was scored: the file, its columns and map, the rows read, scored and skipped, and how
-    (with the baseline, or why it was left out)."""
-    skipped = metrics.skipped()
-    if metrics.baseline is None:
-        baseline = (
-            f"No TF-IDF baseline: {metrics.baseline_left_out}. The model was scored alone; where the run's "
-            "training data is on the machine, `agnews cross-domain ... --data FOLDER` adds the baseline."
-        )
-    else:
-        baseline = f"Baseline: {metrics.baseline_method} ({metrics.baseline_train_rows:,} rows)."
-    return "\n\n".join(
-        [
-            f"**{metrics.rows:,}** of {metrics.rows_read:,} rows of `{metrics.source}` scored on "
-            f"{', '.join(metrics.mapped_classes)}"
-            + (f"; skipped: {', '.join(skipped)}." if skipped else "; none skipped."),
-            f"Text from {', '.join(f'`{c}`' for c in metrics.text_columns)}, labels from "
-            f"`{metrics.label_column}`, mapped by `{metrics.label_map}`. Both classifiers choose among "
-            "all four classes: a prediction outside the mapped ones counts as wrong; macro F1 is over "
-            "the mapped classes.",
-            f"{baseline} File SHA-256 `{metrics.source_sha256[:16]}…`; made in "
-            f"{metrics.seconds['total']:.1f} s.",
-        ]
-    )
 
 
-def scores_table(metrics: CrossDomainMetrics) -> pd.DataFrame:
-    """Fine-tuned model and TF-IDF baseline side by side (a column each, narrow enough for a side
-    panel): accuracy, macro F1, and F1 of each mapped class. No baseline column where it was left out."""
-
-    def column(scores: DomainScores) -> list[float]:
-        per_class = [scores.per_class[name].f1 for name in metrics.mapped_classes]
-        return [round(value, 4) for value in (scores.accuracy, scores.f1_macro, *per_class)]
-
-    table = pd.DataFrame(
-        {
-            "score": ["accuracy", "macro F1", *(f"F1 {name}" for name in metrics.mapped_classes)],
-            "fine-tuned": column(metrics.model),
-        }
-    )
-    if metrics.baseline is not None:
-        table["TF-IDF baseline"] = column(metrics.baseline)
-    return table
 
 
 def errors_table(part: CrossDomain) -> pd.DataFrame:
@@ -178,7 +137,7 @@ def build(run: Run, tab: gr.Tab, *, current: Callable[[], Run], may_write: bool 
     def show(part: CrossDomain, *, unsaved: bool = False) -> dict[Any, Any]:
         metrics = part.metrics
         return {
-            about: (f"{NOT_SAVED}\n\n" if unsaved else "") + summary(metrics),
+            about: (f"{NOT_SAVED}\n\n" if unsaved else "") + cross_domain_summary(metrics),
             plot: confusion_figure(
                 metrics.model.confusion_matrix, metrics.model.confusion_columns, metrics.model.confusion_rows
             ),

@@ -15,11 +15,12 @@ from typing import Any
 import gradio as gr
 import pandas as pd
 
+from agnews.present.figures import SPLIT_ORDER, class_distribution_figure, headline, length_histogram_figure
+from agnews.present.notices import failures, part_notice
+from agnews.present.tables import warnings_markdown
 from agnews.rundir import Run
 from agnews.rundir.parts import DatasetWarnings
-from agnews.ui.figures import SPLIT_ORDER, class_distribution_figure, headline, length_histogram_figure
 from agnews.ui.lazy import fill_when_opened
-from agnews.ui.panel import failures, part_notice
 
 
 def length_table(data_stats: dict[str, Any]) -> pd.DataFrame:
@@ -37,30 +38,6 @@ def length_table(data_stats: dict[str, Any]) -> pd.DataFrame:
 
 
 
-def warnings_markdown(checks: DatasetWarnings) -> str:
-    """The warnings raised, then every check's numbers (a check that does not warn says why not)."""
-    limits = checks.thresholds
-    lines = ["### Dataset warnings"]
-    lines += [f"- ⚠ {message}" for message in checks.messages] or ["- No warnings."]
-    ratios = ", ".join(
-        f"{b.split} {b.ratio:.2f}x" if b.ratio is not None else f"{b.split}: a class has no rows"
-        for b in checks.class_balance
-    )
-    length, overlap = checks.length, checks.overlap
-    lines += [
-        "",
-        f"- **Class balance** (largest/smallest class; warns above {limits['imbalance_ratio']:g}x): "
-        f"{ratios}.",
-        f"- **Length** (words per text, train vs test; warns at KS D ≥ {limits['length_ks_d']:g}): "
-        f"median {length.train_median_words:g} vs {length.test_median_words:g}, mean "
-        f"{length.train_mean_words:.1f} vs {length.test_mean_words:.1f}; two-sample KS "
-        f"D = {length.ks_statistic:.3f}, p = {length.p_value:.2g}.",
-        f"- **Near-duplicates** (a training row at TF-IDF cosine ≥ {overlap.cosine:g}; warns from "
-        f"{limits['overlap_share']:.0%} of test rows): {overlap.test_rows} test rows ({overlap.share:.1%}), "
-        f"{overlap.different_label} of them with another label than their training twin; "
-        f"{overlap.exact_dropped} exact copies were dropped from training before it.",
-    ]
-    return "\n".join(lines)
 
 
 def near_duplicate_examples(checks: DatasetWarnings) -> pd.DataFrame:

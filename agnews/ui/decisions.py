@@ -20,6 +20,7 @@ import pandas as pd
 
 from agnews.formatting import percent
 from agnews.labels import LABELS
+from agnews.present.figures import headline
 from agnews.rundir import Run
 from agnews.rundir.decisions import (
     KEEP,
@@ -38,7 +39,6 @@ from agnews.rundir.decisions import (
     undo,
 )
 from agnews.ui.common import temporary_csv
-from agnews.ui.figures import headline
 
 ACTION_CHOICES = [("relabel to…", RELABEL), ("remove from the data", REMOVE), ("keep as is", KEEP)]
 TABLE_COLUMNS = ["split", "row", "headline", "given", "decision", "note", "who", "when", "conflict"]

@@ -16,12 +16,13 @@ import gradio as gr
 import pandas as pd
 
 from agnews.labels import LABELS
+from agnews.present.figures import TAG_COLUMN
+from agnews.present.tables import mistakes, with_tags
 from agnews.rundir import Run
 from agnews.rundir.decisions import TEST, DecisionStore
 from agnews.rundir.parts import PROB_COLUMNS
-from agnews.ui.common import TABLE_WIDTHS, row_details, rows_table, selected_row_id, temporary_csv, with_tags
+from agnews.ui.common import TABLE_WIDTHS, row_details, rows_table, selected_row_id, temporary_csv
 from agnews.ui.decisions import DecisionBox
-from agnews.ui.figures import TAG_COLUMN
 from agnews.ui.neighbours import neighbours_of_row
 
 ANY = "any"
@@ -66,10 +67,6 @@ def errors_table(rows: pd.DataFrame) -> pd.DataFrame:
     return table
 
 
-def mistakes(predictions: pd.DataFrame) -> pd.DataFrame:
-    """Rows whose prediction differs from the label, by confidence (highest first), ties by row id."""
-    wrong = predictions[predictions["label"] != predictions["pred"]]
-    return wrong.sort_values(["confidence", "row_id"], ascending=[False, True], kind="stable")
 
 
 def filter_mistakes(
@@ -80,7 +77,7 @@ def filter_mistakes(
     tag: str | None = None,
 ) -> pd.DataFrame:
     """Narrow to a true class, a predicted class, a case-insensitive substring and a smart tag
-    (`wrong` then carries the run's `tag_NAME` columns, `common.with_tags`).
+    (`wrong` then carries the run's `tag_NAME` columns, `agnews.present.tables.with_tags`).
 
     `ANY`, None (a cleared dropdown) and an empty query (the browser sends None) filter nothing.
     """

@@ -16,42 +16,24 @@ from typing import Any
 import gradio as gr
 import pandas as pd
 
-from agnews.labels import LABELS
+from agnews.present.figures import headline
+from agnews.present.notices import part_notice
+from agnews.present.tables import flagged_test_rows, flagged_train_rows, test_summary, train_summary
 from agnews.rundir import Run
 from agnews.rundir.decisions import TEST, TRAIN, DecisionStore
 from agnews.ui.common import temporary_csv
 from agnews.ui.decisions import DecisionBox
-from agnews.ui.figures import headline
-from agnews.ui.panel import Panel, part_notice
+from agnews.ui.panel import Panel
 
 PARTS = ("label_issues_test", "label_issues_train")
 
 WIDTHS = ["14%", "50%", "12%", "12%", "12%"]
 
 
-def _named(rows: pd.DataFrame) -> pd.DataFrame:
-    """Class ids as names, sorted by label quality (lowest first)."""
-    rows = rows.sort_values(["quality"], kind="stable")
-    return rows.assign(
-        given=[LABELS[i] for i in rows["label"]], suggested=[LABELS[i] for i in rows["suggested"]]
-    )
 
 
-def flagged_test_rows(run: Run) -> pd.DataFrame:
-    """Flagged test rows with their text: row_id, text, given, suggested, quality."""
-    issues = run.label_issues_test
-    if issues is None:
-        raise ValueError(f"{run.path}: no label_issues_test part")
-    rows = issues.assign(text=run.predictions["text"].to_numpy())  # row-aligned (checked on load)
-    return _named(rows[rows["flagged"]])[["row_id", "text", "given", "suggested", "quality"]]
 
 
-def flagged_train_rows(run: Run) -> pd.DataFrame:
-    """Flagged training rows: text_hash, text, given, suggested, quality (the export's columns)."""
-    issues = run.label_issues_train
-    if issues is None:
-        raise ValueError(f"{run.path}: no label_issues_train part")
-    return _named(issues[issues["flagged"]])[["text_hash", "text", "given", "suggested", "quality"]]
 
 
 def shown(rows: pd.DataFrame) -> pd.DataFrame:
@@ -61,25 +43,8 @@ def shown(rows: pd.DataFrame) -> pd.DataFrame:
     )
 
 
-def test_summary(run: Run, rows: pd.DataFrame) -> str:
-    total = len(run.predictions)
-    return (
-        f"**{len(rows)} of {total} test rows** ({len(rows) / total:.1%}) are likely mislabelled: cleanlab "
-        "on the fine-tuned model's test probabilities (it never trained on these rows). The suggested "
-        "label is the model's prediction."
-    )
 
 
-def train_summary(run: Run) -> str:
-    info = run.train_label_issues_info
-    if info is None:
-        return ""
-    return (
-        f"**{info.flagged} of {info.rows} training rows** ({info.flagged / info.rows:.1%}) are likely "
-        f"mislabelled: {info.method}. Out-of-fold accuracy {info.out_of_fold_accuracy:.1%}; made in "
-        f"{info.seconds.get('total', 0):.0f} s. The export is the file `agnews train "
-        "--drop-label-issues FILE` takes."
-    )
 
 
 def split_section(split: str, export_label: str) -> tuple[gr.Markdown, gr.Dataframe, gr.Button, gr.File]:

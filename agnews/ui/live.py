@@ -24,10 +24,10 @@ from typing import Any
 import gradio as gr
 import pandas as pd
 
+from agnews.present.tables import map_points
 from agnews.rundir import Run, RunError
 from agnews.rundir.parts import MANIFEST
 from agnews.rundir.stages import STAGES
-from agnews.ui.common import map_points
 
 TICK_SECONDS = 2.0
 DETAIL_CHARS = 240  # a failed stage's message is cut here in the status line (the header has it whole)
@@ -110,7 +110,7 @@ class Snapshot:
     """One version of the run, as the panels fill from it."""
 
     run: Run
-    points: pd.DataFrame | None  # `common.map_points(run)`
+    points: pd.DataFrame | None  # `agnews.present.tables.map_points(run)`
     version: int
 
 
@@ -174,7 +174,8 @@ class LiveRun:
             return self._run
 
     def snapshot(self) -> Snapshot:
-        """The current run with its map points (`common.map_points`, computed once per version)."""
+        """The current run with its map points (`agnews.present.tables.map_points`), computed once per
+        version."""
         self.current()
         with self._lock:
             if self._points_version != self.version:

@@ -9,6 +9,7 @@ tab is opened.
 
 from __future__ import annotations
 
+import tempfile
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
@@ -18,8 +19,9 @@ import numpy as np
 
 from agnews.formatting import interval, percent, points
 from agnews.labels import LABELS
+from agnews.present.notices import CROSS_DOMAIN_MISSING, part_notice
+from agnews.present.tables import test_accuracy
 from agnews.rundir import Run
-from agnews.ui.panel import part_notice
 
 # The rules behind the judgements, stated on the cards.
 ECE_LIMIT = 0.03  # calibration: look when the served (calibrated) test ECE is above this
@@ -65,12 +67,7 @@ def _absent(run: Run, key: str, title: str, part: str, what: str, tab: str, comi
 
 def accuracy_card(run: Run) -> Card:
     test = run.metrics.test
-    all_rows = run.slice_report.slices[0] if run.slice_report is not None else None
-    value = (
-        interval(test.accuracy, all_rows.low, all_rows.high, digits=2)
-        if all_rows is not None
-        else percent(test.accuracy, 2)
-    )
+    value, _ = test_accuracy(run)
     headline = f"Test accuracy **{value}** on {test.rows:,} rows · macro F1 {test.f1_macro:.3f}."
     if run.baseline is not None:
         gain = points(test.accuracy - run.baseline.accuracy, digits=1)
@@ -221,11 +218,14 @@ def robustness_card(run: Run, coming: bool) -> Card:
 
 def cross_domain_card(run: Run) -> Card:
     if not run.cross_domain:
-        headline = (
-            "No out-of-domain file scored yet: `agnews cross-domain RUN FILE.csv --label-map ...` adds one."
-        )
         return Card(
-            "cross-domain", "Out-of-domain files", headline, ABSENT, "", "cross-domain", "Open cross-domain"
+            "cross-domain",
+            "Out-of-domain files",
+            CROSS_DOMAIN_MISSING,
+            ABSENT,
+            "",
+            "cross-domain",
+            "Open cross-domain",
         )
     lines = []
     for name, found in sorted((name, part.metrics) for name, part in run.cross_domain.items()):
@@ -305,6 +305,15 @@ class Overview:
     compare_with: Run | None
 
 
+def report_path(run: Run) -> str:
+    """Write the run's static report (`agnews.present.report`) to a new temporary file for download."""
+    from agnews.present.report import build_report  # plotly: loaded on the first download, not at start-up
+
+    with tempfile.NamedTemporaryFile("w", prefix=f"{run.name}-", suffix=".html", delete=False) as out:
+        out.write(build_report(run))
+    return out.name
+
+
 def build(
     run: Run,
     tab: gr.Tab,
@@ -333,6 +342,15 @@ def build(
         return [card.markdown() for card in again] + [gr.update(value=card.button) for card in again]
 
     tab.select(redraw, None, [*texts, *buttons], api_name="overview_open", api_visibility="undocumented")
+    report_button = gr.Button("Download the report (HTML)", size="sm", elem_id="overview-report")
+    report_file = gr.File(label="Report", visible=False, elem_id="overview-report-file")
+    report_button.click(
+        lambda: gr.update(value=report_path(current()), visible=True),
+        None,
+        report_file,
+        api_name="overview_report",
+        api_visibility="undocumented",
+    )
     return Overview(texts, buttons, [card.key for card in shown], compare_with)
 
 

@@ -1,11 +1,11 @@
 """The one shape of an analysis tab: its notice (not in this run / being built / its stage failed),
 then its content, filled from the run the first time the tab is opened.
 
-Every analysis tab shows parts made by stages (`agnews.rundir.stages`). What it says while it has
-none of them is decided here, for all tabs alike, from the run as it is when the tab is opened:
-the stage failed (its message, and the command that makes it again), the stage is still running in
-the background ("being built"), or the run never had it (the command that adds it). A tab keeps
-only its layout and its fill function.
+Every analysis tab shows parts made by stages (`agnews.rundir.stages`). When it says that it has
+none of them is decided here, for all tabs alike, from the run as it is when the tab is opened; the
+words (the stage failed, with its message and the command that makes it again; it is being built;
+the run never had it, with the command that adds it) are `agnews.present.notices`', which the static
+report shares. A tab keeps only its layout and its fill function.
 """
 
 from __future__ import annotations
@@ -16,44 +16,10 @@ from typing import Any
 import gradio as gr
 from gradio.components import Component
 
+from agnews.present.notices import failures, stages_notice
 from agnews.rundir import Run
-from agnews.rundir.stages import STAGES, maker
+from agnews.rundir.stages import maker
 from agnews.ui.lazy import fill_when_opened
-
-
-def remake_command(run: Run, stages: Sequence[str]) -> str:
-    """The command that makes the parts of `stages` for `run`, in backticks."""
-    runnable = [name for name in stages if STAGES[name].runnable]
-    if runnable:
-        return f"`agnews analyze {run.path} --stages {','.join(runnable)}`"
-    return " or ".join(f"`{STAGES[name].command}`" for name in stages)
-
-
-def failures(run: Run, stages: Sequence[str]) -> dict[str, str]:
-    """{stage: message} for those of `stages` whose last attempt on `run` failed."""
-    return {w.stage: w.message for w in run.manifest.warnings if w.stage in stages}
-
-
-def part_notice(run: Run, part: str, what: str, *, coming: bool = False) -> str:
-    """What a section showing `part` says while `run` lacks it: failed, being built, or absent."""
-    return _notice(run, (maker(part).name,), what, coming=coming)
-
-
-def _notice(run: Run, stages: Sequence[str], what: str, *, coming: bool) -> str:
-    failed = failures(run, stages)
-    if failed:
-        stage, message = next(iter(failed.items()))
-        return (
-            f"> **Not available.** The `{stage}` stage failed: {message}\n>\n"
-            f"> {remake_command(run, stages)} makes the {what} again."
-        )
-    if coming:
-        named = " and ".join(f"`{name}`" for name in stages)
-        return f"> **Being built.** The {what} appears when the {named} stage has made it."
-    command = remake_command(run, stages)
-    if all(STAGES[name].runnable for name in stages):
-        return f"> **Not available for this run.** It has no {what}; {command} adds it."
-    return f"> **Not available for this run.** It has no {what}; a run made by {command} has one."
 
 
 class Panel:
@@ -75,7 +41,7 @@ class Panel:
         present = self.present(run)
         self.shown = present or coming or bool(failures(run, self.stages))
         self.status = gr.Markdown(
-            "" if present else _notice(run, self.stages, what, coming=coming),
+            "" if present else stages_notice(run, self.stages, what, coming=coming),
             visible=not present,
             elem_id=f"{key}-status",
         )
@@ -98,7 +64,7 @@ class Panel:
             if not self.present(run):
                 if not failures(run, self.stages):
                     return None  # still coming: the next opening looks again
-                return {self.status: _notice(run, self.stages, self.what, coming=False)}
+                return {self.status: stages_notice(run, self.stages, self.what, coming=False)}
             return {self.status: gr.update(value="", visible=False), **fill(run)}
 
         name = f"{self.key.replace('-', '_')}_open"

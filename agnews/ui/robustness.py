@@ -18,7 +18,7 @@ from typing import Any
 import gradio as gr
 import pandas as pd
 
-from agnews.formatting import percent, points, span
+from agnews.present.tables import flip_rate_frame
 from agnews.rundir import Run
 from agnews.rundir.parts import Robustness, StressResult
 from agnews.ui.panel import Panel
@@ -27,27 +27,6 @@ EXAMPLE_COLUMNS = ["row_id", "true", "before", "after", "original", "perturbed"]
 EXAMPLE_WIDTHS = ["7%", "9%", "10%", "10%", "32%", "32%"]
 
 
-def flip_rate_frame(report: Robustness) -> pd.DataFrame:
-    """One line per test that ran: rows applied, flipped, flip rate, its interval, confidence change;
-    for a run trained with `--augment`, whether training taught the test's invariance or held it out."""
-    trained = (
-        {}
-        if report.trained_for is None
-        else {
-            "training": ["trained for" if t.name in report.trained_for else "held out" for t in report.tests]
-        }
-    )
-    return pd.DataFrame(
-        {
-            "test": [t.name for t in report.tests],
-            **trained,
-            "rows": [t.rows for t in report.tests],
-            "flipped": [t.flipped for t in report.tests],
-            "flip rate": [percent(t.flip_rate) for t in report.tests],
-            "95% interval": [span(t.low, t.high) for t in report.tests],
-            "confidence change": [points(t.mean_confidence_change) for t in report.tests],
-        }
-    )
 
 
 def explanation(report: Robustness) -> str:

@@ -11,47 +11,12 @@ from collections.abc import Callable
 from typing import Any
 
 import gradio as gr
-import pandas as pd
 
-from agnews.formatting import percent, points, span
+from agnews.present.figures import slice_figure
+from agnews.present.tables import slice_numbers, slice_table
 from agnews.rundir import Run
 from agnews.rundir.parts import SliceReport
-from agnews.ui.figures import slice_figure
 from agnews.ui.panel import Panel
-
-
-def slice_numbers(report: SliceReport) -> pd.DataFrame:
-    """The slice table as numbers: slice, rows, accuracy, low, high (fractions; NaN for no rows)."""
-    return pd.DataFrame(
-        {
-            "slice": [s.name for s in report.slices],
-            "rows": [s.rows for s in report.slices],
-            "accuracy": [s.accuracy for s in report.slices],
-            "low": [s.low for s in report.slices],
-            "high": [s.high for s in report.slices],
-        }
-    ).astype({"accuracy": float, "low": float, "high": float})
-
-
-def slice_table(report: SliceReport) -> pd.DataFrame:
-    """What the tab lists: slice, rows, accuracy, 95% interval, difference from all rows (points)."""
-    numbers = slice_numbers(report)
-    reference = numbers["accuracy"].iloc[0]
-
-    return pd.DataFrame(
-        {
-            "slice": numbers["slice"],
-            "rows": numbers["rows"],
-            "accuracy": numbers["accuracy"].map(percent),
-            "95% interval": [
-                span(low, high) for low, high in zip(numbers["low"], numbers["high"], strict=True)
-            ],
-            "vs all rows": [
-                "" if i == 0 else points(acc - reference, digits=1)
-                for i, acc in enumerate(numbers["accuracy"])
-            ],
-        }
-    )
 
 
 def definitions(report: SliceReport) -> str:

@@ -12,9 +12,9 @@ from typing import Any
 import gradio as gr
 import pandas as pd
 
+from agnews.present.figures import tuning_history, tuning_importances
 from agnews.rundir import Run
 from agnews.rundir.parts import Tuning
-from agnews.ui.figures import tuning_history, tuning_importances
 from agnews.ui.panel import Panel
 
 

@@ -1,0 +1,252 @@
+"""A run as one self-contained HTML file: metrics, confusion, maps, worst errors and every analysis.
+
+Made on demand, not a part: it is a view of the run's parts, drawn when asked (`agnews report RUN
+--out FILE`, the app's download button, `agnews push`), so it cannot go stale when a part changes.
+The figures and tables come from the functions the app's tabs use (`agnews.present.figures`,
+`agnews.present.tables`), a missing part is named with the app's notice (`agnews.present.notices`).
+
+The file opens offline in any browser: plotly.js is inlined once in the head and every figure only
+calls it; there are no external scripts, styles or fonts. All text from the run is escaped.
+"""
+
+from __future__ import annotations
+
+import html
+from collections.abc import Iterator
+from dataclasses import asdict
+
+import pandas as pd
+import plotly.graph_objects as go
+from markdown_it import MarkdownIt
+from plotly.offline import get_plotlyjs
+
+from agnews.formatting import DASH, number, percent
+from agnews.present.figures import (
+    confusion_figure,
+    headline,
+    map_figure,
+    reliability_figure,
+    slice_figure,
+    tuning_history,
+    tuning_importances,
+)
+from agnews.present.notices import CROSS_DOMAIN_MISSING, part_notice
+from agnews.present.tables import (
+    cross_domain_summary,
+    flagged_test_rows,
+    flagged_train_rows,
+    flip_rate_frame,
+    map_points,
+    metrics_table,
+    mistakes,
+    per_class_table,
+    scores_table,
+    slice_numbers,
+    slice_table,
+    summary_table,
+    test_accuracy,
+    test_summary,
+    train_summary,
+    warnings_markdown,
+)
+from agnews.rundir import Run
+
+REPORT_FILE = "report.html"  # its name beside the model in a pushed repository
+WORST_ERRORS = 50  # the most confident mistakes listed, with their full text
+LISTED_ISSUES = 20  # flagged rows listed per split
+MAP_KINDS = {"finetuned": "fine-tuned", "base": "base (before fine-tuning)"}
+# The app's figures are drawn inline; only a static page's look is set here.
+STYLE = """
+body { font-family: system-ui, sans-serif; max-width: 1100px; margin: 2em auto; padding: 0 1em; }
+table { border-collapse: collapse; margin: 0.5em 0 1em; font-size: 0.9em; }
+th, td { border: 1px solid #cbd5e0; padding: 0.25em 0.6em; text-align: left; vertical-align: top; }
+th { background: #edf2f7; }
+blockquote { border-left: 4px solid #a0aec0; margin: 0.5em 0; padding: 0.2em 1em; background: #f7fafc; }
+code { background: #edf2f7; padding: 0 0.2em; }
+"""
+
+_markdown = MarkdownIt("commonmark", {"html": False}).enable("table")  # raw HTML in a text is escaped
+
+
+def _md(text: str) -> str:
+    return _markdown.render(text)
+
+
+def _table(frame: pd.DataFrame) -> str:
+    return frame.to_html(index=False, escape=True, na_rep=DASH, border=0)
+
+
+def _figure(figure: go.Figure, key: str) -> str:
+    """The figure as a div and the script that draws it; `key` names the div (plotly's default is a
+    random id, which would make two reports of one run differ, and a push re-upload the same run)."""
+    return figure.to_html(
+        full_html=False, include_plotlyjs=False, div_id=f"figure-{key}", config={"displaylogo": False}
+    )
+
+
+def _section(title: str, *body: str) -> str:
+    return f"<section><h2>{html.escape(title)}</h2>\n" + "\n".join(body) + "</section>\n"
+
+
+def _header(run: Run) -> str:
+    test = run.metrics.test
+    accuracy, with_interval = test_accuracy(run)
+    facts = {
+        "run": str(run.path),
+        "base model": run.config.train.base_model,
+        "test accuracy": accuracy + (" (95% Wilson interval)" if with_interval else ""),
+        "macro F1": number(test.f1_macro),
+        "test rows": f"{test.rows:,}",
+        "made": run.config.created,
+    }
+    rows = "".join(f"<tr><th>{html.escape(k)}</th><td>{html.escape(v)}</td></tr>" for k, v in facts.items())
+    return f"<h1>AG News classifier: {html.escape(run.name)}</h1>\n<table>{rows}</table>\n"
+
+
+def _metrics(run: Run) -> str:
+    test = asdict(run.metrics.test)
+    return _section(
+        "Test metrics",
+        _table(summary_table(test, asdict(run.baseline) if run.baseline else None)),
+        _table(per_class_table(test)),
+        _figure(confusion_figure(run.metrics.test.confusion_matrix), "confusion"),
+    )
+
+
+def _maps(run: Run) -> str:
+    if not run.has("map"):
+        return _section("Maps", _md(part_notice(run, "map", "maps")))
+    points = map_points(run)
+    if points is None:
+        return _section("Maps", _md("> The map's rows do not match the predictions; the maps are left out."))
+    figures = [
+        _figure(
+            map_figure(points, x=f"{kind}_x", y=f"{kind}_y", title=f"{label} [CLS] vectors, UMAP to 2-D"),
+            f"map-{kind}",
+        )
+        for kind, label in MAP_KINDS.items()
+    ]
+    return _section(
+        "Maps", _md(f"Every test row ({len(points):,} points), coloured by true class."), *figures
+    )
+
+
+def _worst_errors(run: Run) -> str:
+    wrong = mistakes(run.predictions)
+    shown = wrong.head(WORST_ERRORS)
+    table = pd.DataFrame(
+        {
+            "row_id": shown["row_id"].to_numpy(),
+            "text": shown["text"].to_numpy(),
+            "true": shown["label_name"].to_numpy(),
+            "predicted": shown["pred_name"].to_numpy(),
+            "confidence": shown["confidence"].map(percent).to_numpy(),
+        }
+    )
+    note = (
+        f"{len(wrong):,} of {len(run.predictions):,} test rows are misclassified; "
+        f"the {len(shown)} most confident:"
+    )
+    return _section("Worst errors", _md(note), _table(table))
+
+
+def _calibration(run: Run) -> str:
+    calibration = run.calibration
+    if calibration is None:
+        return _section("Calibration", _md(part_notice(run, "calibration", "calibration report")))
+    sides = {"before": calibration.before.bins, "after": calibration.after.bins}
+    return _section(
+        "Calibration", _table(metrics_table(calibration)), _figure(reliability_figure(sides), "reliability")
+    )
+
+
+def _label_issues(run: Run) -> str:
+    body = []
+    if run.label_issues_test is None:
+        body.append(_md(part_notice(run, "label_issues_test", "label issues of the test rows")))
+    else:
+        rows = flagged_test_rows(run)
+        body += [_md(test_summary(run, rows)), _table(_listed(rows, "row_id"))]
+    if run.label_issues_train is None:
+        body.append(_md(part_notice(run, "label_issues_train", "label issues of the training rows")))
+    else:
+        body += [_md(train_summary(run)), _table(_listed(flagged_train_rows(run), "text_hash"))]
+    return _section("Label issues", *body)
+
+
+def _listed(rows: pd.DataFrame, key: str) -> pd.DataFrame:
+    """The first `LISTED_ISSUES` flagged rows (lowest label quality first) as a table."""
+    top = rows.head(LISTED_ISSUES)
+    return top.assign(text=top["text"].map(headline), quality=top["quality"].map(number))[
+        [key, "text", "given", "suggested", "quality"]
+    ]
+
+
+def _slices(run: Run) -> Iterator[str]:
+    report = run.slice_report
+    if report is None:
+        yield _section("Slices", _md(part_notice(run, "slices", "slice table")))
+        yield _section("Dataset warnings", _md(part_notice(run, "slices", "dataset warnings")))
+        return
+    yield _section(
+        "Slices", _figure(slice_figure(slice_numbers(report)), "slices"), _table(slice_table(report))
+    )
+    if report.dataset is not None:
+        yield _section("Dataset warnings", _md(warnings_markdown(report.dataset)))
+
+
+def _robustness(run: Run) -> str:
+    if run.robustness is None:
+        return _section("Robustness", _md(part_notice(run, "robustness", "robustness table")))
+    return _section("Robustness", _table(flip_rate_frame(run.robustness)))
+
+
+def _cross_domain(run: Run) -> str:
+    if not run.cross_domain:
+        return _section("Out-of-domain files", _md(CROSS_DOMAIN_MISSING))
+    body = []
+    for index, (name, part) in enumerate(sorted(run.cross_domain.items())):
+        scores = part.metrics.model
+        body += [
+            f"<h3>{html.escape(name)}</h3>",
+            _md(cross_domain_summary(part.metrics)),
+            _table(scores_table(part.metrics)),
+            _figure(
+                confusion_figure(scores.confusion_matrix, scores.confusion_columns, scores.confusion_rows),
+                f"cross-domain-{index}",
+            ),
+        ]
+    return _section("Out-of-domain files", *body)
+
+
+def _tuning(run: Run) -> str:
+    if run.tuning is None:
+        return _section("Tuning", _md(part_notice(run, "tuning", "hyperparameter search")))
+    return _section(
+        "Tuning",
+        _figure(tuning_history(run.tuning), "tuning-history"),
+        _figure(tuning_importances(run.tuning), "tuning-importances"),
+    )
+
+
+def build_report(run: Run) -> str:
+    """The whole report of `run` as one HTML document (a few MB: plotly.js and the maps' points)."""
+    sections = [
+        _header(run),
+        _metrics(run),
+        _maps(run),
+        _worst_errors(run),
+        _calibration(run),
+        _label_issues(run),
+        *_slices(run),
+        _robustness(run),
+        _cross_domain(run),
+        _tuning(run),
+    ]
+    return (
+        '<!DOCTYPE html>\n<html lang="en">\n<head>\n<meta charset="utf-8">\n'
+        f"<title>{html.escape(run.name)}: AG News run report</title>\n<style>{STYLE}</style>\n"
+        f'<script type="text/javascript">{get_plotlyjs()}</script>\n</head>\n<body>\n'
+        + "".join(sections)
+        + "</body>\n</html>\n"
+    )
