@@ -130,7 +130,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--run", type=Path, required=True)
     parser.add_argument("--data", type=Path, required=True)
-    parser.add_argument("--rows", type=int, default=10_000)
+    parser.add_argument("--rows", type=int, default=10_000, help="0: the memory table only.")
     parser.add_argument("--memory-rows", type=int, nargs="*", default=[10_000, 100_000, 1_000_000])
     args = parser.parse_args()
     print(f"CPU: {cpu_name()}")
@@ -141,6 +141,8 @@ def main() -> None:
                 "\nPeak memory of `agnews predict` (tiny random BERT, default chunks), one process per file"
             )
             memory_table(tiny_run(folder, args.data), args.memory_rows, folder)
+        if not args.rows:
+            return
         test = pd.read_csv(args.data / "test.csv", header=None, dtype=str, keep_default_na=False)
         texts = (test[1] + " " + test[2]).tolist()
         texts = (texts * (args.rows // len(texts) + 1))[: args.rows]
