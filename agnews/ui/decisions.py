@@ -184,7 +184,9 @@ class DecisionBox:
         if self.store is None:
             hashes = {(split, split_hash(run, split)) for split in self.splits}
             return [
-                e for e in map(lambda data: Decision(**data), session) if (e.split, e.split_hash) in hashes
+                event
+                for event in (Decision(**data) for data in session)
+                if (event.split, event.split_hash) in hashes
             ]
         return [e for split in self.splits for e in self.store.events(split, split_hash(run, split))]
 
@@ -211,9 +213,9 @@ class DecisionBox:
 
     def _row_exists(self, run: Run, target: dict[str, str]) -> bool:
         if target["split"] == TEST:
-            return target["key"].isdigit() and int(target["key"]) in set(run.predictions["row_id"])
+            return target["key"].isdigit() and bool((run.predictions["row_id"] == int(target["key"])).any())
         issues = run.label_issues_train
-        return issues is not None and target["key"] in set(issues["text_hash"])
+        return issues is not None and bool((issues["text_hash"] == target["key"]).any())
 
     def _record(
         self,
