@@ -42,7 +42,13 @@ class TrainConfig:
     learning_rate: float = field(
         default=1e-4, metadata={"help": "Peak learning rate (linear decay, warmup)."}
     )
-    batch_size: int = field(default=32, metadata={"help": "Training batch size per device."})
+    batch_size: int = field(
+        default=32,
+        metadata={
+            "help": "Training batch size: the global batch, which the devices of a data-parallel launch "
+            "split evenly (each takes batch_size / devices rows a step)."
+        },
+    )
     eval_batch_size: int = field(
         default=64, metadata={"help": "Batch size for validation and test inference."}
     )

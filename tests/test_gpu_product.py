@@ -148,6 +148,7 @@ def test_tf32_is_asked_for_only_on_cuda_cards_that_have_it(monkeypatch: pytest.M
 
     assert "tf32" not in train._precision_flags("no", tf32=True)  # this machine has no CUDA
     monkeypatch.setattr(train.torch.cuda, "is_available", lambda: True)
+    monkeypatch.setattr(train.torch.accelerator, "is_available", lambda: True)
     monkeypatch.setattr(transformers.utils, "is_torch_tf32_available", lambda: True)
     assert train._precision_flags("bf16", tf32=True) == {"bf16": True, "fp16": False, "tf32": True}
     assert "tf32" not in train._precision_flags("no", tf32=False)

@@ -7,8 +7,8 @@ from pathlib import Path
 
 from helpers import ROOT
 
-DEV_TOOLS = ("pytest", "ruff", "playwright", "import-linter")
-DEV_MODULES = ("pytest", "playwright", "importlinter", "ruff")
+DEV_TOOLS = ("pytest", "ruff", "playwright", "import-linter", "nbclient", "nbformat", "ipykernel")
+DEV_MODULES = ("pytest", "playwright", "importlinter", "ruff", "nbclient", "nbformat", "ipykernel")
 
 
 def requirement_names(path: Path) -> list[str]:

@@ -303,8 +303,8 @@ def class_distribution_figure(data_stats: dict[str, Any]) -> go.Figure:
     return figure
 
 
-def length_histogram_figure(texts: pd.Series, labels: pd.Series) -> go.Figure:
-    """Words per text, one overlaid histogram per class (the test split, as stored in the run)."""
+def length_histogram_figure(texts: pd.Series, labels: pd.Series, split: str = "test") -> go.Figure:
+    """Words per text of a split (the run stores the test split's), one overlaid histogram per class."""
     words = texts.str.split().str.len()
     figure = go.Figure()
     for name, colour in CLASS_COLOURS.items():
@@ -316,7 +316,7 @@ def length_histogram_figure(texts: pd.Series, labels: pd.Series) -> go.Figure:
         )
     figure.update_layout(
         **_LAYOUT,
-        title="Words per text (test split)",
+        title=f"Words per text ({split} split)",
         barmode="overlay",
         xaxis={"title": "words"},
         yaxis={"title": "texts"},

@@ -220,7 +220,22 @@ class Training:
     calibration: CalibrationFit | None = None
     frozen_layers: int | None = None  # as resolved on the machine that trained (None: older runs)
     teacher: TeacherInfo | None = None  # what the run was distilled from (`--teacher`), if anything
+    data_parallel: DataParallel | None = None  # how the batches split over processes (None: one process)
     schema_version: int = 1
+
+
+@dataclass
+class DataParallel:
+    """How a data-parallel training (`torchrun` / `accelerate launch`) shared out its training rows:
+    per epoch, the rows each process was given, how many of those repeat a row (the last batches are
+    evened out across processes with rows from the start), and how many training rows no process got
+    (0 unless the sharding is broken, or an epoch was resumed part-way)."""
+
+    processes: int
+    per_device_batch: int
+    rows: list[list[int]]  # rows[epoch][process]
+    repeated: list[int]  # per epoch
+    unseen: list[int]  # per epoch
 
 
 @dataclass

@@ -237,7 +237,8 @@ def stratified_take(indices: np.ndarray, labels: np.ndarray, n: int | None, seed
         return indices
     if n <= 0:
         raise DataError(f"a row cap must be positive, got {n}")
-    stratify = labels[indices] if n >= NUM_LABELS else None
+    # A stratified draw needs a row of every class on both sides of the cut.
+    stratify = labels[indices] if min(n, len(indices) - n) >= NUM_LABELS else None
     taken, _ = train_test_split(indices, train_size=n, random_state=seed, stratify=stratify)
     return np.sort(taken)
 

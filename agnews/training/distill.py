@@ -25,7 +25,6 @@ import numpy as np
 import pandas as pd
 import torch
 from datasets import Dataset
-from transformers import Trainer
 
 from agnews.config import ConfigError, TrainConfig
 from agnews.inference import infer
@@ -35,6 +34,7 @@ from agnews.rundir.parts import TeacherInfo
 from agnews.rundir.stages import STAGES
 from agnews.text import text_hash
 from agnews.training.data import LoadedData
+from agnews.training.data_parallel import ShardRecordingTrainer
 
 LOGIT_NAMES = [f"logit_{i}" for i in range(4)]
 TEACHER_COLUMN = "teacher_logits"
@@ -116,7 +116,7 @@ def with_teacher(rows: Dataset, logits: np.ndarray) -> Dataset:
     return rows.add_column(TEACHER_COLUMN, [row.tolist() for row in logits])
 
 
-class DistillationTrainer(Trainer):
+class DistillationTrainer(ShardRecordingTrainer):
     """The Trainer with the distillation loss on rows that carry teacher logits (training); rows
     without them (validation) get the model's own loss."""
 

@@ -42,6 +42,13 @@ from agnews.training.augment import AugmentError, augment_rows, parse_families
 from agnews.training.calibrate import fit_calibration
 from agnews.training.context import StageContext
 from agnews.training.data import LoadedData, load_config_data
+from agnews.training.data_parallel import (
+    ShardRecordingTrainer,
+    check_launch,
+    per_device_batch,
+    shard_record,
+    with_positions,
+)
 from agnews.training.distill import DistillationTrainer, teacher_logits, with_teacher
 from agnews.training.evaluate import evaluate_stage
 from agnews.training.stages import begin_stage, run_stages
@@ -103,8 +110,10 @@ def _precision_flags(precision: str, *, tf32: bool = False) -> dict[str, bool]:
     matrix products), so the CPU recipes are untouched. The switch is process-wide in PyTorch.
     """
     flags = {"bf16": precision == "bf16", "fp16": precision == "fp16"}
-    if precision == "bf16" and not torch.cuda.is_available():
-        flags["use_cpu"] = True  # the Trainer refuses bf16 without a GPU unless told to autocast on the CPU
+    # `use_cpu`: the Trainer refuses bf16 without a GPU unless told to autocast on the CPU, and only with
+    # it does accelerate join the CPU processes of a `torchrun` launch into one (gloo) process group.
+    if not torch.accelerator.is_available() or (precision == "bf16" and not torch.cuda.is_available()):
+        flags["use_cpu"] = True
     if tf32 and torch.cuda.is_available():
         from transformers.utils import is_torch_tf32_available
 
@@ -334,7 +343,8 @@ def build_trainer(
 ) -> Trainer:
     """The project's Trainer recipe for `config`.
 
-    With an `eval_dataset` it evaluates and checkpoints each epoch and keeps the best epoch by
+    `batch_size` is the global batch, split over the devices of a data-parallel launch. With an
+    `eval_dataset` it evaluates and checkpoints each epoch and keeps the best epoch by
     validation accuracy; without one (benchmarks) it only trains. The speed knobs map onto the
     Trainer's own fields: `pad_to_multiple_of` (DataCollatorWithPadding), `dataloader_workers`
     (`dataloader_num_workers`, persistent), `torch_compile` and `tf32` (see `_precision_flags`).
@@ -345,7 +355,12 @@ def build_trainer(
         output_dir=str(output_dir),
         num_train_epochs=config.epochs,
         learning_rate=config.learning_rate,
-        per_device_train_batch_size=config.batch_size,
+        per_device_train_batch_size=per_device_batch(config.batch_size),
+        # The classification heads average their loss over the batch a device holds and ignore the
+        # Trainer's `num_items_in_batch`, so its rescaling by the process count (this field, on by
+        # default) would multiply the loss and gradients by that count in a data-parallel launch; the
+        # processes' mean losses, averaged by DDP, are already the global batch's mean.
+        average_tokens_across_devices=False,
         per_device_eval_batch_size=config.eval_batch_size,
         weight_decay=config.weight_decay,
         label_smoothing_factor=config.label_smoothing,
@@ -377,7 +392,7 @@ def build_trainer(
     distillation = (
         {"temperature": config.distill_temperature, "alpha": config.distill_alpha} if config.teacher else {}
     )
-    return (DistillationTrainer if config.teacher else Trainer)(
+    return (DistillationTrainer if config.teacher else ShardRecordingTrainer)(
         **distillation,
         model=model,
         args=args,
@@ -461,6 +476,7 @@ def fine_tune(
     if resume_from is not None:
         _check_resume_state(checkpoint_dir, data, resolved)
     tokenized = tokenize_splits(data, tokenizer, config.max_length, train_rows)
+    tokenized["train"] = with_positions(tokenized["train"])
 
     checkpoint_dir.mkdir(parents=True, exist_ok=True)
     if _is_first_process():
@@ -477,10 +493,12 @@ def fine_tune(
         progress=progress,
         callbacks=[*(callbacks or []), *step_checkpoints, _FaultPoints()],
     )
+    check_launch(trainer)
     started = time.perf_counter()
     train_output = trainer.train(resume_from_checkpoint=resume_from)
     seconds = time.perf_counter() - started
     best_validation = trainer.evaluate()
+    data_parallel = shard_record(trainer, len(tokenized["train"]))
     if not trainer.is_world_process_zero():
         # Under `torchrun` / `accelerate launch` every process trains; only the first writes the run.
         return None
@@ -494,6 +512,7 @@ def fine_tune(
         log_history=trainer.state.log_history,
         frozen_layers=frozen_layers,
         teacher=teacher,
+        data_parallel=data_parallel,
     )
     # Without the mixed-precision wrapper the Trainer put on `forward`: the test metrics describe the
     # model as saved and as a plain `pipeline` runs it (fp32), whatever precision trained it.
