@@ -91,6 +91,11 @@ def write_test(rows: pd.DataFrame, count: int, path: Path) -> Path:
     return path
 
 
+def training_share(rows: int) -> int:
+    """The rows of a training file the quick recipe trains on: the rest is its validation split."""
+    return round(rows * (1 - preset_config("quick").validation_fraction))
+
+
 def read_loader_texts(path: Path) -> pd.DataFrame:
     """A file's rows as the loader reads them (cleaned text, label 0-3)."""
     from agnews.training.data import read_csv_split
@@ -237,14 +242,14 @@ def main() -> None:
         print(f"\n2. Training: {rate:.1f} samples/s (quick recipe, {args.train_rows} real rows, one epoch)")
         print(f"{'training rows':>14} {'one epoch, projected':>21}")
         for size in args.sizes:
-            print(f"{size:>14,} {size * 0.9 / rate / 60:>17.1f} min")  # 10% of the file is validation
+            print(f"{training_share(size):>14,} {training_share(size) / rate / 60:>17.1f} min")
 
         test = read_loader_texts(test_path)
         infer_rate = inference_speed(config, test["text"].head(2_000).tolist())
         print(f"\n3. Inference: {infer_rate:.0f} rows/s (base model with a classification head, 2,000 rows)")
         for what, rows in (
             ("evaluate + embed: the test file", args.test_rows),
-            ("train_embeddings", 120_000),
+            ("train_embeddings", training_share(max(args.sizes))),
         ):
             print(f"   {what} ({rows:,} rows): {rows / infer_rate / 60:.1f} min per pass, projected")
 

@@ -21,6 +21,7 @@ from helpers import ROOT
 from safetensors.torch import load_file
 
 from agnews.config import ConfigError
+from agnews.hub.card import build_model_card
 from agnews.rundir import Run
 from agnews.training.data_parallel import check_launch, per_device_batch
 from agnews.training.train import train_run
@@ -89,6 +90,7 @@ def test_torchrun_two_processes_train_the_weights_one_process_trains_at_the_same
         and record.repeated == [0, 0]
         and record.unseen == [0, 0]
     )
+    assert "in each of 2 data-parallel processes" in str(build_model_card(shared, "user/agnews"))
 
     single = train_run(shared.config.train, tmp_path / "single", progress=False, stages=())
     assert Run.load(single).training.data_parallel is None

@@ -27,6 +27,7 @@ from agnews.rundir import Run
 from agnews.rundir.parts import (
     AppliedCorrections,
     Baseline,
+    DataParallel,
     Robustness,
     TeacherInfo,
     TrainLabelIssues,
@@ -340,6 +341,7 @@ class CardVariables:
     validation_accuracy: float | None
     train_seconds: float | None  # None: a legacy run that did not record it
     device: str
+    data_parallel: DataParallel | None  # how the batches split over processes (None: one process)
     versions_table: str
     # Files
     run_subfolder: str
@@ -406,6 +408,7 @@ def template_variables(run: Run, repo_id: str) -> CardVariables:
         validation_accuracy=run.training.validation.get("accuracy"),
         train_seconds=run.training.seconds or None,
         device=run.training.device,
+        data_parallel=run.training.data_parallel,
         versions_table=markdown_table(
             ["library", "version"], [[name, f"`{v}`"] for name, v in run.config.versions.items()], "---"
         ),
