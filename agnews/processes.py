@@ -1,5 +1,6 @@
-"""Child processes the app starts beside itself (the background `agnews analyze`, a page's long job):
-how they start and how they stop, in one place.
+"""Processes: where this one stands in a data-parallel launch, and the child processes the app
+starts beside itself (the background `agnews analyze`, a page's long job): how they start and how they
+stop, in one place.
 
 They run at a lower priority, so that a user's click does not wait behind UMAP, and on Linux they
 get SIGTERM when the app dies, even by SIGKILL, so that none outlives the app holding a run's writer
@@ -14,6 +15,17 @@ import signal
 import subprocess
 import sys
 from collections.abc import Callable
+
+
+def launch_rank() -> int:
+    """This process's place in a `torchrun` / `accelerate launch` (both set RANK); 0 without one."""
+    return int(os.environ.get("RANK", "0"))
+
+
+def launch_size() -> int:
+    """The processes of a `torchrun` / `accelerate launch` (both set WORLD_SIZE); 1 without one."""
+    return int(os.environ.get("WORLD_SIZE", "1"))
+
 
 NICENESS = 10
 STOP_SECONDS = 10  # how long a child gets to stop on SIGINT (its staged edit cleaned up) before SIGKILL

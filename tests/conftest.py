@@ -7,6 +7,7 @@ import os
 from collections.abc import Iterator
 from pathlib import Path
 from types import ModuleType
+from typing import TYPE_CHECKING
 
 import pytest
 from helpers import (
@@ -19,6 +20,10 @@ from helpers import (
     tiny_encoder,
     write_original_csv,
 )
+
+if TYPE_CHECKING:
+    from agnews.rundir import Run
+    from agnews.serving.predictor import Predictor
 
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("TRANSFORMERS_VERBOSITY", "error")
@@ -65,6 +70,22 @@ def quick_run(shared_data: Path, tmp_path_factory: pytest.TempPathFactory) -> Pa
     )
     out = tmp_path_factory.mktemp("runs") / "quick"
     return train_run(config, out, progress=False)
+
+
+@pytest.fixture(scope="module")
+def run(quick_run: Path) -> Run:
+    """`quick_run` loaded, once per test module (modules that test another run define their own)."""
+    from agnews.rundir import Run
+
+    return Run.load(quick_run)
+
+
+@pytest.fixture(scope="module")
+def predictor(run: Run) -> Predictor:
+    """The predictor of the module's `run`."""
+    from agnews.serving.predictor import Predictor
+
+    return Predictor.from_run(run)
 
 
 @pytest.fixture(scope="session")

@@ -27,16 +27,6 @@ from agnews.ui import build_app, neighbours
 from agnews.ui.classify import EMPTY_MESSAGE
 
 
-@pytest.fixture(scope="module")
-def run(quick_run: Path) -> Run:
-    return Run.load(quick_run)
-
-
-@pytest.fixture(scope="module")
-def predictor(run: Run) -> Predictor:
-    return Predictor.from_run(run)
-
-
 @pytest.fixture
 def copied(quick_run: Path, tmp_path: Path) -> Path:
     path = tmp_path / "run"

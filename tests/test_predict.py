@@ -32,11 +32,6 @@ HEADLINES = [
 ]
 
 
-@pytest.fixture(scope="module")
-def run(quick_run: Path) -> Run:
-    return Run.load(quick_run)
-
-
 def news_file(folder: Path, name: str = "news.csv") -> Path:
     path = folder / name
     pd.DataFrame({"id": [f"00{i}" for i in range(len(HEADLINES))], "text": HEADLINES}).to_csv(

@@ -18,16 +18,6 @@ from agnews.serving.onnx_runtime import FastTokenizer
 from agnews.serving.predictor import EmptyTextError, Predictor, model_text
 
 
-@pytest.fixture(scope="module")
-def run(quick_run: Path) -> Run:
-    return Run.load(quick_run)
-
-
-@pytest.fixture(scope="module")
-def predictor(run: Run) -> Predictor:
-    return Predictor.from_run(run)
-
-
 def test_probabilities_match_the_stored_predictions(run: Run, predictor: Predictor) -> None:
     row = run.predictions.iloc[0]
     probs = predictor.probabilities(row["text"])

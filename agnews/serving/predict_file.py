@@ -23,7 +23,6 @@ from __future__ import annotations
 
 import csv
 import json
-import os
 import shutil
 import time
 from collections.abc import Iterator
@@ -33,6 +32,7 @@ from pathlib import Path
 import numpy as np
 
 from agnews.labels import LABELS
+from agnews.processes import launch_rank, launch_size
 from agnews.rundir import Run
 from agnews.rundir.files import write_atomically
 from agnews.serving.csv_batch import (
@@ -310,8 +310,8 @@ def predict_file(
     default to the RANK and WORLD_SIZE a launcher sets (one process otherwise)."""
     from tqdm.auto import tqdm
 
-    rank = int(os.environ.get("RANK", "0")) if rank is None else rank
-    world = int(os.environ.get("WORLD_SIZE", "1")) if world is None else world
+    rank = launch_rank() if rank is None else rank
+    world = launch_size() if world is None else world
     if chunk_rows < 1:
         raise BatchError(f"--chunk-rows {chunk_rows}: must be at least 1")
     if out.resolve() == source.resolve():

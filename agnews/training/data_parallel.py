@@ -11,7 +11,6 @@ no process got) shows.
 
 from __future__ import annotations
 
-import os
 from typing import Any
 
 import torch
@@ -19,20 +18,16 @@ from datasets import Dataset
 from transformers import Trainer
 
 from agnews.config import ConfigError
+from agnews.processes import launch_size
 from agnews.rundir.parts import DataParallel
 
 POSITION = "train_position"
 
 
-def launched_processes() -> int:
-    """The processes of a `torchrun` / `accelerate launch` (1 without one): both set WORLD_SIZE."""
-    return int(os.environ.get("WORLD_SIZE", "1"))
-
-
 def batch_shares() -> int:
     """How many devices split each training batch: the launched processes, or, in one process on a
     machine with several GPUs, the GPUs `nn.DataParallel` spreads the batch over."""
-    processes = launched_processes()
+    processes = launch_size()
     if processes > 1 or not torch.cuda.is_available():
         return processes
     return max(torch.cuda.device_count(), 1)
@@ -52,7 +47,7 @@ def per_device_batch(batch_size: int) -> int:
 def check_launch(trainer: Trainer) -> None:
     """A launch of several processes that did not join one process group would train the whole
     recipe once per process, each unaware of the others: refuse instead of training in vain."""
-    processes = launched_processes()
+    processes = launch_size()
     if processes > 1 and trainer.args.world_size != processes:
         raise ConfigError(
             f"{processes} processes were launched, but training was set up for {trainer.args.world_size}: "

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import contextlib
 import json
-import os
 import platform
 import shutil
 import time
@@ -33,6 +32,7 @@ from transformers.tokenization_utils_base import PreTrainedTokenizerBase
 
 from agnews.config import ConfigError, TrainConfig
 from agnews.models import cpu_has_native_bf16, load_classifier, load_tokenizer, resolve_base_model
+from agnews.processes import launch_rank
 from agnews.rundir import parts
 from agnews.rundir.edit import create_run, fault_point
 from agnews.rundir.files import RunError, check_writable, write_json
@@ -120,11 +120,6 @@ def _precision_flags(precision: str, *, tf32: bool = False) -> dict[str, bool]:
         if is_torch_tf32_available():
             flags["tf32"] = True
     return flags
-
-
-def _is_first_process() -> bool:
-    """True except in the non-first processes of a torchrun / accelerate launch (RANK is set there)."""
-    return int(os.environ.get("RANK", "0")) == 0
 
 
 def remove_checkpoints(checkpoint_dir: Path) -> None:
@@ -456,6 +451,7 @@ def fine_tune(
     """
     resume_from = _check_resume(config, checkpoint_dir, resume)
     precision = resolve_precision(config.mixed_precision)  # fails before any loading if impossible here
+    per_device_batch(config.batch_size)  # likewise a global batch that the devices cannot split evenly
     base = resolve_base_model(config.base_model)
     data = load_config_data(config)
     train_rows = training_rows(config, data)
@@ -479,7 +475,7 @@ def fine_tune(
     tokenized["train"] = with_positions(tokenized["train"])
 
     checkpoint_dir.mkdir(parents=True, exist_ok=True)
-    if _is_first_process():
+    if launch_rank() == 0:
         state = {"settings": config.to_dict(), "split_hashes": data.split_hashes(), "resolved": resolved}
         write_json(checkpoint_dir / CHECKPOINT_CONFIG, state)
     step_checkpoints = [_StepCheckpoints(config.checkpoint_steps)] if config.checkpoint_steps else []
