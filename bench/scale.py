@@ -16,7 +16,8 @@ full AG News (120,000 training rows) and a 50,000-row test file, measured on thi
    the slices stage's near-duplicate search (`train_neighbours`: every test row against every training
    row in TF-IDF space), UMAP of the test rows' vectors (`umap_2d`, twice per run: base and
    fine-tuned), out-of-fold label issues (`out_of_fold_probabilities`, 5 folds, TF-IDF + vectors) at
-   `--label-issue-sizes`, and the Map's figure of every test point (`map_figure`: seconds, JSON size).
+   `--label-issue-sizes`, and the Map's figure of every test point (`map_figure`: seconds, JSON size,
+   and how long headless Chromium takes to draw it).
    Vectors are the base model's [CLS] vectors of 2,000 real texts, repeated with small noise to size.
 5. Inference speed (`infer`, the run's batch size) and what the model passes over 50,000 test rows and
    120,000 training rows take at it (the evaluate, embed and train_embeddings stages; projection).
@@ -39,6 +40,7 @@ from typing import TypeVar
 
 import numpy as np
 import pandas as pd
+import plotly.graph_objects as go
 from machine import cpu_name
 
 from agnews.config import TrainConfig, preset_config
@@ -197,6 +199,31 @@ def analysis_table(
     figure, seconds = timed(lambda: map_figure(points, x="x", y="y", title="map"))
     megabytes = len(figure.to_json()) / 1e6
     print(f"{f'Map figure, {len(test):,} points ({megabytes:.1f} MB of JSON)':<58} {seconds:>8.1f}")
+    drawn = browser_seconds(figure)
+    shown = "no Chromium" if drawn is None else f"{drawn:.1f}"
+    print(f"{'  opened in headless Chromium until drawn (software WebGL)':<58} {shown:>8}")
+
+
+def browser_seconds(figure: go.Figure) -> float | None:
+    """Seconds from opening `figure` as one self-contained HTML file in headless Chromium (WebGL in
+    software, as on a machine without a GPU) until Plotly has drawn it; None without Chromium."""
+    sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "docs"))
+    from screenshots import CHROMIUM, browser_page
+
+    if not CHROMIUM.exists():
+        return None
+    with tempfile.TemporaryDirectory() as folder:
+        page_file = Path(folder) / "map.html"
+        figure.write_html(
+            page_file, include_plotlyjs=True, post_script="window.agnewsDrawn = performance.now();"
+        )
+        with browser_page() as (page, errors):
+            page.goto(page_file.as_uri())
+            page.wait_for_function("window.agnewsDrawn !== undefined", timeout=600_000)
+            drawn_ms = page.evaluate("window.agnewsDrawn")
+    if errors:
+        raise SystemExit(f"the map page raised: {errors}")
+    return drawn_ms / 1000
 
 
 def inference_speed(config: TrainConfig, texts: list[str]) -> float:
