@@ -23,7 +23,7 @@ from safetensors.torch import load_file
 from agnews.config import ConfigError
 from agnews.hub.card import build_model_card
 from agnews.rundir import Run
-from agnews.training.data_parallel import check_launch, per_device_batch
+from agnews.training.data_parallel import check_launch, per_device_batch, trainer_batch
 from agnews.training.train import train_run
 
 # fp32 sums of the same rows in another order (two half-batch means averaged, against one mean)
@@ -38,12 +38,13 @@ def _free_port() -> int:
 
 
 def _train_args(model: Path, data: Path, out: Path, *extra: str) -> list[str]:
-    """`agnews train` with what makes one process and two comparable: fp32, no dropout, random batch
-    order (length grouping forms batches of each process's own size), no stages after evaluation."""
+    """`agnews train` with what makes one process and two comparable (fp32, no dropout: a process's
+    random masks differ from one process's), length-grouped batches as the presets have them, and no
+    stages after evaluation."""
     return [
         *("-m", "agnews", "train", "--base-model", str(model), "--data", str(data), "--out", str(out)),
         *("--epochs", "2", "--batch-size", "8", "--learning-rate", "1e-3", "--seed", "3"),
-        *("--mixed-precision", "no", "--dropout", "0", "--no_group_by_length", "--stages="),
+        *("--mixed-precision", "no", "--dropout", "0", "--stages="),
         *extra,
     ]
 
@@ -128,6 +129,7 @@ def test_accelerate_launch_accounts_for_the_rows_repeated_to_even_the_last_batch
 def test_the_global_batch_must_split_evenly_over_the_processes(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("WORLD_SIZE", "3")
     assert per_device_batch(24) == 8
+    assert trainer_batch(24) == 24  # the Trainer draws global batches; accelerate splits each one
     with pytest.raises(ConfigError, match="batch_size 32 does not split evenly over 3 devices"):
         per_device_batch(32)
 

@@ -3,10 +3,11 @@ which training rows each process was given.
 
 `batch_size` is the global batch: each of N devices takes batch_size / N rows a step and the gradients
 are averaged, so one recipe trains the same model on one device or eight (and runs stay comparable
-across machines). The Trainer, through accelerate, shards the batches; `ShardRecordingTrainer` notes
-the training rows each process was given, epoch by epoch, and the first process writes them into the
-run (`Training.data_parallel`), where a broken sharding (every process given every row, or rows that
-no process got) shows.
+across machines). The Trainer draws whole global batches and accelerate splits each one over the
+processes (`trainer_batch`), so a launch trains on the batches one process would.
+`ShardRecordingTrainer` notes the training rows each process was given, epoch by epoch, and the first
+process writes them into the run (`Training.data_parallel`), where a broken sharding (every process
+given every row, or rows that no process got) shows.
 """
 
 from __future__ import annotations
@@ -42,6 +43,18 @@ def per_device_batch(batch_size: int) -> int:
             f"of {shares} (batch_size is the global batch: each device takes batch_size / {shares} rows)"
         )
     return batch_size // shares
+
+
+def trainer_batch(batch_size: int) -> int:
+    """The Trainer's `per_device_train_batch_size` for the global `batch_size`.
+
+    Under a launcher the Trainer draws whole global batches and accelerate hands each process its
+    slice of every batch (`split_batches`, set beside this), so the batches, length-grouped or not,
+    are the ones one process would train on. In one process nn.DataParallel multiplies the number by
+    its GPUs, so it is divided here.
+    """
+    per_device = per_device_batch(batch_size)
+    return batch_size if launch_size() > 1 else per_device
 
 
 def check_launch(trainer: Trainer) -> None:
@@ -108,7 +121,7 @@ def shard_record(trainer: ShardRecordingTrainer, rows: int) -> DataParallel | No
     per_epoch = [[record.get(epoch, []) for record in given] for epoch in epochs]
     return DataParallel(
         processes=processes,
-        per_device_batch=trainer.args.per_device_train_batch_size,
+        per_device_batch=trainer.args.per_device_train_batch_size // processes,
         rows=[[len(p) for p in shards] for shards in per_epoch],
         repeated=[sum(map(len, shards)) - len(set().union(*shards)) for shards in per_epoch],
         unseen=[rows - len(set().union(*shards)) for shards in per_epoch],

@@ -32,7 +32,7 @@ from transformers.tokenization_utils_base import PreTrainedTokenizerBase
 
 from agnews.config import ConfigError, TrainConfig
 from agnews.models import cpu_has_native_bf16, load_classifier, load_tokenizer, resolve_base_model
-from agnews.processes import launch_rank
+from agnews.processes import launch_rank, launch_size
 from agnews.rundir import parts
 from agnews.rundir.edit import create_run, fault_point
 from agnews.rundir.files import RunError, check_writable, write_json
@@ -47,6 +47,7 @@ from agnews.training.data_parallel import (
     check_launch,
     per_device_batch,
     shard_record,
+    trainer_batch,
     with_positions,
 )
 from agnews.training.distill import DistillationTrainer, teacher_logits, with_teacher
@@ -350,7 +351,8 @@ def build_trainer(
         output_dir=str(output_dir),
         num_train_epochs=config.epochs,
         learning_rate=config.learning_rate,
-        per_device_train_batch_size=per_device_batch(config.batch_size),
+        per_device_train_batch_size=trainer_batch(config.batch_size),
+        accelerator_config={"split_batches": launch_size() > 1},
         # The classification heads average their loss over the batch a device holds and ignore the
         # Trainer's `num_items_in_batch`, so its rescaling by the process count (this field, on by
         # default) would multiply the loss and gradients by that count in a data-parallel launch; the
