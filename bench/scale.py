@@ -134,11 +134,12 @@ def training_speed(config: TrainConfig, data: Path, rows: int) -> float:
     settings = dataclasses.replace(config, data=str(data), max_train_samples=rows, epochs=1.0)
     loaded = load_config_data(settings)
     base = resolve_base_model(settings.base_model)
-    tokenized = tokenize_splits(loaded, load_tokenizer(base), settings.max_length)
+    tokenizer = load_tokenizer(base)
+    tokenized = tokenize_splits(loaded, tokenizer, settings.max_length)
     model, _ = prepare_model(settings, base)
     with tempfile.TemporaryDirectory() as scratch:
         trainer = build_trainer(
-            settings, model, load_tokenizer(base), tokenized["train"], None, output_dir=Path(scratch),
+            settings, model, tokenizer, tokenized["train"], None, output_dir=Path(scratch),
             progress=False,
         )  # fmt: skip
         began = time.perf_counter()
