@@ -5,6 +5,7 @@
     python app.py --run runs/quick --port 7861
     python app.py --run runs/quick --compare runs/quick-s1   opens with a comparison of the two
     python app.py --hub USER/agnews-minilm         a run pushed to the Hub (agnews.hub)
+    AGNEWS_AUTH=ann:pw1,bob:pw2 python app.py --host 0.0.0.0 --allow-edits   a login per person
 
 The app itself never trains; this launcher asks the library for the quick run only when there is
 nothing to show, so one command brings up a working app on a fresh offline machine. It trains only
@@ -39,6 +40,7 @@ from agnews.processes import child_setup, stop
 from agnews.rundir import Run, RunError, latest_run
 from agnews.rundir.parts import MANIFEST, SERVING_ONNX
 from agnews.rundir.stages import pending_stages
+from agnews.serving.logins import AUTH_ENV, LoginError, Logins, read_logins
 from agnews.serving.onnx_runtime import SERVING_CHOICES, serving_graph
 
 if TYPE_CHECKING:
@@ -77,7 +79,23 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--host", help="Address to bind (default: 127.0.0.1, or GRADIO_SERVER_NAME).")
     parser.add_argument("--port", type=int, help="Port (default: 7860, or GRADIO_SERVER_PORT).")
     parser.add_argument("--share", action="store_true", help="Public gradio.live link (anyone can use it).")
-    parser.add_argument("--auth", metavar="USER:PASS", help="Require this login.")
+    parser.add_argument(
+        "--auth",
+        action="append",
+        default=[],
+        metavar="USER:PASS[,USER:PASS...]",
+        help="Require a login; give one per person (repeat the flag or list them with commas), since "
+        "decisions are recorded under the name people log in with. A password given here shows in "
+        f"`ps`: prefer --auth-file or ${AUTH_ENV}.",
+    )
+    parser.add_argument(
+        "--auth-file",
+        type=Path,
+        metavar="PATH",
+        help="Logins from a file, one user:password a line (blank lines and # comments skipped).",
+    )
+    parser.add_argument("--ssl-certfile", metavar="PATH", help="Serve HTTPS with this certificate.")
+    parser.add_argument("--ssl-keyfile", metavar="PATH", help="The private key of --ssl-certfile.")
     parser.add_argument(
         "--allow-edits",
         action="store_true",
@@ -108,13 +126,20 @@ def may_write(args: argparse.Namespace) -> bool:
     return args.allow_edits or not public
 
 
-def parse_auth(value: str | None) -> tuple[str, str] | None:
-    if value is None:
-        return None
-    user, sep, password = value.partition(":")
-    if not (user and sep and password):
-        raise SystemExit("--auth must look like user:password")
-    return user, password
+def logins(args: argparse.Namespace) -> Logins | None:
+    """The logins of --auth, --auth-file and $AGNEWS_AUTH together; None when none is given."""
+    try:
+        return read_logins(args.auth, args.auth_file, os.environ.get(AUTH_ENV))
+    except LoginError as exc:
+        raise SystemExit(f"error: {exc}") from exc
+
+
+def cleartext_login(args: argparse.Namespace) -> bool:
+    """Whether passwords would cross the network unencrypted: a login on an address others can reach,
+    served over plain HTTP (a share link and a Space are HTTPS in front of the app)."""
+    host = args.host or os.environ.get("GRADIO_SERVER_NAME")
+    remote = host not in LOCAL_HOSTS and not args.share and not os.environ.get("SPACE_ID")
+    return remote and not args.ssl_certfile
 
 
 def resolve_run(args: argparse.Namespace) -> Run:
@@ -203,7 +228,12 @@ def start_background(run: Run, data: str | None) -> Background | None:
 
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
-    auth = parse_auth(args.auth)
+    auth = logins(args)
+    if auth is not None and cleartext_login(args):
+        print(
+            "WARNING: logins on a reachable --host over plain HTTP cross the network unencrypted; "
+            "serve HTTPS (--ssl-certfile/--ssl-keyfile, or a proxy in front) or bind to 127.0.0.1."
+        )
     if args.share:
         if os.environ.get("SPACE_ID"):
             raise SystemExit("--share is not allowed on a Hugging Face Space (it is already public)")
@@ -226,7 +256,7 @@ def main(argv: list[str] | None = None) -> int:
 
 def serve(
     args: argparse.Namespace,
-    auth: tuple[str, str] | None,
+    auth: Logins | None,
     run: Run,
     background: Background | None,
     started: float,
@@ -272,6 +302,8 @@ def serve(
         server_name=args.host,
         server_port=args.port,
         share=args.share,
+        ssl_certfile=args.ssl_certfile,
+        ssl_keyfile=args.ssl_keyfile,
         **launch_options(predictor, live.current if live is not None else lambda: run, auth),
         footer_links=["api", "settings"],
     )

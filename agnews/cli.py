@@ -447,9 +447,21 @@ def _predict(argv: list[str]) -> int:
         "(native bf16 only) and onnx-int8 are faster and disagree on a few rows.",
     )
     parser.add_argument("--chunk-rows", type=int, default=CHUNK_ROWS, help="Rows per chunk (memory).")
+    parser.add_argument(
+        "--raw-cells",
+        action="store_true",
+        help="Write a CSV's cells as they are, for a program to read. By default a text cell beginning "
+        "with =, +, - or @ (or tab, carriage return) gets a leading ' so that a spreadsheet shows it "
+        "instead of running it as a formula.",
+    )
     args = parser.parse_args(argv)
     outcome = predict_file(
-        Run.load(args.run), args.file, args.out, backend=args.backend, chunk_rows=args.chunk_rows
+        Run.load(args.run),
+        args.file,
+        args.out,
+        backend=args.backend,
+        chunk_rows=args.chunk_rows,
+        raw_cells=args.raw_cells,
     )
     totals = outcome.totals
     resumed = f", {outcome.resumed_chunks} chunk(s) already done" if outcome.resumed_chunks else ""

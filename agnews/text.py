@@ -5,6 +5,11 @@ and remove them).
 The source files mark a line break with a backslash, escape `$` as `\\$`, and carry HTML entities
 that often lost their ampersand (`#39;s`, `quot;`, `#151;`) and sometimes follow a stray space.
 A model should see the text a reader sees, so we normalise all of it here, once.
+
+Every pattern here sees text a user brings, so none may backtrack on a long run: each is linear in
+its input (a 20,000-space text must cost about ten times a 2,000-space one, not a hundred;
+bench/clean_text.py measures it). `re` holds the interpreter lock for a whole call, so a slow pattern
+stalls every thread of the server, not only its own request.
 """
 
 import hashlib
@@ -13,17 +18,23 @@ import re
 import unicodedata
 
 # An apostrophe entity after a stray space, as in "Haiti #39;s": join it back to its word (possessives
-# and contractions only; an opening quote such as "the #39;war#39;" keeps its space).
-_SPACED_APOSTROPHE = re.compile(r"\s*&?#39;(?=(?:s|t|re|ll|ve|d|m)\b)")
+# and contractions only; an opening quote such as "the #39;war#39;" keeps its space). The lookbehind
+# lets a match start only where a whitespace run starts: without it every position inside a long run
+# would rescan the rest of the run (quadratic), and a match found from inside a run is found from its
+# start anyway, so the output is the same.
+_SPACED_APOSTROPHE = re.compile(r"(?<!\s)\s*&?#39;(?=(?:s|t|re|ll|ve|d|m)\b)")
 # Backslashes mark line breaks; the data's "\\" (documented as an escaped backslash) also sits
 # where a break belongs ("...staggeri ...\\"), so every run of them becomes a space.
 _BACKSLASHES = re.compile(r"\\+")
 # Entities with or without their ampersand: numeric (#39;, #151;) and the named ones the data uses.
 _ENTITY = re.compile(r"&?(#\d{2,5}|#x[0-9a-fA-F]{2,4}|quot|amp|lt|gt|nbsp|apos);")
-_HTML_TAG = re.compile(r"<[^<>]{0,300}>")
+# A tag of any length: `[^<>]` stops at the next `<`, so every start scans its own stretch once.
+_HTML_TAG = re.compile(r"<[^<>]*>")
 _WHITESPACE = re.compile(r"\s+")
-# C0/C1 control characters other than whitespace; NUL and friends only confuse tokenizers.
-_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]")
+# C0/C1 control characters other than whitespace (NUL and friends only confuse tokenizers), and
+# surrogates: a Python string may hold them (JSON's "\\ud800", `errors="surrogateescape"`), but no
+# UTF-8 encoder, tokenizer or hash takes them, so one such text would fail the batch it rides in.
+_UNUSABLE = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\ud800-\udfff]")
 
 
 def _unescape_entity(match: re.Match[str]) -> str:
@@ -31,16 +42,19 @@ def _unescape_entity(match: re.Match[str]) -> str:
 
 
 def clean_text(text: str) -> str:
-    """Return `text` as a reader would see it: escapes undone, tags dropped, whitespace collapsed.
+    """Return `text` as a reader would see it: escapes undone, tags dropped, whitespace collapsed,
+    control characters and surrogates replaced by spaces (the result always encodes as UTF-8).
 
     Idempotent on clean text, so applying it to already-clean input (the app, the Hub) is safe.
+    Linear in `len(text)`. Its output on AG News must never change: text hashes, split hashes,
+    decision keys and `--corrections` all hash the cleaned text (tests/test_text.py holds it).
     """
     text = _BACKSLASHES.sub(" ", text.replace("\\$", "$"))
     text = _SPACED_APOSTROPHE.sub("'", text)
     # Twice: the data holds double-escaped entities such as "&amp;lt;".
     text = _ENTITY.sub(_unescape_entity, _ENTITY.sub(_unescape_entity, text))
     text = _HTML_TAG.sub(" ", text)
-    text = _CONTROL.sub(" ", unicodedata.normalize("NFC", text))
+    text = _UNUSABLE.sub(" ", unicodedata.normalize("NFC", text))
     return _WHITESPACE.sub(" ", text).strip()
 
 

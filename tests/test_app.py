@@ -360,10 +360,7 @@ def test_batch_output_name_is_safe() -> None:
 def test_launcher_checks_its_arguments(
     launcher: ModuleType, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    assert launcher.parse_auth("ann:s3:cret") == ("ann", "s3:cret")
-    assert launcher.parse_auth(None) is None
-    with pytest.raises(SystemExit, match="user:password"):
-        launcher.parse_auth("ann")
+    # The logins (several, from a file or the environment, the throttle): tests/test_app_security.py
     assert launcher.main(["--run", str(tmp_path / "missing")]) == 2
     assert "run directory not found" in capsys.readouterr().err
     # --share (warning, refused on a Space): tests/test_app_security.py

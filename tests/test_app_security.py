@@ -1,4 +1,5 @@
-"""The served app's attack surface, asserted: which files it serves, how large an upload may be, --share.
+"""The served app's attack surface, asserted: which files it serves, how large an upload may be, --share,
+the logins (one per person, from a file or the environment, a brake on guessing).
 
 Requests go through `http.client`, which sends a path exactly as written: HTTP libraries that
 normalise `../` away before sending would test nothing.
@@ -6,16 +7,23 @@ normalise `../` away before sending would test nothing.
 
 from __future__ import annotations
 
+import base64
 import http.client
 import json
+import re
+import time
+from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
-from types import ModuleType
+from types import ModuleType, SimpleNamespace
 from urllib.parse import urlsplit
 
+import httpx
 import pytest
 from helpers import ServedApp
 
 from agnews.serving.csv_batch import MAX_BYTES
+from agnews.serving.logins import AUTH_ENV, Logins
 
 APP_PY = Path(__file__).resolve().parents[1] / "app.py"
 BOUNDARY = "agnews-test-boundary"
@@ -127,3 +135,138 @@ def test_share_warns_reaches_launch_and_is_refused_on_a_space(
     monkeypatch.setenv("SPACE_ID", "someone/agnews")
     with pytest.raises(SystemExit, match="not allowed on a Hugging Face Space"):
         launcher.main(["--share", "--run", str(quick_run)])
+
+
+# --------------------------------------------------------------------------------------------------
+# Logins: one per person, kept out of `ps`, a brake on guessing, a warning where they travel in clear
+# --------------------------------------------------------------------------------------------------
+
+LOGINS = {"ann": "pw-ann", "bob": "pw-bob"}
+
+
+@pytest.fixture(scope="module")
+def login_url() -> Iterator[str]:
+    """A bare page (no run, no model) launched with the app's launch options and two logins."""
+    import gradio as gr
+
+    from agnews.ui.app import launch_options
+
+    with gr.Blocks() as demo:
+        gr.Markdown("behind a login")
+    options = launch_options(
+        SimpleNamespace(backend="none"), lambda: SimpleNamespace(calibration=None), Logins(LOGINS)
+    )
+    _, url, _ = demo.launch(prevent_thread_lock=True, quiet=True, **options)
+    try:
+        yield url.rstrip("/")
+    finally:
+        demo.close()
+
+
+def client_at(address: str) -> httpx.Client:
+    """An HTTP client whose requests come from `address` (any 127.x.y.z reaches a loopback server)."""
+    return httpx.Client(transport=httpx.HTTPTransport(local_address=address), timeout=30)
+
+
+def timed_login(
+    client: httpx.Client, url: str, user: str, password: str, **headers: str
+) -> tuple[int, float]:
+    """(status, seconds) of one try at Gradio's login form."""
+    started = time.perf_counter()
+    response = client.post(f"{url}/login", data={"username": user, "password": password}, headers=headers)
+    return response.status_code, time.perf_counter() - started
+
+
+def test_each_person_has_a_login_of_their_own(login_url: str) -> None:
+    with client_at("127.0.0.3") as client:
+        for user, password in LOGINS.items():
+            assert timed_login(client, login_url, user, password)[0] == 200
+            basic = "Basic " + base64.b64encode(f"{user}:{password}".encode()).decode()
+            assert (
+                client.get(f"{login_url}/api/classify", headers={"Authorization": basic}).status_code == 200
+            )
+        assert timed_login(client, login_url, "ann", LOGINS["bob"])[0] == 400  # bob's password is bob's
+        assert timed_login(client, login_url, "zed", LOGINS["ann"])[0] == 400
+
+
+def test_failed_logins_slow_that_client_and_no_other(login_url: str) -> None:
+    with client_at("127.0.0.2") as guesser, client_at("127.0.0.4") as other:
+        for _ in range(5):
+            status, seconds = timed_login(guesser, login_url, "ann", "guess")
+            assert status == 400 and seconds < 0.9
+        status, seconds = timed_login(guesser, login_url, "ann", "guess")
+        assert status == 400 and seconds >= 1.0
+        # A forwarded-for header is the sender's word: it does not make the guesser someone else.
+        status, seconds = timed_login(guesser, login_url, "ann", "guess", **{"X-Forwarded-For": "10.9.8.7"})
+        assert status == 400 and seconds >= 1.0
+        wrong = "Basic " + base64.b64encode(b"ann:guess").decode()  # the JSON route's login too
+        started = time.perf_counter()
+        assert guesser.get(f"{login_url}/api/classify", headers={"Authorization": wrong}).status_code == 401
+        assert time.perf_counter() - started >= 1.0
+
+        with ThreadPoolExecutor(1) as pool:
+            held = pool.submit(timed_login, guesser, login_url, "ann", LOGINS["ann"])
+            time.sleep(0.2)  # the guesser's try is being held
+            assert timed_login(other, login_url, "ann", "typo")[1] < 0.5
+            status, seconds = timed_login(other, login_url, "ann", LOGINS["ann"])
+            assert status == 200 and seconds < 0.5
+            assert held.result()[0] == 200 and held.result()[1] >= 1.0  # held, then answered
+
+
+def test_logins_come_from_flags_a_file_or_the_environment(
+    launcher: ModuleType, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv(AUTH_ENV, "cy:pw-c,dee:p:w")
+    file = tmp_path / "logins.txt"
+    file.write_text("# the team\nbob:pw b\r\n\n", encoding="utf-8")
+    argv = ["--auth", "ann:s3:cret", "--auth", "eve:1,fay:2", "--auth-file", str(file)]
+    logins = launcher.logins(launcher.parse_args(argv))
+    assert dict(logins.passwords) == {
+        "ann": "s3:cret",
+        "eve": "1",
+        "fay": "2",
+        "bob": "pw b",
+        "cy": "pw-c",
+        "dee": "p:w",
+    }
+    assert logins.check("dee", "p:w") and not logins.check("dee", "p:W") and not logins.check("zed", "p:w")
+    monkeypatch.delenv(AUTH_ENV)
+    assert launcher.logins(launcher.parse_args([])) is None
+    refused = {
+        ("--auth", "ann"): "--auth, item 1: expected user:password",
+        ("--auth", "ann:1,ann:2"): "login 'ann' is given twice",
+        ("--auth-file", str(tmp_path / "missing")): "cannot be read",
+    }
+    for args, message in refused.items():
+        with pytest.raises(SystemExit, match=re.escape(message)):
+            launcher.logins(launcher.parse_args(list(args)))
+
+
+@pytest.mark.parametrize(
+    ("argv", "warns"),
+    [
+        (["--host", "0.0.0.0"], True),
+        (["--host", "0.0.0.0", "--ssl-certfile", "cert.pem", "--ssl-keyfile", "key.pem"], False),
+        ([], False),  # loopback: the password never leaves the machine
+    ],
+)
+def test_a_login_over_plain_http_on_a_reachable_host_warns(
+    argv: list[str],
+    warns: bool,
+    launcher: ModuleType,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    served: dict = {}
+    monkeypatch.setattr(launcher, "resolve_run", lambda args: SimpleNamespace())
+    monkeypatch.setattr(launcher, "start_background", lambda run, data: None)
+    monkeypatch.setattr(launcher, "serve", lambda args, auth, *rest: served.update(auth=auth) or 0)
+    for name in ("SPACE_ID", "GRADIO_SERVER_NAME"):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv(AUTH_ENV, "ann:pw")
+    assert launcher.main(argv) == 0
+    assert served["auth"].check("ann", "pw")  # from the environment: nothing in `ps`
+    assert ("WARNING: logins on a reachable --host over plain HTTP" in capsys.readouterr().out) is warns
+    monkeypatch.delenv(AUTH_ENV)
+    assert launcher.main(argv) == 0
+    assert served["auth"] is None and "WARNING" not in capsys.readouterr().out  # no login, no warning

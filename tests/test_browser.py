@@ -17,6 +17,11 @@ import pytest
 from helpers import ROOT, load_script, missing
 from test_cross_domain import NEWS_MAP, news_rows, write_csv
 from test_live_run import restore_parts, without_parts
+from test_markup import (
+    EVIL,
+    FILE_NAME,
+    hostile_run_folder,  # noqa: F401 (the `hostile_run` fixture)
+)
 
 from agnews.rundir import Run
 from agnews.ui.live import LiveRun
@@ -208,3 +213,27 @@ def test_a_labelled_csv_uploaded_from_the_page_is_evaluated_and_saved(
         expect(page.locator("#cross-domain-scores")).to_contain_text("TF-IDF")
     assert page_errors == []
     assert list(Run.load(path).cross_domain) == ["wire"]
+
+
+def test_a_files_markup_is_shown_as_text_and_fetches_nothing(chromium: Path, hostile_run: Path) -> None:
+    """The cross-domain summary and a mistake's details of a file whose header, label values and
+    texts carry Markdown images and HTML tags: shown as text, and the page asks no other host."""
+    from playwright.sync_api import expect
+
+    outside: list[str] = []
+    with screenshots.serve(Run.load(hostile_run)) as url, screenshots.browser_page() as (page, page_errors):
+        page.on("request", lambda request: outside.append(request.url) if EVIL in request.url else None)
+        page.set_default_timeout(screenshots.TIMEOUT_MS)
+        page.goto(url)
+        screenshots.open_tab(page, "Cross-domain", "#cross-domain-summary")
+        summary = page.locator("#cross-domain-summary")
+        expect(summary).to_contain_text(FILE_NAME)
+        expect(summary).to_contain_text(f"![l]({EVIL}/label.png)")
+        page.locator("#cross-domain-errors [data-testid='cell-0-1']").click()
+        # cleaning drops the tag itself (`agnews.text`); the Markdown around it reads as written
+        details = page.locator("#cross-domain-details")
+        expect(details).to_contain_text(f"![pic]({EVIL}/md.png) `tick` **bold**")
+        page.wait_for_timeout(500)  # an <img> asks as soon as it is drawn (the page never idles: SSE)
+        images = page.locator("#cross-domain-summary img, #cross-domain-details img").count()
+    assert page_errors == []
+    assert outside == [] and images == 0

@@ -25,6 +25,7 @@ from agnews.training.calibration import (
     choose_calibration,
     ece,
     fit_temperature,
+    fit_vector,
     fold_into_classifier,
     nll,
     reliability_bins,
@@ -103,6 +104,19 @@ def test_temperature_fit_recovers_overconfidence() -> None:
     assert choose_calibration(logits[:500], labels[:500], "temperature", seed=0).method == "temperature"
     with pytest.raises(CalibrationError, match="calibration must be"):
         choose_calibration(logits, labels, "platt", seed=0)
+
+
+def test_vector_scaling_stays_bounded_on_a_separable_validation_set() -> None:
+    """A model that cannot tell the classes apart (logits all near zero, each class a little apart):
+    unbounded, the fit ran a scale to millions, and folded into the classifier that overflowed its
+    logits to NaN (a tiny DistilBERT run's calibration part held NaN confidences)."""
+    labels = np.repeat(np.arange(NUM_LABELS), 4)
+    logits = np.full((len(labels), NUM_LABELS), 0.03)
+    logits[np.arange(len(labels)), labels] += 1e-4  # separable, by a hair
+    fitted = fit_vector(logits, labels)
+    assert np.all(fitted.scale <= 20.0) and np.all(fitted.scale >= 0.05)
+    assert np.all(np.abs(fitted.bias) <= 2 * 10.0)
+    assert np.isfinite(softmax(fitted.apply(logits))).all()
 
 
 def test_auto_keeps_the_simpler_calibrator_when_the_gain_is_within_noise() -> None:

@@ -142,10 +142,12 @@ def test_run_choices_list_the_other_runs(quick_run: Path, quick_run_seed_1: Path
     shown = Run.load(quick_run)
     (quick_run.parent / ".quick.partial-x").mkdir(exist_ok=True)  # staging folders are never offered
     choices = dict(run_choices(quick_run.parent, shown))
-    assert "quick" not in choices and "quick-s1" in choices and ".quick.partial-x" not in choices
-    assert run_choices(tmp_path, shown) == []
+    names = [name.partition("/")[2] for name in choices]  # relative to the runs folder, its name first
+    assert "quick" not in names and "quick-s1" in names and ".quick.partial-x" not in names
+    assert choices[f"{quick_run.parent.name}/quick-s1"] == quick_run_seed_1.resolve()  # named relatively
+    assert run_choices(tmp_path, shown) == {}
     extra = Run.load(quick_run_seed_1)
-    assert run_choices(tmp_path, shown, extra) == [("quick-s1", str(quick_run_seed_1.resolve()))]
+    assert run_choices(tmp_path, shown, extra) == {"quick-s1": quick_run_seed_1.resolve()}
 
 
 def test_scores_table_and_confusion_change_figure(pair: tuple[Run, Run]) -> None:

@@ -454,7 +454,9 @@ def test_a_run_without_a_part_says_how_to_make_one(quick_run: Path) -> None:
     with gr.Blocks() as demo, gr.Tab("Cross-domain") as tab:
         cross_domain_tab.build(run, tab, current=lambda: run)
     config = str(demo.get_config_file())
-    assert "Not available for this run" in config and f"agnews cross-domain {run.path} FILE.csv" in config
+    shown = f"{run.path.parent.name}/{run.path.name}"  # relative to the runs folder: no server path
+    assert "Not available for this run" in config and f"agnews cross-domain {shown} FILE.csv" in config
+    assert str(run.path) not in config
 
 
 def test_the_card_summarises_each_part_without_the_files_path(scored: Path, quick_run: Path) -> None:

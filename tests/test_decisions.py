@@ -2,8 +2,13 @@
 
 from __future__ import annotations
 
+import json
+import multiprocessing
 import re
+from concurrent.futures import ProcessPoolExecutor
+from dataclasses import asdict, replace
 from pathlib import Path
+from types import SimpleNamespace
 
 import pandas as pd
 import pytest
@@ -37,21 +42,38 @@ def relabel(key: str, label: str, who: str = "ann", given: str = "World", split:
     return decide(split, HASH, key, action=RELABEL, label=label, given=given, text=f"text {key}", who=who)
 
 
+def events(store: DecisionStore) -> tuple[Decision, ...]:
+    """The events filed under (TRAIN, HASH), failing on any damaged line."""
+    log = store.log(TRAIN, HASH)
+    assert log.damaged == ()
+    return log.events
+
+
 def test_a_decision_survives_a_new_store_and_an_undo_reveals_the_one_before(tmp_path: Path) -> None:
     store = DecisionStore(tmp_path / ".decisions")
     store.add(relabel("k1", "Sports"))
     store.add(relabel("k1", "Business"))
     reopened = DecisionStore(tmp_path / ".decisions")  # what a restarted app sees
-    [now] = standing(reopened.events(TRAIN, HASH))
+    [now] = standing(events(reopened))
     assert now.label == "Business"
-    reopened.add(undo(reopened.events(TRAIN, HASH), TRAIN, HASH, "k1", "ann"))
-    [before] = standing(store.events(TRAIN, HASH))
+    reopened.add(undo(events(reopened), TRAIN, HASH, "k1", "ann")[0])
+    [before] = standing(events(store))  # the first store sees what the other appended
     assert before.label == "Sports"
-    store.add(undo(store.events(TRAIN, HASH), TRAIN, HASH, "k1", "ann"))
-    assert standing(store.events(TRAIN, HASH)) == []
+    store.add(undo(events(store), TRAIN, HASH, "k1", "ann")[0])
+    assert standing(events(store)) == []
     with pytest.raises(DecisionError, match="nothing to undo"):
-        undo(store.events(TRAIN, HASH), TRAIN, HASH, "k1", "ann")
-    assert not list((tmp_path / ".decisions").glob(".*.tmp"))  # written atomically, nothing left over
+        undo(events(store), TRAIN, HASH, "k1", "ann")
+
+
+def test_undo_takes_back_only_the_persons_own_decision() -> None:
+    log = [relabel("k1", "Sports", "ann"), relabel("k1", "Business", "bob")]
+    assert list(conflicts(standing(log))) == [(TRAIN, HASH, "k1")]
+    event, undone = undo(log, TRAIN, HASH, "k1", "ann")
+    assert undone == log[0] and event.undoes == log[0].id and event.who == "ann"
+    [left] = standing([*log, event])
+    assert left.who == "bob" and left.label == "Business"
+    with pytest.raises(DecisionError, match="nothing to undo: ann has no decision"):
+        undo([*log, event], TRAIN, HASH, "k1", "ann")
 
 
 def test_two_people_deciding_differently_is_a_conflict_and_agreeing_is_not() -> None:
@@ -73,13 +95,111 @@ def test_bad_decisions_are_refused_with_the_reason() -> None:
         decide(TRAIN, HASH, "k", action=KEEP, given="World", text="t", note="x" * 1001)
 
 
-def test_a_damaged_log_names_its_line(tmp_path: Path) -> None:
+# Every character a note may hold that some reader takes for the end of a line, and a lone surrogate.
+SEPARATORS = '\u2028 \u2029 \x85 \r \n \r\n \x0b \x0c \x1c \x1d \x1e \x00 \ud800 "quoted" \\'
+
+
+def test_a_note_with_any_line_separator_round_trips(tmp_path: Path) -> None:
+    store = DecisionStore(tmp_path)
+    notes = [f"before{SEPARATORS}after", "plain", f"ünïcödé{SEPARATORS[:3]}."]
+    for i, note in enumerate(notes):
+        store.add(decide(TRAIN, HASH, f"k{i}", action=KEEP, given="World", text=note, note=note))
+    read = events(DecisionStore(tmp_path))
+    assert [(e.note, e.text) for e in read] == [(note, note) for note in notes]
+    assert len(store.path(TRAIN, HASH).read_bytes().split(b"\n")) == len(notes) + 1  # one line each
+
+
+def test_an_old_log_with_raw_separators_in_a_note_still_loads(tmp_path: Path) -> None:
+    """Logs written before: non-ASCII raw (`ensure_ascii=False`), no batch ids; a U+2028 in a note
+    broke every later read of them."""
+    store = DecisionStore(tmp_path)
+    old = [relabel("k1", "Sports"), decide(TRAIN, HASH, "k2", action=KEEP, given="World", text="t")]
+    old[1] = replace(old[1], note="one\u2028two\x85three ü")
+    lines = [json.dumps({**asdict(e), "batch": None}, ensure_ascii=False) for e in old]
+    store.path(TRAIN, HASH).parent.mkdir(parents=True, exist_ok=True)
+    store.path(TRAIN, HASH).write_text("\n".join(lines) + "\n", encoding="utf-8")
+    read = events(store)
+    assert [e.note for e in read] == ["", "one\u2028two\x85three ü"]
+    assert [e.batch for e in read] == [e.id for e in old]  # an old event is an action of its own
+
+
+def test_a_damaged_line_is_reported_and_skipped_never_blocking_the_rest(tmp_path: Path) -> None:
     store = DecisionStore(tmp_path)
     store.add(relabel("k1", "Sports"))
     path = store.path(TRAIN, HASH)
-    path.write_text(path.read_text() + "{not json\n")
-    with pytest.raises(DecisionError, match=r"line 2 is not a decision"):
-        store.events(TRAIN, HASH)
+    valid = asdict(relabel("k9", "Sports"))
+    lines = ["{not json", '["a list"]', '{"id": 3}', json.dumps({**valid, "key": 9})]
+    lines.append(json.dumps({**valid, "action": "<b>shout</b>"}))
+    with path.open("a", encoding="utf-8") as handle:
+        handle.write("\n".join(lines) + '\n{"id": "x", "split": "train", "action": "relabel')
+    assert [e.key for e in store.log(TRAIN, HASH).events] == ["k1"]
+    damaged = store.log(TRAIN, HASH).damaged
+    expected = [
+        r"line 2 is not a decision \(Expecting property name",
+        r"line 3 is not a decision \(.*'list' object",
+        r"line 4 is not a decision \(.*missing .* required",
+        r"line 5 is not a decision \(key not text\); skipped",
+        r"line 6 is not a decision \(an unknown action\); skipped",  # not repeated: shown on the page
+        r"line 7 is cut short; skipped",
+    ]
+    assert len(damaged) == len(expected)
+    assert all(re.match(f"{path.name}: {pattern}", d) for pattern, d in zip(expected, damaged, strict=True))
+    store.add(relabel("k2", "Sports"))  # written after the unfinished line, not glued to it
+    log = DecisionStore(tmp_path).log(TRAIN, HASH)
+    assert [e.key for e in log.events] == ["k1", "k2"]
+    assert len(log.damaged) == 6 and "line 7 is not a decision" in log.damaged[-1]
+
+
+def test_the_log_is_appended_never_rewritten(tmp_path: Path) -> None:
+    """The full history is kept (an audit trail) and the bytes written never change; the file is
+    never replaced, so an event costs the same however long the log is."""
+    store = DecisionStore(tmp_path)
+    path = store.path(TRAIN, HASH)
+    store.add(relabel("k1", "Sports"))
+    before = path.read_bytes()
+    with path.open("rb") as held:  # a reader that opened the file before the next events
+        store.add(relabel("k1", "Business", who="bob"))
+        store.add(undo(events(store), TRAIN, HASH, "k1", "ann")[0])
+        after = path.read_bytes()
+        assert held.read() == after  # the same file, grown: never replaced by a rewritten copy
+    assert after.startswith(before) and after.count(b"\n") == 3
+    assert [e.action for e in events(store)] == [RELABEL, RELABEL, "undo"]
+
+
+def test_every_event_carries_a_batch_id(tmp_path: Path) -> None:
+    store = DecisionStore(tmp_path)
+    bulk = "bulk-1"
+    for key in ("k1", "k2"):
+        store.add(decide(TRAIN, HASH, key, action=REMOVE, given="World", text="t", who="ann", batch=bulk))
+    store.add(relabel("k3", "Sports"))
+    store.add(undo(events(store), TRAIN, HASH, "k1", "ann", batch="bulk-2")[0])
+    read = events(DecisionStore(tmp_path))
+    assert [e.batch for e in read] == [bulk, bulk, read[2].id, "bulk-2"]
+
+
+def _write_decisions(folder: Path, who: str, count: int) -> None:
+    store = DecisionStore(folder)
+    for i in range(count):
+        store.add(relabel(f"{who}-{i}", "Sports", who=who))
+
+
+def test_concurrent_writers_lose_no_decision(tmp_path: Path) -> None:
+    """Four processes (app instances, sessions) writing at once: every event lands, whole."""
+    with ProcessPoolExecutor(4, mp_context=multiprocessing.get_context("spawn")) as pool:
+        list(pool.map(_write_decisions, [tmp_path] * 4, ["ann", "bob", "cy", "dee"], [100] * 4))
+    read = events(DecisionStore(tmp_path))
+    assert len(read) == 400 and len({e.id for e in read}) == 400
+    assert len(standing(read)) == 400
+
+
+def test_a_log_rewritten_by_hand_is_read_again_from_the_start(tmp_path: Path) -> None:
+    store = DecisionStore(tmp_path)
+    store.add(relabel("k1", "Sports"))
+    store.add(relabel("k2", "Sports"))
+    assert len(events(store)) == 2
+    path = store.path(TRAIN, HASH)
+    path.write_bytes(path.read_bytes().split(b"\n")[1] + b"\n")  # someone kept only the second line
+    assert [e.key for e in events(store)] == ["k2"]
 
 
 def test_corrected_accuracy_sits_beside_the_official_one() -> None:
@@ -181,3 +301,44 @@ def test_read_corrections_keeps_only_training_rows(tmp_path: Path) -> None:
     only_test = corrections_file(tmp_path, [relabel("5", "Sports", split=TEST)], "test.csv")
     with pytest.raises(DecisionError, match="no decisions on training rows"):
         read_corrections(only_test)
+
+
+# --------------------------------------------------------------------------------------------------
+# On the page: each person by the name they logged in with
+# --------------------------------------------------------------------------------------------------
+
+
+def test_on_the_page_people_disagree_and_undo_their_own_with_messages_that_say_whose(tmp_path: Path) -> None:
+    import gradio as gr
+
+    from agnews.ui.decisions import DecisionBox, storage_note
+
+    run = SimpleNamespace(
+        data_stats=SimpleNamespace(corrections=None),
+        config=SimpleNamespace(data=SimpleNamespace(split_hashes={TEST: HASH})),
+        predictions=pd.DataFrame({"row_id": [0, 1], "label": [0, 1], "pred": [0, 0]}),
+        metrics=SimpleNamespace(test=SimpleNamespace(accuracy=0.5)),
+    )
+    store = DecisionStore(tmp_path / ".decisions")
+    with gr.Blocks():
+        box = DecisionBox(splits=(TEST,), current=lambda: run, store=store, key="t")
+    row = {"split": TEST, "key": "1", "given": "Sports", "text": "a row"}
+
+    def as_(who: str | None) -> SimpleNamespace:
+        return SimpleNamespace(username=who)
+
+    box._record(row, RELABEL, "Business", "", [], as_("ann"))
+    table, said, _ = box._record(row, REMOVE, None, "", [], as_("bob"))
+    assert "1 row(s) have disagreeing decisions" in said
+    assert list(table["who"]) == ["bob", "ann"] and list(table["conflict"]) == ["⚠ disagree"] * 2
+    table, said, _ = box._undo(row, [], as_("ann"))
+    assert said.startswith("Undone: ann's relabel → Business on row 1.")
+    assert list(table["who"]) == ["bob"] and list(table["decision"]) == [REMOVE]
+    with pytest.raises(gr.Error, match="nothing to undo: ann has no decision"):
+        box._undo(row, [], as_("ann"))
+
+    _, said, _ = box._record(row, KEEP, None, "", [], as_(None))  # a page without a login
+    assert said.startswith("Recorded: keep on row 1, by local.")
+    note = storage_note(store)
+    assert "without a login everyone is recorded as one person, `local`" in note
+    assert str(tmp_path) not in note  # a page shows no server path

@@ -112,8 +112,9 @@ def test_a_body_over_the_limit_is_refused_before_it_is_read(served_app: ServedAp
 
 
 def test_the_parser_alone() -> None:
-    assert parse_request(b'{"inputs": "Oil"}') == (["Oil"], 4)
-    assert parse_request(b'{"inputs": ["a b", "c"], "parameters": {"top_k": 9}}') == (["a b", "c"], 4)
+    assert parse_request(b'{"inputs": "Oil"}') == http_api.Parsed(["Oil"], 4, single=True)
+    parsed = parse_request(b'{"inputs": ["a b", "c"], "parameters": {"top_k": 9}}')
+    assert parsed == http_api.Parsed(["a b", "c"], 4, single=False) and parsed.where(1) == "inputs[1]"
     with pytest.raises(http_api.RequestProblem, match="top_k"):
         parse_request(b'{"inputs": "Oil", "parameters": {"top_k": true}}')
 
@@ -170,11 +171,12 @@ def test_inference_client_gets_the_pages_labels_and_scores(served_app: ServedApp
 @pytest.fixture(scope="module")
 def guarded_url(served_app: ServedApp) -> Iterator[str]:
     """A second server of the same run and predictor, launched with a login."""
+    from agnews.serving.logins import Logins
     from agnews.ui import build_app
     from agnews.ui.app import launch_options
 
     demo = build_app(served_app.run, served_app.predictor)
-    options = launch_options(served_app.predictor, lambda: served_app.run, ("ann", "s3cret"))
+    options = launch_options(served_app.predictor, lambda: served_app.run, Logins({"ann": "s3cret"}))
     _, url, _ = demo.launch(prevent_thread_lock=True, quiet=True, **options)
     try:
         yield url.rstrip("/")

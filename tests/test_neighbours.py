@@ -15,6 +15,7 @@ import pandas as pd
 import pytest
 
 from agnews.present.figures import headline
+from agnews.present.paths import shown_path
 from agnews.rundir import Run
 from agnews.rundir.edit import edit_run
 from agnews.rundir.parts import Manifest
@@ -193,7 +194,8 @@ def test_a_run_without_the_part_gets_the_notice_not_the_tab(run: Run, predictor:
     bare = dataclasses.replace(run, manifest=Manifest(), warnings=[], loaded={})
     config = json.dumps(build_app(bare, predictor).get_config_file(), default=str)
     assert "It has no training rows' fine-tuned vectors; " in config
-    assert f"agnews analyze {run.path} --stages train_embeddings" in config
+    assert f"agnews analyze {shown_path(run.path, run.path.parent)} --stages train_embeddings" in config
+    assert str(run.path) not in config
     assert '"api_name": "neighbours_row"' not in config
 
 

@@ -10,6 +10,7 @@ from typing import Any
 import gradio as gr
 import pytest
 
+from agnews.present.paths import shown_path
 from agnews.rundir import Run
 from agnews.rundir.edit import edit_run
 from agnews.serving.predictor import Predictor
@@ -76,7 +77,9 @@ def test_a_failed_stage_is_reported_in_its_tab_with_the_command_that_remakes_it(
         edit.warn("calibration", "ValueError: no validation rows")
     status = by_id(opened(False))["calibration-status"]
     assert "The `calibration` stage failed: ValueError: no validation rows" in status
-    assert f"`agnews analyze {growing} --stages calibration`" in status
+    # the command names the run relative to its runs folder, never by its server path
+    assert f"`agnews analyze {shown_path(growing, growing.parent)} --stages calibration`" in status
+    assert str(growing) not in status
 
 
 def test_the_errors_tab_takes_in_analyses_that_finish_after_the_page_opened(

@@ -53,7 +53,7 @@ def test_report_names_how_to_add_each_missing_part(quick_run: Path, tmp_path: Pa
             edit.remove(name)
     report = build_report(Run.load(copy))
     for stage in ("map", "calibration", "slices", "robustness"):
-        assert f"agnews analyze {copy} --stages {stage}" in report, stage
+        assert f"agnews analyze {copy.parent.name}/{copy.name} --stages {stage}" in report, stage
     assert report.count("Not available for this run") >= len(REMOVED)
 
 

@@ -24,6 +24,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from agnews.csv_cells import neutralise_frame
 from agnews.formatting import points
 from agnews.labels import LABELS
 from agnews.rundir.files import RunError, check_writable, write_atomically, write_json
@@ -396,11 +397,13 @@ def describe_groups(comparison: GroupComparison) -> list[str]:
 def write_comparison(
     out: Path, comparison: Comparison | GroupComparison, rows: pd.DataFrame | None = None
 ) -> list[Path]:
-    """Write `comparison.json` (and, for two runs, `disagreements.csv`) into `out`, each atomically."""
+    """Write `comparison.json` (and, for two runs, `disagreements.csv`, its formula-like text cells
+    neutralised by `agnews.csv_cells`) into `out`, each atomically."""
     check_writable(out)
     written = [out / COMPARISON_FILE]
     write_json(written[0], dataclasses.asdict(comparison))
     if rows is not None:
         written.append(out / DISAGREEMENTS_FILE)
-        write_atomically(written[1], lambda tmp: rows.to_csv(tmp, index=False))
+        safe = neutralise_frame(rows)
+        write_atomically(written[1], lambda tmp: safe.to_csv(tmp, index=False))
     return written

@@ -9,6 +9,8 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
+from agnews.present.markup import literal
+from agnews.present.paths import shown_path, shown_text
 from agnews.rundir import Run
 from agnews.rundir.stages import STAGES, maker
 
@@ -22,7 +24,7 @@ def remake_command(run: Run, stages: Sequence[str]) -> str:
     """The command that makes the parts of `stages` for `run`, in backticks."""
     runnable = [name for name in stages if STAGES[name].runnable]
     if runnable:
-        return f"`agnews analyze {run.path} --stages {','.join(runnable)}`"
+        return f"`agnews analyze {shown_path(run.path, run.path.parent)} --stages {','.join(runnable)}`"
     return " or ".join(f"`{STAGES[name].command}`" for name in stages)
 
 
@@ -42,8 +44,9 @@ def stages_notice(run: Run, stages: Sequence[str], what: str, *, coming: bool) -
     failed = failures(run, stages)
     if failed:
         stage, message = next(iter(failed.items()))
+        said = literal(shown_text(message, run.path.parent))  # may quote a file's values or paths
         return (
-            f"> **Not available.** The `{stage}` stage failed: {message}\n>\n"
+            f"> **Not available.** The `{stage}` stage failed: {said}\n>\n"
             f"> {remake_command(run, stages)} makes the {what} again."
         )
     if coming:

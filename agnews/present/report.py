@@ -6,7 +6,11 @@ The figures and tables come from the functions the app's tabs use (`agnews.prese
 `agnews.present.tables`), a missing part is named with the app's notice (`agnews.present.notices`).
 
 The file opens offline in any browser: plotly.js is inlined once in the head and every figure only
-calls it; there are no external scripts, styles or fonts. All text from the run is escaped.
+calls it; there are no external scripts, styles or fonts. All text from the run is escaped, and the
+file's Content-Security-Policy (`CONTENT_SECURITY_POLICY`) forbids the browser to fetch anything at
+all: a text that slipped markup through would still load nothing from another host. Paths are
+written relative to the run's folder (`agnews.present.paths`), so a report handed on (or pushed
+to the Hub) does not tell where the run lay.
 """
 
 from __future__ import annotations
@@ -31,6 +35,7 @@ from agnews.present.figures import (
     tuning_importances,
 )
 from agnews.present.notices import CROSS_DOMAIN_MISSING, part_notice
+from agnews.present.paths import shown_path
 from agnews.present.tables import (
     cross_domain_summary,
     flagged_test_rows,
@@ -65,6 +70,13 @@ blockquote { border-left: 4px solid #a0aec0; margin: 0.5em 0; padding: 0.2em 1em
 code { background: #edf2f7; padding: 0 0.2em; }
 """
 
+# Nothing is fetched: inline scripts (plotly.js and the calls that draw each figure) and inline
+# styles (the page's and those plotly.js adds), images only as data: URLs (plotly's "download as
+# PNG" draws one). No connect/font/frame source: default-src 'none' refuses everything else.
+CONTENT_SECURITY_POLICY = (
+    "default-src 'none'; script-src 'unsafe-inline'; style-src 'unsafe-inline'; img-src data: blob:; "
+    "base-uri 'none'; form-action 'none'"
+)
 _markdown = MarkdownIt("commonmark", {"html": False}).enable("table")  # raw HTML in a text is escaped
 
 
@@ -92,7 +104,7 @@ def _header(run: Run) -> str:
     test = run.metrics.test
     accuracy, with_interval = test_accuracy(run)
     facts = {
-        "run": str(run.path),
+        "run": shown_path(run.path, run.path.parent),
         "base model": run.config.train.base_model,
         "test accuracy": accuracy + (" (95% Wilson interval)" if with_interval else ""),
         "macro F1": number(test.f1_macro),
@@ -245,6 +257,7 @@ def build_report(run: Run) -> str:
     ]
     return (
         '<!DOCTYPE html>\n<html lang="en">\n<head>\n<meta charset="utf-8">\n'
+        f'<meta http-equiv="Content-Security-Policy" content="{CONTENT_SECURITY_POLICY}">\n'
         f"<title>{html.escape(run.name)}: AG News run report</title>\n<style>{STYLE}</style>\n"
         f'<script type="text/javascript">{get_plotlyjs()}</script>\n</head>\n<body>\n'
         + "".join(sections)

@@ -6,6 +6,7 @@ writes them into one HTML file from the same code: a number reads the same in bo
 
 from __future__ import annotations
 
+from pathlib import PurePath
 from typing import Any
 
 import pandas as pd
@@ -13,6 +14,8 @@ import pandas as pd
 from agnews.formatting import calibration_metric, interval, percent, points, span
 from agnews.labels import LABELS
 from agnews.present.figures import TAG_COLUMN
+from agnews.present.markup import literal
+from agnews.present.paths import shown_text
 from agnews.rundir import Run
 from agnews.rundir.parts import (
     Calibration,
@@ -215,24 +218,30 @@ def flip_rate_frame(report: Robustness) -> pd.DataFrame:
 
 def cross_domain_summary(metrics: CrossDomainMetrics) -> str:
     """What was scored: the file, its columns and map, the rows read, scored and skipped, and how
-    (with the baseline, or why it was left out)."""
-    skipped = metrics.skipped()
+    (with the baseline, or why it was left out).
+
+    The file's name, columns, label map and label values are the file's own: each is written as
+    literal text (`agnews.present.markup`), and the file by its name only, never by the path it had
+    on the machine that scored it (for an upload, a temporary folder of the server's).
+    """
+    skipped = [literal(phrase) for phrase in metrics.skipped()]
     if metrics.baseline is None:
+        why = literal(shown_text(metrics.baseline_left_out or ""))
         baseline = (
-            f"No TF-IDF baseline: {metrics.baseline_left_out}. The model was scored alone; where the run's "
-            "training data is on the machine, `agnews cross-domain ... --data FOLDER` adds the baseline."
+            f"No TF-IDF baseline: {why}. The model was scored alone; where the run's training data is on "
+            "the machine, `agnews cross-domain ... --data FOLDER` adds the baseline."
         )
     else:
         baseline = f"Baseline: {metrics.baseline_method} ({metrics.baseline_train_rows:,} rows)."
     return "\n\n".join(
         [
-            f"**{metrics.rows:,}** of {metrics.rows_read:,} rows of `{metrics.source}` scored on "
-            f"{', '.join(metrics.mapped_classes)}"
+            f"**{metrics.rows:,}** of {metrics.rows_read:,} rows of the file "
+            f"“{literal(PurePath(metrics.source).name)}” scored on {', '.join(metrics.mapped_classes)}"
             + (f"; skipped: {', '.join(skipped)}." if skipped else "; none skipped."),
-            f"Text from {', '.join(f'`{c}`' for c in metrics.text_columns)}, labels from "
-            f"`{metrics.label_column}`, mapped by `{metrics.label_map}`. Both classifiers choose among "
-            "all four classes: a prediction outside the mapped ones counts as wrong; macro F1 is over "
-            "the mapped classes.",
+            f"Text from {', '.join(f'“{literal(c)}”' for c in metrics.text_columns)}, labels from "
+            f"“{literal(metrics.label_column)}”, mapped by “{literal(metrics.label_map)}”. Both classifiers "
+            "choose among all four classes: a prediction outside the mapped ones counts as wrong; macro "
+            "F1 is over the mapped classes.",
             f"{baseline} File SHA-256 `{metrics.source_sha256[:16]}…`; made in "
             f"{metrics.seconds['total']:.1f} s.",
         ]

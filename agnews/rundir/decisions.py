@@ -8,9 +8,14 @@ test file's order is fixed).
 
 The store is a log of events, one JSON object per line: a decision, or the undoing of one. What
 stands is derived from the log (`standing`), so an undo reveals the decision it replaced, and two
-people's differing decisions on one row are both kept and shown as a conflict (`conflicts`). Each
-write takes the store's own lock (never a run's writer lock: a background analyze may hold that for
-minutes) and replaces the file atomically, so a reader never sees half a line.
+people's differing decisions on one row are both kept and shown as a conflict (`conflicts`). The
+log is an audit trail: events are only ever appended (an event costs the same at the 10,000th as at
+the first), each carries the id of the action it was part of (`batch`), so a bulk action can be
+undone as one step. Lines are written ASCII-only (`ensure_ascii`): a note's U+2028, U+0085, CR or NUL
+travels escaped, and a line ends only at "\n", which is the only separator the reader splits on. A
+line that is not an event (a hand edit, a crash mid-write) is reported and skipped, never blocking
+the rest. Writers take the store's own lock exclusively and readers share it (never a run's writer
+lock: a background analyze may hold that for minutes), so no reader sees half a line.
 
 `agnews train --corrections FILE` reads the CSV `export_frame` writes (`read_corrections`).
 """
@@ -20,18 +25,20 @@ from __future__ import annotations
 import contextlib
 import fcntl
 import json
+import os
+import threading
 import uuid
 from collections import Counter
 from collections.abc import Iterable, Iterator
-from dataclasses import asdict, dataclass, fields
+from dataclasses import asdict, dataclass, field, fields, replace
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 import pandas as pd
 
+from agnews.csv_cells import restore
 from agnews.labels import LABELS
-from agnews.rundir.files import write_atomically
 
 if TYPE_CHECKING:
     from agnews.rundir.run import Run
@@ -67,6 +74,7 @@ class Decision:
     who: str
     time: str
     undoes: str | None = None
+    batch: str | None = None  # the action it was part of: one id for every event of a bulk action
 
     @property
     def row(self) -> tuple[str, str, str]:
@@ -76,6 +84,10 @@ class Decision:
     def verdict(self) -> tuple[str, str | None]:
         """What the decision says about the row, whoever made it and when."""
         return self.action, self.label
+
+
+# The fields an event must hold as text; the others may be null.
+REQUIRED = tuple(f.name for f in fields(Decision) if f.name not in ("label", "undoes", "batch"))
 
 
 def decide(
@@ -89,9 +101,11 @@ def decide(
     label: str | None = None,
     note: str = "",
     who: str | None = None,
+    batch: str | None = None,
 ) -> Decision:
     """A new decision, checked: a known split and action, a relabel to a class other than the given
-    one, a note of bounded length."""
+    one, a note of bounded length. `batch`: the id of the bulk action it is part of (default: an
+    action of its own)."""
     if split not in SPLITS:
         raise DecisionError(f"split {split!r}: expected one of {', '.join(SPLITS)}")
     if action not in ACTIONS:
@@ -108,8 +122,9 @@ def decide(
     note = (note or "").strip()
     if len(note) > MAX_NOTE_CHARS:
         raise DecisionError(f"the note has {len(note)} characters; at most {MAX_NOTE_CHARS}")
+    event_id = uuid.uuid4().hex
     return Decision(
-        id=uuid.uuid4().hex,
+        id=event_id,
         split=split,
         split_hash=split_hash,
         key=str(key),
@@ -120,18 +135,36 @@ def decide(
         note=note,
         who=who or LOCAL_USER,
         time=datetime.now(UTC).isoformat(timespec="seconds"),
+        batch=batch or event_id,
     )
 
 
-def undo(events: Iterable[Decision], split: str, split_hash: str, key: str, who: str | None) -> Decision:
-    """The event undoing `who`'s standing decision on the row; DecisionError when there is none."""
+def undo(
+    events: Iterable[Decision],
+    split: str,
+    split_hash: str,
+    key: str,
+    who: str | None,
+    batch: str | None = None,
+) -> tuple[Decision, Decision]:
+    """(the event undoing `who`'s standing decision on the row, that decision); DecisionError when
+    `who` has none there. Other people's decisions on the row are never touched."""
     who = who or LOCAL_USER
     mine = [d for d in standing(events) if d.row == (split, split_hash, str(key)) and d.who == who]
     if not mine:
         raise DecisionError(f"nothing to undo: {who} has no decision on this row")
-    return Decision(
-        **{**asdict(mine[-1]), "id": uuid.uuid4().hex, "action": UNDO, "undoes": mine[-1].id},
+    event_id = uuid.uuid4().hex
+    event = Decision(
+        **{
+            **asdict(mine[-1]),
+            "id": event_id,
+            "action": UNDO,
+            "undoes": mine[-1].id,
+            "time": datetime.now(UTC).isoformat(timespec="seconds"),
+            "batch": batch or event_id,
+        },
     )
+    return event, mine[-1]
 
 
 def standing(events: Iterable[Decision]) -> list[Decision]:
@@ -172,51 +205,112 @@ def split_hash(run: Run, split: str) -> str:
     return run.config.data.split_hashes[split]
 
 
+@dataclass(frozen=True)
+class Log:
+    """What one log file holds: its events in order, and what was wrong with the lines skipped."""
+
+    events: tuple[Decision, ...] = ()
+    damaged: tuple[str, ...] = ()
+
+
+@dataclass
+class _Tail:
+    """How far a store has read one log file: the file (by inode) and the events of its first bytes."""
+
+    inode: int
+    offset: int = 0
+    lines: int = 0
+    events: list[Decision] = field(default_factory=list)
+    damaged: list[str] = field(default_factory=list)
+
+
 class DecisionStore:
-    """The log of one folder beside the runs: a file per split and split hash."""
+    """The log of one folder beside the runs: a file per split and split hash.
+
+    Reads are incremental: the store remembers how far it has read each file and parses only the
+    lines appended since (by this or any other process), so a click costs the new events, not the
+    history. A file replaced or shortened (a hand edit) is read again from the start.
+    """
 
     def __init__(self, folder: Path) -> None:
         self.folder = folder
+        self._tails: dict[Path, _Tail] = {}
+        self._reading = threading.Lock()
 
     def path(self, split: str, split_hash: str) -> Path:
         return self.folder / f"{split}-{split_hash[:16]}.jsonl"
 
-    def events(self, split: str, split_hash: str) -> list[Decision]:
-        return read_events(self.path(split, split_hash))
+    def log(self, split: str, split_hash: str) -> Log:
+        """The events filed under (`split`, `split_hash`) and the damaged lines skipped."""
+        path = self.path(split, split_hash)
+        if not path.is_file():
+            self._tails.pop(path, None)
+            return Log()
+        with self._reading, self._locked(fcntl.LOCK_SH), path.open("rb") as handle:
+            inode = os.fstat(handle.fileno()).st_ino
+            tail = self._tails.get(path)
+            if tail is None or tail.inode != inode or os.fstat(handle.fileno()).st_size < tail.offset:
+                tail = self._tails[path] = _Tail(inode)
+            handle.seek(tail.offset)
+            fresh = handle.read()
+        complete = fresh.rfind(b"\n") + 1  # the writers hold the lock: an unfinished line is damage
+        events, damaged = parse_lines(fresh[:complete], path.name, first_line=tail.lines + 1)
+        tail.events += events
+        tail.damaged += damaged
+        tail.offset += complete
+        tail.lines += fresh.count(b"\n", 0, complete)
+        cut = [f"{path.name}: line {tail.lines + 1} is cut short; skipped"] if fresh[complete:] else []
+        return Log(tuple(tail.events), tuple(tail.damaged + cut))
 
     def add(self, event: Decision) -> None:
-        """Append `event` under the store's lock, replacing the file atomically."""
+        """Append `event` as one line under the store's lock; the bytes already written never change.
+
+        A last line left unfinished (a crash mid-write) is closed first, so it stays one damaged line
+        rather than spoiling this one.
+        """
         path = self.path(event.split, event.split_hash)
-        with self._locked():
-            lines = path.read_text(encoding="utf-8") if path.is_file() else ""
-            text = lines + json.dumps(asdict(event), ensure_ascii=False) + "\n"
-            write_atomically(path, lambda tmp: tmp.write_text(text, encoding="utf-8"))
+        line = json.dumps(asdict(event), ensure_ascii=True).encode("ascii") + b"\n"
+        with self._locked(fcntl.LOCK_EX), path.open("a+b") as handle:
+            end = handle.seek(0, os.SEEK_END)
+            if end:
+                handle.seek(end - 1)
+                if handle.read(1) != b"\n":
+                    line = b"\n" + line
+            handle.write(line)  # append mode: at the end, wherever the read left the position
 
     @contextlib.contextmanager
-    def _locked(self) -> Iterator[None]:
+    def _locked(self, mode: int) -> Iterator[None]:
         self.folder.mkdir(parents=True, exist_ok=True)
         with (self.folder / ".lock").open("a") as handle:
-            fcntl.flock(handle, fcntl.LOCK_EX)
+            fcntl.flock(handle, mode)
             try:
                 yield
             finally:
                 fcntl.flock(handle, fcntl.LOCK_UN)
 
 
-def read_events(path: Path) -> list[Decision]:
-    """The events of one log file (none when it does not exist); DecisionError naming the line that
-    is not an event."""
-    if not path.is_file():
-        return []
+def parse_lines(data: bytes, name: str, first_line: int = 1) -> tuple[list[Decision], list[str]]:
+    """The events of `data` (whole lines of a log), split at "\n" only: a raw U+2028 or CR that an
+    older writer left inside a note stays in its note. Lines that are not events are named
+    ("NAME: line N is not a decision (why); skipped") and skipped; blank lines are ignored."""
     names = {f.name for f in fields(Decision)}
-    events = []
-    for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), start=1):
+    events, damaged = [], []
+    for number, line in enumerate(data.split(b"\n"), start=first_line):
+        if not line.strip():
+            continue
         try:
-            data = json.loads(line)
-            events.append(Decision(**{k: v for k, v in data.items() if k in names}))
-        except (json.JSONDecodeError, TypeError) as exc:
-            raise DecisionError(f"{path}: line {number} is not a decision ({exc})") from exc
-    return events
+            record = json.loads(line.decode("utf-8"))
+            event = Decision(**{k: v for k, v in record.items() if k in names})
+            wrong = [k for k in REQUIRED if not isinstance(getattr(event, k), str)]
+            if wrong:
+                raise ValueError(f"{', '.join(wrong)} not text")
+            if event.action not in (*ACTIONS, UNDO):  # the value is not repeated: it is shown on a page
+                raise ValueError("an unknown action")
+        except (ValueError, TypeError, AttributeError) as exc:  # JSON and UTF-8 errors are ValueErrors
+            damaged.append(f"{name}: line {number} is not a decision ({exc}); skipped")
+            continue
+        events.append(event if event.batch else replace(event, batch=event.id))  # logs before batches
+    return events, damaged
 
 
 def export_frame(decisions: Iterable[Decision]) -> pd.DataFrame:
@@ -255,6 +349,8 @@ def read_corrections(path: Path) -> Corrections:
         raise DecisionError(
             f"{path}: no {', '.join(f'`{c}`' for c in missing)} column; export the decisions from the app"
         )
+    # The export quoted any cell a spreadsheet would run as a formula (agnews.csv_cells).
+    frame = frame.map(restore)
     train = frame[frame["split"] == TRAIN]
     if train.empty:
         raise DecisionError(f"{path}: no decisions on training rows (split = {TRAIN!r})")

@@ -3,8 +3,10 @@
 A run is a folder of parts. Each part is made by one stage (declared in `agnews.rundir.stages`)
 and listed in the run's `manifest.json` with its schema version, a fingerprint of its files and the
 fingerprints of the parts it was made from. JSON parts are dataclasses below, validated on reading
-(pydantic names the key that is wrong); table parts have a column schema; binary parts are checked
-for integrity. `PARTS` below lists each part's files and whether a run needs it.
+for syntax and for meaning (pydantic names the key that is wrong): counts are non-negative integers,
+rates are numbers in [0, 1] (NaN is none), and a confusion matrix has a row and a column per class it
+names. Table parts have a column schema (the predictions' probabilities are checked too); binary parts
+are checked for integrity. `PARTS` below lists each part's files and whether a run needs it.
 
 A *part family* has one part per name the user chooses, each in a folder of that name
 (`cross_domain/<name>`: one per labelled file evaluated by `agnews cross-domain`;
@@ -18,16 +20,17 @@ from __future__ import annotations
 
 import dataclasses
 import re
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Protocol, TypeVar
+from typing import Annotated, Any, Protocol, TypeVar
 
 import numpy as np
 import pandas as pd
+from annotated_types import Ge, Interval
 
 from agnews.config import TrainConfig
-from agnews.labels import NUM_LABELS
+from agnews.labels import LABELS, NUM_LABELS
 from agnews.rundir.files import RunError, json_text, read_json, write_json
 
 MANIFEST = "manifest.json"
@@ -84,6 +87,49 @@ TRAIN_EMBEDDING_KEY = "finetuned_cls"
 # file's data rows, from 0; `label` the mapped class id), the file's own label (`source_label`) and
 # the TF-IDF baseline's predicted class id (`baseline_pred`; -1 where the part has no baseline).
 CROSS_DOMAIN_COLUMNS = (*PREDICTION_COLUMNS, "source_label", "baseline_pred")
+
+
+# What a number of a JSON part may be, checked by pydantic on reading. A NaN is in no interval, so a
+# rate read as NaN is refused too (Python's json module reads `NaN`).
+Count = Annotated[int, Ge(0)]
+Rate = Annotated[float, Interval(ge=0, le=1)]
+# How far a row of stored probabilities may sum from 1 (they are float32 softmax outputs).
+PROBABILITY_SUM_TOLERANCE = 1e-3
+
+
+class PartValueError(ValueError):
+    """A JSON part whose values contradict each other (a matrix of the wrong shape); `key` is the
+    field, relative to the dataclass that raised it, so that `parse` names it in full."""
+
+    def __init__(self, key: str, message: str) -> None:
+        super().__init__(message)
+        self.key = key
+
+
+def check_confusion(
+    matrix: list[list[int]],
+    rows: list[str],
+    columns: list[str],
+    per_class: Iterable[str],
+    *,
+    classes_key: str,
+) -> None:
+    """`confusion_matrix` has a row per class of `rows` (true classes, some or all of the run's) and a
+    column per class of `columns` (the run's classes, named by the key `classes_key`), and `per_class`
+    scores exactly the `rows` classes: what the tables and figures drawn from it index by."""
+    if list(columns) != list(LABELS):
+        raise PartValueError(classes_key, f"classes {columns} are not the run's classes {list(LABELS)}")
+    if not set(rows) <= set(columns):
+        raise PartValueError(classes_key, f"true classes {rows} are not all among the run's {columns}")
+    widths = sorted({len(row) for row in matrix})
+    if len(matrix) != len(rows) or widths != [len(columns)]:
+        raise PartValueError(
+            "confusion_matrix",
+            f"{len(matrix)} rows of {' or '.join(map(str, widths)) or 0} columns; expected {len(rows)} rows "
+            f"(true classes {rows}) of {len(columns)} columns (one per class)",
+        )
+    if set(per_class) != set(rows):
+        raise PartValueError("per_class", f"scores for {sorted(per_class)}; expected one per class of {rows}")
 
 
 # A name inside a part family becomes a folder of the run: letters, digits, '-', '_' and '.', not
@@ -143,23 +189,29 @@ class RunConfig:
 
 @dataclass
 class ClassScores:
-    precision: float
-    recall: float
-    f1: float
-    support: int
+    precision: Rate
+    recall: Rate
+    f1: Rate
+    support: Count
 
 
 @dataclass
 class TestMetrics:
     """Scores of the model on the test rows in `predictions.parquet` (rows of the confusion = true)."""
 
-    rows: int
-    accuracy: float
-    f1_weighted: float
-    f1_macro: float
+    rows: Count
+    accuracy: Rate
+    f1_weighted: Rate
+    f1_macro: Rate
     per_class: dict[str, ClassScores]
-    confusion_matrix: list[list[int]]
-    confusion_matrix_labels: list[str]
+    confusion_matrix: list[list[Count]]
+    confusion_matrix_labels: list[str]  # empty in runs made before it was recorded: the run's classes
+
+    def __post_init__(self) -> None:
+        labels = self.confusion_matrix_labels or list(LABELS)
+        check_confusion(
+            self.confusion_matrix, labels, labels, self.per_class, classes_key="confusion_matrix_labels"
+        )
 
 
 @dataclass
@@ -244,7 +296,7 @@ class TeacherInfo:
 
     run: str
     base_model: str
-    test_accuracy: float
+    test_accuracy: Rate
     logits_part: str
     temperature: float
     alpha: float
@@ -290,20 +342,20 @@ class Baseline:
     """`baseline.json`: logistic regression on frozen base-model [CLS] vectors, on the same test rows."""
 
     method: str
-    train_rows: int
-    rows: int
-    accuracy: float
-    f1_macro: float
-    f1_weighted: float
+    train_rows: Count
+    rows: Count
+    accuracy: Rate
+    f1_macro: Rate
+    f1_weighted: Rate
     schema_version: int = 1
 
 
 @dataclass
 class MapQuality:
     silhouette_true: float
-    knn_agreement_true: float
-    knn_agreement_pred: float
-    k: int
+    knn_agreement_true: Rate
+    knn_agreement_pred: Rate
+    k: Count
 
 
 @dataclass
@@ -327,10 +379,10 @@ class TrainLabelIssues:
     method: str
     folds: int
     seed: int
-    rows: int
-    flagged: int
-    flagged_by_label: dict[str, int]
-    out_of_fold_accuracy: float
+    rows: Count
+    flagged: Count
+    flagged_by_label: dict[str, Count]
+    out_of_fold_accuracy: Rate
     seconds: dict[str, float]
     schema_version: int = 1
 
@@ -340,11 +392,11 @@ class SliceAccuracy:
     """One line of the slice table: the test rows carrying a tag (or all rows) and the accuracy on them."""
 
     name: str
-    rows: int
-    correct: int
-    accuracy: float | None  # None for a slice without rows
-    low: float | None  # 95% Wilson interval of the accuracy
-    high: float | None
+    rows: Count
+    correct: Count
+    accuracy: Rate | None  # None for a slice without rows
+    low: Rate | None  # 95% Wilson interval of the accuracy
+    high: Rate | None
 
 
 @dataclass
@@ -469,11 +521,11 @@ class StressResult:
 
     name: str
     description: str
-    rows: int
-    flipped: int
-    flip_rate: float | None
-    low: float | None
-    high: float | None
+    rows: Count
+    flipped: Count
+    flip_rate: Rate | None
+    low: Rate | None
+    high: Rate | None
     mean_confidence_change: float | None
     examples: list[FlippedExample]
 
@@ -552,11 +604,11 @@ class Interval:
 class ReliabilityBin:
     """One equal-width confidence bin: its bounds, rows, mean confidence and accuracy (None if empty)."""
 
-    lower: float
-    upper: float
-    count: int
-    confidence: float | None
-    accuracy: float | None
+    lower: Rate
+    upper: Rate
+    count: Count
+    confidence: Rate | None
+    accuracy: Rate | None
 
 
 @dataclass
@@ -577,10 +629,10 @@ class RiskCoverage:
     """The risk-coverage curve of the served probabilities: keep the most confident share `coverage`
     of the test rows, and `risk` is the error rate among them; `threshold` the lowest kept confidence."""
 
-    coverage: list[float]
-    risk: list[float]
-    threshold: list[float]
-    aurc: float
+    coverage: list[Rate]
+    risk: list[Rate]
+    threshold: list[Rate]
+    aurc: Rate
 
 
 @dataclass
@@ -602,12 +654,12 @@ class Calibration:
     after: CalibrationScores
     change: dict[str, Interval]
     risk_coverage: RiskCoverage
-    target_accuracy: float
-    review_threshold: float | None
-    validation_coverage: float | None
-    validation_accuracy: float | None
-    test_coverage: float | None
-    test_accuracy: float | None
+    target_accuracy: Rate
+    review_threshold: Rate | None
+    validation_coverage: Rate | None
+    validation_accuracy: Rate | None
+    test_coverage: Rate | None
+    test_accuracy: Rate | None
     seconds: float
     schema_version: int = 1
 
@@ -618,12 +670,21 @@ class DomainScores:
     classes (a prediction outside the mapped classes is wrong); macro F1 and the per-class scores are
     over the mapped classes; the confusion has a row per mapped class and a column per class."""
 
-    accuracy: float
-    f1_macro: float
+    accuracy: Rate
+    f1_macro: Rate
     per_class: dict[str, ClassScores]
-    confusion_matrix: list[list[int]]
+    confusion_matrix: list[list[Count]]
     confusion_rows: list[str]
     confusion_columns: list[str]
+
+    def __post_init__(self) -> None:
+        check_confusion(
+            self.confusion_matrix,
+            self.confusion_rows,
+            self.confusion_columns,
+            self.per_class,
+            classes_key="confusion_columns",
+        )
 
 
 @dataclass
@@ -636,22 +697,30 @@ class CrossDomainMetrics:
     name: str
     source: str  # the file, as an absolute path
     source_sha256: str
-    rows_read: int  # data rows of the file
+    rows_read: Count  # data rows of the file
     text_columns: list[str]  # joined with a space, as AG News' title and description are
     label_column: str
     label_map: str  # as given: "a=Business,b=Sports"
     resolved_map: dict[str, str]  # source label -> class name
     mapped_classes: list[str]  # in class order
-    rows: int  # evaluated: a mapped label and some text
-    skipped_unmapped: dict[str, int]  # rows per source label the map leaves out
-    skipped_empty_text: int  # rows of a mapped label whose text is empty once cleaned
+    rows: Count  # evaluated: a mapped label and some text
+    skipped_unmapped: dict[str, Count]  # rows per source label the map leaves out
+    skipped_empty_text: Count  # rows of a mapped label whose text is empty once cleaned
     model: DomainScores
     baseline: DomainScores | None  # None: the run's training rows were not found (`baseline_left_out`)
     baseline_method: str
-    baseline_train_rows: int
+    baseline_train_rows: Count
     seconds: dict[str, float]
     baseline_left_out: str | None = None  # why there is no baseline
     schema_version: int = 2  # 2: the baseline may be left out
+
+    def __post_init__(self) -> None:
+        for key, scores in (("model", self.model), ("baseline", self.baseline)):
+            if scores is not None and scores.confusion_rows != self.mapped_classes:
+                raise PartValueError(
+                    f"{key}.confusion_rows",
+                    f"true classes {scores.confusion_rows}; the part maps {self.mapped_classes}",
+                )
 
     def skipped(self) -> list[str]:
         """The skipped rows, one phrase per reason: "world 195", "empty label 2", "empty text 3"."""
@@ -718,12 +787,23 @@ def parse(schema: type[Schema], data: Any, path: Path | str) -> Schema:
     try:
         return pydantic.TypeAdapter(schema).validate_python(data)
     except pydantic.ValidationError as exc:
-        problems = "; ".join(
-            f"key {'.'.join(map(str, error['loc'])) or '(top)'}: {error['msg']}" for error in exc.errors()[:5]
-        )
+        problems = "; ".join(_problem(error) for error in exc.errors()[:5])
         raise RunError(f"{path}: {problems}") from exc
     except ValueError as exc:  # a TrainConfig check inside the schema
         raise RunError(f"{path}: {exc}") from exc
+
+
+def _problem(error: Mapping[str, Any]) -> str:
+    """One pydantic error as "key test.accuracy: <what is wrong> (got nan)": the full key, a
+    `PartValueError`'s own key and words, and the value where it is a single one (a NaN or a negative
+    count reads plainly so)."""
+    location = [str(step) for step in error["loc"]]
+    cause = error.get("ctx", {}).get("error")
+    if isinstance(cause, PartValueError):
+        return f"key {'.'.join([*location, cause.key])}: {cause}"
+    value = error.get("input")
+    shown = f" (got {value!r:.40})" if isinstance(value, int | float | str) else ""
+    return f"key {'.'.join(location) or '(top)'}: {error['msg']}{shown}"
 
 
 # Stages renamed after the part they make; runs made before record the old names.
@@ -960,6 +1040,35 @@ def read_part(run: Path, part: Part, row_ids: list[int]) -> Any:
     return values[0] if len(values) == 1 else values
 
 
+def check_predictions(path: Path, frame: pd.DataFrame) -> None:
+    """Each row's class ids are classes of the run and its probabilities a distribution (each in
+    [0, 1], summing to 1): the page, the report and the calibration read them as such. RunError names
+    the first row that is not, by its row_id."""
+    for column in ("label", "pred"):
+        ids = frame[column].to_numpy()
+        outside = np.flatnonzero(~np.isin(ids, np.arange(NUM_LABELS)))
+        if outside.size:
+            row = outside[0]
+            raise RunError(
+                f"{path}: row_id {frame['row_id'].iat[row]}: {column} {ids[row].item()!r} is not a class id "
+                f"0-{NUM_LABELS - 1}"
+            )
+    probs = frame[list(PROB_COLUMNS)].to_numpy(np.float64)
+    in_range = ((probs >= 0) & (probs <= 1)).all(axis=1)  # False for a NaN too
+    summing = np.abs(probs.sum(axis=1) - 1) <= PROBABILITY_SUM_TOLERANCE
+    wrong = np.flatnonzero(~(in_range & summing))
+    if wrong.size:
+        row = wrong[0]
+        raise RunError(
+            f"{path}: row_id {frame['row_id'].iat[row]}: {PROB_COLUMNS[0]}..{PROB_COLUMNS[-1]} "
+            f"{probs[row].tolist()} are not probabilities summing to 1"
+        )
+
+
+def _predictions_valid(paths: tuple[Path, ...], values: tuple[Any, ...]) -> None:
+    check_predictions(paths[0], values[0])
+
+
 def _slice_tags_named(paths: tuple[Path, ...], values: tuple[Any, ...]) -> None:
     """Every tag the slice report names is a column of the tag table."""
     tags, report = values
@@ -969,8 +1078,9 @@ def _slice_tags_named(paths: tuple[Path, ...], values: tuple[Any, ...]) -> None:
 
 
 def _cross_domain_rows(paths: tuple[Path, ...], values: tuple[Any, ...]) -> None:
-    """The predictions hold as many rows as the metrics say were evaluated."""
+    """The predictions are valid and hold as many rows as the metrics say were evaluated."""
     predictions, metrics = values
+    check_predictions(paths[0], predictions)
     if len(predictions) != metrics.rows:
         raise RunError(f"{paths[0]}: {len(predictions)} rows, its metrics say {metrics.rows}")
 
@@ -1007,7 +1117,14 @@ for _declared in (
     Part("model", (MODEL_DIR,), True, (ModelFolder(),)),
     Part("training", (TRAINING,), True, (JsonFile(Training),)),
     Part("data_stats", (DATA_STATS,), True, (JsonFile(DataStats),)),
-    Part("predictions", (PREDICTIONS,), True, (TableFile(PREDICTION_COLUMNS),), schema_version=2),
+    Part(
+        "predictions",
+        (PREDICTIONS,),
+        True,
+        (TableFile(PREDICTION_COLUMNS),),
+        schema_version=2,
+        check=_predictions_valid,
+    ),
     Part("metrics", (METRICS,), True, (JsonFile(Metrics),)),
     Part("serving", (SERVING_ONNX, SERVING_ONNX_INT8), False, (IntactFile(), IntactFile())),
     Part("embeddings", (EMBEDDINGS,), False, (EmbeddingsFile(),)),

@@ -195,10 +195,10 @@ class Run:
             raise RunError(
                 f"{path}: parts out of step with each other ({stale}); run `agnews evaluate {path}`"
             )
-        predictions = read_part(path, parts.PARTS["predictions"], [])
+        predictions = _read_required(path, "predictions", [])
         row_ids = predictions["row_id"].tolist()
         required = {
-            name: read_part(path, part, row_ids)
+            name: _read_required(path, name, row_ids)
             for name, part in parts.PARTS.items()
             if part.required and name != "predictions"
         }
@@ -296,6 +296,18 @@ class Run:
         words = ["agnews", "cross-domain", str(self.path), made.source, "--text-column", *made.text_columns]
         words += ["--label-column", made.label_column, "--label-map", made.label_map, "--name", member]
         return f"`{shlex.join(words)}`"
+
+
+def _read_required(path: Path, name: str, row_ids: list[int]) -> Any:
+    """Required part `name` of the run at `path`; its RunError (which names the file and key) also
+    says that no run can be shown or analysed without it, and what brings it back."""
+    try:
+        return read_part(path, parts.PARTS[name], row_ids)
+    except RunError as exc:
+        raise RunError(
+            f"{exc} (the {name} part is required: restore the file from a copy of the run, "
+            "or train the run again)"
+        ) from exc
 
 
 def _inputs_first(manifest: Manifest) -> list[str]:

@@ -25,6 +25,7 @@ from pathlib import Path
 
 import numpy as np
 
+from agnews.csv_cells import neutralise_row
 from agnews.labels import LABELS
 from agnews.serving.predictor import MAX_CHARS, model_text
 
@@ -41,6 +42,7 @@ ORIGINAL_HEADER = ["class", "title", "description"]
 NOTE_EMPTY = "empty text: not classified"
 NOTE_UNREADABLE = "no text left once markup and control characters are removed: not classified"
 NOTE_CUT = f"long text: classified on its first {MAX_CHARS:,} characters"
+NOTE_FAILED = "the model could not read this text: not classified"
 _OTHER_DELIMITERS = {";": "';'", "\t": "tab", "|": "'|'"}
 
 Progress = Callable[[int, int], None]
@@ -256,7 +258,8 @@ def classify_table(
     """Every row of `table` with the output columns appended, in input order, and a summary.
 
     `predict_many(texts, progress)` returns probabilities (n x 4) for non-empty texts
-    (`Predictor.probabilities_many`); rows with no text after cleaning are not sent to it. With a
+    (`Predictor.probabilities_many`), a row of NaN for a text the model failed on (that row gets
+    NOTE_FAILED, the others their predictions); rows with no text after cleaning are not sent to it. With a
     `review_threshold`, `needs_review` is "true" for a prediction whose confidence is below it,
     "false" otherwise, and empty for a row without a prediction.
     """
@@ -269,7 +272,11 @@ def classify_table(
     probs = predict_many([prepared[i][0] for i in todo], progress) if todo else np.zeros((0, len(LABELS)))
     answers: list[list[str]] = [["", "", "", "", ""] for _ in table.rows]
     reviews = ["" for _ in table.rows]
+    failed = 0
     for i, row_probs in zip(todo, probs, strict=True):
+        if np.isnan(row_probs).any():
+            notes[i], failed = NOTE_FAILED, failed + 1
+            continue
         answers[i] = [f"{p:.4f}" for p in row_probs] + [LABELS[int(np.argmax(row_probs))]]
         if review_threshold is not None:
             reviews[i] = "true" if float(np.max(row_probs)) < review_threshold else "false"
@@ -278,8 +285,8 @@ def classify_table(
         out = [[*row, review] for row, review in zip(out, reviews, strict=True)]
     summary = Summary(
         rows=len(out),
-        classified=len(todo),
-        unclassified=len(out) - len(todo),
+        classified=len(todo) - failed,
+        unclassified=len(out) - len(todo) + failed,
         cut=sum(note == NOTE_CUT for note in notes),
         source=table.source,
         needs_review=reviews.count("true") if review_threshold is not None else None,
@@ -288,14 +295,21 @@ def classify_table(
 
 
 def write_table(
-    header: list[str], rows: list[list[str]], path: str | Path, columns: list[str] = OUTPUT_COLUMNS
+    header: list[str],
+    rows: list[list[str]],
+    path: str | Path,
+    columns: list[str] = OUTPUT_COLUMNS,
+    *,
+    raw_cells: bool = False,
 ) -> Path:
-    """Write the classified rows as a UTF-8 CSV with the output `columns` after the file's own."""
+    """Write the classified rows as a UTF-8 CSV with the output `columns` after the file's own;
+    formula-like cells get a leading `'` (`agnews.csv_cells`) unless `raw_cells`."""
     path = Path(path)
+    cell = list if raw_cells else neutralise_row
     with path.open("w", newline="", encoding="utf-8") as handle:
         writer = csv.writer(handle)
-        writer.writerow([*header, *columns])
-        writer.writerows(rows)
+        writer.writerow(cell([*header, *columns]))
+        writer.writerows(cell(row) for row in rows)
     return path
 
 
@@ -305,9 +319,12 @@ def classify_csv(
     predict_many: PredictMany,
     progress: Progress | None = None,
     review_threshold: float | None = None,
+    *,
+    raw_cells: bool = False,
 ) -> Summary:
-    """Read `source`, classify every row, write `destination`: the whole batch job in one call."""
+    """Read `source`, classify every row, write `destination`: the whole batch job in one call
+    (`raw_cells`: see `write_table`)."""
     table = read_table(source)
     rows, summary = classify_table(table, predict_many, progress, review_threshold)
-    write_table(table.header, rows, destination, output_columns(review_threshold))
+    write_table(table.header, rows, destination, output_columns(review_threshold), raw_cells=raw_cells)
     return summary

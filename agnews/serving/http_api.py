@@ -16,11 +16,16 @@ to read), which costs several times the model's own time for one headline (bench
 route is served by the same process and the same predictor (same cache), and requests that arrive
 while a batch is being computed are answered together by one `Predictor.probabilities_batch` call, as
 the page's batched /classify event does; batches run one at a time on one worker thread, leaving the
-other core to the server.
+other core to the server. Reading and cleaning a request's JSON runs on a worker thread too: the
+event loop only moves bytes, so one large request never delays another client's page.
 
 Errors are JSON `{"error": ...}` naming the limit or the field: 413 for a body, text or batch over its
-limit, 422 for anything malformed (not JSON, no `inputs`, an empty text, unknown parameters), 401
-without the login when the app runs with `--auth` (HTTP Basic, or `Authorization: Bearer USER:PASS`
+limit, 422 for anything malformed (not JSON, JSON nested too deep, no `inputs`, an empty text, unknown
+parameters, a text the model fails on: `inputs[i]` is named, and the other requests batched with it
+are answered), 403 for a cross-origin request that carries credentials (a cookie or `Authorization`:
+another site's page must not use a visitor's login here; same-origin pages and clients that send no
+`Origin`, such as curl, are served), 401
+without a login when the app runs with `--auth` (HTTP Basic, or `Authorization: Bearer USER:PASS`
 for clients that only send bearer tokens, as InferenceClient's `api_key`).
 """
 
@@ -29,11 +34,12 @@ from __future__ import annotations
 import asyncio
 import base64
 import binascii
-import hmac
 import json
+import logging
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
+from urllib.parse import urlsplit
 
 import anyio.to_thread
 from starlette.requests import ClientDisconnect, Request
@@ -41,7 +47,10 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
 from agnews.labels import LABELS
-from agnews.serving.predictor import MAX_CHARS, MAX_RAW_CHARS, Predictor, model_text
+from agnews.serving.logins import Logins
+from agnews.serving.predictor import MAX_CHARS, MAX_RAW_CHARS, Predictor, Unclassified, model_text
+
+_log = logging.getLogger(__name__)
 
 PATH = "/api/classify"
 # Texts in one request. Larger jobs are files: the page's file upload or `agnews` batch tools.
@@ -67,12 +76,16 @@ class Batcher:
     next one, which takes them all (up to MAX_BATCH_TEXTS). One batch runs at a time, on a worker
     thread, so the event loop keeps accepting requests meanwhile. Lives on the server's event loop."""
 
-    classify: Callable[[list[str]], list[dict[str, float]]]
-    _waiting: list[tuple[list[str], asyncio.Future[list[dict[str, float]]]]] = field(default_factory=list)
+    classify: Callable[[list[str]], list[dict[str, float] | Unclassified]]
+    _waiting: list[tuple[list[str], asyncio.Future[list[dict[str, float] | Unclassified]]]] = field(
+        default_factory=list
+    )
     _draining: bool = False
 
-    async def submit(self, texts: list[str]) -> list[dict[str, float]]:
-        future: asyncio.Future[list[dict[str, float]]] = asyncio.get_running_loop().create_future()
+    async def submit(self, texts: list[str]) -> list[dict[str, float] | Unclassified]:
+        future: asyncio.Future[list[dict[str, float] | Unclassified]] = (
+            asyncio.get_running_loop().create_future()
+        )
         self._waiting.append((texts, future))
         if not self._draining:
             self._draining = True
@@ -103,8 +116,8 @@ class Batcher:
             self._draining = False
 
 
-def _authorised(request: Request, auth: tuple[str, str] | None) -> bool:
-    """Whether `request` carries the login (always, when the app has none)."""
+def _authorised(request: Request, auth: Logins | None) -> bool:
+    """Whether `request` carries one of the logins (always, when the app has none)."""
     if auth is None:
         return True
     scheme, _, credentials = request.headers.get("authorization", "").partition(" ")
@@ -115,8 +128,8 @@ def _authorised(request: Request, auth: tuple[str, str] | None) -> bool:
             return False
     elif scheme.lower() != "bearer":
         return False
-    expected = f"{auth[0]}:{auth[1]}"
-    return hmac.compare_digest(credentials.encode(), expected.encode())
+    user, _, password = credentials.partition(":")
+    return auth.check(user, password)
 
 
 async def _read_body(request: Request) -> bytes:
@@ -133,15 +146,41 @@ async def _read_body(request: Request) -> bytes:
     return bytes(body)
 
 
-def parse_request(body: bytes) -> tuple[list[str], int]:
+def _cross_origin_with_credentials(request: Request) -> bool:
+    """Whether a browser sent `request` from another site's page with this site's credentials (a
+    cookie or `Authorization`): the request forgery the route refuses. The host is compared, not the
+    scheme, so a proxy that ends TLS in front of the app does not make its own page foreign."""
+    origin = request.headers.get("origin")
+    if origin is None or not ("cookie" in request.headers or "authorization" in request.headers):
+        return False
+    return urlsplit(origin).netloc.lower() != request.headers.get("host", "").lower()
+
+
+@dataclass(frozen=True)
+class Parsed:
+    """A request's texts, how many classes to return for each, and whether `inputs` was one text."""
+
+    texts: list[str]
+    top_k: int
+    single: bool
+
+    def where(self, i: int) -> str:
+        """How the request names its text `i`: `inputs`, or `inputs[i]` in a list."""
+        return "inputs" if self.single else f"inputs[{i}]"
+
+
+def parse_request(body: bytes) -> Parsed:
     """The texts of a request body and how many classes to return for each.
 
-    Raises RequestProblem naming the field or the limit.
+    Raises RequestProblem naming the field or the limit. Cleans every text (CPU work): call it off
+    the event loop.
     """
     try:
         payload = json.loads(body)
     except (ValueError, UnicodeDecodeError) as exc:
         raise RequestProblem(422, f"the body is not JSON ({exc})") from exc
+    except RecursionError as exc:
+        raise RequestProblem(422, "the body's JSON is nested too deep") from exc
     if not isinstance(payload, dict) or "inputs" not in payload:
         raise RequestProblem(422, 'the body must be a JSON object with "inputs": a text or a list of texts')
     inputs, single = payload["inputs"], isinstance(payload["inputs"], str)
@@ -150,8 +189,9 @@ def parse_request(body: bytes) -> tuple[list[str], int]:
         raise RequestProblem(422, '"inputs" must be a text or a non-empty list of texts')
     if len(texts) > MAX_TEXTS:
         raise RequestProblem(413, f"{len(texts)} texts in one request; the limit is {MAX_TEXTS}")
+    parsed = Parsed(texts, _top_k(payload.get("parameters")), single)
     for i, text in enumerate(texts):
-        where = "inputs" if single else f"inputs[{i}]"
+        where = parsed.where(i)
         if len(text) > MAX_RAW_CHARS:
             raise RequestProblem(
                 413,
@@ -160,7 +200,7 @@ def parse_request(body: bytes) -> tuple[list[str], int]:
             )
         if not model_text(text)[0]:
             raise RequestProblem(422, f"{where} is empty once markup and control characters are removed")
-    return texts, _top_k(payload.get("parameters"))
+    return parsed
 
 
 def _top_k(parameters: Any) -> int:
@@ -193,7 +233,7 @@ def answer(probabilities: dict[str, float], top_k: int, threshold: float | None)
 def routes(
     predictor: Predictor,
     review_threshold: Callable[[], float | None],
-    auth: tuple[str, str] | None,
+    auth: Logins | None,
 ) -> list[Route]:
     """The route's handlers over `predictor`. `review_threshold()` is read per request: a run still
     being completed in the background gains its threshold while the app serves."""
@@ -203,25 +243,39 @@ def routes(
         headers = {"WWW-Authenticate": 'Basic realm="agnews"'} if status == 401 else None
         return JSONResponse({"error": message}, status_code=status, headers=headers)
 
-    async def classify(request: Request) -> Response:
+    def refused(request: Request) -> JSONResponse | None:
+        """The answer to a request refused before its body is read, if it is."""
+        if _cross_origin_with_credentials(request):
+            return refuse(
+                403, "cross-origin requests with credentials are refused; call from this app's page"
+            )
         if not _authorised(request, auth):
             return refuse(401, "this app needs its login: HTTP Basic, or Authorization: Bearer USER:PASSWORD")
+        return None
+
+    async def classify(request: Request) -> Response:
+        if (refusal := refused(request)) is not None:
+            return refusal
         try:
-            texts, top_k = parse_request(await _read_body(request))
+            parsed = await anyio.to_thread.run_sync(parse_request, await _read_body(request))
         except RequestProblem as problem:
             return refuse(problem.status, problem.message)
         except ClientDisconnect:
             return Response(status_code=499)
         try:
-            probabilities = await batcher.submit(texts)
-        except Exception as exc:
-            return refuse(500, f"classification failed: {type(exc).__name__}: {exc}")
+            probabilities = await batcher.submit(parsed.texts)
+        except Exception:
+            _log.exception("classification failed")
+            return refuse(500, "classification failed on the server; its log has the details")
+        for i, result in enumerate(probabilities):
+            if isinstance(result, Unclassified):
+                return refuse(422, f"{parsed.where(i)}: {result.reason}")
         threshold = review_threshold()
-        return JSONResponse([answer(p, top_k, threshold) for p in probabilities])
+        return JSONResponse([answer(p, parsed.top_k, threshold) for p in probabilities])
 
     async def describe(request: Request) -> Response:
-        if not _authorised(request, auth):
-            return refuse(401, "this app needs its login: HTTP Basic, or Authorization: Bearer USER:PASSWORD")
+        if (refusal := refused(request)) is not None:
+            return refusal
         return JSONResponse(
             {
                 "labels": list(LABELS),

@@ -31,6 +31,7 @@ from pathlib import Path
 
 import numpy as np
 
+from agnews.csv_cells import neutralise_row
 from agnews.labels import LABELS
 from agnews.processes import launch_rank, launch_size
 from agnews.rundir import Run
@@ -43,7 +44,7 @@ from agnews.serving.csv_batch import (
     find_text,
     output_columns,
 )
-from agnews.serving.predictor import Predictor
+from agnews.serving.predictor import Predictor, Unclassified
 
 CHUNK_ROWS = 2048
 BACKENDS = ("fp32", "bf16", "onnx-int8")
@@ -183,7 +184,13 @@ class Classifier:
     def predict_many(self, texts: list[str], _progress: object = None) -> np.ndarray:
         if self.backend == "onnx-int8":
             answers = self.predictor.probabilities_batch(texts)
-            return np.array([[answer[name] for name in LABELS] for answer in answers], dtype=np.float32)
+            return np.array(  # a text the model failed on: NaN, no prediction (`classify_table`)
+                [
+                    [np.nan] * len(LABELS) if isinstance(a, Unclassified) else [a[n] for n in LABELS]
+                    for a in answers
+                ],
+                dtype=np.float32,
+            )
         return self.predictor.probabilities_many(texts, bf16=self.backend == "bf16")
 
 
@@ -191,7 +198,9 @@ def _work_folder(out: Path) -> Path:
     return out.parent / f".{out.name}.chunks"
 
 
-def _job_settings(source: Path, run: Run, backend: str, chunk_rows: int, world: int) -> dict[str, object]:
+def _job_settings(
+    source: Path, run: Run, backend: str, chunk_rows: int, world: int, raw_cells: bool
+) -> dict[str, object]:
     """What a resumed job must share with the one it continues (else its chunks would not fit)."""
     stat = source.stat()
     model = run.manifest.parts.get("model")
@@ -203,6 +212,7 @@ def _job_settings(source: Path, run: Run, backend: str, chunk_rows: int, world: 
         "backend": backend,
         "chunk_rows": chunk_rows,
         "processes": world,
+        "raw_cells": raw_cells,
     }
 
 
@@ -305,9 +315,12 @@ def predict_file(
     progress: bool = True,
     rank: int | None = None,
     world: int | None = None,
+    raw_cells: bool = False,
 ) -> Outcome:
     """Classify every row of `source` into `out` (see the module's docstring); `rank` and `world`
-    default to the RANK and WORLD_SIZE a launcher sets (one process otherwise)."""
+    default to the RANK and WORLD_SIZE a launcher sets (one process otherwise). A CSV output's
+    formula-like cells get a leading `'` (`agnews.csv_cells`) unless `raw_cells`; parquet is typed
+    and keeps every value as it is."""
     from tqdm.auto import tqdm
 
     rank = launch_rank() if rank is None else rank
@@ -319,9 +332,10 @@ def predict_file(
     found, chunks = read_chunks(source, chunk_rows)
     classifier = Classifier(run, backend)
     threshold = run.calibration.review_threshold if run.calibration is not None else None
-    header = [*found.header, *output_columns(threshold), BACKEND_COLUMN]
+    cells = list if raw_cells or is_parquet(out) else neutralise_row
+    header = cells([*found.header, *output_columns(threshold), BACKEND_COLUMN])
     work = _work_folder(out)
-    _start_or_resume(work, _job_settings(source, run, backend, chunk_rows, world), rank)
+    _start_or_resume(work, _job_settings(source, run, backend, chunk_rows, world, raw_cells), rank)
     done = resumed = seen = 0
     bar = tqdm(desc=f"predict ({classifier.name})", unit="rows", disable=not progress)
     for chunk in chunks:
@@ -337,7 +351,7 @@ def predict_file(
             totals = Totals(
                 summary.rows, summary.classified, summary.unclassified, summary.cut, summary.needs_review or 0
             )
-            _write_chunk(path, header, [[*row, classifier.name] for row in rows], totals)
+            _write_chunk(path, header, [cells([*row, classifier.name]) for row in rows], totals)
             done += 1
         bar.update(len(chunk.rows))
     bar.close()

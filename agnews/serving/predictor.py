@@ -5,6 +5,10 @@ click), the last-layer [CLS] vector (to place the text on the stored map) and wo
 The first two come from the same forward pass, so that pass is cached per text: the map event that
 follows a classification reuses it instead of running the model again.
 
+One bad text fails alone. Texts of a batch come from different requests (or rows); when a padded pass
+fails, each of its texts is tried alone (`each_alone`), and a text that fails alone gets no prediction
+and the reason (`Unclassified`, or a NaN row from `probabilities_many`); the others are answered.
+
 Loading is lazy. Where the run has its ONNX serving graph (and no GPU is used), typed text goes
 through ONNX Runtime with the `tokenizers` library, and torch and transformers are imported only
 when something first needs the PyTorch model: a file to classify, or a caller asking for `model` or
@@ -14,12 +18,13 @@ when something first needs the PyTorch model: a file to classify, or a caller as
 from __future__ import annotations
 
 import json
+import logging
 import threading
 from collections import OrderedDict
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import numpy as np
 
@@ -32,6 +37,9 @@ from agnews.text import clean_text
 if TYPE_CHECKING:
     from transformers import PreTrainedModel
     from transformers.tokenization_utils_base import PreTrainedTokenizerBase
+
+_log = logging.getLogger(__name__)
+Answer = TypeVar("Answer")
 
 CACHE_SIZE = 64
 # The model reads at most `max_length` (128) tokens: about 600 characters of English news, fewer of
@@ -56,6 +64,42 @@ MAX_OCCLUDED_WORDS = 96
 
 class EmptyTextError(ValueError):
     """The text is empty once cleaned; there is nothing to classify."""
+
+
+class UnclassifiableTextError(ValueError):
+    """The model failed on this text alone (its reason is the message); other texts are unaffected."""
+
+
+@dataclass(frozen=True)
+class Unclassified:
+    """Why one text of a batch has no prediction: the model failed on it alone. The batch's other
+    texts are answered."""
+
+    reason: str
+
+
+def each_alone(
+    compute: Callable[[list[str]], list[Answer]],
+    texts: list[str],
+    failed: Callable[[Exception], Answer],
+) -> list[Answer]:
+    """`compute(texts)`, one answer per text; if that raises, each text computed alone, and a text
+    that fails alone answered by `failed(error)` (the error is logged), so it fails no other text.
+
+    The retry costs one pass per text, but only for a batch that failed: the normal path is one call.
+    """
+    try:
+        return compute(texts)
+    except Exception as error:
+        if len(texts) != 1:
+            return [answer for text in texts for answer in each_alone(compute, [text], failed)]
+        _log.warning("the model failed on one text (%d characters)", len(texts[0]), exc_info=True)
+        return [failed(error)]
+
+
+def failure_reason(error: Exception) -> str:
+    """What a caller is told about a text the model failed on: the kind of error, no internals."""
+    return f"the model could not read this text ({type(error).__name__})"
 
 
 def model_text(text: str) -> tuple[str, bool]:
@@ -258,9 +302,19 @@ class Predictor:
             tokens += size
         return [*groups, group]
 
-    def _forwards(self, cleaned: list[str]) -> list[Forward]:
+    def _group_forwards(self, group: list[str]) -> list[Forward | Unclassified]:
+        """One padded pass over `group`; if it fails, each text alone (`each_alone`)."""
+
+        def passes(texts: list[str]) -> list[Forward | Unclassified]:
+            probs, cls = self._batch(texts)
+            return [Forward(probs[i], cls[i]) for i in range(len(texts))]
+
+        return each_alone(passes, group, lambda error: Unclassified(failure_reason(error)))
+
+    def _forwards(self, cleaned: list[str]) -> list[Forward | Unclassified]:
         """Forward results of cleaned, non-empty texts: cached ones from the cache, the others (each
-        distinct text once) from padded passes over groups of near-equal length."""
+        distinct text once) from padded passes over groups of near-equal length. A text the model
+        fails on alone is `Unclassified` (and not cached: a passing fault is retried next time)."""
         found: dict[str, Forward] = {}
         with self._lock:
             for text in cleaned:
@@ -269,34 +323,47 @@ class Predictor:
                     self._cache.move_to_end(text)
                     found[text] = cached
         missing = list(dict.fromkeys(text for text in cleaned if text not in found))
+        answered: dict[str, Forward | Unclassified] = dict(found)
         if missing:
+            try:
+                groups = self._length_groups(missing)
+            except Exception:  # the tokenizer failed on a text: each alone finds which
+                groups = [[text] for text in missing]
             computed: dict[str, Forward] = {}
-            for group in self._length_groups(missing):
-                probs, cls = self._batch(group)
-                computed.update({text: Forward(probs[i], cls[i]) for i, text in enumerate(group)})
-            found.update(computed)
+            for group in groups:
+                for text, result in zip(group, self._group_forwards(group), strict=True):
+                    answered[text] = result
+                    if isinstance(result, Forward):
+                        computed[text] = result
             with self._lock:
                 self._cache.update(computed)
                 while len(self._cache) > CACHE_SIZE:
                     self._cache.popitem(last=False)
-        return [found[text] for text in cleaned]
+        return [answered[text] for text in cleaned]
 
     def forward(self, text: str) -> Forward:
-        """Probabilities and [CLS] vector of one text, cached (a few dozen recent texts)."""
+        """Probabilities and [CLS] vector of one text, cached (a few dozen recent texts).
+
+        Raises EmptyTextError for a text empty once cleaned, UnclassifiableTextError for one the
+        model fails on."""
         cleaned = model_text(text)[0]
         if not cleaned:
             raise EmptyTextError("type or paste a headline first")
-        return self._forwards([cleaned])[0]
+        result = self._forwards([cleaned])[0]
+        if isinstance(result, Unclassified):
+            raise UnclassifiableTextError(result.reason)
+        return result
 
     def probabilities(self, text: str) -> dict[str, float]:
         """Class name -> probability, all four classes (the shape `gr.Label` takes)."""
         return _as_dict(self.forward(text).probs)
 
-    def probabilities_batch(self, texts: list[str]) -> list[dict[str, float]]:
+    def probabilities_batch(self, texts: list[str]) -> list[dict[str, float] | Unclassified]:
         """`probabilities` of several texts (the requests the app batched together), as a few padded
         passes over groups of near-equal length (`PADDING_SLACK`), each distinct text computed once.
 
-        Each answer is the one `probabilities` gives for that text alone, up to float rounding.
+        Each answer is the one `probabilities` gives for that text alone, up to float rounding, or
+        `Unclassified` for a text the model fails on alone (the others are still answered).
         Raises EmptyTextError, naming the first position, if any text is empty once cleaned: the app
         checks each request before it joins a batch, so one empty text cannot fail the others.
         """
@@ -304,7 +371,10 @@ class Predictor:
         empty = [i for i, text in enumerate(cleaned) if not text]
         if empty:
             raise EmptyTextError(f"{len(empty)} texts are empty once cleaned (first at position {empty[0]})")
-        return [_as_dict(forward.probs) for forward in self._forwards(cleaned)]
+        return [
+            result if isinstance(result, Unclassified) else _as_dict(result.probs)
+            for result in self._forwards(cleaned)
+        ]
 
     def probabilities_many(
         self,
@@ -318,6 +388,7 @@ class Predictor:
         The texts are ordered by length once, then fed to `infer` MANY_CHUNK at a time: batches stay
         as free of padding as one big call would make them, and `progress(done, total)` is called
         after each chunk. Empty texts have no prediction; the caller keeps them out (EmptyTextError).
+        A text the model fails on alone gets a row of NaN (no prediction); the others are answered.
         Uses the PyTorch model (bf16 where the hardware has it, unless `bf16` says otherwise), loading
         it on the first call.
         """
@@ -331,12 +402,16 @@ class Predictor:
         bf16 = self.batch_bf16 if bf16 is None else bf16
         order = np.argsort([len(text) for text in prepared], kind="stable")
         probs = np.zeros((len(texts), len(LABELS)), dtype=np.float32)
+        no_prediction = np.full(len(LABELS), np.nan, dtype=np.float32)
+
+        def passes(chunk: list[str]) -> list[np.ndarray]:
+            return list(
+                infer(model, tokenizer, chunk, max_length=self.max_length, progress=False, bf16=bf16).probs
+            )
+
         for start in range(0, len(order), MANY_CHUNK):
             index = order[start : start + MANY_CHUNK]
-            chunk = [prepared[i] for i in index]
-            probs[index] = infer(
-                model, tokenizer, chunk, max_length=self.max_length, progress=False, bf16=bf16
-            ).probs
+            probs[index] = each_alone(passes, [prepared[i] for i in index], lambda _: no_prediction)
             if progress is not None:
                 progress(min(start + MANY_CHUNK, len(order)), len(order))
         return probs

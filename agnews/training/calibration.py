@@ -246,6 +246,13 @@ def kept_share(confidence: np.ndarray, correct: np.ndarray, threshold: float) ->
 # --------------------------------------------------------------------------------------------------
 
 
+# Temperatures searched (and per-class scales, as their inverse): a fit outside them is a validation
+# set the model separates (or cannot tell apart) and the fit running off to infinity, not a calibration.
+TEMPERATURE_BOUNDS = (0.05, 20.0)
+# Per-class biases searched, in logits: for the same reason, a bias beyond it only memorises the rows.
+BIAS_BOUND = 10.0
+
+
 def fit_temperature(logits: np.ndarray, labels: np.ndarray) -> LogitTransform:
     """The temperature minimising validation NLL (bounded search over log T)."""
     from scipy.optimize import minimize_scalar
@@ -253,13 +260,16 @@ def fit_temperature(logits: np.ndarray, labels: np.ndarray) -> LogitTransform:
     def loss(log_t: float) -> float:
         return nll(softmax(logits / np.exp(log_t)), labels)
 
-    result = minimize_scalar(loss, bounds=(np.log(0.05), np.log(20.0)), method="bounded")
+    result = minimize_scalar(loss, bounds=tuple(np.log(TEMPERATURE_BOUNDS)), method="bounded")
     return LogitTransform.temperature(float(np.exp(result.x)))
 
 
 def fit_vector(logits: np.ndarray, labels: np.ndarray) -> LogitTransform:
     """Per-class scale (kept positive: fitted as its log) and bias minimising validation NLL (L-BFGS).
 
+    Both are bounded (the scales as the temperatures are, the biases by `BIAS_BOUND`): on a small
+    validation set that the model separates, or on logits it cannot tell apart, the unbounded fit
+    runs a scale to millions, which, folded into the classifier, overflows its logits to NaN.
     The biases are centred afterwards: softmax ignores a shift shared by all classes.
     """
     from scipy.optimize import minimize
@@ -274,7 +284,9 @@ def fit_vector(logits: np.ndarray, labels: np.ndarray) -> LogitTransform:
         grad_scale = (residual * z).sum(axis=0) * scale
         return nll(probs, labels), np.concatenate([grad_scale, residual.sum(axis=0)])
 
-    result = minimize(loss, np.zeros(2 * NUM_LABELS), jac=True, method="L-BFGS-B")
+    low, high = np.log(1.0 / TEMPERATURE_BOUNDS[1]), np.log(1.0 / TEMPERATURE_BOUNDS[0])
+    bounds = [(low, high)] * NUM_LABELS + [(-BIAS_BOUND, BIAS_BOUND)] * NUM_LABELS
+    result = minimize(loss, np.zeros(2 * NUM_LABELS), jac=True, method="L-BFGS-B", bounds=bounds)
     bias = result.x[NUM_LABELS:]
     return LogitTransform(np.exp(result.x[:NUM_LABELS]), bias - bias.mean())
 

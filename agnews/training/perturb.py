@@ -156,19 +156,29 @@ def _name_pattern() -> re.Pattern[str]:
     return re.compile(r"\b(?:" + "|".join(map(re.escape, first_names())) + r")\b")
 
 
-# A capitalised word and spaces just before a listed name: the name is then a surname ("Ariel
-# Sharon", "John Howard", "Thierry Henry"), and swapping it would change who the story is about.
-AFTER_CAPITALISED_WORD = re.compile(r"\b[A-Z][\w.'-]*\s+$")
+# A word (letters, digits, `.`, `'`, `-`) and the spaces after it, matched only from the word's start
+# (the lookbehind) and without giving characters back (`++`), so one pass over a text is linear.
+_WORD_AND_SPACES = re.compile(r"(?<![\w.'-])([\w.'-]++)\s+")
+# Where a capitalised word begins inside such a word ("Sharon", "U.S.", "al-Sadr").
+_CAPITALISED = re.compile(r"\b[A-Z]")
+
+
+def after_capitalised_word(text: str) -> set[int]:
+    """Positions in `text` right after a capitalised word and spaces: a listed name there is a surname
+    ("Ariel Sharon", "John Howard", "Thierry Henry"), and swapping it would change who the story is
+    about. Found in one pass, so a text full of names costs no more than any other text."""
+    return {match.end() for match in _WORD_AND_SPACES.finditer(text) if _CAPITALISED.search(match.group(1))}
 
 
 def replace_names(text: str, rng: random.Random, pattern: re.Pattern[str], pool: Sequence[str]) -> str | None:
     """Each first name `pattern` finds swapped for another name from `pool`, the same name for the
     same name throughout the text; a name right after a capitalised word is a surname, left alone."""
     swaps: dict[str, str] = {}
+    surnames = after_capitalised_word(text)
 
     def swap(match: re.Match[str]) -> str:
         name = match.group()
-        if AFTER_CAPITALISED_WORD.search(text, 0, match.start()):
+        if match.start() in surnames:
             return name
         if name not in swaps:
             swaps[name] = rng.choice([other for other in pool if other != name])

@@ -14,12 +14,15 @@ from pathlib import Path
 from typing import Any
 
 import gradio as gr
+from starlette.middleware import Middleware
 
+from agnews.present.paths import shown_text
 from agnews.present.tables import map_points
 from agnews.rundir import Run
 from agnews.rundir.decisions import DECISIONS_FOLDER, DecisionStore
 from agnews.serving import http_api
 from agnews.serving.csv_batch import MAX_BYTES
+from agnews.serving.logins import Logins, LoginThrottle
 from agnews.serving.predictor import Predictor
 from agnews.ui import (
     calibration,
@@ -38,6 +41,7 @@ from agnews.ui import (
     tuning,
 )
 from agnews.ui.live import DONE, RUNNING, WAITING, Follower, LiveRun, Snapshot, attach
+from agnews.ui.scratch import GRADIO_CACHE_SWEEP, scratch
 
 # Two cores on the reference machine: more concurrent model calls would only queue inside torch.
 DEFAULT_CONCURRENCY_LIMIT = 2
@@ -49,11 +53,12 @@ LAUNCH_LIMITS: dict[str, Any] = {"max_file_size": MAX_BYTES, "allowed_paths": []
 
 
 def launch_options(
-    predictor: Predictor, current: Callable[[], Run], auth: tuple[str, str] | None = None
+    predictor: Predictor, current: Callable[[], Run], logins: Logins | None = None
 ) -> dict[str, Any]:
-    """`Blocks.launch` options for serving `predictor`: `LAUNCH_LIMITS`, the login, and the plain JSON
-    route for programs (`agnews.serving.http_api`) mounted ahead of Gradio's own routes, behind the
-    same login. `current()` is the run as it is now (a live run gains its review threshold later)."""
+    """`Blocks.launch` options for serving `predictor`: `LAUNCH_LIMITS`, the logins (with a brake on
+    guessing, `LoginThrottle`), and the plain JSON route for programs (`agnews.serving.http_api`)
+    mounted ahead of Gradio's own routes, behind the same logins. `current()` is the run as it is
+    now (a live run gains its review threshold later)."""
 
     def threshold() -> float | None:
         calibration = current().calibration
@@ -61,8 +66,11 @@ def launch_options(
 
     return {
         **LAUNCH_LIMITS,
-        "auth": auth,
-        "app_kwargs": {"routes": http_api.routes(predictor, threshold, auth)},
+        "auth": None if logins is None else logins.check,
+        "app_kwargs": {
+            "routes": http_api.routes(predictor, threshold, logins),
+            "middleware": [Middleware(LoginThrottle)],
+        },
     }
 
 
@@ -75,7 +83,7 @@ def header(run: Run) -> str:
         f"Base model `{base}` · test accuracy **{test.accuracy:.1%}** on {test.rows} rows "
         f"· macro F1 {test.f1_macro:.3f}",
     ]
-    lines += [f"> ⚠ {warning}" for warning in run.warnings]
+    lines += [f"> ⚠ {shown_text(warning, run.path.parent)}" for warning in run.warnings]  # no server path
     return "\n\n".join(lines)
 
 
@@ -116,7 +124,11 @@ def build_app(
         """Whether the background analyze is still to make `stage`'s parts."""
         return live is not None and live.status().state(stage) in (RUNNING, WAITING)
 
-    with gr.Blocks(title=f"agnews · {run.name}", analytics_enabled=False) as demo:
+    # Gradio's copies of downloads are swept; the page's own files go with their session (`scratch`).
+    with gr.Blocks(
+        title=f"agnews · {run.name}", analytics_enabled=False, delete_cache=GRADIO_CACHE_SWEEP
+    ) as demo:
+        demo.unload(scratch().end_session)
         title = gr.Markdown(header(run), elem_id="run-header")
         if following:
             progress = gr.Markdown(status.markdown(), elem_id="run-status")

@@ -15,14 +15,16 @@ refuse a request of a batched event (the validator's answer comes back as a tupl
 takes for "valid"). So the batch function decides per request: a batch of empty texts only (what a
 lone caller gets) fails with the message; in a batch that also holds real texts, those are answered
 and each empty one gets the message as its label, with no probabilities, and the map and words
-events that follow it refuse it with the same message.
+events that follow it refuse it with the same message. A text the model fails on (`Unclassified`)
+is answered the same way, with the reason, and never fails the other requests of its batch.
 Warnings cannot reach the caller of a batched request either, so a text that had to be cut says so
 from the words event (`/explain`), which the page always runs after the probabilities.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from functools import partial
 from typing import TYPE_CHECKING, Any
 
@@ -33,10 +35,18 @@ import pandas as pd
 from agnews.rundir.parts import Calibration
 from agnews.rundir.run import Run
 from agnews.serving.map_index import MapIndex
-from agnews.serving.predictor import MAX_CHARS, MAX_RAW_CHARS, Predictor, model_text
+from agnews.serving.predictor import (
+    MAX_CHARS,
+    MAX_RAW_CHARS,
+    Predictor,
+    UnclassifiableTextError,
+    Unclassified,
+    model_text,
+)
 from agnews.ui import file_upload
 from agnews.ui.common import notice, rows_table
 from agnews.ui.live import Follower, Snapshot, Status
+from agnews.ui.throttle import HEAVY_QUEUE, limited
 
 if TYPE_CHECKING:
     import plotly.graph_objects as go
@@ -102,10 +112,25 @@ def checked_text(value: str | None) -> tuple[str, bool]:
     return text, cut
 
 
+def unclassified_message(reason: str) -> str:
+    """What the page says about a text the model failed on."""
+    return f"Not classified: {reason}."
+
+
+@contextmanager
+def model_failures_as_messages() -> Iterator[None]:
+    """A text the model fails on becomes a message on the page (`gr.Error`), not a traceback."""
+    try:
+        yield
+    except UnclassifiableTextError as exc:
+        raise gr.Error(unclassified_message(str(exc)), print_exception=False) from exc
+
+
 def text_vector(predictor: Predictor, value: str | None) -> np.ndarray:
     """The fine-tuned [CLS] vector of a typed text, comparable with the run's stored ones (what places
     it on the map and finds its nearest training rows); empty text raises `gr.Error`."""
-    return predictor.cls_vector(checked_text(value)[0])
+    with model_failures_as_messages():
+        return predictor.cls_vector(checked_text(value)[0])
 
 
 def classify_text(predictor: Predictor, value: str | None) -> dict[str, float]:
@@ -113,7 +138,8 @@ def classify_text(predictor: Predictor, value: str | None) -> dict[str, float]:
     text, cut = checked_text(value)
     if cut:
         gr.Warning(CUT_MESSAGE)
-    return predictor.probabilities(text)
+    with model_failures_as_messages():
+        return predictor.probabilities(text)
 
 
 def classify_texts(predictor: Predictor, values: list[str | None]) -> list[list[dict[str, float] | str]]:
@@ -121,13 +147,18 @@ def classify_texts(predictor: Predictor, values: list[str | None]) -> list[list[
 
     Gradio hands a batched function one list per input and takes one list per output back. If every
     text is empty the batch fails with the message (each of its requests gets it as an error); else
-    an empty text's answer is the message itself, as the label (see the module's docstring).
+    an empty text's answer is the message itself, as the label (see the module's docstring), and so
+    is a text the model fails on: the reason, as the label.
     """
     texts = [model_text(value or "")[0] for value in values]
     if not any(texts):
         raise gr.Error(EMPTY_MESSAGE, print_exception=False)
     answers = iter(predictor.probabilities_batch([text for text in texts if text]))
-    return [[next(answers) if text else EMPTY_MESSAGE for text in texts]]
+    labels: list[dict[str, float] | str] = []
+    for text in texts:
+        found = next(answers) if text else EMPTY_MESSAGE
+        labels.append(unclassified_message(found.reason) if isinstance(found, Unclassified) else found)
+    return [labels]
 
 
 def explain_text(predictor: Predictor, value: str | None) -> list[tuple[str, float]]:
@@ -140,7 +171,8 @@ def explain_text(predictor: Predictor, value: str | None) -> list[tuple[str, flo
     text, cut = checked_text(value)
     if cut:
         gr.Warning(CUT_MESSAGE)
-    return scaled_attributions(predictor.word_attributions(text)[1])
+    with model_failures_as_messages():
+        return scaled_attributions(predictor.word_attributions(text)[1])
 
 
 def review_note(calibration: Calibration | None, probabilities: dict[str, float] | str | None) -> str:
@@ -268,10 +300,14 @@ def build(
                 raise gr.Error("The map is still being built")
             return place_text(predictor, *current, value)
 
-        classified.success(place, text, [placed_map, neighbours], api_name="place")
+        classified.success(
+            limited("place", place), text, [placed_map, neighbours], api_name="place", **HEAVY_QUEUE
+        )
         if located is None:
             follower = _placement_follower(holder, building, placed_row)
-    classified.success(partial(explain_text, predictor), text, words, api_name="explain")
+    classified.success(
+        limited("explain", partial(explain_text, predictor)), text, words, api_name="explain", **HEAVY_QUEUE
+    )
     file_upload.build(
         predictor,
         lambda: None if (found := current_calibration()) is None else found.review_threshold,

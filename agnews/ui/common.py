@@ -2,14 +2,15 @@
 
 from __future__ import annotations
 
-import tempfile
-
 import gradio as gr
 import pandas as pd
 
+from agnews.csv_cells import neutralise_frame
 from agnews.labels import LABELS
 from agnews.present.figures import headline
+from agnews.present.markup import literal
 from agnews.rundir.parts import PROB_COLUMNS
+from agnews.ui.scratch import scratch
 
 # Widths for `rows_table` columns: the headline gets the room, the short columns stay readable.
 TABLE_WIDTHS = ["10%", "48%", "14%", "15%", "13%"]
@@ -21,14 +22,14 @@ def notice(text: str, elem_id: str | None = None, *, visible: bool = True) -> gr
 
 
 def temporary_csv(rows: pd.DataFrame, prefix: str) -> str:
-    """Write `rows` to a new temporary CSV file for a download component; returns its path."""
-    with tempfile.NamedTemporaryFile("w", prefix=prefix, suffix=".csv", delete=False) as out:
-        rows.to_csv(out, index=False)
-    return out.name
+    """Write `rows` as the session's `<prefix>.csv` export for a download component; returns its path.
 
-
-
-
+    Formula-like text cells are neutralised (`agnews.csv_cells`); the file replaces the session's
+    previous export of the same name and lives as long as the session (`agnews.ui.scratch`).
+    """
+    kind = prefix.strip("-_. ") or "export"
+    safe = neutralise_frame(rows)
+    return str(scratch().replace(kind, f"{kind}.csv", lambda tmp: safe.to_csv(tmp, index=False)))
 
 
 def rows_table(rows: pd.DataFrame) -> pd.DataFrame:
@@ -57,7 +58,7 @@ def row_details(predictions: pd.DataFrame, row_id: int | None) -> tuple[str, dic
         return "Select a row to see its full text and probabilities.", None
     row = match.iloc[0]
     verdict = "correct" if row["label"] == row["pred"] else "**wrong**"
-    text = str(row["text"]).replace("\n", " ")
+    text = literal(row["text"])  # the file's text, shown as its characters: never as Markdown
     markdown = (
         f"**Row {row['row_id']}** · true **{row['label_name']}** · predicted **{row['pred_name']}** "
         f"({row['confidence']:.1%}, {verdict})\n\n> {text}"

@@ -7,6 +7,7 @@ no model is loaded) and belongs to neither run: `agnews compare A B --out DIR` w
 
 from __future__ import annotations
 
+import html
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -18,6 +19,8 @@ import pandas as pd
 from agnews.analysis.compare import CHANGES, Comparison, compare_runs, describe_pair, disagreements
 from agnews.formatting import percent, points
 from agnews.present.figures import confusion_change_figure, headline, map_figure
+from agnews.present.markup import literal
+from agnews.present.paths import shown_path, shown_text
 from agnews.present.tables import map_points
 from agnews.rundir import Run, RunError
 from agnews.rundir.parts import MANIFEST
@@ -42,10 +45,14 @@ class Shown:
     rows: pd.DataFrame
 
 
-def run_choices(root: Path | None, shown: Run, extra: Run | None = None) -> list[tuple[str, str]]:
-    """(name, path) of the runs under `root` other than `shown` (folders with a manifest), and `extra`.
+def run_choices(root: Path | None, shown: Run, extra: Run | None = None) -> dict[str, Path]:
+    """The runs the picker offers, {name: folder}: those under `root` other than `shown` (folders
+    with a manifest), and `extra`.
 
-    Listed without loading them: a run is loaded, and checked, when it is picked.
+    The name is what the page shows and sends back: the folder relative to the runs folder
+    (`agnews.present.paths.shown_path`, e.g. `runs/quick-s1`), never its server path; a picked name
+    is looked up here, so a request can only name a listed run. Listed without loading them: a run
+    is loaded, and checked, when it is picked.
     """
     found = []
     if root is not None and root.is_dir():
@@ -53,8 +60,11 @@ def run_choices(root: Path | None, shown: Run, extra: Run | None = None) -> list
     if extra is not None:
         found.append(extra.path)
     mine = shown.path.resolve()
-    unique = {str(p.resolve()): p for p in found if p.resolve() != mine}
-    return [(path.name, key) for key, path in unique.items()]
+    runs: dict[str, Path] = {}
+    for path in dict.fromkeys(p.resolve() for p in found if p.resolve() != mine):
+        name = shown_path(path, root) if root is not None else path.name
+        runs[name if name not in runs else f"{name} ({len(runs) + 1})"] = path
+    return runs
 
 
 def per_class_table(comparison: Comparison) -> pd.DataFrame:
@@ -100,12 +110,13 @@ def disagreement_table(rows: pd.DataFrame) -> pd.DataFrame:
 
 
 def row_markdown(rows: pd.DataFrame, row_id: int | None) -> str:
+    """The clicked row whole: its text as literal text (`agnews.present.markup`), never as Markdown."""
     match = rows[rows["row_id"] == row_id]
     if match.empty:
         return CLICK_NOTE
     row = match.iloc[0]
     return (
-        f"**Row {row_id}** · true **{row['label_name']}** · {row['change']}\n\n{row['text']}\n\n"
+        f"**Row {row_id}** · true **{row['label_name']}** · {row['change']}\n\n{literal(row['text'])}\n\n"
         f"A: {row['pred_a']} ({row['confidence_a']:.1%}) · B: {row['pred_b']} ({row['confidence_b']:.1%})"
     )
 
@@ -133,12 +144,14 @@ def build(
     compare_with: Run | None = None,
 ) -> None:
     """Lay out the tab inside `tab`: the picker, and the comparison with the picked run."""
-    choices = run_choices(runs_root, run, compare_with)
-    if not choices:
+    runs = run_choices(runs_root, run, compare_with)
+    if not runs:
         gr.Markdown(NO_OTHER_RUN, elem_id="compare-none")
         return
-    picked = str(compare_with.path.resolve()) if compare_with is not None else None
-    picker = gr.Dropdown(choices, value=picked, label="Compare with (B)", elem_id="compare-picker")
+    picked = None
+    if compare_with is not None:
+        picked = next((name for name, path in runs.items() if path == compare_with.path.resolve()), None)
+    picker = gr.Dropdown(list(runs), value=picked, label="Compare with (B)", elem_id="compare-picker")
     summary = gr.Markdown(PICK_NOTE, elem_id="compare-summary")
     with gr.Row():
         scores = gr.Dataframe(None, label="Scores", interactive=False, elem_id="compare-scores")
@@ -166,35 +179,43 @@ def build(
 
     cache: dict[tuple[int, str, int, int], Shown] = {}
 
-    def shown(path: str) -> Shown:
-        """The comparison of the current A with the run at `path`, kept while neither changes (a run
-        edit swaps in a new folder, so the folder's identity and time say when B changed)."""
-        a = current()
-        folder = Path(path).stat()
-        key = (id(a), path, folder.st_ino, folder.st_mtime_ns)
+    def shown(name: str) -> Shown:
+        """The comparison of the current A with the listed run `name`, kept while neither changes (a
+        run edit swaps in a new folder, so the folder's identity and time say when B changed)."""
+        if name not in runs:
+            raise RunError(f"{name!r} is not one of the runs this page lists")
+        a, path = current(), runs[name]
+        folder = path.stat()
+        key = (id(a), str(path), folder.st_ino, folder.st_mtime_ns)
         if key not in cache:
             b = Run.load(path)
             cache.clear()
             cache[key] = Shown(b, compare_runs(a, b), disagreements(a, b))
         return cache[key]
 
-    def rows_of(path: str, which: str | None) -> pd.DataFrame:
+    def why(exc: Exception) -> str:
+        """What went wrong, naming files as the page does (relative to the runs folder)."""
+        return shown_text(str(exc), runs_root if runs_root is not None else run.path.parent)
+
+    def rows_of(name: str, which: str | None) -> pd.DataFrame:
         """The disagreements shown; a run that cannot be compared is reported, as `show` reports it."""
         try:
-            return rows_shown(shown(path).rows, which)
+            return rows_shown(shown(name).rows, which)
         except (RunError, OSError) as exc:
-            raise gr.Error(f"Cannot compare: {exc}") from exc
+            raise gr.Error(
+                html.escape(f"Cannot compare: {why(exc)}", quote=False), print_exception=False
+            ) from exc
 
     outputs = [summary, scores, confusion, table, count, details, maps_note, map_a, map_b]
 
-    def show(path: str | None, which: str | None) -> dict[Any, Any]:
-        if not path:
+    def show(name: str | None, which: str | None) -> dict[Any, Any]:
+        if not name:
             return {summary: PICK_NOTE}
         try:
-            pair = shown(path)
+            pair = shown(name)
         except (RunError, OSError) as exc:
             empty = {component: None for component in (scores, confusion, table, map_a, map_b)}
-            return {**empty, summary: f"> **Cannot compare.** {exc}", count: "", maps_note: ""}
+            return {**empty, summary: f"> **Cannot compare.** {literal(why(exc))}", count: "", maps_note: ""}
         rows = rows_shown(pair.rows, which)
         first, second, note = side_by_side_maps(current(), pair.b)
         return {
@@ -209,18 +230,18 @@ def build(
             map_b: second,
         }
 
-    def filter_rows(path: str | None, which: str | None) -> tuple[pd.DataFrame | None, str]:
-        if not path:
+    def filter_rows(name: str | None, which: str | None) -> tuple[pd.DataFrame | None, str]:
+        if not name:
             return None, ""
-        every = rows_of(path, ALL_CHANGES)
+        every = rows_of(name, ALL_CHANGES)
         rows = rows_shown(every, which)
         return disagreement_table(rows), count_note(rows, every)
 
-    def inspect(path: str | None, event: gr.SelectData) -> str:
-        return row_markdown(rows_of(path, ALL_CHANGES), selected_row_id(event)) if path else CLICK_NOTE
+    def inspect(name: str | None, event: gr.SelectData) -> str:
+        return row_markdown(rows_of(name, ALL_CHANGES), selected_row_id(event)) if name else CLICK_NOTE
 
-    def write_csv(path: str | None, which: str | None) -> str | None:
-        return temporary_csv(rows_of(path, which), "agnews-compare-") if path else None
+    def write_csv(name: str | None, which: str | None) -> str | None:
+        return temporary_csv(rows_of(name, which), "agnews-compare-") if name else None
 
     picker.change(show, [picker, change], outputs, api_name="compare", api_visibility="undocumented")
     change.change(

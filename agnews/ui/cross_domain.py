@@ -19,6 +19,7 @@ import pandas as pd
 
 from agnews.labels import LABELS
 from agnews.present.figures import confusion_figure
+from agnews.present.paths import shown_path
 from agnews.present.tables import cross_domain_summary, mistakes, scores_table
 from agnews.rundir import Run
 from agnews.rundir.run import CrossDomain
@@ -41,10 +42,6 @@ NOT_SAVED = (
 MAX_LISTED = 1000  # mistakes sent to the page; a large file's long tail adds weight, not insight
 # row_id, headline, file label, true, predicted, confidence, TF-IDF says
 ERROR_WIDTHS = ["8%", "34%", "12%", "12%", "12%", "10%", "12%"]
-
-
-
-
 
 
 def errors_table(part: CrossDomain) -> pd.DataFrame:
@@ -90,7 +87,9 @@ def build(run: Run, tab: gr.Tab, *, current: Callable[[], Run], may_write: bool 
         return saved["run"] if saved.get("over") is latest else latest
 
     missing = notice(
-        MISSING.format(path=run.path), elem_id="cross-domain-missing", visible=not run.cross_domain
+        MISSING.format(path=shown_path(run.path, run.path.parent)),
+        elem_id="cross-domain-missing",
+        visible=not run.cross_domain,
     )
     with gr.Column(visible=bool(run.cross_domain)) as panel_column:
         choice = gr.Dropdown([], label="Cross-domain evaluation", elem_id="cross-domain-choice")

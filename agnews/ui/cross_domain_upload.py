@@ -9,13 +9,19 @@ line; on a public page it goes to a temporary folder, is read back, and lives in
 
 The file is read with the checks of the app's other uploads (`agnews.serving.csv_batch`: size,
 UTF-8, CSV syntax, row widths, row limit) before anything runs.
+
+Gradio keeps an upload in its upload folder and its file route serves any file there to whoever
+names its path, to any session and after a restart. So the upload is taken out of that folder as
+soon as it arrives (`keep_upload`), into this session's own folder (`agnews.ui.scratch`), which
+Gradio does not serve and which goes with the session; the evaluation records, and the page shows,
+the file by its name only.
 """
 
 from __future__ import annotations
 
+import contextlib
 import html
 import shutil
-import tempfile
 import time
 from collections import Counter
 from collections.abc import Callable, Iterator
@@ -25,14 +31,19 @@ from typing import Any
 
 import gradio as gr
 from gradio.events import Dependency
+from gradio.utils import get_upload_folder
 
 from agnews.labels import LABELS
+from agnews.present.markup import literal
+from agnews.present.paths import shown_text
 from agnews.rundir import parts
 from agnews.rundir.run import CrossDomain, read_cross_domain
 from agnews.serving.csv_batch import MAX_BYTES, MAX_ROWS, BatchError, check_row_widths, read_records
 from agnews.ui.child_process import Command
+from agnews.ui.scratch import scratch
 
 SKIP = "skip"
+UPLOAD_KIND = "cross-domain-upload"  # the session's folder of kept uploads (`agnews.ui.scratch`)
 MAX_LABEL_VALUES = 20  # more distinct values than a person maps by hand: likely not a label column
 POLL_SECONDS = 1.0
 # One evaluation at a time in the whole app: each keeps a core busy for a while. Its own concurrency
@@ -60,6 +71,29 @@ class Result:
 
     name: str
     unsaved: CrossDomain | None = None
+
+
+def keep_upload(path: str | Path) -> tuple[Path, Upload]:
+    """The uploaded file at `path` taken into a new folder of this session's (under its own name,
+    the session's earlier upload dropped), and what it holds (`read_upload`): a file that fails the
+    checks is not kept at all.
+
+    A file in Gradio's upload folder is moved out of it (with the folder Gradio named after its
+    hash), so Gradio's file route cannot serve it again; a file from anywhere else (a direct call)
+    is copied, never moved. BatchError as `read_upload` raises it.
+    """
+    source = Path(path)
+    uploaded = source.resolve().is_relative_to(Path(get_upload_folder()).resolve())
+    with scratch().job(UPLOAD_KIND) as folder:
+        kept = folder / source.name
+        if uploaded:
+            shutil.move(source, kept)
+            with contextlib.suppress(OSError):  # not empty: another upload of the same bytes
+                source.parent.rmdir()
+        else:
+            shutil.copyfile(source, kept)
+        found = read_upload(kept)
+    return kept, found
 
 
 def read_upload(path: str | Path) -> Upload:
@@ -137,7 +171,7 @@ def evaluate(
 ) -> Iterator[str | Result]:
     """Run the evaluation: yields progress lines while it runs, then its `Result`. A failure raises
     `BatchError` with the command's own message; a closed page stops the command."""
-    folder = Path(tempfile.mkdtemp(prefix="agnews-cross-domain-"))
+    folder = scratch().temporary_folder("cross-domain")  # the page's: gone at its end or exit
     out = None if may_write else folder / "result"
     try:
         command = Command(
@@ -166,8 +200,9 @@ def evaluate(
 
 
 def _error(exc: Exception) -> gr.Error:
-    # Messages quote the file's own names and values; Gradio renders error text as HTML.
-    return gr.Error(html.escape(str(exc), quote=False), print_exception=False)
+    # Messages quote the file's own names and values, and the command's may name the kept copy
+    # (a server path: named by the file's name alone); Gradio renders error text as HTML.
+    return gr.Error(html.escape(shown_text(str(exc)), quote=False), print_exception=False)
 
 
 def build(run_path: Callable[[], Path], *, may_write: bool) -> tuple[Dependency, gr.State]:
@@ -199,21 +234,24 @@ def build(run_path: Callable[[], Path], *, may_write: bool) -> tuple[Dependency,
     start = gr.Button("Evaluate", variant="primary", elem_id="cross-domain-run")
     status = gr.Markdown("", elem_id="cross-domain-status")
     result = gr.State(None)
+    kept = gr.State(None)  # the session's own copy of the upload (`keep_upload`): what events read
 
     def columns(path: str | None) -> dict[Any, Any]:
         if not path:
             return {
+                kept: None,
                 text_column: gr.update(choices=[], value=None),
                 label_column: gr.update(choices=[], value=None),
             }
         try:
-            found = read_upload(path)
+            own, found = keep_upload(path)
         except BatchError as exc:
             raise _error(exc) from None
         header = found.header
         text = next((c for c in header if c.casefold() == "text"), header[0])
         label = next((c for c in header if c.casefold() in ("label", "category", "class")), None)
         return {
+            kept: str(own),
             text_column: gr.update(choices=header, value=text),
             label_column: gr.update(choices=header, value=label),
             name: parts.family_name(Path(path).stem),
@@ -261,19 +299,23 @@ def build(run_path: Callable[[], Path], *, may_write: bool) -> tuple[Dependency,
                     )
                     yield {status: done, result: step}
                 else:
-                    yield {status: f"Evaluating … `{step}`" if step else "Evaluating …"}
+                    yield {status: f"Evaluating … {literal(shown_text(step))}" if step else "Evaluating …"}
         except BatchError as exc:
             raise _error(exc) from None
 
     undocumented: dict[str, Any] = {"api_visibility": "undocumented"}
     upload.upload(
-        columns, upload, [text_column, label_column, name], api_name="cross_domain_columns", **undocumented
-    ).then(mapping, [upload, label_column], [values, *slots], api_name="cross_domain_labels", **undocumented)
-    upload.clear(columns, upload, [text_column, label_column, name], api_visibility="private")
-    label_column.input(mapping, [upload, label_column], [values, *slots], api_visibility="private")
+        columns,
+        upload,
+        [kept, text_column, label_column, name],
+        api_name="cross_domain_columns",
+        **undocumented,
+    ).then(mapping, [kept, label_column], [values, *slots], api_name="cross_domain_labels", **undocumented)
+    upload.clear(columns, upload, [kept, text_column, label_column, name], api_visibility="private")
+    label_column.input(mapping, [kept, label_column], [values, *slots], api_visibility="private")
     event = start.click(
         run,
-        [upload, text_column, label_column, name, values, *slots],
+        [kept, text_column, label_column, name, values, *slots],
         [status, result],
         api_name="cross_domain_evaluate",
         api_visibility="undocumented",

@@ -6,6 +6,10 @@ app, or a public one started with `--allow-edits`), decisions go to the `Decisio
 runs and survive a restart; elsewhere they live in the browser session (a `gr.State`) and leave only
 as the exported CSV. Test-row decisions never touch the official metrics: they add an accuracy
 "against corrected labels" beside it.
+
+Each decision is recorded under the name the person logged in with (`gr.Request.username`), so
+"disagree" and "undo my decision" tell people apart; a page without a login records everyone as one
+person (`LOCAL_USER`), and says so.
 """
 
 from __future__ import annotations
@@ -21,15 +25,19 @@ import pandas as pd
 from agnews.formatting import percent
 from agnews.labels import LABELS
 from agnews.present.figures import headline
+from agnews.present.markup import literal
 from agnews.rundir import Run
 from agnews.rundir.decisions import (
+    DECISIONS_FOLDER,
     KEEP,
+    LOCAL_USER,
     RELABEL,
     REMOVE,
     TEST,
     Decision,
     DecisionError,
     DecisionStore,
+    Log,
     conflicts,
     corrected_accuracy,
     decide,
@@ -52,7 +60,12 @@ def storage_note(store: DecisionStore | None) -> str:
             "This page is public, so decisions stay **in this browser session** only (start the app "
             "with `--allow-edits` to save them beside the runs); export them before you leave."
         )
-    where = f"Decisions are saved in `{store.folder}` and survive a restart."
+    where = (
+        f"Decisions are saved beside the runs (in `{DECISIONS_FOLDER}`) and survive a restart. Each is "
+        "recorded under the name you logged in with; on a page without a login everyone is recorded "
+        f"as one person, `{LOCAL_USER}`, so no one's decision conflicts with another's "
+        "(start the app with `--auth` for named users)."
+    )
     if os.environ.get("SPACE_ID"):
         where += " On a Space that disk is wiped when the Space restarts: export them."
     return where
@@ -165,7 +178,7 @@ class DecisionBox:
     def choose(self, split: str, key: str, given: str, text: str) -> dict[Any, Any]:
         """Updates that make the row the target of the next decision."""
         target = {"split": split, "key": str(key), "given": given, "text": text}
-        shown = f"**{split} row {str(key)[:12]}** · given **{given}**\n\n> {headline(text)}"
+        shown = f"**{split} row {str(key)[:12]}** · given **{given}**\n\n> {literal(headline(text))}"
         return {self.target: target, self.chosen: shown}
 
     def opened(self, session: list[dict[str, Any]]) -> dict[Any, Any]:
@@ -179,16 +192,17 @@ class DecisionBox:
 
     # -- events ------------------------------------------------------------------------------------
 
-    def _events(self, session: list[dict[str, Any]]) -> list[Decision]:
+    def _log(self, session: list[dict[str, Any]]) -> Log:
+        """The events on this tab's rows (the store's, or the session's), with any damaged lines."""
         run = self.current()
         if self.store is None:
             hashes = {(split, split_hash(run, split)) for split in self.splits}
-            return [
-                event
-                for event in (Decision(**data) for data in session)
-                if (event.split, event.split_hash) in hashes
-            ]
-        return [e for split in self.splits for e in self.store.events(split, split_hash(run, split))]
+            events = (Decision(**data) for data in session)
+            return Log(tuple(e for e in events if (e.split, e.split_hash) in hashes))
+        logs = [self.store.log(split, split_hash(run, split)) for split in self.splits]
+        return Log(
+            tuple(e for log in logs for e in log.events), tuple(d for log in logs for d in log.damaged)
+        )
 
     def _add(self, event: Decision, session: list[dict[str, Any]]) -> list[dict[str, Any]]:
         if self.store is None:
@@ -199,11 +213,10 @@ class DecisionBox:
     def _view(
         self, session: list[dict[str, Any]], said: str
     ) -> tuple[pd.DataFrame, str, list[dict[str, Any]]]:
-        try:
-            decisions = standing(self._events(session))
-        except DecisionError as exc:
-            raise gr.Error(str(exc)) from exc
+        log = self._log(session)
+        decisions = standing(log.events)
         notes = [said] if said else []
+        notes += [f"⚠ {damaged}" for damaged in log.damaged]
         disputed = conflicts(decisions)
         if disputed:
             notes.append(f"⚠ **{len(disputed)} row(s) have disagreeing decisions** (marked in the table).")
@@ -248,7 +261,7 @@ class DecisionBox:
         except DecisionError as exc:
             raise gr.Error(str(exc)) from exc
         session = self._add(event, session)
-        return self._view(session, f"Recorded: {describe(event)} for row {event.key[:12]}.")
+        return self._view(session, f"Recorded: {describe(event)} on row {event.key[:12]}, by {event.who}.")
 
     def _undo(
         self, target: dict[str, str] | None, session: list[dict[str, Any]], request: gr.Request
@@ -257,8 +270,8 @@ class DecisionBox:
             raise gr.Error(NO_ROW)
         run = self.current()
         try:
-            event = undo(
-                self._events(session),
+            event, undone = undo(
+                self._log(session).events,
                 target["split"],
                 split_hash(run, target["split"]),
                 target["key"],
@@ -267,10 +280,10 @@ class DecisionBox:
         except DecisionError as exc:
             raise gr.Error(str(exc)) from exc
         session = self._add(event, session)
-        return self._view(session, f"Undone: {describe(event)} for row {event.key[:12]}.")
+        return self._view(session, f"Undone: {undone.who}'s {describe(undone)} on row {undone.key[:12]}.")
 
     def _export(self, session: list[dict[str, Any]]) -> str:
-        decisions = standing(self._events(session))
+        decisions = standing(self._log(session).events)
         if not decisions:
             raise gr.Error("No decisions to export yet.")
         return temporary_csv(export_frame(decisions), "agnews-decisions-")

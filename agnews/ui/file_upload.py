@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import html
 import re
-import tempfile
 from collections.abc import Callable
 from pathlib import Path
 
@@ -26,10 +25,12 @@ from agnews.serving.csv_batch import (
     classify_csv,
 )
 from agnews.serving.predictor import MAX_CHARS, Predictor
+from agnews.ui.scratch import scratch
 
 # One file at a time: a full file keeps one core busy for minutes, and single headlines
 # (their own events, their own limit) must still get the other.
 FILE_CONCURRENCY_LIMIT = 1
+BATCH_KIND = "batch"
 HELP = f"""\
 A UTF-8, comma-separated file of at most **{MAX_ROWS:,} rows** and **{MAX_BYTES // 2**20} MB**, with
 the text in a `text` column, or in `title` and `description` columns, or an original AG News file
@@ -51,10 +52,13 @@ def build(predictor: Predictor, review_threshold: Callable[[], float | None] = l
     `review_threshold()` is the run's threshold when a file arrives (a live run may gain it later).
     """
 
-    def run(upload: str | None, progress: gr.Progress = gr.Progress()) -> tuple[str, str]:  # noqa: B008
+    def run(
+        upload: str | None,
+        raw_cells: bool = False,
+        progress: gr.Progress = gr.Progress(),  # noqa: B008
+    ) -> tuple[str, str]:
         if not upload:
             raise gr.Error("Choose a CSV file first.", print_exception=False)
-        destination = Path(tempfile.mkdtemp(prefix="agnews-batch-")) / output_name(upload)
         if not predictor.model_loaded:  # files go through PyTorch, loaded with the first one
             progress(0, desc="loading the model (first file only)")
             predictor.load_model()
@@ -63,13 +67,21 @@ def build(predictor: Predictor, review_threshold: Callable[[], float | None] = l
         def report(done: int, total: int) -> None:
             progress((done, total), desc="classifying", unit="rows")
 
-        try:
-            summary = classify_csv(
-                upload, destination, predictor.probabilities_many, report, review_threshold()
-            )
-        except BatchError as exc:
-            # Messages quote the file's own column names; Gradio renders error text as HTML.
-            raise gr.Error(html.escape(str(exc), quote=False), print_exception=False) from None
+        # The session's previous output goes once this one is written; a failed file leaves nothing.
+        with scratch().job(BATCH_KIND) as folder:
+            destination = folder / output_name(upload)
+            try:
+                summary = classify_csv(
+                    upload,
+                    destination,
+                    predictor.probabilities_many,
+                    report,
+                    review_threshold(),
+                    raw_cells=raw_cells,
+                )
+            except BatchError as exc:
+                # Messages quote the file's own column names; Gradio renders error text as HTML.
+                raise gr.Error(html.escape(str(exc), quote=False), print_exception=False) from None
         return str(destination), summary.describe()
 
     with gr.Accordion(f"Classify a CSV file (up to {MAX_ROWS:,} rows)", open=False, elem_id="batch"):
@@ -79,7 +91,19 @@ def build(predictor: Predictor, review_threshold: Callable[[], float | None] = l
                 label="CSV to classify", file_types=[".csv"], type="filepath", elem_id="batch-upload"
             )
             result = gr.File(label="Classified CSV", interactive=False, elem_id="batch-result")
+        raw_cells = gr.Checkbox(
+            False,
+            label="Raw cells",
+            info="Tick before uploading to get texts exactly as they are, for a program to read. By "
+            "default a cell beginning with =, +, - or @ gets a leading ', so that a spreadsheet shows "
+            "it instead of running it as a formula.",
+            elem_id="batch-raw-cells",
+        )
         summary = gr.Markdown(elem_id="batch-summary")
     upload.upload(
-        run, upload, [result, summary], api_name="classify_csv", concurrency_limit=FILE_CONCURRENCY_LIMIT
+        run,
+        [upload, raw_cells],
+        [result, summary],
+        api_name="classify_csv",
+        concurrency_limit=FILE_CONCURRENCY_LIMIT,
     )

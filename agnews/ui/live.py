@@ -24,6 +24,8 @@ from typing import Any
 import gradio as gr
 import pandas as pd
 
+from agnews.present.markup import literal
+from agnews.present.paths import shown_path, shown_text
 from agnews.present.tables import map_points
 from agnews.rundir import Run, RunError
 from agnews.rundir.parts import MANIFEST
@@ -35,7 +37,8 @@ DETAIL_CHARS = 240  # a failed stage's message is cut here in the status line (t
 STAGE_LINE = re.compile(r"^stage (?P<name>[\w-]+): ")
 FAILED_LINE = re.compile(r"^stage (?P<name>[\w-]+) failed \(recorded in the run\): (?P<message>.*)")
 # A tqdm bar as written to a file: "base [CLS]:  45%|████▌     | 12/26 [00:03<00:04, 3.2batch/s]".
-TQDM_BAR = re.compile(r"^(?P<desc>.*?):\s*(?P<percent>\d+)%\|.*?\|\s*(?P<n>\d+)/(?P<total>\d+)")
+# The bar holds no `|` (tqdm draws it with blocks or `#`): `[^|]*` keeps the match linear on a long line.
+TQDM_BAR = re.compile(r"^(?P<desc>.*?):\s*(?P<percent>\d+)%\|[^|]*\|\s*(?P<n>\d+)/(?P<total>\d+)")
 DONE, RUNNING, WAITING, FAILED, STOPPED = "done", "running", "waiting", "failed", "stopped"
 
 
@@ -66,13 +69,20 @@ class Status:
         return next((s.state for s in self.stages if s.name == stage), DONE)
 
     def markdown(self) -> str:
-        """The status line: empty once everything is built."""
+        """The status line: empty once everything is built.
+
+        What the analyze process said (progress, a failure's message, its last line) is shown as
+        literal text, and every file by its path relative to the runs folder, where the log lies
+        (`agnews.present.paths`): never a server path.
+        """
         if self.complete:
             return ""
+        root = self.log.parent if self.log is not None else None
         items = []
         for stage in self.stages:
             label = STAGES[stage.name].label
-            detail = stage.detail if len(stage.detail) <= DETAIL_CHARS else stage.detail[:DETAIL_CHARS] + " …"
+            cut = stage.detail if len(stage.detail) <= DETAIL_CHARS else stage.detail[:DETAIL_CHARS] + " …"
+            detail = literal(shown_text(cut, root))
             if stage.state == DONE:
                 items.append(f"{label} ✓")
             elif stage.state == RUNNING:
@@ -87,8 +97,9 @@ class Status:
             return "**Still being built** (the rest of the app is ready): " + " · ".join(items)
         text = "**Not everything could be built**: " + " · ".join(items)
         if self.log is not None:
-            ending = self.last_line[:DETAIL_CHARS].replace("`", "'")
-            text += f". The log, `{self.log}`, ends: `{ending}`" if ending else f". Log: `{self.log}`"
+            log = shown_path(self.log, self.log.parent)
+            ending = literal(shown_text(self.last_line[:DETAIL_CHARS], root))
+            text += f". The log, `{log}`, ends: {ending}" if ending else f". Log: `{log}`"
         return text
 
 

@@ -9,9 +9,11 @@ tab is opened.
 
 from __future__ import annotations
 
-import tempfile
+import hashlib
+import json
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
+from pathlib import Path
 from typing import Any
 
 import gradio as gr
@@ -22,6 +24,8 @@ from agnews.labels import LABELS
 from agnews.present.notices import CROSS_DOMAIN_MISSING, part_notice
 from agnews.present.tables import test_accuracy
 from agnews.rundir import Run
+from agnews.ui.scratch import scratch
+from agnews.ui.throttle import HEAVY_QUEUE, limited
 
 # The rules behind the judgements, stated on the cards.
 ECE_LIMIT = 0.03  # calibration: look when the served (calibrated) test ECE is above this
@@ -305,13 +309,25 @@ class Overview:
     compare_with: Run | None
 
 
-def report_path(run: Run) -> str:
-    """Write the run's static report (`agnews.present.report`) to a new temporary file for download."""
-    from agnews.present.report import build_report  # plotly: loaded on the first download, not at start-up
+def report_version(run: Run) -> str:
+    """A hash of what the report is drawn from: the run's manifest (every part's fingerprint, the
+    stages' warnings) and the warnings found when loading it. A stage that changes the run changes
+    it; clicking again does not."""
+    drawn_from = {"run": str(run.path), "manifest": asdict(run.manifest), "warnings": run.warnings}
+    return hashlib.sha256(json.dumps(drawn_from, sort_keys=True, default=str).encode()).hexdigest()[:16]
 
-    with tempfile.NamedTemporaryFile("w", prefix=f"{run.name}-", suffix=".html", delete=False) as out:
-        out.write(build_report(run))
-    return out.name
+
+def report_path(run: Run) -> str:
+    """The run's static report (`agnews.present.report`) for download: written once per run version
+    into the app's scratch folder (`agnews.ui.scratch`) and handed to every later click, so that
+    clicks cost neither time nor disk, and Gradio's cache holds one copy of it."""
+
+    def write(tmp: Path) -> None:
+        from agnews.present.report import build_report  # plotly: loaded on the first download
+
+        tmp.write_text(build_report(run), encoding="utf-8")
+
+    return str(scratch().shared_file("report", report_version(run), f"{run.name}.html", write))
 
 
 def build(
@@ -345,11 +361,12 @@ def build(
     report_button = gr.Button("Download the report (HTML)", size="sm", elem_id="overview-report")
     report_file = gr.File(label="Report", visible=False, elem_id="overview-report-file")
     report_button.click(
-        lambda: gr.update(value=report_path(current()), visible=True),
+        limited("report", lambda: gr.update(value=report_path(current()), visible=True)),
         None,
         report_file,
         api_name="overview_report",
         api_visibility="undocumented",
+        **HEAVY_QUEUE,
     )
     return Overview(texts, buttons, [card.key for card in shown], compare_with)
 
