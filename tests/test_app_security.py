@@ -270,3 +270,40 @@ def test_a_login_over_plain_http_on_a_reachable_host_warns(
     monkeypatch.delenv(AUTH_ENV)
     assert launcher.main(argv) == 0
     assert served["auth"] is None and "WARNING" not in capsys.readouterr().out  # no login, no warning
+
+
+def test_a_served_file_cannot_run_as_a_page_of_the_app(served_app: ServedApp) -> None:
+    """An uploaded HTML file is still served back while its upload is fresh: it comes in a sandbox
+    of its own origin (scripts reach nothing of the app) and never sniffed as another type."""
+    status, body = upload(served_app.url, b"<script>fetch('/api/classify')</script>", "page.html")
+    assert status == 200, body
+    stored = json.loads(body)[0]
+    parts = urlsplit(served_app.url)
+    connection = http.client.HTTPConnection(parts.hostname, parts.port, timeout=30)
+    try:
+        connection.request("GET", f"/gradio_api/file={stored}")
+        response = connection.getresponse()
+        response.read()
+    finally:
+        connection.close()
+    assert response.status == 200
+    assert "sandbox" in response.getheader("content-security-policy", "")
+    assert "allow-same-origin" not in response.getheader("content-security-policy", "")
+    assert response.getheader("x-content-type-options") == "nosniff"
+
+
+def test_a_batch_upload_is_taken_out_of_gradios_reach(served_app: ServedApp) -> None:
+    content = b'text\nStocks fall as oil climbs\n=HYPERLINK("http://x")\n'
+    status, body = upload(served_app.url, content, "mine.csv")
+    assert status == 200, body
+    stored = json.loads(body)[0]
+    payload = json.dumps({"data": [{"path": stored, "meta": {"_type": "gradio.FileData"}}, False]}).encode()
+    headers = {"Content-Type": "application/json"}
+    status, body = request(served_app.url, "POST", "/gradio_api/call/classify_csv", payload, headers)
+    assert status == 200, body
+    event_id = json.loads(body)["event_id"]
+    status, stream = request(served_app.url, "GET", f"/gradio_api/call/classify_csv/{event_id}")
+    assert b"event: complete" in stream, stream[-500:]
+    assert not Path(stored).exists()  # moved into the session's job folder, served to no one
+    status, body = request(served_app.url, "GET", f"/gradio_api/file={stored}")
+    assert status != 200 and content not in body

@@ -22,6 +22,7 @@ from agnews.rundir import Run
 from agnews.rundir.decisions import DECISIONS_FOLDER, DecisionStore
 from agnews.serving import http_api
 from agnews.serving.csv_batch import MAX_BYTES
+from agnews.serving.file_headers import FileRouteHeaders
 from agnews.serving.logins import Logins, LoginThrottle
 from agnews.serving.predictor import Predictor
 from agnews.ui import (
@@ -56,7 +57,8 @@ def launch_options(
     predictor: Predictor, current: Callable[[], Run], logins: Logins | None = None
 ) -> dict[str, Any]:
     """`Blocks.launch` options for serving `predictor`: `LAUNCH_LIMITS`, the logins (with a brake on
-    guessing, `LoginThrottle`), and the plain JSON route for programs (`agnews.serving.http_api`)
+    guessing, `LoginThrottle`; safe headers on served files, `FileRouteHeaders`), and the plain JSON
+    route for programs (`agnews.serving.http_api`)
     mounted ahead of Gradio's own routes, behind the same logins. `current()` is the run as it is
     now (a live run gains its review threshold later)."""
 
@@ -69,7 +71,7 @@ def launch_options(
         "auth": None if logins is None else logins.check,
         "app_kwargs": {
             "routes": http_api.routes(predictor, threshold, logins),
-            "middleware": [Middleware(LoginThrottle)],
+            "middleware": [Middleware(LoginThrottle), Middleware(FileRouteHeaders)],
         },
     }
 

@@ -19,7 +19,6 @@ the file by its name only.
 
 from __future__ import annotations
 
-import contextlib
 import html
 import shutil
 import time
@@ -31,7 +30,6 @@ from typing import Any
 
 import gradio as gr
 from gradio.events import Dependency
-from gradio.utils import get_upload_folder
 
 from agnews.labels import LABELS
 from agnews.present.markup import literal
@@ -40,7 +38,7 @@ from agnews.rundir import parts
 from agnews.rundir.run import CrossDomain, read_cross_domain
 from agnews.serving.csv_batch import MAX_BYTES, MAX_ROWS, BatchError, check_row_widths, read_records
 from agnews.ui.child_process import Command
-from agnews.ui.scratch import scratch
+from agnews.ui.scratch import scratch, take_upload
 
 SKIP = "skip"
 UPLOAD_KIND = "cross-domain-upload"  # the session's folder of kept uploads (`agnews.ui.scratch`)
@@ -78,20 +76,10 @@ def keep_upload(path: str | Path) -> tuple[Path, Upload]:
     the session's earlier upload dropped), and what it holds (`read_upload`): a file that fails the
     checks is not kept at all.
 
-    A file in Gradio's upload folder is moved out of it (with the folder Gradio named after its
-    hash), so Gradio's file route cannot serve it again; a file from anywhere else (a direct call)
-    is copied, never moved. BatchError as `read_upload` raises it.
+    The file leaves Gradio's upload folder (`take_upload`). BatchError as `read_upload` raises it.
     """
-    source = Path(path)
-    uploaded = source.resolve().is_relative_to(Path(get_upload_folder()).resolve())
     with scratch().job(UPLOAD_KIND) as folder:
-        kept = folder / source.name
-        if uploaded:
-            shutil.move(source, kept)
-            with contextlib.suppress(OSError):  # not empty: another upload of the same bytes
-                source.parent.rmdir()
-        else:
-            shutil.copyfile(source, kept)
+        kept = take_upload(path, folder)
         found = read_upload(kept)
     return kept, found
 

@@ -25,7 +25,7 @@ from agnews.serving.csv_batch import (
     classify_csv,
 )
 from agnews.serving.predictor import MAX_CHARS, Predictor
-from agnews.ui.scratch import scratch
+from agnews.ui.scratch import scratch, take_upload
 
 # One file at a time: a full file keeps one core busy for minutes, and single headlines
 # (their own events, their own limit) must still get the other.
@@ -70,9 +70,10 @@ def build(predictor: Predictor, review_threshold: Callable[[], float | None] = l
         # The session's previous output goes once this one is written; a failed file leaves nothing.
         with scratch().job(BATCH_KIND) as folder:
             destination = folder / output_name(upload)
+            source = take_upload(upload, folder)  # the upload goes with this job, served to no one
             try:
                 summary = classify_csv(
-                    upload,
+                    source,
                     destination,
                     predictor.probabilities_many,
                     report,

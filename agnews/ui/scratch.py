@@ -19,12 +19,12 @@ Gradio copies each file it hands out into its own cache; `GRADIO_CACHE_SWEEP` (t
 from __future__ import annotations
 
 import atexit
+import contextlib
 import shutil
 import tempfile
 import threading
 import time
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager
 from pathlib import Path
 
 from agnews.rundir.files import write_atomically
@@ -47,6 +47,24 @@ def _session_key() -> str:
     request = LocalContext.request.get(None)
     session = getattr(request, "session_hash", None)
     return _safe_name(session) if session else NO_SESSION
+
+
+def take_upload(source: str | Path, folder: Path) -> Path:
+    """The uploaded file `source` moved into `folder` (under its own name), out of Gradio's upload
+    folder, so that Gradio's file route, which serves any file there to anyone who names its path,
+    even after a restart, cannot hand it to another session; a file from anywhere else (a direct
+    call, a test) is copied, never moved."""
+    from gradio.utils import get_upload_folder
+
+    source = Path(source)
+    kept = folder / source.name
+    if source.resolve().is_relative_to(Path(get_upload_folder()).resolve()):
+        shutil.move(source, kept)
+        with contextlib.suppress(OSError):  # not empty: another upload of the same bytes
+            source.parent.rmdir()
+    else:
+        shutil.copyfile(source, kept)
+    return kept
 
 
 def _safe_name(name: str) -> str:
@@ -111,7 +129,7 @@ class Scratch:
         the session's end and the process's exit remove it if the caller never gets to."""
         return Path(tempfile.mkdtemp(dir=self._kind_folder(kind)))
 
-    @contextmanager
+    @contextlib.contextmanager
     def job(self, kind: str) -> Iterator[Path]:
         """An empty folder for one job of `kind` in the current session. When the job succeeds, the
         session's earlier jobs of that kind go; when it raises, its own folder goes."""
