@@ -1,4 +1,10 @@
-"""Shared fixtures: small in-memory data, a tiny random DistilBERT, and one real tiny MiniLM run."""
+"""Shared fixtures: small in-memory data, a tiny random DistilBERT, a synthetic run built from it
+without training, and one real tiny MiniLM run.
+
+Tiers: a test that needs the real run (`quick_run`, directly or through another fixture) is marked
+`slow` here, at collection; a test that trains or starts a trainer itself carries the mark in its
+module. `pytest -m "not slow"` is the fast tier to run while working; `pytest` runs everything.
+"""
 
 from __future__ import annotations
 
@@ -20,6 +26,7 @@ from helpers import (
     tiny_encoder,
     write_original_csv,
 )
+from synthetic_run import build_synthetic_run
 
 if TYPE_CHECKING:
     from agnews.rundir import Run
@@ -27,6 +34,18 @@ if TYPE_CHECKING:
 
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("TRANSFORMERS_VERBOSITY", "error")
+
+
+# The fixture that trains a real model: every test that depends on it is slow.
+TRAINED_RUN_FIXTURE = "quick_run"
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Mark `slow` each test whose fixtures (their closure: `run` and `served_app` use it) include the
+    trained run, so the fast tier cannot pick up a training by way of a fixture."""
+    for item in items:
+        if TRAINED_RUN_FIXTURE in getattr(item, "fixturenames", ()):
+            item.add_marker(pytest.mark.slow)
 
 
 @pytest.fixture
@@ -43,6 +62,13 @@ def tiny_data(tmp_path: Path) -> Path:
 def tiny_distilbert(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """A randomly initialised DistilBERT (2 layers, 32 wide) with the bundled uncased vocabulary."""
     return tiny_encoder("distilbert", tmp_path_factory.mktemp("tiny-distilbert"))
+
+
+@pytest.fixture(scope="session")
+def synthetic_run(tiny_distilbert: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A complete run without training (`synthetic_run.build_synthetic_run`): every part but tuning
+    and cross-domain, in seconds. Shared by the session: a test that changes it copies it first."""
+    return build_synthetic_run(tmp_path_factory.mktemp("synthetic") / "run", tiny_distilbert)
 
 
 @pytest.fixture(scope="session")
@@ -73,11 +99,11 @@ def quick_run(shared_data: Path, tmp_path_factory: pytest.TempPathFactory) -> Pa
 
 
 @pytest.fixture(scope="module")
-def run(quick_run: Path) -> Run:
-    """`quick_run` loaded, once per test module (modules that test another run define their own)."""
+def run(synthetic_run: Path) -> Run:
+    """`synthetic_run` loaded, once per test module (modules that test another run define their own)."""
     from agnews.rundir import Run
 
-    return Run.load(quick_run)
+    return Run.load(synthetic_run)
 
 
 @pytest.fixture(scope="module")

@@ -177,6 +177,7 @@ def timed_login(
     return response.status_code, time.perf_counter() - started
 
 
+@pytest.mark.slow
 def test_each_person_has_a_login_of_their_own(login_url: str) -> None:
     with client_at("127.0.0.3") as client:
         for user, password in LOGINS.items():
@@ -189,6 +190,7 @@ def test_each_person_has_a_login_of_their_own(login_url: str) -> None:
         assert timed_login(client, login_url, "zed", LOGINS["ann"])[0] == 400
 
 
+@pytest.mark.slow
 def test_failed_logins_slow_that_client_and_no_other(login_url: str) -> None:
     with client_at("127.0.0.2") as guesser, client_at("127.0.0.4") as other:
         for _ in range(5):

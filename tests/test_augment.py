@@ -67,6 +67,7 @@ def test_families_are_parsed_and_mapped_to_the_stress_tests() -> None:
     assert stress_tests_taught(tuple(FAMILIES)) <= names
 
 
+@pytest.mark.slow
 def test_an_augmented_run_trains_on_more_rows_and_keeps_its_split(
     tiny_data: Path, tiny_distilbert: Path, tmp_path: Path
 ) -> None:

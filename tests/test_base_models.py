@@ -126,6 +126,7 @@ def _tiny_mpnet_config(data: Path, **overrides: object) -> object:
     return preset_config("mpnet", **{**values, "checkpoint_steps": 3, "max_test_samples": 8, **overrides})
 
 
+@pytest.mark.slow
 def test_the_mpnet_preset_checkpoints_by_steps_and_resumes_only_what_resolved_the_same(
     split_mpnet: SplitWeights, tiny_data: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:

@@ -26,6 +26,8 @@ from test_markup import (
 from agnews.rundir import Run
 from agnews.ui.live import LiveRun
 
+pytestmark = pytest.mark.slow  # a real browser, and most tests a trained run
+
 screenshots = load_script(ROOT / "docs" / "screenshots.py", "agnews_docs_screenshots")
 ARTIFACTS = ROOT / "test-artifacts"
 

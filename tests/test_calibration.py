@@ -176,8 +176,8 @@ def test_fold_refuses_a_model_without_a_known_last_layer() -> None:
         fold_into_classifier(model, LogitTransform.identity())
 
 
-def test_stage_writes_a_valid_part_and_never_folds_twice(quick_run: Path, tmp_path: Path) -> None:
-    run = Run.load(quick_run)
+def test_stage_writes_a_valid_part_and_never_folds_twice(synthetic_run: Path, tmp_path: Path) -> None:
+    run = Run.load(synthetic_run)
     fit, report = run.training.calibration, run.calibration
     assert fit is not None and report is not None
     assert len(fit.validation_logits) == len(fit.validation_labels) == run.config.data.rows["validation"]
@@ -194,7 +194,7 @@ def test_stage_writes_a_valid_part_and_never_folds_twice(quick_run: Path, tmp_pa
         assert report.test_coverage == pytest.approx(np.mean(confidence >= report.review_threshold))
 
     copy = tmp_path / "again"
-    shutil.copytree(quick_run, copy)
+    shutil.copytree(synthetic_run, copy)
     weights = (copy / "model" / "model.safetensors").read_bytes()
     analyze_run(copy, ("calibrate",), progress=False)
     again = Run.load(copy)
@@ -202,9 +202,9 @@ def test_stage_writes_a_valid_part_and_never_folds_twice(quick_run: Path, tmp_pa
     assert again.calibration == dataclasses.replace(report, seconds=again.calibration.seconds)
 
 
-def test_a_run_without_a_fit_gets_a_report_with_method_none(quick_run: Path, tmp_path: Path) -> None:
+def test_a_run_without_a_fit_gets_a_report_with_method_none(synthetic_run: Path, tmp_path: Path) -> None:
     copy = tmp_path / "unfitted"
-    shutil.copytree(quick_run, copy)
+    shutil.copytree(synthetic_run, copy)
     training = Run.load(copy).training
     training.calibration = None
     with edit_run(copy) as edit:
@@ -246,8 +246,8 @@ def test_csv_output_marks_predictions_below_the_review_threshold() -> None:
     assert REVIEW_COLUMN == "needs_review"
 
 
-def test_classify_note_says_needs_review(quick_run: Path) -> None:
-    report = Run.load(quick_run).calibration
+def test_classify_note_says_needs_review(synthetic_run: Path) -> None:
+    report = Run.load(synthetic_run).calibration
     assert report is not None
     report = dataclasses.replace(report, review_threshold=0.8)
     below = {"World": 0.7, "Sports": 0.3}
@@ -256,10 +256,10 @@ def test_classify_note_says_needs_review(quick_run: Path) -> None:
     assert review_note(None, below) == "" and review_note(report, "message") == ""
 
 
-def test_model_card_reports_the_calibration(quick_run: Path) -> None:
+def test_model_card_reports_the_calibration(synthetic_run: Path) -> None:
     from agnews.hub.card import build_model_card
 
-    run = Run.load(quick_run)
+    run = Run.load(synthetic_run)
     report = run.calibration
     assert report is not None
     section = str(build_model_card(run, "someone/agnews-quick")).split("## Calibration\n")[1]

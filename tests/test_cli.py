@@ -103,12 +103,12 @@ def test_evaluate_and_analyze_commands_rebuild_a_run_consistently(quick_run: Pat
     assert rebuilt.baseline is not None and rebuilt.baseline.rows == 40
 
 
-def test_building_the_train_parser_leaves_the_config_schema_intact(quick_run: Path) -> None:
+def test_building_the_train_parser_leaves_the_config_schema_intact(synthetic_run: Path) -> None:
     """HfArgumentParser rewrites dataclass field types in place; a run must still load afterwards."""
     before = {f.name: f.type for f in dataclasses.fields(TrainConfig)}
     _train_parser("distilbert")
     assert {f.name: f.type for f in dataclasses.fields(TrainConfig)} == before
-    config = dataclasses.replace(Run.load(quick_run).config.train, dropout=None, max_train_samples=None)
+    config = dataclasses.replace(Run.load(synthetic_run).config.train, dropout=None, max_train_samples=None)
     from agnews.rundir.parts import parse
 
     assert parse(TrainConfig, dataclasses.asdict(config), "config").dropout is None

@@ -68,10 +68,10 @@ def news_csv(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 @pytest.fixture(scope="module")
-def scored(quick_run: Path, news_csv: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """A copy of the quick run with one cross-domain part, `other-news` (named after the file)."""
+def scored(synthetic_run: Path, news_csv: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A copy of the synthetic run with one cross-domain part, `other-news` (named after the file)."""
     path = tmp_path_factory.mktemp("scored") / "run"
-    shutil.copytree(quick_run, path)
+    shutil.copytree(synthetic_run, path)
     cross_domain_run(
         path, news_csv, text_columns=["text"], label_column="category", label_map=NEWS_MAP, progress=False
     )
@@ -449,8 +449,8 @@ def test_the_tab_shows_each_part(scored: Path, news_csv: Path, tmp_path: Path) -
     )
 
 
-def test_a_run_without_a_part_says_how_to_make_one(quick_run: Path) -> None:
-    run = Run.load(quick_run)
+def test_a_run_without_a_part_says_how_to_make_one(synthetic_run: Path) -> None:
+    run = Run.load(synthetic_run)
     with gr.Blocks() as demo, gr.Tab("Cross-domain") as tab:
         cross_domain_tab.build(run, tab, current=lambda: run)
     config = str(demo.get_config_file())
@@ -459,7 +459,7 @@ def test_a_run_without_a_part_says_how_to_make_one(quick_run: Path) -> None:
     assert str(run.path) not in config
 
 
-def test_the_card_summarises_each_part_without_the_files_path(scored: Path, quick_run: Path) -> None:
+def test_the_card_summarises_each_part_without_the_files_path(scored: Path, synthetic_run: Path) -> None:
     from agnews.hub.card import build_model_card
 
     run = Run.load(scored)
@@ -468,4 +468,4 @@ def test_the_card_summarises_each_part_without_the_files_path(scored: Path, quic
     line = next(row for row in card.splitlines() if row.startswith(f"| `{name}` |"))
     assert f"{part.metrics.model.accuracy:.2%}" in line and f"{part.metrics.baseline.accuracy:.2%}" in line
     assert part.metrics.source not in card  # a local path stays local
-    assert "Out-of-domain files" not in str(build_model_card(Run.load(quick_run), "someone/agnews"))
+    assert "Out-of-domain files" not in str(build_model_card(Run.load(synthetic_run), "someone/agnews"))

@@ -28,9 +28,9 @@ IN_DOMAIN = ("config", "model", "predictions", "metrics")
 
 
 @pytest.fixture
-def run_copy(quick_run: Path, tmp_path: Path) -> Path:
+def run_copy(synthetic_run: Path, tmp_path: Path) -> Path:
     path = tmp_path / "run"
-    shutil.copytree(quick_run, path)
+    shutil.copytree(synthetic_run, path)
     return path
 
 

@@ -73,6 +73,7 @@ def _only_the_run(folder: Path, name: str) -> None:
     assert sorted(p.name for p in folder.iterdir() if not p.name.endswith(".lock")) == [name]
 
 
+@pytest.mark.slow
 def test_torchrun_two_processes_train_the_weights_one_process_trains_at_the_same_global_batch(
     tiny_distilbert: Path, tiny_data: Path, tmp_path: Path
 ) -> None:
@@ -107,6 +108,7 @@ def test_torchrun_two_processes_train_the_weights_one_process_trains_at_the_same
     assert _largest_difference(_weights(runs / "ddp"), _weights(half_batches)) > 100 * WEIGHT_TOLERANCE
 
 
+@pytest.mark.slow
 def test_accelerate_launch_accounts_for_the_rows_repeated_to_even_the_last_batches(
     tiny_distilbert: Path, tiny_data: Path, tmp_path: Path
 ) -> None:

@@ -20,6 +20,7 @@ def _config(data: Path, base: Path, **overrides: object) -> object:
     return preset_config("distilbert", **{**values, "max_test_samples": 8, **overrides})
 
 
+@pytest.mark.slow
 def test_a_student_learns_from_a_teacher_whose_logits_are_kept_and_reused(
     tiny_data: Path, tiny_distilbert: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -56,6 +57,7 @@ def test_a_student_learns_from_a_teacher_whose_logits_are_kept_and_reused(
     assert str(tmp_path) not in card.split("## Training")[1].split("### Hyperparameters")[0]
 
 
+@pytest.mark.slow
 def test_a_teacher_of_other_rows_is_refused(tiny_data: Path, tiny_distilbert: Path, tmp_path: Path) -> None:
     teacher = train_run(
         _config(tiny_data, tiny_distilbert, split_seed=7), tmp_path / "teacher", stages=(), progress=False

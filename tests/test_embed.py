@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import numpy as np
+import pytest
 import torch
 from transformers import AutoModel, AutoTokenizer
 
@@ -34,6 +35,7 @@ def test_cls_vectors_for_distilbert_without_pooler_and_bert(tiny_distilbert: Pat
         np.testing.assert_allclose(vectors, _direct_cls(folder), atol=3e-2, rtol=3e-2)
 
 
+@pytest.mark.slow  # numba compiles UMAP on its first call in a process: seconds of CPU
 def test_umap_is_deterministic_for_a_seed() -> None:
     rng = np.random.default_rng(0)
     vectors = rng.normal(size=(80, 16)).astype(np.float32)
@@ -53,8 +55,8 @@ def test_map_quality_is_perfect_for_separated_classes() -> None:
     assert quality["silhouette_true"] > 0.9
 
 
-def test_placing_a_stored_text_lands_on_its_own_point(quick_run: Path) -> None:
-    run = Run.load(quick_run)
+def test_placing_a_stored_text_lands_on_its_own_point(synthetic_run: Path) -> None:
+    run = Run.load(synthetic_run)
     check = check_placement(run, np.arange(0, len(run.predictions), 3))
     assert check.own_row_first.all()
     assert np.median(check.distances) < np.median(check.tenth_neighbour)

@@ -42,6 +42,7 @@ def _run(
     return subprocess.run(command, capture_output=True, text=True, env=env, timeout=600, preexec_fn=inherit)
 
 
+@pytest.mark.slow
 def test_sigkill_leaves_no_run_and_resume_finishes(
     tiny_data: Path, tiny_distilbert: Path, tmp_path: Path
 ) -> None:
@@ -61,6 +62,7 @@ def test_sigkill_leaves_no_run_and_resume_finishes(
     assert not checkpoints.exists()
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("inherited", [signal.SIG_DFL, signal.SIG_IGN], ids=["foreground", "background-job"])
 def test_sigint_stops_cleanly_and_keeps_the_checkpoint(
     tiny_data: Path, tiny_distilbert: Path, tmp_path: Path, inherited: signal.Handlers

@@ -35,6 +35,7 @@ def dry_run(tmp_path_factory: pytest.TempPathFactory) -> tuple[str, dict]:
     return done.stdout, json.loads((out / "gpu_bench.json").read_text())
 
 
+@pytest.mark.slow
 def test_table_lists_every_architecture_task_and_recipe(dry_run: tuple[str, dict]) -> None:
     stdout, _ = dry_run
     assert "architecture" in stdout and "samples/s" in stdout and "ratio" in stdout
@@ -44,6 +45,7 @@ def test_table_lists_every_architecture_task_and_recipe(dry_run: tuple[str, dict
     assert "target: distilbert training" in stdout
 
 
+@pytest.mark.slow
 def test_json_rows_have_numbers_and_ratios_against_stock(dry_run: tuple[str, dict]) -> None:
     _, result = dry_run
     assert result["dry_run"] is True

@@ -46,6 +46,7 @@ def dry_run(tmp_path_factory: pytest.TempPathFactory) -> tuple[str, dict]:
     return done.stdout, json.loads((out / "gpu_product.json").read_text())
 
 
+@pytest.mark.slow
 def test_dry_run_times_the_stock_and_fast_recipes_through_fine_tune(dry_run: tuple[str, dict]) -> None:
     stdout, result = dry_run
     assert "steady samples/s" in stdout and "120k-row epoch" in stdout and "target:" in stdout

@@ -56,15 +56,21 @@ RUN_FILES = {
 
 
 @pytest.fixture(scope="module")
-def card_text(quick_run: Path) -> str:
+def card_text(synthetic_run: Path) -> str:
+    return str(build_model_card(Run.load(synthetic_run), REPO_ID))
+
+
+@pytest.fixture(scope="module")
+def quick_card_text(quick_run: Path) -> str:
+    """The real quick run's card: the tests that pin its base model and data files read this one."""
     return str(build_model_card(Run.load(quick_run), REPO_ID))
 
 
 @pytest.fixture(scope="module")
-def upload_dir(quick_run: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """The `--dry-run` folder of the quick run, written once through the command line."""
+def upload_dir(synthetic_run: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The `--dry-run` folder of the synthetic run, written once through the command line."""
     out = tmp_path_factory.mktemp("dry-run") / "upload"
-    assert main(["push", str(quick_run), "--repo-id", REPO_ID, "--dry-run", "--out", str(out)]) == 0
+    assert main(["push", str(synthetic_run), "--repo-id", REPO_ID, "--dry-run", "--out", str(out)]) == 0
     return out
 
 
@@ -112,9 +118,11 @@ def _card_metrics(text: str) -> dict[str, float]:
 # --------------------------------------------------------------------------------------------------
 
 
-def test_card_metadata_parses_and_equals_metrics(quick_run: Path, card_text: str, tmp_path: Path) -> None:
+def test_card_metadata_parses_and_equals_metrics(
+    quick_run: Path, quick_card_text: str, tmp_path: Path
+) -> None:
     path = tmp_path / "README.md"
-    path.write_text(card_text, encoding="utf-8")
+    path.write_text(quick_card_text, encoding="utf-8")
     test = Run.load(quick_run).metrics.test
 
     card = ModelCard.load(path)
@@ -139,8 +147,8 @@ def test_card_metadata_parses_and_equals_metrics(quick_run: Path, card_text: str
     }
 
 
-def test_card_body_numbers_equal_metrics(quick_run: Path, card_text: str) -> None:
-    run = Run.load(quick_run)
+def test_card_body_numbers_equal_metrics(synthetic_run: Path, card_text: str) -> None:
+    run = Run.load(synthetic_run)
     test = run.metrics.test
     assert _card_metrics(card_text) == {
         "accuracy": round(test.accuracy, 4),
@@ -170,8 +178,9 @@ def test_card_body_numbers_equal_metrics(quick_run: Path, card_text: str) -> Non
     assert f"Training time: {run.training.seconds:.0f} s on `{run.training.device}`" in card_text
 
 
-def test_card_is_honest_about_the_small_sample(quick_run: Path, card_text: str) -> None:
+def test_card_is_honest_about_the_small_sample(quick_run: Path, quick_card_text: str) -> None:
     """The quick run saw a slice of the offline 5k sample and a test subset: the card says so, with counts."""
+    card_text = quick_card_text
     run = Run.load(quick_run)
     rows = run.config.data.rows
     seen = rows["train"] + rows["validation"]
@@ -183,18 +192,18 @@ def test_card_is_honest_about_the_small_sample(quick_run: Path, card_text: str) 
     assert "/work/" not in card_text and "site-packages" not in card_text  # no local paths
 
 
-def test_card_renders_when_the_review_threshold_keeps_no_test_row(quick_run: Path) -> None:
+def test_card_renders_when_the_review_threshold_keeps_no_test_row(synthetic_run: Path) -> None:
     """A small model's threshold can sit above every test row's confidence: no accuracy to quote."""
     import dataclasses
 
-    run = Run.load(quick_run)
+    run = Run.load(synthetic_run)
     assert run.calibration is not None and run.calibration.review_threshold is not None
     run.loaded["calibration"] = dataclasses.replace(run.calibration, test_coverage=0.0, test_accuracy=None)
     card = str(build_model_card(run, "someone/agnews"))
     assert re.search(r"keeps\s+0\.0% of the rows\.", card)
 
 
-def test_card_structure(card_text: str) -> None:
+def test_card_structure(quick_card_text: str) -> None:
     """Pins the card's shape the way setfit does: metadata, then the sections in order."""
     pattern = (
         r"^---\n"
@@ -224,7 +233,7 @@ def test_card_structure(card_text: str) -> None:
         r"## Intended use and limitations\n\n.*non-commercial.*"
         r"## Files\n\n.*`agnews_run/`.*`manifest\.json`.*load_run_from_hub\(\"someone/agnews-quick\"\).*\n$"
     )
-    assert re.fullmatch(pattern, card_text, re.DOTALL), card_text
+    assert re.fullmatch(pattern, quick_card_text, re.DOTALL), quick_card_text
 
 
 @pytest.mark.parametrize(
@@ -247,13 +256,13 @@ def test_card_base_model_is_a_hub_id_or_absent(base_model: str, expected: str | 
 # --------------------------------------------------------------------------------------------------
 
 
-def test_dry_run_folder_has_the_hub_layout(upload_dir: Path, quick_run: Path) -> None:
+def test_dry_run_folder_has_the_hub_layout(upload_dir: Path, synthetic_run: Path) -> None:
     root = {p.name for p in upload_dir.iterdir() if p.is_file()}
-    assert root == {"README.md", "report.html", *(p.name for p in (quick_run / "model").iterdir())}
+    assert root == {"README.md", "report.html", *(p.name for p in (synthetic_run / "model").iterdir())}
     assert {"config.json", "model.safetensors", "tokenizer.json"} <= root
     assert {p.name for p in (upload_dir / "agnews_run").iterdir()} == RUN_FILES
     assert (upload_dir / "agnews_run" / "config.json").read_bytes() == (
-        quick_run / "config.json"
+        synthetic_run / "config.json"
     ).read_bytes()
     assert not any(p.is_symlink() for p in upload_dir.rglob("*"))
     assert pickle_files(upload_dir) == []
@@ -267,8 +276,8 @@ def test_dry_run_folder_works_with_a_plain_pipeline(upload_dir: Path) -> None:
     assert result["label"] in LABELS
 
 
-def test_dry_run_folder_loads_as_a_run(upload_dir: Path, quick_run: Path, tmp_path: Path) -> None:
-    original = Run.load(quick_run)
+def test_dry_run_folder_loads_as_a_run(upload_dir: Path, synthetic_run: Path, tmp_path: Path) -> None:
+    original = Run.load(synthetic_run)
     run = load_run_from_folder(upload_dir, cache_dir=tmp_path / "cache")
     assert run.name == "upload" and run.warnings == []
     assert (run.path / "manifest.json").is_file()  # a run of today's layout, not a legacy one
@@ -285,23 +294,23 @@ def test_dry_run_folder_loads_as_a_run(upload_dir: Path, quick_run: Path, tmp_pa
 
 
 def test_dry_run_refuses_an_existing_out_folder(
-    quick_run: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+    synthetic_run: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     (tmp_path / "taken").mkdir()
-    argv = ["push", str(quick_run), "--repo-id", REPO_ID, "--dry-run", "--out", str(tmp_path / "taken")]
+    argv = ["push", str(synthetic_run), "--repo-id", REPO_ID, "--dry-run", "--out", str(tmp_path / "taken")]
     assert main(argv) == 2
     assert "agnews push: error:" in capsys.readouterr().err
 
 
-def test_dry_run_and_out_go_together(quick_run: Path) -> None:
+def test_dry_run_and_out_go_together(synthetic_run: Path) -> None:
     with pytest.raises(SystemExit) as exited:
-        main(["push", str(quick_run), "--repo-id", REPO_ID, "--dry-run"])
+        main(["push", str(synthetic_run), "--repo-id", REPO_ID, "--dry-run"])
     assert exited.value.code == 2
 
 
-def test_a_folder_that_is_not_an_upload_is_refused(quick_run: Path, tmp_path: Path) -> None:
+def test_a_folder_that_is_not_an_upload_is_refused(synthetic_run: Path, tmp_path: Path) -> None:
     with pytest.raises(RunError, match="agnews_run: missing"):
-        load_run_from_folder(quick_run, cache_dir=tmp_path)
+        load_run_from_folder(synthetic_run, cache_dir=tmp_path)
 
 
 def test_load_run_from_hub_loads_a_cached_snapshot(
@@ -348,24 +357,24 @@ def test_pull_of_an_uncached_repo_offline_says_what_to_do(
 
 
 def test_push_without_a_login_says_how_to_log_in(
-    quick_run: Path, no_login: None, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+    synthetic_run: Path, no_login: None, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
     monkeypatch.setattr(hub, "HfApi", None)  # any attempt to reach the Hub would fail loudly
-    assert main(["push", str(quick_run), "--repo-id", REPO_ID]) == 2
+    assert main(["push", str(synthetic_run), "--repo-id", REPO_ID]) == 2
     assert (
         "agnews push: error: not logged in to the Hugging Face Hub; run `hf auth login` or set HF_TOKEN"
         in (capsys.readouterr().err)
     )
 
 
-def test_push_in_offline_mode_says_what_to_do(quick_run: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_push_in_offline_mode_says_what_to_do(synthetic_run: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("HF_TOKEN", FAKE_TOKEN)
     monkeypatch.setattr(constants, "HF_HUB_OFFLINE", True)
     with pytest.raises(HubError, match=r"offline mode is on \(HF_HUB_OFFLINE\).*--dry-run --out DIR"):
-        push_run(quick_run, REPO_ID)
+        push_run(synthetic_run, REPO_ID)
 
 
-def test_push_to_an_unreachable_hub_says_so(quick_run: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_push_to_an_unreachable_hub_says_so(synthetic_run: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     """The real huggingface_hub client against a local port nobody listens on: a HubError naming it."""
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
@@ -374,7 +383,7 @@ def test_push_to_an_unreachable_hub_says_so(quick_run: Path, monkeypatch: pytest
     monkeypatch.setattr(constants, "HF_HUB_OFFLINE", False)
     monkeypatch.setattr(constants, "ENDPOINT", f"http://127.0.0.1:{port}")
     with pytest.raises(HubError, match=rf"cannot reach the Hub at http://127\.0\.0\.1:{port} \(ConnectError"):
-        push_run(quick_run, REPO_ID)
+        push_run(synthetic_run, REPO_ID)
 
 
 @pytest.mark.parametrize(
@@ -382,7 +391,7 @@ def test_push_to_an_unreachable_hub_says_so(quick_run: Path, monkeypatch: pytest
     [(401, r"the Hub rejected the token \(HTTP 401"), (403, r"no write access to someone/agnews-quick")],
 )
 def test_push_rejected_by_the_hub_says_why(
-    quick_run: Path, monkeypatch: pytest.MonkeyPatch, status: int, message: str
+    synthetic_run: Path, monkeypatch: pytest.MonkeyPatch, status: int, message: str
 ) -> None:
     class RejectingHfApi(RecordingHfApi):
         def create_repo(self, repo_id: str, **kwargs: Any) -> str:
@@ -391,11 +400,11 @@ def test_push_rejected_by_the_hub_says_why(
 
     monkeypatch.setattr(hub, "HfApi", RejectingHfApi)
     with pytest.raises(HubError, match=message):
-        push_run(quick_run, REPO_ID, token=FAKE_TOKEN)
+        push_run(synthetic_run, REPO_ID, token=FAKE_TOKEN)
 
 
 def test_push_sends_the_dry_run_layout_and_never_writes_the_token(
-    quick_run: Path,
+    synthetic_run: Path,
     upload_dir: Path,
     tmp_path: Path,
     monkeypatch: pytest.MonkeyPatch,
@@ -406,8 +415,8 @@ def test_push_sends_the_dry_run_layout_and_never_writes_the_token(
     monkeypatch.setattr(hub, "HfApi", RecordingHfApi)
     caplog.set_level(logging.DEBUG)
     out = tmp_path / "dry"
-    assert main(["push", str(quick_run), "--repo-id", REPO_ID, "--private"]) == 0
-    assert main(["push", str(quick_run), "--repo-id", REPO_ID, "--dry-run", "--out", str(out)]) == 0
+    assert main(["push", str(synthetic_run), "--repo-id", REPO_ID, "--private"]) == 0
+    assert main(["push", str(synthetic_run), "--repo-id", REPO_ID, "--dry-run", "--out", str(out)]) == 0
     load_run_from_folder(out, cache_dir=tmp_path / "cache")
 
     (create, create_args), (upload, upload_args) = RecordingHfApi.calls
@@ -427,14 +436,14 @@ def test_push_sends_the_dry_run_layout_and_never_writes_the_token(
     assert written and not [p for p in written if secret in p.read_bytes()]
     captured = capsys.readouterr()
     assert FAKE_TOKEN not in captured.out + captured.err + caplog.text
-    assert f"pushed {quick_run} to https://huggingface.co/{REPO_ID}" in captured.out
+    assert f"pushed {synthetic_run} to https://huggingface.co/{REPO_ID}" in captured.out
 
 
-def test_push_rejects_an_id_without_a_namespace(quick_run: Path) -> None:
+def test_push_rejects_an_id_without_a_namespace(synthetic_run: Path) -> None:
     with pytest.raises(HubError, match="USER/NAME"):
-        push_run(quick_run, "agnews-quick", token=FAKE_TOKEN)
+        push_run(synthetic_run, "agnews-quick", token=FAKE_TOKEN)
     with pytest.raises(HubError, match="not a valid repo id"):
-        push_run(quick_run, "someone/bad name", token=FAKE_TOKEN)
+        push_run(synthetic_run, "someone/bad name", token=FAKE_TOKEN)
 
 
 # --------------------------------------------------------------------------------------------------
@@ -443,12 +452,12 @@ def test_push_rejects_an_id_without_a_namespace(quick_run: Path) -> None:
 
 
 def test_a_run_made_by_an_older_agnews_pushes_and_loads_back(
-    quick_run: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    synthetic_run: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     legacy = tmp_path / "legacy"
-    shutil.copytree(quick_run, legacy)
+    shutil.copytree(synthetic_run, legacy)
     as_legacy(legacy)
-    original = Run.load(quick_run)
+    original = Run.load(synthetic_run)
     assert any("agnews migrate" in w for w in Run.load(legacy).warnings)
 
     out = tmp_path / "upload"
@@ -471,13 +480,13 @@ def test_a_run_made_by_an_older_agnews_pushes_and_loads_back(
     assert RecordingHfApi.uploaded == dry_run
 
 
-def test_the_card_renders_strictly_a_misspelt_variable_fails(quick_run: Path) -> None:
+def test_the_card_renders_strictly_a_misspelt_variable_fails(synthetic_run: Path) -> None:
     """Jinja's default renders an unknown variable as nothing; the card's renderer refuses it."""
     import jinja2
 
     from agnews.hub.card import TEMPLATE, card_data, render_card, template_variables
 
-    run = Run.load(quick_run)
+    run = Run.load(synthetic_run)
     data, variables = card_data(run, "someone/agnews"), template_variables(run, "someone/agnews")
     text = TEMPLATE.read_text()
     assert str(render_card(data, variables)) == str(build_model_card(run, "someone/agnews"))

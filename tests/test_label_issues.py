@@ -80,8 +80,8 @@ def test_out_of_fold_flags_planted_training_noise() -> None:
         train_label_issues(texts[:12], given[:12], None, folds=5, seed=0)
 
 
-def test_the_quick_run_has_both_parts(quick_run: Path) -> None:
-    run = Run.load(quick_run)
+def test_the_run_has_both_parts(synthetic_run: Path) -> None:
+    run = Run.load(synthetic_run)
     issues, predictions = run.label_issues_test, run.predictions
     assert issues is not None and issues["row_id"].tolist() == predictions["row_id"].tolist()
     assert (issues["suggested"] == predictions["pred"]).all()
@@ -94,8 +94,8 @@ def test_the_quick_run_has_both_parts(quick_run: Path) -> None:
     assert train["text_hash"].tolist() == [text_hash(t) for t in train["text"]]
 
 
-def test_errors_tab_flags_orders_and_exports_label_issues(quick_run: Path) -> None:
-    run = Run.load(quick_run)
+def test_errors_tab_flags_orders_and_exports_label_issues(synthetic_run: Path) -> None:
+    run = Run.load(synthetic_run)
     wrong = tables.mistakes(errors.with_label_issues(run.predictions, run))
     flagged = wrong[wrong[errors.FLAGGED]]
     assert len(flagged) > 0  # the 120-row quick run has some: a real check, not an empty loop
@@ -109,8 +109,10 @@ def test_errors_tab_flags_orders_and_exports_label_issues(quick_run: Path) -> No
     assert {"likely_mislabelled", "suggested", "label_quality"} <= set(exported.columns)
 
 
-def test_export_round_trip_drops_exactly_the_flagged_training_rows(quick_run: Path, tmp_path: Path) -> None:
-    run = Run.load(quick_run)
+def test_export_round_trip_drops_exactly_the_flagged_training_rows(
+    synthetic_run: Path, tmp_path: Path
+) -> None:
+    run = Run.load(synthetic_run)
     rows = tables.flagged_train_rows(run)
     assert len(rows) > 0  # the export must name rows for the round trip to mean anything
     export = Path(temporary_csv(rows, "test-"))
@@ -139,6 +141,7 @@ def test_drop_label_issues_errors_are_clear(tiny_data: Path, tmp_path: Path) -> 
             load_config_data(TrainConfig.from_dict({**config.to_dict(), "drop_label_issues": str(path)}))
 
 
+@pytest.mark.slow
 @pytest.mark.isa
 def test_train_cli_drops_the_rows_and_counts_them(
     tiny_data: Path, tiny_distilbert: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]

@@ -54,14 +54,14 @@ def shown_as_text(markdown: str, *strings: str) -> bool:
 
 
 @pytest.fixture(scope="module", name="hostile_run")
-def hostile_run_folder(quick_run: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """A copy of the quick run under `runs/`, with a cross-domain part made from a file whose name,
+def hostile_run_folder(synthetic_run: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A copy of the synthetic run under `runs/`, with a cross-domain part made from a file whose name,
     header, label values and texts carry Markdown and HTML."""
     from agnews.training.cross_domain import cross_domain_run
 
     folder = tmp_path_factory.mktemp("hostile")
     path = folder / "runs" / "quick"
-    shutil.copytree(quick_run, path)
+    shutil.copytree(synthetic_run, path)
     rows = [[label, f"{text} {HOSTILE}"] for label, text in news_rows(4)]
     rows += [[value, f"some text {HOSTILE}"] for value in UNMAPPED]
     news = write_csv(folder / FILE_NAME, [LABEL_COLUMN, TEXT_COLUMN], rows)
@@ -115,6 +115,7 @@ def test_the_report_forbids_outside_loads_and_shows_the_file_as_text(hostile_run
     assert str(hostile_run) not in report and str(hostile_run.parent) not in report
 
 
+@pytest.mark.slow
 def test_the_report_fetches_nothing_in_chromium(hostile_run: Path, tmp_path: Path) -> None:
     screenshots = load_script(ROOT / "docs" / "screenshots.py", "agnews_docs_screenshots")
     if not screenshots.CHROMIUM.exists():

@@ -29,9 +29,9 @@ from agnews.ui.classify import EMPTY_MESSAGE
 
 
 @pytest.fixture
-def copied(quick_run: Path, tmp_path: Path) -> Path:
+def copied(synthetic_run: Path, tmp_path: Path) -> Path:
     path = tmp_path / "run"
-    shutil.copytree(quick_run, path)
+    shutil.copytree(synthetic_run, path)
     return path
 
 
@@ -99,7 +99,7 @@ def test_a_test_row_gets_its_neighbours_and_a_summary_of_their_labels(run: Run) 
 @pytest.mark.parametrize(
     ("value", "message"),
     [
-        (10**9, "No test row has id 1000000000: this run's 120 test rows have ids from"),
+        (10**9, "No test row has id 1000000000: this run's {rows} test rows have ids from"),
         (-1, "No test row has id -1"),
         (None, "Enter a test row id first"),
         ("", "Enter a test row id first"),
@@ -109,7 +109,7 @@ def test_a_test_row_gets_its_neighbours_and_a_summary_of_their_labels(run: Run) 
     ],
 )
 def test_a_bad_row_id_is_refused_with_what_to_enter(run: Run, value: Any, message: str) -> None:
-    with pytest.raises(gr.Error, match=re.escape(message)):
+    with pytest.raises(gr.Error, match=re.escape(message.format(rows=len(run.predictions)))):
         neighbours.neighbours_of_row(run, value)
 
 

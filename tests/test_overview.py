@@ -5,12 +5,10 @@ from __future__ import annotations
 
 import dataclasses
 import json
-from pathlib import Path
 from typing import Any
 
 import gradio as gr
 import numpy as np
-import pytest
 
 from agnews.labels import LABELS
 from agnews.rundir import Run
@@ -25,11 +23,6 @@ from agnews.ui.overview import (
     SLICE_GAP,
     cards,
 )
-
-
-@pytest.fixture(scope="module")
-def run(quick_run: Path) -> Run:
-    return Run.load(quick_run)
 
 
 def by_key(run: Run) -> dict[str, Any]:

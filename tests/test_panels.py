@@ -25,16 +25,11 @@ LATER = {  # part -> its files, and what its stage records it made from
 }
 
 
-@pytest.fixture(scope="module")
-def predictor(quick_run: Path) -> Predictor:
-    return Predictor.from_run(Run.load(quick_run))
-
-
 @pytest.fixture
-def growing(quick_run: Path, tmp_path: Path) -> Path:
-    """The quick run without its calibration, test label issues and slices (files kept aside)."""
+def growing(synthetic_run: Path, tmp_path: Path) -> Path:
+    """The synthetic run without its calibration, test label issues and slices (files kept aside)."""
     path = tmp_path / "run"
-    shutil.copytree(quick_run, path)
+    shutil.copytree(synthetic_run, path)
     kept = tmp_path / "kept"
     kept.mkdir()
     with edit_run(path) as edit:

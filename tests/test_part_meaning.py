@@ -177,9 +177,9 @@ def test_stored_probabilities_must_be_a_distribution_per_row() -> None:
 
 
 @pytest.fixture
-def run_copy(quick_run: Path, tmp_path: Path) -> Path:
+def run_copy(synthetic_run: Path, tmp_path: Path) -> Path:
     target = tmp_path / "copy"
-    shutil.copytree(quick_run, target)
+    shutil.copytree(synthetic_run, target)
     return target
 
 

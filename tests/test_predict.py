@@ -145,15 +145,17 @@ def test_a_bad_file_gets_the_pages_message_and_writes_nothing(
 
 
 def test_the_cli_reports_bad_input_in_one_line(
-    quick_run: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+    synthetic_run: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     source = tmp_path / "latin1.csv"
     source.write_bytes("text\ncaf\xe9 prices rise\n".encode("latin-1"))
-    assert main(["predict", str(quick_run), str(source), "--out", str(tmp_path / "o.csv")]) == 2
+    assert main(["predict", str(synthetic_run), str(source), "--out", str(tmp_path / "o.csv")]) == 2
     assert "not UTF-8 text" in capsys.readouterr().err
     good = news_file(tmp_path)
     assert (
-        main(["predict", str(quick_run), str(good), "--out", str(tmp_path / "o.csv"), "--chunk-rows", "4"])
+        main(
+            ["predict", str(synthetic_run), str(good), "--out", str(tmp_path / "o.csv"), "--chunk-rows", "4"]
+        )
         == 0
     )
     assert "3 chunk(s) classified by fp32" in capsys.readouterr().out

@@ -18,7 +18,10 @@ from agnews.serving.onnx_runtime import FastTokenizer
 from agnews.serving.predictor import EmptyTextError, Predictor, model_text
 
 
-def test_probabilities_match_the_stored_predictions(run: Run, predictor: Predictor) -> None:
+def test_probabilities_match_the_stored_predictions(quick_run: Path) -> None:
+    """On the trained run: the synthetic run's probabilities are chosen, not its model's."""
+    run = Run.load(quick_run)
+    predictor = Predictor.from_run(run)
     row = run.predictions.iloc[0]
     probs = predictor.probabilities(row["text"])
     assert list(probs) == list(LABELS)
@@ -62,11 +65,12 @@ def test_single_word_text_is_explained(predictor: Predictor) -> None:
     assert label in LABELS and [w for w, _ in attributions] == ["Microsoft"]
 
 
-def test_bf16_inference_stays_a_rounding_away_from_the_stored_fp32_predictions(
-    run: Run, predictor: Predictor
-) -> None:
+def test_bf16_inference_stays_a_rounding_away_from_the_stored_fp32_predictions(quick_run: Path) -> None:
+    """On the trained run: the synthetic run's probabilities are chosen, not its model's."""
     from agnews.inference import infer
 
+    run = Run.load(quick_run)
+    predictor = Predictor.from_run(run)
     texts = run.predictions["text"].tolist()
     stored = run.predictions[[f"prob_{i}" for i in range(len(LABELS))]].to_numpy()
     probs = infer(predictor.model, predictor.tokenizer, texts, progress=False, bf16=True).probs

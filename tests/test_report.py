@@ -31,23 +31,23 @@ REMOVED = ("map", "calibration", "slices", "robustness", "label_issues_test")
 
 
 @pytest.fixture(scope="module")
-def report(quick_run: Path) -> str:
-    return build_report(Run.load(quick_run))
+def report(synthetic_run: Path) -> str:
+    return build_report(Run.load(synthetic_run))
 
 
-def test_report_has_every_section_of_the_run(report: str, quick_run: Path) -> None:
+def test_report_has_every_section_of_the_run(report: str, synthetic_run: Path) -> None:
     headings = re.findall(r"<h2>([^<]*)</h2>", report)
     assert [h for h in headings if h in SECTIONS] == list(SECTIONS)
     assert "Not available for this run" not in report.split("<h2>Out-of-domain files</h2>")[0]
-    run = Run.load(quick_run)
+    run = Run.load(synthetic_run)
     assert f"{run.metrics.test.accuracy:.2%}".rstrip("%") in report  # the header's accuracy
     assert report.count('class="plotly-graph-div"') >= 5  # confusion, two maps, reliability, slices
     assert build_report(run) == report  # the same run, the same bytes: a push re-uploads nothing
 
 
-def test_report_names_how_to_add_each_missing_part(quick_run: Path, tmp_path: Path) -> None:
+def test_report_names_how_to_add_each_missing_part(synthetic_run: Path, tmp_path: Path) -> None:
     copy = tmp_path / "run"
-    shutil.copytree(quick_run, copy)
+    shutil.copytree(synthetic_run, copy)
     with edit_run(copy) as edit:
         for name in REMOVED:
             edit.remove(name)
@@ -68,10 +68,10 @@ def test_report_is_self_contained_and_escaped(report: str) -> None:
 
 
 def test_cli_writes_the_report_and_refuses_a_missing_run(
-    quick_run: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+    synthetic_run: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     out = tmp_path / "out" / "report.html"
-    assert main(["report", str(quick_run), "--out", str(out)]) == 0
+    assert main(["report", str(synthetic_run), "--out", str(out)]) == 0
     assert out.read_text(encoding="utf-8").startswith("<!DOCTYPE html>")
     assert "MB)" in capsys.readouterr().out
     assert main(["report", str(tmp_path / "nowhere"), "--out", str(tmp_path / "x.html")]) == 2
@@ -79,12 +79,15 @@ def test_cli_writes_the_report_and_refuses_a_missing_run(
     assert not (tmp_path / "x.html").exists()
 
 
-def test_push_sends_the_report(quick_run: Path, tmp_path: Path) -> None:
+def test_push_sends_the_report(synthetic_run: Path, tmp_path: Path) -> None:
     out = tmp_path / "upload"
-    assert main(["push", str(quick_run), "--repo-id", "someone/agnews", "--dry-run", "--out", str(out)]) == 0
+    assert (
+        main(["push", str(synthetic_run), "--repo-id", "someone/agnews", "--dry-run", "--out", str(out)]) == 0
+    )
     assert "Worst errors" in (out / REPORT_FILE).read_text(encoding="utf-8")
 
 
+@pytest.mark.slow
 def test_report_renders_offline_in_chromium(report: str, tmp_path: Path) -> None:
     screenshots = load_script(ROOT / "docs" / "screenshots.py", "agnews_docs_screenshots")
     if not screenshots.CHROMIUM.exists():

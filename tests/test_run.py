@@ -18,14 +18,14 @@ from agnews.training.stages import analyze_run
 
 
 @pytest.fixture
-def run_copy(quick_run: Path, tmp_path: Path) -> Path:
+def run_copy(synthetic_run: Path, tmp_path: Path) -> Path:
     target = tmp_path / "copy"
-    shutil.copytree(quick_run, target)
+    shutil.copytree(synthetic_run, target)
     return target
 
 
-def test_quick_run_loads_with_all_parts(quick_run: Path) -> None:
-    run = Run.load(quick_run)
+def test_a_complete_run_loads_with_all_parts(synthetic_run: Path) -> None:
+    run = Run.load(synthetic_run)
     assert run.warnings == []
     assert {"config", "model", "predictions", "metrics", "serving", "embeddings", "baseline", "map"} <= set(
         run.manifest.parts
@@ -140,7 +140,8 @@ def test_an_edit_never_writes_through_the_runs_files(run_copy: Path) -> None:
     ("stage", "file"),
     [
         ("slices", "slices.parquet"),
-        ("map", "map.parquet"),
+        # numba compiles UMAP on its first call in a process: seconds of CPU
+        pytest.param("map", "map.parquet", marks=pytest.mark.slow),
         ("label_issues_train", "label_issues_train.parquet"),
         ("train_embeddings", "train_embeddings.safetensors"),
     ],

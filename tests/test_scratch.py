@@ -81,6 +81,7 @@ def test_a_shared_file_is_written_once_per_version(tmp_path: Path) -> None:
     assert files(tmp_path) == ["shared/report/v2/run.html"] and newer.read_text() == "report"
 
 
+@pytest.mark.slow
 def test_a_closed_page_drops_its_session_files(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     """Through a real server: an event of a session writes an export; closing the session's heartbeat
     (what a closed tab does) runs `Blocks.unload`, which removes it."""

@@ -64,15 +64,15 @@ def test_package_never_unpickles(tmp_path: Path) -> None:
 
 
 def test_a_run_holds_no_pickle_and_one_with_a_planted_pickle_is_refused(
-    quick_run: Path, tmp_path: Path
+    synthetic_run: Path, tmp_path: Path
 ) -> None:
-    assert pickle_files(quick_run) == []
-    for file in quick_run.rglob("*"):
+    assert pickle_files(synthetic_run) == []
+    for file in synthetic_run.rglob("*"):
         if file.is_file():
             head = file.read_bytes()[:2]
             assert head != b"\x80\x04" and head != b"\x80\x05", f"{file} looks like a pickle"
     planted = tmp_path / "planted"
-    shutil.copytree(quick_run, planted)
+    shutil.copytree(synthetic_run, planted)
     (planted / "model" / "pytorch_model.bin").write_bytes(b"\x80\x04not really")
     with pytest.raises(RunError, match=r"pickle-format files \(model/pytorch_model\.bin\)"):
         Run.load(planted)

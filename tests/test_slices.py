@@ -148,8 +148,8 @@ def test_dataset_checks_warn_with_their_numbers() -> None:
 # --------------------------------------------------------------------------------------------------
 
 
-def test_quick_run_has_a_valid_slices_part(quick_run: Path) -> None:
-    run = Run.load(quick_run)
+def test_the_run_has_a_valid_slices_part(synthetic_run: Path) -> None:
+    run = Run.load(synthetic_run)
     report, tags = run.slice_report, run.slice_tags
     assert report is not None and tags is not None, run.warnings
     assert tags["row_id"].tolist() == run.predictions["row_id"].tolist()
@@ -173,9 +173,9 @@ def test_quick_run_has_a_valid_slices_part(quick_run: Path) -> None:
     assert inputs >= {"predictions", "calibration", "label_issues_test"}
 
 
-def test_stage_without_calibration_or_label_issues_says_so(quick_run: Path, tmp_path: Path) -> None:
+def test_stage_without_calibration_or_label_issues_says_so(synthetic_run: Path, tmp_path: Path) -> None:
     path = tmp_path / "run"
-    shutil.copytree(quick_run, path)
+    shutil.copytree(synthetic_run, path)
     with edit_run(path) as edit:
         for name in ("calibration", "label_issues_test", "slices"):
             if name in edit.manifest.parts:
@@ -193,8 +193,8 @@ def test_stage_without_calibration_or_label_issues_says_so(quick_run: Path, tmp_
 # --------------------------------------------------------------------------------------------------
 
 
-def test_slice_table_and_figure(quick_run: Path) -> None:
-    report = Run.load(quick_run).slice_report
+def test_slice_table_and_figure(synthetic_run: Path) -> None:
+    report = Run.load(synthetic_run).slice_report
     table = slices_tab.slice_table(report)
     assert table.columns.tolist() == ["slice", "rows", "accuracy", "95% interval", "vs all rows"]
     assert table["slice"].tolist() == [s.name for s in report.slices]
@@ -205,8 +205,8 @@ def test_slice_table_and_figure(quick_run: Path) -> None:
         assert f"**{tag}**: not computed: {why}" in slices_tab.definitions(report)
 
 
-def test_map_colours_by_tag_and_errors_filter_by_tag(quick_run: Path) -> None:
-    run = Run.load(quick_run)
+def test_map_colours_by_tag_and_errors_filter_by_tag(synthetic_run: Path) -> None:
+    run = Run.load(synthetic_run)
     points = with_tags(run.predictions, run).assign(x=0.0, y=0.0)
     assert [c for c in colour_choices(points) if c.startswith("tag: ")] == [
         f"tag: {t}" for t in run.slice_report.tags
@@ -223,10 +223,10 @@ def test_map_colours_by_tag_and_errors_filter_by_tag(quick_run: Path) -> None:
     assert len(errors.filter_mistakes(wrong, errors.ANY, errors.ANY, "", errors.ANY)) == len(wrong)
 
 
-def test_model_card_has_the_slice_table(quick_run: Path) -> None:
+def test_model_card_has_the_slice_table(synthetic_run: Path) -> None:
     from agnews.hub.card import build_model_card
 
-    run = Run.load(quick_run)
+    run = Run.load(synthetic_run)
     card = str(build_model_card(run, "someone/agnews-quick"))
     first = run.slice_report.slices[0]
     assert "### Accuracy by slice" in card

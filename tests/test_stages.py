@@ -95,13 +95,13 @@ def toy_analysis() -> Iterator[None]:
 
 
 def test_a_new_analysis_is_declared_once_and_the_machinery_takes_it_from_there(
-    toy_analysis: None, quick_run: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+    toy_analysis: None, synthetic_run: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     from agnews.cli import main
     from agnews.training.stages import analyze_run
 
     path = tmp_path / "run"
-    shutil.copytree(quick_run, path)
+    shutil.copytree(synthetic_run, path)
     assert analyze_run(path, ("word_counts",), progress=False) == {}
     run = Run.load(path)
     counts = run.part("word_counts")
@@ -118,12 +118,12 @@ def test_a_new_analysis_is_declared_once_and_the_machinery_takes_it_from_there(
     assert "word_counts: words per test text (a toy analysis)" in " ".join(capsys.readouterr().out.split())
 
 
-def test_runs_that_recorded_the_old_stage_names_read_as_today(quick_run: Path, tmp_path: Path) -> None:
+def test_runs_that_recorded_the_old_stage_names_read_as_today(synthetic_run: Path, tmp_path: Path) -> None:
     """Stages are named after their parts now; a run made before records `stress`, `calibrate`, ..."""
     import json
 
     path = tmp_path / "run"
-    shutil.copytree(quick_run, path)
+    shutil.copytree(synthetic_run, path)
     manifest = json.loads((path / "manifest.json").read_text())
     manifest["parts"]["robustness"]["stage"] = "stress"
     manifest["parts"]["label_issues_train"]["stage"] = "train_label_issues"

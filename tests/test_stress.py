@@ -1,5 +1,5 @@
 """Behavioural stress tests: each perturbation on hand-made text, the per-test numbers on hand-made
-probabilities, the stage on the quick run (its part checked against an independent prediction),
+probabilities, the stage on the synthetic run (its part checked against an independent prediction),
 `agnews robustness` (alias `stress`) and its `--rows`, the Robustness tab through the served app, and
 the model card."""
 
@@ -225,12 +225,12 @@ def test_rows_are_chosen_stratified_and_seeded() -> None:
 
 
 # --------------------------------------------------------------------------------------------------
-# The stage on the quick run, and `agnews robustness`
+# The stage on the synthetic run, and `agnews robustness`
 # --------------------------------------------------------------------------------------------------
 
 
-def test_quick_run_has_a_robustness_part_that_agrees_with_the_model(quick_run: Path) -> None:
-    run = Run.load(quick_run)
+def test_the_run_has_a_robustness_part_that_agrees_with_the_model(synthetic_run: Path) -> None:
+    run = Run.load(synthetic_run)
     report = run.robustness
     assert report is not None, run.warnings
     predictions = run.predictions
@@ -266,28 +266,29 @@ def test_quick_run_has_a_robustness_part_that_agrees_with_the_model(quick_run: P
 
 
 def test_stress_command_takes_a_row_count(
-    quick_run: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+    synthetic_run: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     copy = tmp_path / "run"
-    shutil.copytree(quick_run, copy)
-    assert main(["robustness", str(copy), "--rows", "40"]) == 0
+    shutil.copytree(synthetic_run, copy)
+    rows, available = 20, len(Run.load(synthetic_run).predictions)
+    assert main(["robustness", str(copy), "--rows", str(rows)]) == 0
     out = capsys.readouterr().out
     report = Run.load(copy).robustness
-    assert (report.rows, report.rows_requested) == (40, 40)
-    assert report.selection.startswith("40 of 120 test rows, stratified by label")
+    assert (report.rows, report.rows_requested) == (rows, rows)
+    assert report.selection.startswith(f"{rows} of {available} test rows, stratified by label")
     typos = report.tests[0]
     assert f"| typos | {typos.rows} | {typos.flipped} | {typos.flip_rate:.1%} (" in out
     assert f"upper_case: not run: {perturb.UNCASED_REASON}" in out
 
 
-def test_casing_tests_run_where_the_tokenizer_is_cased(quick_run: Path, tmp_path: Path) -> None:
+def test_casing_tests_run_where_the_tokenizer_is_cased(synthetic_run: Path, tmp_path: Path) -> None:
     from transformers import AutoTokenizer
 
     from agnews.training.context import StageContext
     from agnews.training.stages import run_stage
 
     copy = tmp_path / "run"
-    shutil.copytree(quick_run, copy)
+    shutil.copytree(synthetic_run, copy)
     run = Run.load(copy)
     cased = AutoTokenizer.from_pretrained(run.model_path, do_lower_case=False)
     context = StageContext(run.config.train, progress=False, tokenizer=cased, stress_rows=12)
@@ -318,17 +319,17 @@ def test_row_counts_parse() -> None:
 
 
 def test_stress_refuses_old_and_broken_runs(
-    quick_run: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+    synthetic_run: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     legacy = tmp_path / "legacy"
-    shutil.copytree(quick_run, legacy)
+    shutil.copytree(synthetic_run, legacy)
     as_legacy(legacy)
     assert main(["stress", str(legacy)]) == 2
     assert (
         f"{legacy}: made by an older agnews; run `agnews migrate {legacy}` first" in capsys.readouterr().err
     )
     modelless = tmp_path / "modelless"
-    shutil.copytree(quick_run, modelless)
+    shutil.copytree(synthetic_run, modelless)
     shutil.rmtree(modelless / "model")
     assert main(["stress", str(modelless)]) == 2
     assert "model: missing (the fine-tuned model)" in capsys.readouterr().err
@@ -382,14 +383,14 @@ def test_robustness_tab_through_the_served_app(served_app: ServedApp) -> None:
 
 
 def test_robustness_tab_of_a_run_still_being_built(
-    served_app: ServedApp, quick_run: Path, tmp_path: Path
+    served_app: ServedApp, synthetic_run: Path, tmp_path: Path
 ) -> None:
     from agnews.rundir.edit import edit_run
     from agnews.ui import build_app
     from agnews.ui.live import LiveRun
 
     path = tmp_path / "run"
-    shutil.copytree(quick_run, path)
+    shutil.copytree(synthetic_run, path)
     kept = (path / "robustness.json").read_bytes()
     with edit_run(path) as edit:
         edit.remove("robustness")
@@ -408,10 +409,10 @@ def test_robustness_tab_of_a_run_still_being_built(
     assert values["robustness-status"]["visible"] is False
 
 
-def test_model_card_summarises_the_robustness_tests(quick_run: Path) -> None:
+def test_model_card_summarises_the_robustness_tests(synthetic_run: Path) -> None:
     from agnews.hub.card import build_model_card
 
-    run = Run.load(quick_run)
+    run = Run.load(synthetic_run)
     card = str(build_model_card(run, "someone/agnews-quick"))
     assert "### Robustness" in card
     for t in run.robustness.tests:

@@ -88,6 +88,7 @@ def test_a_client_is_the_user_else_the_address() -> None:
     assert client_of(None) == ""
 
 
+@pytest.mark.slow
 def test_a_flood_through_gradio_is_refused_with_a_message() -> None:
     """Two API clients (two sessions, one address) calling a limited event at once: one waits in the
     shared slot, then everything over the minute's allowance is refused at once, with the reason."""

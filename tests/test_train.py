@@ -140,6 +140,7 @@ def test_config_rejects_bad_and_unknown_settings() -> None:
     assert TrainConfig.from_dict({"epochs": 3}).epochs == 3
 
 
+@pytest.mark.slow
 def test_distilbert_code_path_trains_and_writes_a_loadable_run(
     tiny_data: Path, tiny_distilbert: Path, tmp_path: Path
 ) -> None:
@@ -163,6 +164,7 @@ def test_distilbert_code_path_trains_and_writes_a_loadable_run(
 AVX2_CAPS = {"ATEN_CPU_CAPABILITY": "avx2", "ONEDNN_MAX_CPU_ISA": "AVX2", "MKL_ENABLE_INSTRUCTIONS": "AVX2"}
 
 
+@pytest.mark.slow
 def test_the_quick_preset_trains_a_two_layer_model_on_an_avx2_only_cpu(
     tiny_data: Path, tiny_distilbert: Path, tmp_path: Path
 ) -> None:
@@ -200,6 +202,7 @@ class _InterruptAfterFirstSave(TrainerCallback):
         raise KeyboardInterrupt
 
 
+@pytest.mark.slow
 def test_interrupted_run_leaves_nothing_under_its_name_and_resumes(
     tiny_data: Path, tiny_distilbert: Path, tmp_path: Path
 ) -> None:
@@ -253,6 +256,7 @@ def test_resume_passes_over_a_checkpoint_cut_short_while_saving(tmp_path: Path) 
     assert last_complete_checkpoint(tmp_path / "absent") is None
 
 
+@pytest.mark.slow
 def test_a_failing_optional_stage_keeps_the_training_and_names_itself(
     tiny_data: Path, tiny_distilbert: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:

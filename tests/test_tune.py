@@ -18,6 +18,7 @@ def _base(data: Path, base: Path) -> object:
     )
 
 
+@pytest.mark.slow
 def test_an_interrupted_search_continues_and_the_run_records_it(
     tiny_data: Path, tiny_distilbert: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
