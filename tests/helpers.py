@@ -13,10 +13,12 @@ import importlib.util
 import json
 import os
 import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from types import ModuleType
-from typing import TYPE_CHECKING, NoReturn
+from typing import TYPE_CHECKING, Any, NoReturn
 
 import pytest
 
@@ -142,3 +144,37 @@ def tiny_encoder(kind: str, folder: Path) -> Path:
     AutoModel.from_config(config).save_pretrained(folder)
     tokenizer.save_pretrained(folder)
     return folder
+
+
+@contextmanager
+def report_in_chromium(report: str, path: Path) -> Iterator[tuple[Any, list[str], list[str]]]:
+    """The HTML `report`, written to `path`, open in headless Chromium once plotly has drawn a
+    figure: (the page, its JavaScript errors, the requests for anything but the file itself). Those
+    requests are recorded and aborted, so nothing leaves the machine either way. Skips (fails in CI)
+    where Chromium is missing."""
+    screenshots = load_script(ROOT / "docs" / "screenshots.py", "agnews_docs_screenshots")
+    if not screenshots.CHROMIUM.exists():
+        missing(f"{screenshots.CHROMIUM} not installed")
+    path.write_text(report, encoding="utf-8")
+    requested: list[str] = []
+
+    def route(request_route: Any) -> None:
+        if request_route.request.url == path.as_uri():
+            request_route.continue_()
+        else:
+            requested.append(request_route.request.url)
+            request_route.abort()
+
+    with screenshots.browser_page() as (page, page_errors):
+        page.route("**/*", route)
+        page.goto(path.as_uri())
+        page.wait_for_function("document.querySelectorAll('.js-plotly-plot').length > 0")
+        yield page, page_errors, requested
+
+
+def drawn_figures(page: Any) -> int:
+    """How many plotly figures on `page` have drawn their SVG or canvas."""
+    return page.evaluate(
+        "[...document.querySelectorAll('.js-plotly-plot')]"
+        ".filter(p => p.querySelector('svg.main-svg, canvas')).length"
+    )

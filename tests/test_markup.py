@@ -17,7 +17,7 @@ from pathlib import Path
 import gradio as gr
 import pandas as pd
 import pytest
-from helpers import ROOT, ServedApp, load_script, missing
+from helpers import ServedApp, drawn_figures, report_in_chromium
 from markdown_it import MarkdownIt
 from test_app_security import request, upload
 from test_cross_domain import NEWS_MAP, news_rows, write_csv
@@ -117,30 +117,11 @@ def test_the_report_forbids_outside_loads_and_shows_the_file_as_text(hostile_run
 
 @pytest.mark.slow
 def test_the_report_fetches_nothing_in_chromium(hostile_run: Path, tmp_path: Path) -> None:
-    screenshots = load_script(ROOT / "docs" / "screenshots.py", "agnews_docs_screenshots")
-    if not screenshots.CHROMIUM.exists():
-        missing(f"{screenshots.CHROMIUM} not installed")
-    path = tmp_path / "report.html"
-    path.write_text(build_report(Run.load(hostile_run)), encoding="utf-8")
-    requested: list[str] = []
-
-    def route(request_route) -> None:  # nothing leaves the machine either way
-        if request_route.request.url == path.as_uri():
-            request_route.continue_()
-        else:
-            requested.append(request_route.request.url)
-            request_route.abort()
-
-    with screenshots.browser_page() as (page, page_errors):
-        page.route("**/*", route)
-        page.goto(path.as_uri())
-        page.wait_for_function("document.querySelectorAll('.js-plotly-plot').length > 0")
+    report = build_report(Run.load(hostile_run))
+    with report_in_chromium(report, tmp_path / "report.html") as (page, page_errors, requested):
         page.wait_for_load_state("networkidle")
         figures = page.evaluate("document.querySelectorAll('.plotly-graph-div').length")
-        drawn = page.evaluate(
-            "[...document.querySelectorAll('.js-plotly-plot')]"
-            ".filter(p => p.querySelector('svg.main-svg, canvas')).length"
-        )
+        drawn = drawn_figures(page)
         shown = page.inner_text("body")
     assert requested == []
     assert page_errors == []

@@ -9,7 +9,7 @@ import shutil
 from pathlib import Path
 
 import pytest
-from helpers import ROOT, load_script, missing
+from helpers import drawn_figures, report_in_chromium
 
 from agnews.cli import main
 from agnews.present.report import REPORT_FILE, build_report
@@ -89,30 +89,9 @@ def test_push_sends_the_report(synthetic_run: Path, tmp_path: Path) -> None:
 
 @pytest.mark.slow
 def test_report_renders_offline_in_chromium(report: str, tmp_path: Path) -> None:
-    screenshots = load_script(ROOT / "docs" / "screenshots.py", "agnews_docs_screenshots")
-    if not screenshots.CHROMIUM.exists():
-        missing(f"{screenshots.CHROMIUM} not installed")
-    path = tmp_path / REPORT_FILE
-    path.write_text(report, encoding="utf-8")
-    blocked: list[str] = []
-
-    def route(request_route) -> None:
-        if request_route.request.url.startswith("file://"):
-            request_route.continue_()
-        else:
-            blocked.append(request_route.request.url)
-            request_route.abort()
-
-    with screenshots.browser_page() as (page, page_errors):
-        page.route("**/*", route)
-        page.goto(path.as_uri())
-        page.wait_for_function("document.querySelectorAll('.js-plotly-plot').length > 0")
-        plots = page.locator(".js-plotly-plot")
-        count = plots.count()
-        drawn = page.evaluate(
-            "[...document.querySelectorAll('.js-plotly-plot')]"
-            ".filter(p => p.querySelector('svg.main-svg, canvas')).length"
-        )
+    with report_in_chromium(report, tmp_path / REPORT_FILE) as (page, page_errors, blocked):
+        count = page.locator(".js-plotly-plot").count()
+        drawn = drawn_figures(page)
     assert count == report.count('class="plotly-graph-div"')
     assert drawn == count
     assert page_errors == []

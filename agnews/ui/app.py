@@ -57,10 +57,10 @@ def launch_options(
     predictor: Predictor, current: Callable[[], Run], logins: Logins | None = None
 ) -> dict[str, Any]:
     """`Blocks.launch` options for serving `predictor`: `LAUNCH_LIMITS`, the logins (with a brake on
-    guessing, `LoginThrottle`; safe headers on served files, `FileRouteHeaders`), and the plain JSON
-    route for programs (`agnews.serving.http_api`)
-    mounted ahead of Gradio's own routes, behind the same logins. `current()` is the run as it is
-    now (a live run gains its review threshold later)."""
+    guessing, `LoginThrottle`), safe headers on the files Gradio serves (`FileRouteHeaders`), and the
+    plain JSON route for programs (`agnews.serving.http_api`) mounted ahead of Gradio's own routes,
+    behind the same logins. `current()` is the run as it is now (a live run gains its review
+    threshold later)."""
 
     def threshold() -> float | None:
         calibration = current().calibration
