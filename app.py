@@ -37,9 +37,9 @@ os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")
 os.environ.setdefault("HF_HUB_DISABLE_TELEMETRY", "1")
 
 from agnews.processes import child_setup, stop
-from agnews.rundir import Run, RunError, latest_run
+from agnews.rundir.files import RunError
 from agnews.rundir.parts import MANIFEST, SERVING_ONNX
-from agnews.rundir.stages import pending_stages
+from agnews.rundir.run import Run, latest_run
 from agnews.serving.logins import AUTH_ENV, LoginError, Logins, read_logins
 from agnews.serving.onnx_runtime import SERVING_CHOICES, serving_graph
 
@@ -199,7 +199,7 @@ class Background:
 def start_background(run: Run, data: str | None) -> Background | None:
     """Start `agnews analyze RUN` for the default stages `run` lacks; None when none are missing or
     the run cannot be completed here (the reason printed)."""
-    stages = pending_stages(run)
+    stages = run.catalog.pending_stages(run)
     if not stages:
         return None
     if not (run.path / MANIFEST).is_file():

@@ -1,5 +1,5 @@
-"""The `agnews` command line: train, tune, evaluate, analyze, robustness, compare, cross-domain, migrate,
-push, report, predict.
+"""The `agnews` command line: train, tune, evaluate, analyze, compare, cross-domain, migrate, push,
+report, predict, and each analysis's own command (`Analysis.command`: robustness, ...).
 
 The top-level parser knows only the command names, so `agnews --help` imports nothing heavy; each
 command's parser is built when that command is chosen. Training options come from `TrainConfig`
@@ -13,17 +13,20 @@ import argparse
 import dataclasses
 import logging
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from pathlib import Path
 
-# Commands renamed after what they make; the old names still work.
-ALIASES = {"stress": "robustness"}
+from agnews.analyses import ANALYSES
+from agnews.command_line import run_parser
+from agnews.rundir.catalog import Catalog, load_attribute
+from agnews.rundir.declarations import Analysis, Command, hyphenated
+from agnews.rundir.renames import RENAMED_STAGES
+
 COMMANDS = {
     "train": "Fine-tune a model and write a run directory (then run the default stages).",
     "tune": "Search the training recipe on validation (Optuna), then train the run with the best settings.",
     "evaluate": "Predict a test split again with a run's model; replace its predictions and metrics.",
     "analyze": "Run stages on an existing run: the missing or stale ones, or those named.",
-    "robustness": "Perturb a run's test rows (typos, agency tags, names, ...); count flipped predictions.",
     "compare": "Compare runs on the same test rows: B against A, or a group of runs against another.",
     "cross-domain": "Score a run's model (and a TF-IDF baseline) on an out-of-domain labelled CSV file.",
     "migrate": "Rewrite a run made by an older agnews in today's layout.",
@@ -33,19 +36,33 @@ COMMANDS = {
 }
 
 
-def _top_parser() -> argparse.ArgumentParser:
+def analysis_commands(analyses: Sequence[Analysis]) -> dict[str, Command]:
+    """The analyses' own commands, by their word (the analysis's name, hyphenated)."""
+    return {hyphenated(a.name): a.command for a in analyses if a.command is not None}
+
+
+def aliases(analyses: Sequence[Analysis]) -> dict[str, str]:
+    """Commands renamed after what they make (`agnews.rundir.renames`): the old names still work."""
+    words = {hyphenated(old): hyphenated(new) for old, new in RENAMED_STAGES.items()}
+    known = {*COMMANDS, *analysis_commands(analyses)}
+    return {old: new for old, new in words.items() if new in known}
+
+
+def _top_parser(analyses: Sequence[Analysis]) -> argparse.ArgumentParser:
+    described = {**COMMANDS, **{word: command.help for word, command in analysis_commands(analyses).items()}}
+    renamed = aliases(analyses)
     parser = argparse.ArgumentParser(
         prog="agnews",
         description=__doc__.splitlines()[0],
         formatter_class=argparse.RawDescriptionHelpFormatter,
         epilog="commands:\n"
-        + "\n".join(f"  {name:<12} {text}" for name, text in COMMANDS.items())
-        + "".join(f"\n  {old:<12} the same as `{new}`" for old, new in ALIASES.items())
+        + "\n".join(f"  {name:<12} {text}" for name, text in described.items())
+        + "".join(f"\n  {old:<12} the same as `{new}`" for old, new in renamed.items())
         + "\n\n`agnews COMMAND --help` describes a command's options.",
     )
     parser.add_argument("-v", "--verbose", action="store_true", help="Log library details too.")
     parser.add_argument(
-        "command", choices=[*COMMANDS, *ALIASES], metavar="COMMAND", help="One of the commands below."
+        "command", choices=[*described, *renamed], metavar="COMMAND", help="One of the commands below."
     )
     parser.add_argument("args", nargs=argparse.REMAINDER, help=argparse.SUPPRESS)
     return parser
@@ -82,9 +99,7 @@ def _preset(argv: list[str]) -> str:
     return preset
 
 
-def _train_parser(preset: str) -> argparse.ArgumentParser:
-    from agnews.rundir.stages import default_stages
-
+def _train_parser(preset: str, catalog: Catalog) -> argparse.ArgumentParser:
     parser = _config_parser(preset, "train")
     parser.add_argument(
         "--resume", action="store_true", help="Continue an interrupted run from its last checkpoint."
@@ -96,32 +111,33 @@ def _train_parser(preset: str) -> argparse.ArgumentParser:
     parser.add_argument("--keep-checkpoints", action="store_true", help="Keep the checkpoints after success.")
     parser.add_argument(
         "--stages",
-        type=_stage_list,
-        default=default_stages(),
+        type=_stage_list(catalog),
+        default=catalog.default_stages(),
         help="Stages after training and evaluation, comma-separated, '' for none "
-        f"(default: {','.join(default_stages())}).",
+        f"(default: {','.join(catalog.default_stages())}).",
     )
     return parser
 
 
-def _stage_list(value: str) -> tuple[str, ...]:
+def _stage_list(catalog: Catalog) -> Callable[[str], tuple[str, ...]]:
     """`--stages`: comma-separated names of stages `agnews analyze` can run."""
-    from agnews.rundir.files import RunError
-    from agnews.rundir.stages import runnable
 
-    names = tuple(name.strip() for name in value.split(",") if name.strip())
-    try:
-        for name in names:
-            runnable(name)
-    except RunError as exc:
-        raise argparse.ArgumentTypeError(str(exc)) from None
-    return names
+    def parse(value: str) -> tuple[str, ...]:
+        from agnews.rundir.files import RunError
+
+        names = tuple(name.strip() for name in value.split(",") if name.strip())
+        try:
+            for name in names:
+                catalog.runnable(name)
+        except RunError as exc:
+            raise argparse.ArgumentTypeError(str(exc)) from None
+        return names
+
+    return parse
 
 
 def _run_parser(command: str) -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog=f"agnews {command}", description=COMMANDS[command])
-    parser.add_argument("run", type=Path, help="Run directory.")
-    return parser
+    return run_parser(command, COMMANDS[command])
 
 
 def _evaluate_parser() -> argparse.ArgumentParser:
@@ -133,15 +149,13 @@ def _evaluate_parser() -> argparse.ArgumentParser:
     return parser
 
 
-def _analyze_parser() -> argparse.ArgumentParser:
-    from agnews.rundir.stages import STAGES
-
+def _analyze_parser(catalog: Catalog) -> argparse.ArgumentParser:
     parser = _run_parser("analyze")
     parser.add_argument(
         "--stages",
-        type=_stage_list,
+        type=_stage_list(catalog),
         help="Comma-separated stages to (re)run, in order; default: those whose parts are missing or stale. "
-        + "; ".join(f"{name}: {stage.help}" for name, stage in STAGES.items() if stage.runnable),
+        + "; ".join(f"{name}: {stage.help}" for name, stage in catalog.stages.items() if stage.runnable),
     )
     parser.add_argument("--data", help="Local data folder; default: the data the run was trained with.")
     return parser
@@ -192,32 +206,6 @@ def _cross_domain_parser() -> argparse.ArgumentParser:
     return parser
 
 
-def _row_count(value: str) -> int | None:
-    """`--rows`: a positive number of rows, or `all` (None)."""
-    if value.strip().lower() == "all":
-        return None
-    try:
-        rows = int(value)
-    except ValueError:
-        rows = 0
-    if rows <= 0:
-        raise argparse.ArgumentTypeError(f"expected a positive number of rows or 'all', got {value!r}")
-    return rows
-
-
-def _robustness_parser() -> argparse.ArgumentParser:
-    from agnews.training.context import STRESS_ROWS
-
-    parser = _run_parser("robustness")
-    parser.add_argument(
-        "--rows",
-        type=_row_count,
-        default=STRESS_ROWS,
-        help=f"Test rows to perturb, stratified by label and seeded, or 'all' (default: {STRESS_ROWS}).",
-    )
-    return parser
-
-
 def _push_parser() -> argparse.ArgumentParser:
     parser = _run_parser("push")
     parser.add_argument("--repo-id", required=True, help="Model repository to create or update: USER/NAME.")
@@ -251,20 +239,20 @@ def _compare_parser() -> argparse.ArgumentParser:
     return parser
 
 
-def _print_test_summary(path: Path) -> None:
-    from agnews.rundir import Run
+def _print_test_summary(path: Path, catalog: Catalog) -> None:
+    from agnews.rundir.run import Run
 
-    run = Run.load(path)
+    run = Run.load(path, catalog)
     test = run.metrics.test
     print(f"test accuracy {test.accuracy:.4f}  macro F1 {test.f1_macro:.4f}  ({test.rows} rows)")
     for warning in run.warnings:
         print(f"warning: {warning}", file=sys.stderr)
 
 
-def _train(argv: list[str]) -> int:
+def _train(argv: list[str], catalog: Catalog) -> int:
     from agnews.training.train import train_run
 
-    config, options = _train_parser(_preset(argv)).parse_args_into_dataclasses(argv)
+    config, options = _train_parser(_preset(argv), catalog).parse_args_into_dataclasses(argv)
     try:
         out = train_run(
             config,
@@ -284,11 +272,11 @@ def _train(argv: list[str]) -> int:
     if out is None:  # a non-first process of a data-parallel launch: the first one reports
         return 0
     print(f"run written to {out}")
-    _print_test_summary(out)
+    _print_test_summary(out, catalog)
     return 0
 
 
-def _tune(argv: list[str]) -> int:
+def _tune(argv: list[str], catalog: Catalog) -> int:
     from agnews.training.tune import study_path, tune
 
     parser = _config_parser(_preset(argv), "tune")
@@ -314,31 +302,31 @@ def _tune(argv: list[str]) -> int:
         )
         return 130
     print(f"run written to {out}")
-    _print_test_summary(out)
+    _print_test_summary(out, catalog)
     return 0
 
 
-def _evaluate(argv: list[str]) -> int:
+def _evaluate(argv: list[str], catalog: Catalog) -> int:
     from agnews.training.stages import evaluate_run
 
     args = _evaluate_parser().parse_args(argv)
     evaluate_run(args.run, data=args.data, max_test_samples=args.max_test_samples)
-    _print_test_summary(args.run)
+    _print_test_summary(args.run, catalog)
     return 0
 
 
-def _analyze(argv: list[str]) -> int:
+def _analyze(argv: list[str], catalog: Catalog) -> int:
     from agnews.training.stages import analyze_run
 
-    args = _analyze_parser().parse_args(argv)
-    failures = analyze_run(args.run, args.stages, data=args.data)
+    args = _analyze_parser(catalog).parse_args(argv)
+    failures = analyze_run(args.run, args.stages, data=args.data, catalog=catalog)
     for stage, message in failures.items():
         print(f"stage {stage} failed (recorded in the run): {message}", file=sys.stderr)
     print(f"{args.run}: stages done" + (f", {len(failures)} failed" if failures else ""))
     return 1 if failures else 0
 
 
-def _compare(argv: list[str]) -> int:
+def _compare(argv: list[str], catalog: Catalog) -> int:
     from agnews.analysis.compare import (
         compare_groups,
         compare_runs,
@@ -347,7 +335,7 @@ def _compare(argv: list[str]) -> int:
         disagreements,
         write_comparison,
     )
-    from agnews.rundir import Run
+    from agnews.rundir.run import Run
 
     parser = _compare_parser()
     if "--" in argv:  # two groups; options may sit on either side
@@ -355,8 +343,8 @@ def _compare(argv: list[str]) -> int:
         left, right = parser.parse_args(argv[:split]), parser.parse_args(argv[split + 1 :])
         if left.out and right.out:
             parser.error("give --out once")
-        group_a = [Run.load(path) for path in left.runs]
-        group_b = [Run.load(path) for path in right.runs]
+        group_a = [Run.load(path, catalog) for path in left.runs]
+        group_b = [Run.load(path, catalog) for path in right.runs]
         comparison = compare_groups(group_a, group_b)
         print("\n".join(describe_groups(comparison)))
         out, rows = left.out or right.out, None
@@ -364,7 +352,7 @@ def _compare(argv: list[str]) -> int:
         args = parser.parse_args(argv)
         if len(args.runs) != 2:
             parser.error(f"give two runs (A B), or two groups separated by -- (got {len(args.runs)} runs)")
-        a, b = (Run.load(path) for path in args.runs)
+        a, b = (Run.load(path, catalog) for path in args.runs)
         comparison = compare_runs(a, b)
         print("\n".join(describe_pair(comparison)))
         out, rows = args.out, disagreements(a, b)
@@ -374,7 +362,7 @@ def _compare(argv: list[str]) -> int:
     return 0
 
 
-def _cross_domain(argv: list[str]) -> int:
+def _cross_domain(argv: list[str], catalog: Catalog) -> int:
     from agnews.rundir import parts
     from agnews.training.cross_domain import cross_domain_run
 
@@ -404,24 +392,7 @@ def _cross_domain(argv: list[str]) -> int:
     return 0
 
 
-def _robustness(argv: list[str]) -> int:
-    from agnews.hub.card import robustness_table
-    from agnews.rundir import RunError
-    from agnews.training.stages import stress_run
-
-    args = _robustness_parser().parse_args(argv)
-    run = stress_run(args.run, rows=args.rows)
-    report = run.robustness
-    if report is None:  # written, then dropped by Run.load: its warning says why
-        raise RunError(f"{args.run}: the robustness part did not load ({'; '.join(run.warnings)})")
-    print(f"{args.run}: {report.selection}; {report.backend}; {report.seconds:.0f} s\n")
-    print(robustness_table(report) + "\n")
-    for name, why in report.not_run.items():
-        print(f"{name}: not run: {why}")
-    return 0
-
-
-def _migrate(argv: list[str]) -> int:
+def _migrate(argv: list[str], catalog: Catalog) -> int:
     from agnews.rundir.migrate import migrate_run
 
     args = _run_parser("migrate").parse_args(argv)
@@ -430,8 +401,8 @@ def _migrate(argv: list[str]) -> int:
     return 0
 
 
-def _predict(argv: list[str]) -> int:
-    from agnews.rundir import Run
+def _predict(argv: list[str], catalog: Catalog) -> int:
+    from agnews.rundir.run import Run
     from agnews.serving.predict_file import BACKENDS, CHUNK_ROWS, predict_file
 
     parser = _run_parser("predict")
@@ -456,7 +427,7 @@ def _predict(argv: list[str]) -> int:
     )
     args = parser.parse_args(argv)
     outcome = predict_file(
-        Run.load(args.run),
+        Run.load(args.run, catalog),
         args.file,
         args.out,
         backend=args.backend,
@@ -474,7 +445,7 @@ def _predict(argv: list[str]) -> int:
     return 0
 
 
-def _push(argv: list[str]) -> int:
+def _push(argv: list[str], catalog: Catalog) -> int:
     from agnews.hub.transfer import push_run, save_upload_folder
 
     parser = _push_parser()
@@ -490,13 +461,13 @@ def _push(argv: list[str]) -> int:
     return 0
 
 
-def _report(argv: list[str]) -> int:
+def _report(argv: list[str], catalog: Catalog) -> int:
     from agnews.present.report import build_report
-    from agnews.rundir import Run
     from agnews.rundir.files import write_atomically
+    from agnews.rundir.run import Run
 
     args = _report_parser().parse_args(argv)
-    page = build_report(Run.load(args.run))
+    page = build_report(Run.load(args.run, catalog))
     out = args.out.expanduser()
     out.parent.mkdir(parents=True, exist_ok=True)
     write_atomically(out, lambda tmp: tmp.write_text(page, encoding="utf-8"))
@@ -504,12 +475,11 @@ def _report(argv: list[str]) -> int:
     return 0
 
 
-HANDLERS: dict[str, Callable[[list[str]], int]] = {
+HANDLERS: dict[str, Callable[[list[str], Catalog], int]] = {
     "train": _train,
     "tune": _tune,
     "evaluate": _evaluate,
     "analyze": _analyze,
-    "robustness": _robustness,
     "compare": _compare,
     "cross-domain": _cross_domain,
     "migrate": _migrate,
@@ -538,13 +508,19 @@ def _user_errors() -> tuple[type[Exception], ...]:
     )
 
 
-def main(argv: list[str] | None = None) -> int:
-    top = _top_parser().parse_args(argv)
+def main(argv: list[str] | None = None, analyses: Sequence[Analysis] = ANALYSES) -> int:
+    """Run the command `argv` names; `analyses`: the analyses whose commands it knows."""
+    top = _top_parser(analyses).parse_args(argv)
     logging.basicConfig(
         level=logging.INFO if top.verbose else logging.WARNING, format="%(levelname)s %(name)s: %(message)s"
     )
+    word = aliases(analyses).get(top.command, top.command)
+    own = analysis_commands(analyses)
     try:
-        return HANDLERS[ALIASES.get(top.command, top.command)](top.args)
+        catalog = Catalog(analyses)
+        if word in own:
+            return load_attribute(own[word].run)(top.args, own[word].help, catalog)
+        return HANDLERS[word](top.args, catalog)
     except Exception as exc:
         if not isinstance(exc, _user_errors()):
             raise

@@ -31,6 +31,11 @@ def points(value: float | None, digits: int = 2) -> str:
     return DASH if _missing(value) else f"{100 * value:+.{digits}f} pts"
 
 
+def points_value(value: float | None, digits: int = 2) -> str:
+    """`points` without the unit, for a column whose header names it: `points_value(0.0184)` is "+1.84"."""
+    return DASH if _missing(value) else f"{100 * value:+.{digits}f}"
+
+
 def interval(
     value: float | None, low: float | None, high: float | None, *, as_percent: bool = True, digits: int = 1
 ) -> str:

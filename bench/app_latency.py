@@ -140,7 +140,7 @@ def route_classify(base: str) -> Callable[[str], object]:
 def in_process(run: str) -> Callable[[str], object]:
     """The model's own cost: the predictor the app serves with (same backend, one thread), called in
     this process, no HTTP."""
-    from agnews.rundir import Run
+    from agnews.rundir.run import Run
     from agnews.serving.predictor import Predictor
 
     return Predictor.from_run(Run.load(run), threads=1).probabilities

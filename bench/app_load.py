@@ -219,7 +219,7 @@ def serve(run_path: str, port: int, batched: bool, concurrency: int | None = Non
     """The app on `run_path` as app.py builds it, /classify batched or not (`concurrency`: batches
     at once, instead of the app's `CLASSIFY_CONCURRENCY`); serves until killed."""
     os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")
-    from agnews.rundir import Run
+    from agnews.rundir.run import Run
     from agnews.serving.predictor import Predictor
     from agnews.ui import build_app, classify
     from agnews.ui.app import launch_options

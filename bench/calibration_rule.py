@@ -18,8 +18,8 @@ from pathlib import Path
 import numpy as np
 from machine import cpu_name
 
-from agnews.rundir import Run
 from agnews.rundir.parts import LOGIT_COLUMNS
+from agnews.rundir.run import Run
 from agnews.training.calibration import (
     CV_FOLDS,
     FITTERS,

@@ -31,7 +31,7 @@ from agnews.rundir.parts import MAP
 STEP = """
 import json, sys, time
 from pathlib import Path
-from agnews.rundir import Run
+from agnews.rundir.run import Run
 from agnews.training.stages import analyze_run
 copy, data = Path(sys.argv[1]), sys.argv[2] or None
 started = time.perf_counter()
@@ -59,7 +59,7 @@ def timed_stages(run: Path, data: str | None) -> tuple[float, float, pd.DataFram
 
 def placement_check(run_path: Path, rows: int) -> dict[str, float]:
     """Place `rows` stored test texts anew; report own-point hits and distances against map spacing."""
-    from agnews.rundir import Run
+    from agnews.rundir.run import Run
     from agnews.training.maps import check_placement
 
     run = Run.load(run_path)

@@ -36,8 +36,8 @@ import torch
 from machine import cpu_name
 
 from agnews.inference import infer, length_sorted_batches
-from agnews.rundir import Run
 from agnews.rundir.parts import SERVING_ONNX, SERVING_ONNX_INT8
+from agnews.rundir.run import Run
 from agnews.serving.onnx_runtime import OnnxClassifier
 
 

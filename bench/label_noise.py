@@ -19,8 +19,8 @@ from pathlib import Path
 import numpy as np
 
 from agnews.labels import NUM_LABELS
-from agnews.rundir import Run
 from agnews.rundir.parts import PROB_COLUMNS
+from agnews.rundir.run import Run
 from agnews.training.label_issues import label_issue_table
 
 GOAL = 0.80

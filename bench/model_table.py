@@ -24,8 +24,9 @@ from pathlib import Path
 
 from machine import cpu_name
 
+from agnews.analyses.robustness.schema import PART as ROBUSTNESS
 from agnews.analysis.compare import compare_groups
-from agnews.rundir import Run
+from agnews.rundir.run import Run
 
 NOT_WORSE_POINTS = -0.3
 
@@ -92,7 +93,7 @@ def main() -> None:
     print("* the shortest of the group's runs")
     print()
     first = {name: runs[0] for name, runs in groups.items()}
-    reports = {name: run.robustness for name, run in first.items() if run.robustness is not None}
+    reports = {name: run.get(ROBUSTNESS) for name, run in first.items() if run.get(ROBUSTNESS) is not None}
     if not reports:
         return
     print("Flip rates (first run of each group; rows: the test rows perturbed)")

@@ -27,7 +27,7 @@ import pandas as pd
 from machine import cpu_name
 
 from agnews.labels import LABELS
-from agnews.rundir import Run
+from agnews.rundir.run import Run
 from agnews.serving.map_index import unit_rows
 from agnews.serving.neighbours import TrainingNeighbours
 from agnews.ui import neighbours

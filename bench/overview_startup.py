@@ -18,7 +18,7 @@ from unittest import mock
 
 from machine import cpu_name
 
-from agnews.rundir import Run
+from agnews.rundir.run import Run
 from agnews.serving.predictor import Predictor
 from agnews.ui import app, overview
 

@@ -31,7 +31,7 @@ import pandas as pd
 from machine import cpu_name
 
 from agnews.labels import LABELS
-from agnews.rundir import Run
+from agnews.rundir.run import Run
 from agnews.serving.csv_batch import BatchError
 from agnews.serving.predict_file import BACKENDS, predict_file
 from agnews.serving.predictor import Predictor
@@ -39,7 +39,7 @@ from agnews.serving.predictor import Predictor
 MEASURE = """
 import resource, sys
 from pathlib import Path
-from agnews.rundir import Run
+from agnews.rundir.run import Run
 from agnews.serving.predict_file import predict_file
 predict_file(Run.load(sys.argv[1]), Path(sys.argv[2]), Path(sys.argv[3]), progress=False)
 print(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss)

@@ -20,7 +20,7 @@ from pathlib import Path
 
 from machine import cpu_name
 
-from agnews.rundir import Run
+from agnews.rundir.run import Run
 from agnews.serving.predictor import Predictor
 
 

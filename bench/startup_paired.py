@@ -25,7 +25,7 @@ ROOT = Path(__file__).resolve().parents[1]
 # Run from the checkout's root, so that `import agnews` finds that checkout's package first.
 PROBE = """
 import json, sys, time
-from agnews.rundir import Run
+from agnews.rundir.run import Run
 from agnews.serving.predictor import Predictor
 from agnews.ui import build_app
 began = time.perf_counter()

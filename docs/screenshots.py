@@ -28,7 +28,8 @@ os.environ.setdefault("HF_HUB_DISABLE_TELEMETRY", "1")
 import numpy as np
 
 from agnews.labels import LABELS
-from agnews.rundir import Run, RunError
+from agnews.rundir.files import RunError
+from agnews.rundir.run import Run
 from agnews.ui.overview import slices_card
 
 if TYPE_CHECKING:

@@ -29,7 +29,7 @@ from helpers import (
 from synthetic_run import build_synthetic_run
 
 if TYPE_CHECKING:
-    from agnews.rundir import Run
+    from agnews.rundir.run import Run
     from agnews.serving.predictor import Predictor
 
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
@@ -101,7 +101,7 @@ def quick_run(shared_data: Path, tmp_path_factory: pytest.TempPathFactory) -> Pa
 @pytest.fixture(scope="module")
 def run(synthetic_run: Path) -> Run:
     """`synthetic_run` loaded, once per test module (modules that test another run define their own)."""
-    from agnews.rundir import Run
+    from agnews.rundir.run import Run
 
     return Run.load(synthetic_run)
 
@@ -117,7 +117,7 @@ def predictor(run: Run) -> Predictor:
 @pytest.fixture(scope="session")
 def quick_run_seed_1(quick_run: Path) -> Path:
     """`quick_run`'s recipe and rows with training seed 1 (no default stages): a run to compare with."""
-    from agnews.rundir import Run
+    from agnews.rundir.run import Run
     from agnews.training.train import train_run
 
     config = dataclasses.replace(Run.load(quick_run).config.train, seed=1)
@@ -131,7 +131,7 @@ def served_app(quick_run: Path) -> Iterator[ServedApp]:
     Shared (test_app, test_app_security): each server loads the model again and starts threads.
     """
     os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")
-    from agnews.rundir import Run
+    from agnews.rundir.run import Run
     from agnews.serving.predictor import Predictor
     from agnews.ui import build_app
     from agnews.ui.app import launch_options

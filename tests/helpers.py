@@ -23,7 +23,7 @@ from typing import TYPE_CHECKING, Any, NoReturn
 import pytest
 
 if TYPE_CHECKING:
-    from agnews.rundir import Run
+    from agnews.rundir.run import Run
     from agnews.serving.predictor import Predictor
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -76,7 +76,8 @@ def load_script(path: Path, name: str) -> ModuleType:
 
 def as_legacy(run: Path) -> None:
     """Rewrite a run in the first wave's layout: no manifest, one metrics.json, no logits."""
-    from agnews.rundir import Run, parts
+    from agnews.rundir import parts
+    from agnews.rundir.run import Run
 
     current = Run.load(run)
     config = json.loads((run / "config.json").read_text())

@@ -21,6 +21,7 @@ from helpers import synthetic_rows, write_original_csv
 from agnews.config import preset_config
 from agnews.labels import LABELS, NUM_LABELS
 from agnews.rundir import parts
+from agnews.rundir.catalog import CATALOG
 from agnews.rundir.edit import create_run, edit_run
 from agnews.rundir.parts import (
     CalibrationFit,
@@ -32,7 +33,6 @@ from agnews.rundir.parts import (
     RunConfig,
     Training,
 )
-from agnews.rundir.stages import STAGES
 
 # The analysis stages run on the synthetic run, in `agnews analyze`'s order; the map is left out
 # (fitting UMAP is the slow one) and written from its dataclass instead.
@@ -221,7 +221,7 @@ def build_synthetic_run(out: Path, encoder: Path, *, seed: int = 0) -> Path:
         edit.write(
             "data_stats", parts.parse(DataStats, data.stats(), parts.DATA_STATS), made_from=("config",)
         )
-        edit.begin(STAGES["evaluate"])  # recorded as `agnews train` records its evaluation
+        edit.begin(CATALOG.stages["evaluate"])  # recorded as `agnews train` records its evaluation
         frame = predictions_frame(list(test["row_id"]), list(test["text"]), test_labels, probs, logits)
         edit.write("predictions", frame)
         metrics = Metrics(

@@ -22,8 +22,8 @@ from helpers import ServedApp
 from agnews.labels import LABELS
 from agnews.present import tables
 from agnews.present.tables import with_tags
-from agnews.rundir import Run
 from agnews.rundir.parts import Manifest
+from agnews.rundir.run import Run
 from agnews.serving.csv_batch import NOTE_CUT, NOTE_EMPTY, REVIEW_COLUMN, output_columns
 from agnews.serving.predictor import MAX_CHARS, MAX_RAW_CHARS, Predictor, model_text
 from agnews.text import clean_text

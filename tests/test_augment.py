@@ -8,9 +8,10 @@ from pathlib import Path
 
 import pytest
 
+from agnews.analyses.robustness.present import flip_rate_frame
+from agnews.analyses.robustness.schema import PART as ROBUSTNESS
 from agnews.config import ConfigError, preset_config
-from agnews.present.tables import flip_rate_frame
-from agnews.rundir import Run
+from agnews.rundir.run import Run
 from agnews.text import AGENCY_MARKER
 from agnews.training import augment, perturb
 from agnews.training.augment import FAMILIES, augment_rows, parse_families, stress_tests_taught
@@ -91,9 +92,9 @@ def test_an_augmented_run_trains_on_more_rows_and_keeps_its_split(
     assert set(run.data_stats.augmented_by_family) == {"prefix", "boilerplate"}
     assert run.config.train.augment == "prefix,boilerplate"
     # The stress report tells the tests training taught from the held-out ones, and so does the tab.
-    assert run.robustness is not None and plain.robustness is None
-    assert run.robustness.trained_for == ["boilerplate_suffix", "neutral_prefix"]
-    table = flip_rate_frame(run.robustness).set_index("test")["training"]
+    assert run.get(ROBUSTNESS) is not None and plain.get(ROBUSTNESS) is None
+    assert run.get(ROBUSTNESS).trained_for == ["boilerplate_suffix", "neutral_prefix"]
+    table = flip_rate_frame(run.get(ROBUSTNESS)).set_index("test")["training"]
     assert table["neutral_prefix"] == "trained for" and table["typos"] == "held out"
     with pytest.raises(ConfigError, match="choose 'all' or some of"):
         train_run(preset_config("distilbert", **values, augment="rot13"), tmp_path / "bad", stages=())

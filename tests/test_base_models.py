@@ -18,7 +18,7 @@ from agnews import split_weights
 from agnews.config import ConfigError, preset_config
 from agnews.hub.card import hub_base_model
 from agnews.models import ModelError, resolve_base_model
-from agnews.rundir import Run
+from agnews.rundir.run import Run
 from agnews.split_weights import SplitWeights, SplitWeightsError, assembled_path
 from agnews.training import train
 from agnews.training.train import train_run

@@ -23,7 +23,8 @@ from test_markup import (
     hostile_run_folder,  # noqa: F401 (the `hostile_run` fixture)
 )
 
-from agnews.rundir import Run
+from agnews.analyses.robustness.schema import PART as ROBUSTNESS
+from agnews.rundir.run import Run
 from agnews.ui.live import LiveRun
 
 pytestmark = pytest.mark.slow  # a real browser, and most tests a trained run
@@ -160,7 +161,7 @@ def test_each_overview_card_lands_on_the_view_it_names(
     )
     run, other = Run.load(path), Run.load(quick_run_seed_1)
     shown = {card.key: card for card in cards(run, compare_with=other)}
-    worst_test = run.robustness.most_flipping()
+    worst_test = run.get(ROBUSTNESS).most_flipping()
     landings = {
         "accuracy": "#confusion-plot .js-plotly-plot",
         "confusion": "#errors-table [data-testid='cell-0-0']",

@@ -12,9 +12,9 @@ import pytest
 import torch
 
 from agnews.labels import NUM_LABELS
-from agnews.rundir import Run
 from agnews.rundir.edit import edit_run
 from agnews.rundir.parts import PROB_COLUMNS
+from agnews.rundir.run import Run
 from agnews.serving.csv_batch import REVIEW_COLUMN, Table, classify_table
 from agnews.training.calibration import (
     METHODS,

@@ -10,11 +10,12 @@ import pytest
 
 from agnews.cli import _train_parser, main
 from agnews.config import TrainConfig
-from agnews.rundir import Run
+from agnews.rundir.catalog import CATALOG
+from agnews.rundir.run import Run
 
 
 def test_help_documents_every_training_setting() -> None:
-    text = _train_parser("quick").format_help()
+    text = _train_parser("quick", CATALOG).format_help()
     for f in dataclasses.fields(TrainConfig):
         assert "--" + f.name.replace("_", "-") in text
 
@@ -40,7 +41,7 @@ def test_python_dash_m_works() -> None:
 
 
 def test_presets_give_defaults_and_options_override_them() -> None:
-    config, options = _train_parser("distilbert").parse_args_into_dataclasses(
+    config, options = _train_parser("distilbert", CATALOG).parse_args_into_dataclasses(
         ["--out", "x", "--epochs", "3", "--no-group-by-length", "--stages", "export,map"]
     )
     assert config.base_model == "distilbert-base-uncased" and config.learning_rate == 5e-5
@@ -106,7 +107,7 @@ def test_evaluate_and_analyze_commands_rebuild_a_run_consistently(quick_run: Pat
 def test_building_the_train_parser_leaves_the_config_schema_intact(synthetic_run: Path) -> None:
     """HfArgumentParser rewrites dataclass field types in place; a run must still load afterwards."""
     before = {f.name: f.type for f in dataclasses.fields(TrainConfig)}
-    _train_parser("distilbert")
+    _train_parser("distilbert", CATALOG)
     assert {f.name: f.type for f in dataclasses.fields(TrainConfig)} == before
     config = dataclasses.replace(Run.load(synthetic_run).config.train, dropout=None, max_train_samples=None)
     from agnews.rundir.parts import parse

@@ -23,7 +23,8 @@ from agnews.analysis.compare import (
 )
 from agnews.cli import main
 from agnews.present.figures import confusion_change_figure
-from agnews.rundir import Run, RunError
+from agnews.rundir.files import RunError
+from agnews.rundir.run import Run
 from agnews.ui.compare import per_class_table, run_choices
 
 

@@ -22,8 +22,11 @@ from sklearn.metrics import f1_score
 from agnews.cli import main
 from agnews.inference import infer
 from agnews.labels import LABELS
-from agnews.rundir import Run, RunError, parts
+from agnews.rundir import parts
+from agnews.rundir.catalog import CATALOG
 from agnews.rundir.edit import edit_run
+from agnews.rundir.files import RunError
+from agnews.rundir.run import Run
 from agnews.text import clean_text
 from agnews.training import cross_domain
 from agnews.training.cross_domain import (
@@ -192,15 +195,15 @@ def test_a_map_that_keeps_only_empty_texts_scores_nothing(tmp_path: Path) -> Non
 
 def test_part_names_must_be_safe_folder_names() -> None:
     assert default_name(Path("/data/BBC news (2024).csv")) == "BBC-news-2024"
-    assert parts.part("cross_domain/bbc-2024_v1.0").files == (
+    assert CATALOG.part("cross_domain/bbc-2024_v1.0").files == (
         "cross_domain/bbc-2024_v1.0/predictions.parquet",
         "cross_domain/bbc-2024_v1.0/metrics.json",
     )
     for bad in ("", ".", "..", ".hidden", "a/b", "a b", "x" * 101):
         with pytest.raises(RunError, match="cannot name a cross_domain part"):
-            parts.part(f"cross_domain/{bad}")
+            CATALOG.part(f"cross_domain/{bad}")
     with pytest.raises(RunError, match="unknown part 'nope/x'"):
-        parts.part("nope/x")
+        CATALOG.part("nope/x")
 
 
 # --------------------------------------------------------------------------------------------------

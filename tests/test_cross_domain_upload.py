@@ -15,8 +15,8 @@ import pytest
 from test_cross_domain import NEWS_MAP, fingerprints, news_rows, write_csv
 
 from agnews.cli import main
-from agnews.rundir import Run, parts
-from agnews.rundir.run import read_cross_domain
+from agnews.rundir import parts
+from agnews.rundir.run import Run, read_cross_domain
 from agnews.serving.csv_batch import BatchError
 from agnews.training import data as training_data
 from agnews.training.cross_domain import cross_domain_run

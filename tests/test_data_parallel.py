@@ -22,7 +22,7 @@ from safetensors.torch import load_file
 
 from agnews.config import ConfigError
 from agnews.hub.card import build_model_card
-from agnews.rundir import Run
+from agnews.rundir.run import Run
 from agnews.training.data_parallel import check_launch, per_device_batch, trainer_batch
 from agnews.training.train import train_run
 

@@ -10,7 +10,9 @@ import torch
 
 from agnews.config import ConfigError, preset_config
 from agnews.hub.card import build_model_card
-from agnews.rundir import Run, parts
+from agnews.rundir import parts
+from agnews.rundir.catalog import CATALOG
+from agnews.rundir.run import Run
 from agnews.training import distill
 from agnews.training.train import train_run
 
@@ -37,7 +39,7 @@ def test_a_student_learns_from_a_teacher_whose_logits_are_kept_and_reused(
     assert info is not None and info.run == "teacher" and info.temperature == 2.0
     kept = Run.load(teacher)
     assert kept.has(info.logits_part) and info.logits_part.startswith(f"{parts.TEACHER_LOGITS}/")
-    stored = (teacher / parts.part(info.logits_part).files[0]).stat().st_size
+    stored = (teacher / CATALOG.part(info.logits_part).files[0]).stat().st_size
     assert stored > 0
 
     def no_teacher_pass(*args: object, **kwargs: object) -> None:

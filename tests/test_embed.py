@@ -10,7 +10,7 @@ import torch
 from transformers import AutoModel, AutoTokenizer
 
 from agnews.models import bundled_minilm_path
-from agnews.rundir import Run
+from agnews.rundir.run import Run
 from agnews.training.embed import base_cls_embeddings
 from agnews.training.maps import check_placement, map_quality, umap_2d
 

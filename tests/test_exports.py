@@ -150,7 +150,7 @@ def test_agnews_predict_passes_raw_cells(tmp_path: Path, monkeypatch: pytest.Mon
         )
 
     monkeypatch.setattr(predict_file_module, "predict_file", record)
-    monkeypatch.setattr("agnews.rundir.Run.load", lambda path: path)
+    monkeypatch.setattr("agnews.rundir.run.Run.load", lambda path, catalog=None: path)
     argv = ["predict", str(tmp_path), str(tmp_path / "in.csv"), "--out", str(tmp_path / "out.csv")]
     assert cli.main(argv) == 0
     assert cli.main([*argv, "--raw-cells"]) == 0

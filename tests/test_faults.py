@@ -15,10 +15,10 @@ from pathlib import Path
 
 import pytest
 
-from agnews.rundir import Run, RunError
 from agnews.rundir.edit import FAULT_ENV
-from agnews.rundir.files import check_writable
+from agnews.rundir.files import RunError, check_writable
 from agnews.rundir.parts import BASELINE, EMBEDDINGS, MAP, MAP_INFO
+from agnews.rundir.run import Run
 
 
 def _train_command(data: Path, base: Path, out: Path, *extra: str) -> list[str]:

@@ -23,6 +23,7 @@ from helpers import ROOT, load_script
 from agnews.cli import _train_parser
 from agnews.config import ConfigError, TrainConfig, preset_config
 from agnews.models import bundled_minilm_path, load_classifier, load_tokenizer
+from agnews.rundir.catalog import CATALOG
 from agnews.training import train
 from agnews.training.data import read_csv_split
 from agnews.training.train import build_trainer
@@ -102,7 +103,7 @@ def test_speed_knobs_are_checked_and_the_distilbert_preset_pads_to_8(monkeypatch
     quick = preset_config("quick")
     assert (quick.pad_to_multiple_of, quick.dataloader_workers, quick.torch_compile) == (None, 0, False)
     assert preset_config("distilbert").pad_to_multiple_of == 8
-    config, _ = _train_parser("quick").parse_args_into_dataclasses(
+    config, _ = _train_parser("quick", CATALOG).parse_args_into_dataclasses(
         [
             "--out",
             "x",

@@ -25,8 +25,9 @@ from agnews.hub import transfer as hub
 from agnews.hub.card import build_model_card, hub_base_model
 from agnews.hub.transfer import HubError, load_run_from_folder, push_run
 from agnews.labels import LABELS
-from agnews.rundir import Run, RunError, parts
-from agnews.rundir.files import pickle_files
+from agnews.rundir import parts
+from agnews.rundir.files import RunError, pickle_files
+from agnews.rundir.run import Run
 
 REPO_ID = "someone/agnews-quick"
 FAKE_TOKEN = "hf_FakeTokenNeverWrittenAnywhere1234"

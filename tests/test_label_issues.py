@@ -15,7 +15,7 @@ from agnews.cli import main
 from agnews.config import TrainConfig, preset_config
 from agnews.labels import LABELS
 from agnews.present import tables
-from agnews.rundir import Run
+from agnews.rundir.run import Run
 from agnews.text import clean_text, text_hash
 from agnews.training.data import DataError, load_config_data
 from agnews.training.label_issues import label_issue_table, predictions_label_issues, train_label_issues

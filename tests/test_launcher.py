@@ -16,8 +16,9 @@ from test_live_run import has_timer, without_parts
 
 import app
 from agnews.config import TrainConfig
-from agnews.rundir import Run, RunError
-from agnews.rundir.stages import pending_stages
+from agnews.rundir.catalog import CATALOG
+from agnews.rundir.files import RunError
+from agnews.rundir.run import Run
 
 
 def test_with_no_run_the_launcher_trains_the_quick_run_on_the_given_data(
@@ -102,7 +103,7 @@ def test_the_launcher_completes_a_run_in_the_background(
     quick_run: Path, tmp_path: Path, served: dict[str, Any]
 ) -> None:
     run = without_parts(quick_run, tmp_path / "runs" / "quick", ("map",))
-    assert pending_stages(Run.load(run)) == ("map",)
+    assert CATALOG.pending_stages(Run.load(run)) == ("map",)
     assert app.main(["--run", str(run), "--data", "/some/data"]) == 0
     [process] = served["processes"]
     assert process.args == [sys.executable, "-m", "agnews", "analyze", str(run), "--data", "/some/data"]
@@ -113,7 +114,7 @@ def test_the_launcher_completes_a_run_in_the_background(
 
 
 def test_a_complete_run_starts_nothing(quick_run: Path, served: dict[str, Any]) -> None:
-    assert pending_stages(Run.load(quick_run)) == ()
+    assert CATALOG.pending_stages(Run.load(quick_run)) == ()
     assert app.main(["--run", str(quick_run)]) == 0
     assert served["processes"] == [] and not has_timer(served["demo"])
 

@@ -1,10 +1,12 @@
-"""The package's shape: imports only go down the layers (import-linter), and no module imports
-itself back through others (no cycles)."""
+"""The package's shape: imports only go down the layers (import-linter), no module imports itself back
+through others (no cycles), and an analysis is named only in its own folder."""
 
 from __future__ import annotations
 
+import ast
 import subprocess
 import sys
+from collections.abc import Iterator
 from pathlib import Path
 
 import grimp
@@ -52,3 +54,35 @@ def test_the_cycle_finder_finds_a_cycle() -> None:
     for importer, imported in (("agnews.a", "agnews.b"), ("agnews.b", "agnews.c"), ("agnews.c", "agnews.a")):
         graph.add_import(importer=importer, imported=imported)
     assert _find_cycle(graph) == ["agnews.a", "agnews.b", "agnews.c", "agnews.a"]
+
+
+# The modules allowed to name an analysis outside its folder: the one list, and the one map of the
+# names older agnews gave.
+NAMING_MODULES = {Path("agnews/analyses/__init__.py"), Path("agnews/rundir/renames.py")}
+
+
+def string_literals(tree: ast.AST) -> Iterator[tuple[int, str]]:
+    """(line, value) of every string constant in `tree`, the constant pieces of f-strings included."""
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Constant) and isinstance(node.value, str):
+            yield node.lineno, node.value
+
+
+def test_an_analysis_is_named_only_in_its_own_folder() -> None:
+    """Its name (snake_case or hyphenated) is a string literal nowhere else but the list and the
+    rename map: whatever else needs it gets it from the declaration."""
+    from agnews.analyses import ANALYSES
+    from agnews.rundir.declarations import hyphenated
+
+    sources = [ROOT / "app.py", *sorted((ROOT / "agnews").rglob("*.py"))]
+    found = []
+    for analysis in ANALYSES:
+        names = {analysis.name, hyphenated(analysis.name)}
+        folder = ROOT / "agnews" / "analyses" / analysis.name
+        for source in sources:
+            if source.is_relative_to(folder) or source.relative_to(ROOT) in NAMING_MODULES:
+                continue
+            for line, value in string_literals(ast.parse(source.read_text(), str(source))):
+                if value in names:
+                    found.append(f"{source.relative_to(ROOT)}:{line}: {value!r}")
+    assert found == []

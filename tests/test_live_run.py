@@ -25,8 +25,8 @@ os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")
 import gradio as gr
 import plotly.graph_objects as go
 
-from agnews.rundir import Run
 from agnews.rundir.edit import edit_run
+from agnews.rundir.run import Run
 from agnews.serving.predictor import Predictor
 from agnews.ui import build_app
 from agnews.ui.live import DONE, FAILED, RUNNING, STOPPED, WAITING, LiveRun, missing_parts

@@ -26,8 +26,8 @@ from agnews.labels import LABELS
 from agnews.present.notices import part_notice
 from agnews.present.report import build_report
 from agnews.present.tables import cross_domain_summary
-from agnews.rundir import Run
 from agnews.rundir.edit import edit_run
+from agnews.rundir.run import Run
 from agnews.ui import compare
 from agnews.ui.app import header
 from agnews.ui.common import row_details

@@ -16,10 +16,10 @@ import pytest
 
 from agnews.present.figures import headline
 from agnews.present.paths import shown_path
-from agnews.rundir import Run
+from agnews.rundir.catalog import CATALOG
 from agnews.rundir.edit import edit_run
 from agnews.rundir.parts import Manifest
-from agnews.rundir.stages import pending_stages
+from agnews.rundir.run import Run
 from agnews.serving.map_index import nearest, unit_rows
 from agnews.serving.neighbours import TrainingNeighbours, stored_vector, training_neighbours
 from agnews.serving.predictor import Predictor
@@ -137,14 +137,14 @@ def test_a_run_without_the_part_says_how_to_add_it_and_analyze_makes_it(copied: 
     with edit_run(copied) as edit:
         edit.remove("train_embeddings")
     lacking = Run.load(copied)
-    assert pending_stages(lacking) == ("train_embeddings",)
+    assert CATALOG.pending_stages(lacking) == ("train_embeddings",)
     with pytest.raises(
         gr.Error, match=re.escape(f"`agnews analyze {copied} --stages train_embeddings` adds them")
     ):
         neighbours.neighbours_of_row(lacking, int(lacking.predictions["row_id"].iloc[0]))
     assert analyze_run(copied, progress=False) == {}  # what the app's background `agnews analyze` runs
     made = Run.load(copied)
-    assert pending_stages(made) == () and made.train_embedding_rows.equals(run.train_embedding_rows)
+    assert CATALOG.pending_stages(made) == () and made.train_embedding_rows.equals(run.train_embedding_rows)
     assert np.abs(made.train_embeddings.astype(np.float32) - run.train_embeddings).max() < 1e-2
 
 

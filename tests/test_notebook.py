@@ -19,7 +19,7 @@ from helpers import ROOT
 from nbclient import NotebookClient
 
 from agnews.labels import LABELS
-from agnews.rundir import Run
+from agnews.rundir.run import Run
 
 NOTEBOOK = ROOT / "notebooks" / "walkthrough.ipynb"
 # The smallest slice that still trains, maps (UMAP wants more than its 15 neighbours) and flags label

@@ -11,8 +11,8 @@ import gradio as gr
 import pytest
 
 from agnews.present.paths import shown_path
-from agnews.rundir import Run
 from agnews.rundir.edit import edit_run
+from agnews.rundir.run import Run
 from agnews.serving.predictor import Predictor
 from agnews.ui import build_app
 from agnews.ui.errors import ANY, BY_CONFIDENCE

@@ -17,8 +17,9 @@ from helpers import ROOT, load_script
 
 from agnews.cli import main
 from agnews.labels import LABELS
-from agnews.rundir import Run, RunError
+from agnews.rundir.files import RunError
 from agnews.rundir.parts import Baseline, CrossDomainMetrics, Metrics, check_predictions, parse
+from agnews.rundir.run import Run
 
 CLASSES = list(LABELS)
 

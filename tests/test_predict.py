@@ -12,7 +12,7 @@ import pytest
 
 from agnews.cli import main
 from agnews.labels import LABELS
-from agnews.rundir import Run
+from agnews.rundir.run import Run
 from agnews.serving import predict_file as predict_module
 from agnews.serving.csv_batch import BatchError
 from agnews.serving.predict_file import predict_file

@@ -12,7 +12,7 @@ import numpy as np
 import pytest
 
 from agnews.labels import LABELS
-from agnews.rundir import Run
+from agnews.rundir.run import Run
 from agnews.serving.map_index import MapIndex
 from agnews.serving.onnx_runtime import FastTokenizer
 from agnews.serving.predictor import EmptyTextError, Predictor, model_text
@@ -121,7 +121,7 @@ def test_a_batch_is_answered_as_each_text_alone(predictor: Predictor) -> None:
 
 SERVE_WITHOUT_TORCH = """
 import json, sys
-from agnews.rundir import Run
+from agnews.rundir.run import Run
 from agnews.serving.predictor import Predictor
 
 predictor = Predictor.from_run(Run.load(sys.argv[1]))

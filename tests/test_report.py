@@ -13,8 +13,8 @@ from helpers import drawn_figures, report_in_chromium
 
 from agnews.cli import main
 from agnews.present.report import REPORT_FILE, build_report
-from agnews.rundir import Run
 from agnews.rundir.edit import edit_run
+from agnews.rundir.run import Run
 
 SECTIONS = (
     "Test metrics",

@@ -10,10 +10,10 @@ import pandas as pd
 import pytest
 from helpers import as_legacy
 
-from agnews.rundir import Run, RunError, latest_run
 from agnews.rundir.edit import RunEditor, create_run, edit_run, run_lock
-from agnews.rundir.files import RunBusyError
+from agnews.rundir.files import RunBusyError, RunError
 from agnews.rundir.migrate import migrate_run
+from agnews.rundir.run import Run, latest_run
 from agnews.training.stages import analyze_run
 
 

@@ -10,8 +10,8 @@ from pathlib import Path
 
 import pytest
 
-from agnews.rundir import Run, RunError
-from agnews.rundir.files import pickle_files
+from agnews.rundir.files import RunError, pickle_files
+from agnews.rundir.run import Run
 
 PACKAGE = Path(__file__).resolve().parents[1] / "agnews"
 SOURCES = sorted(PACKAGE.rglob("*.py"))

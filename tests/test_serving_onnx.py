@@ -14,8 +14,9 @@ import torch
 from agnews.cli import main as cli_main
 from agnews.labels import LABELS
 from agnews.models import load_classifier, load_tokenizer
-from agnews.rundir import Run, RunError
+from agnews.rundir.files import RunError
 from agnews.rundir.parts import SERVING_ONNX, SERVING_ONNX_INT8
+from agnews.rundir.run import Run
 from agnews.serving import onnx_runtime
 from agnews.serving.onnx_runtime import OnnxClassifier, gpu_available, serving_graph
 from agnews.serving.predictor import Predictor

@@ -15,9 +15,10 @@ import pytest
 from agnews.present import tables
 from agnews.present.figures import colour_choices, map_figure, slice_figure
 from agnews.present.tables import with_tags
-from agnews.rundir import Run
 from agnews.rundir.edit import edit_run
 from agnews.rundir.parts import DataStats, SplitStats
+from agnews.rundir.run import Run
+from agnews.stats import wilson_interval
 from agnews.training import data_checks, slices
 from agnews.training.stages import analyze_run
 from agnews.ui import errors
@@ -87,7 +88,7 @@ def test_wilson_interval_matches_the_formula() -> None:
         return centre - half, centre + half
 
     for k, n in ((8, 10), (0, 5), (118, 118), (6802, 7600)):
-        assert slices.wilson_interval(k, n) == pytest.approx(wilson(k, n), abs=1e-6)
+        assert wilson_interval(k, n) == pytest.approx(wilson(k, n), abs=1e-6)
     empty = slices.slice_accuracy("empty", np.array([], dtype=bool))
     assert (empty.rows, empty.accuracy, empty.low) == (0, None, None)
 

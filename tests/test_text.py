@@ -68,7 +68,7 @@ def test_cleaning_keeps_every_ag_news_row_byte_identical(shared_data: Path) -> N
 
 @pytest.mark.slow
 def test_the_quick_run_records_the_same_split_hashes(quick_run: Path) -> None:
-    from agnews.rundir import Run
+    from agnews.rundir.run import Run
 
     assert Run.load(quick_run).config.data.split_hashes == QUICK_RUN_SPLIT_HASHES
 

@@ -16,7 +16,7 @@ from gradio_client.exceptions import AppError
 from agnews.ui.throttle import HEAVY_QUEUE, Refused, Throttle, client_of, limited
 
 if TYPE_CHECKING:
-    from agnews.rundir import Run
+    from agnews.rundir.run import Run
     from agnews.serving.predictor import Predictor
 
 

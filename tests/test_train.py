@@ -14,8 +14,8 @@ from transformers import TrainerCallback
 
 from agnews.config import ConfigError, TrainConfig, preset_config
 from agnews.labels import LABELS
-from agnews.rundir import Run
 from agnews.rundir.files import pickle_files
+from agnews.rundir.run import Run
 from agnews.training import train
 from agnews.training.train import (
     freeze_bottom,
@@ -237,7 +237,7 @@ def test_interrupted_run_leaves_nothing_under_its_name_and_resumes(
 def test_existing_run_is_not_overwritten_by_accident(
     tiny_data: Path, tiny_distilbert: Path, tmp_path: Path
 ) -> None:
-    from agnews.rundir import RunError
+    from agnews.rundir.files import RunError
 
     out = tmp_path / "taken"
     out.mkdir()

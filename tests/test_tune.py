@@ -8,7 +8,7 @@ import pytest
 
 from agnews.cli import main
 from agnews.config import preset_config
-from agnews.rundir import Run
+from agnews.rundir.run import Run
 from agnews.training import tune
 
 
@@ -82,7 +82,7 @@ def test_the_command_passes_its_options_and_names_its_study(
         return out
 
     monkeypatch.setattr(tune, "tune", fake_tune)
-    monkeypatch.setattr(cli, "_print_test_summary", lambda path: None)
+    monkeypatch.setattr(cli, "_print_test_summary", lambda path, catalog: None)
     out = tmp_path / "t"
     options = ["--data", str(tiny_data), "--learning-rate", "5e-5", "--out", str(out), "--trials", "7"]
     assert main(["tune", *options, "--timeout", "60", "--trial-seeds", "3", "4"]) == 0

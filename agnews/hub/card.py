@@ -10,7 +10,6 @@ the run's files.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, fields
 from pathlib import Path
 
@@ -19,20 +18,21 @@ from huggingface_hub.errors import HFValidationError
 from huggingface_hub.utils import validate_repo_id
 
 from agnews.config import HUB_DATASET_ID
-from agnews.formatting import calibration_metric, interval, number, span
+from agnews.formatting import calibration_metric, number, span
 from agnews.hub.layout import RUN_SUBFOLDER, run_files
 from agnews.labels import LABELS
 from agnews.models import MINILM_ALIAS
-from agnews.rundir import Run
+from agnews.present.sections import markdown_table
+from agnews.rundir.catalog import load_attribute
 from agnews.rundir.parts import (
     AppliedCorrections,
     Baseline,
     DataParallel,
-    Robustness,
     TeacherInfo,
     TrainLabelIssues,
     Tuning,
 )
+from agnews.rundir.run import Run
 from agnews.split_weights import SPLIT_MODELS
 
 TEMPLATE = Path(__file__).with_name("card_template.md")
@@ -112,22 +112,6 @@ def card_data(run: Run, repo_id: str) -> ModelCardData:
     )
 
 
-def markdown_table(header: Sequence[str], rows: Iterable[Sequence[object]], align: str = "---:") -> str:
-    """A Markdown table: the first column left-aligned, the others aligned by `align`.
-
-    huggingface_hub has no Markdown table helper (`huggingface_hub.utils.tabulate` lays out plain
-    text for a terminal), and transformers' `modelcard.make_markdown_table` imports torch and
-    centres every column; this one is all the card needs.
-    """
-
-    def line(cells: Sequence[object]) -> str:
-        return "| " + " | ".join(str(cell).replace("|", "\\|") for cell in cells) + " |"
-
-    return "\n".join(
-        [line(header), "|---|" + "|".join([align] * (len(header) - 1)) + "|", *(line(row) for row in rows)]
-    )
-
-
 def _local_name(origin: str) -> str | None:
     """A local file's (or folder's) name for the card; None for the Hub dataset or no origin.
 
@@ -150,50 +134,6 @@ def _slices_table(run: Run) -> str | None:
             else [s.name, s.rows, number(s.accuracy), span(s.low, s.high, as_percent=False, digits=4)]
             for s in run.slice_report.slices
         ],
-    )
-
-
-def robustness_table(report: Robustness) -> str:
-    """The stress tests as a Markdown table: rows applied, flipped, flip rate with its 95% Wilson
-    interval, mean confidence change in percentage points (also what `agnews robustness` prints)."""
-    return markdown_table(
-        ["test", "rows", "flipped", "flip rate (95% interval)", "mean confidence change (pts)"],
-        [
-            [t.name, t.rows, "n/a", "n/a", "n/a"]
-            if t.flip_rate is None
-            else [
-                t.name,
-                t.rows,
-                t.flipped,
-                interval(t.flip_rate, t.low, t.high),
-                f"{100 * t.mean_confidence_change:+.2f}",
-            ]
-            for t in report.tests
-        ],
-    )
-
-
-@dataclass
-class RobustnessSection:
-    """What the card says about the behavioural stress tests (the `robustness` part)."""
-
-    selection: str
-    backend: str
-    table: str
-    tests: dict[str, str]  # name -> what it does
-    not_run: dict[str, str]  # name -> why not
-
-
-def _robustness(run: Run) -> RobustnessSection | None:
-    report = run.robustness
-    if report is None:
-        return None
-    return RobustnessSection(
-        selection=report.selection,
-        backend=report.backend,
-        table=robustness_table(report),
-        tests={t.name: t.description for t in report.tests},
-        not_run=report.not_run,
     )
 
 
@@ -323,7 +263,9 @@ class CardVariables:
     calibration: CalibrationSection | None
     label_issues: LabelIssuesSection | None
     slices_table: str | None
-    robustness: RobustnessSection | None
+    # Each analysis's own Markdown section (`Analysis.model_card`), by where the card puts it.
+    result_sections: list[str]
+    sections: list[str]
     cross_domain_table: str | None
     # Training and its data
     data_from_hub: bool
@@ -346,6 +288,16 @@ class CardVariables:
     # Files
     run_subfolder: str
     run_files: list[str]
+
+
+def analysis_sections(run: Run, place: str) -> list[str]:
+    """The Markdown sections the run's analyses add to the card at `place`, in their ranks' order."""
+    ranked = sorted(
+        (a for a in run.catalog.analyses if a.model_card is not None and a.model_card_place == place),
+        key=lambda a: a.rank,
+    )
+    found = (load_attribute(str(a.model_card))(run) for a in ranked)
+    return [text for text in found if text]
 
 
 def template_variables(run: Run, repo_id: str) -> CardVariables:
@@ -389,7 +341,8 @@ def template_variables(run: Run, repo_id: str) -> CardVariables:
         calibration=_calibration(run),
         label_issues=_label_issues(run),
         slices_table=_slices_table(run),
-        robustness=_robustness(run),
+        result_sections=analysis_sections(run, "results"),
+        sections=analysis_sections(run, "sections"),
         cross_domain_table=_cross_domain_table(run),
         data_from_hub=data.source == HUB_DATASET_ID,
         data_files=sorted({name for name in map(_local_name, data.origins.values()) if name}),

@@ -5,7 +5,7 @@
                           the run's model/ folder at the root, so that
                           `pipeline("text-classification", model=REPO)` works with no agnews code
     agnews_run/           every other file of the run, byte for byte and under its own name:
-                          manifest.json and the files of every part the run has (`RUN_FILES`),
+                          manifest.json and the files of every part the run has (`run_files`),
                           a part family's in its folders (`cross_domain/NAME/...`)
 
 Both the card (its Files section) and the transfer code (upload folder, pulled runs) read it here.
@@ -15,25 +15,24 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from agnews.rundir import Run, parts
+from agnews.rundir import parts
+from agnews.rundir.run import Run
 
 RUN_SUBFOLDER = "agnews_run"
 CARD = "README.md"
-RUN_FILES = (
-    *(name for part in parts.PARTS.values() for name in part.files if name != parts.MODEL_DIR),
-    parts.MANIFEST,
-)
 
 
 def run_files(run: Run) -> list[str]:
-    """The run's files that go to `agnews_run/` (paths relative to the run): those of `RUN_FILES` it
-    has, then the files of its part families' members (cross-domain evaluations), by name."""
+    """The run's files that go to `agnews_run/` (paths relative to the run): those of every part its
+    catalog declares that it has (the model's folder goes to the root), the manifest, then the files
+    of its part families' members (cross-domain evaluations), by name."""
+    declared = [name for part in run.catalog.parts.values() for name in part.files if name != parts.MODEL_DIR]
     members = [
-        parts.part(f"{prefix}/{name}")
-        for prefix in parts.FAMILIES
+        run.catalog.part(f"{prefix}/{name}")
+        for prefix in run.catalog.families
         for name in parts.family_members(run.manifest.parts, prefix)
     ]
-    names = [*RUN_FILES, *(name for part in members for name in part.files)]
+    names = [*declared, parts.MANIFEST, *(name for part in members for name in part.files)]
     return [name for name in names if (run.path / name).is_file()]
 
 

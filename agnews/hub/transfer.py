@@ -39,8 +39,9 @@ from huggingface_hub.utils import validate_repo_id
 from agnews.hub.card import build_model_card
 from agnews.hub.layout import CARD, RUN_SUBFOLDER, upload_files
 from agnews.present.report import REPORT_FILE, build_report
-from agnews.rundir import Run, RunError, parts
-from agnews.rundir.files import building_folder
+from agnews.rundir import parts
+from agnews.rundir.files import RunError, building_folder
+from agnews.rundir.run import Run
 
 LOGIN_HINT = "run `hf auth login` or set HF_TOKEN to a token with write access"
 PUSH_OFFLINE_HINT = "or save the folder with `agnews push RUN --repo-id ... --dry-run --out DIR` for later"

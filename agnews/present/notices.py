@@ -2,7 +2,7 @@
 command that makes it again), it is being built, or the run never had it (the command that adds it).
 
 One wording for the app's panels and Overview cards and for the static report, all of which show
-parts made by stages (`agnews.rundir.stages`); the text is Markdown.
+parts made by stages (`agnews.rundir.catalog`); the text is Markdown.
 """
 
 from __future__ import annotations
@@ -11,8 +11,7 @@ from collections.abc import Sequence
 
 from agnews.present.markup import literal
 from agnews.present.paths import shown_path, shown_text
-from agnews.rundir import Run
-from agnews.rundir.stages import STAGES, maker
+from agnews.rundir.run import Run
 
 # Cross-domain parts are made by their own command on a file of the user's, never by a stage.
 CROSS_DOMAIN_MISSING = (
@@ -22,10 +21,10 @@ CROSS_DOMAIN_MISSING = (
 
 def remake_command(run: Run, stages: Sequence[str]) -> str:
     """The command that makes the parts of `stages` for `run`, in backticks."""
-    runnable = [name for name in stages if STAGES[name].runnable]
+    runnable = [name for name in stages if run.catalog.stages[name].runnable]
     if runnable:
         return f"`agnews analyze {shown_path(run.path, run.path.parent)} --stages {','.join(runnable)}`"
-    return " or ".join(f"`{STAGES[name].command}`" for name in stages)
+    return " or ".join(f"`{run.catalog.stages[name].command}`" for name in stages)
 
 
 def failures(run: Run, stages: Sequence[str]) -> dict[str, str]:
@@ -35,7 +34,7 @@ def failures(run: Run, stages: Sequence[str]) -> dict[str, str]:
 
 def part_notice(run: Run, part: str, what: str, *, coming: bool = False) -> str:
     """What a section showing `part` says while `run` lacks it: failed, being built, or absent."""
-    return stages_notice(run, (maker(part).name,), what, coming=coming)
+    return stages_notice(run, (run.catalog.maker(part).name,), what, coming=coming)
 
 
 def stages_notice(run: Run, stages: Sequence[str], what: str, *, coming: bool) -> str:
@@ -53,6 +52,6 @@ def stages_notice(run: Run, stages: Sequence[str], what: str, *, coming: bool) -
         named = " and ".join(f"`{name}`" for name in stages)
         return f"> **Being built.** The {what} appears when the {named} stage has made it."
     command = remake_command(run, stages)
-    if all(STAGES[name].runnable for name in stages):
+    if all(run.catalog.stages[name].runnable for name in stages):
         return f"> **Not available for this run.** It has no {what}; {command} adds it."
     return f"> **Not available for this run.** It has no {what}; a run made by {command} has one."

@@ -20,11 +20,9 @@ from collections.abc import Iterator
 from dataclasses import asdict
 
 import pandas as pd
-import plotly.graph_objects as go
-from markdown_it import MarkdownIt
 from plotly.offline import get_plotlyjs
 
-from agnews.formatting import DASH, number, percent
+from agnews.formatting import number, percent
 from agnews.present.figures import (
     confusion_figure,
     headline,
@@ -36,11 +34,11 @@ from agnews.present.figures import (
 )
 from agnews.present.notices import CROSS_DOMAIN_MISSING, part_notice
 from agnews.present.paths import shown_path
+from agnews.present.sections import figure_html, markdown_section, section, table_html
 from agnews.present.tables import (
     cross_domain_summary,
     flagged_test_rows,
     flagged_train_rows,
-    flip_rate_frame,
     map_points,
     metrics_table,
     mistakes,
@@ -54,7 +52,8 @@ from agnews.present.tables import (
     train_summary,
     warnings_markdown,
 )
-from agnews.rundir import Run
+from agnews.rundir.catalog import load_attribute
+from agnews.rundir.run import Run
 
 REPORT_FILE = "report.html"  # its name beside the model in a pushed repository
 WORST_ERRORS = 50  # the most confident mistakes listed, with their full text
@@ -77,27 +76,6 @@ CONTENT_SECURITY_POLICY = (
     "default-src 'none'; script-src 'unsafe-inline'; style-src 'unsafe-inline'; img-src data: blob:; "
     "base-uri 'none'; form-action 'none'"
 )
-_markdown = MarkdownIt("commonmark", {"html": False}).enable("table")  # raw HTML in a text is escaped
-
-
-def _md(text: str) -> str:
-    return _markdown.render(text)
-
-
-def _table(frame: pd.DataFrame) -> str:
-    return frame.to_html(index=False, escape=True, na_rep=DASH, border=0)
-
-
-def _figure(figure: go.Figure, key: str) -> str:
-    """The figure as a div and the script that draws it; `key` names the div (plotly's default is a
-    random id, which would make two reports of one run differ, and a push re-upload the same run)."""
-    return figure.to_html(
-        full_html=False, include_plotlyjs=False, div_id=f"figure-{key}", config={"displaylogo": False}
-    )
-
-
-def _section(title: str, *body: str) -> str:
-    return f"<section><h2>{html.escape(title)}</h2>\n" + "\n".join(body) + "</section>\n"
 
 
 def _header(run: Run) -> str:
@@ -117,29 +95,33 @@ def _header(run: Run) -> str:
 
 def _metrics(run: Run) -> str:
     test = asdict(run.metrics.test)
-    return _section(
+    return section(
         "Test metrics",
-        _table(summary_table(test, asdict(run.baseline) if run.baseline else None)),
-        _table(per_class_table(test)),
-        _figure(confusion_figure(run.metrics.test.confusion_matrix), "confusion"),
+        table_html(summary_table(test, asdict(run.baseline) if run.baseline else None)),
+        table_html(per_class_table(test)),
+        figure_html(confusion_figure(run.metrics.test.confusion_matrix), "confusion"),
     )
 
 
 def _maps(run: Run) -> str:
     if not run.has("map"):
-        return _section("Maps", _md(part_notice(run, "map", "maps")))
+        return section("Maps", markdown_section(part_notice(run, "map", "maps")))
     points = map_points(run)
     if points is None:
-        return _section("Maps", _md("> The map's rows do not match the predictions; the maps are left out."))
+        return section(
+            "Maps", markdown_section("> The map's rows do not match the predictions; the maps are left out.")
+        )
     figures = [
-        _figure(
+        figure_html(
             map_figure(points, x=f"{kind}_x", y=f"{kind}_y", title=f"{label} [CLS] vectors, UMAP to 2-D"),
             f"map-{kind}",
         )
         for kind, label in MAP_KINDS.items()
     ]
-    return _section(
-        "Maps", _md(f"Every test row ({len(points):,} points), coloured by true class."), *figures
+    return section(
+        "Maps",
+        markdown_section(f"Every test row ({len(points):,} points), coloured by true class."),
+        *figures,
     )
 
 
@@ -159,31 +141,38 @@ def _worst_errors(run: Run) -> str:
         f"{len(wrong):,} of {len(run.predictions):,} test rows are misclassified; "
         f"the {len(shown)} most confident:"
     )
-    return _section("Worst errors", _md(note), _table(table))
+    return section("Worst errors", markdown_section(note), table_html(table))
 
 
 def _calibration(run: Run) -> str:
     calibration = run.calibration
     if calibration is None:
-        return _section("Calibration", _md(part_notice(run, "calibration", "calibration report")))
+        return section("Calibration", markdown_section(part_notice(run, "calibration", "calibration report")))
     sides = {"before": calibration.before.bins, "after": calibration.after.bins}
-    return _section(
-        "Calibration", _table(metrics_table(calibration)), _figure(reliability_figure(sides), "reliability")
+    return section(
+        "Calibration",
+        table_html(metrics_table(calibration)),
+        figure_html(reliability_figure(sides), "reliability"),
     )
 
 
 def _label_issues(run: Run) -> str:
     body = []
     if run.label_issues_test is None:
-        body.append(_md(part_notice(run, "label_issues_test", "label issues of the test rows")))
+        body.append(markdown_section(part_notice(run, "label_issues_test", "label issues of the test rows")))
     else:
         rows = flagged_test_rows(run)
-        body += [_md(test_summary(run, rows)), _table(_listed(rows, "row_id"))]
+        body += [markdown_section(test_summary(run, rows)), table_html(_listed(rows, "row_id"))]
     if run.label_issues_train is None:
-        body.append(_md(part_notice(run, "label_issues_train", "label issues of the training rows")))
+        body.append(
+            markdown_section(part_notice(run, "label_issues_train", "label issues of the training rows"))
+        )
     else:
-        body += [_md(train_summary(run)), _table(_listed(flagged_train_rows(run), "text_hash"))]
-    return _section("Label issues", *body)
+        body += [
+            markdown_section(train_summary(run)),
+            table_html(_listed(flagged_train_rows(run), "text_hash")),
+        ]
+    return section("Label issues", *body)
 
 
 def _listed(rows: pd.DataFrame, key: str) -> pd.DataFrame:
@@ -197,63 +186,62 @@ def _listed(rows: pd.DataFrame, key: str) -> pd.DataFrame:
 def _slices(run: Run) -> Iterator[str]:
     report = run.slice_report
     if report is None:
-        yield _section("Slices", _md(part_notice(run, "slices", "slice table")))
-        yield _section("Dataset warnings", _md(part_notice(run, "slices", "dataset warnings")))
+        yield section("Slices", markdown_section(part_notice(run, "slices", "slice table")))
+        yield section("Dataset warnings", markdown_section(part_notice(run, "slices", "dataset warnings")))
         return
-    yield _section(
-        "Slices", _figure(slice_figure(slice_numbers(report)), "slices"), _table(slice_table(report))
+    yield section(
+        "Slices", figure_html(slice_figure(slice_numbers(report)), "slices"), table_html(slice_table(report))
     )
     if report.dataset is not None:
-        yield _section("Dataset warnings", _md(warnings_markdown(report.dataset)))
-
-
-def _robustness(run: Run) -> str:
-    if run.robustness is None:
-        return _section("Robustness", _md(part_notice(run, "robustness", "robustness table")))
-    return _section("Robustness", _table(flip_rate_frame(run.robustness)))
+        yield section("Dataset warnings", markdown_section(warnings_markdown(report.dataset)))
 
 
 def _cross_domain(run: Run) -> str:
     if not run.cross_domain:
-        return _section("Out-of-domain files", _md(CROSS_DOMAIN_MISSING))
+        return section("Out-of-domain files", markdown_section(CROSS_DOMAIN_MISSING))
     body = []
     for index, (name, part) in enumerate(sorted(run.cross_domain.items())):
         scores = part.metrics.model
         body += [
             f"<h3>{html.escape(name)}</h3>",
-            _md(cross_domain_summary(part.metrics)),
-            _table(scores_table(part.metrics)),
-            _figure(
+            markdown_section(cross_domain_summary(part.metrics)),
+            table_html(scores_table(part.metrics)),
+            figure_html(
                 confusion_figure(scores.confusion_matrix, scores.confusion_columns, scores.confusion_rows),
                 f"cross-domain-{index}",
             ),
         ]
-    return _section("Out-of-domain files", *body)
+    return section("Out-of-domain files", *body)
 
 
 def _tuning(run: Run) -> str:
     if run.tuning is None:
-        return _section("Tuning", _md(part_notice(run, "tuning", "hyperparameter search")))
-    return _section(
+        return section("Tuning", markdown_section(part_notice(run, "tuning", "hyperparameter search")))
+    return section(
         "Tuning",
-        _figure(tuning_history(run.tuning), "tuning-history"),
-        _figure(tuning_importances(run.tuning), "tuning-importances"),
+        figure_html(tuning_history(run.tuning), "tuning-history"),
+        figure_html(tuning_importances(run.tuning), "tuning-importances"),
     )
 
 
 def build_report(run: Run) -> str:
     """The whole report of `run` as one HTML document (a few MB: plotly.js and the maps' points)."""
+    ranked = [
+        (30, _calibration(run)),
+        (40, _label_issues(run)),
+        (50, "".join(_slices(run))),
+        (70, _cross_domain(run)),
+        (90, _tuning(run)),
+    ]
+    for analysis in run.catalog.analyses:
+        if analysis.report is not None:
+            ranked.append((analysis.rank, load_attribute(analysis.report)(run)))
     sections = [
         _header(run),
         _metrics(run),
         _maps(run),
         _worst_errors(run),
-        _calibration(run),
-        _label_issues(run),
-        *_slices(run),
-        _robustness(run),
-        _cross_domain(run),
-        _tuning(run),
+        *(text for _, text in sorted(ranked, key=lambda r: r[0])),
     ]
     return (
         '<!DOCTYPE html>\n<html lang="en">\n<head>\n<meta charset="utf-8">\n'

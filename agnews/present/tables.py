@@ -16,15 +16,14 @@ from agnews.labels import LABELS
 from agnews.present.figures import TAG_COLUMN
 from agnews.present.markup import literal
 from agnews.present.paths import shown_text
-from agnews.rundir import Run
 from agnews.rundir.parts import (
     Calibration,
     CrossDomainMetrics,
     DatasetWarnings,
     DomainScores,
-    Robustness,
     SliceReport,
 )
+from agnews.rundir.run import Run
 
 
 def summary_table(test: dict[str, Any], baseline: dict[str, Any] | None) -> pd.DataFrame:
@@ -189,29 +188,6 @@ def slice_table(report: SliceReport) -> pd.DataFrame:
                 "" if i == 0 else points(acc - reference, digits=1)
                 for i, acc in enumerate(numbers["accuracy"])
             ],
-        }
-    )
-
-
-def flip_rate_frame(report: Robustness) -> pd.DataFrame:
-    """One line per test that ran: rows applied, flipped, flip rate, its interval, confidence change;
-    for a run trained with `--augment`, whether training taught the test's invariance or held it out."""
-    trained = (
-        {}
-        if report.trained_for is None
-        else {
-            "training": ["trained for" if t.name in report.trained_for else "held out" for t in report.tests]
-        }
-    )
-    return pd.DataFrame(
-        {
-            "test": [t.name for t in report.tests],
-            **trained,
-            "rows": [t.rows for t in report.tests],
-            "flipped": [t.flipped for t in report.tests],
-            "flip rate": [percent(t.flip_rate) for t in report.tests],
-            "95% interval": [span(t.low, t.high) for t in report.tests],
-            "confidence change": [points(t.mean_confidence_change) for t in report.tests],
         }
     )
 

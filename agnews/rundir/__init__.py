@@ -1,7 +1,4 @@
-"""The run directory: a folder of typed parts (`parts`), loaded and validated (`run`), changed only
-atomically (`edit`). Everything that shows or ships a model reads a run through here."""
-
-from agnews.rundir.files import RunError
-from agnews.rundir.run import Run, latest_run
-
-__all__ = ["Run", "RunError", "latest_run"]
+"""The run directory: a folder of typed parts (`parts`, `core`, and the analyses' own), loaded and
+validated (`run`), changed only atomically (`edit`). Everything that shows or ships a model reads a
+run through here. This package's own module imports nothing, so that an analysis's declaration can
+import the part formats without loading the run code that reads the list of analyses."""

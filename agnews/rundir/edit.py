@@ -30,9 +30,10 @@ from typing import Any
 
 from agnews import __version__
 from agnews.rundir import parts
+from agnews.rundir.catalog import CATALOG, Catalog
+from agnews.rundir.declarations import Stage
 from agnews.rundir.files import RunBusyError, RunError, check_writable, fingerprint, write_atomically
 from agnews.rundir.parts import MANIFEST, Manifest, PartRecord, StageWarning
-from agnews.rundir.stages import Stage, maker
 
 FAULT_ENV = "AGNEWS_FAULT"
 _RENAME_EXCHANGE = 2
@@ -112,9 +113,10 @@ class RunEditor:
     stage; a command that writes parts outside any stage (`agnews train`, `agnews migrate`) names them.
     """
 
-    def __init__(self, staged: Path, manifest: Manifest) -> None:
+    def __init__(self, staged: Path, manifest: Manifest, catalog: Catalog = CATALOG) -> None:
         self.path = staged
         self.manifest = manifest
+        self.catalog = catalog  # the parts it may write, and their makers
         self._stage: Stage | None = None
         self._settings: dict[str, Any] = {}
         self._written: list[str] = []  # the parts the running stage has recorded so far
@@ -152,7 +154,7 @@ class RunEditor:
         differ by float noise without its meaning changing (predictions: the same model on the same
         rows), so that parts made from it are not needlessly reported stale.
         """
-        part = parts.part(name)
+        part = self.catalog.part(name)
         made_from = self.inputs() if made_from is None else made_from
         missing = [source for source in made_from if source not in self.manifest.parts]
         if missing:
@@ -161,7 +163,7 @@ class RunEditor:
         absent = [f.name for f in files if not f.exists()]
         if absent:
             raise RunError(f"{self.path}: part {name!r} lacks {absent}")
-        stage = maker(name)
+        stage = self.catalog.maker(name)
         self.manifest.parts[name] = PartRecord(
             stage=stage.name,
             schema_version=part.schema_version,
@@ -190,12 +192,12 @@ class RunEditor:
         Each file is written beside its place and renamed into it, a new file: the staged copy's old
         file is a hard link to the run's own, which writing in place would change under readers.
         """
-        write_part_files(self.path, name, *values)
+        write_part_files(self.path, self.catalog.part(name), *values)
         self.record(name, made_from, identity=identity)
 
     def remove(self, name: str) -> None:
         """Drop a part (its files, the folders they leave empty, its manifest entry) from the staged run."""
-        for file in parts.part(name).files:
+        for file in self.catalog.part(name).files:
             path = self.file(file)
             if path.is_dir() and not path.is_symlink():
                 shutil.rmtree(path)
@@ -219,13 +221,12 @@ class RunEditor:
         parts.write_json_part(self.path / MANIFEST, self.manifest)
 
 
-def write_part_files(folder: Path, name: str, *values: Any) -> None:
-    """Write part `name`'s files into `folder` as a run holds them, one value per file (as
+def write_part_files(folder: Path, part: parts.Part, *values: Any) -> None:
+    """Write `part`'s files into `folder` as a run holds them, one value per file (as
     `RunEditor.write` takes them), without recording them: the editor records them in its manifest;
     `agnews cross-domain --out` keeps a result outside any run, readable by the same readers."""
-    part = parts.part(name)
     if len(values) != len(part.files):
-        raise ValueError(f"part {name!r} has the files {list(part.files)}: one value each")
+        raise ValueError(f"part {part.name!r} has the files {list(part.files)}: one value each")
     for file, spec, value in zip(part.files, part.formats, values, strict=True):
         path = folder / file
         path.parent.mkdir(parents=True, exist_ok=True)
@@ -264,8 +265,9 @@ def _remove_leftovers(run: Path) -> None:
 
 
 @contextlib.contextmanager
-def edit_run(path: str | Path, *, wait: bool = False) -> Iterator[RunEditor]:
+def edit_run(path: str | Path, *, wait: bool = False, catalog: Catalog = CATALOG) -> Iterator[RunEditor]:
     """Change an existing run atomically: yields a `RunEditor` over a staged copy, swapped in on success.
+    `catalog`: the parts the edit may write (a test's own list of analyses passes its own).
 
     On an exception nothing changes (the staged copy is removed) and the exception propagates.
     `wait`: while another process edits the run, wait for it instead of raising `RunBusyError`.
@@ -281,7 +283,7 @@ def edit_run(path: str | Path, *, wait: bool = False) -> Iterator[RunEditor]:
             _hard_link_copy(run, staged)
             staged.chmod(run.stat().st_mode & 0o7777)
             fault_point("edit:staged")
-            editor = RunEditor(staged, manifest)
+            editor = RunEditor(staged, manifest, catalog)
             yield editor
             editor._write_manifest()
             _sync_tree(staged)

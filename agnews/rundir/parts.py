@@ -1,19 +1,19 @@
 """The parts of a run: one schema, one reader and one writer each.
 
-A run is a folder of parts. Each part is made by one stage (declared in `agnews.rundir.stages`)
+A run is a folder of parts. Each part is made by one stage (`agnews.rundir.declarations.Stage`)
 and listed in the run's `manifest.json` with its schema version, a fingerprint of its files and the
 fingerprints of the parts it was made from. JSON parts are dataclasses below, validated on reading
 for syntax and for meaning (pydantic names the key that is wrong): counts are non-negative integers,
 rates are numbers in [0, 1] (NaN is none), and a confusion matrix has a row and a column per class it
 names. Table parts have a column schema (the predictions' probabilities are checked too); binary parts
-are checked for integrity. `PARTS` below lists each part's files and whether a run needs it.
+are checked for integrity. A `Part` names its files, their formats and whether a run needs it.
 
 A *part family* has one part per name the user chooses, each in a folder of that name
 (`cross_domain/<name>`: one per labelled file evaluated by `agnews cross-domain`;
 `teacher_logits/<key>`: a teacher's logits for one student's training texts).
 
-`part(name)` describes any part, a family's member included, and refuses a member name that is not
-a safe folder name (`FAMILY_NAME`).
+`agnews.rundir.catalog` knows every part a run can hold (the core's, declared in `agnews.rundir.core`,
+and the analyses'); a family member's name must be a safe folder name (`FAMILY_NAME`).
 """
 
 from __future__ import annotations
@@ -23,7 +23,7 @@ import re
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Annotated, Any, Protocol, TypeVar
+from typing import Annotated, Any, Generic, Protocol, TypeVar
 
 import numpy as np
 import pandas as pd
@@ -32,6 +32,7 @@ from annotated_types import Ge, Interval
 from agnews.config import TrainConfig
 from agnews.labels import LABELS, NUM_LABELS
 from agnews.rundir.files import RunError, json_text, read_json, write_json
+from agnews.rundir.renames import RENAMED_STAGES
 
 MANIFEST = "manifest.json"
 CONFIG = "config.json"
@@ -61,7 +62,6 @@ TEACHER_LOGITS = "teacher_logits"
 TEACHER_LOGITS_FILE = "logits.parquet"
 CROSS_DOMAIN_PREDICTIONS = "predictions.parquet"
 CROSS_DOMAIN_METRICS = "metrics.json"
-ROBUSTNESS = "robustness.json"
 
 PROB_COLUMNS = tuple(f"prob_{i}" for i in range(NUM_LABELS))
 LOGIT_COLUMNS = tuple(f"logit_{i}" for i in range(NUM_LABELS))
@@ -141,16 +141,6 @@ def family_name(text: str) -> str:
     """A member name made from free text (a file's stem): each run of characters unfit for a folder name
     as '-', cut to `FAMILY_NAME`'s length; '' where nothing usable is left."""
     return re.sub(r"[^A-Za-z0-9._-]+", "-", text).strip("-._")[:100]
-
-
-def part(name: str) -> Part:
-    """The part called `name`: one of `PARTS`, or a member `PREFIX/NAME` of a family."""
-    if name in PARTS:
-        return PARTS[name]
-    prefix, slash, member = name.partition("/")
-    if slash and prefix in FAMILIES:
-        return FAMILIES[prefix].member(member)
-    raise RunError(f"unknown part {name!r}")
 
 
 def family_members(names: Iterable[str], prefix: str) -> list[str]:
@@ -493,75 +483,6 @@ class SliceReport:
 
 
 @dataclass
-class FlippedExample:
-    """A test row whose prediction a perturbation changed: both texts, both predictions (class names)
-    and the confidence of each (the probability of its own predicted class)."""
-
-    row_id: int
-    label: str
-    text: str
-    perturbed: str
-    pred_before: str
-    pred_after: str
-    confidence_before: float
-    confidence_after: float
-
-
-@dataclass
-class StressResult:
-    """One behavioural test on the chosen test rows.
-
-    `rows`: the rows it applied to (changed); `flipped`: those whose predicted class changed, with
-    `flip_rate` = flipped / rows and its 95% Wilson interval (None where no row applied).
-    `mean_confidence_change`: over the applied rows, the mean of (probability of the class predicted
-    for the original text, given the perturbed text) minus (that probability given the original):
-    negative where the perturbation shakes the model even when it does not flip it.
-    `examples`: up to a few dozen flipped rows, the largest drop in that probability first.
-    """
-
-    name: str
-    description: str
-    rows: Count
-    flipped: Count
-    flip_rate: Rate | None
-    low: Rate | None
-    high: Rate | None
-    mean_confidence_change: float | None
-    examples: list[FlippedExample]
-
-
-@dataclass
-class Robustness:
-    """`robustness.json`: behavioural stress tests (CheckList-style invariance) on test rows.
-
-    Every perturbation keeps a text's topic, so the class should not change. The originals are
-    predicted again in the same pass as the perturbed texts (same model, same settings), not read
-    from the predictions part, so a flip is the perturbation's doing alone. `not_run` names the
-    tests left out for this run and why (casing, where the tokenizer is uncased).
-    """
-
-    rows: int
-    rows_requested: int | None  # None: every test row was asked for
-    selection: str
-    seed: int
-    backend: str
-    tokenizer_cased: bool
-    tests: list[StressResult]
-    not_run: dict[str, str]
-    seconds: float
-    # The tests whose invariance the run's `--augment` trained for (the others are held out); None:
-    # trained without augmentation.
-    trained_for: list[str] | None = None
-    schema_version: int = 1
-
-    def most_flipping(self) -> StressResult | None:
-        """The applied test with the highest flip rate (what the Overview judges and the Robustness
-        tab opens on); None when no test applied."""
-        applied = [t for t in self.tests if t.flip_rate is not None]
-        return max(applied, key=lambda t: t.flip_rate or 0.0) if applied else None
-
-
-@dataclass
 class TuningTrial:
     """One trial of `agnews tune`: its settings, the mean validation accuracy (None: pruned before
     it had one), each seed's score, and whether it scored the preset's settings for the noise."""
@@ -772,6 +693,7 @@ class Manifest:
 
 
 Schema = TypeVar("Schema")
+Value = TypeVar("Value")
 
 
 def parse(schema: type[Schema], data: Any, path: Path | str) -> Schema:
@@ -804,15 +726,6 @@ def _problem(error: Mapping[str, Any]) -> str:
     value = error.get("input")
     shown = f" (got {value!r:.40})" if isinstance(value, int | float | str) else ""
     return f"key {'.'.join(location) or '(top)'}: {error['msg']}{shown}"
-
-
-# Stages renamed after the part they make; runs made before record the old names.
-RENAMED_STAGES = {
-    "calibrate": "calibration",
-    "label_issues": "label_issues_test",
-    "train_label_issues": "label_issues_train",
-    "stress": "robustness",
-}
 
 
 def read_manifest(path: Path) -> Manifest:
@@ -989,10 +902,11 @@ class IntactFile:
 
 
 @dataclass(frozen=True)
-class Part:
+class Part(Generic[Value]):
     """A named part: its files (relative to the run), whether a run needs it, and how each file is
     read and written (`formats`, one per file). `check` validates what the files say together (e.g. a table's
-    columns against the JSON that names them). `read_part` reads it the one way there is."""
+    columns against the JSON that names them). `read_part` reads it the one way there is: the value
+    of its one file, or `value(*one value per file)` (a named tuple), so that `Run.get(part)` is typed."""
 
     name: str
     files: tuple[str, ...]
@@ -1000,12 +914,13 @@ class Part:
     formats: tuple[PartFile, ...]
     schema_version: int = 1
     check: Callable[[tuple[Path, ...], tuple[Any, ...]], None] | None = None
+    value: Callable[..., Value] | None = None
 
 
 @dataclass(frozen=True)
 class PartFamily:
     """Optional parts made once per name the user chooses (`PREFIX/NAME`, files in `PREFIX/NAME/`),
-    such as one cross-domain evaluation per labelled file. Not in `PARTS`: `part` knows them."""
+    such as one cross-domain evaluation per labelled file (`Catalog.part` finds a member's)."""
 
     prefix: str
     files: tuple[str, ...]
@@ -1037,6 +952,8 @@ def read_part(run: Path, part: Part, row_ids: list[int]) -> Any:
     values = tuple(reader.read(path, row_ids) for path, reader in zip(paths, part.formats, strict=True))
     if part.check is not None:
         part.check(paths, values)
+    if part.value is not None:
+        return part.value(*values)
     return values[0] if len(values) == 1 else values
 
 
@@ -1065,11 +982,11 @@ def check_predictions(path: Path, frame: pd.DataFrame) -> None:
         )
 
 
-def _predictions_valid(paths: tuple[Path, ...], values: tuple[Any, ...]) -> None:
+def predictions_valid(paths: tuple[Path, ...], values: tuple[Any, ...]) -> None:
     check_predictions(paths[0], values[0])
 
 
-def _slice_tags_named(paths: tuple[Path, ...], values: tuple[Any, ...]) -> None:
+def slice_tags_named(paths: tuple[Path, ...], values: tuple[Any, ...]) -> None:
     """Every tag the slice report names is a column of the tag table."""
     tags, report = values
     missing = [tag for tag in report.tags if tag not in tags.columns]
@@ -1077,7 +994,7 @@ def _slice_tags_named(paths: tuple[Path, ...], values: tuple[Any, ...]) -> None:
         raise RunError(f"{paths[0]}: missing tag columns {missing}")
 
 
-def _cross_domain_rows(paths: tuple[Path, ...], values: tuple[Any, ...]) -> None:
+def cross_domain_rows(paths: tuple[Path, ...], values: tuple[Any, ...]) -> None:
     """The predictions are valid and hold as many rows as the metrics say were evaluated."""
     predictions, metrics = values
     check_predictions(paths[0], predictions)
@@ -1085,81 +1002,9 @@ def _cross_domain_rows(paths: tuple[Path, ...], values: tuple[Any, ...]) -> None
         raise RunError(f"{paths[0]}: {len(predictions)} rows, its metrics say {metrics.rows}")
 
 
-def _train_vectors_per_row(paths: tuple[Path, ...], values: tuple[Any, ...]) -> None:
+def train_vectors_per_row(paths: tuple[Path, ...], values: tuple[Any, ...]) -> None:
     """One vector per training row of the table, in a 2-D array."""
     rows, vectors = values
     shape = vectors[TRAIN_EMBEDDING_KEY].shape
     if len(shape) != 2 or shape[0] != len(rows):
         raise RunError(f"{paths[1]}: vectors of shape {shape} for the {len(rows)} rows of {paths[0].name}")
-
-
-PARTS: dict[str, Part] = {}
-FAMILIES: dict[str, PartFamily] = {}
-
-
-def declare(part: Part | PartFamily) -> Part | PartFamily:
-    """Add a part (or a part family) to the registry: `Run.load` then reads it, `RunEditor` writes
-    it, and a stage may declare that it makes it (`agnews.rundir.stages.declare`)."""
-    name = part.prefix if isinstance(part, PartFamily) else part.name
-    if name in PARTS or name in FAMILIES:
-        raise RunError(f"part {name!r} is declared twice")
-    if len(part.files) != len(part.formats):
-        raise RunError(f"part {name!r}: one reader per file")
-    if isinstance(part, PartFamily):
-        FAMILIES[name] = part
-    else:
-        PARTS[name] = part
-    return part
-
-
-for _declared in (
-    Part("config", (CONFIG,), True, (JsonFile(RunConfig),)),
-    Part("model", (MODEL_DIR,), True, (ModelFolder(),)),
-    Part("training", (TRAINING,), True, (JsonFile(Training),)),
-    Part("data_stats", (DATA_STATS,), True, (JsonFile(DataStats),)),
-    Part(
-        "predictions",
-        (PREDICTIONS,),
-        True,
-        (TableFile(PREDICTION_COLUMNS),),
-        schema_version=2,
-        check=_predictions_valid,
-    ),
-    Part("metrics", (METRICS,), True, (JsonFile(Metrics),)),
-    Part("serving", (SERVING_ONNX, SERVING_ONNX_INT8), False, (IntactFile(), IntactFile())),
-    Part("embeddings", (EMBEDDINGS,), False, (EmbeddingsFile(),)),
-    Part("baseline", (BASELINE,), False, (JsonFile(Baseline),)),
-    Part("map", (MAP, MAP_INFO), False, (TableFile(MAP_COLUMNS, aligned=True), JsonFile(MapInfo))),
-    Part("calibration", (CALIBRATION,), False, (JsonFile(Calibration),)),
-    Part(
-        "slices",
-        (SLICES, SLICES_INFO),
-        False,
-        (TableFile(("row_id",), aligned=True), JsonFile(SliceReport)),
-        check=_slice_tags_named,
-    ),
-    Part("label_issues_test", (LABEL_ISSUES_TEST,), False, (TableFile(LABEL_ISSUE_COLUMNS, aligned=True),)),
-    Part(
-        "label_issues_train",
-        (LABEL_ISSUES_TRAIN, LABEL_ISSUES_TRAIN_INFO),
-        False,
-        (TableFile(TRAIN_LABEL_ISSUE_COLUMNS), JsonFile(TrainLabelIssues)),
-    ),
-    Part(
-        "train_embeddings",
-        (TRAIN_EMBEDDING_ROWS, TRAIN_EMBEDDINGS),
-        False,
-        (TableFile(TRAIN_EMBEDDING_COLUMNS), EmbeddingsFile((TRAIN_EMBEDDING_KEY,), aligned=False)),
-        check=_train_vectors_per_row,
-    ),
-    Part("robustness", (ROBUSTNESS,), False, (JsonFile(Robustness),)),
-    Part("tuning", (TUNING,), False, (JsonFile(Tuning),)),
-    PartFamily(
-        CROSS_DOMAIN,
-        (CROSS_DOMAIN_PREDICTIONS, CROSS_DOMAIN_METRICS),
-        (TableFile(CROSS_DOMAIN_COLUMNS), JsonFile(CrossDomainMetrics)),
-        check=_cross_domain_rows,
-    ),
-    PartFamily(TEACHER_LOGITS, (TEACHER_LOGITS_FILE,), (TableFile(("text_hash", *LOGIT_COLUMNS)),)),
-):
-    declare(_declared)

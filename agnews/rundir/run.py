@@ -1,7 +1,8 @@
 """Load a run: every part validated, optional parts that are damaged or stale reported and skipped.
 
 The run directory is the contract between training and everything that shows or ships a model
-(the part list is in `agnews.rundir.parts`). `Run.load` names the file and key that is wrong.
+(what a run can hold: its `agnews.rundir.catalog.Catalog`). `Run.load` names the file and key that
+is wrong.
 Runs written before parts had a manifest load through `agnews.rundir.migrate` (in memory;
 `agnews migrate RUN` rewrites them). Nothing in a run is a pickle, and nothing here unpickles.
 """
@@ -11,12 +12,13 @@ from __future__ import annotations
 import shlex
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, NamedTuple
+from typing import TYPE_CHECKING, Any, NamedTuple, TypeVar
 
 import numpy as np
 import pandas as pd
 
 from agnews.rundir import parts
+from agnews.rundir.catalog import CATALOG, Catalog
 from agnews.rundir.files import RunError, pickle_files
 from agnews.rundir.parts import (
     MANIFEST,
@@ -27,7 +29,7 @@ from agnews.rundir.parts import (
     Manifest,
     MapInfo,
     Metrics,
-    Robustness,
+    Part,
     RunConfig,
     SliceReport,
     Training,
@@ -36,7 +38,6 @@ from agnews.rundir.parts import (
     read_json_part,
     read_part,
 )
-from agnews.rundir.stages import maker
 
 if TYPE_CHECKING:
     from transformers import PreTrainedModel
@@ -50,18 +51,22 @@ class CrossDomain(NamedTuple):
     predictions: pd.DataFrame
 
 
+Value = TypeVar("Value")
+
+
 def read_cross_domain(folder: Path, name: str) -> CrossDomain:
     """A `cross_domain/<name>` part kept outside any run (`agnews cross-domain --out FOLDER`, laid out
     as in a run), read and checked as `Run.load` reads one; RunError names what is wrong."""
-    predictions, metrics = read_part(folder, parts.part(f"{parts.CROSS_DOMAIN}/{name}"), [])
+    predictions, metrics = read_part(folder, CATALOG.part(f"{parts.CROSS_DOMAIN}/{name}"), [])
     return CrossDomain(metrics, predictions)
 
 
 @dataclass
 class Run:
     """A loaded, validated run directory: the required parts as fields, every other usable part
-    (present, intact, not stale) in `loaded` by name, read through the typed accessors below (None
-    when the run lacks the part, or `Run.load` dropped it as damaged or stale)."""
+    (present, intact, not stale) in `loaded` by name, read through `get(part)` (typed by the part's
+    declaration) or the accessors below (None when the run lacks the part, or `Run.load` dropped it
+    as damaged or stale). `catalog`: what the run may hold, as it was loaded with."""
 
     path: Path
     manifest: Manifest
@@ -72,6 +77,7 @@ class Run:
     predictions: pd.DataFrame
     loaded: dict[str, Any] = field(default_factory=dict)
     warnings: list[str] = field(default_factory=list)
+    catalog: Catalog = CATALOG
 
     @property
     def model_path(self) -> Path:
@@ -88,6 +94,10 @@ class Run:
     def part(self, name: str) -> Any:
         """Optional part `name` as read (`parts.read_part`: one value, or one per file), or None."""
         return self.loaded.get(name)
+
+    def get(self, part: Part[Value]) -> Value | None:
+        """The declared `part` as read (`parts.read_part`), or None when the run lacks it."""
+        return self.loaded.get(part.name)
 
     def _file_of(self, name: str, index: int) -> Any:
         value = self.loaded.get(name)
@@ -146,10 +156,6 @@ class Run:
         return self._file_of("slices", 1)
 
     @property
-    def robustness(self) -> Robustness | None:
-        return self.part("robustness")
-
-    @property
     def tuning(self) -> Tuning | None:
         return self.part("tuning")
 
@@ -172,8 +178,9 @@ class Run:
         return load_tokenizer(str(self.model_path))
 
     @classmethod
-    def load(cls, path: str | Path) -> Run:
-        """Load and validate; raise RunError naming exactly what is missing or malformed."""
+    def load(cls, path: str | Path, catalog: Catalog = CATALOG) -> Run:
+        """Load and validate; raise RunError naming exactly what is missing or malformed. `catalog`
+        says which parts the run may hold (a test's own list of analyses passes its own)."""
         path = Path(path).expanduser()
         if not path.is_dir():
             raise RunError(f"{path}: run directory not found")
@@ -184,9 +191,11 @@ class Run:
                 f"{path}: holds pickle-format files ({names}); a run must not, refusing to load it"
             )
         if not (path / MANIFEST).is_file():
-            return cls._load_legacy(path)
+            return cls._load_legacy(path, catalog)
         manifest = parts.read_manifest(path)
-        missing = [name for name, part in parts.PARTS.items() if part.required and name not in manifest.parts]
+        missing = [
+            name for name, part in catalog.parts.items() if part.required and name not in manifest.parts
+        ]
         if missing:
             raise RunError(f"{path / MANIFEST}: the run has no {missing} part(s); it is incomplete")
         stale = {name: manifest.stale_inputs(name) for name in ("metrics", "predictions")}
@@ -195,11 +204,11 @@ class Run:
             raise RunError(
                 f"{path}: parts out of step with each other ({stale}); run `agnews evaluate {path}`"
             )
-        predictions = _read_required(path, "predictions", [])
+        predictions = _read_required(path, catalog.parts["predictions"], [])
         row_ids = predictions["row_id"].tolist()
         required = {
-            name: _read_required(path, name, row_ids)
-            for name, part in parts.PARTS.items()
+            name: _read_required(path, part, row_ids)
+            for name, part in catalog.parts.items()
             if part.required and name != "predictions"
         }
         run = cls(
@@ -210,13 +219,14 @@ class Run:
             data_stats=required["data_stats"],
             metrics=required["metrics"],
             predictions=predictions,
+            catalog=catalog,
         )
         run.warnings += [f"stage {w.stage} failed: {w.message}" for w in manifest.warnings]
         run._load_optional_parts(row_ids)
         return run
 
     @classmethod
-    def _load_legacy(cls, path: Path) -> Run:
+    def _load_legacy(cls, path: Path, catalog: Catalog) -> Run:
         """A run made before manifests, read into today's parts in memory, with a warning that
         says how to migrate it (`agnews.rundir.migrate`)."""
         from agnews.rundir.migrate import LEGACY_NOTE, read_legacy
@@ -234,6 +244,7 @@ class Run:
             metrics=legacy.metrics,
             predictions=legacy.predictions,
             warnings=[LEGACY_NOTE.format(path=path)],
+            catalog=catalog,
         )
         row_ids = legacy.predictions["row_id"].tolist()
         present = ["model", "config", "predictions", "metrics"]
@@ -260,7 +271,7 @@ class Run:
         dropped: set[str] = set()
         for name in _inputs_first(self.manifest):
             try:
-                part = parts.part(name)
+                part = self.catalog.part(name)
             except RunError:
                 continue
             if part.required:
@@ -282,13 +293,13 @@ class Run:
         """The command that makes part `name` again: a stage of `agnews analyze`, its maker's own command,
         or for a cross-domain part, `agnews cross-domain` on its file (spelled out when its metrics
         can still be read)."""
-        stage = maker(name)
+        stage = self.catalog.maker(name)
         if stage.runnable:
             return f"`agnews analyze {self.path} --stages {stage.name}`"
         if stage.name != "cross_domain":
             return f"`{stage.command}`"
         member = name.partition("/")[2]
-        _, metrics_file = parts.part(name).files
+        _, metrics_file = self.catalog.part(name).files
         try:
             made = read_json_part(CrossDomainMetrics, self.path / metrics_file)
         except RunError:
@@ -298,14 +309,14 @@ class Run:
         return f"`{shlex.join(words)}`"
 
 
-def _read_required(path: Path, name: str, row_ids: list[int]) -> Any:
-    """Required part `name` of the run at `path`; its RunError (which names the file and key) also
+def _read_required(path: Path, part: Part, row_ids: list[int]) -> Any:
+    """Required `part` of the run at `path`; its RunError (which names the file and key) also
     says that no run can be shown or analysed without it, and what brings it back."""
     try:
-        return read_part(path, parts.PARTS[name], row_ids)
+        return read_part(path, part, row_ids)
     except RunError as exc:
         raise RunError(
-            f"{exc} (the {name} part is required: restore the file from a copy of the run, "
+            f"{exc} (the {part.name} part is required: restore the file from a copy of the run, "
             "or train the run again)"
         ) from exc
 

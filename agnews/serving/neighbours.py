@@ -16,7 +16,7 @@ import numpy as np
 import pandas as pd
 
 from agnews.labels import LABELS
-from agnews.rundir import Run
+from agnews.rundir.run import Run
 from agnews.serving.map_index import nearest, unit_rows
 
 # Indexes kept built (`training_neighbours`): the shown run and another version of it, at most.

@@ -34,8 +34,8 @@ import numpy as np
 from agnews.csv_cells import neutralise_row
 from agnews.labels import LABELS
 from agnews.processes import launch_rank, launch_size
-from agnews.rundir import Run
 from agnews.rundir.files import write_atomically
+from agnews.rundir.run import Run
 from agnews.serving.csv_batch import (
     BatchError,
     Table,

@@ -6,6 +6,7 @@ come) can depend on it while the registry in `agnews.training.stages` depends on
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
@@ -13,6 +14,7 @@ import pandas as pd
 
 from agnews.config import HUB_DATASET_ID, TrainConfig
 from agnews.rundir import parts
+from agnews.rundir.catalog import CATALOG, Catalog
 from agnews.rundir.edit import RunEditor
 
 if TYPE_CHECKING:
@@ -23,16 +25,12 @@ if TYPE_CHECKING:
     from agnews.inference import Inference
     from agnews.training.data import LoadedData
 
-# Test rows the robustness stage perturbs unless told otherwise (`agnews robustness RUN --rows N|all`): enough
-# for a flip rate of a few percent to have a 95% interval about a point either side, few enough
-# for a CPU.
-STRESS_ROWS = 1000
-
 
 class StageContext:
     """What the stages working on one run share: its settings, and the data, model and [CLS]
-    vectors loaded once for all of them. `edit` is the staged run of the stage now running;
-    `stress_rows` how many test rows the robustness stage perturbs (None: all of them)."""
+    vectors loaded once for all of them. `edit` is the staged run of the stage now running.
+    `settings`: analysis name -> its settings (`Analysis.settings`), where they differ from the
+    defaults; `catalog`: the parts and stages the run may hold."""
 
     def __init__(
         self,
@@ -44,11 +42,13 @@ class StageContext:
         loaded: LoadedData | None = None,
         model: PreTrainedModel | None = None,
         tokenizer: PreTrainedTokenizerBase | None = None,
-        stress_rows: int | None = STRESS_ROWS,
+        settings: Mapping[str, Any] | None = None,
+        catalog: Catalog = CATALOG,
     ) -> None:
         self.config = config
         self.progress = progress
-        self.stress_rows = stress_rows  # None: every test row
+        self.catalog = catalog
+        self._settings = dict(settings or {})
         self._source = data if data is not None else config.data
         self._test_cap = max_test_samples if max_test_samples is not None else config.max_test_samples
         self._loaded = loaded
@@ -56,6 +56,13 @@ class StageContext:
         self._tokenizer = tokenizer
         self._cls: tuple[str, np.ndarray] | None = None
         self.edit: RunEditor | None = None
+
+    def settings(self, analysis: str) -> Any:
+        """The settings the analysis `analysis` runs with: as given, or its declared defaults."""
+        if analysis in self._settings:
+            return self._settings[analysis]
+        declared = next(a for a in self.catalog.analyses if a.name == analysis).settings
+        return None if declared is None else declared()
 
     @property
     def staged(self) -> RunEditor:
@@ -115,12 +122,12 @@ class StageContext:
 
     def predictions(self) -> pd.DataFrame:
         """The staged run's test predictions (the row order every aligned part follows)."""
-        return parts.read_part(self.staged.path, parts.PARTS["predictions"], [])
+        return parts.read_part(self.staged.path, self.catalog.parts["predictions"], [])
 
     def read(self, name: str) -> Any:
         """Part `name` of the staged run, read and validated the one way there is (`parts.read_part`),
         rows aligned with the predictions where the part says so (only then are they read)."""
-        part = parts.part(name)
+        part = self.catalog.part(name)
         row_ids = self.predictions()["row_id"].tolist() if parts.aligned(part) else []
         return parts.read_part(self.staged.path, part, row_ids)
 

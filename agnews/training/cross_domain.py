@@ -14,7 +14,7 @@ It reads the run's model, config and training rows, and writes one part, `cross_
 same name again replaces that part whole. The in-domain predictions and metrics are never touched.
 With `out` the part's files go to another folder and the run is neither written nor locked (the
 app's public page shows such a result for one session).
-It is a command, not a stage in `agnews.training.stages.STAGES`: it needs a file, which
+It is a command, not a stage in `agnews.rundir.catalog`: it needs a file, which
 `agnews analyze` does not have, so a part made stale by a new model is re-made by running it again.
 
 Every check (the file, the label map, the part name, the training rows) runs before the model is
@@ -35,10 +35,11 @@ import pandas as pd
 
 from agnews.inference import infer
 from agnews.labels import LABELS, NUM_LABELS, parse_label
-from agnews.rundir import Run, parts
+from agnews.rundir import parts
+from agnews.rundir.catalog import CATALOG
 from agnews.rundir.edit import edit_run, write_part_files
 from agnews.rundir.parts import CrossDomainMetrics, DomainScores, parse
-from agnews.rundir.stages import STAGES
+from agnews.rundir.run import Run
 from agnews.serving.csv_batch import check_row_widths, csv_records
 from agnews.text import clean_text
 from agnews.training.context import StageContext
@@ -284,7 +285,7 @@ def cross_domain_run(
     name = name if name is not None else default_name(labelled.path)
     if not name:
         raise DataError(f"{labelled.path}: its name makes no part name; pass --name")
-    part = parts.part(f"{parts.CROSS_DOMAIN}/{name}")  # a RunError for an unsafe name
+    part = CATALOG.part(f"{parts.CROSS_DOMAIN}/{name}")  # a RunError for an unsafe name
     selection = select_rows(labelled, mapping)
     # The classes the kept rows carry: a mapped class all of whose rows were skipped (empty texts)
     # has no support, and its F1 of zero would only pull the macro average down.
@@ -350,13 +351,13 @@ def cross_domain_run(
 
     if out is not None:
         frame, metrics = evaluate(run.load_classifier(), run.load_tokenizer())
-        write_part_files(Path(out), part.name, frame, metrics)
+        write_part_files(Path(out), part, frame, metrics)
         return metrics
     with edit_run(path, wait=wait) as edit:
         context.edit = edit
         frame, metrics = evaluate(context.model(), context.tokenizer())
         if part.name in edit.manifest.parts:
             edit.remove(part.name)
-        edit.begin(STAGES["cross_domain"])
+        edit.begin(CATALOG.stages["cross_domain"])
         edit.write(part.name, frame, metrics)
     return metrics

@@ -28,10 +28,12 @@ from datasets import Dataset
 
 from agnews.config import ConfigError, TrainConfig
 from agnews.inference import infer
-from agnews.rundir import Run, RunError, parts
+from agnews.rundir import parts
+from agnews.rundir.catalog import CATALOG
 from agnews.rundir.edit import edit_run
+from agnews.rundir.files import RunError
 from agnews.rundir.parts import TeacherInfo
-from agnews.rundir.stages import STAGES
+from agnews.rundir.run import Run
 from agnews.text import text_hash
 from agnews.training.data import LoadedData
 from agnews.training.data_parallel import ShardRecordingTrainer
@@ -85,7 +87,7 @@ def teacher_logits(
     )
     hashes = [text_hash(text) for text in texts]
     if teacher.has(name):
-        stored = pd.read_parquet(teacher.path / parts.part(name).files[0])
+        stored = pd.read_parquet(teacher.path / CATALOG.part(name).files[0])
         by_hash = dict(zip(stored["text_hash"], stored[LOGIT_NAMES].to_numpy(np.float32), strict=True))
         if all(h in by_hash for h in hashes):
             return np.stack([by_hash[h] for h in hashes]), info
@@ -104,7 +106,7 @@ def teacher_logits(
     frame = frame.drop_duplicates("text_hash")
     try:
         with edit_run(teacher.path) as edit:
-            edit.begin(STAGES["distill"])
+            edit.begin(CATALOG.stages["distill"])
             edit.write(name, frame)
     except (RunError, OSError) as exc:  # a read-only or busy teacher: the student still trains
         print(f"note: the teacher's logits could not be kept in {teacher.path} ({exc}); computed this time")

@@ -29,8 +29,9 @@ from transformers import PreTrainedModel
 from transformers.tokenization_utils_base import PreTrainedTokenizerBase
 
 from agnews.inference import last_layer_cls
+from agnews.rundir.catalog import CATALOG
 from agnews.rundir.files import RunError, write_atomically
-from agnews.rundir.parts import PARTS, SERVING_ONNX, SERVING_ONNX_INT8
+from agnews.rundir.parts import SERVING_ONNX, SERVING_ONNX_INT8
 from agnews.serving.onnx_runtime import OnnxClassifier
 
 if TYPE_CHECKING:
@@ -209,5 +210,5 @@ def export_stage(context: StageContext) -> None:
     edit = context.staged
     with tempfile.TemporaryDirectory(prefix=".export-", dir=edit.path.parent) as folder:
         export_serving_onnx(context.model(), context.tokenizer(), Path(folder))
-        graphs = (Path(folder) / name for name in PARTS["serving"].files)
+        graphs = (Path(folder) / name for name in CATALOG.parts["serving"].files)
         edit.write("serving", *(functools.partial(os.replace, graph) for graph in graphs))

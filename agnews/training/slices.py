@@ -24,8 +24,9 @@ import numpy as np
 import pandas as pd
 
 from agnews.labels import LABELS
+from agnews.rundir.catalog import CATALOG
 from agnews.rundir.parts import LengthCutoffs, NeighbourSettings, SliceAccuracy, SliceReport
-from agnews.rundir.stages import maker
+from agnews.stats import wilson_interval
 from agnews.text import AGENCIES, AGENCY_MARKER
 from agnews.training.data_checks import dataset_warnings
 
@@ -106,28 +107,6 @@ def conflicting_neighbours(neighbour_labels: np.ndarray, labels: np.ndarray) -> 
     return other * 2 > neighbour_labels.shape[1]
 
 
-def wilson_interval(correct: int, rows: int) -> tuple[float, float]:
-    """95% Wilson score interval of a proportion (an accuracy, a flip rate).
-
-    Parameters
-    ----------
-    correct : int
-        Successes, 0 to `rows`.
-    rows : int
-        Trials, at least 1.
-
-    Returns
-    -------
-    tuple of float
-        (low, high), within [0, 1]. Unlike the normal approximation it stays sound at small counts
-        and near 0 or 1, where slices and flip rates often are.
-    """
-    from scipy.stats import binomtest
-
-    interval = binomtest(correct, rows).proportion_ci(confidence_level=0.95, method="wilson")
-    return float(interval.low), float(interval.high)
-
-
 def slice_accuracy(name: str, correct: np.ndarray) -> SliceAccuracy:
     """Accuracy of the rows whose correctness is `correct`, with its 95% Wilson interval."""
     rows, right = len(correct), int(correct.sum())
@@ -150,7 +129,8 @@ def _unusable(context: StageContext, part: str) -> str | None:
     if edit.usable(part):
         return None
     state = "has a stale" if part in edit.manifest.parts else "has no"
-    return f"the run {state} {part} part (`agnews analyze RUN --stages {maker(part).name},slices` makes it)"
+    stages = f"{CATALOG.maker(part).name},slices"
+    return f"the run {state} {part} part (`agnews analyze RUN --stages {stages}` makes it)"
 
 
 def _review_threshold(context: StageContext) -> tuple[float | None, str | None]:

@@ -37,7 +37,6 @@ from agnews.rundir import parts
 from agnews.rundir.edit import create_run, fault_point
 from agnews.rundir.files import RunError, check_writable, write_json
 from agnews.rundir.parts import DataInfo, DataStats, RunConfig, Training, parse
-from agnews.rundir.stages import default_stages
 from agnews.training.augment import AugmentError, augment_rows, parse_families
 from agnews.training.calibrate import fit_calibration
 from agnews.training.context import StageContext
@@ -585,5 +584,5 @@ def train_run(
     context.edit = None
     if not keep_checkpoints:
         remove_checkpoints(checkpoint_dir)
-    run_stages(out, default_stages() if stages is None else stages, context)
+    run_stages(out, context.catalog.default_stages() if stages is None else stages, context)
     return out

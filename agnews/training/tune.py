@@ -25,9 +25,9 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from agnews.config import ConfigError, TrainConfig
+from agnews.rundir.catalog import CATALOG
 from agnews.rundir.edit import edit_run
 from agnews.rundir.parts import Tuning, TuningTrial
-from agnews.rundir.stages import STAGES
 from agnews.training.train import fine_tune, train_run
 
 if TYPE_CHECKING:
@@ -159,7 +159,7 @@ def tune(
     path = train_run(config, out, progress=progress)
     assert path is not None
     with edit_run(path) as edit:
-        edit.begin(STAGES["tune"])
+        edit.begin(CATALOG.stages["tune"])
         edit.write("tuning", tuning_report(study, seeds))
     return path
 

@@ -18,8 +18,9 @@ from starlette.middleware import Middleware
 
 from agnews.present.paths import shown_text
 from agnews.present.tables import map_points
-from agnews.rundir import Run
+from agnews.rundir.catalog import load_attribute
 from agnews.rundir.decisions import DECISIONS_FOLDER, DecisionStore
+from agnews.rundir.run import Run
 from agnews.serving import http_api
 from agnews.serving.csv_batch import MAX_BYTES
 from agnews.serving.file_headers import FileRouteHeaders
@@ -37,11 +38,11 @@ from agnews.ui import (
     maps,
     neighbours,
     overview,
-    robustness,
     slices,
     tuning,
 )
 from agnews.ui.live import DONE, RUNNING, WAITING, Follower, LiveRun, Snapshot, attach
+from agnews.ui.page import TabPage
 from agnews.ui.scratch import GRADIO_CACHE_SWEEP, scratch
 
 # Two cores on the reference machine: more concurrent model calls would only queue inside torch.
@@ -126,6 +127,18 @@ def build_app(
         """Whether the background analyze is still to make `stage`'s parts."""
         return live is not None and live.status().state(stage) in (RUNNING, WAITING)
 
+    def analysis_tabs(after: str) -> None:
+        """The tabs of the analyses placed right after the tab `after` (`Tab.after`), each followed
+        by those placed after it."""
+        for analysis in run.catalog.analyses:
+            if analysis.tab is None or analysis.tab.after != after:
+                continue
+            with gr.Tab(analysis.tab.title, id=analysis.tab_id) as tab:
+                building = following and any(status.state(s) != DONE for s in analysis.default_stages)
+                page = TabPage(run, tab, current, building, predictor, store, may_write, runs_root)
+                load_attribute(analysis.tab.build)(page)
+            analysis_tabs(analysis.tab_id)
+
     # Gradio's copies of downloads are swept; the page's own files go with their session (`scratch`).
     with gr.Blocks(
         title=f"agnews · {run.name}", analytics_enabled=False, delete_cache=GRADIO_CACHE_SWEEP
@@ -165,10 +178,7 @@ def build_app(
                 label_issues.build(run, tab, current=current, coming=following, store=store)
             with gr.Tab("Slices", id="slices") as tab:
                 slices.build(run, tab, current=current, coming=following and status.state("slices") != DONE)
-            with gr.Tab("Robustness", id="robustness") as tab:
-                robustness.build(
-                    run, tab, current=current, coming=following and status.state("robustness") != DONE
-                )
+            analysis_tabs("slices")
             with gr.Tab("Cross-domain", id="cross-domain") as tab:
                 cross_domain.build(run, tab, current=current, may_write=may_write)
             with gr.Tab("Compare", id="compare") as tab:

@@ -14,8 +14,8 @@ from typing import Any
 import gradio as gr
 
 from agnews.present.tables import metrics_table
-from agnews.rundir import Run
 from agnews.rundir.parts import Calibration
+from agnews.rundir.run import Run
 from agnews.ui.panel import Panel
 
 

@@ -22,8 +22,9 @@ from agnews.present.figures import confusion_change_figure, headline, map_figure
 from agnews.present.markup import literal
 from agnews.present.paths import shown_path, shown_text
 from agnews.present.tables import map_points
-from agnews.rundir import Run, RunError
+from agnews.rundir.files import RunError
 from agnews.rundir.parts import MANIFEST
+from agnews.rundir.run import Run
 from agnews.ui.common import selected_row_id, temporary_csv
 from agnews.ui.lazy import fill_when_opened
 

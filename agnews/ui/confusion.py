@@ -15,15 +15,11 @@ import pandas as pd
 from agnews.labels import LABELS
 from agnews.present.figures import confusion_figure
 from agnews.present.tables import per_class_table, summary_table
-from agnews.rundir import Run
+from agnews.rundir.run import Run
 from agnews.ui.lazy import fill_when_opened
 from agnews.ui.live import Follower
 
 CORNER = "true \\ predicted"
-
-
-
-
 
 
 def counts_table(matrix: list[list[int]]) -> pd.DataFrame:

@@ -21,8 +21,7 @@ from agnews.labels import LABELS
 from agnews.present.figures import confusion_figure
 from agnews.present.paths import shown_path
 from agnews.present.tables import cross_domain_summary, mistakes, scores_table
-from agnews.rundir import Run
-from agnews.rundir.run import CrossDomain
+from agnews.rundir.run import CrossDomain, Run
 from agnews.ui import cross_domain_upload
 from agnews.ui.common import notice, row_details, rows_table, selected_row_id, temporary_csv
 from agnews.ui.errors import export_frame

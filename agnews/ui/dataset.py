@@ -18,8 +18,8 @@ import pandas as pd
 from agnews.present.figures import SPLIT_ORDER, class_distribution_figure, headline, length_histogram_figure
 from agnews.present.notices import failures, part_notice
 from agnews.present.tables import warnings_markdown
-from agnews.rundir import Run
 from agnews.rundir.parts import DatasetWarnings
+from agnews.rundir.run import Run
 from agnews.ui.lazy import fill_when_opened
 
 
@@ -34,10 +34,6 @@ def length_table(data_stats: dict[str, Any]) -> pd.DataFrame:
                 row[f"{unit} {key}"] = round(value, 1)
         rows.append(row)
     return pd.DataFrame(rows)
-
-
-
-
 
 
 def near_duplicate_examples(checks: DatasetWarnings) -> pd.DataFrame:

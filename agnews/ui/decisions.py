@@ -26,7 +26,6 @@ from agnews.formatting import percent
 from agnews.labels import LABELS
 from agnews.present.figures import headline
 from agnews.present.markup import literal
-from agnews.rundir import Run
 from agnews.rundir.decisions import (
     DECISIONS_FOLDER,
     KEEP,
@@ -46,6 +45,7 @@ from agnews.rundir.decisions import (
     standing,
     undo,
 )
+from agnews.rundir.run import Run
 from agnews.ui.common import temporary_csv
 
 ACTION_CHOICES = [("relabel to…", RELABEL), ("remove from the data", REMOVE), ("keep as is", KEEP)]

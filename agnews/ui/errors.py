@@ -18,9 +18,9 @@ import pandas as pd
 from agnews.labels import LABELS
 from agnews.present.figures import TAG_COLUMN
 from agnews.present.tables import mistakes, with_tags
-from agnews.rundir import Run
 from agnews.rundir.decisions import TEST, DecisionStore
 from agnews.rundir.parts import PROB_COLUMNS
+from agnews.rundir.run import Run
 from agnews.ui.common import TABLE_WIDTHS, row_details, rows_table, selected_row_id, temporary_csv
 from agnews.ui.decisions import DecisionBox
 from agnews.ui.neighbours import neighbours_of_row
@@ -65,8 +65,6 @@ def errors_table(rows: pd.DataFrame) -> pd.DataFrame:
         pairs = zip(rows[FLAGGED], rows[SUGGESTED], strict=True)
         table["likely mislabelled"] = [f"yes → {name}" if flagged else "" for flagged, name in pairs]
     return table
-
-
 
 
 def filter_mistakes(

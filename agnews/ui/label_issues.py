@@ -19,8 +19,8 @@ import pandas as pd
 from agnews.present.figures import headline
 from agnews.present.notices import part_notice
 from agnews.present.tables import flagged_test_rows, flagged_train_rows, test_summary, train_summary
-from agnews.rundir import Run
 from agnews.rundir.decisions import TEST, TRAIN, DecisionStore
+from agnews.rundir.run import Run
 from agnews.ui.common import temporary_csv
 from agnews.ui.decisions import DecisionBox
 from agnews.ui.panel import Panel
@@ -30,21 +30,11 @@ PARTS = ("label_issues_test", "label_issues_train")
 WIDTHS = ["14%", "50%", "12%", "12%", "12%"]
 
 
-
-
-
-
-
-
 def shown(rows: pd.DataFrame) -> pd.DataFrame:
     """What a table lists: the key column, the headline, the two labels, the quality (3 decimals)."""
     return rows.assign(text=rows["text"].map(headline), quality=rows["quality"].round(3)).rename(
         columns={"text": "headline"}
     )
-
-
-
-
 
 
 def split_section(split: str, export_label: str) -> tuple[gr.Markdown, gr.Dataframe, gr.Button, gr.File]:

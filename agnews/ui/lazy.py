@@ -15,7 +15,7 @@ from typing import Any
 import gradio as gr
 from gradio.components import Component
 
-from agnews.rundir import Run
+from agnews.rundir.run import Run
 
 # What a panel shows for a run: {component: value} for some of its outputs, or None while the run
 # lacks the panel's part (the page keeps its "being built" layout and the next opening tries again).

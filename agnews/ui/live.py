@@ -27,9 +27,9 @@ import pandas as pd
 from agnews.present.markup import literal
 from agnews.present.paths import shown_path, shown_text
 from agnews.present.tables import map_points
-from agnews.rundir import Run, RunError
+from agnews.rundir.files import RunError
 from agnews.rundir.parts import MANIFEST
-from agnews.rundir.stages import STAGES
+from agnews.rundir.run import Run
 
 TICK_SECONDS = 2.0
 DETAIL_CHARS = 240  # a failed stage's message is cut here in the status line (the header has it whole)
@@ -44,7 +44,7 @@ DONE, RUNNING, WAITING, FAILED, STOPPED = "done", "running", "waiting", "failed"
 
 def missing_parts(run: Run, stages: Sequence[str]) -> tuple[str, ...]:
     """The parts of `stages` that `run` lacks (absent, or dropped by `Run.load` as damaged or stale)."""
-    return tuple(part for stage in stages for part in STAGES[stage].makes if not run.has(part))
+    return tuple(part for stage in stages for part in run.catalog.stages[stage].makes if not run.has(part))
 
 
 @dataclass(frozen=True)
@@ -52,6 +52,7 @@ class StageStatus:
     name: str
     state: str  # DONE, RUNNING, WAITING, FAILED or STOPPED
     detail: str = ""  # RUNNING: the progress; FAILED: the warning
+    label: str = ""  # what the status line calls it (its declaration's `label`); "": its name
 
 
 @dataclass(frozen=True)
@@ -80,7 +81,7 @@ class Status:
         root = self.log.parent if self.log is not None else None
         items = []
         for stage in self.stages:
-            label = STAGES[stage.name].label
+            label = stage.label or stage.name
             cut = stage.detail if len(stage.detail) <= DETAIL_CHARS else stage.detail[:DETAIL_CHARS] + " …"
             detail = literal(shown_text(cut, root))
             if stage.state == DONE:
@@ -235,16 +236,17 @@ class LiveRun:
             warned = {w.stage: w.message for w in run.manifest.warnings}
             stages = []
             for name in self.stages:
+                label = run.catalog.stages[name].label
                 if not missing_parts(run, (name,)):
-                    stages.append(StageStatus(name, DONE))
+                    stages.append(StageStatus(name, DONE, label=label))
                 elif alive and log.stage == name:
                     seconds = int(time.monotonic() - log.since)
                     detail = ", ".join(filter(None, [log.detail, f"{seconds} s"]))
-                    stages.append(StageStatus(name, RUNNING, detail))
+                    stages.append(StageStatus(name, RUNNING, detail, label))
                 elif name in log.failed or (not alive and name in warned):
-                    stages.append(StageStatus(name, FAILED, warned.get(name) or log.failed[name]))
+                    stages.append(StageStatus(name, FAILED, warned.get(name) or log.failed[name], label))
                 else:
-                    stages.append(StageStatus(name, WAITING if alive else STOPPED))
+                    stages.append(StageStatus(name, WAITING if alive else STOPPED, label=label))
             last = log.last if not alive else ""
         finished = all(stage.state in (DONE, FAILED, STOPPED) for stage in stages)
         return Status(tuple(stages), finished=finished, log=self.log, last_line=last)

@@ -14,8 +14,8 @@ import plotly.graph_objects as go
 
 from agnews.labels import LABELS
 from agnews.present.figures import COLOUR_BY, colour_choices, density_figure, map_figure
-from agnews.rundir import Run
 from agnews.rundir.parts import MapInfo
+from agnews.rundir.run import Run
 from agnews.ui.common import TABLE_WIDTHS, notice, row_details, rows_table, selected_row_id
 from agnews.ui.lazy import fill_when_opened
 from agnews.ui.live import Follower, Snapshot, Status

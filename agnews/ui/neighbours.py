@@ -18,7 +18,7 @@ import numpy as np
 import pandas as pd
 
 from agnews.present.figures import headline
-from agnews.rundir import Run
+from agnews.rundir.run import Run
 from agnews.serving.neighbours import NeighbourError, TrainingNeighbours, stored_vector, training_neighbours
 from agnews.serving.predictor import MAX_RAW_CHARS, Predictor
 from agnews.ui.classify import TEXT_INFO, text_vector

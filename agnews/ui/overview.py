@@ -21,52 +21,21 @@ import numpy as np
 
 from agnews.formatting import interval, percent, points
 from agnews.labels import LABELS
-from agnews.present.notices import CROSS_DOMAIN_MISSING, part_notice
+from agnews.present.cards import ABSENT, ANY, FINE, INFO, LOOK, Card, absent_card
+from agnews.present.notices import CROSS_DOMAIN_MISSING
 from agnews.present.tables import test_accuracy
-from agnews.rundir import Run
+from agnews.rundir.catalog import load_attribute
+from agnews.rundir.run import Run
 from agnews.ui.scratch import scratch
 from agnews.ui.throttle import HEAVY_QUEUE, limited
 
 # The rules behind the judgements, stated on the cards.
 ECE_LIMIT = 0.03  # calibration: look when the served (calibrated) test ECE is above this
 SLICE_GAP = 0.10  # slices: look at a slice this far below all rows whose interval excludes all rows
-FLIP_LIMIT = 0.02  # robustness: look when a behavioural test flips more than this share of its rows
 LABEL_ISSUE_LIMIT = 0.02  # label issues: look when more than this share of the test rows is flagged
 # Slices chosen by the model's own outputs (its confidence, its disagreement with the label): low by
 # construction, so never "the weakest slice".
 MODEL_CHOSEN_SLICES = ("low_confidence", "likely_mislabelled")
-
-LOOK, FINE, INFO, ABSENT = "look here", "fine", "for reading", "absent"
-BADGES = {LOOK: "⚠ **look here**", FINE: "✓ fine", INFO: "", ABSENT: ""}
-ANY = "any"  # the Errors tab's "no filter" (`agnews.ui.errors.ANY`)
-
-
-@dataclass(frozen=True)
-class Card:
-    """One analysis on the Overview: its headline, the judgement and the rule behind it, and where
-    its button goes: `tab`, and for the Errors tab `errors_filter` = (true class, predicted class,
-    tag) to set there."""
-
-    key: str
-    title: str
-    headline: str
-    verdict: str  # LOOK, FINE, INFO, or ABSENT (the headline then says why)
-    rule: str
-    tab: str
-    button: str
-    errors_filter: tuple[str, str, str] | None = None
-
-    def markdown(self) -> str:
-        badge = BADGES[self.verdict]
-        lines = [f"#### {self.title}" + (f" · {badge}" if badge else ""), "", self.headline]
-        if self.rule and self.verdict != ABSENT:
-            lines += ["", f"*Rule: {self.rule}*"]
-        return "\n".join(lines)
-
-
-def _absent(run: Run, key: str, title: str, part: str, what: str, tab: str, coming: bool) -> Card:
-    notice = part_notice(run, part, what, coming=coming).removeprefix("> ").replace("\n> ", "\n")
-    return Card(key, title, notice, ABSENT, "", tab, f"Open {title.lower()}")
 
 
 def accuracy_card(run: Run) -> Card:
@@ -113,7 +82,7 @@ def confusion_card(run: Run) -> Card:
 def calibration_card(run: Run, coming: bool) -> Card:
     report = run.calibration
     if report is None:
-        return _absent(
+        return absent_card(
             run, "calibration", "Calibration", "calibration", "calibration report", "calibration", coming
         )
     ece = report.after.ece
@@ -140,7 +109,7 @@ def calibration_card(run: Run, coming: bool) -> Card:
 def label_issues_card(run: Run, coming: bool) -> Card:
     test, train = run.label_issues_test, run.train_label_issues_info
     if test is None and train is None:
-        return _absent(
+        return absent_card(
             run, "label-issues", "Label issues", "label_issues_test", "label issues", "label-issues", coming
         )
     parts, share = [], 0.0
@@ -164,7 +133,7 @@ def label_issues_card(run: Run, coming: bool) -> Card:
 def slices_card(run: Run, coming: bool) -> Card:
     report = run.slice_report
     if report is None:
-        return _absent(run, "slices", "Weakest slice", "slices", "slice table", "slices", coming)
+        return absent_card(run, "slices", "Weakest slice", "slices", "slice table", "slices", coming)
     overall, *tagged = report.slices
     scored = [s for s in tagged if s.accuracy is not None and s.rows and s.name not in MODEL_CHOSEN_SLICES]
     rule = (
@@ -189,34 +158,6 @@ def slices_card(run: Run, coming: bool) -> Card:
         "errors",
         f"Show mistakes tagged {worst.name}",
         errors_filter=(ANY, ANY, worst.name),
-    )
-
-
-def robustness_card(run: Run, coming: bool) -> Card:
-    report = run.robustness
-    if report is None:
-        return _absent(
-            run, "robustness", "Robustness", "robustness", "robustness table", "robustness", coming
-        )
-    worst = report.most_flipping()
-    rule = f"look when a test flips more than {FLIP_LIMIT:.0%} of its rows"
-    if worst is None:
-        return Card(
-            "robustness", "Robustness", "No test applied.", INFO, rule, "robustness", "Open robustness"
-        )
-    applied = sum(t.flip_rate is not None for t in report.tests)
-    headline = (
-        f"**{worst.name}** flips {interval(worst.flip_rate, worst.low, worst.high)} of {worst.rows:,} "
-        f"rows, the most of {applied} tests on {report.rows:,} test rows."
-    )
-    return Card(
-        "robustness",
-        "Robustness",
-        headline,
-        LOOK if (worst.flip_rate or 0.0) > FLIP_LIMIT else FINE,
-        rule,
-        "robustness",
-        f"Show the rows {worst.name} flips",
     )
 
 
@@ -266,7 +207,7 @@ def compare_card(run: Run, other: Run) -> Card:
 def dataset_card(run: Run, coming: bool) -> Card:
     if run.slice_report is None:
         what = "dataset warnings"
-        return _absent(run, "data", "Dataset warnings", "slices", what, "data", coming)
+        return absent_card(run, "data", "Dataset warnings", "slices", what, "data", coming)
     messages = run.slice_report.dataset.messages
     headline = " ".join(f"⚠ {m}" for m in messages) if messages else "No check warns."
     return Card(
@@ -283,18 +224,25 @@ def dataset_card(run: Run, coming: bool) -> Card:
 def cards(
     run: Run, *, coming: Callable[[str], bool] = lambda _stage: False, compare_with: Run | None = None
 ) -> list[Card]:
-    """Every card, in reading order. `coming(stage)`: whether a background analyze is making it;
-    `compare_with`: the run the Compare tab opens on, if any."""
+    """Every card, in reading order: the core's (accuracy, the most common mistake), then each
+    analysis's by its rank, then the compared run's. `coming(stage)`: whether a background analyze is
+    making it; `compare_with`: the run the Compare tab opens on, if any."""
     compared = [] if compare_with is None else [compare_card(run, compare_with)]
+    ranked = [
+        (30, calibration_card(run, coming("calibration"))),
+        (40, label_issues_card(run, coming("label_issues_test"))),
+        (50, slices_card(run, coming("slices"))),
+        (70, cross_domain_card(run)),
+        (80, dataset_card(run, coming("slices"))),
+    ]
+    for analysis in run.catalog.analyses:
+        if analysis.card is not None:
+            card = load_attribute(analysis.card)(run, any(coming(stage) for stage in analysis.default_stages))
+            ranked.append((analysis.rank, card))
     return [
         accuracy_card(run),
         confusion_card(run),
-        calibration_card(run, coming("calibration")),
-        label_issues_card(run, coming("label_issues_test")),
-        slices_card(run, coming("slices")),
-        robustness_card(run, coming("robustness")),
-        cross_domain_card(run),
-        dataset_card(run, coming("slices")),
+        *(card for _, card in sorted(ranked, key=lambda r: r[0])),
         *compared,
     ]
 

@@ -1,7 +1,7 @@
 """The one shape of an analysis tab: its notice (not in this run / being built / its stage failed),
 then its content, filled from the run the first time the tab is opened.
 
-Every analysis tab shows parts made by stages (`agnews.rundir.stages`). When it says that it has
+Every analysis tab shows parts made by stages (`agnews.rundir.catalog`). When it says that it has
 none of them is decided here, for all tabs alike, from the run as it is when the tab is opened; the
 words (the stage failed, with its message and the command that makes it again; it is being built;
 the run never had it, with the command that adds it) are `agnews.present.notices`', which the static
@@ -17,8 +17,7 @@ import gradio as gr
 from gradio.components import Component
 
 from agnews.present.notices import failures, stages_notice
-from agnews.rundir import Run
-from agnews.rundir.stages import maker
+from agnews.rundir.run import Run
 from agnews.ui.lazy import fill_when_opened
 
 
@@ -34,7 +33,7 @@ class Panel:
 
     def __init__(self, run: Run, parts: Sequence[str], *, what: str, key: str, coming: bool = False) -> None:
         self.parts = tuple(parts)
-        self.stages = tuple(dict.fromkeys(maker(part).name for part in self.parts))
+        self.stages = tuple(dict.fromkeys(run.catalog.maker(part).name for part in self.parts))
         self.what = what
         self.key = key
         self.coming = coming

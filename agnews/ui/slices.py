@@ -14,8 +14,8 @@ import gradio as gr
 
 from agnews.present.figures import slice_figure
 from agnews.present.tables import slice_numbers, slice_table
-from agnews.rundir import Run
 from agnews.rundir.parts import SliceReport
+from agnews.rundir.run import Run
 from agnews.ui.panel import Panel
 
 

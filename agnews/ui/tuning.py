@@ -13,8 +13,8 @@ import gradio as gr
 import pandas as pd
 
 from agnews.present.figures import tuning_history, tuning_importances
-from agnews.rundir import Run
 from agnews.rundir.parts import Tuning
+from agnews.rundir.run import Run
 from agnews.ui.panel import Panel
 
 

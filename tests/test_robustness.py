@@ -17,16 +17,17 @@ import pandas as pd
 import pytest
 from helpers import ROOT, ServedApp, as_legacy
 
-from agnews.cli import _robustness_parser, main
+from agnews.analyses.robustness import present as robustness_present
+from agnews.analyses.robustness.numeric import EXAMPLES, choose_rows, flip_result
+from agnews.analyses.robustness.schema import PART
+from agnews.cli import main
 from agnews.inference import infer
 from agnews.labels import LABELS
-from agnews.rundir import Run
+from agnews.rundir.run import Run
+from agnews.stats import wilson_interval
 from agnews.text import AGENCY_MARKER
 from agnews.training import perturb
 from agnews.training.perturb import PERTURBATIONS, Perturbation
-from agnews.training.slices import wilson_interval
-from agnews.training.stress import EXAMPLES, choose_rows, stress_result
-from agnews.ui import robustness as robustness_tab
 
 TESTS = {test.name: test for test in PERTURBATIONS}
 HEADLINE = (
@@ -183,7 +184,7 @@ def test_casing_tests_and_the_cased_tokenizer_check() -> None:
 # --------------------------------------------------------------------------------------------------
 
 
-def test_stress_result_counts_flips_and_the_confidence_change() -> None:
+def test_flip_result_counts_flips_and_the_confidence_change() -> None:
     rows = pd.DataFrame({"row_id": [10, 11, 12, 13], "text": ["a", "b", "c", "d"], "label": [0, 1, 2, 3]})
     before = np.array(
         [[0.9, 0.1, 0.0, 0.0], [0.2, 0.7, 0.1, 0.0], [0.1, 0.1, 0.6, 0.2], [0.0, 0.0, 0.3, 0.7]]
@@ -192,7 +193,7 @@ def test_stress_result_counts_flips_and_the_confidence_change() -> None:
     # World (0.7 -> 0.1)
     after = np.array([[0.8, 0.2, 0.0, 0.0], [0.1, 0.1, 0.3, 0.5], [0.6, 0.1, 0.2, 0.1]])
     test = Perturbation("demo", "a demo", perturb.upper_case)
-    result = stress_result(test, rows, ["A", None, "C", "D"], before, after)
+    result = flip_result(test, rows, ["A", None, "C", "D"], before, after)
     assert (result.rows, result.flipped) == (3, 2)
     assert result.flip_rate == pytest.approx(2 / 3)
     assert (result.low, result.high) == pytest.approx(wilson_interval(2, 3))
@@ -202,12 +203,12 @@ def test_stress_result_counts_flips_and_the_confidence_change() -> None:
     assert (first.label, first.text, first.perturbed) == ("Sci/Tech", "d", "D")
     assert (first.pred_before, first.pred_after) == ("Sci/Tech", "World")
     assert (first.confidence_before, first.confidence_after) == pytest.approx((0.7, 0.6))
-    assert len(stress_result(test, rows, ["A", None, "C", "D"], before, after, examples=1).examples) == 1
+    assert len(flip_result(test, rows, ["A", None, "C", "D"], before, after, examples=1).examples) == 1
 
-    nothing = stress_result(test, rows, [None] * 4, before, after[:0])
+    nothing = flip_result(test, rows, [None] * 4, before, after[:0])
     assert (nothing.rows, nothing.flip_rate, nothing.mean_confidence_change) == (0, None, None)
     with pytest.raises(ValueError, match="2 perturbed predictions for 3 perturbed rows"):
-        stress_result(test, rows, ["A", None, "C", "D"], before, after[:2])
+        flip_result(test, rows, ["A", None, "C", "D"], before, after[:2])
 
 
 def test_rows_are_chosen_stratified_and_seeded() -> None:
@@ -231,7 +232,7 @@ def test_rows_are_chosen_stratified_and_seeded() -> None:
 
 def test_the_run_has_a_robustness_part_that_agrees_with_the_model(synthetic_run: Path) -> None:
     run = Run.load(synthetic_run)
-    report = run.robustness
+    report = run.get(PART)
     assert report is not None, run.warnings
     predictions = run.predictions
     assert report.rows == len(predictions) and report.rows_requested == 1000  # fewer rows than asked
@@ -273,7 +274,7 @@ def test_stress_command_takes_a_row_count(
     rows, available = 20, len(Run.load(synthetic_run).predictions)
     assert main(["robustness", str(copy), "--rows", str(rows)]) == 0
     out = capsys.readouterr().out
-    report = Run.load(copy).robustness
+    report = Run.load(copy).get(PART)
     assert (report.rows, report.rows_requested) == (rows, rows)
     assert report.selection.startswith(f"{rows} of {available} test rows, stratified by label")
     typos = report.tests[0]
@@ -284,6 +285,7 @@ def test_stress_command_takes_a_row_count(
 def test_casing_tests_run_where_the_tokenizer_is_cased(synthetic_run: Path, tmp_path: Path) -> None:
     from transformers import AutoTokenizer
 
+    from agnews.analyses.robustness.schema import RobustnessSettings
     from agnews.training.context import StageContext
     from agnews.training.stages import run_stage
 
@@ -291,9 +293,14 @@ def test_casing_tests_run_where_the_tokenizer_is_cased(synthetic_run: Path, tmp_
     shutil.copytree(synthetic_run, copy)
     run = Run.load(copy)
     cased = AutoTokenizer.from_pretrained(run.model_path, do_lower_case=False)
-    context = StageContext(run.config.train, progress=False, tokenizer=cased, stress_rows=12)
+    context = StageContext(
+        run.config.train,
+        progress=False,
+        tokenizer=cased,
+        settings={"robustness": RobustnessSettings(rows=12)},
+    )
     assert run_stage(copy, "robustness", context, optional=False) is None
-    report = Run.load(copy).robustness
+    report = Run.load(copy).get(PART)
     assert report.tokenizer_cased and report.not_run == {}
     assert [t.name for t in report.tests] == [t.name for t in PERTURBATIONS]
     upper = next(t for t in report.tests if t.name == "upper_case")
@@ -312,10 +319,16 @@ def test_bad_row_counts_are_refused(value: str, capsys: pytest.CaptureFixture[st
 
 
 def test_row_counts_parse() -> None:
-    assert _robustness_parser().parse_args(["run"]).rows == 1000
-    assert _robustness_parser().parse_args(["run", "--rows", "all"]).rows is None
-    assert _robustness_parser().parse_args(["run", "--rows", "ALL"]).rows is None
-    assert _robustness_parser().parse_args(["run", "--rows", "250"]).rows == 250
+    from agnews.command_line import row_count
+
+    assert row_count("all") is None and row_count("ALL") is None and row_count("250") == 250
+
+
+def test_the_command_defaults_to_a_thousand_rows(synthetic_run: Path, tmp_path: Path) -> None:
+    copy = tmp_path / "run"
+    shutil.copytree(synthetic_run, copy)
+    assert main(["robustness", str(copy)]) == 0
+    assert Run.load(copy).manifest.parts["robustness"].settings == {"rows": 1000}
 
 
 def test_stress_refuses_old_and_broken_runs(
@@ -343,7 +356,7 @@ def test_stress_refuses_old_and_broken_runs(
 
 
 def test_marked_diff_marks_the_changed_words_and_escapes_html() -> None:
-    original, perturbed = robustness_tab.marked_diff(
+    original, perturbed = robustness_present.marked_diff(
         "Oil <b>rises</b> as OPEC cuts", "Update: Oil <b>rises</b> as OPCE cuts"
     )
     assert original == "Oil &lt;b&gt;rises&lt;/b&gt; as <mark>OPEC</mark> cuts"
@@ -353,7 +366,7 @@ def test_marked_diff_marks_the_changed_words_and_escapes_html() -> None:
 def test_robustness_tab_through_the_served_app(served_app: ServedApp) -> None:
     from gradio_client import Client
 
-    report = served_app.run.robustness
+    report = served_app.run.get(PART)
     client = Client(served_app.url, verbose=False)
     _, table, explanation, tests, choice, note, examples = client.predict(api_name="/robustness_open")
     assert [row[0] for row in table["data"]] == [t.name for t in report.tests]
@@ -405,7 +418,7 @@ def test_robustness_tab_of_a_run_still_being_built(
         edit.record("robustness", ("model", "config", "predictions"))
     values = {getattr(c, "elem_id", None): v for c, v in opened.fn(False).items()}
     table = values["robustness-table"]
-    assert table["test"].tolist() == [t.name for t in served_app.run.robustness.tests]
+    assert table["test"].tolist() == [t.name for t in served_app.run.get(PART).tests]
     assert values["robustness-status"]["visible"] is False
 
 
@@ -415,7 +428,7 @@ def test_model_card_summarises_the_robustness_tests(synthetic_run: Path) -> None
     run = Run.load(synthetic_run)
     card = str(build_model_card(run, "someone/agnews-quick"))
     assert "### Robustness" in card
-    for t in run.robustness.tests:
+    for t in run.get(PART).tests:
         interval = f"{t.flip_rate:.1%} ({t.low:.1%} to {t.high:.1%})"
         assert f"| {t.name} | {t.rows} | {t.flipped} | {interval} |" in card
     assert "`upper_case`: not run; the tokenizer lower-cases every text" in card

@@ -1,0 +1,11 @@
+"""The analyses of a run, one folder each (`agnews/analyses/<name>/`), and the one list of them.
+
+Each folder holds its schema, numbers, stage, presentation, tab and command, and a torch-free
+`declaration.py` that names them (`agnews.rundir.declarations.Analysis`). The page, the report, the
+model card, the CLI and the runner iterate `ANALYSES` (through `agnews.rundir.catalog`); nothing
+else imports an analysis's folder. To add an analysis: a folder like these and its line below.
+"""
+
+from agnews.analyses.robustness.declaration import ROBUSTNESS
+
+ANALYSES = (ROBUSTNESS,)

@@ -1,0 +1,119 @@
+"""What a stage and an analysis are: the declarations everything else reads.
+
+A stage reads some parts of a run and writes its own; an analysis (`agnews/analyses/<name>/`) is
+one or more parts, the stages that make them, and how a person sees them: a tab on the page, a card
+on the Overview, a section of the HTML report and of the model card, a command of the CLI. Each
+analysis declares all of that once, in its `declaration.py`, and `agnews.analyses` lists them; the
+page, the report, the card, the CLI and the runner iterate that list (`agnews.rundir.catalog`).
+
+Declarations are torch-free and gradio-free, so that a server of a finished run learns what a run
+can hold without loading the training or page code: the code a declaration names is given as an
+import path ("module:attribute") and imported only where it runs.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from agnews.rundir.parts import Part, PartFamily
+
+
+def hyphenated(name: str) -> str:
+    """The form of a snake_case name used where people type or read it: tab ids, CLI words."""
+    return name.replace("_", "-")
+
+
+@dataclass(frozen=True)
+class Stage:
+    """One stage's declaration.
+
+    `makes`: the parts it writes (for a part family, the family's prefix); `needs`: the parts it
+    refuses to run without; `reads_if_present`: the parts it also reads when the run has them. Every
+    part it writes is recorded as made from the needed and present read parts, and with the values
+    of its analysis's settings (`Analysis.settings`) it ran with. `order`: where a default stage
+    runs among the others, cheap ones first so the page fills quickly.
+    """
+
+    name: str
+    makes: tuple[str, ...]
+    needs: tuple[str, ...]
+    label: str  # what the status line calls it
+    help: str  # one line, for `--help` and the log
+    function: str | None = None  # "module:attribute" of its `(StageContext) -> None`
+    command: str | None = None  # for a stage without `function`: the command that makes its parts
+    default: bool = False  # made for every run by `agnews train` and `agnews analyze`
+    reads_if_present: tuple[str, ...] = ()
+    order: int = 0
+
+    @property
+    def runnable(self) -> bool:
+        """Whether `agnews analyze --stages NAME` can run it."""
+        return self.function is not None
+
+
+@dataclass(frozen=True)
+class Tab:
+    """Where an analysis shows on the page: a tab titled `title`, placed right after the tab whose id
+    is `after`, laid out by `build` ("module:attribute" of a `(agnews.ui.page.TabPage) -> None`)."""
+
+    title: str
+    after: str
+    build: str
+
+
+@dataclass(frozen=True)
+class Command:
+    """An analysis's own `agnews` command (its word: the analysis's name, hyphenated): `run`
+    ("module:attribute" of a `(argv: list[str], description: str, catalog: Catalog) -> int`, given
+    `help` as the description and the catalog of the CLI's analyses) parses its arguments and does it."""
+
+    help: str
+    run: str
+
+
+@dataclass(frozen=True)
+class Applies:
+    """Where an analysis can say something: the least rows per class of the test split it needs."""
+
+    min_rows_per_class: int = 1
+
+
+@dataclass(frozen=True)
+class Analysis:
+    """One analysis, declared once.
+
+    `name`: snake_case; its folder, its main part and stage, its tab id and CLI word (hyphenated).
+    `parts` and `stages`: what it adds to a run. `settings`: the dataclass of its stages' settings
+    (its defaults are what `agnews train` and `agnews analyze` use); their values are recorded
+    with its parts. The presentation hooks are "module:attribute" paths:
+
+    - `card`: `(run, coming: bool) -> agnews.present.cards.Card`, its Overview card, placed by
+      `rank` (lower first); `coming` is whether a background analyze is still making its parts;
+    - `report`: `(run) -> str`, its HTML report section(s), placed by `rank`;
+    - `model_card`: `(run) -> str | None`, a Markdown section of the model card (None: nothing to
+      say for this run), placed in the card's `model_card_place` ("results": under the results,
+      after the confusion matrix; "sections": a section of its own after the results).
+    """
+
+    name: str
+    title: str
+    parts: tuple[Part | PartFamily, ...]
+    stages: tuple[Stage, ...]
+    rank: int
+    tab: Tab | None = None
+    card: str | None = None
+    report: str | None = None
+    model_card: str | None = None
+    model_card_place: str = "results"
+    command: Command | None = None
+    settings: type[Any] | None = None
+    applies: Applies = Applies()
+
+    @property
+    def tab_id(self) -> str:
+        return hyphenated(self.name)
+
+    @property
+    def default_stages(self) -> tuple[str, ...]:
+        return tuple(stage.name for stage in self.stages if stage.default)
