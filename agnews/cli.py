@@ -1,5 +1,5 @@
-"""The `agnews` command line: train, tune, evaluate, analyze, compare, cross-domain, migrate, push,
-report, predict, and each analysis's own command (`Analysis.command`: robustness, ...).
+"""The `agnews` command line: train, evaluate, analyze, compare, cross-domain, migrate, push, report,
+predict, and each analysis's own command (`Analysis.command`: robustness, tuning, ...).
 
 The top-level parser knows only the command names, so `agnews --help` imports nothing heavy; each
 command's parser is built when that command is chosen. Training options come from `TrainConfig`
@@ -10,21 +10,20 @@ supplies the defaults and explicit options override it.
 from __future__ import annotations
 
 import argparse
-import dataclasses
 import logging
 import sys
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
 from agnews.analyses import ANALYSES
-from agnews.command_line import run_parser
+from agnews.command_line import config_parser, preset_of, print_test_summary, run_parser
+from agnews.events import ERROR, Event, emit, failure
 from agnews.rundir.catalog import Catalog, load_attribute
 from agnews.rundir.declarations import Analysis, Command, hyphenated
 from agnews.rundir.renames import RENAMED_STAGES
 
 COMMANDS = {
     "train": "Fine-tune a model and write a run directory (then run the default stages).",
-    "tune": "Search the training recipe on validation (Optuna), then train the run with the best settings.",
     "evaluate": "Predict a test split again with a run's model; replace its predictions and metrics.",
     "analyze": "Run stages on an existing run: the missing or stale ones, or those named.",
     "compare": "Compare runs on the same test rows: B against A, or a group of runs against another.",
@@ -68,39 +67,8 @@ def _top_parser(analyses: Sequence[Analysis]) -> argparse.ArgumentParser:
     return parser
 
 
-def _config_parser(preset: str, command: str) -> argparse.ArgumentParser:
-    """Every `TrainConfig` setting as an option, with `preset`'s values as defaults, and --out."""
-    from transformers import HfArgumentParser
-
-    from agnews.config import PRESETS, TrainConfig
-
-    # HfArgumentParser rewrites the dataclass fields' `type` in place (`int | None` becomes `int`);
-    # put them back, or every later reader of TrainConfig's fields (the run's schema) sees the wrong type.
-    declared = {f.name: f.type for f in dataclasses.fields(TrainConfig)}
-    parser = HfArgumentParser([TrainConfig], prog=f"agnews {command}", description=COMMANDS[command])
-    for f in dataclasses.fields(TrainConfig):
-        f.type = declared[f.name]
-    parser.set_defaults(**PRESETS[preset])
-    parser.add_argument(
-        "--preset", choices=sorted(PRESETS), default="quick", help="Starting settings (default: quick)."
-    )
-    parser.add_argument("--out", type=Path, required=True, help="Run directory to create, e.g. runs/quick.")
-    return parser
-
-
-def _preset(argv: list[str]) -> str:
-    from agnews.config import PRESETS, ConfigError
-
-    preset_parser = argparse.ArgumentParser(add_help=False)
-    preset_parser.add_argument("--preset", default="quick")
-    preset = preset_parser.parse_known_args(argv)[0].preset
-    if preset not in PRESETS:
-        raise ConfigError(f"unknown preset {preset!r}; choose one of {sorted(PRESETS)}")
-    return preset
-
-
 def _train_parser(preset: str, catalog: Catalog) -> argparse.ArgumentParser:
-    parser = _config_parser(preset, "train")
+    parser = config_parser(preset, "train", COMMANDS["train"])
     parser.add_argument(
         "--resume", action="store_true", help="Continue an interrupted run from its last checkpoint."
     )
@@ -239,20 +207,10 @@ def _compare_parser() -> argparse.ArgumentParser:
     return parser
 
 
-def _print_test_summary(path: Path, catalog: Catalog) -> None:
-    from agnews.rundir.run import Run
-
-    run = Run.load(path, catalog)
-    test = run.metrics.test
-    print(f"test accuracy {test.accuracy:.4f}  macro F1 {test.f1_macro:.4f}  ({test.rows} rows)")
-    for warning in run.warnings:
-        print(f"warning: {warning}", file=sys.stderr)
-
-
 def _train(argv: list[str], catalog: Catalog) -> int:
     from agnews.training.train import train_run
 
-    config, options = _train_parser(_preset(argv), catalog).parse_args_into_dataclasses(argv)
+    config, options = _train_parser(preset_of(argv), catalog).parse_args_into_dataclasses(argv)
     try:
         out = train_run(
             config,
@@ -272,37 +230,7 @@ def _train(argv: list[str], catalog: Catalog) -> int:
     if out is None:  # a non-first process of a data-parallel launch: the first one reports
         return 0
     print(f"run written to {out}")
-    _print_test_summary(out, catalog)
-    return 0
-
-
-def _tune(argv: list[str], catalog: Catalog) -> int:
-    from agnews.training.tune import study_path, tune
-
-    parser = _config_parser(_preset(argv), "tune")
-    parser.add_argument("--trials", type=int, default=20, help="Trials of the search (default 20).")
-    parser.add_argument("--timeout", type=float, help="Stop starting trials after this many seconds.")
-    parser.add_argument(
-        "--trial-seeds", type=int, nargs="+", default=[42, 1], help="Seeds each trial trains (default 42 1)."
-    )
-    config, options = parser.parse_args_into_dataclasses(argv)
-    print(f"study: {study_path(options.out)} (run the same command again to continue it)")
-    try:
-        out = tune(
-            config,
-            options.out,
-            trials=options.trials,
-            timeout=options.timeout,
-            seeds=tuple(options.trial_seeds),
-        )
-    except KeyboardInterrupt:
-        print(
-            "\ninterrupted: the study keeps every finished trial; rerun the command to continue",
-            file=sys.stderr,
-        )
-        return 130
-    print(f"run written to {out}")
-    _print_test_summary(out, catalog)
+    print_test_summary(out, catalog)
     return 0
 
 
@@ -311,7 +239,7 @@ def _evaluate(argv: list[str], catalog: Catalog) -> int:
 
     args = _evaluate_parser().parse_args(argv)
     evaluate_run(args.run, data=args.data, max_test_samples=args.max_test_samples)
-    _print_test_summary(args.run, catalog)
+    print_test_summary(args.run, catalog)
     return 0
 
 
@@ -477,7 +405,6 @@ def _report(argv: list[str], catalog: Catalog) -> int:
 
 HANDLERS: dict[str, Callable[[list[str], Catalog], int]] = {
     "train": _train,
-    "tune": _tune,
     "evaluate": _evaluate,
     "analyze": _analyze,
     "compare": _compare,
@@ -522,7 +449,9 @@ def main(argv: list[str] | None = None, analyses: Sequence[Analysis] = ANALYSES)
             return load_attribute(own[word].run)(top.args, own[word].help, catalog)
         return HANDLERS[word](top.args, catalog)
     except Exception as exc:
-        if not isinstance(exc, _user_errors()):
+        user_error = isinstance(exc, _user_errors())
+        emit(Event(ERROR, message=str(exc) if user_error else failure(exc)))  # for a page following it
+        if not user_error:
             raise
         print(f"agnews {top.command}: error: {exc}", file=sys.stderr)
         return 2

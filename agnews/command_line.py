@@ -1,10 +1,17 @@
-"""What the `agnews` commands' parsers share: the run argument and a row count, for the core's
-commands (`agnews.cli`) and the analyses' own (`Analysis.command`) alike."""
+"""What the `agnews` commands share: the run argument, a row count, the training settings as options,
+and the summary printed after a run is made; for the core's commands (`agnews.cli`) and the
+analyses' own (`Analysis.command`) alike."""
 
 from __future__ import annotations
 
 import argparse
+import dataclasses
+import sys
 from pathlib import Path
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from agnews.rundir.catalog import Catalog
 
 
 def run_parser(command: str, description: str) -> argparse.ArgumentParser:
@@ -25,3 +32,46 @@ def row_count(value: str) -> int | None:
     if rows <= 0:
         raise argparse.ArgumentTypeError(f"expected a positive number of rows or 'all', got {value!r}")
     return rows
+
+
+def config_parser(preset: str, command: str, description: str) -> argparse.ArgumentParser:
+    """Every `TrainConfig` setting as an option, with `preset`'s values as defaults, and --out."""
+    from transformers import HfArgumentParser
+
+    from agnews.config import PRESETS, TrainConfig
+
+    # HfArgumentParser rewrites the dataclass fields' `type` in place (`int | None` becomes `int`);
+    # put them back, or every later reader of TrainConfig's fields (the run's schema) sees the wrong type.
+    declared = {f.name: f.type for f in dataclasses.fields(TrainConfig)}
+    parser = HfArgumentParser([TrainConfig], prog=f"agnews {command}", description=description)
+    for f in dataclasses.fields(TrainConfig):
+        f.type = declared[f.name]
+    parser.set_defaults(**PRESETS[preset])
+    parser.add_argument(
+        "--preset", choices=sorted(PRESETS), default="quick", help="Starting settings (default: quick)."
+    )
+    parser.add_argument("--out", type=Path, required=True, help="Run directory to create, e.g. runs/quick.")
+    return parser
+
+
+def preset_of(argv: list[str]) -> str:
+    """The `--preset` among `argv` (default: quick), refused unless it is one."""
+    from agnews.config import PRESETS, ConfigError
+
+    preset_parser = argparse.ArgumentParser(add_help=False)
+    preset_parser.add_argument("--preset", default="quick")
+    preset = preset_parser.parse_known_args(argv)[0].preset
+    if preset not in PRESETS:
+        raise ConfigError(f"unknown preset {preset!r}; choose one of {sorted(PRESETS)}")
+    return preset
+
+
+def print_test_summary(path: Path, catalog: Catalog) -> None:
+    """The new run's test scores and its warnings, after a command that made it."""
+    from agnews.rundir.run import Run
+
+    run = Run.load(path, catalog)
+    test = run.metrics.test
+    print(f"test accuracy {test.accuracy:.4f}  macro F1 {test.f1_macro:.4f}  ({test.rows} rows)")
+    for warning in run.warnings:
+        print(f"warning: {warning}", file=sys.stderr)

@@ -301,8 +301,8 @@ class TrainConfig:
 
 PRESETS: dict[str, dict[str, Any]] = {
     # CPU-sized: bundled MiniLM on the offline 5k sample; a few minutes on 2 cores. No dropout:
-    # drawing its masks was a third of a bf16 CPU step, and over 3 seeds test accuracy was the same
-    # without it (89.98% vs 89.97% mean, README "Performance").
+    # drawing its masks was a large share of a bf16 CPU step, and over 3 seeds test accuracy was the
+    # same without it (docs/performance.md has the numbers).
     "quick": {
         "base_model": "minilm",
         # The offline sample's budget (4,499 training and 500 validation rows after the split),
@@ -316,7 +316,7 @@ PRESETS: dict[str, dict[str, Any]] = {
         "dropout": 0.0,
         # Where the CPU lacks native bf16 (AVX2-only laptops and VMs) training runs in fp32; freezing
         # the embeddings and 3 lowest of MiniLM's 6 layers then buys the speed bf16 gives elsewhere,
-        # at the same 3-seed accuracy (README "Performance"). Resolved in `agnews.training.train`.
+        # at the same 3-seed accuracy (docs/performance.md). Resolved in `agnews.training.train`.
         "freeze_layers": None,
     },
     # A base-size encoder offline: all-mpnet-base-v2 (12 layers, 768 wide, 110M parameters) on the

@@ -18,7 +18,7 @@ over `--rounds` rounds of `--calls` distinct headlines, the paths taking turns. 
 floor is its own 50 ms sleep between polls of the result stream (`stream_sse_v1plus` in
 gradio_client/utils.py), whatever the server does.
 Not a test: timings depend on the machine and on what else runs on it. Measured numbers: the
-README's Performance section.
+docs/performance.md.
 """
 
 from __future__ import annotations

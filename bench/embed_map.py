@@ -6,7 +6,7 @@ runs them (the run's data loaded, fine-tuned and base-model [CLS] for the test r
 [CLS] for the train rows, the frozen-feature baseline, both UMAP maps; numba compilation included,
 its cache lives in NUMBA_CACHE_DIR). RUN itself is never written. Prints the median time, whether
 the repeats' coordinates are identical, and the placement check over `--placements` of RUN's test
-rows. Measured numbers: the README's Performance section.
+rows. Measured numbers: docs/performance.md.
 
     .venv/bin/python bench/embed_map.py runs/quick --data ../shared/data/ag_news
 """

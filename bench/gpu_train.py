@@ -446,7 +446,7 @@ def measure_inference(
 
 
 def environment(device: torch.device) -> dict[str, Any]:
-    """What the numbers were measured on; the README quotes the card next to them."""
+    """What the numbers were measured on; docs/performance.md quotes the card next to them."""
     info: dict[str, Any] = {
         "python": platform.python_version(),
         "torch": torch.__version__,

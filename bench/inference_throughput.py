@@ -15,7 +15,7 @@ by text so that drift in the machine's speed hits them alike:
 - a `/classify` batch of 32 texts: 32 single passes, one pass padded to the longest text, or
   length-sorted sub-batches padded each to its own longest ("shorter padding").
 RUN needs its ONNX serving graphs (`agnews analyze RUN --stages export`). Measured tables: the
-README's Performance section. `--skip-batch` prints the serving tables only.
+docs/performance.md. `--skip-batch` prints the serving tables only.
 
     .venv/bin/python bench/inference_throughput.py runs/quick --rows 2048
     .venv/bin/python bench/inference_throughput.py runs/quick --skip-batch --serving-rows 0

@@ -1,4 +1,4 @@
-"""The model table: seed groups of recipes against a baseline group, as the README shows them.
+"""The model table: seed groups of recipes against a baseline group, as docs/training.md shows them.
 
     .venv/bin/python bench/model_table.py --baseline quick \
         --group quick=runs/quick,runs/quick-s1,runs/quick-s2,runs/quick-s3,runs/quick-s4 \

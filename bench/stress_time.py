@@ -4,7 +4,7 @@
 
 Each repeat runs `python -m agnews stress COPY --rows N` in a fresh process on a copy of the run (the
 run itself is never written), once with the CPU's own instruction set and once restricted to AVX2
-the way the README's AVX2 numbers are made (`ATEN_CPU_CAPABILITY=avx2`, oneDNN and MKL capped at
+the way the AVX2 numbers of docs/performance.md are made (`ATEN_CPU_CAPABILITY=avx2`, oneDNN and MKL capped at
 AVX2), which is what most users' CPUs run. The issue's target: 3 minutes for 1,000 rows on 2 cores.
 Prints medians over the repeats; not a test: timings depend on the machine and its load.
 """

@@ -7,7 +7,7 @@ epochs, learning rate and rows. The recipes alternate `--repeats` times and the 
 each is reported, because this machine's absolute speed drifts; the ratio is the number to read.
 On a CPU without native bf16 (AVX512-BF16 or AMX) a row that trains in bf16 is printed as not
 applying instead of run: emulated bf16 runs for many minutes, and `--mixed-precision auto` would not
-pick it there. Runs unchanged on CUDA. Measured tables: the README's Performance section.
+pick it there. Runs unchanged on CUDA. Measured tables: docs/performance.md.
 
     .venv/bin/python bench/train_throughput.py --data ../shared/data/ag_news --rows 1024
 """

@@ -206,6 +206,6 @@ def test_the_login_applies_to_the_route(guarded_url: str, served_app: ServedApp)
     assert httpx.get(guarded_url + "/config", timeout=30).status_code == 401
 
 
-def test_the_readme_documents_the_route_with_curl() -> None:
-    readme = (Path(__file__).resolve().parents[1] / "README.md").read_text()
-    assert f"curl -s http://127.0.0.1:7860{PATH}" in readme
+def test_the_docs_document_the_route_with_curl() -> None:
+    page = (Path(__file__).resolve().parents[1] / "docs" / "app.md").read_text()
+    assert f"curl -s http://127.0.0.1:7860{PATH}" in page

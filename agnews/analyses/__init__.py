@@ -7,5 +7,6 @@ else imports an analysis's folder. To add an analysis: a folder like these and i
 """
 
 from agnews.analyses.robustness.declaration import ROBUSTNESS
+from agnews.analyses.tuning.declaration import TUNING
 
-ANALYSES = (ROBUSTNESS,)
+ANALYSES = (ROBUSTNESS, TUNING)

@@ -30,7 +30,6 @@ from agnews.rundir.parts import (
     DataParallel,
     TeacherInfo,
     TrainLabelIssues,
-    Tuning,
 )
 from agnews.rundir.run import Run
 from agnews.split_weights import SPLIT_MODELS
@@ -276,7 +275,7 @@ class CardVariables:
     corrections: AppliedCorrections | None
     teacher: TeacherInfo | None
     teacher_base_model: str | None
-    tuning: Tuning | None
+    training_sections: list[str]  # what the analyses add under the hyperparameters
     augment: str | None
     augmented_rows: int
     hyperparameters_table: str
@@ -352,7 +351,7 @@ def template_variables(run: Run, repo_id: str) -> CardVariables:
         corrections=run.data_stats.corrections,
         teacher=teacher,
         teacher_base_model=None if teacher is None else hub_base_model(teacher.base_model),
-        tuning=run.tuning,
+        training_sections=analysis_sections(run, "training"),
         augment=train.augment,
         augmented_rows=run.data_stats.augmented_training_rows,
         hyperparameters_table=markdown_table(

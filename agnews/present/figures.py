@@ -14,7 +14,6 @@ import pandas as pd
 import plotly.graph_objects as go
 
 from agnews.labels import LABELS
-from agnews.rundir.parts import Tuning
 
 CLASS_COLOURS: dict[str, str] = dict(zip(LABELS, ("#4C78A8", "#F58518", "#54A24B", "#B279A2"), strict=True))
 OUTCOME_COLOURS = {"correct": "#A0AEC0", "wrong": "#E45756"}
@@ -462,49 +461,4 @@ def risk_coverage_figure(
         showlegend=False,
         height=380,
     )
-    return figure
-
-
-def tuning_history(report: Tuning) -> go.Figure:
-    """Each finished trial's mean validation accuracy in the order run, the best so far as a line, and
-    the objective's noise (two scorings of the preset's settings) as a band under the best."""
-    done = [t for t in report.trials if t.value is not None]
-    figure = go.Figure()
-    for role, colour, name in (
-        ("noise", "#7f7f7f", "preset's settings (noise)"),
-        ("search", "#1f77b4", "search"),
-    ):
-        trials = [t for t in done if t.role == role]
-        figure.add_scatter(
-            x=[t.number for t in trials],
-            y=[100 * t.value for t in trials],
-            mode="markers",
-            marker={"color": colour, "size": 9},
-            name=name,
-            hovertext=[", ".join(f"{k} {v:.3g}" for k, v in t.params.items()) for t in trials],
-        )
-    best, line = -1.0, []
-    for trial in done:
-        best = max(best, trial.value)
-        line.append(100 * best)
-    figure.add_scatter(
-        x=[t.number for t in done], y=line, mode="lines", name="best so far", line={"shape": "hv"}
-    )
-    if report.noise is not None and done:
-        top = 100 * report.best_value
-        figure.add_hrect(y0=top - 100 * report.noise, y1=top, fillcolor="#ff7f0e", opacity=0.15, line_width=0)
-    figure.update_layout(
-        xaxis_title="trial",
-        yaxis_title=f"validation accuracy, % ({report.objective})",
-        height=380,
-        margin={"t": 20},
-    )
-    return figure
-
-
-def tuning_importances(report: Tuning) -> go.Figure:
-    """How much of the objective's variation each setting explains (Optuna's fANOVA, at tune time)."""
-    ranked = sorted(report.importances.items(), key=lambda item: item[1])
-    figure = go.Figure(go.Bar(x=[v for _, v in ranked], y=[k for k, _ in ranked], orientation="h"))
-    figure.update_layout(xaxis_title="importance (share of variance)", height=260, margin={"t": 20})
     return figure

@@ -29,8 +29,6 @@ from agnews.present.figures import (
     map_figure,
     reliability_figure,
     slice_figure,
-    tuning_history,
-    tuning_importances,
 )
 from agnews.present.notices import CROSS_DOMAIN_MISSING, part_notice
 from agnews.present.paths import shown_path
@@ -214,16 +212,6 @@ def _cross_domain(run: Run) -> str:
     return section("Out-of-domain files", *body)
 
 
-def _tuning(run: Run) -> str:
-    if run.tuning is None:
-        return section("Tuning", markdown_section(part_notice(run, "tuning", "hyperparameter search")))
-    return section(
-        "Tuning",
-        figure_html(tuning_history(run.tuning), "tuning-history"),
-        figure_html(tuning_importances(run.tuning), "tuning-importances"),
-    )
-
-
 def build_report(run: Run) -> str:
     """The whole report of `run` as one HTML document (a few MB: plotly.js and the maps' points)."""
     ranked = [
@@ -231,7 +219,6 @@ def build_report(run: Run) -> str:
         (40, _label_issues(run)),
         (50, "".join(_slices(run))),
         (70, _cross_domain(run)),
-        (90, _tuning(run)),
     ]
     for analysis in run.catalog.analyses:
         if analysis.report is not None:

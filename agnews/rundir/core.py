@@ -42,7 +42,6 @@ from agnews.rundir.parts import (
     TRAIN_EMBEDDINGS,
     TRAIN_LABEL_ISSUE_COLUMNS,
     TRAINING,
-    TUNING,
     Baseline,
     Calibration,
     CrossDomainMetrics,
@@ -60,7 +59,6 @@ from agnews.rundir.parts import (
     TableFile,
     Training,
     TrainLabelIssues,
-    Tuning,
     cross_domain_rows,
     predictions_valid,
     slice_tags_named,
@@ -107,7 +105,6 @@ CORE_PARTS: tuple[Part | PartFamily, ...] = (
         (TableFile(TRAIN_EMBEDDING_COLUMNS), EmbeddingsFile((TRAIN_EMBEDDING_KEY,), aligned=False)),
         check=train_vectors_per_row,
     ),
-    Part("tuning", (TUNING,), False, (JsonFile(Tuning),)),
     PartFamily(
         CROSS_DOMAIN,
         (CROSS_DOMAIN_PREDICTIONS, CROSS_DOMAIN_METRICS),
@@ -215,14 +212,6 @@ CORE_STAGES: tuple[Stage, ...] = (
         function="agnews.training.label_issues:train_label_issues_stage",
         default=True,
         order=80,
-    ),
-    Stage(
-        "tune",
-        ("tuning",),
-        ("config",),
-        "tuning search",
-        "the Optuna search that chose the run's settings",
-        command="agnews tune --data DIR --out runs/tuned",
     ),
     Stage(
         "cross_domain",

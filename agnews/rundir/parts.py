@@ -56,7 +56,6 @@ LABEL_ISSUES_TRAIN_INFO = "label_issues_train.json"
 TRAIN_EMBEDDING_ROWS = "train_embeddings.parquet"
 TRAIN_EMBEDDINGS = "train_embeddings.safetensors"
 CROSS_DOMAIN = "cross_domain"
-TUNING = "tuning.json"
 # A teacher run's logits for a student's training texts (`agnews train --teacher`), one member per key.
 TEACHER_LOGITS = "teacher_logits"
 TEACHER_LOGITS_FILE = "logits.parquet"
@@ -479,36 +478,6 @@ class SliceReport:
     dataset: DatasetWarnings
     train_rows: int
     seconds: float
-    schema_version: int = 1
-
-
-@dataclass
-class TuningTrial:
-    """One trial of `agnews tune`: its settings, the mean validation accuracy (None: pruned before
-    it had one), each seed's score, and whether it scored the preset's settings for the noise."""
-
-    number: int
-    state: str
-    params: dict[str, float]
-    value: float | None
-    scores: list[float]
-    seconds: float | None
-    role: str  # "noise" (the preset's settings) or "search"
-
-
-@dataclass
-class Tuning:
-    """`tuning.json`: the search that chose this run's settings (`agnews tune`). `noise`: the
-    difference between two scorings of the preset's own settings with other seeds."""
-
-    objective: str
-    seeds: list[int]
-    trials: list[TuningTrial]
-    best_trial: int
-    best_value: float
-    noise: float | None
-    importances: dict[str, float]
-    created: str
     schema_version: int = 1
 
 

@@ -7,4 +7,5 @@ RENAMED_STAGES = {
     "label_issues": "label_issues_test",
     "train_label_issues": "label_issues_train",
     "stress": "robustness",
+    "tune": "tuning",
 }

@@ -34,7 +34,6 @@ from agnews.rundir.parts import (
     SliceReport,
     Training,
     TrainLabelIssues,
-    Tuning,
     read_json_part,
     read_part,
 )
@@ -154,10 +153,6 @@ class Run:
     @property
     def slice_report(self) -> SliceReport | None:
         return self._file_of("slices", 1)
-
-    @property
-    def tuning(self) -> Tuning | None:
-        return self.part("tuning")
 
     @property
     def cross_domain(self) -> dict[str, CrossDomain]:

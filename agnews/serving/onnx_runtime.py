@@ -27,7 +27,7 @@ SERVING_CHOICES = ("auto", "torch", "onnx", "onnx-int8")
 class OnnxClassifier:
     """An onnxruntime session over a serving graph: padded token ids in, (probs, cls) out.
 
-    Session options as measured (bench/inference_throughput.py, README "Performance"), single texts,
+    Session options as measured (bench/inference_throughput.py, docs/performance.md), single texts,
     2 cores: ONNX Runtime's graph optimisations off (its fusions made this exported graph slower: 7%
     on an Intel Xeon with AMX, 9% of the CPU time on an AMD EPYC, fp32 and int8 alike; the session
     also opens faster), sequential execution (parallel was 0.47-0.93x), one intra-op thread per

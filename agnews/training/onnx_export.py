@@ -1,8 +1,8 @@
 """The export stage: ONNX Runtime copies of a run's classifier, for fast one-headline serving.
 
 Why: for a single headline PyTorch spends most of the forward pass dispatching a few hundred small
-operators; ONNX Runtime runs the same graph with far less overhead (see `bench/` and the README's
-performance section). The exported graph returns what the app needs from one pass: the four class
+operators; ONNX Runtime runs the same graph with far less overhead (see `bench/` and
+docs/performance.md). The exported graph returns what the app needs from one pass: the four class
 probabilities and the last-layer [CLS] vector. Writes the `serving` part:
     serving.onnx       fp32, checked against PyTorch at export (the app's default when present)
     serving_int8.onnx  dynamic int8 (per-channel weights), opt-in: `app.py --serving onnx-int8`

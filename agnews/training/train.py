@@ -301,7 +301,7 @@ def resolve_frozen_layers(layers: int | None, precision: str, depth: int) -> int
     6-layer MiniLM and the 12-layer MPNet, and never more layers than the model has. Without native
     bf16 a CPU trains in fp32 at a fraction of the bf16 speed; not back-propagating into the lower half
     of the encoder recovers much of it (bench/train_throughput.py) for a few tenths of a point of test
-    accuracy (README "Performance"). With bf16 or on a GPU, speed is there already.
+    accuracy (docs/performance.md). With bf16 or on a GPU, speed is there already.
     """
     if layers is not None:
         return layers

@@ -39,7 +39,6 @@ from agnews.ui import (
     neighbours,
     overview,
     slices,
-    tuning,
 )
 from agnews.ui.live import DONE, RUNNING, WAITING, Follower, LiveRun, Snapshot, attach
 from agnews.ui.page import TabPage
@@ -185,8 +184,7 @@ def build_app(
                 compare.build(run, tab, current=current, runs_root=runs_root, compare_with=compare_with)
             with gr.Tab("Data", id="data") as tab:
                 dataset.build(run, tab, current=current, coming=following and status.state("slices") != DONE)
-            with gr.Tab("Tuning", id="tuning") as tab:
-                tuning.build(run, tab, current=current)
+            analysis_tabs("data")
         confusion.link_to_errors(cells, *errors_filters[:2], tabs)
         overview.link(cards, tabs, errors_filters, current=current)
         if live is not None and following:

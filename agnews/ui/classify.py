@@ -55,7 +55,7 @@ NEIGHBOURS = 8
 # Requests answered by one call at most: the queue takes whatever is waiting, up to this. What a
 # batch saves is the queue's work per event, not model time (on CPU a batch costs about what its texts
 # cost one by one): under 32 clients the server spent a third of the CPU per request it spent
-# unbatched (bench/app_load.py, README "Performance").
+# unbatched (bench/app_load.py, docs/performance.md).
 CLASSIFY_BATCH = 32
 # Batches of /classify run one at a time, each on one core (`Predictor(threads=1)`), leaving the
 # other core to the server itself (HTTP, queue, JSON). Two at a time measured no faster and spent

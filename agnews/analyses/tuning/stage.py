@@ -1,4 +1,5 @@
-"""`agnews tune`: a small Optuna search over the training recipe, then the run trained with the best.
+"""`agnews tuning` (also spelt `agnews tune`): a small Optuna search over the training recipe, then
+the run trained with the best.
 
 What is searched: the learning rate (log scale), epochs, warmup share and frozen lower layers, from a
 preset's settings (`quick` by default). What is maximised: the mean validation accuracy of the trial's
@@ -10,7 +11,7 @@ rule) when its first seeds score below the median of the trials before at that p
 
 The study lives in SQLite beside the runs (`.NAME.tune.db`, never a pickle): an interrupted search,
 run again with the same command, continues where it stopped. The run trained with the best settings
-gets the part `tuning` (`tuning.json`): every trial's settings, score, state and time, the noise, the
+gets the tuning part (`tuning.json`): every trial's settings, score, state and time, the noise, the
 best, and the settings' importances (Optuna's fANOVA, computed here), so the app draws the search
 without Optuna installed.
 """
@@ -24,10 +25,10 @@ import time
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from agnews.analyses.tuning.schema import PART, Tuning, TuningTrial
 from agnews.config import ConfigError, TrainConfig
-from agnews.rundir.catalog import CATALOG
+from agnews.rundir.catalog import CATALOG, Catalog
 from agnews.rundir.edit import edit_run
-from agnews.rundir.parts import Tuning, TuningTrial
 from agnews.training.train import fine_tune, train_run
 
 if TYPE_CHECKING:
@@ -61,7 +62,7 @@ def validation_accuracy(config: TrainConfig, scratch: Path) -> float:
     with tempfile.TemporaryDirectory(prefix="trial-", dir=scratch) as checkpoints:
         trained = fine_tune(config, Path(checkpoints), progress=False)
     if trained is None:
-        raise ConfigError("agnews tune runs in one process (no torchrun / accelerate launch)")
+        raise ConfigError("agnews tuning runs in one process (no torchrun / accelerate launch)")
     return float(trained.training.validation["accuracy"])
 
 
@@ -120,8 +121,9 @@ def tune(
     seeds: tuple[int, ...] = (42, 1),
     sampler_seed: int = 0,
     progress: bool = True,
+    catalog: Catalog = CATALOG,
 ) -> Path:
-    """Search, then train the run `out` with the best settings and write its `tuning` part."""
+    """Search, then train the run `out` with the best settings and write its tuning part."""
     import optuna
 
     depth = _model_depth(base)
@@ -158,9 +160,9 @@ def tune(
     config = dataclasses.replace(base, **_settings(best.params), seed=seeds[0])
     path = train_run(config, out, progress=progress)
     assert path is not None
-    with edit_run(path) as edit:
-        edit.begin(CATALOG.stages["tune"])
-        edit.write("tuning", tuning_report(study, seeds))
+    with edit_run(path, catalog=catalog) as edit:
+        edit.begin(catalog.stages[PART.name])
+        edit.write(PART.name, tuning_report(study, seeds))
     return path
 
 
@@ -169,7 +171,7 @@ def _settings(params: dict[str, Any]) -> dict[str, Any]:
 
 
 def tuning_report(study: optuna.Study, seeds: tuple[int, ...]) -> Tuning:
-    """The study as the `tuning` part records it."""
+    """The study as the tuning part records it."""
     import optuna
 
     finished = [t for t in study.trials if t.state.is_finished()]

@@ -1,4 +1,5 @@
-"""`agnews tune`: the search on validation, its noise, resuming a study, and the part it leaves."""
+"""`agnews tuning` (also `agnews tune`): the search on validation, its noise, resuming a study, and
+the part it leaves."""
 
 from __future__ import annotations
 
@@ -6,10 +7,13 @@ from pathlib import Path
 
 import pytest
 
+from agnews.analyses.tuning import command
+from agnews.analyses.tuning import present as tuning
+from agnews.analyses.tuning import stage as tune
+from agnews.analyses.tuning.schema import PART
 from agnews.cli import main
 from agnews.config import preset_config
 from agnews.rundir.run import Run
-from agnews.training import tune
 
 
 def _base(data: Path, base: Path) -> object:
@@ -47,7 +51,7 @@ def test_an_interrupted_search_continues_and_the_run_records_it(
     path = tune.tune(_base(tiny_data, tiny_distilbert), out, trials=2, seeds=(1,), progress=False)
     assert len(scored) == 4  # only the trial still missing ran
     run = Run.load(path)
-    report = run.tuning
+    report = run.get(PART)
     assert report is not None and len(report.trials) == 4
     assert [t.role for t in report.trials] == ["noise", "noise", "search", "search"]
     assert report.noise == pytest.approx(abs(report.trials[0].value - report.trials[1].value))
@@ -57,24 +61,19 @@ def test_an_interrupted_search_continues_and_the_run_records_it(
     assert not list(out.parent.glob(".tune-*"))  # the trials' scratch checkpoints are gone
 
     # The Tuning tab draws it from the part alone.
-    from agnews.present import figures
-    from agnews.ui import tuning
-
     text = tuning.summary(report)
     assert f"**Best: trial {best.number}**" in text and "scored twice" in text
     assert len(tuning.trials_table(report)) == 4
     from agnews.hub.card import build_model_card
 
-    assert "Chosen by `agnews tune` (Optuna): 4 trials" in str(build_model_card(run, "someone/tuned"))
-    history = figures.tuning_history(report)
+    assert "Chosen by `agnews tuning` (Optuna): 4 trials" in str(build_model_card(run, "someone/tuned"))
+    history = tuning.tuning_history(report)
     assert [len(trace.x) for trace in history.data] == [2, 2, 4]  # noise, search, best so far
 
 
 def test_the_command_passes_its_options_and_names_its_study(
     tiny_data: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    from agnews import cli
-
     called: dict[str, object] = {}
 
     def fake_tune(config: object, out: Path, **options: object) -> Path:
@@ -82,10 +81,16 @@ def test_the_command_passes_its_options_and_names_its_study(
         return out
 
     monkeypatch.setattr(tune, "tune", fake_tune)
-    monkeypatch.setattr(cli, "_print_test_summary", lambda path, catalog: None)
+    monkeypatch.setattr(command, "print_test_summary", lambda path, catalog: None)
     out = tmp_path / "t"
     options = ["--data", str(tiny_data), "--learning-rate", "5e-5", "--out", str(out), "--trials", "7"]
-    assert main(["tune", *options, "--timeout", "60", "--trial-seeds", "3", "4"]) == 0
+    assert main(["tuning", *options, "--timeout", "60", "--trial-seeds", "3", "4"]) == 0
     assert called["trials"] == 7 and called["timeout"] == 60 and called["seeds"] == (3, 4)
     assert called["config"].learning_rate == 5e-5 and called["config"].base_model == "minilm"  # type: ignore[attr-defined]
     assert f"study: {tmp_path / '.t.tune.db'}" in capsys.readouterr().out
+
+
+def test_the_old_command_name_still_works(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    with pytest.raises(SystemExit):
+        main(["tune", "--help"])
+    assert "Search the training recipe on validation" in capsys.readouterr().out
