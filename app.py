@@ -15,8 +15,9 @@ background `agnews analyze` process; the page shows each part when its stage has
 that lacks default-stage parts for another reason (an interrupted `agnews train`, a failed stage) is
 completed the same way.
 
-The background process writes its output to `runs/.NAME.analyze.log` and ends with the launcher:
-each stage commits atomically, so stopping one mid-way loses only that stage's work, and the next
+The background process writes its output to `runs/.NAME.analyze.log` (for people) and its stages'
+progress and results to `runs/.NAME.events.jsonl` (for the page, `agnews.events`). It ends with the
+launcher: each stage commits atomically, so stopping one mid-way loses only that stage's work, and the next
 launch (or `agnews analyze RUN`) does it again. Left running, it would hold the run's writer lock
 after the app is gone, and the next launch's own analyze would find the run busy.
 """
@@ -32,10 +33,13 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from agnews.formatting import seconds
+
 # Before gradio is imported: no usage reports or version checks leave the machine.
 os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")
 os.environ.setdefault("HF_HUB_DISABLE_TELEMETRY", "1")
 
+from agnews.events import ENVIRONMENT as EVENTS_ENVIRONMENT
 from agnews.processes import child_setup, stop
 from agnews.rundir.files import RunError
 from agnews.rundir.parts import MANIFEST, SERVING_ONNX
@@ -51,7 +55,7 @@ RUNS = ROOT / "runs"
 QUICK_RUN = RUNS / "quick"
 # One thread per request (ONNX Runtime's, and torch's once it loads), with the queue running a few
 # requests side by side: on a small shared CPU, two threads per single text cost more CPU per text
-# and lose under load (bench/inference_throughput.py, README "Performance").
+# and lose under load (bench/inference_throughput.py, docs/performance.md).
 SERVING_THREADS = 1
 
 
@@ -180,6 +184,11 @@ def analyze_log(run: Path) -> Path:
     return run.parent / f".{run.name}.analyze.log"
 
 
+def analyze_events(run: Path) -> Path:
+    """Where the background analyze of `run` appends its events (`agnews.events`), beside its log."""
+    return run.parent / f".{run.name}.events.jsonl"
+
+
 @dataclass
 class Background:
     """The `agnews analyze` process completing the run the app shows."""
@@ -187,6 +196,7 @@ class Background:
     process: subprocess.Popen[bytes]
     stages: tuple[str, ...]
     log: Path
+    events: Path
 
     def running(self) -> bool:
         return self.process.poll() is None
@@ -208,7 +218,8 @@ def start_background(run: Run, data: str | None) -> Background | None:
     if not os.access(run.path.parent, os.W_OK):
         print(f"note: {run.path.parent} is read-only; the run's {', '.join(stages)} stage(s) are not made")
         return None
-    log = analyze_log(run.path)
+    log, events = analyze_log(run.path), analyze_events(run.path)
+    events.unlink(missing_ok=True)  # an earlier launch's events are not this analyze's
     command = [sys.executable, "-m", "agnews", "analyze", str(run.path)]
     if data:
         command += ["--data", data]
@@ -219,11 +230,11 @@ def start_background(run: Run, data: str | None) -> Background | None:
             stdout=output,
             stderr=subprocess.STDOUT,
             cwd=ROOT,
-            env={**os.environ, "PYTHONUNBUFFERED": "1"},
+            env={**os.environ, "PYTHONUNBUFFERED": "1", EVENTS_ENVIRONMENT: str(events)},
             preexec_fn=child_setup(),
         )
     print(f"making the run's {', '.join(stages)} stage(s) in the background (log: {log})")
-    return Background(process, stages, log)
+    return Background(process, stages, log, events)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -288,6 +299,7 @@ def serve(
             run,
             background.stages,
             log=background.log,
+            events=background.events,
             running=background.running,
             on_change=lambda changed: adopt_serving_graph(predictor, changed, args.serving),
         )
@@ -297,7 +309,7 @@ def serve(
     print(f"classifying typed text with {predictor.backend}")
     for warning in run.warnings:
         print(f"warning: {warning}", file=sys.stderr)
-    print(f"run {run.path} loaded and app built in {time.perf_counter() - started:.1f} s")
+    print(f"run {run.path} loaded and app built in {seconds(time.perf_counter() - started)}")
     demo.launch(
         server_name=args.host,
         server_port=args.port,

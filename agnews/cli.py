@@ -1,5 +1,5 @@
-"""The `agnews` command line: train, evaluate, analyze, compare, cross-domain, migrate, push, report,
-predict, and each analysis's own command (`Analysis.command`: robustness, tuning, ...).
+"""The `agnews` command line: train, evaluate, analyze, compare, migrate, push, report, predict, and
+each analysis's own command (`Analysis.command`: robustness, tuning, cross-domain, ...).
 
 The top-level parser knows only the command names, so `agnews --help` imports nothing heavy; each
 command's parser is built when that command is chosen. Training options come from `TrainConfig`
@@ -18,6 +18,7 @@ from pathlib import Path
 from agnews.analyses import ANALYSES
 from agnews.command_line import config_parser, preset_of, print_test_summary, run_parser
 from agnews.events import ERROR, Event, emit, failure
+from agnews.formatting import count, megabytes
 from agnews.rundir.catalog import Catalog, load_attribute
 from agnews.rundir.declarations import Analysis, Command, hyphenated
 from agnews.rundir.renames import RENAMED_STAGES
@@ -27,7 +28,6 @@ COMMANDS = {
     "evaluate": "Predict a test split again with a run's model; replace its predictions and metrics.",
     "analyze": "Run stages on an existing run: the missing or stale ones, or those named.",
     "compare": "Compare runs on the same test rows: B against A, or a group of runs against another.",
-    "cross-domain": "Score a run's model (and a TF-IDF baseline) on an out-of-domain labelled CSV file.",
     "migrate": "Rewrite a run made by an older agnews in today's layout.",
     "push": "Upload a run (model, model card, analysis parts, report) to the Hugging Face Hub.",
     "report": "Write a run's metrics, figures and analyses as one self-contained HTML file.",
@@ -126,51 +126,6 @@ def _analyze_parser(catalog: Catalog) -> argparse.ArgumentParser:
         + "; ".join(f"{name}: {stage.help}" for name, stage in catalog.stages.items() if stage.runnable),
     )
     parser.add_argument("--data", help="Local data folder; default: the data the run was trained with.")
-    return parser
-
-
-def _cross_domain_parser() -> argparse.ArgumentParser:
-    parser = _run_parser("cross-domain")
-    parser.description = (
-        f"{COMMANDS['cross-domain']} Its classes must map onto some of the four; rows of other "
-        "classes are skipped and counted. Writes RUN/cross_domain/NAME/ (again: replaced), or "
-        "DIR/cross_domain/NAME/ with --out."
-    )
-    parser.add_argument("file", type=Path, help="CSV file with a header row, a text and a label column.")
-    parser.add_argument(
-        "--text-column",
-        nargs="+",
-        default=["text"],
-        metavar="COLUMN",
-        help="Column(s) holding the text, several joined with a space, e.g. title description "
-        "(default: text).",
-    )
-    parser.add_argument("--label-column", default="label", help="Column holding the label (default: label).")
-    parser.add_argument(
-        "--label-map",
-        required=True,
-        metavar="MAP",
-        help='source=Class pairs separated by commas, e.g. "business=Business,sports=Sports,tech=Sci/Tech"; '
-        "a class is a name in any case or an id 0-3; sources are the label column's values as written.",
-    )
-    parser.add_argument("--name", help="Part name (letters, digits, - _ .); default: the file's name.")
-    parser.add_argument(
-        "--data",
-        help="Folder of the data the run was trained on, for the TF-IDF baseline's training rows, "
-        "where the run's recorded folder is not found from here (without it and them, the model is "
-        "scored alone and the part says why).",
-    )
-    parser.add_argument(
-        "--out",
-        type=Path,
-        metavar="DIR",
-        help="Write the result to DIR/cross_domain/NAME/ instead; the run is left untouched.",
-    )
-    parser.add_argument(
-        "--wait",
-        action="store_true",
-        help="If another agnews process is changing the run, wait for it instead of stopping.",
-    )
     return parser
 
 
@@ -290,36 +245,6 @@ def _compare(argv: list[str], catalog: Catalog) -> int:
     return 0
 
 
-def _cross_domain(argv: list[str], catalog: Catalog) -> int:
-    from agnews.rundir import parts
-    from agnews.training.cross_domain import cross_domain_run
-
-    args = _cross_domain_parser().parse_args(argv)
-    result = cross_domain_run(
-        args.run,
-        args.file,
-        label_map=args.label_map,
-        text_columns=args.text_column,
-        label_column=args.label_column,
-        name=args.name,
-        data=args.data,
-        out=args.out,
-        wait=args.wait,
-    )
-    skipped = result.skipped()
-    print(
-        f"{result.rows} of {result.rows_read} rows scored on {', '.join(result.mapped_classes)}"
-        + (f"; skipped: {', '.join(skipped)}" if skipped else "")
-    )
-    for who, scores in (("fine-tuned model", result.model), ("TF-IDF baseline", result.baseline)):
-        if scores is not None:
-            print(f"{who:<17} accuracy {scores.accuracy:.4f}  macro F1 {scores.f1_macro:.4f}")
-    if result.baseline_left_out:
-        print(f"warning: TF-IDF baseline left out: {result.baseline_left_out}", file=sys.stderr)
-    print(f"written to {(args.out or args.run) / parts.CROSS_DOMAIN / result.name}")
-    return 0
-
-
 def _migrate(argv: list[str], catalog: Catalog) -> int:
     from agnews.rundir.migrate import migrate_run
 
@@ -367,8 +292,8 @@ def _predict(argv: list[str], catalog: Catalog) -> int:
     print(f"{outcome.classified_chunks} chunk(s) classified by {outcome.backend}{resumed}")
     if totals.rows:
         print(
-            f"{args.out}: {totals.rows:,} rows, {totals.classified:,} classified, "
-            f"{totals.unclassified:,} without text, {totals.needs_review:,} need review"
+            f"{args.out}: {count(totals.rows)} rows, {count(totals.classified)} classified, "
+            f"{count(totals.unclassified)} without text, {count(totals.needs_review)} need review"
         )
     return 0
 
@@ -399,7 +324,7 @@ def _report(argv: list[str], catalog: Catalog) -> int:
     out = args.out.expanduser()
     out.parent.mkdir(parents=True, exist_ok=True)
     write_atomically(out, lambda tmp: tmp.write_text(page, encoding="utf-8"))
-    print(f"report of {args.run} written to {out} ({out.stat().st_size / 1e6:.1f} MB)")
+    print(f"report of {args.run} written to {out} ({megabytes(out.stat().st_size)})")
     return 0
 
 
@@ -408,7 +333,6 @@ HANDLERS: dict[str, Callable[[list[str], Catalog], int]] = {
     "evaluate": _evaluate,
     "analyze": _analyze,
     "compare": _compare,
-    "cross-domain": _cross_domain,
     "migrate": _migrate,
     "push": _push,
     "report": _report,

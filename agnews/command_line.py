@@ -10,6 +10,8 @@ import sys
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from agnews.formatting import number
+
 if TYPE_CHECKING:
     from agnews.rundir.catalog import Catalog
 
@@ -72,6 +74,6 @@ def print_test_summary(path: Path, catalog: Catalog) -> None:
 
     run = Run.load(path, catalog)
     test = run.metrics.test
-    print(f"test accuracy {test.accuracy:.4f}  macro F1 {test.f1_macro:.4f}  ({test.rows} rows)")
+    print(f"test accuracy {number(test.accuracy)}  macro F1 {number(test.f1_macro)}  ({test.rows} rows)")
     for warning in run.warnings:
         print(f"warning: {warning}", file=sys.stderr)

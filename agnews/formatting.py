@@ -16,14 +16,16 @@ def _missing(value: float | None) -> bool:
     return value is None or (isinstance(value, float) and math.isnan(value))
 
 
-def percent(value: float | None, digits: int = 1) -> str:
-    """A share as a percentage: `percent(0.8961)` is "89.6%"."""
-    return DASH if _missing(value) else f"{value:.{digits}%}"
+def percent(value: float | None, digits: int = 1, *, signed: bool = False) -> str:
+    """A share as a percentage: `percent(0.8961)` is "89.6%"; `signed` for a change of a share,
+    `percent(0.0184, 2, signed=True)` is "+1.84%"."""
+    return DASH if _missing(value) else f"{value:{'+' if signed else ''}.{digits}%}"
 
 
-def number(value: float | None, digits: int = 4) -> str:
-    """A score that is not a share (NLL, Brier, F1 as a fraction): `number(0.31852)` is "0.3185"."""
-    return DASH if _missing(value) else f"{value:.{digits}f}"
+def number(value: float | None, digits: int = 4, *, signed: bool = False) -> str:
+    """A score that is not a share (NLL, Brier, F1 as a fraction): `number(0.31852)` is "0.3185";
+    `signed` for a change of one, `number(-0.0012, signed=True)` is "-0.0012"."""
+    return DASH if _missing(value) else f"{value:{'+' if signed else ''}.{digits}f}"
 
 
 def points(value: float | None, digits: int = 2) -> str:
@@ -70,3 +72,39 @@ def calibration_metric(key: str, estimate: Estimate) -> str:
     return interval(
         estimate.value, estimate.low, estimate.high, as_percent=as_percent, digits=2 if as_percent else 4
     )
+
+
+def count(value: int, *, signed: bool = False) -> str:
+    """A count of rows, texts, bytes or characters, with thousands separators: `count(120000)` is
+    "120,000"; `signed` for a change of a count, `count(3, signed=True)` is "+3"."""
+    return f"{value:+,}" if signed else f"{value:,}"
+
+
+def significant(value: float | None, digits: int = 3) -> str:
+    """A value of any size (a p-value, a learning rate, a drift) to `digits` significant digits:
+    `significant(0.000123456)` is "0.000123", `significant(123456.0)` is "1.23e+05"."""
+    return DASH if _missing(value) else f"{value:.{digits}g}"
+
+
+def setting(value: float) -> str:
+    """A number as short as it was set, without trailing zeros: a configured limit or threshold (and
+    a value that reads the same way, a median of word counts): `setting(0.9)` is "0.9",
+    `setting(2.0)` is "2", `setting(37.5)` is "37.5"."""
+    return f"{value:g}"
+
+
+def ratio(value: float, digits: int = 2) -> str:
+    """How many times one amount is another (largest over smallest class): `ratio(1.234)` is "1.23x"."""
+    return f"{value:.{digits}f}x"
+
+
+def seconds(value: float, digits: int = 1) -> str:
+    """A duration with its unit: `seconds(12.345)` is "12.3 s"."""
+    return f"{value:.{digits}f} s"
+
+
+def megabytes(size: int, digits: int = 1, *, binary: bool = False) -> str:
+    """A size in megabytes: decimal (10**6 bytes) for a file's size, `megabytes(1_234_567)` is
+    "1.2 MB"; `binary` (2**20 bytes) for a limit set in those, `megabytes(5 * 2**20, 0, binary=True)`
+    is "5 MB"."""
+    return f"{size / (2**20 if binary else 1e6):.{digits}f} MB"

@@ -16,6 +16,7 @@ from tqdm.auto import tqdm
 from transformers import PreTrainedModel
 from transformers.tokenization_utils_base import BatchEncoding, PreTrainedTokenizerBase
 
+from agnews.events import counted
 from agnews.labels import NUM_LABELS
 
 
@@ -48,7 +49,8 @@ def length_sorted_batches(
     lengths = [len(ids) for ids in tokenizer(texts, truncation=True, max_length=max_length)["input_ids"]]
     order = np.argsort(lengths, kind="stable")
     starts = range(0, len(texts), batch_size)
-    for start in tqdm(starts, desc=description, unit="batch", disable=not progress):
+    bar = tqdm(starts, desc=description, unit="batch", disable=not progress)  # for people
+    for start in counted(bar, description, total=len(starts)):  # for the page (`agnews.events`)
         index = order[start : start + batch_size]
         batch = tokenizer(
             [texts[i] for i in index],

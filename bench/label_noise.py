@@ -2,7 +2,7 @@
 
 For RUN's stored test predictions, `--seeds` times: give `--fraction` of the rows (seeded) a random
 other class, flag both the clean and the noisy copy with the function the `label_issues_test` stage uses
-(`agnews.training.label_issues.label_issue_table`, same probabilities), and score the flags that are
+(`agnews.analyses.label_issues.numeric.label_issue_table`, same probabilities), and score the flags that are
 new in the noisy copy against the flipped rows. Rows the clean copy already flags are the data's own
 label issues, not the injected ones, so they are left out of both counts. Prints a table, one line per
 seed and their mean; the goal is precision and recall of at least 0.80 each. RUN is only read.
@@ -18,10 +18,10 @@ from pathlib import Path
 
 import numpy as np
 
+from agnews.analyses.label_issues.numeric import label_issue_table
 from agnews.labels import NUM_LABELS
 from agnews.rundir.parts import PROB_COLUMNS
 from agnews.rundir.run import Run
-from agnews.training.label_issues import label_issue_table
 
 GOAL = 0.80
 

@@ -24,6 +24,7 @@ from pathlib import Path
 
 from machine import cpu_name
 
+from agnews.analyses.calibration.schema import PART as CALIBRATION
 from agnews.analyses.robustness.schema import PART as ROBUSTNESS
 from agnews.analysis.compare import compare_groups
 from agnews.rundir.run import Run
@@ -80,7 +81,7 @@ def main() -> None:
             judged = verdict(
                 compared.difference_low, compared.difference_high, compared.welch_p, compared.mean_difference
             )
-        calibrated = [run.calibration for run in runs if run.calibration is not None]
+        calibrated = [run.get(CALIBRATION) for run in runs if run.get(CALIBRATION) is not None]
         ece = f"{statistics.mean(c.after.ece.value for c in calibrated):.2%}" if calibrated else "—"
         nll = f"{statistics.mean(c.after.nll.value for c in calibrated):.4f}" if calibrated else "—"
         change = f"{statistics.mean(c.change['nll'].value for c in calibrated):+.4f}" if calibrated else "—"

@@ -15,7 +15,7 @@ full AG News (120,000 training rows) and a 50,000-row test file, measured on thi
 4. The analyses that grow faster than the rows, with the product's own functions on full-size inputs:
    the slices stage's near-duplicate search (`train_neighbours`: every test row against every training
    row in TF-IDF space), UMAP of the test rows' vectors (`umap_2d`, twice per run: base and
-   fine-tuned), out-of-fold label issues (`out_of_fold_probabilities`, 5 folds, TF-IDF + vectors) at
+   fine-tuned), out-of-fold label issues (`held_out_probabilities`, 5 folds, TF-IDF + vectors) at
    `--label-issue-sizes`, and the Map's figure of every test point (`map_figure`: seconds, JSON size,
    and how long headless Chromium takes to draw it).
    Vectors are the base model's [CLS] vectors of 2,000 real texts, repeated with small noise to size.
@@ -164,9 +164,9 @@ def analysis_table(
     config: TrainConfig, train: pd.DataFrame, test: pd.DataFrame, label_issue_sizes: list[int]
 ) -> None:
     """`train` and `test`: texts and labels 0-3 (columns `text`, `label`)."""
+    from agnews.analyses.label_issues.numeric import FOLDS, held_out_probabilities
     from agnews.present.figures import map_figure
     from agnews.training.embed import base_cls_embeddings
-    from agnews.training.label_issues import FOLDS, out_of_fold_probabilities
     from agnews.training.maps import umap_2d
     from agnews.training.slices import train_neighbours
 
@@ -183,7 +183,7 @@ def analysis_table(
     labels = train["label"].to_numpy()
     for size in label_issue_sizes:
         _, seconds = timed(
-            lambda size=size: out_of_fold_probabilities(
+            lambda size=size: held_out_probabilities(
                 train["text"].head(size).tolist(),
                 labels[:size],
                 vectors_like(seeds, size),

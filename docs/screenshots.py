@@ -27,6 +27,7 @@ os.environ.setdefault("HF_HUB_DISABLE_TELEMETRY", "1")
 
 import numpy as np
 
+from agnews.analyses.cross_domain.schema import FAMILY as CROSS_DOMAIN
 from agnews.labels import LABELS
 from agnews.rundir.files import RunError
 from agnews.rundir.run import Run
@@ -186,7 +187,7 @@ def tour(page, url: str, run: Run, out: Path, *, compared: bool) -> None:
     expect(page.locator("#robustness-examples-note")).to_contain_text("flipped")
     shoot(page, out / "robustness.png")
 
-    if run.cross_domain:
+    if run.members(CROSS_DOMAIN):
         open_tab(page, "Cross-domain", "#cross-domain-plot .js-plotly-plot")
         expect(page.locator("#cross-domain-scores")).to_contain_text("TF-IDF")
     else:

@@ -4,12 +4,16 @@ without training, and one real tiny MiniLM run.
 Tiers: a test that needs the real run (`quick_run`, directly or through another fixture) is marked
 `slow` here, at collection; a test that trains or starts a trainer itself carries the mark in its
 module. `pytest -m "not slow"` is the fast tier to run while working; `pytest` runs everything.
+
+One name, one meaning, defined here only: `run`, `predictor` and `run_copy` are the synthetic run's;
+`quick_run_copy` is the trained run's; `served_run` and `served_predictor` are what `served_app` serves.
 """
 
 from __future__ import annotations
 
 import dataclasses
 import os
+import shutil
 from collections.abc import Iterator
 from pathlib import Path
 from types import ModuleType
@@ -100,7 +104,8 @@ def quick_run(shared_data: Path, tmp_path_factory: pytest.TempPathFactory) -> Pa
 
 @pytest.fixture(scope="module")
 def run(synthetic_run: Path) -> Run:
-    """`synthetic_run` loaded, once per test module (modules that test another run define their own)."""
+    """`synthetic_run` loaded, once per test module. Read it, never change it: a test that changes a
+    run takes `run_copy`."""
     from agnews.rundir.run import Run
 
     return Run.load(synthetic_run)
@@ -108,10 +113,24 @@ def run(synthetic_run: Path) -> Run:
 
 @pytest.fixture(scope="module")
 def predictor(run: Run) -> Predictor:
-    """The predictor of the module's `run`."""
+    """The predictor of `run` (the tiny random model: its answers are shapes and plumbing, not sense;
+    a test of what the model says takes `served_predictor`)."""
     from agnews.serving.predictor import Predictor
 
     return Predictor.from_run(run)
+
+
+@pytest.fixture
+def run_copy(synthetic_run: Path, tmp_path: Path) -> Path:
+    """A private copy of `synthetic_run` at `tmp_path / "run"`, for a test that changes or damages it."""
+    return shutil.copytree(synthetic_run, tmp_path / "run")
+
+
+@pytest.fixture
+def quick_run_copy(quick_run: Path, tmp_path: Path) -> Path:
+    """A private copy of the trained `quick_run` at `tmp_path / "runs" / "quick"` (slow: it needs the
+    trained run), for a test that changes it and needs a model that learnt something."""
+    return shutil.copytree(quick_run, tmp_path / "runs" / "quick")
 
 
 @pytest.fixture(scope="session")
@@ -144,6 +163,18 @@ def served_app(quick_run: Path) -> Iterator[ServedApp]:
         yield ServedApp(url, run, predictor)
     finally:
         demo.close()
+
+
+@pytest.fixture(scope="session")
+def served_run(served_app: ServedApp) -> Run:
+    """The run `served_app` serves: the trained `quick_run`, loaded once."""
+    return served_app.run
+
+
+@pytest.fixture(scope="session")
+def served_predictor(served_app: ServedApp) -> Predictor:
+    """The predictor `served_app` answers with (the trained model), shared with its server."""
+    return served_app.predictor
 
 
 @pytest.fixture(scope="session")

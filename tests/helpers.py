@@ -179,3 +179,11 @@ def drawn_figures(page: Any) -> int:
         "[...document.querySelectorAll('.js-plotly-plot')]"
         ".filter(p => p.querySelector('svg.main-svg, canvas')).length"
     )
+
+
+def tab_page(run: Any, tab: Any, *, may_write: bool = True) -> Any:
+    """What the page hands an analysis's tab (`agnews.ui.page.TabPage`) for a run shown as loaded:
+    no background analyze, no model (the tabs tested with it never classify), no decisions store."""
+    from agnews.ui.page import TabPage
+
+    return TabPage(run, tab, lambda: run, False, None, None, may_write, None)  # type: ignore[arg-type]

@@ -19,6 +19,7 @@ from gradio_client import Client, handle_file
 from gradio_client.exceptions import AppError
 from helpers import ServedApp
 
+from agnews.analyses.calibration.schema import PART as CALIBRATION
 from agnews.labels import LABELS
 from agnews.present import tables
 from agnews.present.tables import with_tags
@@ -30,16 +31,6 @@ from agnews.text import clean_text
 from agnews.ui import build_app, classify, confusion, errors
 from agnews.ui.common import row_details
 from agnews.ui.file_upload import output_name
-
-
-@pytest.fixture(scope="module")
-def run(served_app: ServedApp) -> Run:
-    return served_app.run
-
-
-@pytest.fixture(scope="module")
-def predictor(served_app: ServedApp) -> Predictor:
-    return served_app.predictor
 
 
 @pytest.fixture(scope="module")
@@ -122,8 +113,8 @@ def test_app_degrades_without_the_optional_parts(run: Run, predictor: Predictor)
 # --------------------------------------------------------------------------------------------------
 
 
-def test_classify_returns_all_four_probabilities(client: Client, run: Run) -> None:
-    row = run.predictions.iloc[0]
+def test_classify_returns_all_four_probabilities(client: Client, served_run: Run) -> None:
+    row = served_run.predictions.iloc[0]
     result = client.predict(row["text"], api_name="/classify")
     assert result["label"] == row["pred_name"]
     confidences = {c["label"]: c["confidence"] for c in result["confidences"]}
@@ -161,8 +152,8 @@ def test_concurrent_classify_requests_each_get_their_own_answer(served_app: Serv
         assert confidences == pytest.approx(expected, abs=1e-4)
 
 
-def test_place_lists_the_nearest_stored_texts(client: Client, run: Run) -> None:
-    row = run.predictions.iloc[5]
+def test_place_lists_the_nearest_stored_texts(client: Client, served_run: Run) -> None:
+    row = served_run.predictions.iloc[5]
     plot, table = client.predict(row["text"], api_name="/place")
     assert plot["type"] == "plotly" and '"your text"' in plot["plot"]
     assert len(table["data"]) == classify.NEIGHBOURS
@@ -175,8 +166,8 @@ def test_explain_scores_every_word(client: Client) -> None:
     assert max(abs(t["class_or_confidence"]) for t in tokens) == pytest.approx(1.0)
 
 
-def test_error_filters_and_csv_export(client: Client, run: Run) -> None:
-    wrong = tables.mistakes(run.predictions)
+def test_error_filters_and_csv_export(client: Client, served_run: Run) -> None:
+    wrong = tables.mistakes(served_run.predictions)
     pair = wrong.iloc[0][["label_name", "pred_name"]].tolist()
     filters = (*pair, "", errors.ANY, errors.BY_CONFIDENCE)  # classes, text, tag, order
     table, count = client.predict(*filters, api_name="/errors")
@@ -188,20 +179,20 @@ def test_error_filters_and_csv_export(client: Client, run: Run) -> None:
     assert exported["text"].tolist() == expected["text"].tolist()
 
 
-def test_error_tag_filter(client: Client, run: Run) -> None:
-    wrong = tables.mistakes(with_tags(run.predictions, run))
+def test_error_tag_filter(client: Client, served_run: Run) -> None:
+    wrong = tables.mistakes(with_tags(served_run.predictions, served_run))
     # a tag that some mistakes carry and some do not, so that the filter visibly narrows
-    tag = next(t for t in run.slice_report.tags if 0 < wrong[f"tag_{t}"].sum() < len(wrong))
+    tag = next(t for t in served_run.slice_report.tags if 0 < wrong[f"tag_{t}"].sum() < len(wrong))
     table, count = client.predict(errors.ANY, errors.ANY, "", tag, errors.BY_CONFIDENCE, api_name="/errors")
     expected = wrong[wrong[f"tag_{tag}"]]
     assert [r[0] for r in table["data"]] == expected["row_id"].tolist()
     assert count.startswith(f"{len(expected)} of {len(wrong)}")
 
 
-def test_map_class_filter(client: Client, run: Run) -> None:
+def test_map_class_filter(client: Client, served_run: Run) -> None:
     plot, table, note, density = client.predict("fine-tuned", "correct vs wrong", ["Sports"], api_name="/map")
     assert {r[2] for r in table["data"]} == {"Sports"}
-    assert len(table["data"]) == (run.predictions["label_name"] == "Sports").sum()
+    assert len(table["data"]) == (served_run.predictions["label_name"] == "Sports").sum()
     assert "Silhouette" in note and '"wrong' in plot["plot"]
     assert "Heatmap" in density["plot"] or "heatmap" in density["plot"]
 
@@ -304,7 +295,7 @@ def test_one_megabyte_of_text_is_classified_on_its_first_characters(
 
 
 def test_batch_csv_keeps_every_row_and_agrees_with_single_classification(
-    client: Client, predictor: Predictor, run: Run, tmp_path: Path
+    client: Client, served_predictor: Predictor, served_run: Run, tmp_path: Path
 ) -> None:
     long_text = "Chip maker unveils a faster processor. " * 100
     rows = [
@@ -320,18 +311,20 @@ def test_batch_csv_keeps_every_row_and_agrees_with_single_classification(
     assert Path(path).name == "my_headlines-classified.csv"
     assert summary.startswith("Classified 3 of 4 rows") and "1 row has no text" in summary
     result = pd.read_csv(path, dtype=str, keep_default_na=False)
-    threshold = run.calibration.review_threshold if run.calibration is not None else None
+    threshold = (
+        served_run.get(CALIBRATION).review_threshold if served_run.get(CALIBRATION) is not None else None
+    )
     assert list(result.columns) == ["id", "text", *output_columns(threshold)]
     assert result["id"].tolist() == ["007", "008", "009", "010"]  # all rows, in order, cells verbatim
     assert result["note"].tolist() == ["", NOTE_EMPTY, NOTE_CUT, ""]
     assert result.loc[1, "predicted"] == "" and result.loc[1, "p_World"] == ""
     for i in (0, 2, 3):
-        single = predictor.probabilities(rows[i][1])
+        single = served_predictor.probabilities(rows[i][1])
         assert result.loc[i, "predicted"] == max(single, key=single.__getitem__)
         # Files run under bf16 autocast where the CPU has it, typed text through the fp32 ONNX graph;
         # the tiny run's calibration scales its near-flat logits up many times, and the gap with them
         # (up to 0.009 seen on an AMX Xeon). In fp32 only the file's four decimals separate the two.
-        tolerance = 2e-2 if predictor.batch_bf16 else 1e-4
+        tolerance = 2e-2 if served_predictor.batch_bf16 else 1e-4
         assert [float(result.loc[i, f"p_{n}"]) for n in LABELS] == pytest.approx(
             list(single.values()), abs=tolerance
         )

@@ -23,6 +23,7 @@ from test_markup import (
     hostile_run_folder,  # noqa: F401 (the `hostile_run` fixture)
 )
 
+from agnews.analyses.cross_domain.schema import FAMILY as CROSS_DOMAIN
 from agnews.analyses.robustness.schema import PART as ROBUSTNESS
 from agnews.rundir.run import Run
 from agnews.ui.live import LiveRun
@@ -43,7 +44,7 @@ def chromium() -> Path:
 def test_every_tab_in_chromium(
     chromium: Path, quick_run: Path, quick_run_seed_1: Path, tmp_path: Path
 ) -> None:
-    from agnews.training.cross_domain import cross_domain_run
+    from agnews.analyses.cross_domain.stage import cross_domain_run
 
     out = ARTIFACTS / "browser"
     for old in out.glob("*.png"):
@@ -100,15 +101,14 @@ def test_parts_arrive_in_the_open_page(chromium: Path, quick_run: Path, tmp_path
 
 
 def test_a_decision_survives_a_restart_trains_a_run_and_a_public_page_cannot_write(
-    chromium: Path, quick_run: Path, tmp_path: Path
+    chromium: Path, quick_run_copy: Path, tmp_path: Path
 ) -> None:
     from playwright.sync_api import expect
 
     from agnews.rundir.decisions import DECISIONS_FOLDER
     from agnews.training.train import train_run
 
-    path = tmp_path / "runs" / "quick"
-    shutil.copytree(quick_run, path)
+    path = quick_run_copy
     run = Run.load(path)
     store = path.parent / DECISIONS_FOLDER
     with screenshots.serve(run) as url, screenshots.browser_page() as (page, page_errors):
@@ -150,7 +150,7 @@ def test_each_overview_card_lands_on_the_view_it_names(
     """From a fresh page (no tab opened yet, so each landing must fill its tab itself)."""
     from playwright.sync_api import expect
 
-    from agnews.training.cross_domain import cross_domain_run
+    from agnews.analyses.cross_domain.stage import cross_domain_run
     from agnews.ui.overview import cards
 
     path = tmp_path / "quick"
@@ -196,12 +196,11 @@ def test_each_overview_card_lands_on_the_view_it_names(
 
 
 def test_a_labelled_csv_uploaded_from_the_page_is_evaluated_and_saved(
-    chromium: Path, quick_run: Path, tmp_path: Path
+    chromium: Path, quick_run_copy: Path, tmp_path: Path
 ) -> None:
     from playwright.sync_api import expect
 
-    path = tmp_path / "runs" / "quick"
-    shutil.copytree(quick_run, path)  # no cross-domain part yet: the upload form is open
+    path = quick_run_copy  # no cross-domain part yet: the upload form is open
     news = write_csv(tmp_path / "wire.csv", ["category", "text"], news_rows(6))
     with screenshots.serve(Run.load(path)) as url, screenshots.browser_page() as (page, page_errors):
         page.set_default_timeout(screenshots.TIMEOUT_MS)
@@ -215,7 +214,7 @@ def test_a_labelled_csv_uploaded_from_the_page_is_evaluated_and_saved(
         page.locator("#cross-domain-plot .js-plotly-plot").wait_for(state="visible")
         expect(page.locator("#cross-domain-scores")).to_contain_text("TF-IDF")
     assert page_errors == []
-    assert list(Run.load(path).cross_domain) == ["wire"]
+    assert list(Run.load(path).members(CROSS_DOMAIN)) == ["wire"]
 
 
 def test_a_files_markup_is_shown_as_text_and_fetches_nothing(chromium: Path, hostile_run: Path) -> None:

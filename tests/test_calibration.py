@@ -11,6 +11,8 @@ import numpy as np
 import pytest
 import torch
 
+from agnews.analyses.calibration.schema import PART as CALIBRATION
+from agnews.analyses.calibration.schema import review_rule
 from agnews.labels import NUM_LABELS
 from agnews.rundir.edit import edit_run
 from agnews.rundir.parts import PROB_COLUMNS
@@ -178,7 +180,7 @@ def test_fold_refuses_a_model_without_a_known_last_layer() -> None:
 
 def test_stage_writes_a_valid_part_and_never_folds_twice(synthetic_run: Path, tmp_path: Path) -> None:
     run = Run.load(synthetic_run)
-    fit, report = run.training.calibration, run.calibration
+    fit, report = run.training.calibration, run.get(CALIBRATION)
     assert fit is not None and report is not None
     assert len(fit.validation_logits) == len(fit.validation_labels) == run.config.data.rows["validation"]
     assert report.method == fit.method and set(report.candidates) == set(METHODS)
@@ -199,7 +201,7 @@ def test_stage_writes_a_valid_part_and_never_folds_twice(synthetic_run: Path, tm
     analyze_run(copy, ("calibrate",), progress=False)
     again = Run.load(copy)
     assert (copy / "model" / "model.safetensors").read_bytes() == weights
-    assert again.calibration == dataclasses.replace(report, seconds=again.calibration.seconds)
+    assert again.get(CALIBRATION) == dataclasses.replace(report, seconds=again.get(CALIBRATION).seconds)
 
 
 def test_a_run_without_a_fit_gets_a_report_with_method_none(synthetic_run: Path, tmp_path: Path) -> None:
@@ -210,7 +212,7 @@ def test_a_run_without_a_fit_gets_a_report_with_method_none(synthetic_run: Path,
     with edit_run(copy) as edit:
         edit.write("training", training, made_from=("model", "config"))
     assert analyze_run(copy, ("calibrate",), progress=False) == {}
-    report = Run.load(copy).calibration
+    report = Run.load(copy).get(CALIBRATION)
     assert report is not None and report.method == "none" and report.candidates == {}
     assert report.before.nll.value == pytest.approx(report.after.nll.value)
     assert report.change["nll"].value == pytest.approx(0.0, abs=1e-9)
@@ -247,9 +249,9 @@ def test_csv_output_marks_predictions_below_the_review_threshold() -> None:
 
 
 def test_classify_note_says_needs_review(synthetic_run: Path) -> None:
-    report = Run.load(synthetic_run).calibration
+    report = Run.load(synthetic_run).get(CALIBRATION)
     assert report is not None
-    report = dataclasses.replace(report, review_threshold=0.8)
+    report = review_rule(dataclasses.replace(report, review_threshold=0.8))
     below = {"World": 0.7, "Sports": 0.3}
     assert review_note(report, below).startswith("**Needs review**")
     assert "at or above" in review_note(report, {"World": 1.0})
@@ -260,7 +262,7 @@ def test_model_card_reports_the_calibration(synthetic_run: Path) -> None:
     from agnews.hub.card import build_model_card
 
     run = Run.load(synthetic_run)
-    report = run.calibration
+    report = run.get(CALIBRATION)
     assert report is not None
     section = str(build_model_card(run, "someone/agnews-quick")).split("## Calibration\n")[1]
     section = section.split("## How to use")[0]

@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import json
 import math
-import shutil
 from pathlib import Path
 
 import numpy as np
@@ -79,11 +78,10 @@ def test_disagreements_list_fixed_then_broken_rows(pair: tuple[Run, Run]) -> Non
     assert (fixed["pred_b"] == fixed["label_name"]).all() and (fixed["pred_a"] != fixed["label_name"]).all()
 
 
-def test_runs_on_other_test_rows_are_refused(pair: tuple[Run, Run], quick_run: Path, tmp_path: Path) -> None:
+def test_runs_on_other_test_rows_are_refused(pair: tuple[Run, Run], quick_run_copy: Path) -> None:
     from agnews.training.stages import evaluate_run
 
-    other = tmp_path / "fewer-rows"
-    shutil.copytree(quick_run, other)
+    other = quick_run_copy
     evaluate_run(other, max_test_samples=40, progress=False)
     with pytest.raises(RunError, match=r"different test rows.*agnews evaluate"):
         compare_runs(pair[0], Run.load(other))

@@ -16,9 +16,14 @@ import numpy as np
 import pandas as pd
 import plotly.graph_objects as go
 import pytest
-from helpers import WORDS
+from helpers import WORDS, tab_page
 from sklearn.metrics import f1_score
 
+from agnews.analyses.cross_domain import stage as cross_domain
+from agnews.analyses.cross_domain import tab as cross_domain_tab
+from agnews.analyses.cross_domain.numeric import parse_label_map, select_rows
+from agnews.analyses.cross_domain.schema import FAMILY
+from agnews.analyses.cross_domain.stage import cross_domain_run, default_name, read_labelled_csv
 from agnews.cli import main
 from agnews.inference import infer
 from agnews.labels import LABELS
@@ -28,16 +33,7 @@ from agnews.rundir.edit import edit_run
 from agnews.rundir.files import RunError
 from agnews.rundir.run import Run
 from agnews.text import clean_text
-from agnews.training import cross_domain
-from agnews.training.cross_domain import (
-    cross_domain_run,
-    default_name,
-    parse_label_map,
-    read_labelled_csv,
-    select_rows,
-)
 from agnews.training.data import DataError
-from agnews.ui import cross_domain as cross_domain_tab
 
 NEWS_MAP = "business=Business,sports=Sports,tech=Sci/Tech"
 SOURCE_NAMES = {0: "world", 1: "sports", 2: "business", 3: "tech"}
@@ -213,8 +209,8 @@ def test_part_names_must_be_safe_folder_names() -> None:
 
 def test_the_part_holds_the_models_and_the_baselines_scores(scored: Path, news_csv: Path) -> None:
     run = Run.load(scored)
-    assert run.warnings == [] and list(run.cross_domain) == ["other-news"]
-    metrics, predictions = run.cross_domain["other-news"]
+    assert run.warnings == [] and list(run.members(FAMILY)) == ["other-news"]
+    predictions, metrics = run.members(FAMILY)["other-news"]
     assert metrics.source == str(news_csv.absolute()) and metrics.rows_read == 27 and metrics.rows == 18
     assert metrics.resolved_map == {"business": "Business", "sports": "Sports", "tech": "Sci/Tech"}
     assert metrics.mapped_classes == ["Sports", "Business", "Sci/Tech"]
@@ -265,9 +261,9 @@ def test_a_rerun_replaces_the_part_and_never_touches_the_in_domain_parts(
         progress=False,
     )
     run = Run.load(path)
-    metrics = run.cross_domain["other-news"].metrics
+    metrics = run.members(FAMILY)["other-news"].metrics
     assert metrics.rows == 6 and metrics.mapped_classes == ["Sports"] and metrics.label_map == "sports=Sports"
-    assert len(run.cross_domain["other-news"].predictions) == 6
+    assert len(run.members(FAMILY)["other-news"].predictions) == 6
     assert old.stat().st_ino != old_inode and old.read_bytes() != old_bytes
     assert fingerprints(path, in_domain) == before and run.warnings == []
     assert sorted(p.name for p in (path / "cross_domain").iterdir()) == ["other-news"]
@@ -278,7 +274,7 @@ def test_a_rerun_replaces_the_part_and_never_touches_the_in_domain_parts(
 
     with edit_run(path) as edit:
         edit.remove("cross_domain/other-news")
-    assert not (path / "cross_domain").exists() and Run.load(path).cross_domain == {}
+    assert not (path / "cross_domain").exists() and Run.load(path).members(FAMILY) == {}
 
 
 def test_a_failed_or_refused_evaluation_changes_nothing(
@@ -325,7 +321,7 @@ def test_a_part_made_by_another_model_is_dropped_with_the_command_that_remakes_i
         edit.record("predictions", ("model", "config"))
         edit.record("metrics", ("predictions",))
     run = Run.load(path)
-    assert run.cross_domain == {} and not run.has("cross_domain/other-news")
+    assert run.members(FAMILY) == {} and not run.has("cross_domain/other-news")
     [warning] = [w for w in run.warnings if w.startswith("cross_domain/other-news/predictions.parquet")]
     assert "made from an older model" in warning
     assert (
@@ -340,7 +336,7 @@ def test_a_damaged_part_is_dropped_and_the_others_load(scored: Path, tmp_path: P
     shutil.copytree(scored, path)
     (path / "cross_domain" / "other-news" / "predictions.parquet").write_bytes(b"broken")
     run = Run.load(path)
-    assert run.cross_domain == {} and run.metrics.test.rows == len(run.predictions)
+    assert run.members(FAMILY) == {} and run.metrics.test.rows == len(run.predictions)
     assert any("predictions.parquet: unreadable" in w and "agnews cross-domain" in w for w in run.warnings)
 
 
@@ -355,7 +351,9 @@ def test_the_part_is_uploaded_and_loads_back(scored: Path, tmp_path: Path) -> No
     assert (out / "agnews_run" / "cross_domain" / "other-news" / "metrics.json").is_file()
     pulled = load_run_from_folder(out, cache_dir=tmp_path / "cache")
     assert pulled.warnings == []
-    assert pulled.cross_domain["other-news"].metrics == Run.load(scored).cross_domain["other-news"].metrics
+    assert (
+        pulled.members(FAMILY)["other-news"].metrics == Run.load(scored).members(FAMILY)["other-news"].metrics
+    )
 
 
 # --------------------------------------------------------------------------------------------------
@@ -375,7 +373,7 @@ def test_cli_scores_a_file_with_numeric_labels(
     code = main(["cross-domain", str(path), str(file), "--label-map", "1=0,2=1,3=2,4=3", "--name", "ids"])
     out = capsys.readouterr().out
     assert code == 0
-    metrics = Run.load(path).cross_domain["ids"].metrics
+    metrics = Run.load(path).members(FAMILY)["ids"].metrics
     assert f"{metrics.rows} of 16 rows scored on World, Sports, Business, Sci/Tech" in out
     assert (
         f"fine-tuned model  accuracy {metrics.model.accuracy:.4f}  macro F1 {metrics.model.f1_macro:.4f}"
@@ -400,7 +398,7 @@ def test_cli_scores_a_file_with_numeric_labels(
 
 def tab_events(run: Run) -> dict[str, object]:
     with gr.Blocks() as demo, gr.Tab("Cross-domain") as tab:
-        cross_domain_tab.build(run, tab, current=lambda: run)
+        cross_domain_tab.build(tab_page(run, tab))
     return {f.api_name: f.fn for f in demo.fns.values() if f.api_name}
 
 
@@ -420,7 +418,7 @@ def test_the_tab_shows_each_part(scored: Path, news_csv: Path, tmp_path: Path) -
     opened = by_id(events["cross_domain_open"](False))
     assert opened["cross-domain-choice"]["choices"] == ["other-news", "tech-only"]
     assert opened["cross-domain-choice"]["value"] == "other-news"
-    metrics, predictions = run.cross_domain["other-news"]
+    predictions, metrics = run.members(FAMILY)["other-news"]
     assert (
         "**18** of 27 rows" in opened["cross-domain-summary"]
         and "entertainment 2" in opened["cross-domain-summary"]
@@ -455,7 +453,7 @@ def test_the_tab_shows_each_part(scored: Path, news_csv: Path, tmp_path: Path) -
 def test_a_run_without_a_part_says_how_to_make_one(synthetic_run: Path) -> None:
     run = Run.load(synthetic_run)
     with gr.Blocks() as demo, gr.Tab("Cross-domain") as tab:
-        cross_domain_tab.build(run, tab, current=lambda: run)
+        cross_domain_tab.build(tab_page(run, tab))
     config = str(demo.get_config_file())
     shown = f"{run.path.parent.name}/{run.path.name}"  # relative to the runs folder: no server path
     assert "Not available for this run" in config and f"agnews cross-domain {shown} FILE.csv" in config
@@ -466,7 +464,7 @@ def test_the_card_summarises_each_part_without_the_files_path(scored: Path, synt
     from agnews.hub.card import build_model_card
 
     run = Run.load(scored)
-    [(name, part)] = run.cross_domain.items()
+    [(name, part)] = run.members(FAMILY).items()
     card = str(build_model_card(run, "someone/agnews"))
     line = next(row for row in card.splitlines() if row.startswith(f"| `{name}` |"))
     assert f"{part.metrics.model.accuracy:.2%}" in line and f"{part.metrics.baseline.accuracy:.2%}" in line

@@ -6,32 +6,26 @@ whose training rows are not here (scored without the baseline, saying why).
 
 from __future__ import annotations
 
-import shutil
 from collections.abc import Iterator
 from pathlib import Path
 
 import gradio as gr
 import pytest
+from helpers import tab_page
 from test_cross_domain import NEWS_MAP, fingerprints, news_rows, write_csv
 
+from agnews.analyses.cross_domain import tab as cross_domain_tab
+from agnews.analyses.cross_domain import upload
+from agnews.analyses.cross_domain.schema import FAMILY, read_evaluation
+from agnews.analyses.cross_domain.stage import cross_domain_run
 from agnews.cli import main
 from agnews.rundir import parts
-from agnews.rundir.run import Run, read_cross_domain
+from agnews.rundir.run import Run
 from agnews.serving.csv_batch import BatchError
 from agnews.training import data as training_data
-from agnews.training.cross_domain import cross_domain_run
 from agnews.training.data import DataError
-from agnews.ui import cross_domain as cross_domain_tab
-from agnews.ui import cross_domain_upload as upload
 
 IN_DOMAIN = ("config", "model", "predictions", "metrics")
-
-
-@pytest.fixture
-def run_copy(synthetic_run: Path, tmp_path: Path) -> Path:
-    path = tmp_path / "run"
-    shutil.copytree(synthetic_run, path)
-    return path
 
 
 @pytest.fixture
@@ -43,7 +37,7 @@ def small_csv(tmp_path: Path) -> Path:
 
 def tab(run: Run, *, may_write: bool) -> tuple[gr.Blocks, dict[str, object]]:
     with gr.Blocks() as demo, gr.Tab("Cross-domain") as page:
-        cross_domain_tab.build(run, page, current=lambda: run, may_write=may_write)
+        cross_domain_tab.build(tab_page(run, page, may_write=may_write))
     return demo, {f.api_name: f.fn for f in demo.fns.values() if f.api_name}
 
 
@@ -109,7 +103,7 @@ def test_the_form_fills_from_the_header_and_bad_input_changes_nothing(
     steps = events["cross_domain_evaluate"](str(small_csv), "text", "category", "x", values, *every_skip)
     with pytest.raises(gr.Error, match="no value of 'category' is mapped to a class"):
         finish(steps)
-    assert fingerprints(run_copy, IN_DOMAIN) == before and not Run.load(run_copy).cross_domain
+    assert fingerprints(run_copy, IN_DOMAIN) == before and not Run.load(run_copy).members(FAMILY)
     assert not list(run_copy.parent.glob(f".{run_copy.name}.edit-*"))
 
 
@@ -126,7 +120,7 @@ def test_the_cli_writes_to_out_and_leaves_the_run_alone(
     assert main([*args, "--name", "other", "--out", str(out)]) == 0
     assert f"written to {out / 'cross_domain' / 'other'}" in capsys.readouterr().out
     assert (run_copy / parts.MANIFEST).read_bytes() == manifest and not (run_copy / "cross_domain").exists()
-    metrics, predictions = read_cross_domain(out, "other")
+    predictions, metrics = read_evaluation(out, "other")
     assert metrics.rows == len(predictions) == 9 and metrics.baseline is not None
 
 
@@ -143,7 +137,7 @@ def test_without_the_training_rows_the_model_is_scored_alone_and_says_why(
         "TF-IDF baseline left out: the run's training rows could not be read here" in capsys.readouterr().err
     )
     run = Run.load(run_copy)
-    metrics, predictions = run.cross_domain["Other-News-2024"]
+    predictions, metrics = run.members(FAMILY)["Other-News-2024"]
     assert (
         metrics.baseline is None and "/elsewhere/ag_news: data folder not found" in metrics.baseline_left_out
     )
@@ -188,7 +182,7 @@ def test_the_page_runs_the_command_and_saves_only_where_it_may(
     shown = by_id(adopt(done, {}))
     if may_write:
         assert "Saved in the run" in result["cross-domain-status"]
-        assert Run.load(run_copy).cross_domain["mine"].metrics.rows == 9
+        assert Run.load(run_copy).members(FAMILY)["mine"].metrics.rows == 9
         assert (
             shown["cross-domain-choice"]["value"] == "mine"
             and "Not saved" not in shown["cross-domain-summary"]

@@ -126,7 +126,7 @@ def test_predict_file_neutralises_formula_cells_unless_raw(
 ) -> None:
     monkeypatch.setattr(predict_file_module, "Classifier", FakeClassifier)
     run = SimpleNamespace(
-        name="fake", calibration=None, manifest=SimpleNamespace(parts={}), model_path=tmp_path / "model"
+        name="fake", fact=lambda fact: None, manifest=SimpleNamespace(parts={}), model_path=tmp_path / "model"
     )
     upload = hostile_upload(tmp_path)
     predict_file_module.predict_file(run, upload, tmp_path / "safe.csv", chunk_rows=1, progress=False)

@@ -12,6 +12,7 @@ import httpx
 import pytest
 from helpers import ServedApp
 
+from agnews.analyses.calibration.schema import PART as CALIBRATION
 from agnews.labels import LABELS
 from agnews.serving import http_api
 from agnews.serving.http_api import MAX_BODY_BYTES, MAX_TEXTS, PATH, answer, parse_request
@@ -31,7 +32,7 @@ def _post(url: str, payload: object, **options: object) -> httpx.Response:
 
 
 def _threshold(served_app: ServedApp) -> float | None:
-    calibration = served_app.run.calibration
+    calibration = served_app.run.get(CALIBRATION)
     return None if calibration is None else calibration.review_threshold
 
 

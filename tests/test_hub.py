@@ -20,6 +20,7 @@ from huggingface_hub import ModelCard, constants, metadata_load
 from huggingface_hub.errors import HfHubHTTPError
 from huggingface_hub.repocard_data import model_index_to_eval_results
 
+from agnews.analyses.calibration.schema import PART as CALIBRATION
 from agnews.cli import main
 from agnews.hub import transfer as hub
 from agnews.hub.card import build_model_card, hub_base_model
@@ -198,8 +199,10 @@ def test_card_renders_when_the_review_threshold_keeps_no_test_row(synthetic_run:
     import dataclasses
 
     run = Run.load(synthetic_run)
-    assert run.calibration is not None and run.calibration.review_threshold is not None
-    run.loaded["calibration"] = dataclasses.replace(run.calibration, test_coverage=0.0, test_accuracy=None)
+    assert run.get(CALIBRATION) is not None and run.get(CALIBRATION).review_threshold is not None
+    run.loaded[CALIBRATION.name] = dataclasses.replace(
+        run.get(CALIBRATION), test_coverage=0.0, test_accuracy=None
+    )
     card = str(build_model_card(run, "someone/agnews"))
     assert re.search(r"keeps\s+0\.0% of the rows\.", card)
 

@@ -11,6 +11,13 @@ import pandas as pd
 import pytest
 from helpers import ROOT, load_script, synthetic_rows
 
+from agnews.analyses.label_issues import present as label_issues
+from agnews.analyses.label_issues.numeric import (
+    label_issue_table,
+    predictions_label_issues,
+    train_label_issues,
+)
+from agnews.analyses.label_issues.schema import TEST_PART, TRAIN_PART
 from agnews.cli import main
 from agnews.config import TrainConfig, preset_config
 from agnews.labels import LABELS
@@ -18,7 +25,6 @@ from agnews.present import tables
 from agnews.rundir.run import Run
 from agnews.text import clean_text, text_hash
 from agnews.training.data import DataError, load_config_data
-from agnews.training.label_issues import label_issue_table, predictions_label_issues, train_label_issues
 from agnews.ui import errors
 from agnews.ui.common import temporary_csv
 
@@ -82,11 +88,11 @@ def test_out_of_fold_flags_planted_training_noise() -> None:
 
 def test_the_run_has_both_parts(synthetic_run: Path) -> None:
     run = Run.load(synthetic_run)
-    issues, predictions = run.label_issues_test, run.predictions
+    issues, predictions = run.get(TEST_PART), run.predictions
     assert issues is not None and issues["row_id"].tolist() == predictions["row_id"].tolist()
     assert (issues["suggested"] == predictions["pred"]).all()
     pd.testing.assert_frame_equal(issues, predictions_label_issues(predictions))
-    train, info = run.label_issues_train, run.train_label_issues_info
+    train, info = run.get(TRAIN_PART)
     assert train is not None and info is not None
     assert len(train) == info.rows == run.config.data.rows["train"]
     assert info.flagged == train["flagged"].sum() == sum(info.flagged_by_label.values())
@@ -113,7 +119,7 @@ def test_export_round_trip_drops_exactly_the_flagged_training_rows(
     synthetic_run: Path, tmp_path: Path
 ) -> None:
     run = Run.load(synthetic_run)
-    rows = tables.flagged_train_rows(run)
+    rows = label_issues.flagged_train_rows(run)
     assert len(rows) > 0  # the export must name rows for the round trip to mean anything
     export = Path(temporary_csv(rows, "test-"))
     config = TrainConfig.from_dict({**run.config.train.to_dict(), "drop_label_issues": str(export)})

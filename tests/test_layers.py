@@ -69,15 +69,18 @@ def string_literals(tree: ast.AST) -> Iterator[tuple[int, str]]:
 
 
 def test_an_analysis_is_named_only_in_its_own_folder() -> None:
-    """Its name (snake_case or hyphenated) is a string literal nowhere else but the list and the
-    rename map: whatever else needs it gets it from the declaration."""
+    """Its name, its parts' and its stages' (snake_case or hyphenated) are string literals nowhere
+    else but the list and the rename map: whatever else needs them gets them from the declaration."""
     from agnews.analyses import ANALYSES
     from agnews.rundir.declarations import hyphenated
+    from agnews.rundir.parts import PartFamily
 
     sources = [ROOT / "app.py", *sorted((ROOT / "agnews").rglob("*.py"))]
     found = []
     for analysis in ANALYSES:
-        names = {analysis.name, hyphenated(analysis.name)}
+        own = [analysis.name, *(p.prefix if isinstance(p, PartFamily) else p.name for p in analysis.parts)]
+        own += [stage.name for stage in analysis.stages]
+        names = {form for name in own for form in (name, hyphenated(name))}
         folder = ROOT / "agnews" / "analyses" / analysis.name
         for source in sources:
             if source.is_relative_to(folder) or source.relative_to(ROOT) in NAMING_MODULES:

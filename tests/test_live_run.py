@@ -1,8 +1,9 @@
 """A run still being built: the page opens on what exists and shows each part when it arrives.
 
-The quick run, copied, loses its embed and map parts through an atomic edit; the app is built on it
-with a `LiveRun`; the parts come back (through another edit, or the real stages in a background
-`agnews analyze`, as app.py starts it) and the page's tick returns the updates that show them.
+The synthetic run, copied, loses its embed and map parts through an atomic edit; the app is built on
+it with a `LiveRun`; the parts come back (through another edit, or the real stages in a background
+`agnews analyze`, as app.py starts it) and the page's tick returns the updates that show them. What
+the analyze process is doing comes from its event log (`agnews.events`), written here as it writes it.
 """
 
 from __future__ import annotations
@@ -25,6 +26,10 @@ os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")
 import gradio as gr
 import plotly.graph_objects as go
 
+from agnews.events import DONE as ENDED
+from agnews.events import ERROR, PROGRESS, STARTED, Event
+from agnews.events import FAILED as STAGE_FAILED
+from agnews.line_log import append, encode
 from agnews.rundir.edit import edit_run
 from agnews.rundir.run import Run
 from agnews.serving.predictor import Predictor
@@ -38,12 +43,20 @@ LATER_PARTS = {
     "baseline": (("baseline.json",), ("embeddings", "predictions")),
     "map": (("map.parquet", "map.json"), ("embeddings", "predictions")),
 }
-LOG = (
-    "stage export: ONNX serving graphs (fp32, int8) ...\n"
-    "stage embed: base and fine-tuned [CLS] vectors, frozen-feature baseline ...\n"
-    "base [CLS]:   0%|          | 0/26 [00:00<?, ?batch/s]\r"
-    "base [CLS]:  46%|████▌     | 12/26 [00:03<00:04, 3.2batch/s]"
+# What an analyze of the export and embed stages has said when the embed stage is half-way.
+EMBED_HALF_WAY = (
+    Event(STARTED, "export"),
+    Event(ENDED, "export"),
+    Event(STARTED, "embed"),
+    Event(PROGRESS, "embed", n=0, total=26, what="base [CLS]"),
+    Event(PROGRESS, "embed", n=12, total=26, what="base [CLS]"),
 )
+
+
+def say(log: Path, *events: Event) -> None:
+    """Append `events` to the event log `log`, as the analyze process does."""
+    for event in events:
+        append(log, encode(event.record()))
 
 
 def without_parts(
@@ -96,45 +109,56 @@ def has_timer(demo: gr.Blocks) -> bool:
     return any(isinstance(block, gr.Timer) for block in demo.blocks.values())
 
 
-@pytest.fixture(scope="module")
-def predictor(quick_run: Path) -> Predictor:
-    return Predictor.from_run(Run.load(quick_run))
-
-
 @pytest.fixture
-def growing(quick_run: Path, tmp_path: Path) -> Path:
-    """The quick run without its embeddings, baseline and map."""
-    return without_parts(quick_run, tmp_path / "runs" / "quick")
+def growing(synthetic_run: Path, tmp_path: Path) -> Path:
+    """The synthetic run without its embeddings, baseline and map."""
+    return without_parts(synthetic_run, tmp_path / "runs" / "quick")
 
 
-def test_status_follows_the_log_and_the_manifest(growing: Path, tmp_path: Path) -> None:
-    log = tmp_path / "analyze.log"
-    log.write_text(LOG)
+def test_status_follows_the_events_and_the_manifest(growing: Path, tmp_path: Path) -> None:
+    log, events = tmp_path / "analyze.log", tmp_path / "analyze.events.jsonl"
+    log.write_text("base [CLS]:  46%|████▌     | 12/26\n")  # for people: the status line only names it
+    say(events, *EMBED_HALF_WAY)
     alive = [True]
-    live = LiveRun(Run.load(growing), ("embed", "map"), log=log, running=lambda: alive[0])
+    live = LiveRun(Run.load(growing), ("embed", "map"), log=log, events=events, running=lambda: alive[0])
     status = live.status()
     assert [(s.name, s.state) for s in status.stages] == [("embed", RUNNING), ("map", WAITING)]
-    assert status.stages[0].detail.startswith("base [CLS] 46%, 12/26")
+    assert status.stages[0].detail.startswith("base [CLS] 46%, 12/26, ")
+    assert status.stages[0].detail.endswith(" s")  # how long the stage has run, from its start event
     assert not status.finished and "Still being built" in status.markdown()
 
     restore_parts(growing, ("embeddings", "baseline"))
-    with log.open("a") as handle:  # appended, as the process writes: read from where it stopped
-        handle.write(
-            "\nstage map: 2-D UMAP maps and their quality ...\nUMAP of base [CLS] vectors (120 points)...\n"
-        )
+    say(
+        events,
+        Event(ENDED, "embed"),
+        Event(STARTED, "map"),
+        Event(PROGRESS, "map", n=1, total=2, what="UMAP"),
+    )
+    with events.open("ab") as handle:  # a line still being written waits for the next tick
+        handle.write(encode(Event(PROGRESS, "map", n=2, total=2, what="UMAP").record())[:20])
     status = live.status()
     assert live.version == 1 and live.current().has("baseline")
     assert [(s.name, s.state) for s in status.stages] == [("embed", DONE), ("map", RUNNING)]
-    assert status.stages[1].detail.startswith("UMAP of base [CLS] vectors (120 points)")
+    assert status.stages[1].detail.startswith("UMAP 50%, 1/2")
     assert live.current() is live.current()  # not re-loaded while the manifest stays the same
 
-    alive[0] = False  # the process died without a word: the map is not coming
+    say(events, Event(ERROR, message="MemoryError: UMAP ran out of memory"))
+    alive[0] = False  # the process ended: the map is not coming
     status = live.status()
     assert [(s.name, s.state) for s in status.stages] == [("embed", DONE), ("map", STOPPED)]
     assert status.finished and "Not everything could be built" in status.markdown()
-    # its last words, as literal text; the log named relative to the runs folder, not by its server path
-    assert r"ends: UMAP of base \[CLS\] vectors (120 points)..." in status.markdown()
+    # its error, as literal text; the log named relative to the runs folder, not by its server path
+    assert "It stopped: MemoryError: UMAP ran out of memory" in status.markdown()
     assert f"`{log.parent.name}/{log.name}`" in status.markdown() and str(log) not in status.markdown()
+
+
+def test_a_process_that_ends_without_a_word_leaves_its_stages_stopped(growing: Path, tmp_path: Path) -> None:
+    events = tmp_path / "analyze.events.jsonl"
+    say(events, *EMBED_HALF_WAY)
+    live = LiveRun(Run.load(growing), ("embed", "map"), events=events, running=lambda: False)
+    status = live.status()
+    assert [(s.name, s.state) for s in status.stages] == [("embed", STOPPED), ("map", STOPPED)]
+    assert status.finished and "It stopped" not in status.markdown()
 
 
 def test_typed_text_moves_to_the_graph_the_background_export_writes(quick_run: Path, tmp_path: Path) -> None:
@@ -156,14 +180,19 @@ def test_typed_text_moves_to_the_graph_the_background_export_writes(quick_run: P
 
 
 def test_a_failed_stage_shows_its_warning(growing: Path, tmp_path: Path) -> None:
-    log = tmp_path / "analyze.log"
-    log.write_text(LOG.split("base")[0] + "stage embed failed (recorded in the run): DataError: no rows\n")
+    events = tmp_path / "analyze.events.jsonl"
+    say(events, *EMBED_HALF_WAY[:3], Event(STAGE_FAILED, "embed", message="DataError: no rows"))
+    live = LiveRun(Run.load(growing), ("embed", "map"), events=events, running=lambda: True)
+    status = live.status()  # said before the run records it: the event's message
+    assert [(s.name, s.state) for s in status.stages] == [("embed", FAILED), ("map", WAITING)]
+    assert "embeddings and frozen-feature baseline failed: DataError: no rows" in status.markdown()
+
     with edit_run(growing) as edit:
-        edit.warn("embed", "DataError: no rows")
-    live = LiveRun(Run.load(growing), ("embed", "map"), log=log, running=lambda: False)
+        edit.warn("embed", "DataError: no rows at all")
+    live = LiveRun(Run.load(growing), ("embed", "map"), running=lambda: False)  # no events: the run's word
     status = live.status()
     assert [(s.name, s.state) for s in status.stages] == [("embed", FAILED), ("map", STOPPED)]
-    assert "embeddings and frozen-feature baseline failed: DataError: no rows" in status.markdown()
+    assert "failed: DataError: no rows at all" in status.markdown()
 
 
 def test_the_map_arrives_in_the_open_page(growing: Path, predictor: Predictor) -> None:
@@ -204,8 +233,8 @@ def test_the_map_arrives_in_the_open_page(growing: Path, predictor: Predictor) -
     assert tick(shown=2, filled=True).get("map-plot") is None  # a filled tab is the user's now
 
 
-def test_a_finished_run_gets_no_timer(quick_run: Path, growing: Path, predictor: Predictor) -> None:
-    run = Run.load(quick_run)
+def test_a_finished_run_gets_no_timer(synthetic_run: Path, growing: Path, predictor: Predictor) -> None:
+    run = Run.load(synthetic_run)
     assert not has_timer(build_app(run, predictor))
     done = LiveRun(run, ("export", "embed", "map"), running=lambda: True)
     assert not has_timer(build_app(run, predictor, done))  # nothing pending: as a finished run
@@ -217,13 +246,15 @@ def test_a_finished_run_gets_no_timer(quick_run: Path, growing: Path, predictor:
 
 @pytest.mark.slow
 def test_the_launchers_background_analyze_completes_the_page(growing: Path, predictor: Predictor) -> None:
-    """The real stages, in the process app.py starts, read through the log it writes."""
+    """The real stages, in the process app.py starts, read through the event log it writes."""
     launcher = load_script(ROOT / "app.py", "agnews_app_launcher_live")
     run = Run.load(growing)
     background = launcher.start_background(run, None)
     try:
         assert background.stages == ("embed", "map")
-        live = LiveRun(run, background.stages, log=background.log, running=background.running)
+        live = LiveRun(
+            run, background.stages, log=background.log, events=background.events, running=background.running
+        )
         demo = build_app(run, predictor, live)
         tick = tick_of(demo)
         seen = set()

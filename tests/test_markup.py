@@ -22,10 +22,11 @@ from markdown_it import MarkdownIt
 from test_app_security import request, upload
 from test_cross_domain import NEWS_MAP, news_rows, write_csv
 
+from agnews.analyses.cross_domain.present import cross_domain_summary
+from agnews.analyses.cross_domain.schema import FAMILY as CROSS_DOMAIN
 from agnews.labels import LABELS
 from agnews.present.notices import part_notice
 from agnews.present.report import build_report
-from agnews.present.tables import cross_domain_summary
 from agnews.rundir.edit import edit_run
 from agnews.rundir.run import Run
 from agnews.ui import compare
@@ -57,7 +58,7 @@ def shown_as_text(markdown: str, *strings: str) -> bool:
 def hostile_run_folder(synthetic_run: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
     """A copy of the synthetic run under `runs/`, with a cross-domain part made from a file whose name,
     header, label values and texts carry Markdown and HTML."""
-    from agnews.training.cross_domain import cross_domain_run
+    from agnews.analyses.cross_domain.stage import cross_domain_run
 
     folder = tmp_path_factory.mktemp("hostile")
     path = folder / "runs" / "quick"
@@ -88,7 +89,7 @@ def test_literal_renders_every_string_as_its_characters() -> None:
 
 
 def test_the_cross_domain_summary_shows_the_files_own_strings_as_text(hostile_run: Path) -> None:
-    metrics = Run.load(hostile_run).cross_domain["wire"].metrics
+    metrics = Run.load(hostile_run).members(CROSS_DOMAIN)["wire"].metrics
     summary = cross_domain_summary(metrics)
     assert shown_as_text(summary, FILE_NAME, TEXT_COLUMN, LABEL_COLUMN, *UNMAPPED)
     assert metrics.source not in summary and str(hostile_run.parent.parent) not in summary  # its name only

@@ -14,6 +14,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from agnews.analyses.label_issues.schema import TRAIN_PART as LABEL_ISSUES_TRAIN
 from agnews.present.figures import headline
 from agnews.present.paths import shown_path
 from agnews.rundir.catalog import CATALOG
@@ -56,7 +57,7 @@ def test_the_run_stores_every_training_row_unit_length_keyed_like_the_label_issu
     assert vectors.dtype == np.float16 and vectors.shape[1] == run.embeddings["finetuned_cls"].shape[1]
     assert np.allclose(np.linalg.norm(vectors.astype(np.float32), axis=1), 1.0, atol=1e-3)
     assert rows["text_hash"].tolist() == [text_hash(text) for text in rows["text"]]
-    assert set(rows["text_hash"]) == set(run.label_issues_train["text_hash"])
+    assert set(rows["text_hash"]) == set(run.get(LABEL_ISSUES_TRAIN).rows["text_hash"])
     record = run.manifest.parts["train_embeddings"]
     assert record.stage == "train_embeddings" and set(record.made_from) == {"model", "config"}
 
@@ -68,7 +69,7 @@ def test_a_training_rows_own_vector_finds_itself_with_its_label(run: Run) -> Non
         assert found["text_hash"].iloc[0] == index.rows["text_hash"].iloc[position]
         assert found["similarity"].iloc[0] == pytest.approx(1.0, abs=1e-3)
         assert found["label_name"].iloc[0] == index.rows["label_name"].iloc[position]
-    assert training_neighbours(run) is index  # built once per version of the parts
+    assert training_neighbours(run) is index  # built once per loaded run
 
 
 def test_typed_text_lands_in_the_same_space_as_the_stored_vectors(run: Run, predictor: Predictor) -> None:

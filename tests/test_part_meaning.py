@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import copy
 import json
-import shutil
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -15,10 +14,11 @@ import pandas as pd
 import pytest
 from helpers import ROOT, load_script
 
+from agnews.analyses.cross_domain.schema import CrossDomainMetrics
 from agnews.cli import main
 from agnews.labels import LABELS
 from agnews.rundir.files import RunError
-from agnews.rundir.parts import Baseline, CrossDomainMetrics, Metrics, check_predictions, parse
+from agnews.rundir.parts import Baseline, Metrics, check_predictions, parse
 from agnews.rundir.run import Run
 
 CLASSES = list(LABELS)
@@ -175,13 +175,6 @@ def test_stored_probabilities_must_be_a_distribution_per_row() -> None:
 
 
 # ---- a real run damaged on disk: what Run.load, the app, `agnews report` and `agnews analyze` say ----
-
-
-@pytest.fixture
-def run_copy(synthetic_run: Path, tmp_path: Path) -> Path:
-    target = tmp_path / "copy"
-    shutil.copytree(synthetic_run, target)
-    return target
 
 
 def _edit_json(path: Path, change: Callable[[dict[str, Any]], None]) -> None:

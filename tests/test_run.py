@@ -17,13 +17,6 @@ from agnews.rundir.run import Run, latest_run
 from agnews.training.stages import analyze_run
 
 
-@pytest.fixture
-def run_copy(synthetic_run: Path, tmp_path: Path) -> Path:
-    target = tmp_path / "copy"
-    shutil.copytree(synthetic_run, target)
-    return target
-
-
 def test_a_complete_run_loads_with_all_parts(synthetic_run: Path) -> None:
     run = Run.load(synthetic_run)
     assert run.warnings == []

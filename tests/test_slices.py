@@ -12,6 +12,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from agnews.analyses.calibration.schema import PART as CALIBRATION
+from agnews.analyses.label_issues.schema import TEST_PART as LABEL_ISSUES_TEST
 from agnews.present import tables
 from agnews.present.figures import colour_choices, map_figure, slice_figure
 from agnews.present.tables import with_tags
@@ -163,13 +165,13 @@ def test_the_run_has_a_valid_slices_part(synthetic_run: Path) -> None:
         rows = tags[line.name].to_numpy(dtype=bool)
         assert (line.rows, line.correct) == (rows.sum(), correct[rows].sum())
     # The tags the quick run's default stages feed: both parts come before slices.
-    threshold = run.calibration.review_threshold
+    threshold = run.get(CALIBRATION).review_threshold
     if threshold is None:
         assert "low_confidence" in report.not_computed
     else:
         expected = run.predictions["confidence"].to_numpy() < threshold
         assert tags["low_confidence"].tolist() == expected.tolist()
-    assert tags["likely_mislabelled"].tolist() == run.label_issues_test["flagged"].tolist()
+    assert tags["likely_mislabelled"].tolist() == run.get(LABEL_ISSUES_TEST)["flagged"].tolist()
     inputs = run.manifest.parts["slices"].made_from.keys()
     assert inputs >= {"predictions", "calibration", "label_issues_test"}
 

@@ -81,3 +81,24 @@ def test_runs_that_recorded_the_old_stage_names_read_as_today(synthetic_run: Pat
     assert [w.stage for w in run.manifest.warnings] == ["calibration"]
     assert CATALOG.runnable("stress").name == "robustness"
     assert CATALOG.runnable("calibrate").name == "calibration"
+
+
+def test_a_stage_whose_analysis_does_not_apply_says_why(synthetic_run: Path, tmp_path: Path) -> None:
+    """Label issues of training rows need out-of-fold probabilities: 5 rows per class at least."""
+    from agnews.rundir.edit import edit_run
+    from agnews.training.stages import analyze_run
+
+    path = tmp_path / "run"
+    shutil.copytree(synthetic_run, path)
+    stats = Run.load(path).data_stats
+    counts = stats.splits["train"].class_counts
+    scarce = next(iter(counts))
+    counts[scarce] = 3
+    with edit_run(path) as edit:
+        edit.write("data_stats", stats, made_from=("config",))
+    failures = analyze_run(path, ("label_issues_train",), progress=False)
+    assert failures["label_issues_train"] == (
+        "RunError: stage label_issues_train does not apply to this run: it needs at least 5 training "
+        f"rows per class; {scarce} (3) have fewer"
+    )
+    assert analyze_run(path, ("label_issues_test",), progress=False) == {}  # the test rows' half is held too

@@ -97,10 +97,11 @@ def test_its_tab_is_drawn_in_chromium(toy_run: Path) -> None:
         missing(f"{screenshots.CHROMIUM} not installed")
     run = Run.load(toy_run, TOY_CATALOG)
     with screenshots.serve(run) as url, screenshots.browser_page() as (page, page_errors):
+        page.set_viewport_size({"width": screenshots.SIZE[0], "height": screenshots.SIZE[1]})
         page.goto(url)
-        tabs = page.get_by_role("tab")
-        titles = [title.strip() for title in tabs.all_inner_texts()]
-        assert titles.index("Robustness") + 1 == titles.index("Word counts")  # placed after robustness
+        page.get_by_role("tab", name="Overview").wait_for()
+        titles = [title.strip() for title in page.get_by_role("tab").all_inner_texts()]
+        assert titles.index("Robustness") + 1 == titles.index("Word counts"), titles  # its `after`
         screenshots.open_tab(page, "Word counts", "#word-counts-headline")
         expect(page.locator("#word-counts-headline")).to_contain_text("words on average")
     assert page_errors == []

@@ -6,7 +6,10 @@ model card, the CLI and the runner iterate `ANALYSES` (through `agnews.rundir.ca
 else imports an analysis's folder. To add an analysis: a folder like these and its line below.
 """
 
+from agnews.analyses.calibration.declaration import CALIBRATION
+from agnews.analyses.cross_domain.declaration import CROSS_DOMAIN
+from agnews.analyses.label_issues.declaration import LABEL_ISSUES
 from agnews.analyses.robustness.declaration import ROBUSTNESS
 from agnews.analyses.tuning.declaration import TUNING
 
-ANALYSES = (ROBUSTNESS, TUNING)
+ANALYSES = (CALIBRATION, LABEL_ISSUES, ROBUSTNESS, CROSS_DOMAIN, TUNING)

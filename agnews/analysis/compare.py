@@ -25,7 +25,7 @@ import numpy as np
 import pandas as pd
 
 from agnews.csv_cells import neutralise_frame
-from agnews.formatting import points
+from agnews.formatting import number, percent, points, significant
 from agnews.labels import LABELS
 from agnews.rundir.files import RunError, check_writable, write_atomically, write_json
 from agnews.rundir.parts import Interval
@@ -348,12 +348,14 @@ def describe_pair(comparison: Comparison) -> list[str]:
         else "could well come from which test rows were drawn"
     )
     return [
-        f"A {a.name}: accuracy {a.accuracy:.2%}, macro F1 {a.f1_macro:.4f} (seed {a.seed}, {a.base_model})",
-        f"B {b.name}: accuracy {b.accuracy:.2%}, macro F1 {b.f1_macro:.4f} (seed {b.seed}, {b.base_model})",
+        f"A {a.name}: accuracy {percent(a.accuracy, 2)}, macro F1 {number(a.f1_macro)} "
+        f"(seed {a.seed}, {a.base_model})",
+        f"B {b.name}: accuracy {percent(b.accuracy, 2)}, macro F1 {number(b.f1_macro)} "
+        f"(seed {b.seed}, {b.base_model})",
         f"B - A: {points(paired.difference.value)}, paired bootstrap 95% interval "
         f"{points(paired.difference.low)} to {points(paired.difference.high)} over {paired.rows} test rows",
         f"fixed by B {paired.fixed}, broken by B {paired.broken}; "
-        f"McNemar exact p = {paired.mcnemar_p:.3g} ({verdict})",
+        f"McNemar exact p = {significant(paired.mcnemar_p)} ({verdict})",
         f"shared rows: {', '.join(shared)}",
         "(neither test covers training noise: another seed of the same recipe moves accuracy too; "
         "compare groups of seeds, A1 A2 A3 -- B1 B2 B3, for a verdict on a recipe)",
@@ -364,11 +366,12 @@ def describe_groups(comparison: GroupComparison) -> list[str]:
     """The group comparison in a few plain sentences."""
 
     def group(label: str, scores: GroupScores) -> str:
-        spread = f" ± {100 * scores.std_accuracy:.2f} (sd)" if scores.std_accuracy is not None else ""
-        runs = ", ".join(f"{s.name} {s.accuracy:.2%}" for s in scores.runs)
+        spread = f" ± {number(100 * scores.std_accuracy, 2)} (sd)" if scores.std_accuracy is not None else ""
+        runs = ", ".join(f"{s.name} {percent(s.accuracy, 2)}" for s in scores.runs)
         return (
-            f"{label}: mean accuracy {scores.mean_accuracy:.2%}{spread}, range {scores.min_accuracy:.2%} "
-            f"to {scores.max_accuracy:.2%} over {len(scores.runs)} run(s): {runs}"
+            f"{label}: mean accuracy {percent(scores.mean_accuracy, 2)}{spread}, "
+            f"range {percent(scores.min_accuracy, 2)} to {percent(scores.max_accuracy, 2)} "
+            f"over {len(scores.runs)} run(s): {runs}"
         )
 
     lines = [
@@ -378,8 +381,9 @@ def describe_groups(comparison: GroupComparison) -> list[str]:
     ]
     if comparison.welch_p is not None:
         lines.append(
-            f"Welch's t-test on the runs' accuracies: p = {comparison.welch_p:.3g}; 95% interval of the mean "
-            f"difference {points(comparison.difference_low)} to {points(comparison.difference_high)}"
+            f"Welch's t-test on the runs' accuracies: p = {significant(comparison.welch_p)}; "
+            f"95% interval of the mean difference {points(comparison.difference_low)} "
+            f"to {points(comparison.difference_high)}"
         )
     elif len(comparison.a.runs) > 1 and len(comparison.b.runs) > 1:
         lines.append("Welch's t-test: undefined (the runs' accuracies do not vary within the groups)")
@@ -389,7 +393,7 @@ def describe_groups(comparison: GroupComparison) -> list[str]:
         lines.append(
             f"  {pair.b} - {pair.a}: {points(pair.difference.value)} (95% {points(pair.difference.low)} to "
             f"{points(pair.difference.high)}), fixed {pair.fixed}, broken {pair.broken}, "
-            f"McNemar p = {pair.mcnemar_p:.3g}"
+            f"McNemar p = {significant(pair.mcnemar_p)}"
         )
     return lines
 

@@ -3,9 +3,9 @@
 The text is the Jinja template `card_template.md`, rendered as `huggingface_hub.ModelCard.from_template`
 renders it (and huggingface/setfit its cards), strictly (`render_card`). This module only gathers
 what the template shows from the run's typed parts: the YAML metadata (`card_data`, with the test
-metrics as `model-index` results) and `CardVariables`, one typed field per template variable, with
-numbers written by `agnews.formatting` as the app writes them. Every number on the card comes from
-the run's files.
+metrics as `model-index` results) and `CardVariables`, one typed field per template variable.
+The template receives every number as a string written here by `agnews.formatting`, as the app
+writes it, and formats none itself. Every number on the card comes from the run's files.
 """
 
 from __future__ import annotations
@@ -18,19 +18,14 @@ from huggingface_hub.errors import HFValidationError
 from huggingface_hub.utils import validate_repo_id
 
 from agnews.config import HUB_DATASET_ID
-from agnews.formatting import calibration_metric, number, span
+from agnews.formatting import count, number, seconds, span
 from agnews.hub.layout import RUN_SUBFOLDER, run_files
 from agnews.labels import LABELS
 from agnews.models import MINILM_ALIAS
 from agnews.present.sections import markdown_table
 from agnews.rundir.catalog import load_attribute
-from agnews.rundir.parts import (
-    AppliedCorrections,
-    Baseline,
-    DataParallel,
-    TeacherInfo,
-    TrainLabelIssues,
-)
+from agnews.rundir.facts import REVIEW
+from agnews.rundir.parts import AppliedCorrections, Baseline, DataParallel, TeacherInfo
 from agnews.rundir.run import Run
 from agnews.split_weights import SPLIT_MODELS
 
@@ -78,7 +73,7 @@ def card_data(run: Run, repo_id: str) -> ModelCardData:
     test = run.metrics.test
     full = FULL_SPLIT_ROWS["test"]
     # Part of the metric's name, so that the Hub's results table says when they cover a subset.
-    subset = "" if test.rows >= full else f" ({test.rows:,} of {full:,} test rows)"
+    subset = "" if test.rows >= full else f" ({count(test.rows)} of {count(full)} test rows)"
 
     def result(metric: str, value: float, name: str, args: dict[str, str] | None = None) -> EvalResult:
         return EvalResult(
@@ -136,107 +131,56 @@ def _slices_table(run: Run) -> str | None:
     )
 
 
-def _cross_domain_table(run: Run) -> str | None:
-    """One line per `cross_domain/<name>` part: rows scored, mapped classes, the model's and the TF-IDF
-    baseline's scores; None without any. The file is named by its part name only, not its local path."""
-    if not run.cross_domain:
-        return None
-    return markdown_table(
-        [
-            "evaluation",
-            "rows scored",
-            "classes",
-            "accuracy",
-            "macro F1",
-            "TF-IDF accuracy",
-            "TF-IDF macro F1",
-        ],
-        [
-            [
-                f"`{name}`",
-                part.metrics.rows,
-                ", ".join(part.metrics.mapped_classes),
-                f"{part.metrics.model.accuracy:.2%}",
-                f"{part.metrics.model.f1_macro:.4f}",
-                *(
-                    ["left out", "left out"]
-                    if part.metrics.baseline is None
-                    else [f"{part.metrics.baseline.accuracy:.2%}", f"{part.metrics.baseline.f1_macro:.4f}"]
-                ),
-            ]
-            for name, part in sorted(run.cross_domain.items())
-        ],
-    )
-
-
-@dataclass
-class LabelIssuesSection:
-    """What the card says about likely mislabelled rows (the `label_issues_*` parts, and the training
-    rows a `--drop-label-issues` run left out)."""
-
-    test_flagged: int | None
-    test_rows: int | None
-    train: TrainLabelIssues | None
-    dropped: int
-
-
-def _label_issues(run: Run) -> LabelIssuesSection | None:
-    test, train = run.label_issues_test, run.train_label_issues_info
-    dropped = run.data_stats.label_issue_rows_dropped
-    if test is None and train is None and not dropped:
-        return None
-    return LabelIssuesSection(
-        test_flagged=int(test["flagged"].sum()) if test is not None else None,
-        test_rows=len(test) if test is not None else None,
-        train=train,
-        dropped=dropped,
-    )
-
-
-@dataclass
-class CalibrationSection:
-    """What the card says about calibration (the `calibration` part)."""
+@dataclass(frozen=True)
+class CardBaseline:
+    """The baseline as the card writes it (`Baseline`, its numbers written)."""
 
     method: str
-    reason: str
-    parameters: str
-    rows: int
-    resamples: int
-    table: str
-    threshold: float | None
-    target: float
-    coverage: float | None
-    accuracy: float | None
+    accuracy: str
+    f1_macro: str
+
+    @classmethod
+    def of(cls, baseline: Baseline) -> CardBaseline:
+        return cls(baseline.method, number(baseline.accuracy), number(baseline.f1_macro))
 
 
-def _calibration(run: Run) -> CalibrationSection | None:
-    report = run.calibration
-    if report is None:
-        return None
-    names = {"ece": "ECE (15 bins)", "adaptive_ece": "adaptive ECE", "nll": "NLL", "brier": "Brier score"}
-    return CalibrationSection(
-        method=report.method,
-        reason=report.reason,
-        parameters="; ".join(
-            f"{name} {', '.join(f'{v:.3f}' for v in values)}" for name, values in report.parameters.items()
-        ),
-        rows=report.rows,
-        resamples=report.bootstrap_resamples,
-        table=markdown_table(
-            ["metric", "before", "after"],
-            [
-                [
-                    name,
-                    *(calibration_metric(key, getattr(side, key)) for side in (report.before, report.after)),
-                ]
-                for key, name in names.items()
-            ],
-        ),
-        threshold=report.review_threshold,
-        target=report.target_accuracy,
-        coverage=report.test_coverage,
-        accuracy=report.test_accuracy,
-    )
+@dataclass(frozen=True)
+class CardTeacher:
+    """The teacher of a distilled run as the card writes it (`TeacherInfo`, its accuracy written)."""
+
+    run: str
+    test_accuracy: str
+    temperature: float
+    alpha: float
+
+    @classmethod
+    def of(cls, teacher: TeacherInfo) -> CardTeacher:
+        return cls(teacher.run, number(teacher.test_accuracy), teacher.temperature, teacher.alpha)
+
+
+@dataclass(frozen=True)
+class CardCorrections:
+    """The corrections a run was trained with as the card writes them (`AppliedCorrections`, counted)."""
+
+    file: str
+    relabelled: str
+    removed: str
+    kept: str
+
+    @classmethod
+    def of(cls, corrections: AppliedCorrections) -> CardCorrections:
+        return cls(
+            corrections.file,
+            count(corrections.relabelled),
+            count(corrections.removed),
+            count(corrections.kept),
+        )
+
+
+def _count_if_any(value: int) -> str | None:
+    """A count the card mentions only when there is one: None for zero, so that the template leaves
+    it out (a written "0" would be true in a Jinja `if`)."""
+    return count(value) if value else None
 
 
 @dataclass
@@ -249,44 +193,52 @@ class CardVariables:
     base_model: str | None
     labels: list[str]
     dataset_id: str
-    full_train_rows: int
-    full_test_rows: int
+    full_train_rows: str
+    full_test_rows: str
     # Results: the test rows' own origin (a later `agnews evaluate --data` may have changed it).
-    test_rows: int
+    test_rows: str
+    test_subset: bool  # fewer test rows than the full split
     test_from_hub: bool
     test_file: str | None
     metrics_table: str
     per_class_table: str
     confusion_table: str
-    baseline: Baseline | None
-    calibration: CalibrationSection | None
-    label_issues: LabelIssuesSection | None
+    baseline: CardBaseline | None
+    calibrated: bool  # the probabilities are calibrated, and the card has a section that says how
     slices_table: str | None
-    # Each analysis's own Markdown section (`Analysis.model_card`), by where the card puts it.
+    # Each analysis's own Markdown (`Analysis.model_card`), by where the card puts it: under the
+    # results, as sections after them, under the hyperparameters, before the intended use.
     result_sections: list[str]
     sections: list[str]
-    cross_domain_table: str | None
+    training_sections: list[str]
+    closing_sections: list[str]
     # Training and its data
     data_from_hub: bool
     data_files: list[str]
-    rows: dict[str, int]
-    rows_seen: int
-    duplicates_dropped: int
-    corrections: AppliedCorrections | None
-    teacher: TeacherInfo | None
+    rows: dict[str, str]
+    rows_seen: str
+    small_data: bool  # the model saw fewer rows than the full train split
+    duplicates_dropped: str | None  # None: none dropped
+    corrections: CardCorrections | None
+    teacher: CardTeacher | None
     teacher_base_model: str | None
-    training_sections: list[str]  # what the analyses add under the hyperparameters
     augment: str | None
-    augmented_rows: int
+    augmented_rows: str | None  # None: no augmentation
     hyperparameters_table: str
-    validation_accuracy: float | None
-    train_seconds: float | None  # None: a legacy run that did not record it
+    validation_accuracy: str | None
+    train_seconds: str | None  # None: a legacy run that did not record it
     device: str
     data_parallel: DataParallel | None  # how the batches split over processes (None: one process)
     versions_table: str
     # Files
     run_subfolder: str
     run_files: list[str]
+
+
+def _calibrated(run: Run) -> bool:
+    """Whether a calibrator is folded into the model and the card shows its effect (`REVIEW`'s part)."""
+    fit = run.training.calibration
+    return fit is not None and fit.method != "none" and run.fact(REVIEW) is not None
 
 
 def analysis_sections(run: Run, place: str) -> list[str]:
@@ -306,15 +258,19 @@ def template_variables(run: Run, repo_id: str) -> CardVariables:
     data = run.config.data
     labels = test.confusion_matrix_labels or list(LABELS)
     teacher = run.training.teacher
+    corrections = run.data_stats.corrections
+    validation_accuracy = run.training.validation.get("accuracy")
+    rows_seen = data.rows["train"] + data.rows["validation"]
     return CardVariables(
         repo_id=repo_id,
         model_name=repo_id.split("/")[-1],
         base_model=hub_base_model(train.base_model),
         labels=list(LABELS),
         dataset_id=HUB_DATASET_ID,
-        full_train_rows=FULL_SPLIT_ROWS["train"],
-        full_test_rows=FULL_SPLIT_ROWS["test"],
-        test_rows=test.rows,
+        full_train_rows=count(FULL_SPLIT_ROWS["train"]),
+        full_test_rows=count(FULL_SPLIT_ROWS["test"]),
+        test_rows=count(test.rows),
+        test_subset=test.rows < FULL_SPLIT_ROWS["test"],
         test_from_hub=run.metrics.test_origin.split(":")[0] == HUB_DATASET_ID,
         test_file=_local_name(run.metrics.test_origin),
         metrics_table=markdown_table(
@@ -336,29 +292,29 @@ def template_variables(run: Run, repo_id: str) -> CardVariables:
             ["true \\ predicted", *labels],
             [[name, *row] for name, row in zip(labels, test.confusion_matrix, strict=True)],
         ),
-        baseline=run.baseline,
-        calibration=_calibration(run),
-        label_issues=_label_issues(run),
+        baseline=None if run.baseline is None else CardBaseline.of(run.baseline),
+        calibrated=_calibrated(run),
+        closing_sections=analysis_sections(run, "limitations"),
         slices_table=_slices_table(run),
         result_sections=analysis_sections(run, "results"),
         sections=analysis_sections(run, "sections"),
-        cross_domain_table=_cross_domain_table(run),
         data_from_hub=data.source == HUB_DATASET_ID,
         data_files=sorted({name for name in map(_local_name, data.origins.values()) if name}),
-        rows={split: data.rows[split] for split in ("train", "validation", "test")},
-        rows_seen=data.rows["train"] + data.rows["validation"],
-        duplicates_dropped=run.data_stats.duplicates_dropped_from_train,
-        corrections=run.data_stats.corrections,
-        teacher=teacher,
+        rows={split: count(data.rows[split]) for split in ("train", "validation", "test")},
+        rows_seen=count(rows_seen),
+        small_data=rows_seen < FULL_SPLIT_ROWS["train"],
+        duplicates_dropped=_count_if_any(run.data_stats.duplicates_dropped_from_train),
+        corrections=None if corrections is None else CardCorrections.of(corrections),
+        teacher=None if teacher is None else CardTeacher.of(teacher),
         teacher_base_model=None if teacher is None else hub_base_model(teacher.base_model),
         training_sections=analysis_sections(run, "training"),
         augment=train.augment,
-        augmented_rows=run.data_stats.augmented_training_rows,
+        augmented_rows=_count_if_any(run.data_stats.augmented_training_rows),
         hyperparameters_table=markdown_table(
             ["setting", "value"], [[name, f"`{getattr(train, name)}`"] for name in HYPERPARAMETERS], "---"
         ),
-        validation_accuracy=run.training.validation.get("accuracy"),
-        train_seconds=run.training.seconds or None,
+        validation_accuracy=None if validation_accuracy is None else number(validation_accuracy),
+        train_seconds=seconds(run.training.seconds, 0) if run.training.seconds else None,
         device=run.training.device,
         data_parallel=run.training.data_parallel,
         versions_table=markdown_table(

@@ -13,6 +13,7 @@ import numpy as np
 import pandas as pd
 import plotly.graph_objects as go
 
+from agnews.formatting import count, percent
 from agnews.labels import LABELS
 
 CLASS_COLOURS: dict[str, str] = dict(zip(LABELS, ("#4C78A8", "#F58518", "#54A24B", "#B279A2"), strict=True))
@@ -23,7 +24,7 @@ COLOUR_BY = {"true label": "label_name", "predicted label": "pred_name", "correc
 TAG_CHOICE, TAG_COLUMN = "tag: ", "tag_"
 TAG_COLOURS = {"other": "#CBD5E0", "tagged": "#D62728"}  # "other" first: the tagged points drawn on top
 SPLIT_ORDER = ("train", "validation", "test")
-_LAYOUT: dict[str, Any] = {"template": "plotly_white", "margin": {"l": 40, "r": 20, "t": 50, "b": 40}}
+LAYOUT: dict[str, Any] = {"template": "plotly_white", "margin": {"l": 40, "r": 20, "t": 50, "b": 40}}
 
 
 def headline(text: str, width: int = 90) -> str:
@@ -153,7 +154,7 @@ def map_figure(
             )
         )
     figure.update_layout(
-        **_LAYOUT,
+        **LAYOUT,
         title=title,
         legend={"itemsizing": "constant"},
         xaxis={"visible": False},
@@ -191,7 +192,7 @@ def density_figure(points: pd.DataFrame, *, x: str, y: str, bins: int = 40, titl
             row=1,
             col=column,
         )
-    figure.update_layout(**_LAYOUT, title=title, height=300)
+    figure.update_layout(**LAYOUT, title=title, height=300)
     figure.update_xaxes(showticklabels=False)
     figure.update_yaxes(showticklabels=False)
     return figure
@@ -212,7 +213,7 @@ def confusion_figure(
     totals = counts.sum(axis=1, keepdims=True)
     share = np.divide(counts, totals, out=np.zeros(counts.shape), where=totals > 0)
     text = [
-        [f"{c}<br>{s:.1%}" for c, s in zip(row_c, row_s, strict=True)]
+        [f"{c}<br>{percent(s)}" for c, s in zip(row_c, row_s, strict=True)]
         for row_c, row_s in zip(counts, share, strict=True)
     ]
     figure = go.Figure(
@@ -231,7 +232,7 @@ def confusion_figure(
         )
     )
     figure.update_layout(
-        **_LAYOUT,
+        **LAYOUT,
         title="Confusion matrix (rows: true class)",
         xaxis={"title": "predicted", "side": "bottom"},
         yaxis={"title": "true", "autorange": "reversed"},
@@ -256,7 +257,7 @@ def confusion_change_figure(change: Sequence[Sequence[int]], labels: Sequence[st
             z=better,
             x=list(labels),
             y=list(labels),
-            text=[[f"{c:+d}" if c else "0" for c in row] for row in counts],
+            text=[[count(int(c), signed=True) if c else "0" for c in row] for row in counts],
             texttemplate="%{text}",
             customdata=counts,
             colorscale="RdBu",
@@ -268,7 +269,7 @@ def confusion_change_figure(change: Sequence[Sequence[int]], labels: Sequence[st
         )
     )
     figure.update_layout(
-        **_LAYOUT,
+        **LAYOUT,
         title="Confusion matrix, B - A (blue: better for B, red: worse)",
         xaxis={"title": "predicted", "side": "bottom"},
         yaxis={"title": "true", "autorange": "reversed"},
@@ -292,7 +293,7 @@ def class_distribution_figure(data_stats: dict[str, Any]) -> go.Figure:
             )
         )
     figure.update_layout(
-        **_LAYOUT,
+        **LAYOUT,
         title="Class distribution per split",
         barmode="group",
         xaxis={"title": "rows"},
@@ -314,7 +315,7 @@ def length_histogram_figure(texts: pd.Series, labels: pd.Series, split: str = "t
             )
         )
     figure.update_layout(
-        **_LAYOUT,
+        **LAYOUT,
         title=f"Words per text ({split} split)",
         barmode="overlay",
         xaxis={"title": "words"},
@@ -353,112 +354,15 @@ def slice_figure(table: pd.DataFrame) -> go.Figure:
     figure.add_vline(
         x=reference["accuracy"],
         line={"color": "#E45756", "dash": "dash"},
-        annotation_text=f"{reference['slice']} {reference['accuracy']:.1%}",
+        annotation_text=f"{reference['slice']} {percent(reference['accuracy'])}",
         annotation_position="top",
     )
     figure.update_layout(
-        **_LAYOUT,
+        **LAYOUT,
         title="Accuracy per slice (95% Wilson interval; rows in brackets)",
         xaxis={"title": "accuracy", "tickformat": ".0%"},
         yaxis={"autorange": "reversed"},
         height=120 + 40 * max(len(shown), 1),
         showlegend=False,
-    )
-    return figure
-
-
-CALIBRATION_COLOURS = {"before": "#A0AEC0", "after": "#4C78A8"}
-
-
-def reliability_figure(sides: dict[str, Sequence[Any]]) -> go.Figure:
-    """Reliability diagram: per equal-width confidence bin, accuracy against mean confidence, one line
-    per side ("before", "after": lists of `ReliabilityBin`); the diagonal is perfect calibration.
-    Empty bins are left out; the hover gives each bin's rows."""
-    figure = go.Figure(
-        go.Scatter(x=[0, 1], y=[0, 1], mode="lines", line={"color": "#718096", "dash": "dot"}, name="perfect")
-    )
-    for side, bins in sides.items():
-        filled = [b for b in bins if b.count]
-        figure.add_trace(
-            go.Scatter(
-                x=[b.confidence for b in filled],
-                y=[b.accuracy for b in filled],
-                customdata=[[b.count, b.lower, b.upper] for b in filled],
-                mode="lines+markers",
-                name=side,
-                line={"color": CALIBRATION_COLOURS.get(side)},
-                hovertemplate="confidence %{customdata[1]:.2f}-%{customdata[2]:.2f}: %{customdata[0]} rows"
-                "<br>mean confidence %{x:.3f}<br>accuracy %{y:.3f}<extra>%{fullData.name}</extra>",
-            )
-        )
-    figure.update_layout(
-        **_LAYOUT,
-        title="Reliability: accuracy per confidence bin",
-        xaxis={"title": "mean confidence in the bin", "range": [0, 1.02]},
-        yaxis={"title": "accuracy in the bin", "range": [0, 1.02]},
-        height=380,
-    )
-    return figure
-
-
-def confidence_histogram_figure(sides: dict[str, Sequence[Any]]) -> go.Figure:
-    """How many test rows fall in each confidence bin, per side (log scale: most crowd near 1)."""
-    figure = go.Figure()
-    for side, bins in sides.items():
-        figure.add_trace(
-            go.Bar(
-                x=[(b.lower + b.upper) / 2 for b in bins],
-                y=[b.count for b in bins],
-                name=side,
-                marker_color=CALIBRATION_COLOURS.get(side),
-                hovertemplate="confidence %{x:.2f}: %{y} rows<extra>%{fullData.name}</extra>",
-            )
-        )
-    figure.update_layout(
-        **_LAYOUT,
-        title="Confidence histogram",
-        barmode="group",
-        xaxis={"title": "confidence (top class probability)", "range": [0, 1.02]},
-        yaxis={"title": "test rows", "type": "log"},
-        height=380,
-    )
-    return figure
-
-
-def risk_coverage_figure(
-    coverage: Sequence[float], risk: Sequence[float], review: tuple[float, float] | None = None
-) -> go.Figure:
-    """Error rate of the kept rows against the share kept (most confident first); `review` marks
-    (coverage, risk) at the review threshold."""
-    figure = go.Figure(
-        go.Scatter(
-            x=list(coverage),
-            y=list(risk),
-            mode="lines",
-            name="risk",
-            line={"color": CALIBRATION_COLOURS["after"]},
-            hovertemplate="keep %{x:.1%} of rows: error rate %{y:.2%}<extra></extra>",
-        )
-    )
-    if review is not None:
-        figure.add_trace(
-            go.Scatter(
-                x=[review[0]],
-                y=[review[1]],
-                mode="markers+text",
-                marker={"color": OUTCOME_COLOURS["wrong"], "size": 11, "symbol": "diamond"},
-                text=["review threshold"],
-                textposition="top left",
-                name="review threshold",
-                hovertemplate="at the review threshold: keep %{x:.1%}, error rate %{y:.2%}<extra></extra>",
-            )
-        )
-    figure.update_layout(
-        **_LAYOUT,
-        title="Risk-coverage: error rate of the most confident share",
-        xaxis={"title": "coverage (share of test rows kept)", "tickformat": ".0%", "range": [0, 1.01]},
-        yaxis={"title": "error rate of kept rows", "tickformat": ".0%", "rangemode": "tozero"},
-        showlegend=False,
-        height=380,
     )
     return figure

@@ -13,11 +13,6 @@ from agnews.present.markup import literal
 from agnews.present.paths import shown_path, shown_text
 from agnews.rundir.run import Run
 
-# Cross-domain parts are made by their own command on a file of the user's, never by a stage.
-CROSS_DOMAIN_MISSING = (
-    "No out-of-domain file scored yet: `agnews cross-domain RUN FILE.csv --label-map ...` adds one."
-)
-
 
 def remake_command(run: Run, stages: Sequence[str]) -> str:
     """The command that makes the parts of `stages` for `run`, in backticks."""

@@ -22,32 +22,23 @@ from dataclasses import asdict
 import pandas as pd
 from plotly.offline import get_plotlyjs
 
-from agnews.formatting import number, percent
+from agnews.formatting import count, number, percent
 from agnews.present.figures import (
     confusion_figure,
-    headline,
     map_figure,
-    reliability_figure,
     slice_figure,
 )
-from agnews.present.notices import CROSS_DOMAIN_MISSING, part_notice
+from agnews.present.notices import part_notice
 from agnews.present.paths import shown_path
 from agnews.present.sections import figure_html, markdown_section, section, table_html
 from agnews.present.tables import (
-    cross_domain_summary,
-    flagged_test_rows,
-    flagged_train_rows,
     map_points,
-    metrics_table,
     mistakes,
     per_class_table,
-    scores_table,
     slice_numbers,
     slice_table,
     summary_table,
     test_accuracy,
-    test_summary,
-    train_summary,
     warnings_markdown,
 )
 from agnews.rundir.catalog import load_attribute
@@ -55,7 +46,6 @@ from agnews.rundir.run import Run
 
 REPORT_FILE = "report.html"  # its name beside the model in a pushed repository
 WORST_ERRORS = 50  # the most confident mistakes listed, with their full text
-LISTED_ISSUES = 20  # flagged rows listed per split
 MAP_KINDS = {"finetuned": "fine-tuned", "base": "base (before fine-tuning)"}
 # The app's figures are drawn inline; only a static page's look is set here.
 STYLE = """
@@ -84,7 +74,7 @@ def _header(run: Run) -> str:
         "base model": run.config.train.base_model,
         "test accuracy": accuracy + (" (95% Wilson interval)" if with_interval else ""),
         "macro F1": number(test.f1_macro),
-        "test rows": f"{test.rows:,}",
+        "test rows": count(test.rows),
         "made": run.config.created,
     }
     rows = "".join(f"<tr><th>{html.escape(k)}</th><td>{html.escape(v)}</td></tr>" for k, v in facts.items())
@@ -118,7 +108,7 @@ def _maps(run: Run) -> str:
     ]
     return section(
         "Maps",
-        markdown_section(f"Every test row ({len(points):,} points), coloured by true class."),
+        markdown_section(f"Every test row ({count(len(points))} points), coloured by true class."),
         *figures,
     )
 
@@ -136,49 +126,10 @@ def _worst_errors(run: Run) -> str:
         }
     )
     note = (
-        f"{len(wrong):,} of {len(run.predictions):,} test rows are misclassified; "
+        f"{count(len(wrong))} of {count(len(run.predictions))} test rows are misclassified; "
         f"the {len(shown)} most confident:"
     )
     return section("Worst errors", markdown_section(note), table_html(table))
-
-
-def _calibration(run: Run) -> str:
-    calibration = run.calibration
-    if calibration is None:
-        return section("Calibration", markdown_section(part_notice(run, "calibration", "calibration report")))
-    sides = {"before": calibration.before.bins, "after": calibration.after.bins}
-    return section(
-        "Calibration",
-        table_html(metrics_table(calibration)),
-        figure_html(reliability_figure(sides), "reliability"),
-    )
-
-
-def _label_issues(run: Run) -> str:
-    body = []
-    if run.label_issues_test is None:
-        body.append(markdown_section(part_notice(run, "label_issues_test", "label issues of the test rows")))
-    else:
-        rows = flagged_test_rows(run)
-        body += [markdown_section(test_summary(run, rows)), table_html(_listed(rows, "row_id"))]
-    if run.label_issues_train is None:
-        body.append(
-            markdown_section(part_notice(run, "label_issues_train", "label issues of the training rows"))
-        )
-    else:
-        body += [
-            markdown_section(train_summary(run)),
-            table_html(_listed(flagged_train_rows(run), "text_hash")),
-        ]
-    return section("Label issues", *body)
-
-
-def _listed(rows: pd.DataFrame, key: str) -> pd.DataFrame:
-    """The first `LISTED_ISSUES` flagged rows (lowest label quality first) as a table."""
-    top = rows.head(LISTED_ISSUES)
-    return top.assign(text=top["text"].map(headline), quality=top["quality"].map(number))[
-        [key, "text", "given", "suggested", "quality"]
-    ]
 
 
 def _slices(run: Run) -> Iterator[str]:
@@ -194,31 +145,10 @@ def _slices(run: Run) -> Iterator[str]:
         yield section("Dataset warnings", markdown_section(warnings_markdown(report.dataset)))
 
 
-def _cross_domain(run: Run) -> str:
-    if not run.cross_domain:
-        return section("Out-of-domain files", markdown_section(CROSS_DOMAIN_MISSING))
-    body = []
-    for index, (name, part) in enumerate(sorted(run.cross_domain.items())):
-        scores = part.metrics.model
-        body += [
-            f"<h3>{html.escape(name)}</h3>",
-            markdown_section(cross_domain_summary(part.metrics)),
-            table_html(scores_table(part.metrics)),
-            figure_html(
-                confusion_figure(scores.confusion_matrix, scores.confusion_columns, scores.confusion_rows),
-                f"cross-domain-{index}",
-            ),
-        ]
-    return section("Out-of-domain files", *body)
-
-
 def build_report(run: Run) -> str:
     """The whole report of `run` as one HTML document (a few MB: plotly.js and the maps' points)."""
     ranked = [
-        (30, _calibration(run)),
-        (40, _label_issues(run)),
         (50, "".join(_slices(run))),
-        (70, _cross_domain(run)),
     ]
     for analysis in run.catalog.analyses:
         if analysis.report is not None:

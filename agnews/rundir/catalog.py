@@ -12,13 +12,12 @@ from __future__ import annotations
 
 import importlib
 from collections.abc import Iterable, Mapping
-from functools import cache
 from types import MappingProxyType
 from typing import Any, Protocol
 
 from agnews.analyses import ANALYSES
 from agnews.rundir.core import CORE_PARTS, CORE_STAGES
-from agnews.rundir.declarations import Analysis, Stage
+from agnews.rundir.declarations import Analysis, Fact, Provides, Stage
 from agnews.rundir.files import RunError
 from agnews.rundir.parts import Part, PartFamily
 from agnews.rundir.renames import RENAMED_STAGES
@@ -108,6 +107,15 @@ class Catalog:
         """The analysis that declares `stage` (None: a core stage)."""
         return next((a for a in self.analyses if any(s.name == stage for s in a.stages)), None)
 
+    def providers(self, fact: Fact[Any]) -> tuple[Provides, ...]:
+        """The analyses' answers to `fact`, in the list's order."""
+        return tuple(p for analysis in self.analyses for p in analysis.provides if p.fact == fact)
+
+    def reads(self, stage: Stage) -> tuple[str, ...]:
+        """The parts `stage` reads when the run has them: those it names and those answering its facts."""
+        answering = (p.part for fact in stage.uses for p in self.providers(fact))
+        return tuple(dict.fromkeys((*stage.reads_if_present, *answering)))
+
     def settings(self, stage: str) -> Any:
         """The default settings of `stage`'s analysis (None: it has none)."""
         owner = self.owner(stage)
@@ -133,10 +141,4 @@ def _check_stage(
         raise RunError(f"stage {stage.name!r}: give exactly one of `function` and `command`")
 
 
-@cache
-def catalog_of(analyses: tuple[Analysis, ...]) -> Catalog:
-    """The catalog of `analyses`, built once per list."""
-    return Catalog(analyses)
-
-
-CATALOG = catalog_of(ANALYSES)
+CATALOG = Catalog(ANALYSES)

@@ -25,7 +25,6 @@ from __future__ import annotations
 import contextlib
 import fcntl
 import json
-import os
 import threading
 import uuid
 from collections import Counter
@@ -39,6 +38,7 @@ import pandas as pd
 
 from agnews.csv_cells import restore
 from agnews.labels import LABELS
+from agnews.line_log import Fresh, Tail, append, encode, read_fresh
 
 if TYPE_CHECKING:
     from agnews.rundir.run import Run
@@ -214,12 +214,11 @@ class Log:
 
 
 @dataclass
-class _Tail:
-    """How far a store has read one log file: the file (by inode) and the events of its first bytes."""
+class _Read:
+    """What a store has read of one log file: how far (`agnews.line_log.Tail`), and the events and
+    damaged lines of the bytes before that."""
 
-    inode: int
-    offset: int = 0
-    lines: int = 0
+    tail: Tail = field(default_factory=Tail)
     events: list[Decision] = field(default_factory=list)
     damaged: list[str] = field(default_factory=list)
 
@@ -234,7 +233,7 @@ class DecisionStore:
 
     def __init__(self, folder: Path) -> None:
         self.folder = folder
-        self._tails: dict[Path, _Tail] = {}
+        self._read: dict[Path, _Read] = {}
         self._reading = threading.Lock()
 
     def path(self, split: str, split_hash: str) -> Path:
@@ -244,23 +243,19 @@ class DecisionStore:
         """The events filed under (`split`, `split_hash`) and the damaged lines skipped."""
         path = self.path(split, split_hash)
         if not path.is_file():
-            self._tails.pop(path, None)
+            self._read.pop(path, None)
             return Log()
         with self._reading, self._locked(fcntl.LOCK_SH), path.open("rb") as handle:
-            inode = os.fstat(handle.fileno()).st_ino
-            tail = self._tails.get(path)
-            if tail is None or tail.inode != inode or os.fstat(handle.fileno()).st_size < tail.offset:
-                tail = self._tails[path] = _Tail(inode)
-            handle.seek(tail.offset)
-            fresh = handle.read()
-        complete = fresh.rfind(b"\n") + 1  # the writers hold the lock: an unfinished line is damage
-        events, damaged = parse_lines(fresh[:complete], path.name, first_line=tail.lines + 1)
-        tail.events += events
-        tail.damaged += damaged
-        tail.offset += complete
-        tail.lines += fresh.count(b"\n", 0, complete)
-        cut = [f"{path.name}: line {tail.lines + 1} is cut short; skipped"] if fresh[complete:] else []
-        return Log(tuple(tail.events), tuple(tail.damaged + cut))
+            read = self._read.setdefault(path, _Read())
+            fresh = read_fresh(handle, read.tail)
+        if fresh.restarted:
+            read.events, read.damaged = [], []
+        events, damaged = parse_lines(fresh, path.name)
+        read.events += events
+        read.damaged += damaged
+        # The writers hold the lock: an unfinished line is damage, not a line still being written.
+        cut = [f"{path.name}: line {read.tail.lines + 1} is cut short; skipped"] if fresh.unfinished else []
+        return Log(tuple(read.events), tuple(read.damaged + cut))
 
     def add(self, event: Decision) -> None:
         """Append `event` as one line under the store's lock; the bytes already written never change.
@@ -269,14 +264,8 @@ class DecisionStore:
         rather than spoiling this one.
         """
         path = self.path(event.split, event.split_hash)
-        line = json.dumps(asdict(event), ensure_ascii=True).encode("ascii") + b"\n"
-        with self._locked(fcntl.LOCK_EX), path.open("a+b") as handle:
-            end = handle.seek(0, os.SEEK_END)
-            if end:
-                handle.seek(end - 1)
-                if handle.read(1) != b"\n":
-                    line = b"\n" + line
-            handle.write(line)  # append mode: at the end, wherever the read left the position
+        with self._locked(fcntl.LOCK_EX):
+            append(path, encode(asdict(event)))
 
     @contextlib.contextmanager
     def _locked(self, mode: int) -> Iterator[None]:
@@ -289,15 +278,13 @@ class DecisionStore:
                 fcntl.flock(handle, fcntl.LOCK_UN)
 
 
-def parse_lines(data: bytes, name: str, first_line: int = 1) -> tuple[list[Decision], list[str]]:
-    """The events of `data` (whole lines of a log), split at "\n" only: a raw U+2028 or CR that an
-    older writer left inside a note stays in its note. Lines that are not events are named
+def parse_lines(fresh: Fresh, name: str) -> tuple[list[Decision], list[str]]:
+    """The events of `fresh`'s whole lines, split at "\n" only: a raw U+2028 or CR that an older
+    writer left inside a note stays in its note. Lines that are not events are named
     ("NAME: line N is not a decision (why); skipped") and skipped; blank lines are ignored."""
     names = {f.name for f in fields(Decision)}
     events, damaged = [], []
-    for number, line in enumerate(data.split(b"\n"), start=first_line):
-        if not line.strip():
-            continue
+    for number, line in fresh.lines():
         try:
             record = json.loads(line.decode("utf-8"))
             event = Decision(**{k: v for k, v in record.items() if k in names})

@@ -13,15 +13,54 @@ import path ("module:attribute") and imported only where it runs.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Generic, TypeVar
 
 from agnews.rundir.parts import Part, PartFamily
+
+Value = TypeVar("Value")
 
 
 def hyphenated(name: str) -> str:
     """The form of a snake_case name used where people type or read it: tab ids, CLI words."""
     return name.replace("_", "-")
+
+
+@dataclass(frozen=True)
+class Fact(Generic[Value]):
+    """Something about a run that the core uses and an analysis knows: the review threshold, say,
+    which the page, the JSON route and big-file predictions mark low-confidence rows with. The core
+    names the facts it asks for (`agnews.rundir.facts`); an analysis declares which it provides, so
+    the core asks `run.fact(FACT)` without knowing which analysis answers."""
+
+    name: str
+
+
+@dataclass(frozen=True)
+class Provides:
+    """An analysis's answer to a fact: read from its part `part` by `read` ("module:attribute" of a
+    `(part value) -> fact value | None`)."""
+
+    fact: Fact[Any]
+    part: str
+    read: str
+
+
+@dataclass(frozen=True)
+class Applies:
+    """Where an analysis can say something: the least training rows per class it needs (k-fold
+    out-of-fold probabilities need k per class)."""
+
+    min_rows_per_class: int = 1
+
+    def refusal(self, class_counts: Mapping[str, int]) -> str | None:
+        """Why the analysis cannot run on training rows with these counts per class (None: it can)."""
+        scarce = {name: n for name, n in class_counts.items() if n < self.min_rows_per_class}
+        if not scarce:
+            return None
+        listed = ", ".join(f"{name} ({n})" for name, n in scarce.items())
+        return f"it needs at least {self.min_rows_per_class} training rows per class; {listed} have fewer"
 
 
 @dataclass(frozen=True)
@@ -31,8 +70,9 @@ class Stage:
     `makes`: the parts it writes (for a part family, the family's prefix); `needs`: the parts it
     refuses to run without; `reads_if_present`: the parts it also reads when the run has them. Every
     part it writes is recorded as made from the needed and present read parts, and with the values
-    of its analysis's settings (`Analysis.settings`) it ran with. `order`: where a default stage
-    runs among the others, cheap ones first so the page fills quickly.
+    of its analysis's settings (`Analysis.settings`) it ran with. `uses`: the facts it reads when the
+    run has them (`Fact`): their parts count as read if present. `order`: where a default stage runs
+    among the others, cheap ones first so the page fills quickly.
     """
 
     name: str
@@ -44,7 +84,12 @@ class Stage:
     command: str | None = None  # for a stage without `function`: the command that makes its parts
     default: bool = False  # made for every run by `agnews train` and `agnews analyze`
     reads_if_present: tuple[str, ...] = ()
+    uses: tuple[Fact[Any], ...] = ()
     order: int = 0
+    applies: Applies = Applies()  # the data it can say something about
+    # For a stage made by its own command: "module:attribute" of a `(run: Path, part: str) -> str`
+    # that spells out the command making `part` again (a family member's own file and options).
+    remake: str | None = None
 
     @property
     def runnable(self) -> bool:
@@ -73,13 +118,6 @@ class Command:
 
 
 @dataclass(frozen=True)
-class Applies:
-    """Where an analysis can say something: the least rows per class of the test split it needs."""
-
-    min_rows_per_class: int = 1
-
-
-@dataclass(frozen=True)
 class Analysis:
     """One analysis, declared once.
 
@@ -91,9 +129,12 @@ class Analysis:
     - `card`: `(run, coming: bool) -> agnews.present.cards.Card`, its Overview card, placed by
       `rank` (lower first); `coming` is whether a background analyze is still making its parts;
     - `report`: `(run) -> str`, its HTML report section(s), placed by `rank`;
-    - `model_card`: `(run) -> str | None`, a Markdown section of the model card (None: nothing to
-      say for this run), placed in the card's `model_card_place` ("results": under the results,
-      after the confusion matrix; "sections": a section of its own after the results).
+    - `model_card`: `(run) -> str | None`, Markdown for the model card (None: nothing to say for
+      this run), placed by `model_card_place`: "results" (a subsection of the results, after the
+      confusion matrix), "sections" (a section of its own after the results) or "training" (under
+      the hyperparameters).
+
+    `provides`: the facts it answers (`Provides`).
     """
 
     name: str
@@ -107,8 +148,8 @@ class Analysis:
     model_card: str | None = None
     model_card_place: str = "results"
     command: Command | None = None
+    provides: tuple[Provides, ...] = ()
     settings: type[Any] | None = None
-    applies: Applies = Applies()
 
     @property
     def tab_id(self) -> str:

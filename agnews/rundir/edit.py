@@ -140,7 +140,7 @@ class RunEditor:
         usable, and its own parts written before (metrics from predictions, baseline from embeddings)."""
         if self._stage is None:
             raise RunError(f"{self.path}: a part written outside a stage must name what it was made from")
-        optional = tuple(name for name in self._stage.reads_if_present if self.usable(name))
+        optional = tuple(name for name in self.catalog.reads(self._stage) if self.usable(name))
         return (*self._stage.needs, *optional, *self._written)
 
     def record(

@@ -9,8 +9,8 @@ names. Table parts have a column schema (the predictions' probabilities are chec
 are checked for integrity. A `Part` names its files, their formats and whether a run needs it.
 
 A *part family* has one part per name the user chooses, each in a folder of that name
-(`cross_domain/<name>`: one per labelled file evaluated by `agnews cross-domain`;
-`teacher_logits/<key>`: a teacher's logits for one student's training texts).
+(one cross-domain evaluation per labelled file; `teacher_logits/<key>`: a teacher's logits for one
+student's training texts).
 
 `agnews.rundir.catalog` knows every part a run can hold (the core's, declared in `agnews.rundir.core`,
 and the analyses'); a family member's name must be a safe folder name (`FAMILY_NAME`).
@@ -47,20 +47,13 @@ EMBEDDINGS = "embeddings.safetensors"
 BASELINE = "baseline.json"
 MAP = "map.parquet"
 MAP_INFO = "map.json"
-CALIBRATION = "calibration.json"
 SLICES = "slices.parquet"
 SLICES_INFO = "slices.json"
-LABEL_ISSUES_TEST = "label_issues_test.parquet"
-LABEL_ISSUES_TRAIN = "label_issues_train.parquet"
-LABEL_ISSUES_TRAIN_INFO = "label_issues_train.json"
 TRAIN_EMBEDDING_ROWS = "train_embeddings.parquet"
 TRAIN_EMBEDDINGS = "train_embeddings.safetensors"
-CROSS_DOMAIN = "cross_domain"
 # A teacher run's logits for a student's training texts (`agnews train --teacher`), one member per key.
 TEACHER_LOGITS = "teacher_logits"
 TEACHER_LOGITS_FILE = "logits.parquet"
-CROSS_DOMAIN_PREDICTIONS = "predictions.parquet"
-CROSS_DOMAIN_METRICS = "metrics.json"
 
 PROB_COLUMNS = tuple(f"prob_{i}" for i in range(NUM_LABELS))
 LOGIT_COLUMNS = tuple(f"logit_{i}" for i in range(NUM_LABELS))
@@ -72,20 +65,11 @@ PREDICTION_COLUMNS = (
 MAP_KINDS = ("base", "finetuned")
 MAP_COLUMNS = ("row_id", *(f"{kind}_{axis}" for kind in MAP_KINDS for axis in "xy"))
 EMBEDDING_KEYS = tuple(f"{kind}_cls" for kind in MAP_KINDS)
-# Label issues: `suggested` is the class the probabilities favour, `quality` cleanlab's label quality
-# score (low: the given label is unlikely), `flagged` cleanlab's verdict. Test rows are keyed by
-# `row_id` (same ids and order as the predictions), training rows by `agnews.text.text_hash`.
-LABEL_ISSUE_COLUMNS = ("row_id", "label", "suggested", "quality", "flagged")
-TRAIN_LABEL_ISSUE_COLUMNS = ("text_hash", "text", "label", "suggested", "quality", "flagged")
 # The training rows' fine-tuned [CLS] vectors (`train_embeddings`): a table of the rows (keyed by
 # `agnews.text.text_hash`, like the training label issues) and, in the same order, their vectors under
 # one key of a safetensors file, unit length (cosine is a dot product), float16.
 TRAIN_EMBEDDING_COLUMNS = ("text_hash", "text", "label")
 TRAIN_EMBEDDING_KEY = "finetuned_cls"
-# Cross-domain predictions: the in-domain prediction columns (`row_id` is the row's position among the
-# file's data rows, from 0; `label` the mapped class id), the file's own label (`source_label`) and
-# the TF-IDF baseline's predicted class id (`baseline_pred`; -1 where the part has no baseline).
-CROSS_DOMAIN_COLUMNS = (*PREDICTION_COLUMNS, "source_label", "baseline_pred")
 
 
 # What a number of a JSON part may be, checked by pydantic on reading. A NaN is in no interval, so a
@@ -360,23 +344,6 @@ class MapInfo:
 
 
 @dataclass
-class TrainLabelIssues:
-    """`label_issues_train.json`: how `label_issues_train.parquet`'s training-row label issues were
-    found: out-of-fold probabilities from a cheap model that never saw the row's label, ranked by
-    cleanlab."""
-
-    method: str
-    folds: int
-    seed: int
-    rows: Count
-    flagged: Count
-    flagged_by_label: dict[str, Count]
-    out_of_fold_accuracy: Rate
-    seconds: dict[str, float]
-    schema_version: int = 1
-
-
-@dataclass
 class SliceAccuracy:
     """One line of the slice table: the test rows carrying a tag (or all rows) and the accuracy on them."""
 
@@ -488,138 +455,6 @@ class Interval:
     value: float
     low: float
     high: float
-
-
-@dataclass
-class ReliabilityBin:
-    """One equal-width confidence bin: its bounds, rows, mean confidence and accuracy (None if empty)."""
-
-    lower: Rate
-    upper: Rate
-    count: Count
-    confidence: Rate | None
-    accuracy: Rate | None
-
-
-@dataclass
-class CalibrationScores:
-    """Calibration of one set of test probabilities: top-label ECE (equal-width bins), adaptive ECE
-    (equal-mass bins), NLL and Brier score with intervals, and the reliability bins (their counts
-    are the confidence histogram)."""
-
-    ece: Interval
-    adaptive_ece: Interval
-    nll: Interval
-    brier: Interval
-    bins: list[ReliabilityBin]
-
-
-@dataclass
-class RiskCoverage:
-    """The risk-coverage curve of the served probabilities: keep the most confident share `coverage`
-    of the test rows, and `risk` is the error rate among them; `threshold` the lowest kept confidence."""
-
-    coverage: list[Rate]
-    risk: list[Rate]
-    threshold: list[Rate]
-    aurc: Rate
-
-
-@dataclass
-class Calibration:
-    """`calibration.json`: test-split calibration before (raw logits) and after the kept calibration,
-    the paired change (after - before) with intervals, the risk-coverage curve, and the review
-    threshold chosen on validation for `target_accuracy` with what it gives on test."""
-
-    method: str
-    reason: str
-    parameters: dict[str, list[float]]
-    candidates: dict[str, CalibratorScore]
-    bins: int
-    bootstrap_resamples: int
-    bootstrap_seed: int
-    rows: int
-    validation_rows: int
-    before: CalibrationScores
-    after: CalibrationScores
-    change: dict[str, Interval]
-    risk_coverage: RiskCoverage
-    target_accuracy: Rate
-    review_threshold: Rate | None
-    validation_coverage: Rate | None
-    validation_accuracy: Rate | None
-    test_coverage: Rate | None
-    test_accuracy: Rate | None
-    seconds: float
-    schema_version: int = 1
-
-
-@dataclass
-class DomainScores:
-    """One classifier's scores on a cross-domain file's evaluated rows. It chooses among all four
-    classes (a prediction outside the mapped classes is wrong); macro F1 and the per-class scores are
-    over the mapped classes; the confusion has a row per mapped class and a column per class."""
-
-    accuracy: Rate
-    f1_macro: Rate
-    per_class: dict[str, ClassScores]
-    confusion_matrix: list[list[Count]]
-    confusion_rows: list[str]
-    confusion_columns: list[str]
-
-    def __post_init__(self) -> None:
-        check_confusion(
-            self.confusion_matrix,
-            self.confusion_rows,
-            self.confusion_columns,
-            self.per_class,
-            classes_key="confusion_columns",
-        )
-
-
-@dataclass
-class CrossDomainMetrics:
-    """`cross_domain/<name>/metrics.json`: the run's model, and a TF-IDF model refitted on the run's
-    training rows, on an out-of-domain labelled CSV file whose classes map onto some of the four.
-    Where the training rows cannot be read (a run pulled from the Hub, its data folder elsewhere) the
-    model is scored alone and `baseline_left_out` says why."""
-
-    name: str
-    source: str  # the file, as an absolute path
-    source_sha256: str
-    rows_read: Count  # data rows of the file
-    text_columns: list[str]  # joined with a space, as AG News' title and description are
-    label_column: str
-    label_map: str  # as given: "a=Business,b=Sports"
-    resolved_map: dict[str, str]  # source label -> class name
-    mapped_classes: list[str]  # in class order
-    rows: Count  # evaluated: a mapped label and some text
-    skipped_unmapped: dict[str, Count]  # rows per source label the map leaves out
-    skipped_empty_text: Count  # rows of a mapped label whose text is empty once cleaned
-    model: DomainScores
-    baseline: DomainScores | None  # None: the run's training rows were not found (`baseline_left_out`)
-    baseline_method: str
-    baseline_train_rows: Count
-    seconds: dict[str, float]
-    baseline_left_out: str | None = None  # why there is no baseline
-    schema_version: int = 2  # 2: the baseline may be left out
-
-    def __post_init__(self) -> None:
-        for key, scores in (("model", self.model), ("baseline", self.baseline)):
-            if scores is not None and scores.confusion_rows != self.mapped_classes:
-                raise PartValueError(
-                    f"{key}.confusion_rows",
-                    f"true classes {scores.confusion_rows}; the part maps {self.mapped_classes}",
-                )
-
-    def skipped(self) -> list[str]:
-        """The skipped rows, one phrase per reason: "world 195", "empty label 2", "empty text 3"."""
-        phrases = [
-            f"{label} {n}" if label else f"empty label {n}" for label, n in self.skipped_unmapped.items()
-        ]
-        if self.skipped_empty_text:
-            phrases.append(f"empty text {self.skipped_empty_text}")
-        return phrases
 
 
 @dataclass
@@ -887,7 +722,7 @@ class Part(Generic[Value]):
 
 
 @dataclass(frozen=True)
-class PartFamily:
+class PartFamily(Generic[Value]):
     """Optional parts made once per name the user chooses (`PREFIX/NAME`, files in `PREFIX/NAME/`),
     such as one cross-domain evaluation per labelled file (`Catalog.part` finds a member's)."""
 
@@ -896,8 +731,9 @@ class PartFamily:
     formats: tuple[PartFile, ...]
     schema_version: int = 1
     check: Callable[[tuple[Path, ...], tuple[Any, ...]], None] | None = None
+    value: Callable[..., Value] | None = None
 
-    def member(self, name: str) -> Part:
+    def member(self, name: str) -> Part[Value]:
         """The part `PREFIX/name`; RunError when `name` is not a safe folder name."""
         if not FAMILY_NAME.fullmatch(name):
             raise RunError(
@@ -906,7 +742,7 @@ class PartFamily:
             )
         folder = f"{self.prefix}/{name}"
         files = tuple(f"{folder}/{file}" for file in self.files)
-        return Part(folder, files, False, self.formats, self.schema_version, self.check)
+        return Part(folder, files, False, self.formats, self.schema_version, self.check, self.value)
 
 
 def aligned(part: Part) -> bool:
@@ -961,14 +797,6 @@ def slice_tags_named(paths: tuple[Path, ...], values: tuple[Any, ...]) -> None:
     missing = [tag for tag in report.tags if tag not in tags.columns]
     if missing:
         raise RunError(f"{paths[0]}: missing tag columns {missing}")
-
-
-def cross_domain_rows(paths: tuple[Path, ...], values: tuple[Any, ...]) -> None:
-    """The predictions are valid and hold as many rows as the metrics say were evaluated."""
-    predictions, metrics = values
-    check_predictions(paths[0], predictions)
-    if len(predictions) != metrics.rows:
-        raise RunError(f"{paths[0]}: {len(predictions)} rows, its metrics say {metrics.rows}")
 
 
 def train_vectors_per_row(paths: tuple[Path, ...], values: tuple[Any, ...]) -> None:

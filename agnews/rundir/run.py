@@ -9,32 +9,31 @@ Runs written before parts had a manifest load through `agnews.rundir.migrate` (i
 
 from __future__ import annotations
 
-import shlex
+import threading
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, NamedTuple, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import numpy as np
 import pandas as pd
 
 from agnews.rundir import parts
-from agnews.rundir.catalog import CATALOG, Catalog
+from agnews.rundir.catalog import CATALOG, Catalog, load_attribute
+from agnews.rundir.declarations import Fact
 from agnews.rundir.files import RunError, pickle_files
 from agnews.rundir.parts import (
     MANIFEST,
     Baseline,
-    Calibration,
-    CrossDomainMetrics,
     DataStats,
     Manifest,
     MapInfo,
     Metrics,
     Part,
+    PartFamily,
     RunConfig,
     SliceReport,
     Training,
-    TrainLabelIssues,
-    read_json_part,
     read_part,
 )
 
@@ -43,21 +42,7 @@ if TYPE_CHECKING:
     from transformers.tokenization_utils_base import PreTrainedTokenizerBase
 
 
-class CrossDomain(NamedTuple):
-    """One `cross_domain/<name>` part: its metrics and its per-row predictions."""
-
-    metrics: CrossDomainMetrics
-    predictions: pd.DataFrame
-
-
 Value = TypeVar("Value")
-
-
-def read_cross_domain(folder: Path, name: str) -> CrossDomain:
-    """A `cross_domain/<name>` part kept outside any run (`agnews cross-domain --out FOLDER`, laid out
-    as in a run), read and checked as `Run.load` reads one; RunError names what is wrong."""
-    predictions, metrics = read_part(folder, CATALOG.part(f"{parts.CROSS_DOMAIN}/{name}"), [])
-    return CrossDomain(metrics, predictions)
 
 
 @dataclass
@@ -77,6 +62,10 @@ class Run:
     loaded: dict[str, Any] = field(default_factory=dict)
     warnings: list[str] = field(default_factory=list)
     catalog: Catalog = CATALOG
+    # Views that cost more than a lookup (an index of vectors), made from this loaded run once and
+    # kept as long as it (`derived`); a copy (`dataclasses.replace`) or a new load starts without.
+    _derived: dict[str, Any] = field(default_factory=dict, init=False, repr=False, compare=False)
+    _deriving: threading.Lock = field(default_factory=threading.Lock, init=False, repr=False, compare=False)
 
     @property
     def model_path(self) -> Path:
@@ -97,6 +86,29 @@ class Run:
     def get(self, part: Part[Value]) -> Value | None:
         """The declared `part` as read (`parts.read_part`), or None when the run lacks it."""
         return self.loaded.get(part.name)
+
+    def derived(self, name: str, build: Callable[[], Value]) -> Value:
+        """What `build` makes of this run, made once (a second asker waits for the first) and kept
+        with the run: the one owner of a derived view's cache."""
+        with self._deriving:
+            if name not in self._derived:
+                self._derived[name] = build()
+            return self._derived[name]
+
+    def fact(self, fact: Fact[Value]) -> Value | None:
+        """`fact` as the first analysis that answers it from a part the run has says (None: none can)."""
+        for provider in self.catalog.providers(fact):
+            if provider.part in self.loaded:
+                return load_attribute(provider.read)(self.loaded[provider.part])
+        return None
+
+    def fact_fingerprint(self, fact: Fact[Value]) -> str:
+        """The fingerprint of the part `fact` is read from ("" when the run cannot answer it): what a
+        cache of something built from the fact is keyed by."""
+        for provider in self.catalog.providers(fact):
+            if provider.part in self.loaded:
+                return self.manifest.parts[provider.part].fingerprint
+        return ""
 
     def _file_of(self, name: str, index: int) -> Any:
         value = self.loaded.get(name)
@@ -119,22 +131,6 @@ class Run:
         return self._file_of("map", 1)
 
     @property
-    def calibration(self) -> Calibration | None:
-        return self.part("calibration")
-
-    @property
-    def label_issues_test(self) -> pd.DataFrame | None:
-        return self.part("label_issues_test")
-
-    @property
-    def label_issues_train(self) -> pd.DataFrame | None:
-        return self._file_of("label_issues_train", 0)
-
-    @property
-    def train_label_issues_info(self) -> TrainLabelIssues | None:
-        return self._file_of("label_issues_train", 1)
-
-    @property
     def train_embedding_rows(self) -> pd.DataFrame | None:
         """The training rows of the `train_embeddings` part: text_hash, text, label."""
         return self._file_of("train_embeddings", 0)
@@ -154,12 +150,10 @@ class Run:
     def slice_report(self) -> SliceReport | None:
         return self._file_of("slices", 1)
 
-    @property
-    def cross_domain(self) -> dict[str, CrossDomain]:
-        """The usable cross-domain parts by name."""
-        members = parts.family_members(self.loaded, parts.CROSS_DOMAIN)
-        found = {name: self.loaded[f"{parts.CROSS_DOMAIN}/{name}"] for name in members}
-        return {name: CrossDomain(metrics, predictions) for name, (predictions, metrics) in found.items()}
+    def members(self, family: PartFamily[Value]) -> dict[str, Value]:
+        """The usable members of a part family, by name (sorted)."""
+        names = parts.family_members(self.loaded, family.prefix)
+        return {name: self.loaded[f"{family.prefix}/{name}"] for name in names}
 
     def load_classifier(self) -> PreTrainedModel:
         """The run's fine-tuned classifier: the one place a run's model is loaded (safetensors only)."""
@@ -285,23 +279,14 @@ class Run:
                 dropped.add(name)
 
     def _remake(self, name: str) -> str:
-        """The command that makes part `name` again: a stage of `agnews analyze`, its maker's own command,
-        or for a cross-domain part, `agnews cross-domain` on its file (spelled out when its metrics
-        can still be read)."""
+        """The command that makes part `name` again: a stage of `agnews analyze`, its maker's own
+        command, spelt out for this part where the maker's declaration can (`Stage.remake`)."""
         stage = self.catalog.maker(name)
         if stage.runnable:
             return f"`agnews analyze {self.path} --stages {stage.name}`"
-        if stage.name != "cross_domain":
-            return f"`{stage.command}`"
-        member = name.partition("/")[2]
-        _, metrics_file = self.catalog.part(name).files
-        try:
-            made = read_json_part(CrossDomainMetrics, self.path / metrics_file)
-        except RunError:
-            return f"`agnews cross-domain {self.path} FILE --label-map MAP --name {member}`"
-        words = ["agnews", "cross-domain", str(self.path), made.source, "--text-column", *made.text_columns]
-        words += ["--label-column", made.label_column, "--label-map", made.label_map, "--name", member]
-        return f"`{shlex.join(words)}`"
+        if stage.remake is not None:
+            return load_attribute(stage.remake)(self.path, name)
+        return f"`{stage.command}`"
 
 
 def _read_required(path: Path, part: Part, row_ids: list[int]) -> Any:

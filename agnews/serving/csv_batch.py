@@ -26,6 +26,7 @@ from pathlib import Path
 import numpy as np
 
 from agnews.csv_cells import neutralise_row
+from agnews.formatting import count, megabytes, number
 from agnews.labels import LABELS
 from agnews.serving.predictor import MAX_CHARS, model_text
 
@@ -41,7 +42,7 @@ REVIEW_COLUMN = "needs_review"
 ORIGINAL_HEADER = ["class", "title", "description"]
 NOTE_EMPTY = "empty text: not classified"
 NOTE_UNREADABLE = "no text left once markup and control characters are removed: not classified"
-NOTE_CUT = f"long text: classified on its first {MAX_CHARS:,} characters"
+NOTE_CUT = f"long text: classified on its first {count(MAX_CHARS)} characters"
 NOTE_FAILED = "the model could not read this text: not classified"
 _OTHER_DELIMITERS = {";": "';'", "\t": "tab", "|": "'|'"}
 
@@ -77,7 +78,7 @@ class Summary:
 
     def describe(self) -> str:
         """One paragraph for the person who uploaded the file."""
-        parts = [f"Classified {self.classified:,} of {self.rows:,} rows (text from {self.source})."]
+        parts = [f"Classified {count(self.classified)} of {count(self.rows)} rows (text from {self.source})."]
         if self.unclassified:
             parts.append(
                 f"{_count(self.unclassified, 'row has', 'rows have')} no text: kept in the file with an "
@@ -86,7 +87,7 @@ class Summary:
         if self.cut:
             parts.append(
                 f"{_count(self.cut, 'long text was', 'long texts were')} classified on the first "
-                f"{MAX_CHARS:,} characters."
+                f"{count(MAX_CHARS)} characters."
             )
         if self.needs_review is not None:
             parts.append(
@@ -97,7 +98,7 @@ class Summary:
 
 
 def _count(n: int, one: str, many: str) -> str:
-    return f"{n:,} {one if n == 1 else many}"
+    return f"{count(n)} {one if n == 1 else many}"
 
 
 def _decode(data: bytes, name: str) -> str:
@@ -169,8 +170,8 @@ def read_records(path: str | Path, *, max_bytes: int = MAX_BYTES) -> tuple[str, 
     size = path.stat().st_size
     if size > max_bytes:
         raise BatchError(
-            f"{name} is {size:,} bytes; the limit is {max_bytes:,} bytes "
-            f"({max_bytes / 2**20:.0f} MB): split it"
+            f"{name} is {count(size)} bytes; the limit is {count(max_bytes)} bytes "
+            f"({megabytes(max_bytes, 0, binary=True)}): split it"
         )
     data = path.read_bytes()
     if not data.strip():
@@ -237,7 +238,9 @@ def read_table(path: str | Path, *, max_bytes: int = MAX_BYTES, max_rows: int = 
     if not body:
         raise BatchError(f"{name} has a header but no rows")
     if len(body) > max_rows:
-        raise BatchError(f"{name} has {len(body):,} rows; the limit is {max_rows:,} per file: split it")
+        raise BatchError(
+            f"{name} has {count(len(body))} rows; the limit is {count(max_rows)} per file: split it"
+        )
     check_row_widths(body, len(found.header), name)
     rows = [cells for _, cells in body]
     texts = [" ".join(cells[i] for i in found.columns) for cells in rows]
@@ -277,7 +280,7 @@ def classify_table(
         if np.isnan(row_probs).any():
             notes[i], failed = NOTE_FAILED, failed + 1
             continue
-        answers[i] = [f"{p:.4f}" for p in row_probs] + [LABELS[int(np.argmax(row_probs))]]
+        answers[i] = [number(p) for p in row_probs] + [LABELS[int(np.argmax(row_probs))]]
         if review_threshold is not None:
             reviews[i] = "true" if float(np.max(row_probs)) < review_threshold else "false"
     out = [cells + answer + [note] for cells, answer, note in zip(table.rows, answers, notes, strict=True)]

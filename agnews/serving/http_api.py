@@ -46,6 +46,7 @@ from starlette.requests import ClientDisconnect, Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
+from agnews.formatting import count
 from agnews.labels import LABELS
 from agnews.serving.logins import Logins
 from agnews.serving.predictor import MAX_CHARS, MAX_RAW_CHARS, Predictor, Unclassified, model_text
@@ -135,7 +136,7 @@ def _authorised(request: Request, auth: Logins | None) -> bool:
 async def _read_body(request: Request) -> bytes:
     """The request body, refused as soon as it passes MAX_BODY_BYTES (declared or streamed)."""
     declared = request.headers.get("content-length", "")
-    too_large = RequestProblem(413, f"request body over the limit of {MAX_BODY_BYTES:,} bytes")
+    too_large = RequestProblem(413, f"request body over the limit of {count(MAX_BODY_BYTES)} bytes")
     if declared.isdigit() and int(declared) > MAX_BODY_BYTES:
         raise too_large
     body = bytearray()
@@ -195,8 +196,8 @@ def parse_request(body: bytes) -> Parsed:
         if len(text) > MAX_RAW_CHARS:
             raise RequestProblem(
                 413,
-                f"{where} has {len(text):,} characters; the limit is {MAX_RAW_CHARS:,} (the model reads "
-                f"about the first 600, and texts are cut at {MAX_CHARS:,})",
+                f"{where} has {count(len(text))} characters; the limit is {count(MAX_RAW_CHARS)} "
+                f"(the model reads about the first 600, and texts are cut at {count(MAX_CHARS)})",
             )
         if not model_text(text)[0]:
             raise RequestProblem(422, f"{where} is empty once markup and control characters are removed")

@@ -9,18 +9,18 @@ row by row with the predictions), a typed text's comes from the app's predictor.
 
 from __future__ import annotations
 
-import threading
 from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
 
+from agnews.formatting import count
 from agnews.labels import LABELS
+from agnews.rundir.facts import TRAIN_LABEL_ISSUES
 from agnews.rundir.run import Run
 from agnews.serving.map_index import nearest, unit_rows
 
 # Indexes kept built (`training_neighbours`): the shown run and another version of it, at most.
-CACHED_INDEXES = 2
 
 
 class NeighbourError(ValueError):
@@ -50,7 +50,7 @@ class TrainingNeighbours:
             )
         rows = rows[["text_hash", "text", "label"]].reset_index(drop=True)
         rows["label_name"] = [LABELS[i] for i in rows["label"]]
-        issues = run.label_issues_train
+        issues = run.fact(TRAIN_LABEL_ISSUES)
         known = issues is not None
         if known:
             by_hash = issues.drop_duplicates("text_hash").set_index("text_hash")
@@ -77,26 +77,11 @@ class TrainingNeighbours:
         return found
 
 
-_indexes: dict[tuple[str, str, str], TrainingNeighbours] = {}
-_building = threading.Lock()  # one build at a time: a second asker waits for it rather than repeating it
-
-
 def training_neighbours(run: Run) -> TrainingNeighbours:
-    """`TrainingNeighbours.from_run(run)`, built once per version of its parts (the vectors' float32
-    copy and the join with the label issues cost more than a lookup) and shared by every caller."""
-    records = run.manifest.parts
-    key = (
-        str(run.path),
-        records["train_embeddings"].fingerprint if "train_embeddings" in records else "",
-        records["label_issues_train"].fingerprint if "label_issues_train" in records else "",
-    )
-    with _building:
-        if key not in _indexes:
-            index = TrainingNeighbours.from_run(run)
-            while len(_indexes) >= CACHED_INDEXES:
-                _indexes.pop(next(iter(_indexes)))
-            _indexes[key] = index
-        return _indexes[key]
+    """`TrainingNeighbours.from_run(run)`, built once per loaded run (the vectors' float32 copy and
+    the join with the label issues cost more than a lookup) and shared by every caller; the run
+    owns it (`Run.derived`), so it goes when the run is loaded again or dropped."""
+    return run.derived("training neighbours", lambda: TrainingNeighbours.from_run(run))
 
 
 def stored_vector(run: Run, row_id: int) -> np.ndarray:
@@ -112,7 +97,7 @@ def stored_vector(run: Run, row_id: int) -> np.ndarray:
     position = np.flatnonzero(ids == row_id)
     if len(position) == 0:
         raise NeighbourError(
-            f"No test row has id {row_id}: this run's {len(ids):,} test rows have ids from {ids.min()} "
+            f"No test row has id {row_id}: this run's {count(len(ids))} test rows have ids from {ids.min()} "
             f"to {ids.max()} (the Errors and Map tabs show them)."
         )
     return vectors[position[0]].astype(np.float32)

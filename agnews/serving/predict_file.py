@@ -34,6 +34,7 @@ import numpy as np
 from agnews.csv_cells import neutralise_row
 from agnews.labels import LABELS
 from agnews.processes import launch_rank, launch_size
+from agnews.rundir.facts import REVIEW
 from agnews.rundir.files import write_atomically
 from agnews.rundir.run import Run
 from agnews.serving.csv_batch import (
@@ -331,7 +332,8 @@ def predict_file(
         raise BatchError(f"{out}: the output would replace the input; choose another --out")
     found, chunks = read_chunks(source, chunk_rows)
     classifier = Classifier(run, backend)
-    threshold = run.calibration.review_threshold if run.calibration is not None else None
+    rule = run.fact(REVIEW)
+    threshold = rule.threshold if rule is not None else None
     cells = list if raw_cells or is_parquet(out) else neutralise_row
     header = cells([*found.header, *output_columns(threshold), BACKEND_COLUMN])
     work = _work_folder(out)

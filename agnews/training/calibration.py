@@ -19,6 +19,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from agnews.formatting import number
 from agnews.labels import NUM_LABELS
 
 METHODS = ("none", "temperature", "vector")
@@ -344,7 +345,7 @@ def simplest_within_noise(held_out: dict[str, np.ndarray], labels: np.ndarray) -
         mean, error = float(gain.mean()), float(gain.std(ddof=1) / np.sqrt(len(gain)))
         taken = mean > error
         steps.append(
-            f"{candidate} over {kept}: NLL gain {mean:+.4f}, standard error {error:.4f}, "
+            f"{candidate} over {kept}: NLL gain {number(mean, signed=True)}, standard error {number(error)}, "
             f"{'taken' if taken else 'not taken'}"
         )
         if taken:

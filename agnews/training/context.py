@@ -7,14 +7,15 @@ come) can depend on it while the registry in `agnews.training.stages` depends on
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import numpy as np
 import pandas as pd
 
 from agnews.config import HUB_DATASET_ID, TrainConfig
 from agnews.rundir import parts
-from agnews.rundir.catalog import CATALOG, Catalog
+from agnews.rundir.catalog import CATALOG, Catalog, load_attribute
+from agnews.rundir.declarations import Fact
 from agnews.rundir.edit import RunEditor
 
 if TYPE_CHECKING:
@@ -24,6 +25,8 @@ if TYPE_CHECKING:
 
     from agnews.inference import Inference
     from agnews.training.data import LoadedData
+
+Value = TypeVar("Value")
 
 
 class StageContext:
@@ -130,6 +133,33 @@ class StageContext:
         part = self.catalog.part(name)
         row_ids = self.predictions()["row_id"].tolist() if parts.aligned(part) else []
         return parts.read_part(self.staged.path, part, row_ids)
+
+    def fact(self, fact: Fact[Value]) -> Value | None:
+        """`fact` from the staged run (`Run.fact`), read only from a part made from the current
+        versions of its own inputs; None where no analysis can answer it."""
+        for provider in self.catalog.providers(fact):
+            if self.staged.usable(provider.part):
+                return load_attribute(provider.read)(self.read(provider.part))
+        return None
+
+    def unusable(self, part: str, consumer: str) -> str | None:
+        """Why the staged run's `part` cannot feed the stage `consumer` (absent, or made from older
+        parts), with the command that makes both; None when it can."""
+        if self.staged.usable(part):
+            return None
+        state = "has a stale" if part in self.staged.manifest.parts else "has no"
+        stages = f"{self.catalog.maker(part).name},{consumer}"
+        return f"the run {state} {part} part (`agnews analyze RUN --stages {stages}` makes it)"
+
+    def why_no(self, fact: Fact[Value], consumer: str) -> str:
+        """Why `fact` is None for the stage `consumer`, and what adds what it is read from."""
+        providers = self.catalog.providers(fact)
+        if not providers:
+            return f"no analysis of this agnews answers the {fact.name}"
+        return (
+            self.unusable(providers[0].part, consumer)
+            or f"the run's {providers[0].part} part has no {fact.name}"
+        )
 
     def remember_cls(self, vectors: np.ndarray) -> None:
         """Keep the evaluation pass's [CLS] vectors for the embed stage (no second forward pass)."""

@@ -10,6 +10,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from agnews.formatting import number, percent, ratio, setting, significant
 from agnews.labels import LABELS
 from agnews.rundir.parts import (
     ClassBalance,
@@ -100,17 +101,21 @@ def warning_messages(
     for balance in balances:
         if balance.warn:
             counts = ", ".join(f"{name} {count}" for name, count in balance.counts.items())
-            ratio = f"{balance.ratio:.2f}x" if balance.ratio is not None else "a class has no rows"
-            messages.append(f"Class imbalance in {balance.split}: largest/smallest class {ratio} ({counts}).")
+            written = ratio(balance.ratio) if balance.ratio is not None else "a class has no rows"
+            messages.append(
+                f"Class imbalance in {balance.split}: largest/smallest class {written} ({counts})."
+            )
     if length.warn:
         messages.append(
-            f"Train/test length mismatch: KS D = {length.ks_statistic:.3f} (p = {length.p_value:.2g}); "
-            f"median words {length.train_median_words:g} (train) vs {length.test_median_words:g} (test)."
+            f"Train/test length mismatch: KS D = {number(length.ks_statistic, 3)} "
+            f"(p = {significant(length.p_value, 2)}); "
+            f"median words {setting(length.train_median_words)} (train) "
+            f"vs {setting(length.test_median_words)} (test)."
         )
     if overlap.warn:
         messages.append(
-            f"Train/test near-duplicates: {overlap.test_rows} test rows ({overlap.share:.1%}) have a "
-            f"training row at TF-IDF cosine >= {overlap.cosine:g} ({overlap.different_label} of them "
+            f"Train/test near-duplicates: {overlap.test_rows} test rows ({percent(overlap.share)}) have a "
+            f"training row at TF-IDF cosine >= {setting(overlap.cosine)} ({overlap.different_label} of them "
             "with another label): they test recall of training rows more than generalisation "
             "(the near_duplicate slice has the accuracy on them)."
         )

@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import pandas as pd
 
+from agnews import events
 from agnews.inference import infer
 from agnews.rundir.parts import MAP_KINDS, MapInfo, MapQuality
 from agnews.rundir.run import Run
@@ -74,8 +75,10 @@ def map_stage(context: StageContext) -> None:
     seconds: dict[str, float] = {}
     quality: dict[str, MapQuality] = {}
     for kind in MAP_KINDS:
+        doing = f"UMAP of {kind} [CLS] vectors ({len(labels)} points)"
+        events.step(doing)
         if context.progress:
-            print(f"UMAP of {kind} [CLS] vectors ({len(labels)} points)...", flush=True)
+            print(f"{doing}...", flush=True)
         started = time.perf_counter()
         coords = umap_2d(embeddings[f"{kind}_cls"], context.config.seed)
         seconds[kind] = round(time.perf_counter() - started, 1)

@@ -28,6 +28,7 @@ import torch
 from transformers import PreTrainedModel
 from transformers.tokenization_utils_base import PreTrainedTokenizerBase
 
+from agnews.formatting import setting, significant
 from agnews.inference import last_layer_cls
 from agnews.rundir.catalog import CATALOG
 from agnews.rundir.files import RunError, write_atomically
@@ -56,6 +57,12 @@ CHECK_TEXTS = [
 # (`GraphAgreement`): far above what correct graphs drift on every CPU measured and below what broken
 # ones do (bench/export_agreement.py prints both; bench/results/export_agreement_*.txt).
 EXPORT_RELATIVE_TOLERANCE = 2e-3
+
+
+def _drift(value: float) -> str:
+    """A relative drift as a refusal writes it. NaN (outputs that are not numbers) is the finding
+    here, not a missing value, so it reads "nan" rather than `significant`'s dash."""
+    return "nan" if np.isnan(value) else significant(value, 2)
 
 
 @dataclass(frozen=True)
@@ -91,9 +98,9 @@ class GraphAgreement:
         if not all(drift <= tolerance for drift in drifts):  # NaN compares False: refused
             worst = np.nan if any(np.isnan(drifts)) else max(drifts)
             return (
-                f"its outputs drift {worst:.2g} relative to their scale (logits "
-                f"{self.logit_relative_difference:.2g}, [CLS] {self.cls_relative_difference:.2g}; "
-                f"tolerance {tolerance:g})"
+                f"its outputs drift {_drift(worst)} relative to their scale (logits "
+                f"{_drift(self.logit_relative_difference)}, [CLS] {_drift(self.cls_relative_difference)}; "
+                f"tolerance {setting(tolerance)})"
             )
         return None
 

@@ -21,6 +21,7 @@ from functools import cache
 from importlib import resources
 from typing import TYPE_CHECKING
 
+from agnews.formatting import percent
 from agnews.text import AGENCY_MARKER
 
 if TYPE_CHECKING:
@@ -220,7 +221,7 @@ PERTURBATIONS = (
     Perturbation(
         "typos",
         f"typos (adjacent letters swapped, a letter dropped, a keyboard neighbour) in about "
-        f"{TYPO_RATE:.0%} of the words of {TYPO_MIN_LETTERS}+ letters, at least one",
+        f"{percent(TYPO_RATE, 0)} of the words of {TYPO_MIN_LETTERS}+ letters, at least one",
         typos,
     ),
     Perturbation(

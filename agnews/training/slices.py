@@ -2,7 +2,8 @@
 
 Azimuth's idea on this data: a tag names a kind of text (short, long, wire copy, a near-copy of a
 training row, ...) so that "where is the model weak?" has an answer with a row count and an interval.
-Reads the `predictions` part (and `calibration`, `label_issues_test` when the run has them, current);
+Reads the `predictions` part (and the review rule, `REVIEW`, and the test rows' label issues,
+`TEST_LABEL_ISSUES`, when the run has them, current);
 writes the `slices` part: `slices.parquet` (`row_id` plus one boolean column per tag that could be
 computed, rows aligned with the predictions) and `slices.json` (`agnews.rundir.parts.SliceReport`).
 
@@ -23,8 +24,9 @@ from typing import TYPE_CHECKING
 import numpy as np
 import pandas as pd
 
+from agnews.formatting import percent
 from agnews.labels import LABELS
-from agnews.rundir.catalog import CATALOG
+from agnews.rundir.facts import REVIEW, TEST_LABEL_ISSUES
 from agnews.rundir.parts import LengthCutoffs, NeighbourSettings, SliceAccuracy, SliceReport
 from agnews.stats import wilson_interval
 from agnews.text import AGENCIES, AGENCY_MARKER
@@ -123,36 +125,26 @@ def slice_table(tags: pd.DataFrame, correct: np.ndarray) -> list[SliceAccuracy]:
     return table
 
 
-def _unusable(context: StageContext, part: str) -> str | None:
-    """Why the run's `part` cannot feed a tag (absent, or made from older parts), or None."""
-    edit = context.staged
-    if edit.usable(part):
-        return None
-    state = "has a stale" if part in edit.manifest.parts else "has no"
-    stages = f"{CATALOG.maker(part).name},slices"
-    return f"the run {state} {part} part (`agnews analyze RUN --stages {stages}` makes it)"
-
-
 def _review_threshold(context: StageContext) -> tuple[float | None, str | None]:
-    """The calibration part's review threshold, or why there is none to use."""
-    why = _unusable(context, "calibration")
-    if why is not None:
-        return None, why
-    calibration = context.read("calibration")
-    if calibration.review_threshold is None:
+    """The review threshold (`agnews.rundir.facts.REVIEW`), or why there is none to use."""
+    rule = context.fact(REVIEW)
+    if rule is None:
+        return None, context.why_no(REVIEW, "slices")
+    if rule.threshold is None:
         return None, (
             f"calibration found no confidence threshold that reaches its target accuracy "
-            f"({calibration.target_accuracy:.0%}) on validation"
+            f"({percent(rule.target_accuracy, 0)}) on validation"
         )
-    return calibration.review_threshold, None
+    return rule.threshold, None
 
 
 def _flagged(context: StageContext) -> tuple[np.ndarray | None, str | None]:
-    """The test label-issue flags, aligned with the predictions, or why there are none to use."""
-    why = _unusable(context, "label_issues_test")
-    if why is not None:
-        return None, why
-    return context.read("label_issues_test")["flagged"].to_numpy(dtype=bool), None
+    """The test label-issue flags (`TEST_LABEL_ISSUES`), aligned with the predictions, or why there
+    are none to use."""
+    issues = context.fact(TEST_LABEL_ISSUES)
+    if issues is None:
+        return None, context.why_no(TEST_LABEL_ISSUES, "slices")
+    return issues["flagged"].to_numpy(dtype=bool), None
 
 
 def slices_stage(context: StageContext) -> None:

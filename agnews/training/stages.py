@@ -18,6 +18,7 @@ import dataclasses
 from collections.abc import Callable
 from pathlib import Path
 
+from agnews import events
 from agnews.rundir.catalog import CATALOG, Catalog, load_attribute
 from agnews.rundir.edit import edit_run, fault_point
 from agnews.rundir.files import RunBusyError, RunError
@@ -43,30 +44,41 @@ def run_stage(path: Path, name: str, context: StageContext, *, optional: bool = 
 
     Returns None on success. An optional stage that fails is recorded as a warning in the run (and
     its message returned); a required one raises. Another writer holding the run always raises.
+    The stage's `started`, `done` or `failed` and its progress go to the event log (`agnews.events`).
     """
     stage = context.catalog.runnable(name)
     name = stage.name  # today's name of a stage named as older agnews did
     try:
-        with edit_run(path, catalog=context.catalog) as edit:
+        with edit_run(path, catalog=context.catalog) as edit, events.running(name):
             context.edit = edit
             lacking = [need for need in stage.needs if need not in edit.manifest.parts]
             if lacking:
                 raise RunError(f"stage {name} needs the {lacking} part(s), which the run lacks")
+            refusal = stage.applies.refusal(_training_counts(context))
+            if refusal is not None:
+                raise RunError(f"stage {name} does not apply to this run: {refusal}")
             begin_stage(name, context)
             stage_function(name, context)(context)
             edit.clear_warning(name)
     except RunBusyError:
         raise
     except Exception as exc:
+        message = events.failure(exc)
+        events.emit(events.Event(events.FAILED, name, message=message))
         if not optional:
             raise
-        message = f"{type(exc).__name__}: {exc}"
         with edit_run(path, catalog=context.catalog) as edit:
             edit.warn(name, message)
         return message
     finally:
         context.edit = None
+    events.emit(events.Event(events.DONE, name))  # its parts are committed: the run shows them
     return None
+
+
+def _training_counts(context: StageContext) -> dict[str, int]:
+    """Rows per class of the staged run's training split, as its data stats recorded them."""
+    return context.read("data_stats").splits["train"].class_counts
 
 
 def run_stages(path: Path, names: tuple[str, ...], context: StageContext) -> dict[str, str]:

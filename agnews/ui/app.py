@@ -16,10 +16,12 @@ from typing import Any
 import gradio as gr
 from starlette.middleware import Middleware
 
+from agnews.formatting import number, percent
 from agnews.present.paths import shown_text
 from agnews.present.tables import map_points
 from agnews.rundir.catalog import load_attribute
 from agnews.rundir.decisions import DECISIONS_FOLDER, DecisionStore
+from agnews.rundir.facts import REVIEW
 from agnews.rundir.run import Run
 from agnews.serving import http_api
 from agnews.serving.csv_batch import MAX_BYTES
@@ -27,14 +29,11 @@ from agnews.serving.file_headers import FileRouteHeaders
 from agnews.serving.logins import Logins, LoginThrottle
 from agnews.serving.predictor import Predictor
 from agnews.ui import (
-    calibration,
     classify,
     compare,
     confusion,
-    cross_domain,
     dataset,
     errors,
-    label_issues,
     maps,
     neighbours,
     overview,
@@ -63,8 +62,8 @@ def launch_options(
     threshold later)."""
 
     def threshold() -> float | None:
-        calibration = current().calibration
-        return None if calibration is None else calibration.review_threshold
+        rule = current().fact(REVIEW)
+        return None if rule is None else rule.threshold
 
     return {
         **LAUNCH_LIMITS,
@@ -82,8 +81,8 @@ def header(run: Run) -> str:
     base = run.config.train.base_model
     lines = [
         f"## AG News topic classifier · run `{run.name}`",
-        f"Base model `{base}` · test accuracy **{test.accuracy:.1%}** on {test.rows} rows "
-        f"· macro F1 {test.f1_macro:.3f}",
+        f"Base model `{base}` · test accuracy **{percent(test.accuracy)}** on {test.rows} rows "
+        f"· macro F1 {number(test.f1_macro, 3)}",
     ]
     lines += [f"> ⚠ {shown_text(warning, run.path.parent)}" for warning in run.warnings]  # no server path
     return "\n\n".join(lines)
@@ -155,7 +154,7 @@ def build_app(
                     predictor,
                     points,
                     coming=following and status.state("map") != DONE,
-                    calibration=lambda: current().calibration,
+                    review=lambda: current().fact(REVIEW),
                 )
             with gr.Tab("Map", id="map") as tab:
                 map_follower = maps.build(run, points, tab, coming=following and status.state("map") != DONE)
@@ -171,15 +170,10 @@ def build_app(
                     current=current,
                     coming=following and status.state("train_embeddings") != DONE,
                 )
-            with gr.Tab("Calibration", id="calibration") as tab:
-                calibration.build(run, tab, current=current, coming=following)
-            with gr.Tab("Label issues", id="label-issues") as tab:
-                label_issues.build(run, tab, current=current, coming=following, store=store)
+            analysis_tabs("neighbours")
             with gr.Tab("Slices", id="slices") as tab:
                 slices.build(run, tab, current=current, coming=following and status.state("slices") != DONE)
             analysis_tabs("slices")
-            with gr.Tab("Cross-domain", id="cross-domain") as tab:
-                cross_domain.build(run, tab, current=current, may_write=may_write)
             with gr.Tab("Compare", id="compare") as tab:
                 compare.build(run, tab, current=current, runs_root=runs_root, compare_with=compare_with)
             with gr.Tab("Data", id="data") as tab:

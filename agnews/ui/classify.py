@@ -32,7 +32,8 @@ import gradio as gr
 import numpy as np
 import pandas as pd
 
-from agnews.rundir.parts import Calibration
+from agnews.formatting import count, percent
+from agnews.rundir.facts import REVIEW, ReviewRule
 from agnews.rundir.run import Run
 from agnews.serving.map_index import MapIndex
 from agnews.serving.predictor import (
@@ -69,10 +70,10 @@ EMPTY_MESSAGE = (
     "are removed."
 )
 CUT_MESSAGE = (
-    f"Long text: only its first {MAX_CHARS:,} characters were classified (the model reads about the "
+    f"Long text: only its first {count(MAX_CHARS)} characters were classified (the model reads about the "
     "first 600 characters of English anyway)."
 )
-TEXT_INFO = f"The model reads about the first 600 characters; longer texts are cut at {MAX_CHARS:,}."
+TEXT_INFO = f"The model reads about the first 600 characters; longer texts are cut at {count(MAX_CHARS)}."
 
 
 def example_texts(predictions: pd.DataFrame, per_class: int = 2) -> list[str]:
@@ -175,19 +176,19 @@ def explain_text(predictor: Predictor, value: str | None) -> list[tuple[str, flo
         return scaled_attributions(predictor.word_attributions(text)[1])
 
 
-def review_note(calibration: Calibration | None, probabilities: dict[str, float] | str | None) -> str:
+def review_note(rule: ReviewRule | None, probabilities: dict[str, float] | str | None) -> str:
     """Whether a prediction's confidence is below the run's review threshold, in one line ("" when
     the run has no threshold or there is no prediction)."""
-    if calibration is None or calibration.review_threshold is None or not isinstance(probabilities, dict):
+    if rule is None or rule.threshold is None or not isinstance(probabilities, dict):
         return ""
-    confidence, threshold = max(probabilities.values()), calibration.review_threshold
+    confidence, threshold = max(probabilities.values()), rule.threshold
     why = (
-        f"the review threshold {threshold:.1%}, chosen on validation so that predictions at or above it "
-        f"are {calibration.target_accuracy:.0%} right"
+        f"the review threshold {percent(threshold)}, chosen on validation so that predictions at or above it "
+        f"are {percent(rule.target_accuracy, 0)} right"
     )
     if confidence < threshold:
-        return f"**Needs review**: confidence {confidence:.1%} is below {why}."
-    return f"Confidence {confidence:.1%} is at or above {why}."
+        return f"**Needs review**: confidence {percent(confidence)} is below {why}."
+    return f"Confidence {percent(confidence)} is at or above {why}."
 
 
 def place_text(
@@ -218,14 +219,14 @@ def build(
     points: pd.DataFrame | None,
     *,
     coming: bool = False,
-    calibration: Callable[[], Calibration | None] | None = None,
+    review: Callable[[], ReviewRule | None] | None = None,
 ) -> Follower | None:
     """Lay out the tab inside the current `gr.Tab` and wire its chained events.
 
     `points` are the predictions with map coordinates (`agnews.present.tables.map_points`), None
     without a map.
-    `calibration()` is the run's calibration part when a text is classified (default: the loaded
-    run's); a live run may gain it after start-up.
+    `review()` is the run's review rule (`agnews.rundir.facts.REVIEW`) when a text is classified
+    (default: the loaded run's); a live run may gain it after start-up.
     `coming`: the map is being built in the background; the placement panel then waits hidden and
     the returned `Follower` shows it (and starts placing text) once the map part exists.
     """
@@ -243,7 +244,7 @@ def build(
             button = gr.Button("Classify", variant="primary", elem_id="classify-button")
         with gr.Column(scale=2):
             probabilities = gr.Label(label="Topic", num_top_classes=4, elem_id="classify-label")
-            review = gr.Markdown(elem_id="classify-review")
+            review_line = gr.Markdown(elem_id="classify-review")
     handler: Callable[..., object] = partial(classify_text, predictor)
     batching: dict[str, object] = {}
     if BATCHED:
@@ -258,9 +259,9 @@ def build(
         api_name="classify",
         **batching,
     )
-    current_calibration = calibration or (lambda: run.calibration)
+    current_review = review or (lambda: run.fact(REVIEW))
     classified.success(
-        lambda value: review_note(current_calibration(), value), probabilities, review, api_name="review"
+        lambda value: review_note(current_review(), value), probabilities, review_line, api_name="review"
     )
     gr.Examples(example_texts(run.predictions), inputs=text, label="Examples from the test split")
     words = gr.HighlightedText(
@@ -310,7 +311,7 @@ def build(
     )
     file_upload.build(
         predictor,
-        lambda: None if (found := current_calibration()) is None else found.review_threshold,
+        lambda: None if (found := current_review()) is None else found.threshold,
     )
     return follower
 

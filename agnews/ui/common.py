@@ -6,6 +6,7 @@ import gradio as gr
 import pandas as pd
 
 from agnews.csv_cells import neutralise_frame
+from agnews.formatting import percent
 from agnews.labels import LABELS
 from agnews.present.figures import headline
 from agnews.present.markup import literal
@@ -61,6 +62,6 @@ def row_details(predictions: pd.DataFrame, row_id: int | None) -> tuple[str, dic
     text = literal(row["text"])  # the file's text, shown as its characters: never as Markdown
     markdown = (
         f"**Row {row['row_id']}** · true **{row['label_name']}** · predicted **{row['pred_name']}** "
-        f"({row['confidence']:.1%}, {verdict})\n\n> {text}"
+        f"({percent(row['confidence'])}, {verdict})\n\n> {text}"
     )
     return markdown, {name: float(row[col]) for name, col in zip(LABELS, PROB_COLUMNS, strict=True)}

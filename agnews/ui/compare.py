@@ -17,7 +17,7 @@ import gradio as gr
 import pandas as pd
 
 from agnews.analysis.compare import CHANGES, Comparison, compare_runs, describe_pair, disagreements
-from agnews.formatting import percent, points
+from agnews.formatting import number, percent, points
 from agnews.present.figures import confusion_change_figure, headline, map_figure
 from agnews.present.markup import literal
 from agnews.present.paths import shown_path, shown_text
@@ -104,8 +104,8 @@ def disagreement_table(rows: pd.DataFrame) -> pd.DataFrame:
             "headline": rows["text"].map(headline).to_numpy(),
             "true": rows["label_name"].to_numpy(),
             "change": rows["change"].to_numpy(),
-            "A": [f"{p} ({c:.2f})" for p, c in zip(rows["pred_a"], rows["confidence_a"], strict=True)],
-            "B": [f"{p} ({c:.2f})" for p, c in zip(rows["pred_b"], rows["confidence_b"], strict=True)],
+            "A": [f"{p} ({number(c, 2)})" for p, c in zip(rows["pred_a"], rows["confidence_a"], strict=True)],
+            "B": [f"{p} ({number(c, 2)})" for p, c in zip(rows["pred_b"], rows["confidence_b"], strict=True)],
         }
     )
 
@@ -118,7 +118,8 @@ def row_markdown(rows: pd.DataFrame, row_id: int | None) -> str:
     row = match.iloc[0]
     return (
         f"**Row {row_id}** · true **{row['label_name']}** · {row['change']}\n\n{literal(row['text'])}\n\n"
-        f"A: {row['pred_a']} ({row['confidence_a']:.1%}) · B: {row['pred_b']} ({row['confidence_b']:.1%})"
+        f"A: {row['pred_a']} ({percent(row['confidence_a'])}) · "
+        f"B: {row['pred_b']} ({percent(row['confidence_b'])})"
     )
 
 

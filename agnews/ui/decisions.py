@@ -22,7 +22,7 @@ from typing import Any
 import gradio as gr
 import pandas as pd
 
-from agnews.formatting import percent
+from agnews.formatting import count, percent
 from agnews.labels import LABELS
 from agnews.present.figures import headline
 from agnews.present.markup import literal
@@ -45,6 +45,7 @@ from agnews.rundir.decisions import (
     standing,
     undo,
 )
+from agnews.rundir.facts import TRAIN_LABEL_ISSUES
 from agnews.rundir.run import Run
 from agnews.ui.common import temporary_csv
 
@@ -102,7 +103,7 @@ def corrected_summary(run: Run, decisions: Sequence[Decision]) -> str:
         return ""
     moves = ", ".join(f"{given} → {label}: {n}" for (given, label), n in sorted(corrected.directions.items()))
     parts = [
-        f"**Against corrected labels: {percent(corrected.accuracy)}** on {corrected.rows:,} test rows "
+        f"**Against corrected labels: {percent(corrected.accuracy)}** on {count(corrected.rows)} test rows "
         f"(official: {percent(run.metrics.test.accuracy)}, unchanged). {corrected.relabelled} relabelled"
         + (f" ({moves})" if moves else "")
         + f", {corrected.removed} removed."
@@ -227,7 +228,7 @@ class DecisionBox:
     def _row_exists(self, run: Run, target: dict[str, str]) -> bool:
         if target["split"] == TEST:
             return target["key"].isdigit() and bool((run.predictions["row_id"] == int(target["key"])).any())
-        issues = run.label_issues_train
+        issues = run.fact(TRAIN_LABEL_ISSUES)
         return issues is not None and bool((issues["text_hash"] == target["key"]).any())
 
     def _record(

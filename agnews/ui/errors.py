@@ -1,7 +1,8 @@
 """Errors tab: the misclassified test rows, most confident first.
 
 A confident mistake is the likeliest label-noise candidate (the model may be right and the label
-wrong), so those lead the list. Where the run has the `label_issues_test` part, cleanlab's verdict
+wrong), so those lead the list. Where the run knows its test rows' label issues
+(`TEST_LABEL_ISSUES`), cleanlab's verdict
 ("likely mislabelled", with the suggested label) is a column, and an order puts those rows first.
 Filters narrow the list; the current selection exports as CSV. A clicked row can be given a decision
 (relabel, remove, keep: `agnews.ui.decisions`).
@@ -19,6 +20,7 @@ from agnews.labels import LABELS
 from agnews.present.figures import TAG_COLUMN
 from agnews.present.tables import mistakes, with_tags
 from agnews.rundir.decisions import TEST, DecisionStore
+from agnews.rundir.facts import TEST_LABEL_ISSUES
 from agnews.rundir.parts import PROB_COLUMNS
 from agnews.rundir.run import Run
 from agnews.ui.common import TABLE_WIDTHS, row_details, rows_table, selected_row_id, temporary_csv
@@ -28,15 +30,15 @@ from agnews.ui.neighbours import neighbours_of_row
 ANY = "any"
 BY_CONFIDENCE = "most confident first"
 BY_LABEL_ISSUE = "likely mislabelled first"
-# Added to the predictions from the `label_issues_test` part (row-aligned on load).
+# Added to the predictions from the test rows' label issues (row-aligned on load).
 FLAGGED, SUGGESTED, QUALITY = "likely_mislabelled", "suggested_name", "label_quality"
 FLAGGED_WIDTHS = ["8%", "35%", "12%", "13%", "11%", "21%"]
 
 
 def with_label_issues(predictions: pd.DataFrame, run: Run) -> pd.DataFrame:
     """`predictions` with cleanlab's verdict per row (flag, suggested label, label quality); as is
-    when the run has no `label_issues_test` part."""
-    issues = run.label_issues_test
+    when the run does not know them (`TEST_LABEL_ISSUES`)."""
+    issues = run.fact(TEST_LABEL_ISSUES)
     if issues is None:
         return predictions
     added = pd.DataFrame(
@@ -109,7 +111,7 @@ def errors_frame(run: Run) -> pd.DataFrame:
 def controls(run: Run) -> tuple[list[str], bool]:
     """The smart tags the tag filter offers, and whether the label-issue order applies."""
     tags = run.slice_report.tags if run.slice_report is not None else []
-    return tags, run.label_issues_test is not None
+    return tags, run.fact(TEST_LABEL_ISSUES) is not None
 
 
 def build(

@@ -16,6 +16,7 @@ from pathlib import Path
 
 import gradio as gr
 
+from agnews.formatting import count, megabytes
 from agnews.serving.csv_batch import (
     MAX_BYTES,
     MAX_ROWS,
@@ -31,12 +32,13 @@ from agnews.ui.scratch import scratch, take_upload
 # (their own events, their own limit) must still get the other.
 FILE_CONCURRENCY_LIMIT = 1
 BATCH_KIND = "batch"
+MAX_SIZE = megabytes(MAX_BYTES, 0, binary=True)  # as the help writes it
 HELP = f"""\
-A UTF-8, comma-separated file of at most **{MAX_ROWS:,} rows** and **{MAX_BYTES // 2**20} MB**, with
+A UTF-8, comma-separated file of at most **{count(MAX_ROWS)} rows** and **{MAX_SIZE}**, with
 the text in a `text` column, or in `title` and `description` columns, or an original AG News file
 (no header: class, title, description). Every row comes back, in order, with
 {", ".join(f"`{c}`" for c in OUTPUT_COLUMNS)} appended (and `{REVIEW_COLUMN}` when the run has a review
-threshold); rows without text get an empty prediction and a note. Texts are cut at {MAX_CHARS:,}
+threshold); rows without text get an empty prediction and a note. Texts are cut at {count(MAX_CHARS)}
 characters, as in the box above."""
 
 
@@ -85,7 +87,7 @@ def build(predictor: Predictor, review_threshold: Callable[[], float | None] = l
                 raise gr.Error(html.escape(str(exc), quote=False), print_exception=False) from None
         return str(destination), summary.describe()
 
-    with gr.Accordion(f"Classify a CSV file (up to {MAX_ROWS:,} rows)", open=False, elem_id="batch"):
+    with gr.Accordion(f"Classify a CSV file (up to {count(MAX_ROWS)} rows)", open=False, elem_id="batch"):
         gr.Markdown(HELP)
         with gr.Row():
             upload = gr.File(

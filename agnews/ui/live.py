@@ -5,15 +5,15 @@ default stages (`agnews.rundir.stages`) still running in a background `agnews an
 `LiveRun` is what the page reads the run through then: `current()` re-loads the run only when its
 `manifest.json` changed (every edit of a run swaps in a new one, atomically, so a re-load sees only
 whole parts), and `status()` says, per stage, whether it is done, running (with the progress the
-analyze process printed to its log), waiting, failed or stopped. `attach` adds to the page one
-status line and one `gr.Timer` that carries the new parts into the panels that asked for them.
+analyze process reports in its event log, `agnews.events`), waiting, failed or stopped. `attach`
+adds to the page one status line and one `gr.Timer` that carries the new parts into the panels that
+asked for them.
 
 A finished run has no `LiveRun` and its page no timer.
 """
 
 from __future__ import annotations
 
-import re
 import threading
 import time
 from collections.abc import Callable, Sequence
@@ -24,21 +24,17 @@ from typing import Any
 import gradio as gr
 import pandas as pd
 
+from agnews.events import EventReader, Summary
 from agnews.present.markup import literal
 from agnews.present.paths import shown_path, shown_text
 from agnews.present.tables import map_points
 from agnews.rundir.files import RunError
 from agnews.rundir.parts import MANIFEST
 from agnews.rundir.run import Run
+from agnews.ui.child_process import progress_text
 
 TICK_SECONDS = 2.0
 DETAIL_CHARS = 240  # a failed stage's message is cut here in the status line (the header has it whole)
-# The lines `agnews.training.stages.run_stages` prints: before each stage, and when one fails.
-STAGE_LINE = re.compile(r"^stage (?P<name>[\w-]+): ")
-FAILED_LINE = re.compile(r"^stage (?P<name>[\w-]+) failed \(recorded in the run\): (?P<message>.*)")
-# A tqdm bar as written to a file: "base [CLS]:  45%|████▌     | 12/26 [00:03<00:04, 3.2batch/s]".
-# The bar holds no `|` (tqdm draws it with blocks or `#`): `[^|]*` keeps the match linear on a long line.
-TQDM_BAR = re.compile(r"^(?P<desc>.*?):\s*(?P<percent>\d+)%\|[^|]*\|\s*(?P<n>\d+)/(?P<total>\d+)")
 DONE, RUNNING, WAITING, FAILED, STOPPED = "done", "running", "waiting", "failed", "stopped"
 
 
@@ -59,8 +55,8 @@ class StageStatus:
 class Status:
     stages: tuple[StageStatus, ...]
     finished: bool  # nothing more will arrive: every stage done, failed or stopped
-    log: Path | None = None
-    last_line: str = ""  # the log's last line once the process has exited
+    log: Path | None = None  # where the process prints, for people
+    error: str = ""  # why the process stopped, where it said (its `error` event), once it has exited
 
     @property
     def complete(self) -> bool:
@@ -72,7 +68,7 @@ class Status:
     def markdown(self) -> str:
         """The status line: empty once everything is built.
 
-        What the analyze process said (progress, a failure's message, its last line) is shown as
+        What the analyze process said (progress, a failure's message, its error) is shown as
         literal text, and every file by its path relative to the runs folder, where the log lies
         (`agnews.present.paths`): never a server path.
         """
@@ -97,24 +93,11 @@ class Status:
         if not self.finished:
             return "**Still being built** (the rest of the app is ready): " + " · ".join(items)
         text = "**Not everything could be built**: " + " · ".join(items)
+        if self.error:
+            text += f". It stopped: {literal(shown_text(self.error[:DETAIL_CHARS], root))}"
         if self.log is not None:
-            log = shown_path(self.log, self.log.parent)
-            ending = literal(shown_text(self.last_line[:DETAIL_CHARS], root))
-            text += f". The log, `{log}`, ends: {ending}" if ending else f". Log: `{log}`"
+            text += f". Log: `{shown_path(self.log, self.log.parent)}`"
         return text
-
-
-@dataclass
-class _LogState:
-    """What the analyze log said so far: read incrementally, as tqdm may write megabytes of bars."""
-
-    offset: int = 0
-    tail: str = ""  # an unfinished line (a tqdm bar is rewritten after a carriage return)
-    stage: str | None = None  # the stage the last "stage NAME:" line started
-    detail: str = ""
-    failed: dict[str, str] = field(default_factory=dict)
-    since: float = 0.0  # when this process first saw `stage` start
-    last: str = ""  # the last line, e.g. why the process stopped
 
 
 @dataclass(frozen=True)
@@ -129,8 +112,9 @@ class Snapshot:
 class LiveRun:
     """The run at `path` as its `stages` add parts; safe to call from any number of sessions at once.
 
-    `running()` says whether the process making the parts is still alive; `log` is where it prints
-    ("stage NAME: ..." before each stage, tqdm bars in between), read for the progress.
+    `running()` says whether the process making the parts is still alive; `events` is the event log
+    it appends to (`agnews.events`: each stage's start, progress, end or failure, and its own error),
+    read incrementally; `log` is where it prints for people, named on the status line.
     """
 
     def __init__(
@@ -139,6 +123,7 @@ class LiveRun:
         stages: Sequence[str],
         *,
         log: Path | None = None,
+        events: Path | None = None,
         running: Callable[[], bool] = lambda: False,
         on_change: Callable[[Run], None] | None = None,
     ) -> None:
@@ -148,13 +133,13 @@ class LiveRun:
         self.on_change = on_change
         self.log = log
         self.running = running
+        self._events = None if events is None else EventReader(events)
         self._run = run
         self._manifest = self._read_manifest()
         self._points: pd.DataFrame | None = None
         self._points_version = -1  # the version `_points` were computed for
         self.version = 0  # goes up by one each time `current()` loads a changed run
         self._lock = threading.Lock()
-        self._log = _LogState()
 
     def _read_manifest(self) -> bytes:
         try:
@@ -195,61 +180,33 @@ class LiveRun:
                 self._points_version = self.version
             return Snapshot(self._run, self._points, self.version)
 
-    def _read_log(self) -> _LogState:
-        state = self._log
-        if self.log is None:
-            return state
-        try:
-            with self.log.open("rb") as handle:
-                if handle.seek(0, 2) < state.offset:
-                    self._log = state = _LogState()  # a new analyze truncated it
-                handle.seek(state.offset)
-                data = handle.read()
-        except OSError:
-            return state
-        state.offset += len(data)
-        pieces = re.split(r"[\r\n]", state.tail + data.decode("utf-8", errors="replace"))
-        state.tail = pieces[-1]
-        for piece in pieces:
-            line = piece.strip()
-            state.last = line or state.last
-            if failed := FAILED_LINE.match(line):
-                state.failed[failed["name"]] = failed["message"]
-                state.stage, state.detail = None, ""
-            elif started := STAGE_LINE.match(line):
-                if started["name"] != state.stage:
-                    state.since = time.monotonic()
-                state.stage, state.detail = started["name"], ""
-            elif bar := TQDM_BAR.match(line):
-                state.detail = f"{bar['desc'].strip()} {bar['percent']}%, {bar['n']}/{bar['total']}"
-            elif line.endswith("..."):  # the stages' own progress lines, e.g. "UMAP of base [CLS] ..."
-                state.detail = line.rstrip(".").strip()
-        return state
-
     def status(self) -> Status:
         """Each stage's state now. Whether the builder is alive is asked before the run is read, so
         that a builder seen stopped has nothing left to add to what is read after."""
         alive = self.running()
         run = self.current()
         with self._lock:
-            log = self._read_log()
+            if self._events is not None:
+                self._events.read()
+            said = Summary() if self._events is None else self._events.summary
             warned = {w.stage: w.message for w in run.manifest.warnings}
             stages = []
             for name in self.stages:
                 label = run.catalog.stages[name].label
                 if not missing_parts(run, (name,)):
                     stages.append(StageStatus(name, DONE, label=label))
-                elif alive and log.stage == name:
-                    seconds = int(time.monotonic() - log.since)
-                    detail = ", ".join(filter(None, [log.detail, f"{seconds} s"]))
+                elif alive and said.stage == name:
+                    progress = "" if said.progress is None else progress_text(said.progress)
+                    seconds = f"{max(0, int(time.time() - said.since))} s"
+                    detail = ", ".join(filter(None, [progress, seconds]))
                     stages.append(StageStatus(name, RUNNING, detail, label))
-                elif name in log.failed or (not alive and name in warned):
-                    stages.append(StageStatus(name, FAILED, warned.get(name) or log.failed[name], label))
+                elif name in said.failed or (not alive and name in warned):
+                    stages.append(StageStatus(name, FAILED, warned.get(name) or said.failed[name], label))
                 else:
                     stages.append(StageStatus(name, WAITING if alive else STOPPED, label=label))
-            last = log.last if not alive else ""
+            error = said.error if not alive else ""
         finished = all(stage.state in (DONE, FAILED, STOPPED) for stage in stages)
-        return Status(tuple(stages), finished=finished, log=self.log, last_line=last)
+        return Status(tuple(stages), finished=finished, log=self.log, error=error)
 
 
 Fill = Callable[..., dict[Any, Any]]
@@ -274,8 +231,8 @@ def attach(demo: gr.Blocks, live: LiveRun, status: gr.Markdown, followers: Seque
     """Drive `status` and the followers from one timer (ticking while the run is still being built)
     and from each page load (a page opened after a part arrived shows it at once).
 
-    Must be called inside `demo`'s `with` block. A tick reads the manifest and the new end of the
-    log; a changed run is loaded once, by whichever session sees the change first.
+    Must be called inside `demo`'s `with` block. A tick reads the manifest and the events appended
+    since; a changed run is loaded once, by whichever session sees the change first.
     """
     timer = gr.Timer(TICK_SECONDS)
     seen = gr.State(-1)  # the run version this session's page shows

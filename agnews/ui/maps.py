@@ -12,6 +12,7 @@ import gradio as gr
 import pandas as pd
 import plotly.graph_objects as go
 
+from agnews.formatting import number, percent
 from agnews.labels import LABELS
 from agnews.present.figures import COLOUR_BY, colour_choices, density_figure, map_figure
 from agnews.rundir.parts import MapInfo
@@ -34,10 +35,11 @@ def quality_note(map_info: MapInfo | None, kind: str) -> str:
         return ""
     quality = map_info.quality[kind]
     return (
-        f"Silhouette by true class **{quality.silhouette_true:.2f}** · the majority of a point's "
+        f"Silhouette by true class **{number(quality.silhouette_true, 2)}** · the majority of a point's "
         f"{quality.k} nearest 2-D neighbours matches its true class for "
-        f"**{quality.knn_agreement_true:.0%}** of points and the model's prediction for "
-        f"**{quality.knn_agreement_pred:.0%}**. UMAP keeps neighbourhoods, not distances between clusters."
+        f"**{percent(quality.knn_agreement_true, 0)}** of points and the model's prediction for "
+        f"**{percent(quality.knn_agreement_pred, 0)}**. "
+        "UMAP keeps neighbourhoods, not distances between clusters."
     )
 
 

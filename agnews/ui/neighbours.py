@@ -17,6 +17,7 @@ import gradio as gr
 import numpy as np
 import pandas as pd
 
+from agnews.formatting import count, percent
 from agnews.present.figures import headline
 from agnews.rundir.run import Run
 from agnews.serving.neighbours import NeighbourError, TrainingNeighbours, stored_vector, training_neighbours
@@ -101,7 +102,7 @@ def neighbours_of_row(run: Run, row_id: float | int | str | None, k: int = K) ->
     row = run.predictions[run.predictions["row_id"] == wanted].iloc[0]
     subject = (
         f"Test row {wanted} (true **{row['label_name']}**, predicted **{row['pred_name']}** "
-        f"{row['confidence']:.0%})"
+        f"{percent(row['confidence'], 0)})"
     )
     return _answer(index, vector, subject, k)
 
@@ -130,8 +131,9 @@ def about(run: Run) -> str:
         else "This run has no `label_issues_train` part: whether a row is likely mislabelled is unknown (?)."
     )
     return (
-        f"The {len(index.rows):,} training rows nearest a test row or your text, by cosine similarity of "
-        f"the fine-tuned model's [CLS] vectors (the space its classifier reads). {flags}"
+        f"The {count(len(index.rows))} training rows nearest a test row or your text, "
+        "by cosine similarity of the fine-tuned model's [CLS] vectors (the space its classifier reads). "
+        f"{flags}"
     )
 
 

@@ -19,10 +19,9 @@ from typing import Any
 import gradio as gr
 import numpy as np
 
-from agnews.formatting import interval, percent, points
+from agnews.formatting import count, interval, number, percent, points
 from agnews.labels import LABELS
-from agnews.present.cards import ABSENT, ANY, FINE, INFO, LOOK, Card, absent_card
-from agnews.present.notices import CROSS_DOMAIN_MISSING
+from agnews.present.cards import ANY, FINE, INFO, LOOK, Card, absent_card
 from agnews.present.tables import test_accuracy
 from agnews.rundir.catalog import load_attribute
 from agnews.rundir.run import Run
@@ -30,9 +29,7 @@ from agnews.ui.scratch import scratch
 from agnews.ui.throttle import HEAVY_QUEUE, limited
 
 # The rules behind the judgements, stated on the cards.
-ECE_LIMIT = 0.03  # calibration: look when the served (calibrated) test ECE is above this
 SLICE_GAP = 0.10  # slices: look at a slice this far below all rows whose interval excludes all rows
-LABEL_ISSUE_LIMIT = 0.02  # label issues: look when more than this share of the test rows is flagged
 # Slices chosen by the model's own outputs (its confidence, its disagreement with the label): low by
 # construction, so never "the weakest slice".
 MODEL_CHOSEN_SLICES = ("low_confidence", "likely_mislabelled")
@@ -41,7 +38,7 @@ MODEL_CHOSEN_SLICES = ("low_confidence", "likely_mislabelled")
 def accuracy_card(run: Run) -> Card:
     test = run.metrics.test
     value, _ = test_accuracy(run)
-    headline = f"Test accuracy **{value}** on {test.rows:,} rows · macro F1 {test.f1_macro:.3f}."
+    headline = f"Test accuracy **{value}** on {count(test.rows)} rows · macro F1 {number(test.f1_macro, 3)}."
     if run.baseline is not None:
         gain = points(test.accuracy - run.baseline.accuracy, digits=1)
         headline += f" Frozen base-model features: {percent(run.baseline.accuracy)} (fine-tuned {gain})."
@@ -79,57 +76,6 @@ def confusion_card(run: Run) -> Card:
     )
 
 
-def calibration_card(run: Run, coming: bool) -> Card:
-    report = run.calibration
-    if report is None:
-        return absent_card(
-            run, "calibration", "Calibration", "calibration", "calibration report", "calibration", coming
-        )
-    ece = report.after.ece
-    headline = (
-        f"Calibrated test ECE **{interval(ece.value, ece.low, ece.high, digits=2)}** ({report.method})."
-    )
-    if report.review_threshold is not None and report.test_coverage is not None:
-        headline += (
-            f" Below confidence {report.review_threshold:.1%} a prediction needs review: "
-            f"{percent(1 - report.test_coverage)} of the test rows."
-        )
-    verdict = LOOK if ece.value > ECE_LIMIT else FINE
-    return Card(
-        "calibration",
-        "Calibration",
-        headline,
-        verdict,
-        f"look when ECE is above {ECE_LIMIT:.0%}",
-        "calibration",
-        "Open calibration",
-    )
-
-
-def label_issues_card(run: Run, coming: bool) -> Card:
-    test, train = run.label_issues_test, run.train_label_issues_info
-    if test is None and train is None:
-        return absent_card(
-            run, "label-issues", "Label issues", "label_issues_test", "label issues", "label-issues", coming
-        )
-    parts, share = [], 0.0
-    if test is not None:
-        flagged = int(test["flagged"].sum())
-        share = flagged / max(1, len(test))
-        parts.append(f"**{flagged:,}** of {len(test):,} test rows ({percent(share)})")
-    if train is not None:
-        parts.append(f"{train.flagged:,} of {train.rows:,} training rows")
-    return Card(
-        "label-issues",
-        "Label issues",
-        "Likely mislabelled: " + "; ".join(parts) + ".",
-        LOOK if share > LABEL_ISSUE_LIMIT else FINE,
-        f"look when more than {LABEL_ISSUE_LIMIT:.0%} of the test rows are flagged",
-        "label-issues",
-        "Open label issues",
-    )
-
-
 def slices_card(run: Run, coming: bool) -> Card:
     report = run.slice_report
     if report is None:
@@ -137,8 +83,9 @@ def slices_card(run: Run, coming: bool) -> Card:
     overall, *tagged = report.slices
     scored = [s for s in tagged if s.accuracy is not None and s.rows and s.name not in MODEL_CHOSEN_SLICES]
     rule = (
-        f"look at a slice {SLICE_GAP * 100:.0f} points below all rows whose interval excludes all rows "
-        f"(not counting {' and '.join(MODEL_CHOSEN_SLICES)}, low by construction)"
+        f"look at a slice {number(SLICE_GAP * 100, 0)} points below all rows "
+        f"whose interval excludes all rows (not counting {' and '.join(MODEL_CHOSEN_SLICES)}, "
+        "low by construction)"
     )
     if not scored or overall.accuracy is None:
         return Card("slices", "Weakest slice", "No slice has rows.", INFO, rule, "slices", "Open slices")
@@ -146,7 +93,7 @@ def slices_card(run: Run, coming: bool) -> Card:
     gap = worst.accuracy - overall.accuracy
     excluded = worst.high is not None and worst.high < overall.accuracy
     headline = (
-        f"**{worst.name}**: {interval(worst.accuracy, worst.low, worst.high)} on {worst.rows:,} rows, "
+        f"**{worst.name}**: {interval(worst.accuracy, worst.low, worst.high)} on {count(worst.rows)} rows, "
         f"{points(gap, digits=1)} against all rows."
     )
     return Card(
@@ -161,34 +108,6 @@ def slices_card(run: Run, coming: bool) -> Card:
     )
 
 
-def cross_domain_card(run: Run) -> Card:
-    if not run.cross_domain:
-        return Card(
-            "cross-domain",
-            "Out-of-domain files",
-            CROSS_DOMAIN_MISSING,
-            ABSENT,
-            "",
-            "cross-domain",
-            "Open cross-domain",
-        )
-    lines = []
-    for name, found in sorted((name, part.metrics) for name, part in run.cross_domain.items()):
-        tfidf = (
-            "no TF-IDF baseline" if found.baseline is None else f"TF-IDF {percent(found.baseline.accuracy)}"
-        )
-        lines.append(f"`{name}`: {percent(found.model.accuracy)} ({tfidf}) on {found.rows:,} rows")
-    return Card(
-        "cross-domain",
-        "Out-of-domain files",
-        "; ".join(lines) + ".",
-        INFO,
-        "the model against a TF-IDF model refitted on the same training rows",
-        "cross-domain",
-        "Open cross-domain",
-    )
-
-
 def compare_card(run: Run, other: Run) -> Card:
     """The run the Compare tab opens on (`app.py --compare`): the accuracy difference only; the
     paired test is the Compare tab's to compute, not start-up's."""
@@ -198,7 +117,7 @@ def compare_card(run: Run, other: Run) -> Card:
     mine, theirs = run.metrics.test.accuracy, other.metrics.test.accuracy
     headline = (
         f"`{other.name}` (B): {percent(theirs)} against this run's {percent(mine)} "
-        f"({points(theirs - mine, digits=1)}) on the same {run.metrics.test.rows:,} test rows."
+        f"({points(theirs - mine, digits=1)}) on the same {count(run.metrics.test.rows)} test rows."
     )
     rule = "one seed each: the Compare tab's paired test says whether the difference is more than noise"
     return Card("compare", "Compared run", headline, INFO, rule, "compare", "Open the comparison")
@@ -229,10 +148,7 @@ def cards(
     making it; `compare_with`: the run the Compare tab opens on, if any."""
     compared = [] if compare_with is None else [compare_card(run, compare_with)]
     ranked = [
-        (30, calibration_card(run, coming("calibration"))),
-        (40, label_issues_card(run, coming("label_issues_test"))),
         (50, slices_card(run, coming("slices"))),
-        (70, cross_domain_card(run)),
         (80, dataset_card(run, coming("slices"))),
     ]
     for analysis in run.catalog.analyses:

@@ -12,6 +12,7 @@ from typing import Any
 
 import gradio as gr
 
+from agnews.formatting import number, seconds, setting
 from agnews.present.figures import slice_figure
 from agnews.present.tables import slice_numbers, slice_table
 from agnews.rundir.parts import SliceReport
@@ -26,10 +27,10 @@ def definitions(report: SliceReport) -> str:
         "short": f"at most {cut.short_max_words} words ({cut.rule})",
         "long": f"at least {cut.long_min_words} words (same rule)",
         "agency": 'a news-agency marker such as "(Reuters)" or "AP - " (' + ", ".join(report.agencies) + ")",
-        "low_confidence": f"confidence below the review threshold {threshold:.3f} (calibration part)"
+        "low_confidence": f"confidence below the review threshold {number(threshold, 3)} (calibration part)"
         if threshold is not None
         else "",
-        "near_duplicate": f"a training row at cosine ≥ {near.near_duplicate_cosine:g} in {near.space}",
+        "near_duplicate": f"a training row at cosine ≥ {setting(near.near_duplicate_cosine)} in {near.space}",
         "conflicting_neighbours": f"{near.rule} (same space)",
         "likely_mislabelled": "flagged by cleanlab (label_issues_test part)",
     }
@@ -37,7 +38,7 @@ def definitions(report: SliceReport) -> str:
     lines += [f"- **{tag}**: not computed: {why}" for tag, why in report.not_computed.items()]
     return (
         f"Tags of the test rows ({report.train_rows} training rows compared; made in "
-        f"{report.seconds:.1f} s):\n\n" + "\n".join(lines)
+        f"{seconds(report.seconds)}):\n\n" + "\n".join(lines)
     )
 
 

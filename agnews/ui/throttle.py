@@ -22,6 +22,8 @@ from typing import Any
 
 import gradio as gr
 
+from agnews.formatting import seconds
+
 HEAVY_PER_MINUTE = 30
 WINDOW_SECONDS = 60.0
 # The heavy events take turns in one slot of the queue, beside the classify events' own.
@@ -67,7 +69,7 @@ class Throttle:
                 wait = starts[0] + self.window - now
                 raise Refused(
                     f"Too many {event} requests from you: at most {self.per_minute} a minute. "
-                    f"Try again in {max(wait, 1):.0f} s."
+                    f"Try again in {seconds(max(wait, 1), 0)}."
                 )
             starts.append(now)
             self._running.add(key)

@@ -8,6 +8,7 @@ from pathlib import Path
 from agnews.analyses.robustness.present import markdown_flip_table
 from agnews.analyses.robustness.schema import DEFAULT_ROWS, PART, RobustnessSettings
 from agnews.command_line import row_count, run_parser
+from agnews.formatting import number
 from agnews.rundir.catalog import Catalog
 from agnews.rundir.files import RunError
 from agnews.rundir.run import Run
@@ -33,7 +34,7 @@ def main(argv: list[str], description: str, catalog: Catalog) -> int:
     report = run.get(PART)
     if report is None:  # written, then dropped by Run.load: its warning says why
         raise RunError(f"{args.run}: the robustness part did not load ({'; '.join(run.warnings)})")
-    print(f"{args.run}: {report.selection}; {report.backend}; {report.seconds:.0f} s\n")
+    print(f"{args.run}: {report.selection}; {report.backend}; {number(report.seconds, digits=0)} s\n")
     print(markdown_flip_table(report) + "\n")
     for name, why in report.not_run.items():
         print(f"{name}: not run: {why}")

@@ -9,6 +9,7 @@ import numpy as np
 import pandas as pd
 
 from agnews.analyses.robustness.schema import FlippedExample, FlipResult
+from agnews.formatting import count
 from agnews.labels import LABELS
 from agnews.stats import wilson_interval
 from agnews.training.data import stratified_take
@@ -25,11 +26,11 @@ def choose_rows(predictions: pd.DataFrame, rows: int | None, seed: int) -> tuple
     total = len(predictions)
     index = stratified_take(np.arange(total), predictions["label"].to_numpy(), rows, seed)
     if rows is None:
-        selection = f"all {total:,} test rows"
+        selection = f"all {count(total)} test rows"
     elif rows >= total:
-        selection = f"all {total:,} test rows (the run has no more than the {rows:,} asked for)"
+        selection = f"all {count(total)} test rows (the run has no more than the {count(rows)} asked for)"
     else:
-        selection = f"{rows:,} of {total:,} test rows, stratified by label (seed {seed})"
+        selection = f"{count(rows)} of {count(total)} test rows, stratified by label (seed {seed})"
     return predictions.iloc[index].reset_index(drop=True), selection
 
 

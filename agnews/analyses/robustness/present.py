@@ -10,7 +10,7 @@ import html
 import pandas as pd
 
 from agnews.analyses.robustness.schema import PART, FlipResult, Robustness
-from agnews.formatting import interval, percent, points, points_value, span
+from agnews.formatting import count, interval, number, percent, points, points_value, span
 from agnews.present.cards import FINE, INFO, LOOK, Card, absent_card
 from agnews.present.notices import part_notice
 from agnews.present.sections import markdown_section, markdown_table, section, table_html
@@ -76,8 +76,8 @@ def card(run: Run, coming: bool) -> Card:
         return Card(key, TITLE, "No test applied.", INFO, rule, key, "Open robustness")
     applied = sum(t.flip_rate is not None for t in report.tests)
     headline = (
-        f"**{worst.name}** flips {interval(worst.flip_rate, worst.low, worst.high)} of {worst.rows:,} "
-        f"rows, the most of {applied} tests on {report.rows:,} test rows."
+        f"**{worst.name}** flips {interval(worst.flip_rate, worst.low, worst.high)} of {count(worst.rows)} "
+        f"rows, the most of {applied} tests on {count(report.rows)} test rows."
     )
     verdict = LOOK if (worst.flip_rate or 0.0) > FLIP_LIMIT else FINE
     return Card(key, TITLE, headline, verdict, rule, key, f"Show the rows {worst.name} flips")
@@ -121,7 +121,8 @@ def explanation(report: Robustness) -> str:
     lines = [f"- Not run: {', '.join(names)}: {why}" for why, names in grouped.items()]
     return (
         f"**Rows:** {report.selection}. **Model:** {report.backend}, on the original and the perturbed "
-        f"texts alike (made in {report.seconds:.0f} s). A row *flips* when its predicted class changes; "
+        f"texts alike (made in {number(report.seconds, digits=0)} s). A row *flips* when its predicted "
+        "class changes; "
         "the confidence change is the mean change of the probability of the class predicted for the "
         "original text, in percentage points. Every test keeps the topic, so a robust model flips "
         "none.\n\n" + "\n".join(lines)

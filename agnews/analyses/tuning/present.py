@@ -7,7 +7,7 @@ import pandas as pd
 import plotly.graph_objects as go
 
 from agnews.analyses.tuning.schema import PART, Tuning
-from agnews.formatting import number, percent
+from agnews.formatting import number, percent, significant
 from agnews.present.notices import part_notice
 from agnews.present.sections import figure_html, markdown_section, section
 from agnews.rundir.run import Run
@@ -25,18 +25,17 @@ def summary(report: Tuning) -> str:
         f"**{len(report.trials)} trials** ({pruned} pruned), objective: {report.objective}; "
         "test rows never read.",
         f"**Best: trial {best.number}**, {percent(report.best_value, digits=2)} "
-        + ", ".join(f"{k} = {v:.3g}" for k, v in best.params.items()),
+        + ", ".join(f"{k} = {significant(v)}" for k, v in best.params.items()),
     ]
     if preset:
         gain = report.best_value - sum(preset) / len(preset)
-        lines.append(
-            f"Against the preset's own settings ({', '.join(f'{v:.2%}' for v in preset)}): {gain:+.2%}."
-        )
+        scored = ", ".join(percent(v, digits=2) for v in preset)
+        lines.append(f"Against the preset's own settings ({scored}): {percent(gain, digits=2, signed=True)}.")
     if report.noise is not None:
         lines.append(
             "Noise of the objective (the preset's settings scored twice with other seeds): "
-            f"{report.noise:.2%}. A gain not well above it is not evidence; compare seed groups with "
-            "`agnews compare`."
+            f"{percent(report.noise, digits=2)}. A gain not well above it is not evidence; compare seed "
+            "groups with `agnews compare`."
         )
     if len(done) < 3:
         lines.append("Too few finished trials for importances.")
@@ -50,9 +49,9 @@ def trials_table(report: Tuning) -> pd.DataFrame:
                 "trial": t.number,
                 "role": t.role,
                 "state": t.state,
-                "validation accuracy": "—" if t.value is None else f"{t.value:.2%}",
-                **{k: f"{v:.3g}" for k, v in t.params.items()},
-                "seconds": "—" if t.seconds is None else f"{t.seconds:.0f}",
+                "validation accuracy": "—" if t.value is None else f"{percent(t.value, digits=2)}",
+                **{k: f"{significant(v)}" for k, v in t.params.items()},
+                "seconds": "—" if t.seconds is None else f"{number(t.seconds, digits=0)}",
             }
             for t in report.trials
         ]
@@ -75,7 +74,7 @@ def tuning_history(report: Tuning) -> go.Figure:
             mode="markers",
             marker={"color": colour, "size": 9},
             name=name,
-            hovertext=[", ".join(f"{k} {v:.3g}" for k, v in t.params.items()) for t in trials],
+            hovertext=[", ".join(f"{k} {significant(v)}" for k, v in t.params.items()) for t in trials],
         )
     best, line = -1.0, []
     for trial in done:

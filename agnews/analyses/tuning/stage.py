@@ -27,6 +27,7 @@ from typing import TYPE_CHECKING, Any
 
 from agnews.analyses.tuning.schema import PART, Tuning, TuningTrial
 from agnews.config import ConfigError, TrainConfig
+from agnews.formatting import number
 from agnews.rundir.catalog import CATALOG, Catalog
 from agnews.rundir.edit import edit_run
 from agnews.training.train import fine_tune, train_run
@@ -146,7 +147,10 @@ def tune(
         done = sum(t.state.is_finished() for t in study.trials)
         for _ in range(max(0, trials + NOISE_TRIALS - done)):
             if timeout is not None and time.monotonic() - started > timeout:
-                print(f"--timeout {timeout:.0f} s reached; the study keeps what is done", flush=True)
+                print(
+                    f"--timeout {number(timeout, digits=0)} s reached; the study keeps what is done",
+                    flush=True,
+                )
                 break
             study.optimize(
                 _objective(base, seeds, depth, scratch), n_trials=1, show_progress_bar=False, catch=()

@@ -5,27 +5,30 @@ classifiers' accuracy and macro F1 (and F1 per mapped class), the model's confus
 class, a column per class: a prediction outside the mapped ones is a mistake), and its mistakes,
 most confident first. Drawn when the tab is first opened (`agnews.ui.lazy`). The parts are made by
 `agnews cross-domain`, from the command line or from the upload under the panel
-(`agnews.ui.cross_domain_upload`, which runs that command); an evaluation the page may not save
+(`upload.py`, which runs that command); an evaluation the page may not save
 is listed for the browser session that made it only.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from typing import Any
 
 import gradio as gr
 import pandas as pd
 
+from agnews.analyses.cross_domain import upload
+from agnews.analyses.cross_domain.present import cross_domain_summary, scores_table
+from agnews.analyses.cross_domain.schema import FAMILY, CrossDomain
+from agnews.formatting import count
 from agnews.labels import LABELS
 from agnews.present.figures import confusion_figure
 from agnews.present.paths import shown_path
-from agnews.present.tables import cross_domain_summary, mistakes, scores_table
-from agnews.rundir.run import CrossDomain, Run
-from agnews.ui import cross_domain_upload
+from agnews.present.tables import mistakes
+from agnews.rundir.run import Run
 from agnews.ui.common import notice, row_details, rows_table, selected_row_id, temporary_csv
 from agnews.ui.errors import export_frame
 from agnews.ui.lazy import fill_when_opened
+from agnews.ui.page import TabPage
 
 MISSING = (
     "This run has no cross-domain evaluation. `agnews cross-domain {path} FILE.csv --text-column TEXT "
@@ -67,16 +70,17 @@ def export_rows(part: CrossDomain) -> pd.DataFrame:
 
 def errors_note(part: CrossDomain) -> str:
     wrong = int((part.predictions["label"] != part.predictions["pred"]).sum())
-    listed = f" (the {MAX_LISTED:,} most confident listed)" if wrong > MAX_LISTED else ""
-    return f"{wrong:,} of {len(part.predictions):,} scored rows are misclassified{listed}."
+    listed = f" (the {count(MAX_LISTED)} most confident listed)" if wrong > MAX_LISTED else ""
+    return f"{count(wrong)} of {count(len(part.predictions))} scored rows are misclassified{listed}."
 
 
-def build(run: Run, tab: gr.Tab, *, current: Callable[[], Run], may_write: bool = True) -> None:
-    """Lay out the tab inside `tab`; filled from the run as it is when first opened.
+def build(page: TabPage) -> None:
+    """Lay out the tab inside `page.tab`; filled from the run as it is when first opened.
 
     A run without a cross-domain part gets a notice with the command that makes one, and the upload
-    form: its result is saved in the run when `may_write`, else kept in the session (`UNSAVED`).
+    form: its result is saved in the run when the page may write, else kept in the session (`UNSAVED`).
     """
+    run, current = page.run, page.current
     # The run re-loaded after this page saved a part to it, beside the `current()` it was loaded
     # over: a live run's next re-load (a new manifest) has the part too and takes over.
     saved: dict[str, Run] = {}
@@ -85,12 +89,13 @@ def build(run: Run, tab: gr.Tab, *, current: Callable[[], Run], may_write: bool 
         latest = current()
         return saved["run"] if saved.get("over") is latest else latest
 
+    evaluated_before = bool(run.members(FAMILY))
     missing = notice(
         MISSING.format(path=shown_path(run.path, run.path.parent)),
         elem_id="cross-domain-missing",
-        visible=not run.cross_domain,
+        visible=not evaluated_before,
     )
-    with gr.Column(visible=bool(run.cross_domain)) as panel_column:
+    with gr.Column(visible=evaluated_before) as panel_column:
         choice = gr.Dropdown([], label="Cross-domain evaluation", elem_id="cross-domain-choice")
         about = gr.Markdown("", elem_id="cross-domain-summary")
         with gr.Row():
@@ -118,8 +123,10 @@ def build(run: Run, tab: gr.Tab, *, current: Callable[[], Run], may_write: bool 
                 probabilities = gr.Label(label="Probabilities", num_top_classes=4)
                 export = gr.Button("Export all mistakes as CSV")
                 download = gr.File(label="CSV", interactive=False, height=90)
-    with gr.Accordion("Evaluate a labelled CSV file", open=not run.cross_domain, elem_id="cross-domain-new"):
-        evaluated, result = cross_domain_upload.build(lambda: now().path, may_write=may_write)
+    with gr.Accordion(
+        "Evaluate a labelled CSV file", open=not run.members(FAMILY), elem_id="cross-domain-new"
+    ):
+        evaluated, result = upload.build(lambda: now().path, may_write=page.may_write)
     session = gr.State({})  # this session's unsaved evaluations by name
     panel = [about, plot, scores, count, table, details, probabilities]
 
@@ -127,7 +134,7 @@ def build(run: Run, tab: gr.Tab, *, current: Callable[[], Run], may_write: bool 
         if name and name.startswith(UNSAVED):
             found = (unsaved or {}).get(name.removeprefix(UNSAVED))
         else:
-            found = now().cross_domain.get(name or "")
+            found = now().members(FAMILY).get(name or "")
         if found is None:
             raise gr.Error(f"This run has no cross-domain evaluation {name!r}.")
         return found
@@ -148,24 +155,25 @@ def build(run: Run, tab: gr.Tab, *, current: Callable[[], Run], may_write: bool 
 
     def choices(run: Run, unsaved: dict[str, CrossDomain]) -> list[str | tuple[str, str]]:
         return [
-            *sorted(run.cross_domain),
+            *run.members(FAMILY),
             *((f"{n} (this session, not saved)", UNSAVED + n) for n in unsaved),
         ]
 
     def fill(run: Run) -> dict[Any, Any] | None:
-        names = sorted(run.cross_domain)
+        evaluations = run.members(FAMILY)
+        names = list(evaluations)
         if not names:
             return None
-        return {choice: gr.update(choices=names, value=names[0]), **show(run.cross_domain[names[0]])}
+        return {choice: gr.update(choices=names, value=names[0]), **show(evaluations[names[0]])}
 
-    def adopt(done: cross_domain_upload.Result | None, unsaved: dict[str, CrossDomain]) -> dict[Any, Any]:
+    def adopt(done: upload.Result | None, unsaved: dict[str, CrossDomain]) -> dict[Any, Any]:
         """Show a finished upload's evaluation: re-load the run it was saved in, or keep it in the session."""
         if done is None:
             return {}
         if done.unsaved is None:
             over = current()
-            saved.update(over=over, run=Run.load(over.path))
-            value, part, unsaved_now = done.name, now().cross_domain[done.name], False
+            saved.update(over=over, run=Run.load(over.path, over.catalog))
+            value, part, unsaved_now = done.name, now().members(FAMILY)[done.name], False
         else:
             unsaved = {**unsaved, done.name: done.unsaved}
             value, part, unsaved_now = UNSAVED + done.name, done.unsaved, True
@@ -177,7 +185,7 @@ def build(run: Run, tab: gr.Tab, *, current: Callable[[], Run], may_write: bool 
             **show(part, unsaved=unsaved_now),
         }
 
-    fill_when_opened(tab, fill, [choice, *panel], current=now, name="cross_domain_open")
+    fill_when_opened(page.tab, fill, [choice, *panel], current=now, name="cross_domain_open")
     evaluated.success(
         adopt, [result, session], [session, missing, panel_column, choice, *panel], api_visibility="private"
     )

@@ -1,30 +1,17 @@
-"""The label-issue stages: which test and training labels are likely wrong (cleanlab's confident learning).
-
-Confident learning needs, for every row, class probabilities from a model that never saw that row's
-label. On the test split the fine-tuned model is such a model (it never trained on test rows), so
-the `label_issues_test` stage ranks the stored test probabilities directly. The fine-tuned model did
-train on the training rows, so the `label_issues_train` stage gets out-of-fold probabilities instead:
-a cheap classifier (logistic regression on TF-IDF features and the base model's mean-pooled sentence
-vectors) trained k times, each time predicting the fold it did not see. In both, the suggested label
-is the class the probabilities favour. `bench/label_noise.py` checks the test-split ranking on
-injected noise with the same functions.
+"""The label-issue numbers: cleanlab's verdict on given labels from held-out probabilities, and the
+held-out probabilities of training rows from a cheap text classifier (each fold predicted by a model
+that never saw it).
 """
 
 from __future__ import annotations
 
-import time
-from typing import TYPE_CHECKING
-
 import numpy as np
 import pandas as pd
 
+from agnews.analyses.label_issues.schema import TEST_COLUMNS, TRAIN_COLUMNS
 from agnews.labels import LABELS
-from agnews.rundir.parts import LABEL_ISSUE_COLUMNS, PROB_COLUMNS, TRAIN_LABEL_ISSUE_COLUMNS, TrainLabelIssues
+from agnews.rundir.parts import PROB_COLUMNS
 from agnews.text import text_hash
-from agnews.training.embed import base_mean_embeddings
-
-if TYPE_CHECKING:
-    from agnews.training.context import StageContext
 
 FOLDS = 5
 # The out-of-fold classifier's regularisation (inverse strength). Chosen by out-of-fold accuracy on
@@ -75,20 +62,13 @@ def label_issue_table(labels: np.ndarray, probs: np.ndarray) -> pd.DataFrame:
 
 
 def predictions_label_issues(predictions: pd.DataFrame) -> pd.DataFrame:
-    """The `label_issues_test` table of a run's predictions (same rows, same order)."""
+    """The test label-issue table of a run's predictions (same rows, same order)."""
     table = label_issue_table(predictions["label"].to_numpy(), predictions[list(PROB_COLUMNS)].to_numpy())
     table.insert(0, "row_id", predictions["row_id"].to_numpy())
-    return table[list(LABEL_ISSUE_COLUMNS)]
+    return table[list(TEST_COLUMNS)]
 
 
-def label_issues_stage(context: StageContext) -> None:
-    """Flag likely mislabelled test rows from the stored test probabilities."""
-    edit = context.staged
-    table = predictions_label_issues(context.predictions())
-    edit.write("label_issues_test", table)
-
-
-def out_of_fold_probabilities(
+def held_out_probabilities(
     texts: list[str], labels: np.ndarray, vectors: np.ndarray | None, *, folds: int, seed: int
 ) -> np.ndarray:
     """Class probabilities of each row from a classifier trained on the other folds (stratified).
@@ -128,48 +108,10 @@ def out_of_fold_probabilities(
 def train_label_issues(
     texts: list[str], labels: np.ndarray, vectors: np.ndarray | None, *, folds: int, seed: int
 ) -> tuple[pd.DataFrame, np.ndarray]:
-    """The `label_issues_train` table (rows keyed by `text_hash`) and the out-of-fold probabilities."""
+    """The training label-issue table (rows keyed by `text_hash`) and the held-out probabilities."""
     labels = np.asarray(labels, dtype=np.int64)
-    probs = out_of_fold_probabilities(texts, labels, vectors, folds=folds, seed=seed)
+    probs = held_out_probabilities(texts, labels, vectors, folds=folds, seed=seed)
     table = label_issue_table(labels, probs)
     table.insert(0, "text", texts)
     table.insert(0, "text_hash", [text_hash(text) for text in texts])
-    return table[list(TRAIN_LABEL_ISSUE_COLUMNS)], probs
-
-
-def train_label_issues_stage(context: StageContext, folds: int = FOLDS) -> None:
-    """Flag likely mislabelled training rows from out-of-fold probabilities (see the module doc)."""
-    edit, config = context.staged, context.config
-    train = context.data().splits["train"]
-    texts, labels = list(train["text"]), np.asarray(train["label"], dtype=np.int64)
-    started = time.perf_counter()
-    vectors = base_mean_embeddings(
-        config.base_model,
-        texts,
-        batch_size=config.eval_batch_size,
-        max_length=config.max_length,
-        progress=context.progress,
-    )
-    embedded = time.perf_counter()
-    table, probs = train_label_issues(texts, labels, vectors, folds=folds, seed=config.seed)
-    finished = time.perf_counter()
-    flagged = table[table["flagged"]]
-    info = TrainLabelIssues(
-        method=(
-            f"logistic regression (C={LOGISTIC_C}) on word 1-2-gram TF-IDF and base-model mean-pooled "
-            f"vectors, {folds}-fold stratified out-of-fold probabilities; cleanlab find_label_issues "
-            "(prune by noise rate), self-confidence label quality"
-        ),
-        folds=folds,
-        seed=config.seed,
-        rows=len(table),
-        flagged=len(flagged),
-        flagged_by_label={name: int((flagged["label"] == i).sum()) for i, name in enumerate(LABELS)},
-        out_of_fold_accuracy=float((probs.argmax(axis=1) == labels).mean()),
-        seconds={
-            "embed": round(embedded - started, 1),
-            "out_of_fold": round(finished - embedded, 1),
-            "total": round(finished - started, 1),
-        },
-    )
-    edit.write("label_issues_train", table, info)
+    return table[list(TRAIN_COLUMNS)], probs

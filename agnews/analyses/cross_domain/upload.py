@@ -1,4 +1,5 @@
-"""The Cross-domain tab's upload: a labelled CSV file evaluated from the page as `agnews cross-domain` does.
+"""The Cross-domain tab's upload: a labelled CSV file evaluated from the page as `agnews cross-domain`
+does.
 
 The file's header gives the text and label columns to choose from; the label column's own values,
 with their counts, are mapped one by one onto the four classes or skipped. The evaluation itself is
@@ -31,11 +32,12 @@ from typing import Any
 import gradio as gr
 from gradio.events import Dependency
 
+from agnews.analyses.cross_domain.schema import CrossDomain, read_evaluation
+from agnews.formatting import count
 from agnews.labels import LABELS
 from agnews.present.markup import literal
 from agnews.present.paths import shown_text
-from agnews.rundir import parts
-from agnews.rundir.run import CrossDomain, read_cross_domain
+from agnews.rundir.parts import family_name
 from agnews.serving.csv_batch import MAX_BYTES, MAX_ROWS, BatchError, check_row_widths, read_records
 from agnews.ui.child_process import Command
 from agnews.ui.scratch import scratch, take_upload
@@ -48,7 +50,7 @@ POLL_SECONDS = 1.0
 # group, so it never holds a slot of the page's other events.
 CONCURRENCY_ID = "cross_domain_upload"
 HELP = f"""\
-A UTF-8, comma-separated file of at most **{MAX_ROWS:,} rows** and **{MAX_BYTES // 2**20} MB** with a
+A UTF-8, comma-separated file of at most **{count(MAX_ROWS)} rows** and **{MAX_BYTES // 2**20} MB** with a
 header row. Choose the column with the text and the one with the labels, then map each label value
 onto one of the four classes (or skip its rows). The run's model and a TF-IDF baseline refitted on the
 run's training rows score the mapped rows, exactly as `agnews cross-domain` does."""
@@ -93,7 +95,9 @@ def read_upload(path: str | Path) -> Upload:
     if not body:
         raise BatchError(f"{name} has a header but no rows")
     if len(body) > MAX_ROWS:
-        raise BatchError(f"{name} has {len(body):,} rows; the limit is {MAX_ROWS:,} per file: split it")
+        raise BatchError(
+            f"{name} has {count(len(body))} rows; the limit is {count(MAX_ROWS)} per file: split it"
+        )
     check_row_widths(body, len(header), name)
     return Upload(name, header, [cells for _, cells in body])
 
@@ -115,7 +119,7 @@ def label_values(upload: Upload, column: str) -> list[tuple[str, int]]:
         )
     if len(usable) > MAX_LABEL_VALUES:
         raise BatchError(
-            f"{upload.name}: column {column!r} has {len(usable):,} distinct values, more than the "
+            f"{upload.name}: column {column!r} has {count(len(usable))} distinct values, more than the "
             f"{MAX_LABEL_VALUES} this page maps; is it the label column? (`agnews cross-domain "
             "--label-map` takes any number)"
         )
@@ -124,7 +128,7 @@ def label_values(upload: Upload, column: str) -> list[tuple[str, int]]:
 
 def value_label(value: str, rows: int) -> str:
     """A label value as its dropdown names it: `business (1,204 rows)`."""
-    return f"{value} ({rows:,} {'row' if rows == 1 else 'rows'})"
+    return f"{value} ({count(rows)} {'row' if rows == 1 else 'rows'})"
 
 
 def default_class(value: str) -> str:
@@ -176,13 +180,13 @@ def evaluate(
         )
         try:
             while command.returncode() is None:
-                yield command.last_line()
+                yield command.progress()
                 time.sleep(POLL_SECONDS)
         finally:
             command.stop()  # the page was closed mid-way: nothing is left running
         if command.returncode() != 0:
             raise BatchError(command.error())
-        yield Result(name, None if out is None else read_cross_domain(out, name))
+        yield Result(name, None if out is None else read_evaluation(out, name))
     finally:
         shutil.rmtree(folder, ignore_errors=True)
 
@@ -242,7 +246,7 @@ def build(run_path: Callable[[], Path], *, may_write: bool) -> tuple[Dependency,
             kept: str(own),
             text_column: gr.update(choices=header, value=text),
             label_column: gr.update(choices=header, value=label),
-            name: parts.family_name(Path(path).stem),
+            name: family_name(Path(path).stem),
         }
 
     def mapping(path: str | None, column: str | None) -> dict[Any, Any]:

@@ -1,4 +1,5 @@
-"""Cross-domain evaluation: the run's model on an out-of-domain labelled CSV file (`agnews cross-domain`).
+"""Cross-domain evaluation: the run's model on an out-of-domain labelled CSV file (`agnews
+cross-domain`).
 
 In-domain test accuracy says little about news from another source, era or taxonomy. This scores a
 labelled file whose classes map onto some of the four (`business=Business,sports=Sports`): rows of
@@ -10,7 +11,7 @@ are kept (no fitted model, nothing pickled). Where the run's training rows canno
 pulled from the Hub has no data folder) the model is scored alone and the part records why.
 
 It reads the run's model, config and training rows, and writes one part, `cross_domain/<name>`
-(`agnews.rundir.parts.CrossDomainMetrics` and the per-row predictions), in one atomic edit; the
+(`schema.CrossDomainMetrics` and the per-row predictions), in one atomic edit; the
 same name again replaces that part whole. The in-domain predictions and metrics are never touched.
 With `out` the part's files go to another folder and the run is neither written nor locked (the
 app's public page shows such a result for one session).
@@ -25,63 +26,37 @@ from __future__ import annotations
 
 import hashlib
 import time
-from collections import Counter
-from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 import numpy as np
 import pandas as pd
 
+from agnews import events
+from agnews.analyses.cross_domain.numeric import (
+    BASELINE_METHOD,
+    LabelledFile,
+    domain_scores,
+    parse_label_map,
+    select_rows,
+    tfidf_predictions,
+)
+from agnews.analyses.cross_domain.schema import FAMILY, CrossDomainMetrics
 from agnews.inference import infer
-from agnews.labels import LABELS, NUM_LABELS, parse_label
-from agnews.rundir import parts
-from agnews.rundir.catalog import CATALOG
+from agnews.labels import LABELS
+from agnews.rundir.catalog import CATALOG, Catalog
 from agnews.rundir.edit import edit_run, write_part_files
-from agnews.rundir.parts import CrossDomainMetrics, DomainScores, parse
+from agnews.rundir.parts import family_name
 from agnews.rundir.run import Run
 from agnews.serving.csv_batch import check_row_widths, csv_records
-from agnews.text import clean_text
 from agnews.training.context import StageContext
 from agnews.training.data import DataError, content_hash
-from agnews.training.evaluate import class_report, per_class_scores, predictions_frame
+from agnews.training.evaluate import predictions_frame
 from agnews.training.stages import current_run
 
 if TYPE_CHECKING:
     from transformers import PreTrainedModel
     from transformers.tokenization_utils_base import PreTrainedTokenizerBase
-
-# The bag-of-words reference: word uni- and bigrams seen in at least two training rows, sublinear
-# term frequency, logistic regression. Its regularisation was chosen by 5-fold cross-validated accuracy
-# on the quick run's training rows (never test or cross-domain rows): weaker regularisation than
-# BASELINE_C gained nothing there, stronger lost accuracy.
-BASELINE_C = 3.0
-BASELINE_METHOD = (
-    f"TF-IDF (word 1-2-grams, min_df=2, sublinear tf) + logistic regression (C={BASELINE_C:g}), "
-    "fitted on the run's training rows"
-)
-SOURCES_LISTED = 20  # a file's classes named in an error message, most frequent first
-
-
-@dataclass(frozen=True)
-class LabelledFile:
-    """A CSV file's data rows: the text (its text columns joined, uncleaned) and label of each."""
-
-    path: Path
-    sha256: str
-    texts: list[str]
-    labels: list[str]  # as in the file, surrounding spaces removed
-
-
-@dataclass(frozen=True)
-class Selection:
-    """The rows a label map keeps (positions in the file, class ids, cleaned texts) and those it skips."""
-
-    rows: np.ndarray
-    labels: np.ndarray
-    texts: list[str]
-    skipped_unmapped: dict[str, int]
-    skipped_empty_text: int
 
 
 def read_labelled_csv(path: str | Path, text_columns: list[str], label_column: str) -> LabelledFile:
@@ -128,106 +103,9 @@ def read_labelled_csv(path: str | Path, text_columns: list[str], label_column: s
     return LabelledFile(path.absolute(), hashlib.sha256(data).hexdigest(), texts, labels)
 
 
-def parse_label_map(text: str) -> dict[str, int]:
-    """`source=Target` pairs separated by commas -> {source label: class id}.
-
-    A target is a class name in any case (`Sci/Tech` as written) or an id 0-3; several sources may
-    share a target. DataError for a pair without `=`, an empty side, an unknown class, a source
-    given twice, or no pair at all.
-    """
-    mapping: dict[str, int] = {}
-    for pair in (piece.strip() for piece in text.split(",")):
-        if not pair:
-            continue
-        source, equals, target = (side.strip() for side in pair.rpartition("="))
-        if not equals:
-            raise DataError(f"--label-map: {pair!r} is not a source=Class pair")
-        if not source or not target:
-            side = "source label before" if not source else "class after"
-            raise DataError(f"--label-map: {pair!r} has no {side} '='")
-        if source in mapping:
-            raise DataError(f"--label-map: source label {source!r} is mapped twice")
-        try:
-            mapping[source] = parse_label(target)
-        except ValueError as exc:
-            raise DataError(f"--label-map: {exc}") from None
-    if not mapping:
-        raise DataError('--label-map maps nothing; give source=Class pairs, e.g. "business=Business,tech=3"')
-    return mapping
-
-
-def select_rows(file: LabelledFile, mapping: dict[str, int]) -> Selection:
-    """The rows of `file` that `mapping` keeps, with their texts cleaned as the training texts were.
-
-    Rows of a source label the map leaves out are skipped and counted per label; mapped rows whose
-    text is empty once cleaned are skipped and counted. DataError when a mapped source label never
-    occurs in the file (listing the labels it has) or when no row is left to score.
-    """
-    counts = Counter(file.labels)
-    absent = [source for source in mapping if source not in counts]
-    if absent:
-        found = ", ".join(f"{label!r} ({n})" for label, n in counts.most_common(SOURCES_LISTED))
-        more = f" and {len(counts) - SOURCES_LISTED} more" if len(counts) > SOURCES_LISTED else ""
-        raise DataError(
-            f"{file.path}: --label-map names {', '.join(map(repr, absent))}, which the label column never "
-            f"holds; its labels (rows) are {found}{more}"
-        )
-    rows, labels, texts, empty = [], [], [], 0
-    for row, (text, label) in enumerate(zip(file.texts, file.labels, strict=True)):
-        if label not in mapping:
-            continue
-        cleaned = clean_text(text)
-        if not cleaned:
-            empty += 1
-            continue
-        rows.append(row)
-        labels.append(mapping[label])
-        texts.append(cleaned)
-    if not rows:
-        raise DataError(f"{file.path}: every row the label map keeps ({empty}) has an empty text")
-    skipped = {label: n for label, n in sorted(counts.items()) if label not in mapping}
-    return Selection(np.array(rows), np.array(labels), texts, skipped, empty)
-
-
-def domain_scores(labels: np.ndarray, preds: np.ndarray, mapped: list[int]) -> DomainScores:
-    """Accuracy over all rows, macro F1 and per-class scores over the mapped classes, and the confusion
-    (a row per mapped class, a column per class: where the model sends each mapped class's rows)."""
-    from sklearn.metrics import accuracy_score, confusion_matrix
-
-    report = class_report(labels, preds, mapped)
-    confusion = confusion_matrix(labels, preds, labels=list(range(NUM_LABELS)))[mapped]
-    return parse(
-        DomainScores,
-        {
-            "accuracy": float(accuracy_score(labels, preds)),
-            "f1_macro": report["macro avg"]["f1-score"],
-            "per_class": per_class_scores(report, mapped),
-            "confusion_matrix": confusion.tolist(),
-            "confusion_rows": [LABELS[i] for i in mapped],
-            "confusion_columns": list(LABELS),
-        },
-        DomainScores.__name__,
-    )
-
-
-def tfidf_predictions(
-    train_texts: list[str], train_labels: np.ndarray, texts: list[str], *, seed: int
-) -> np.ndarray:
-    """Class ids for `texts` from `BASELINE_METHOD`'s model, fitted on the training rows."""
-    from sklearn.feature_extraction.text import TfidfVectorizer
-    from sklearn.linear_model import LogisticRegression
-    from sklearn.pipeline import make_pipeline
-
-    model = make_pipeline(
-        TfidfVectorizer(ngram_range=(1, 2), min_df=2, sublinear_tf=True),
-        LogisticRegression(C=BASELINE_C, max_iter=2000, random_state=seed),
-    )
-    return model.fit(train_texts, train_labels).predict(texts)
-
-
 def default_name(path: Path) -> str:
     """The part name for a file: its stem, with each run of characters unfit for a folder name as '-'."""
-    return parts.family_name(path.stem)
+    return family_name(path.stem)
 
 
 def training_rows(run: Run, context: StageContext, *, data: str | None) -> tuple[list[str], np.ndarray] | str:
@@ -266,6 +144,7 @@ def cross_domain_run(
     out: str | Path | None = None,
     wait: bool = False,
     progress: bool = True,
+    catalog: Catalog = CATALOG,
 ) -> CrossDomainMetrics:
     """`agnews cross-domain RUN FILE`: score `file` with the run's model and the TF-IDF baseline and
     write the part `cross_domain/<name>` (default name: the file's stem); returns its metrics.
@@ -274,25 +153,25 @@ def cross_domain_run(
     baseline refits on the run's training rows, checked against their recorded content hash); without
     it and without those rows the baseline is left out, and the part says why (`training_rows`).
     `out`: write the part's files under this folder (`OUT/cross_domain/<name>/`, read back by
-    `agnews.rundir.run.read_cross_domain`) and leave the run untouched, unlocked: for a page that may
+    `schema.read_evaluation`) and leave the run untouched, unlocked: for a page that may
     not write to the run. `wait`: wait for another process editing the run instead of stopping.
     """
     started = time.perf_counter()
     text_columns = text_columns or ["text"]
-    run = current_run(Path(path))
+    run = current_run(Path(path), catalog)
     mapping = parse_label_map(label_map)
     labelled = read_labelled_csv(file, text_columns, label_column)
     name = name if name is not None else default_name(labelled.path)
     if not name:
         raise DataError(f"{labelled.path}: its name makes no part name; pass --name")
-    part = CATALOG.part(f"{parts.CROSS_DOMAIN}/{name}")  # a RunError for an unsafe name
+    part = FAMILY.member(name)  # a RunError for an unsafe name
     selection = select_rows(labelled, mapping)
     # The classes the kept rows carry: a mapped class all of whose rows were skipped (empty texts)
     # has no support, and its F1 of zero would only pull the macro average down.
     mapped = sorted(set(selection.labels.tolist()))
 
     config = run.config.train
-    context = StageContext(config, data=data, progress=progress)
+    context = StageContext(config, data=data, progress=progress, catalog=catalog)
     training = training_rows(run, context, data=data)
 
     def evaluate(
@@ -311,8 +190,10 @@ def cross_domain_run(
         predicted = time.perf_counter()
         baseline = None
         if not isinstance(training, str):
+            doing = f"TF-IDF baseline: fitting on {len(training[0])} training rows"
+            events.step(doing)
             if progress:
-                print(f"TF-IDF baseline: fitting on {len(training[0])} training rows ...", flush=True)
+                print(f"{doing} ...", flush=True)
             baseline = tfidf_predictions(*training, selection.texts, seed=config.seed)
         finished = time.perf_counter()
 
@@ -353,11 +234,11 @@ def cross_domain_run(
         frame, metrics = evaluate(run.load_classifier(), run.load_tokenizer())
         write_part_files(Path(out), part, frame, metrics)
         return metrics
-    with edit_run(path, wait=wait) as edit:
+    with edit_run(path, wait=wait, catalog=catalog) as edit:
         context.edit = edit
         frame, metrics = evaluate(context.model(), context.tokenizer())
         if part.name in edit.manifest.parts:
             edit.remove(part.name)
-        edit.begin(CATALOG.stages["cross_domain"])
+        edit.begin(catalog.stages[FAMILY.prefix])
         edit.write(part.name, frame, metrics)
     return metrics

@@ -1,0 +1,1 @@
+"""Calibration: can the run's confidence be taken at its word (`declaration.py` says what it adds)."""
