@@ -210,7 +210,7 @@ def _analyze(argv: list[str], catalog: Catalog) -> int:
 
 
 def _compare(argv: list[str], catalog: Catalog) -> int:
-    from agnews.analysis.compare import (
+    from agnews.comparison import (
         compare_groups,
         compare_runs,
         describe_groups,

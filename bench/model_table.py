@@ -5,7 +5,7 @@
         --group distilled=runs/distill-s42,runs/distill-s1,...  [--group ...]
 
 Per group: test accuracy (mean, sample sd, range over its runs), mean macro F1, the comparison with
-the baseline group (`agnews.analysis.compare.compare_groups`: mean difference, Welch's 95% interval
+the baseline group (`agnews.comparison.compare_groups`: mean difference, Welch's 95% interval
 and p; "better" needs p < 0.05, "not worse" an interval above -0.3 points), ECE and NLL of the
 served (calibrated) probabilities on test and what calibration changed in NLL (after - before; mean
 over the runs), the shortest training time of the
@@ -26,7 +26,7 @@ from machine import cpu_name
 
 from agnews.analyses.calibration.schema import PART as CALIBRATION
 from agnews.analyses.robustness.schema import PART as ROBUSTNESS
-from agnews.analysis.compare import compare_groups
+from agnews.comparison import compare_groups
 from agnews.rundir.run import Run
 
 NOT_WORSE_POINTS = -0.3

@@ -13,14 +13,14 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from agnews.analysis.compare import (
+from agnews.cli import main
+from agnews.comparison import (
     BROKEN,
     FIXED,
     compare_groups,
     compare_runs,
     disagreements,
 )
-from agnews.cli import main
 from agnews.present.figures import confusion_change_figure
 from agnews.rundir.files import RunError
 from agnews.rundir.run import Run
@@ -164,7 +164,7 @@ def test_scores_table_and_confusion_change_figure(pair: tuple[Run, Run]) -> None
 def test_the_bootstrap_interval_is_scipys_row_resampling(pair: tuple[Run, Run]) -> None:
     from scipy.stats import bootstrap
 
-    from agnews.analysis.compare import bootstrap_interval, correct
+    from agnews.comparison import bootstrap_interval, correct
 
     a, b = pair
     right_a, right_b = correct(a).astype(float), correct(b).astype(float)
@@ -184,7 +184,7 @@ def test_the_bootstrap_interval_is_scipys_row_resampling(pair: tuple[Run, Run]) 
 
 
 def test_groups_without_spread_or_of_other_sizes_say_so(pair: tuple[Run, Run]) -> None:
-    from agnews.analysis.compare import describe_groups
+    from agnews.comparison import describe_groups
 
     a, b = pair
     flat = compare_groups([a, a], [b, b])

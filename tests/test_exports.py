@@ -25,7 +25,7 @@ import pandas as pd
 import pytest
 
 from agnews import cli
-from agnews.analysis.compare import write_comparison
+from agnews.comparison import write_comparison
 from agnews.labels import LABELS
 from agnews.serving import predict_file as predict_file_module
 from agnews.serving.csv_batch import classify_csv

@@ -1,7 +1,7 @@
 """Compare tab: the shown run (A) against another run on the same test rows (B).
 
 B is picked from the runs beside A (`runs/`), or given at launch (`python app.py --run A --compare B`).
-The comparison is computed on the fly from the two runs' stored predictions (`agnews.analysis.compare`;
+The comparison is computed on the fly from the two runs' stored predictions (`agnews.comparison`;
 no model is loaded) and belongs to neither run: `agnews compare A B --out DIR` writes the same numbers.
 """
 
@@ -16,7 +16,7 @@ from typing import Any
 import gradio as gr
 import pandas as pd
 
-from agnews.analysis.compare import CHANGES, Comparison, compare_runs, describe_pair, disagreements
+from agnews.comparison import CHANGES, Comparison, compare_runs, describe_pair, disagreements
 from agnews.formatting import number, percent, points
 from agnews.present.figures import confusion_change_figure, headline, map_figure
 from agnews.present.markup import literal

@@ -1,1 +1,0 @@
-"""Analyses across runs: comparisons that belong to no single run."""
