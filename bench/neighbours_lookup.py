@@ -26,6 +26,7 @@ import numpy as np
 import pandas as pd
 from machine import cpu_name
 
+from agnews.analyses.neighbours.schema import PART as NEIGHBOURS
 from agnews.labels import LABELS
 from agnews.rundir.run import Run
 from agnews.serving.map_index import unit_rows
@@ -56,7 +57,7 @@ def on_run(path: Path, repeats: int, threads: int) -> list[tuple[str, float]]:
     first = (time.perf_counter() - began) * 1000
     return [
         (
-            f"first lookup of run {run.name} (builds the index of {len(run.train_embedding_rows):,} rows)",
+            f"first lookup of run {run.name} (builds the index of {len(run.get(NEIGHBOURS).rows):,} rows)",
             first,
         ),
         ("test row", median_ms(lambda i: neighbours.neighbours_of_row(run, ids[i + 1]), repeats)),
@@ -99,7 +100,7 @@ def synthetic(rows: int, dim: int, repeats: int) -> list[tuple[str, float]]:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--run", type=Path, help="a run with the train_embeddings part (default: synthetic)")
+    parser.add_argument("--run", type=Path, help="a run with the neighbours part (default: synthetic)")
     parser.add_argument("--repeats", type=int, default=3)
     parser.add_argument("--rows", type=int, default=4500)
     parser.add_argument("--dim", type=int, default=384)

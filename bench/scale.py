@@ -20,7 +20,7 @@ full AG News (120,000 training rows) and a 50,000-row test file, measured on thi
    and how long headless Chromium takes to draw it).
    Vectors are the base model's [CLS] vectors of 2,000 real texts, repeated with small noise to size.
 5. Inference speed (`infer`, the run's batch size) and what the model passes over 50,000 test rows and
-   120,000 training rows take at it (the evaluate, embed and train_embeddings stages; projection).
+   120,000 training rows take at it (the evaluate, embed and neighbours stages; projection).
 Not a test: timings depend on the machine and on what else runs on it.
 """
 
@@ -277,7 +277,7 @@ def main() -> None:
         print(f"\n3. Inference: {infer_rate:.0f} rows/s (base model with a classification head, 2,000 rows)")
         for what, rows in (
             ("evaluate + embed: the test file", args.test_rows),
-            ("train_embeddings", training_share(max(args.sizes))),
+            ("neighbours", training_share(max(args.sizes))),
         ):
             print(f"   {what} ({rows:,} rows): {rows / infer_rate / 60:.1f} min per pass, projected")
 

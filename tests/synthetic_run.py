@@ -42,7 +42,7 @@ ANALYSIS_STAGES = (
     "slices",
     "export",
     "embed",
-    "train_embeddings",
+    "neighbours",
     "label_issues_train",
     "robustness",
 )

@@ -1,4 +1,5 @@
-"""Neighbours in the training data: the `train_embeddings` part and stage, the cosine search, and the tab."""
+"""Neighbours in the training data: the neighbours part and stage (files `train_embeddings.*`), the
+cosine search, and the tab."""
 
 from __future__ import annotations
 
@@ -15,6 +16,7 @@ import pandas as pd
 import pytest
 
 from agnews.analyses.label_issues.schema import TRAIN_PART as LABEL_ISSUES_TRAIN
+from agnews.analyses.neighbours.schema import PART as NEIGHBOURS
 from agnews.present.figures import headline
 from agnews.present.paths import shown_path
 from agnews.rundir.catalog import CATALOG
@@ -51,21 +53,21 @@ def test_nearest_finds_a_row_itself_first_most_similar_first() -> None:
 
 
 def test_the_run_stores_every_training_row_unit_length_keyed_like_the_label_issues(run: Run) -> None:
-    rows, vectors = run.train_embedding_rows, run.train_embeddings
+    rows, vectors = run.get(NEIGHBOURS)
     assert rows is not None and vectors is not None
     assert len(rows) == len(vectors) == run.data_stats.splits["train"].rows
     assert vectors.dtype == np.float16 and vectors.shape[1] == run.embeddings["finetuned_cls"].shape[1]
     assert np.allclose(np.linalg.norm(vectors.astype(np.float32), axis=1), 1.0, atol=1e-3)
     assert rows["text_hash"].tolist() == [text_hash(text) for text in rows["text"]]
     assert set(rows["text_hash"]) == set(run.get(LABEL_ISSUES_TRAIN).rows["text_hash"])
-    record = run.manifest.parts["train_embeddings"]
-    assert record.stage == "train_embeddings" and set(record.made_from) == {"model", "config"}
+    record = run.manifest.parts["neighbours"]
+    assert record.stage == "neighbours" and set(record.made_from) == {"model", "config"}
 
 
 def test_a_training_rows_own_vector_finds_itself_with_its_label(run: Run) -> None:
     index = training_neighbours(run)
     for position in range(0, len(index.rows), 7):
-        found = index.nearest(run.train_embeddings[position].astype(np.float32), k=3)
+        found = index.nearest(run.get(NEIGHBOURS).vectors[position].astype(np.float32), k=3)
         assert found["text_hash"].iloc[0] == index.rows["text_hash"].iloc[position]
         assert found["similarity"].iloc[0] == pytest.approx(1.0, abs=1e-3)
         assert found["label_name"].iloc[0] == index.rows["label_name"].iloc[position]
@@ -73,7 +75,7 @@ def test_a_training_rows_own_vector_finds_itself_with_its_label(run: Run) -> Non
 
 
 def test_typed_text_lands_in_the_same_space_as_the_stored_vectors(run: Run, predictor: Predictor) -> None:
-    row = run.train_embedding_rows.iloc[5]
+    row = run.get(NEIGHBOURS).rows.iloc[5]
     table, line = neighbours.neighbours_of_text(run, predictor, row["text"])
     assert table["headline"].iloc[0] == headline(row["text"])
     assert table["similarity"].iloc[0] > 0.99 and line.startswith("Your text: **")
@@ -136,17 +138,15 @@ def test_a_run_without_the_part_says_how_to_add_it_and_analyze_makes_it(copied: 
     from agnews.training.stages import analyze_run
 
     with edit_run(copied) as edit:
-        edit.remove("train_embeddings")
+        edit.remove("neighbours")
     lacking = Run.load(copied)
-    assert CATALOG.pending_stages(lacking) == ("train_embeddings",)
-    with pytest.raises(
-        gr.Error, match=re.escape(f"`agnews analyze {copied} --stages train_embeddings` adds them")
-    ):
+    assert CATALOG.pending_stages(lacking) == ("neighbours",)
+    with pytest.raises(gr.Error, match=re.escape(f"`agnews analyze {copied} --stages neighbours` adds them")):
         neighbours.neighbours_of_row(lacking, int(lacking.predictions["row_id"].iloc[0]))
     assert analyze_run(copied, progress=False) == {}  # what the app's background `agnews analyze` runs
     made = Run.load(copied)
-    assert CATALOG.pending_stages(made) == () and made.train_embedding_rows.equals(run.train_embedding_rows)
-    assert np.abs(made.train_embeddings.astype(np.float32) - run.train_embeddings).max() < 1e-2
+    assert CATALOG.pending_stages(made) == () and made.get(NEIGHBOURS).rows.equals(run.get(NEIGHBOURS).rows)
+    assert np.abs(made.get(NEIGHBOURS).vectors.astype(np.float32) - run.get(NEIGHBOURS).vectors).max() < 1e-2
 
 
 def test_a_test_row_without_stored_vectors_says_which_part_is_missing(run: Run) -> None:
@@ -167,9 +167,9 @@ def test_a_damaged_part_is_dropped_with_its_file_named(copied: Path, damage: str
         arrays = load_file(vectors)
         save_file({key: value[:-1] for key, value in arrays.items()}, str(vectors))
     run = Run.load(copied)
-    assert run.train_embeddings is None and not run.has("train_embeddings")
+    assert run.get(NEIGHBOURS) is None and not run.has("neighbours")
     [warning] = [w for w in run.warnings if "train_embeddings" in w]
-    assert "train_embeddings.safetensors" in warning and "--stages train_embeddings` re-makes it" in warning
+    assert "train_embeddings.safetensors" in warning and "--stages neighbours` re-makes it" in warning
     if damage == "rows":
         assert "for the" in warning and "rows of train_embeddings.parquet" in warning
 
@@ -182,7 +182,7 @@ def test_the_tab_opens_on_the_most_confident_mistake_and_answers_lookups(
     mistake = neighbours.most_confident_mistake(run)
     assert mistake is not None and opened["neighbours-row"] == mistake
     assert f"Test row {mistake} " in opened["neighbours-summary"]
-    assert f"The {len(run.train_embedding_rows):,} training rows nearest" in opened["neighbours-note"]
+    assert f"The {len(run.get(NEIGHBOURS).rows):,} training rows nearest" in opened["neighbours-note"]
     table, _ = event(demo, "neighbours_row")(mistake)
     assert table.equals(opened["neighbours-table"])
     with pytest.raises(gr.Error, match="No test row has id"):
@@ -195,7 +195,7 @@ def test_a_run_without_the_part_gets_the_notice_not_the_tab(run: Run, predictor:
     bare = dataclasses.replace(run, manifest=Manifest(), warnings=[], loaded={})
     config = json.dumps(build_app(bare, predictor).get_config_file(), default=str)
     assert "It has no training rows' fine-tuned vectors; " in config
-    assert f"agnews analyze {shown_path(run.path, run.path.parent)} --stages train_embeddings" in config
+    assert f"agnews analyze {shown_path(run.path, run.path.parent)} --stages neighbours" in config
     assert str(run.path) not in config
     assert '"api_name": "neighbours_row"' not in config
 

@@ -38,7 +38,7 @@ FIGURES = {
 }
 # What the notebook's `STAGES` make, and parts of default stages it leaves out to stay quick.
 MADE = ("calibration", "label_issues_test", "slices", "embeddings", "baseline", "map")
-LEFT_OUT = ("serving", "robustness", "label_issues_train", "train_embeddings")
+LEFT_OUT = ("serving", "robustness", "label_issues_train", "neighbours")
 
 
 def read_notebook() -> nbformat.NotebookNode:

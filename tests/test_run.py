@@ -136,7 +136,7 @@ def test_an_edit_never_writes_through_the_runs_files(run_copy: Path) -> None:
         # numba compiles UMAP on its first call in a process: seconds of CPU
         pytest.param("map", "map.parquet", marks=pytest.mark.slow),
         ("label_issues_train", "label_issues_train.parquet"),
-        ("train_embeddings", "train_embeddings.safetensors"),
+        ("neighbours", "train_embeddings.safetensors"),
     ],
 )
 def test_a_rerun_stage_writes_new_files_never_through_the_runs_own(

@@ -12,6 +12,7 @@ from pathlib import Path
 import pytest
 
 from agnews.analyses import ANALYSES
+from agnews.analyses.neighbours.schema import PART as NEIGHBOURS
 from agnews.rundir.catalog import CATALOG, Catalog
 from agnews.rundir.declarations import Analysis, Stage
 from agnews.rundir.files import RunError
@@ -72,11 +73,14 @@ def test_runs_that_recorded_the_old_stage_names_read_as_today(synthetic_run: Pat
     shutil.copytree(synthetic_run, path)
     manifest = json.loads((path / "manifest.json").read_text())
     manifest["parts"]["robustness"]["stage"] = "stress"
+    manifest["parts"]["train_embeddings"] = manifest["parts"].pop("neighbours")  # the part's old name
+    manifest["parts"]["train_embeddings"]["stage"] = "train_embeddings"
     manifest["parts"]["label_issues_train"]["stage"] = "train_label_issues"
     manifest["warnings"] = [{"stage": "calibrate", "message": "ValueError: boom", "created": ""}]
     (path / "manifest.json").write_text(json.dumps(manifest))
     run = Run.load(path)
     assert run.manifest.parts["robustness"].stage == "robustness"
+    assert run.manifest.parts["neighbours"].stage == "neighbours" and run.get(NEIGHBOURS) is not None
     assert run.manifest.parts["label_issues_train"].stage == "label_issues_train"
     assert [w.stage for w in run.manifest.warnings] == ["calibration"]
     assert CATALOG.runnable("stress").name == "robustness"
@@ -102,3 +106,26 @@ def test_a_stage_whose_analysis_does_not_apply_says_why(synthetic_run: Path, tmp
         f"rows per class; {scarce} (3) have fewer"
     )
     assert analyze_run(path, ("label_issues_test",), progress=False) == {}  # the test rows' half is held too
+
+
+def test_migrate_writes_todays_names_into_a_run_that_records_older_ones(
+    synthetic_run: Path, tmp_path: Path
+) -> None:
+    import json
+
+    from agnews.rundir.migrate import migrate_run
+
+    path = tmp_path / "run"
+    shutil.copytree(synthetic_run, path)
+    with pytest.raises(RunError, match="already in today's layout; nothing to migrate"):
+        migrate_run(path)
+    manifest = json.loads((path / "manifest.json").read_text())
+    manifest["parts"]["train_embeddings"] = manifest["parts"].pop("neighbours")
+    manifest["parts"]["robustness"]["stage"] = "stress"
+    (path / "manifest.json").write_text(json.dumps(manifest))
+    assert "neighbours" in migrate_run(path)
+    written = json.loads((path / "manifest.json").read_text())
+    assert (
+        "train_embeddings" not in written["parts"] and written["parts"]["robustness"]["stage"] == "robustness"
+    )
+    assert Run.load(path).get(NEIGHBOURS) is not None

@@ -9,7 +9,8 @@ else imports an analysis's folder. To add an analysis: a folder like these and i
 from agnews.analyses.calibration.declaration import CALIBRATION
 from agnews.analyses.cross_domain.declaration import CROSS_DOMAIN
 from agnews.analyses.label_issues.declaration import LABEL_ISSUES
+from agnews.analyses.neighbours.declaration import NEIGHBOURS
 from agnews.analyses.robustness.declaration import ROBUSTNESS
 from agnews.analyses.tuning.declaration import TUNING
 
-ANALYSES = (CALIBRATION, LABEL_ISSUES, ROBUSTNESS, CROSS_DOMAIN, TUNING)
+ANALYSES = (NEIGHBOURS, CALIBRATION, LABEL_ISSUES, ROBUSTNESS, CROSS_DOMAIN, TUNING)

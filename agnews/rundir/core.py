@@ -28,10 +28,6 @@ from agnews.rundir.parts import (
     SLICES_INFO,
     TEACHER_LOGITS,
     TEACHER_LOGITS_FILE,
-    TRAIN_EMBEDDING_COLUMNS,
-    TRAIN_EMBEDDING_KEY,
-    TRAIN_EMBEDDING_ROWS,
-    TRAIN_EMBEDDINGS,
     TRAINING,
     Baseline,
     DataStats,
@@ -49,7 +45,6 @@ from agnews.rundir.parts import (
     Training,
     predictions_valid,
     slice_tags_named,
-    train_vectors_per_row,
 )
 
 CORE_PARTS: tuple[Part | PartFamily, ...] = (
@@ -76,13 +71,6 @@ CORE_PARTS: tuple[Part | PartFamily, ...] = (
         False,
         (TableFile(("row_id",), aligned=True), JsonFile(SliceReport)),
         check=slice_tags_named,
-    ),
-    Part(
-        "train_embeddings",
-        (TRAIN_EMBEDDING_ROWS, TRAIN_EMBEDDINGS),
-        False,
-        (TableFile(TRAIN_EMBEDDING_COLUMNS), EmbeddingsFile((TRAIN_EMBEDDING_KEY,), aligned=False)),
-        check=train_vectors_per_row,
     ),
     PartFamily(TEACHER_LOGITS, (TEACHER_LOGITS_FILE,), (TableFile(("text_hash", *LOGIT_COLUMNS)),)),
 )
@@ -145,16 +133,6 @@ CORE_STAGES: tuple[Stage, ...] = (
         function="agnews.training.maps:map_stage",
         default=True,
         order=60,
-    ),
-    Stage(
-        "train_embeddings",
-        ("train_embeddings",),
-        ("model", "config"),
-        "training-row vectors",
-        "fine-tuned [CLS] vectors of the training rows, for their nearest neighbours",
-        function="agnews.training.embed:train_embeddings_stage",
-        default=True,
-        order=70,
     ),
     Stage(
         "distill",

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import NamedTuple
 
+import numpy as np
 import pandas as pd
 
 from agnews.rundir.declarations import Fact
@@ -25,3 +27,14 @@ REVIEW: Fact[ReviewRule] = Fact("review rule")
 # `agnews.text.text_hash` (text_hash, text, label, suggested, quality, flagged).
 TEST_LABEL_ISSUES: Fact[pd.DataFrame] = Fact("label issues of the test rows")
 TRAIN_LABEL_ISSUES: Fact[pd.DataFrame] = Fact("label issues of the training rows")
+
+
+class TrainingVectors(NamedTuple):
+    """The training rows (text_hash, text, label) and, in their order, their fine-tuned [CLS]
+    vectors (unit length, float16): where the rows nearest a test row or a typed text are found."""
+
+    rows: pd.DataFrame
+    vectors: np.ndarray
+
+
+TRAINING_VECTORS: Fact[TrainingVectors] = Fact("fine-tuned vectors of the training rows")

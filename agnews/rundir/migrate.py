@@ -30,6 +30,7 @@ from agnews.rundir.parts import (
     Training,
     parse,
 )
+from agnews.rundir.renames import RENAMED_PARTS, RENAMED_STAGES
 
 LEGACY_NOTE = "made by an older agnews (no manifest.json); `agnews migrate {path}` rewrites it"
 
@@ -127,12 +128,18 @@ def read_legacy(path: Path) -> LegacyParts:
 
 
 def migrate_run(path: str | Path) -> list[str]:
-    """Rewrite a legacy run in today's layout (atomically); returns the parts it now records."""
+    """Rewrite a legacy run in today's layout (atomically); returns the parts it now records. A run
+    whose manifest records names older agnews gave (`agnews.rundir.renames`) gets today's."""
     from agnews.rundir.edit import edit_run
 
     path = Path(path).expanduser()
     if (path / parts.MANIFEST).is_file():
-        raise RunError(f"{path}: already has a manifest; nothing to migrate")
+        recorded = read_json(path / parts.MANIFEST)
+        stages = {record.get("stage") for record in recorded.get("parts", {}).values()}
+        if not (set(recorded.get("parts", {})) & set(RENAMED_PARTS) or stages & set(RENAMED_STAGES)):
+            raise RunError(f"{path}: already in today's layout; nothing to migrate")
+        with edit_run(path) as edit:  # the manifest is read with today's names and written back so
+            return sorted(edit.manifest.parts)
     legacy = read_legacy(path)
     with edit_run(path) as edit:
         edit.record("model", made_from=())

@@ -32,7 +32,7 @@ from annotated_types import Ge, Interval
 from agnews.config import TrainConfig
 from agnews.labels import LABELS, NUM_LABELS
 from agnews.rundir.files import RunError, json_text, read_json, write_json
-from agnews.rundir.renames import RENAMED_STAGES
+from agnews.rundir.renames import RENAMED_PARTS, RENAMED_STAGES
 
 MANIFEST = "manifest.json"
 CONFIG = "config.json"
@@ -49,8 +49,6 @@ MAP = "map.parquet"
 MAP_INFO = "map.json"
 SLICES = "slices.parquet"
 SLICES_INFO = "slices.json"
-TRAIN_EMBEDDING_ROWS = "train_embeddings.parquet"
-TRAIN_EMBEDDINGS = "train_embeddings.safetensors"
 # A teacher run's logits for a student's training texts (`agnews train --teacher`), one member per key.
 TEACHER_LOGITS = "teacher_logits"
 TEACHER_LOGITS_FILE = "logits.parquet"
@@ -65,11 +63,6 @@ PREDICTION_COLUMNS = (
 MAP_KINDS = ("base", "finetuned")
 MAP_COLUMNS = ("row_id", *(f"{kind}_{axis}" for kind in MAP_KINDS for axis in "xy"))
 EMBEDDING_KEYS = tuple(f"{kind}_cls" for kind in MAP_KINDS)
-# The training rows' fine-tuned [CLS] vectors (`train_embeddings`): a table of the rows (keyed by
-# `agnews.text.text_hash`, like the training label issues) and, in the same order, their vectors under
-# one key of a safetensors file, unit length (cosine is a dot product), float16.
-TRAIN_EMBEDDING_COLUMNS = ("text_hash", "text", "label")
-TRAIN_EMBEDDING_KEY = "finetuned_cls"
 
 
 # What a number of a JSON part may be, checked by pydantic on reading. A NaN is in no interval, so a
@@ -533,11 +526,14 @@ def _problem(error: Mapping[str, Any]) -> str:
 
 
 def read_manifest(path: Path) -> Manifest:
-    """A run's manifest, stage names as today's (`RENAMED_STAGES`); a run made before manifests
-    existed has none (empty: nothing recorded)."""
+    """A run's manifest, stage and part names as today's (`agnews.rundir.renames`); a run made before
+    manifests existed has none (empty: nothing recorded)."""
     if not (path / MANIFEST).is_file():
         return Manifest()
     manifest = read_json_part(Manifest, path / MANIFEST)
+    manifest.parts = {RENAMED_PARTS.get(name, name): record for name, record in manifest.parts.items()}
+    for record in manifest.parts.values():
+        record.made_from = {RENAMED_PARTS.get(name, name): made for name, made in record.made_from.items()}
     for record in [*manifest.parts.values(), *manifest.warnings]:
         record.stage = RENAMED_STAGES.get(record.stage, record.stage)
     return manifest
@@ -797,11 +793,3 @@ def slice_tags_named(paths: tuple[Path, ...], values: tuple[Any, ...]) -> None:
     missing = [tag for tag in report.tags if tag not in tags.columns]
     if missing:
         raise RunError(f"{paths[0]}: missing tag columns {missing}")
-
-
-def train_vectors_per_row(paths: tuple[Path, ...], values: tuple[Any, ...]) -> None:
-    """One vector per training row of the table, in a 2-D array."""
-    rows, vectors = values
-    shape = vectors[TRAIN_EMBEDDING_KEY].shape
-    if len(shape) != 2 or shape[0] != len(rows):
-        raise RunError(f"{paths[1]}: vectors of shape {shape} for the {len(rows)} rows of {paths[0].name}")

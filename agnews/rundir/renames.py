@@ -1,6 +1,7 @@
-"""The one map of names older agnews gave: stages (and the CLI words made from them) that were
-renamed after the part or analysis they make. Runs made before record the old names; `read_manifest`
-reads them as today's, and `agnews analyze --stages` and the CLI accept them."""
+"""The one map of names older agnews gave: stages (and the CLI words made from them) and parts renamed
+after the analysis they belong to. Runs made before record the old names; `read_manifest` reads them
+as today's (the part's files keep their names), and `agnews analyze --stages` and the CLI accept
+the old stage names."""
 
 RENAMED_STAGES = {
     "calibrate": "calibration",
@@ -8,4 +9,9 @@ RENAMED_STAGES = {
     "train_label_issues": "label_issues_train",
     "stress": "robustness",
     "tune": "tuning",
+    "train_embeddings": "neighbours",
+}
+
+RENAMED_PARTS = {
+    "train_embeddings": "neighbours",
 }

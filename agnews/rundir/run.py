@@ -102,6 +102,13 @@ class Run:
                 return load_attribute(provider.read)(self.loaded[provider.part])
         return None
 
+    def fact_remake(self, fact: Fact[Value]) -> str:
+        """The command that adds what `fact` is read from, in backticks (the first analysis that can)."""
+        providers = self.catalog.providers(fact)
+        if not providers:
+            return f"no analysis of this agnews answers the {fact.name}"
+        return self._remake(providers[0].part)
+
     def fact_fingerprint(self, fact: Fact[Value]) -> str:
         """The fingerprint of the part `fact` is read from ("" when the run cannot answer it): what a
         cache of something built from the fact is keyed by."""
@@ -129,18 +136,6 @@ class Run:
     @property
     def map_info(self) -> MapInfo | None:
         return self._file_of("map", 1)
-
-    @property
-    def train_embedding_rows(self) -> pd.DataFrame | None:
-        """The training rows of the `train_embeddings` part: text_hash, text, label."""
-        return self._file_of("train_embeddings", 0)
-
-    @property
-    def train_embeddings(self) -> np.ndarray | None:
-        """The training rows' fine-tuned [CLS] vectors (unit length, float16), in the order of
-        `train_embedding_rows`."""
-        vectors = self._file_of("train_embeddings", 1)
-        return None if vectors is None else vectors[parts.TRAIN_EMBEDDING_KEY]
 
     @property
     def slice_tags(self) -> pd.DataFrame | None:

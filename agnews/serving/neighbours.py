@@ -16,7 +16,7 @@ import pandas as pd
 
 from agnews.formatting import count
 from agnews.labels import LABELS
-from agnews.rundir.facts import TRAIN_LABEL_ISSUES
+from agnews.rundir.facts import TRAIN_LABEL_ISSUES, TRAINING_VECTORS
 from agnews.rundir.run import Run
 from agnews.serving.map_index import nearest, unit_rows
 
@@ -41,13 +41,14 @@ class TrainingNeighbours:
 
     @classmethod
     def from_run(cls, run: Run) -> TrainingNeighbours:
-        """The index of `run`'s `train_embeddings` part; NeighbourError, saying how to add it, without."""
-        rows, vectors = run.train_embedding_rows, run.train_embeddings
-        if rows is None or vectors is None:
-            raise NeighbourError(
-                "This run has no fine-tuned vectors of its training rows (the `train_embeddings` part); "
-                f"`agnews analyze {run.path} --stages train_embeddings` adds them."
-            )
+        """The index of `run`'s training rows' vectors (`TRAINING_VECTORS`); NeighbourError, saying how
+        to add them, without."""
+        found = run.fact(TRAINING_VECTORS)
+        if found is None:
+            adds = run.fact_remake(TRAINING_VECTORS)
+            missing = "This run has no fine-tuned vectors of its training rows"
+            raise NeighbourError(f"{missing}; {adds} adds them.")
+        rows, vectors = found
         rows = rows[["text_hash", "text", "label"]].reset_index(drop=True)
         rows["label_name"] = [LABELS[i] for i in rows["label"]]
         issues = run.fact(TRAIN_LABEL_ISSUES)

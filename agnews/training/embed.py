@@ -4,8 +4,7 @@ Why [CLS] of the last layer: it is what the reference recipe projects, and Disti
 The `embed` stage writes the `embeddings` part (test rows, float16, one row per prediction) and the
 `baseline` part (what the encoder knows before fine-tuning). Its fine-tuned vectors come from the
 evaluation pass when it ran in the same process; otherwise the run's model embeds the scored test rows
-again. The `train_embeddings` stage writes the training rows' fine-tuned vectors, its own stage so that
-a run made before it gains them without its test vectors (and the map made from them) being redone.
+again. The training rows' vectors are the neighbours analysis's (`agnews/analyses/neighbours/`).
 """
 
 from __future__ import annotations
@@ -14,16 +13,13 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
-import pandas as pd
 import torch
 from transformers import AutoModel, PreTrainedModel
 from transformers.tokenization_utils_base import PreTrainedTokenizerBase
 
 from agnews.inference import batched_outputs, last_layer_cls, last_layer_mean, model_device
 from agnews.models import ModelError, bf16_inference_pays, load_tokenizer, resolve_base_model
-from agnews.rundir.parts import TRAIN_EMBEDDING_KEY, Baseline
-from agnews.serving.map_index import unit_rows
-from agnews.text import text_hash
+from agnews.rundir.parts import Baseline
 
 if TYPE_CHECKING:
     from agnews.training.context import StageContext
@@ -157,25 +153,3 @@ def embed_stage(context: StageContext) -> None:
         base_train, np.asarray(train["label"]), base_test, predictions["label"].to_numpy(), config.seed
     )
     edit.write("baseline", baseline)
-
-
-def train_embeddings_stage(context: StageContext) -> None:
-    """The fine-tuned [CLS] vectors of the run's training rows, where the Neighbours tab looks for the
-    rows nearest a test row or a typed text.
-
-    In fp32, as the test rows' vectors (the evaluation pass) and the app's typed text are, so that the
-    three compare in one space. Stored unit length: the only use is cosine similarity.
-    """
-    train = context.data().splits["train"]
-    texts = list(train["text"])
-    vectors = context.infer(texts, "fine-tuned [CLS], training rows").cls
-    rows = pd.DataFrame(
-        {
-            "text_hash": [text_hash(text) for text in texts],
-            "text": texts,
-            "label": np.asarray(train["label"], dtype=np.int64),
-        }
-    )
-    context.staged.write(
-        "train_embeddings", rows, {TRAIN_EMBEDDING_KEY: unit_rows(vectors).astype(np.float16)}
-    )

@@ -35,7 +35,6 @@ from agnews.ui import (
     dataset,
     errors,
     maps,
-    neighbours,
     overview,
     slices,
 )
@@ -162,15 +161,7 @@ def build_app(
                 cells, metrics_follower = confusion.build(run, tab)
             with gr.Tab("Errors", id="errors") as tab:
                 errors_filters = errors.build(run, tab, current=current, store=store)
-            with gr.Tab("Neighbours", id="neighbours") as tab:
-                neighbours.build(
-                    run,
-                    tab,
-                    predictor,
-                    current=current,
-                    coming=following and status.state("train_embeddings") != DONE,
-                )
-            analysis_tabs("neighbours")
+            analysis_tabs("errors")
             with gr.Tab("Slices", id="slices") as tab:
                 slices.build(run, tab, current=current, coming=following and status.state("slices") != DONE)
             analysis_tabs("slices")

@@ -20,7 +20,7 @@ from agnews.labels import LABELS
 from agnews.present.figures import TAG_COLUMN
 from agnews.present.tables import mistakes, with_tags
 from agnews.rundir.decisions import TEST, DecisionStore
-from agnews.rundir.facts import TEST_LABEL_ISSUES
+from agnews.rundir.facts import TEST_LABEL_ISSUES, TRAINING_VECTORS
 from agnews.rundir.parts import PROB_COLUMNS
 from agnews.rundir.run import Run
 from agnews.ui.common import TABLE_WIDTHS, row_details, rows_table, selected_row_id, temporary_csv
@@ -199,9 +199,10 @@ def build(
         return temporary_csv(export_frame(selected(*filters)[1]), "agnews-errors-")
 
     def nearest(run: Run, row_id: int) -> dict[Any, Any]:
-        if run.train_embeddings is None or run.embeddings is None:
+        if run.fact(TRAINING_VECTORS) is None or run.embeddings is None:
+            adds = run.fact_remake(TRAINING_VECTORS)
             return {
-                near_line: "This run has no training-row vectors (the `train_embeddings` stage).",
+                near_line: f"This run has no training-row vectors; {adds} adds them.",
                 near_table: None,
             }
         shown, said = neighbours_of_row(run, row_id)

@@ -1,11 +1,12 @@
-"""Neighbours tab: the training rows nearest a test row or a typed text in the fine-tuned space.
+"""The training rows nearest a test row or a typed text in the fine-tuned space, as the page shows
+them (the Neighbours tab, `agnews/analyses/neighbours/`, and the Errors tab's selected row).
 
 The usual way to see why a model learned a confusion: a mistake whose nearest training rows mostly
 carry the predicted class was taught it by them, and a flag on those rows (cleanlab, the
-`label_issues_train` part) says whether their own labels are suspect. The search is
+training rows' label issues) says whether their own labels are suspect. The search is
 `agnews.serving.neighbours`; a typed text is embedded as the Classify tab embeds it for the map
 (`classify.text_vector`). `neighbours_of_row` is what another tab calls to show a selected row's
-neighbours. Opening the tab shows the neighbours of the most confident mistake.
+neighbours; the tab opens on the neighbours of the most confident mistake.
 """
 
 from __future__ import annotations
@@ -21,11 +22,9 @@ from agnews.formatting import count, percent
 from agnews.present.figures import headline
 from agnews.rundir.run import Run
 from agnews.serving.neighbours import NeighbourError, TrainingNeighbours, stored_vector, training_neighbours
-from agnews.serving.predictor import MAX_RAW_CHARS, Predictor
-from agnews.ui.classify import TEXT_INFO, text_vector
-from agnews.ui.panel import Panel
+from agnews.serving.predictor import Predictor
+from agnews.ui.classify import text_vector
 
-PART = "train_embeddings"
 K = 10
 WIDTHS = ["11%", "13%", "16%", "60%"]
 
@@ -134,67 +133,4 @@ def about(run: Run) -> str:
         f"The {count(len(index.rows))} training rows nearest a test row or your text, "
         "by cosine similarity of the fine-tuned model's [CLS] vectors (the space its classifier reads). "
         f"{flags}"
-    )
-
-
-def build(
-    run: Run, tab: gr.Tab, predictor: Predictor, *, current: Callable[[], Run], coming: bool = False
-) -> None:
-    """Lay out the tab inside `tab`; its note (and the most confident mistake's neighbours) are filled
-    from the run as it is when first opened, and every lookup reads the run as it is then.
-
-    Without the `train_embeddings` part, a notice says how to make it; with `coming` (a background
-    `agnews analyze` is making it) a "being built" note stays until an opening finds it.
-    """
-    panel = Panel(run, (PART,), what="training rows' fine-tuned vectors", key="neighbours", coming=coming)
-    if not panel.shown:
-        return
-    note = gr.Markdown("", elem_id="neighbours-note")
-    with gr.Row(equal_height=True):
-        row_id = gr.Number(label="Test row id", precision=0, scale=1, elem_id="neighbours-row")
-        row_button = gr.Button("Neighbours of this test row", scale=1, elem_id="neighbours-row-button")
-        text = gr.Textbox(
-            label="Or a text",
-            lines=1,
-            max_lines=4,
-            max_length=MAX_RAW_CHARS,
-            info=TEXT_INFO,
-            scale=3,
-            elem_id="neighbours-text",
-        )
-        text_button = gr.Button("Neighbours of this text", scale=1, elem_id="neighbours-text-button")
-    line = gr.Markdown("", elem_id="neighbours-summary")
-    table = gr.Dataframe(
-        None,
-        label=f"The {K} nearest training rows, most similar first",
-        interactive=False,
-        wrap=True,
-        column_widths=WIDTHS,
-        elem_id="neighbours-table",
-    )
-
-    def fill(run: Run) -> dict[Any, Any]:
-        values: dict[Any, Any] = {note: about(run)}
-        example = most_confident_mistake(run)
-        if example is not None and run.embeddings is not None:
-            shown, said = neighbours_of_row(run, example)
-            values |= {row_id: example, table: shown, line: said}
-        return values
-
-    panel.fill_when_opened(tab, fill, [note, row_id, table, line], current=current)
-    gr.on(
-        [row_button.click, row_id.submit],
-        lambda value: neighbours_of_row(current(), value),
-        row_id,
-        [table, line],
-        api_name="neighbours_row",
-        api_visibility="undocumented",
-    )
-    gr.on(
-        [text_button.click, text.submit],
-        lambda value: neighbours_of_text(current(), predictor, value),
-        text,
-        [table, line],
-        api_name="neighbours_text",
-        api_visibility="undocumented",
     )

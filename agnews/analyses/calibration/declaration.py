@@ -27,7 +27,7 @@ CALIBRATION = Analysis(
         ),
     ),
     rank=30,
-    tab=Tab("Calibration", after="neighbours", build=f"{_HERE}.tab:build"),
+    tab=Tab("Calibration", after="errors", build=f"{_HERE}.tab:build"),
     card=f"{_HERE}.present:card",
     report=f"{_HERE}.present:report_section",
     model_card=f"{_HERE}.present:model_card_section",

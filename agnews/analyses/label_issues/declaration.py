@@ -40,7 +40,7 @@ LABEL_ISSUES = Analysis(
         ),
     ),
     rank=40,
-    tab=Tab("Label issues", after="neighbours", build=f"{_HERE}.tab:build"),
+    tab=Tab("Label issues", after="errors", build=f"{_HERE}.tab:build"),
     card=f"{_HERE}.present:card",
     report=f"{_HERE}.present:report_section",
     model_card=f"{_HERE}.present:model_card_section",
