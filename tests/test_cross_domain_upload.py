@@ -160,6 +160,7 @@ def test_without_the_training_rows_the_model_is_scored_alone_and_says_why(
         )
 
 
+@pytest.mark.slow  # an `agnews cross-domain` child process loads torch and the model
 @pytest.mark.parametrize("may_write", [False, True])
 def test_the_page_runs_the_command_and_saves_only_where_it_may(
     run_copy: Path, small_csv: Path, may_write: bool
@@ -199,6 +200,7 @@ def test_the_page_runs_the_command_and_saves_only_where_it_may(
     assert "**9** of 16 rows" in shown["cross-domain-summary"]
 
 
+@pytest.mark.slow  # an `agnews cross-domain` child process
 def test_a_failing_command_shows_its_own_error(run_copy: Path, small_csv: Path) -> None:
     steps = upload.evaluate(
         run_copy,

@@ -1,7 +1,7 @@
 """A run that is still growing: the page opens on the parts that exist and takes the rest as they come.
 
 The launcher may open the app as soon as a run has its model, metrics and predictions, with the
-default stages (`agnews.rundir.stages`) still running in a background `agnews analyze` process.
+default stages (`agnews.rundir.catalog`) still running in a background `agnews analyze` process.
 `LiveRun` is what the page reads the run through then: `current()` re-loads the run only when its
 `manifest.json` changed (every edit of a run swaps in a new one, atomically, so a re-load sees only
 whole parts), and `status()` says, per stage, whether it is done, running (with the progress the
