@@ -30,7 +30,7 @@ def number(value: float | None, digits: int = 4, *, signed: bool = False) -> str
 
 def points(value: float | None, digits: int = 2) -> str:
     """A difference of two shares in percentage points, signed: `points(0.0184)` is "+1.84 pts"."""
-    return DASH if _missing(value) else f"{100 * value:+.{digits}f} pts"
+    return DASH if _missing(value) else f"{points_value(value, digits)} pts"
 
 
 def points_value(value: float | None, digits: int = 2) -> str:

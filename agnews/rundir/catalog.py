@@ -11,7 +11,8 @@ own `Catalog((*ANALYSES, toy))` and passes it; nothing global is mutated.
 from __future__ import annotations
 
 import importlib
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
+from functools import cache
 from types import MappingProxyType
 from typing import Any, Protocol
 
@@ -29,6 +30,7 @@ class HasParts(Protocol):
     def has(self, part: str) -> bool: ...
 
 
+@cache
 def load_attribute(path: str) -> Any:
     """What a declaration names by "module:attribute", imported now (declarations stay import-free)."""
     module, _, attribute = path.partition(":")
@@ -111,15 +113,30 @@ class Catalog:
         """The analyses' answers to `fact`, in the list's order."""
         return tuple(p for analysis in self.analyses for p in analysis.provides if p.fact == fact)
 
+    def answer(self, fact: Fact[Any], has: Callable[[str], bool], read: Callable[[str], Any]) -> Any:
+        """`fact` as the first analysis that answers it from a part the run `has` says (its value as
+        `read` gives it); None when none can. `Run.fact` and a stage's `StageContext.fact` differ only
+        in what counts as having a part."""
+        for provider in self.providers(fact):
+            if has(provider.part):
+                value = read(provider.part)
+                return value if provider.read is None else load_attribute(provider.read)(value)
+        return None
+
+    def source(self, fact: Fact[Any]) -> str | None:
+        """The part the first analysis answering `fact` reads it from (None: no analysis can)."""
+        providers = self.providers(fact)
+        return providers[0].part if providers else None
+
+    @staticmethod
+    def unanswered(fact: Fact[Any]) -> str:
+        """What is said where no analysis of this list answers `fact`."""
+        return f"no analysis of this agnews answers the {fact.name}"
+
     def reads(self, stage: Stage) -> tuple[str, ...]:
         """The parts `stage` reads when the run has them: those it names and those answering its facts."""
         answering = (p.part for fact in stage.uses for p in self.providers(fact))
         return tuple(dict.fromkeys((*stage.reads_if_present, *answering)))
-
-    def settings(self, stage: str) -> Any:
-        """The default settings of `stage`'s analysis (None: it has none)."""
-        owner = self.owner(stage)
-        return None if owner is None or owner.settings is None else owner.settings()
 
 
 def _check_stage(

@@ -40,11 +40,11 @@ class Fact(Generic[Value]):
 @dataclass(frozen=True)
 class Provides:
     """An analysis's answer to a fact: read from its part `part` by `read` ("module:attribute" of a
-    `(part value) -> fact value | None`)."""
+    `(part value) -> fact value | None`; None: the part's value is the answer)."""
 
     fact: Fact[Any]
     part: str
-    read: str
+    read: str | None = None
 
 
 @dataclass(frozen=True)

@@ -97,25 +97,12 @@ class Run:
 
     def fact(self, fact: Fact[Value]) -> Value | None:
         """`fact` as the first analysis that answers it from a part the run has says (None: none can)."""
-        for provider in self.catalog.providers(fact):
-            if provider.part in self.loaded:
-                return load_attribute(provider.read)(self.loaded[provider.part])
-        return None
+        return self.catalog.answer(fact, self.loaded.__contains__, self.loaded.__getitem__)
 
     def fact_remake(self, fact: Fact[Value]) -> str:
         """The command that adds what `fact` is read from, in backticks (the first analysis that can)."""
-        providers = self.catalog.providers(fact)
-        if not providers:
-            return f"no analysis of this agnews answers the {fact.name}"
-        return self._remake(providers[0].part)
-
-    def fact_fingerprint(self, fact: Fact[Value]) -> str:
-        """The fingerprint of the part `fact` is read from ("" when the run cannot answer it): what a
-        cache of something built from the fact is keyed by."""
-        for provider in self.catalog.providers(fact):
-            if provider.part in self.loaded:
-                return self.manifest.parts[provider.part].fingerprint
-        return ""
+        part = self.catalog.source(fact)
+        return self.catalog.unanswered(fact) if part is None else self._remake(part)
 
     def _file_of(self, name: str, index: int) -> Any:
         value = self.loaded.get(name)

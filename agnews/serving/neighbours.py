@@ -20,8 +20,6 @@ from agnews.rundir.facts import TRAIN_LABEL_ISSUES, TRAINING_VECTORS
 from agnews.rundir.run import Run
 from agnews.serving.map_index import nearest, unit_rows
 
-# Indexes kept built (`training_neighbours`): the shown run and another version of it, at most.
-
 
 class NeighbourError(ValueError):
     """A question this run cannot answer, with a message that says what to ask or run instead."""

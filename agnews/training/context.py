@@ -14,7 +14,7 @@ import pandas as pd
 
 from agnews.config import HUB_DATASET_ID, TrainConfig
 from agnews.rundir import parts
-from agnews.rundir.catalog import CATALOG, Catalog, load_attribute
+from agnews.rundir.catalog import CATALOG, Catalog
 from agnews.rundir.declarations import Fact
 from agnews.rundir.edit import RunEditor
 
@@ -137,10 +137,7 @@ class StageContext:
     def fact(self, fact: Fact[Value]) -> Value | None:
         """`fact` from the staged run (`Run.fact`), read only from a part made from the current
         versions of its own inputs; None where no analysis can answer it."""
-        for provider in self.catalog.providers(fact):
-            if self.staged.usable(provider.part):
-                return load_attribute(provider.read)(self.read(provider.part))
-        return None
+        return self.catalog.answer(fact, self.staged.usable, self.read)
 
     def unusable(self, part: str, consumer: str) -> str | None:
         """Why the staged run's `part` cannot feed the stage `consumer` (absent, or made from older
@@ -153,13 +150,10 @@ class StageContext:
 
     def why_no(self, fact: Fact[Value], consumer: str) -> str:
         """Why `fact` is None for the stage `consumer`, and what adds what it is read from."""
-        providers = self.catalog.providers(fact)
-        if not providers:
-            return f"no analysis of this agnews answers the {fact.name}"
-        return (
-            self.unusable(providers[0].part, consumer)
-            or f"the run's {providers[0].part} part has no {fact.name}"
-        )
+        part = self.catalog.source(fact)
+        if part is None:
+            return self.catalog.unanswered(fact)
+        return self.unusable(part, consumer) or f"the run's {part} part has no {fact.name}"
 
     def remember_cls(self, vectors: np.ndarray) -> None:
         """Keep the evaluation pass's [CLS] vectors for the embed stage (no second forward pass)."""

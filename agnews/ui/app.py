@@ -124,6 +124,11 @@ def build_app(
         """Whether the background analyze is still to make `stage`'s parts."""
         return live is not None and live.status().state(stage) in (RUNNING, WAITING)
 
+    def unbuilt(*stages: str) -> bool:
+        """Whether a tab showing the parts of `stages` opens while the background analyze has not
+        made them all yet (the tab then says "being built" until an opening finds them)."""
+        return following and any(status.state(stage) != DONE for stage in stages)
+
     def analysis_tabs(after: str) -> None:
         """The tabs of the analyses placed right after the tab `after` (`Tab.after`), each followed
         by those placed after it."""
@@ -131,7 +136,7 @@ def build_app(
             if analysis.tab is None or analysis.tab.after != after:
                 continue
             with gr.Tab(analysis.tab.title, id=analysis.tab_id) as tab:
-                building = following and any(status.state(s) != DONE for s in analysis.default_stages)
+                building = unbuilt(*analysis.default_stages)
                 page = TabPage(run, tab, current, building, predictor, store, may_write, runs_root)
                 load_attribute(analysis.tab.build)(page)
             analysis_tabs(analysis.tab_id)
@@ -152,23 +157,23 @@ def build_app(
                     run,
                     predictor,
                     points,
-                    coming=following and status.state("map") != DONE,
+                    coming=unbuilt("map"),
                     review=lambda: current().fact(REVIEW),
                 )
             with gr.Tab("Map", id="map") as tab:
-                map_follower = maps.build(run, points, tab, coming=following and status.state("map") != DONE)
+                map_follower = maps.build(run, points, tab, coming=unbuilt("map"))
             with gr.Tab("Confusion matrix", id="confusion") as tab:
                 cells, metrics_follower = confusion.build(run, tab)
             with gr.Tab("Errors", id="errors") as tab:
                 errors_filters = errors.build(run, tab, current=current, store=store)
             analysis_tabs("errors")
             with gr.Tab("Slices", id="slices") as tab:
-                slices.build(run, tab, current=current, coming=following and status.state("slices") != DONE)
+                slices.build(run, tab, current=current, coming=unbuilt("slices"))
             analysis_tabs("slices")
             with gr.Tab("Compare", id="compare") as tab:
                 compare.build(run, tab, current=current, runs_root=runs_root, compare_with=compare_with)
             with gr.Tab("Data", id="data") as tab:
-                dataset.build(run, tab, current=current, coming=following and status.state("slices") != DONE)
+                dataset.build(run, tab, current=current, coming=unbuilt("slices"))
             analysis_tabs("data")
         confusion.link_to_errors(cells, *errors_filters[:2], tabs)
         overview.link(cards, tabs, errors_filters, current=current)

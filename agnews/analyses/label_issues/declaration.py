@@ -46,7 +46,7 @@ LABEL_ISSUES = Analysis(
     model_card=f"{_HERE}.present:model_card_section",
     model_card_place="limitations",
     provides=(
-        Provides(TEST_LABEL_ISSUES, TEST_PART.name, f"{_HERE}.schema:issues_of_test_rows"),
+        Provides(TEST_LABEL_ISSUES, TEST_PART.name),
         Provides(TRAIN_LABEL_ISSUES, TRAIN_PART.name, f"{_HERE}.schema:issues_of_training_rows"),
     ),
 )

@@ -52,11 +52,6 @@ TRAIN_PART: Part[TrainIssues] = Part(
 )
 
 
-def issues_of_test_rows(table: pd.DataFrame) -> pd.DataFrame:
-    """The test part's answer to `agnews.rundir.facts.TEST_LABEL_ISSUES`: the table itself."""
-    return table
-
-
 def issues_of_training_rows(issues: TrainIssues) -> pd.DataFrame:
     """The training part's answer to `agnews.rundir.facts.TRAIN_LABEL_ISSUES`: its rows."""
     return issues.rows

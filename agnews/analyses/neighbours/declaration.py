@@ -28,5 +28,5 @@ NEIGHBOURS = Analysis(
     ),
     rank=45,
     tab=Tab("Neighbours", after="errors", build=f"{_HERE}.tab:build"),
-    provides=(Provides(TRAINING_VECTORS, PART.name, f"{_HERE}.schema:as_fact"),),
+    provides=(Provides(TRAINING_VECTORS, PART.name),),
 )

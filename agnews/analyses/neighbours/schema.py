@@ -40,8 +40,3 @@ PART: Part[TrainingVectors] = Part(
     check=vectors_per_row,
     value=training_vectors,
 )
-
-
-def as_fact(vectors: TrainingVectors) -> TrainingVectors:
-    """The part's answer to `TRAINING_VECTORS`: its value as read."""
-    return vectors
