@@ -19,7 +19,13 @@ from agnews.ui.scratch import NO_SESSION, STALE_SESSION_SECONDS, Scratch
 
 
 def files(root: Path) -> list[str]:
-    return sorted(p.relative_to(root).as_posix() for p in root.rglob("*") if p.is_file())
+    """The files under `root`, as paths relative to it. `os.walk` passes over a folder removed while
+    it looks (the page's unload deletes a session's folder as this test polls), where `rglob` raises."""
+    return sorted(
+        (Path(folder) / name).relative_to(root).as_posix()
+        for folder, _, names in os.walk(root)
+        for name in names
+    )
 
 
 def write_text(text: str) -> Callable[[Path], int]:
