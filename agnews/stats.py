@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
+import numpy as np
+
 
 def wilson_interval(correct: int, rows: int) -> tuple[float, float]:
     """95% Wilson score interval of a proportion (an accuracy, a flip rate).
@@ -23,3 +27,8 @@ def wilson_interval(correct: int, rows: int) -> tuple[float, float]:
 
     interval = binomtest(correct, rows).proportion_ci(confidence_level=0.95, method="wilson")
     return float(interval.low), float(interval.high)
+
+
+def word_counts(texts: Sequence[str]) -> np.ndarray:
+    """Whitespace-separated words per text, shape (texts,): the unit every length figure uses."""
+    return np.fromiter((len(text.split()) for text in texts), dtype=np.int64, count=len(texts))

@@ -59,8 +59,8 @@ def timed_stages(run: Path, data: str | None) -> tuple[float, float, pd.DataFram
 
 def placement_check(run_path: Path, rows: int) -> dict[str, float]:
     """Place `rows` stored test texts anew; report own-point hits and distances against map spacing."""
+    from agnews.analyses.map.placement import check_placement
     from agnews.rundir.run import Run
-    from agnews.training.maps import check_placement
 
     run = Run.load(run_path)
     rows = min(rows, len(run.predictions))

@@ -13,8 +13,8 @@ full AG News (120,000 training rows) and a 50,000-row test file, measured on thi
 3. The quick recipe's training speed on this CPU (`build_trainer`, real rows, one short epoch, no
    evaluation) and what an epoch at each size takes at that speed (projection: rows / samples per s).
 4. The analyses that grow faster than the rows, with the product's own functions on full-size inputs:
-   the slices stage's near-duplicate search (`train_neighbours`: every test row against every training
-   row in TF-IDF space), UMAP of the test rows' vectors (`umap_2d`, twice per run: base and
+   the slices' and dataset checks' near-duplicate search (`train_neighbours`: every test row against
+   every training row in TF-IDF space), UMAP of the test rows' vectors (`umap_2d`, twice per run: base and
    fine-tuned), out-of-fold label issues (`held_out_probabilities`, 5 folds, TF-IDF + vectors) at
    `--label-issue-sizes`, and the Map's figure of every test point (`map_figure`: seconds, JSON size,
    and how long headless Chromium takes to draw it).
@@ -165,17 +165,17 @@ def analysis_table(
 ) -> None:
     """`train` and `test`: texts and labels 0-3 (columns `text`, `label`)."""
     from agnews.analyses.label_issues.numeric import FOLDS, held_out_probabilities
+    from agnews.analyses.map.numeric import umap_2d
     from agnews.present.figures import map_figure
     from agnews.training.embed import base_cls_embeddings
-    from agnews.training.maps import umap_2d
-    from agnews.training.slices import train_neighbours
+    from agnews.training.tfidf_neighbours import train_neighbours
 
     seeds = base_cls_embeddings(
         config.base_model, test["text"].head(2000).tolist(), batch_size=config.eval_batch_size,
         max_length=config.max_length, progress=False,
     )  # fmt: skip
     print(f"{'analysis':<58} {'seconds':>8}")
-    _, seconds = timed(lambda: train_neighbours(train["text"].tolist(), test["text"].tolist()))
+    _, seconds = timed(lambda: train_neighbours(train["text"].tolist(), test["text"].tolist(), 10))
     print(f"{f'near-duplicates: {len(test):,} test x {len(train):,} training rows':<58} {seconds:>8.1f}")
     vectors = vectors_like(seeds, len(test))
     coords, seconds = timed(lambda: umap_2d(vectors, config.seed))

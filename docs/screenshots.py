@@ -31,7 +31,7 @@ from agnews.analyses.cross_domain.schema import FAMILY as CROSS_DOMAIN
 from agnews.labels import LABELS
 from agnews.rundir.files import RunError
 from agnews.rundir.run import Run
-from agnews.ui.overview import slices_card
+from agnews.ui.overview import cards
 
 if TYPE_CHECKING:
     from agnews.ui.live import LiveRun
@@ -156,7 +156,8 @@ def tour(page, url: str, run: Run, out: Path, *, compared: bool) -> None:
     page.locator("#errors-details").get_by_text("wrong").wait_for()
     shoot(page, out / "errors.png")
 
-    weakest = slices_card(run, coming=False)  # its button lands on the mistakes of the weakest slice
+    # the weakest slice's button lands on its mistakes
+    weakest = next(card for card in cards(run) if card.key == "slices")
     if weakest.errors_filter is not None:
         open_tab(page, "Overview", "#overview-slices-open")
         page.locator("#overview-slices-open").click()
@@ -207,7 +208,7 @@ def tour(page, url: str, run: Run, out: Path, *, compared: bool) -> None:
 
     open_tab(page, "Data", ".js-plotly-plot:visible")
     expect(page.locator(".js-plotly-plot:visible")).to_have_count(2, timeout=TIMEOUT_MS)
-    expect(page.locator("#data-warnings")).to_contain_text("Dataset warnings")
+    expect(page.locator("#dataset-checks-warnings")).to_contain_text("Dataset warnings")
     shoot(page, out / "data.png")
 
 

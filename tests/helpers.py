@@ -184,6 +184,8 @@ def drawn_figures(page: Any) -> int:
 def tab_page(run: Any, tab: Any, *, may_write: bool = True) -> Any:
     """What the page hands an analysis's tab (`agnews.ui.page.TabPage`) for a run shown as loaded:
     no background analyze, no model (the tabs tested with it never classify), no decisions store."""
+    from agnews.present.tables import map_points
     from agnews.ui.page import TabPage
 
-    return TabPage(run, tab, lambda: run, False, None, None, may_write, None)  # type: ignore[arg-type]
+    points = map_points(run)
+    return TabPage(run, tab, lambda: run, False, None, None, may_write, None, points)  # type: ignore[arg-type]

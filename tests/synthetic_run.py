@@ -18,6 +18,7 @@ import numpy as np
 import pandas as pd
 from helpers import synthetic_rows, write_original_csv
 
+from agnews.analyses.map.schema import MapInfo, MapQuality
 from agnews.config import preset_config
 from agnews.labels import LABELS, NUM_LABELS
 from agnews.rundir import parts
@@ -27,8 +28,6 @@ from agnews.rundir.parts import (
     CalibrationFit,
     CalibratorScore,
     DataStats,
-    MapInfo,
-    MapQuality,
     Metrics,
     RunConfig,
     Training,
@@ -40,6 +39,7 @@ ANALYSIS_STAGES = (
     "calibration",
     "label_issues_test",
     "slices",
+    "dataset_checks",
     "export",
     "embed",
     "neighbours",

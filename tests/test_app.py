@@ -22,7 +22,7 @@ from helpers import ServedApp
 from agnews.analyses.calibration.schema import PART as CALIBRATION
 from agnews.labels import LABELS
 from agnews.present import tables
-from agnews.present.tables import with_tags
+from agnews.present.tables import row_tags, with_tags
 from agnews.rundir.parts import Manifest
 from agnews.rundir.run import Run
 from agnews.serving.csv_batch import NOTE_CUT, NOTE_EMPTY, REVIEW_COLUMN, output_columns
@@ -182,7 +182,7 @@ def test_error_filters_and_csv_export(client: Client, served_run: Run) -> None:
 def test_error_tag_filter(client: Client, served_run: Run) -> None:
     wrong = tables.mistakes(with_tags(served_run.predictions, served_run))
     # a tag that some mistakes carry and some do not, so that the filter visibly narrows
-    tag = next(t for t in served_run.slice_report.tags if 0 < wrong[f"tag_{t}"].sum() < len(wrong))
+    tag = next(t for t in row_tags(served_run) if 0 < wrong[f"tag_{t}"].sum() < len(wrong))
     table, count = client.predict(errors.ANY, errors.ANY, "", tag, errors.BY_CONFIDENCE, api_name="/errors")
     expected = wrong[wrong[f"tag_{tag}"]]
     assert [r[0] for r in table["data"]] == expected["row_id"].tolist()

@@ -170,7 +170,7 @@ def test_each_overview_card_lands_on_the_view_it_names(
         "slices": "#errors-table",
         "robustness": "#robustness-examples [data-testid='cell-0-0']",
         "cross-domain": "#cross-domain-plot .js-plotly-plot",
-        "data": "#data-warnings",
+        "dataset-checks": "#dataset-checks-warnings",
         "compare": "#compare-confusion .js-plotly-plot",
     }
     assert set(landings) == set(shown)  # every card is visited

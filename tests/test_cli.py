@@ -7,6 +7,7 @@ from pathlib import Path
 
 import pytest
 
+from agnews.analyses.map.schema import PART as MAP
 from agnews.cli import _train_parser, main
 from agnews.config import TrainConfig
 from agnews.rundir.catalog import CATALOG
@@ -86,20 +87,20 @@ def test_evaluate_and_analyze_commands_rebuild_a_run_consistently(quick_run_copy
     assert main(["evaluate", str(copy)]) == 0
     same = Run.load(copy)
     assert same.metrics.test.accuracy == pytest.approx(before.metrics.test.accuracy)
-    assert same.map_coords is not None and same.warnings == []  # same predictions: nothing stale
+    assert same.get(MAP) is not None and same.warnings == []  # same predictions: nothing stale
 
     assert main(["evaluate", str(copy), "--max-test-samples", "40"]) == 0
     fewer = Run.load(copy)
     assert len(fewer.predictions) == 40 and fewer.metrics.test.rows == 40
-    assert fewer.map_coords is None and fewer.embeddings is None and fewer.baseline is None
+    assert fewer.get(MAP) is None and fewer.embeddings is None and fewer.baseline is None
     assert any("made from an older predictions" in w and "--stages embed" in w for w in fewer.warnings)
 
     assert main(["analyze", str(copy)]) == 0  # re-makes exactly the stale stages
     rebuilt = Run.load(copy)
     assert rebuilt.warnings == []
-    assert rebuilt.map_coords is not None and rebuilt.map_info is not None
-    assert rebuilt.map_coords["row_id"].tolist() == rebuilt.predictions["row_id"].tolist()
-    assert set(rebuilt.map_info.quality) == {"base", "finetuned"}
+    assert rebuilt.get(MAP) is not None and rebuilt.get(MAP) is not None
+    assert rebuilt.get(MAP).coordinates["row_id"].tolist() == rebuilt.predictions["row_id"].tolist()
+    assert set(rebuilt.get(MAP).info.quality) == {"base", "finetuned"}
     assert rebuilt.baseline is not None and rebuilt.baseline.rows == 40
 
 

@@ -9,10 +9,11 @@ import pytest
 import torch
 from transformers import AutoModel, AutoTokenizer
 
+from agnews.analyses.map.numeric import map_quality, umap_2d
+from agnews.analyses.map.placement import check_placement
 from agnews.models import bundled_minilm_path
 from agnews.rundir.run import Run
 from agnews.training.embed import base_cls_embeddings
-from agnews.training.maps import check_placement, map_quality, umap_2d
 
 TEXTS = ["Oil prices climb", "Team wins the cup final after extra time", "New chip doubles speed", "Talks"]
 

@@ -14,9 +14,10 @@ from pathlib import Path
 
 import pytest
 
+from agnews.analyses.map.schema import PART as MAP
 from agnews.rundir.edit import FAULT_ENV
 from agnews.rundir.files import RunError, check_writable
-from agnews.rundir.parts import BASELINE, EMBEDDINGS, MAP, MAP_INFO
+from agnews.rundir.parts import BASELINE, EMBEDDINGS
 from agnews.rundir.run import Run
 
 
@@ -84,8 +85,8 @@ def _assert_consistent(path: Path) -> Run:
     stored = run.predictions
     assert run.metrics.test.rows == len(stored)
     assert run.metrics.test.accuracy == pytest.approx((stored["pred"] == stored["label"]).mean())
-    if run.map_coords is not None:
-        assert run.map_coords["row_id"].tolist() == stored["row_id"].tolist()
+    if run.get(MAP) is not None:
+        assert run.get(MAP).coordinates["row_id"].tolist() == stored["row_id"].tolist()
     if run.embeddings is not None:
         assert all(len(v) == len(stored) for v in run.embeddings.values())
     if run.baseline is not None:
@@ -158,7 +159,7 @@ def test_killed_analyze_leaves_a_consistent_run(stale_run: Path, command: list[s
     done = _assert_consistent(stale_run)
     assert done.has("map") and done.has("embeddings") and done.has("baseline")
     assert done.manifest.warnings == []  # no stage failed
-    touched = (EMBEDDINGS, BASELINE, MAP, MAP_INFO)
+    touched = (EMBEDDINGS, BASELINE, *MAP.files)
     assert not [w for w in done.warnings if any(name in w for name in touched)]  # none of them stale
 
 

@@ -21,6 +21,7 @@ from huggingface_hub.errors import HfHubHTTPError
 from huggingface_hub.repocard_data import model_index_to_eval_results
 
 from agnews.analyses.calibration.schema import PART as CALIBRATION
+from agnews.analyses.map.schema import PART as MAP
 from agnews.cli import main
 from agnews.hub import transfer as hub
 from agnews.hub.card import build_model_card, hub_base_model
@@ -53,6 +54,7 @@ RUN_FILES = {
     "train_embeddings.safetensors",
     "slices.parquet",
     "slices.json",
+    "dataset_checks.json",
     "robustness.json",
 }
 
@@ -290,7 +292,11 @@ def test_dry_run_folder_loads_as_a_run(upload_dir: Path, synthetic_run: Path, tm
     assert run.training == original.training and run.data_stats == original.data_stats
     assert run.baseline is not None and run.baseline == original.baseline
     assert run.predictions.equals(original.predictions)
-    assert run.embeddings is not None and run.map_coords is not None and run.map_info == original.map_info
+    assert (
+        run.embeddings is not None
+        and run.get(MAP) is not None
+        and run.get(MAP).info == original.get(MAP).info
+    )
     assert (run.model_path / "model.safetensors").resolve() == (upload_dir / "model.safetensors").resolve()
     # Loading again rebuilds the links in place rather than piling up copies.
     load_run_from_folder(upload_dir, cache_dir=tmp_path / "cache")
@@ -476,7 +482,7 @@ def test_a_run_made_by_an_older_agnews_pushes_and_loads_back(
     run = load_run_from_folder(out, cache_dir=tmp_path / "cache")
     assert any("agnews migrate" in w for w in run.warnings)
     assert run.metrics.test == original.metrics.test and run.baseline == original.baseline
-    assert run.embeddings is not None and run.map_coords is not None
+    assert run.embeddings is not None and run.get(MAP) is not None
 
     monkeypatch.setattr(hub, "HfApi", RecordingHfApi)
     push_run(legacy, REPO_ID, token=FAKE_TOKEN)

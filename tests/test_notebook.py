@@ -37,7 +37,7 @@ FIGURES = {
     "slices": 1,
 }
 # What the notebook's `STAGES` make, and parts of default stages it leaves out to stay quick.
-MADE = ("calibration", "label_issues_test", "slices", "embeddings", "baseline", "map")
+MADE = ("calibration", "label_issues_test", "slices", "dataset_checks", "embeddings", "baseline", "map")
 LEFT_OUT = ("serving", "robustness", "label_issues_train", "neighbours")
 
 

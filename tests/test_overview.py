@@ -14,17 +14,15 @@ from agnews.analyses.calibration.present import ECE_LIMIT
 from agnews.analyses.calibration.schema import PART as CALIBRATION
 from agnews.analyses.robustness.present import FLIP_LIMIT
 from agnews.analyses.robustness.schema import PART as ROBUSTNESS
+from agnews.analyses.slices.present import MODEL_CHOSEN_SLICES, SLICE_GAP
+from agnews.analyses.slices.schema import PART as SLICES
 from agnews.labels import LABELS
+from agnews.present.cards import LOOK
 from agnews.rundir.parts import Manifest
 from agnews.rundir.run import Run
 from agnews.serving.predictor import Predictor
 from agnews.ui import build_app
-from agnews.ui.overview import (
-    LOOK,
-    MODEL_CHOSEN_SLICES,
-    SLICE_GAP,
-    cards,
-)
+from agnews.ui.overview import cards
 
 
 def by_key(run: Run) -> dict[str, Any]:
@@ -39,7 +37,7 @@ def test_each_judgement_follows_its_rule(run: Run) -> None:
     )
     assert worst_test.name in found["robustness"].headline
     assert (found["robustness"].verdict == LOOK) == (worst_test.flip_rate > FLIP_LIMIT)
-    overall, *tagged = run.slice_report.slices
+    overall, *tagged = run.get(SLICES).report.slices
     candidates = [
         s for s in tagged if s.rows and s.accuracy is not None and s.name not in MODEL_CHOSEN_SLICES
     ]

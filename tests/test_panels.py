@@ -11,6 +11,7 @@ import gradio as gr
 import pytest
 
 from agnews.present.paths import shown_path
+from agnews.present.tables import row_tags
 from agnews.rundir.edit import edit_run
 from agnews.rundir.run import Run
 from agnews.serving.predictor import Predictor
@@ -21,7 +22,7 @@ from agnews.ui.live import LiveRun
 LATER = {  # part -> its files, and what its stage records it made from
     "calibration": (("calibration.json",), ("predictions", "training", "config", "model")),
     "label_issues_test": (("label_issues_test.parquet",), ("predictions",)),
-    "slices": (("slices.parquet", "slices.json"), ("config", "data_stats", "predictions")),
+    "slices": (("slices.parquet", "slices.json"), ("config", "predictions")),
 }
 
 
@@ -89,7 +90,7 @@ def test_the_errors_tab_takes_in_analyses_that_finish_after_the_page_opened(
     assert "likely mislabelled" not in before["errors-table"]["value"].columns
     restore(growing, ("calibration", "label_issues_test", "slices"))
     after = by_id(opened(*filters))
-    tags = Run.load(growing).slice_report.tags
+    tags = row_tags(Run.load(growing))
     assert after["errors-tag"]["visible"] is True and after["errors-tag"]["choices"] == [ANY, *tags]
     assert after["errors-order"]["visible"] is True
     assert "likely mislabelled" in after["errors-table"]["value"].columns

@@ -11,6 +11,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from agnews.analyses.map.schema import PART as MAP
 from agnews.labels import LABELS
 from agnews.rundir.run import Run
 from agnews.serving.map_index import MapIndex
@@ -31,12 +32,12 @@ def test_probabilities_match_the_stored_predictions(quick_run: Path) -> None:
 
 
 def test_cls_vector_places_a_stored_text_next_to_itself(run: Run, predictor: Predictor) -> None:
-    assert run.embeddings is not None and run.map_coords is not None
+    assert run.embeddings is not None and run.get(MAP) is not None
     stored = run.embeddings["finetuned_cls"]
     vector = predictor.cls_vector(run.predictions["text"].iloc[3])
     assert vector.shape == (stored.shape[1],)
     assert np.allclose(vector, stored[3].astype(np.float32), atol=2e-2)
-    index = MapIndex(stored, run.map_coords[["finetuned_x", "finetuned_y"]].to_numpy())
+    index = MapIndex(stored, run.get(MAP).coordinates[["finetuned_x", "finetuned_y"]].to_numpy())
     assert index.place(vector, k=5).neighbours[0] == 3
 
 

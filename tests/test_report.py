@@ -18,14 +18,14 @@ from agnews.rundir.run import Run
 
 SECTIONS = (
     "Test metrics",
-    "Maps",
     "Worst errors",
+    "Maps",
     "Calibration",
     "Label issues",
     "Slices",
-    "Dataset warnings",
     "Robustness",
     "Out-of-domain files",
+    "Dataset warnings",
 )
 REMOVED = ("map", "calibration", "slices", "robustness", "label_issues_test")
 

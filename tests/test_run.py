@@ -10,6 +10,7 @@ import pandas as pd
 import pytest
 from helpers import as_legacy
 
+from agnews.analyses.map.schema import PART as MAP
 from agnews.rundir.edit import RunEditor, create_run, edit_run, run_lock
 from agnews.rundir.files import RunBusyError, RunError
 from agnews.rundir.migrate import migrate_run
@@ -24,8 +25,10 @@ def test_a_complete_run_loads_with_all_parts(synthetic_run: Path) -> None:
         run.manifest.parts
     )
     assert run.embeddings is not None and set(run.embeddings) == {"base_cls", "finetuned_cls"}
-    assert run.map_coords is not None and list(run.map_coords["row_id"]) == list(run.predictions["row_id"])
-    assert run.map_info is not None and set(run.map_info.quality) == {"base", "finetuned"}
+    assert run.get(MAP) is not None and list(run.get(MAP).coordinates["row_id"]) == list(
+        run.predictions["row_id"]
+    )
+    assert run.get(MAP) is not None and set(run.get(MAP).info.quality) == {"base", "finetuned"}
     assert run.baseline is not None and 0 < run.baseline.accuracy <= 1
     # metrics and predictions come from one evaluation; logits are kept beside the probabilities
     stored = run.predictions
@@ -73,7 +76,7 @@ def test_damaged_optional_parts_are_reported_not_fatal(run_copy: Path) -> None:
     (run_copy / "map.parquet").write_bytes(b"broken")
     (run_copy / "embeddings.safetensors").write_bytes(b"broken")
     run = Run.load(run_copy)
-    assert run.map_coords is None and run.embeddings is None
+    assert run.get(MAP) is None and run.embeddings is None
     assert not run.has("map") and not run.has("embeddings")
     assert all("agnews analyze" in w for w in run.warnings)
     assert any(w.startswith("map.parquet, map.json: ignored (") for w in run.warnings)
@@ -94,7 +97,7 @@ def test_a_part_made_from_older_predictions_is_reported_stale(run_copy: Path) ->
         _reverse_predictions(edit)
         edit.record("metrics", made_from=("predictions",))
     run = Run.load(run_copy)
-    assert run.map_coords is None and run.embeddings is None and run.baseline is None
+    assert run.get(MAP) is None and run.embeddings is None and run.baseline is None
     assert any("made from an older predictions" in w for w in run.warnings)
 
 
@@ -183,13 +186,13 @@ def test_a_legacy_run_loads_in_memory_and_migrates(run_copy: Path) -> None:
     assert any("agnews migrate" in w for w in legacy.warnings)
     assert legacy.metrics.test.accuracy == accuracy and legacy.baseline is not None
     assert legacy.config.train.split_seed == legacy.config.train.seed
-    assert legacy.map_coords is not None and legacy.embeddings is not None
+    assert legacy.get(MAP) is not None and legacy.embeddings is not None
 
     migrate_run(run_copy)
     migrated = Run.load(run_copy)
     assert migrated.warnings == []
     assert migrated.metrics.test.accuracy == accuracy
-    assert migrated.map_info is not None and set(migrated.map_info.quality) == {"base", "finetuned"}
+    assert migrated.get(MAP) is not None and set(migrated.get(MAP).info.quality) == {"base", "finetuned"}
     probs = migrated.predictions[[f"prob_{i}" for i in range(4)]].to_numpy()
     logits = migrated.predictions[[f"logit_{i}" for i in range(4)]].to_numpy()
     assert (logits.argmax(axis=1) == probs.argmax(axis=1)).all()

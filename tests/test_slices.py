@@ -1,4 +1,4 @@
-"""Slices and smart tags: each tag on hand-made rows, Wilson intervals, the data checks, the stage on
+"""Slices and smart tags: each tag on hand-made rows, Wilson intervals, the stage on
 the quick run (with and without the calibration and label-issue parts it draws on), and the panels'
 pieces (slice table, tag colouring of the map, the Errors tab's tag filter)."""
 
@@ -14,17 +14,19 @@ import pytest
 
 from agnews.analyses.calibration.schema import PART as CALIBRATION
 from agnews.analyses.label_issues.schema import TEST_PART as LABEL_ISSUES_TEST
+from agnews.analyses.slices import numeric as slices
+from agnews.analyses.slices import present as slices_tab
+from agnews.analyses.slices.schema import PART as SLICES
+from agnews.analyses.slices.stage import TAGS
 from agnews.present import tables
-from agnews.present.figures import colour_choices, map_figure, slice_figure
-from agnews.present.tables import with_tags
+from agnews.present.figures import colour_choices, map_figure
+from agnews.present.tables import row_tags, with_tags
 from agnews.rundir.edit import edit_run
-from agnews.rundir.parts import DataStats, SplitStats
 from agnews.rundir.run import Run
-from agnews.stats import wilson_interval
-from agnews.training import data_checks, slices
+from agnews.stats import wilson_interval, word_counts
 from agnews.training.stages import analyze_run
+from agnews.training.tfidf_neighbours import NEAR_DUPLICATE_COSINE, train_neighbours
 from agnews.ui import errors
-from agnews.ui import slices as slices_tab
 
 # --------------------------------------------------------------------------------------------------
 # Tags on hand-made rows
@@ -54,7 +56,7 @@ def test_agency_tag_matches_markers_not_letters() -> None:
 def test_length_cutoffs_come_from_the_training_percentiles() -> None:
     cutoffs = slices.length_cutoffs(np.arange(1, 101))  # 10th percentile 10.9, 90th 90.1
     assert (cutoffs.short_max_words, cutoffs.long_min_words) == (10, 91)
-    assert slices.word_counts(["one two  three", "x", ""]).tolist() == [3, 1, 0]
+    assert word_counts(["one two  three", "x", ""]).tolist() == [3, 1, 0]
     with pytest.raises(ValueError, match="no training rows"):
         slices.length_cutoffs(np.array([], dtype=int))
 
@@ -71,9 +73,9 @@ def test_near_duplicates_and_conflicting_neighbours_in_tfidf_space() -> None:
         "Red Sox sign a new pitcher for next season",  # shares two words with row 1
         "Astronomers find water ice on a distant moon",  # shares no word with any training row
     ]
-    near = slices.train_neighbours(train, test, k=3)
+    near = train_neighbours(train, test, k=3)
     assert near.index[:, 0].tolist()[:2] == [0, 1]
-    assert 1.0 > near.similarity[0, 0] >= slices.NEAR_DUPLICATE_COSINE > near.similarity[1, 0] > 0.0
+    assert 1.0 > near.similarity[0, 0] >= NEAR_DUPLICATE_COSINE > near.similarity[1, 0] > 0.0
     assert near.similarity[2, 0] == pytest.approx(0.0)
     assert np.all(np.diff(near.similarity, axis=1) <= 1e-6)  # most similar first
 
@@ -107,45 +109,6 @@ def test_slice_table_starts_with_all_rows() -> None:
 # --------------------------------------------------------------------------------------------------
 
 
-def split_stats(counts: dict[str, int]) -> SplitStats:
-    return SplitStats(rows=sum(counts.values()), class_counts=counts, chars={}, words={})
-
-
-def test_dataset_checks_warn_with_their_numbers() -> None:
-    stats = DataStats(
-        splits={
-            "train": split_stats({"World": 300, "Sports": 100, "Business": 100, "Sci/Tech": 100}),
-            "test": split_stats({"World": 50, "Sports": 50, "Business": 50, "Sci/Tech": 49}),
-        },
-        duplicates_dropped_from_train=3,
-    )
-    balance = {b.split: b for b in data_checks.class_balance(stats)}
-    assert balance["train"].ratio == pytest.approx(3.0) and balance["train"].warn
-    assert not balance["test"].warn
-
-    rng = np.random.default_rng(0)
-    train_words = rng.integers(20, 60, 2000)
-    assert not data_checks.length_shift(train_words, rng.integers(20, 60, 2000)).warn
-    shifted = data_checks.length_shift(train_words, rng.integers(35, 75, 2000))
-    assert shifted.warn and shifted.ks_statistic > 0.3 and shifted.p_value < 1e-6
-
-    pairs = pd.DataFrame(
-        {
-            "row_id": [0, 1, 2, 3],
-            "text": ["a", "b", "c", "d"],
-            "label": ["World", "Sports", "World", "World"],
-            "train_text": ["a2", "b2", "c2", "d2"],
-            "train_label": ["World", "World", "World", "World"],
-            "similarity": [0.9, 0.8, 0.2, 0.1],
-        }
-    )
-    overlap = data_checks.train_test_overlap(pairs, 0.75, exact_dropped=3)
-    assert (overlap.test_rows, overlap.share, overlap.different_label) == (2, 0.5, 1)
-    assert [e.row_id for e in overlap.examples] == [0, 1] and overlap.warn
-    messages = data_checks.warning_messages(list(balance.values()), shifted, overlap)
-    assert len(messages) == 3 and "3.00x" in messages[0] and "2 test rows (50.0%)" in messages[2]
-
-
 # --------------------------------------------------------------------------------------------------
 # The stage on the quick run
 # --------------------------------------------------------------------------------------------------
@@ -153,11 +116,12 @@ def test_dataset_checks_warn_with_their_numbers() -> None:
 
 def test_the_run_has_a_valid_slices_part(synthetic_run: Path) -> None:
     run = Run.load(synthetic_run)
-    report, tags = run.slice_report, run.slice_tags
-    assert report is not None and tags is not None, run.warnings
+    value = run.get(SLICES)
+    assert value is not None, run.warnings
+    report, tags = value.report, value.tags
     assert tags["row_id"].tolist() == run.predictions["row_id"].tolist()
     assert list(tags.columns) == ["row_id", *report.tags]
-    assert set(report.tags) | set(report.not_computed) == set(slices.TAGS)
+    assert set(report.tags) | set(report.not_computed) == set(TAGS)
     correct = (run.predictions["label"] == run.predictions["pred"]).to_numpy()
     assert report.slices[0].name == "all rows"
     assert report.slices[0].accuracy == pytest.approx(run.metrics.test.accuracy)
@@ -185,9 +149,12 @@ def test_stage_without_calibration_or_label_issues_says_so(synthetic_run: Path, 
                 edit.remove(name)
     assert analyze_run(path, ("slices",), progress=False) == {}
     run = Run.load(path)
-    assert set(run.slice_report.not_computed) == {"low_confidence", "likely_mislabelled"}
-    assert "--stages calibration,slices" in run.slice_report.not_computed["low_confidence"]
-    assert not {"low_confidence", "likely_mislabelled"} & set(run.slice_tags.columns)  # absent, not False
+    report = run.get(SLICES).report
+    assert set(report.not_computed) == {"low_confidence", "likely_mislabelled"}
+    assert "--stages calibration,slices" in report.not_computed["low_confidence"]
+    assert not {"low_confidence", "likely_mislabelled"} & set(
+        run.get(SLICES).tags.columns
+    )  # absent, not False
     assert "calibration" not in run.manifest.parts["slices"].made_from
 
 
@@ -197,11 +164,11 @@ def test_stage_without_calibration_or_label_issues_says_so(synthetic_run: Path, 
 
 
 def test_slice_table_and_figure(synthetic_run: Path) -> None:
-    report = Run.load(synthetic_run).slice_report
+    report = Run.load(synthetic_run).get(SLICES).report
     table = slices_tab.slice_table(report)
     assert table.columns.tolist() == ["slice", "rows", "accuracy", "95% interval", "vs all rows"]
     assert table["slice"].tolist() == [s.name for s in report.slices]
-    figure = slice_figure(slices_tab.slice_numbers(report))
+    figure = slices_tab.slice_figure(slices_tab.slice_numbers(report))
     drawn = [s for s in report.slices[1:] if s.rows]
     assert len(figure.data[0].x) == len(drawn)
     for tag, why in report.not_computed.items():
@@ -212,7 +179,7 @@ def test_map_colours_by_tag_and_errors_filter_by_tag(synthetic_run: Path) -> Non
     run = Run.load(synthetic_run)
     points = with_tags(run.predictions, run).assign(x=0.0, y=0.0)
     assert [c for c in colour_choices(points) if c.startswith("tag: ")] == [
-        f"tag: {t}" for t in run.slice_report.tags
+        f"tag: {t}" for t in row_tags(run)
     ]
     short = int(points["tag_short"].sum())
     figure = map_figure(points, x="x", y="y", colour_by="tag: short")
@@ -231,6 +198,6 @@ def test_model_card_has_the_slice_table(synthetic_run: Path) -> None:
 
     run = Run.load(synthetic_run)
     card = str(build_model_card(run, "someone/agnews-quick"))
-    first = run.slice_report.slices[0]
+    first = run.get(SLICES).report.slices[0]
     assert "### Accuracy by slice" in card
     assert f"| all rows | {first.rows} | {first.accuracy:.4f} | {first.low:.4f} to {first.high:.4f} |" in card

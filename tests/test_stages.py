@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import importlib
 import inspect
 import shutil
@@ -15,6 +16,7 @@ from agnews.analyses import ANALYSES
 from agnews.analyses.neighbours.schema import PART as NEIGHBOURS
 from agnews.rundir.catalog import CATALOG, Catalog
 from agnews.rundir.declarations import Analysis, Stage
+from agnews.rundir.edit import edit_run
 from agnews.rundir.files import RunError
 from agnews.rundir.run import Run
 
@@ -89,7 +91,6 @@ def test_runs_that_recorded_the_old_stage_names_read_as_today(synthetic_run: Pat
 
 def test_a_stage_whose_analysis_does_not_apply_says_why(synthetic_run: Path, tmp_path: Path) -> None:
     """Label issues of training rows need out-of-fold probabilities: 5 rows per class at least."""
-    from agnews.rundir.edit import edit_run
     from agnews.training.stages import analyze_run
 
     path = tmp_path / "run"
@@ -129,3 +130,35 @@ def test_migrate_writes_todays_names_into_a_run_that_records_older_ones(
         "train_embeddings" not in written["parts"] and written["parts"]["robustness"]["stage"] == "robustness"
     )
     assert Run.load(path).get(NEIGHBOURS) is not None
+
+
+def test_migrate_writes_out_the_dataset_checks_an_older_run_kept_in_slices_json(
+    synthetic_run: Path, tmp_path: Path
+) -> None:
+    """Runs made before the dataset checks had a part of their own kept them as `slices.json`'s
+    `dataset` key (slices schema version 1): they load without the part, and migrate writes it."""
+    import json
+
+    from agnews.rundir.migrate import migrate_run
+
+    path = tmp_path / "run"
+    shutil.copytree(synthetic_run, path)
+    checks = json.loads((path / "dataset_checks.json").read_text())
+    older = json.loads((path / "slices.json").read_text()) | {"dataset": checks, "schema_version": 1}
+    with edit_run(path) as edit:
+        edit.remove("dataset_checks")
+        made_from = tuple(edit.manifest.parts["slices"].made_from)
+        (edit.path / "slices.json").unlink()  # a hard link to the run's own file
+        (edit.path / "slices.json").write_text(json.dumps(older))
+        edit.record("slices", made_from)
+    old = Run.load(path)
+    assert old.part("dataset_checks") is None and old.part("slices") is not None, old.warnings
+    assert "dataset_checks" in migrate_run(path)
+    migrated = Run.load(path)
+    assert dataclasses.asdict(migrated.part("dataset_checks")) == checks
+    record, source = migrated.manifest.parts["dataset_checks"], migrated.manifest.parts["slices"]
+    assert record.made_from == {k: v for k, v in source.made_from.items() if k in record.made_from}
+    assert set(record.made_from) == {"config", "data_stats", "predictions"}
+    assert not migrated.warnings
+    with pytest.raises(RunError, match="nothing to migrate"):
+        migrate_run(path)

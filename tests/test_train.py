@@ -12,6 +12,7 @@ import numpy as np
 import pytest
 from transformers import TrainerCallback
 
+from agnews.analyses.map.schema import PART as MAP
 from agnews.config import ConfigError, TrainConfig, preset_config
 from agnews.labels import LABELS
 from agnews.rundir.files import pickle_files
@@ -152,7 +153,7 @@ def test_distilbert_code_path_trains_and_writes_a_loadable_run(
     assert run.metrics.test.rows == 40
     assert sum(map(sum, run.metrics.test.confusion_matrix)) == 40
     assert run.embeddings is not None and run.embeddings["base_cls"].shape == (40, 32)
-    assert run.map_coords is not None and len(run.map_coords) == 40
+    assert run.get(MAP) is not None and len(run.get(MAP).coordinates) == 40
     assert not pickle_files(out)
     # Checkpoints are local training state, removed after success, never inside the run.
     assert not (out.parent / ".tiny.checkpoints").exists()

@@ -8,9 +8,23 @@ else imports an analysis's folder. To add an analysis: a folder like these and i
 
 from agnews.analyses.calibration.declaration import CALIBRATION
 from agnews.analyses.cross_domain.declaration import CROSS_DOMAIN
+from agnews.analyses.dataset_checks.declaration import DATASET_CHECKS
 from agnews.analyses.label_issues.declaration import LABEL_ISSUES
+from agnews.analyses.map.declaration import MAP
 from agnews.analyses.neighbours.declaration import NEIGHBOURS
 from agnews.analyses.robustness.declaration import ROBUSTNESS
+from agnews.analyses.slices.declaration import SLICES
 from agnews.analyses.tuning.declaration import TUNING
 
-ANALYSES = (NEIGHBOURS, CALIBRATION, LABEL_ISSUES, ROBUSTNESS, CROSS_DOMAIN, TUNING)
+# A tab placed after another is drawn in this list's order among those placed there.
+ANALYSES = (
+    MAP,
+    NEIGHBOURS,
+    CALIBRATION,
+    LABEL_ISSUES,
+    SLICES,
+    ROBUSTNESS,
+    CROSS_DOMAIN,
+    DATASET_CHECKS,
+    TUNING,
+)

@@ -18,7 +18,7 @@ from huggingface_hub.errors import HFValidationError
 from huggingface_hub.utils import validate_repo_id
 
 from agnews.config import HUB_DATASET_ID
-from agnews.formatting import count, number, seconds, span
+from agnews.formatting import count, number, seconds
 from agnews.hub.layout import RUN_SUBFOLDER, run_files
 from agnews.labels import LABELS
 from agnews.models import MINILM_ALIAS
@@ -116,21 +116,6 @@ def _local_name(origin: str) -> str | None:
     return Path(origin).name
 
 
-def _slices_table(run: Run) -> str | None:
-    """Accuracy per smart tag of the test rows (the `slices` part), or None without the part."""
-    if run.slice_report is None:
-        return None
-    return markdown_table(
-        ["slice", "rows", "accuracy", "95% interval"],
-        [
-            [s.name, s.rows, "n/a", "n/a"]
-            if s.accuracy is None
-            else [s.name, s.rows, number(s.accuracy), span(s.low, s.high, as_percent=False, digits=4)]
-            for s in run.slice_report.slices
-        ],
-    )
-
-
 @dataclass(frozen=True)
 class CardBaseline:
     """The baseline as the card writes it (`Baseline`, its numbers written)."""
@@ -205,7 +190,6 @@ class CardVariables:
     confusion_table: str
     baseline: CardBaseline | None
     calibrated: bool  # the probabilities are calibrated, and the card has a section that says how
-    slices_table: str | None
     # Each analysis's own Markdown (`Analysis.model_card`), by where the card puts it: under the
     # results, as sections after them, under the hyperparameters, before the intended use.
     result_sections: list[str]
@@ -295,7 +279,6 @@ def template_variables(run: Run, repo_id: str) -> CardVariables:
         baseline=None if run.baseline is None else CardBaseline.of(run.baseline),
         calibrated=_calibrated(run),
         closing_sections=analysis_sections(run, "limitations"),
-        slices_table=_slices_table(run),
         result_sections=analysis_sections(run, "results"),
         sections=analysis_sections(run, "sections"),
         data_from_hub=data.source == HUB_DATASET_ID,

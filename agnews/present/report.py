@@ -16,7 +16,6 @@ to the Hub) does not tell where the run lay.
 from __future__ import annotations
 
 import html
-from collections.abc import Iterator
 from dataclasses import asdict
 
 import pandas as pd
@@ -25,28 +24,20 @@ from plotly.offline import get_plotlyjs
 from agnews.formatting import count, number, percent
 from agnews.present.figures import (
     confusion_figure,
-    map_figure,
-    slice_figure,
 )
-from agnews.present.notices import part_notice
 from agnews.present.paths import shown_path
 from agnews.present.sections import figure_html, markdown_section, section, table_html
 from agnews.present.tables import (
-    map_points,
     mistakes,
     per_class_table,
-    slice_numbers,
-    slice_table,
     summary_table,
     test_accuracy,
-    warnings_markdown,
 )
 from agnews.rundir.catalog import load_attribute
 from agnews.rundir.run import Run
 
 REPORT_FILE = "report.html"  # its name beside the model in a pushed repository
 WORST_ERRORS = 50  # the most confident mistakes listed, with their full text
-MAP_KINDS = {"finetuned": "fine-tuned", "base": "base (before fine-tuning)"}
 # The app's figures are drawn inline; only a static page's look is set here.
 STYLE = """
 body { font-family: system-ui, sans-serif; max-width: 1100px; margin: 2em auto; padding: 0 1em; }
@@ -68,11 +59,11 @@ CONTENT_SECURITY_POLICY = (
 
 def _header(run: Run) -> str:
     test = run.metrics.test
-    accuracy, with_interval = test_accuracy(run)
+    accuracy = test_accuracy(run)
     facts = {
         "run": shown_path(run.path, run.path.parent),
         "base model": run.config.train.base_model,
-        "test accuracy": accuracy + (" (95% Wilson interval)" if with_interval else ""),
+        "test accuracy": f"{accuracy} (95% Wilson interval)",
         "macro F1": number(test.f1_macro),
         "test rows": count(test.rows),
         "made": run.config.created,
@@ -88,28 +79,6 @@ def _metrics(run: Run) -> str:
         table_html(summary_table(test, asdict(run.baseline) if run.baseline else None)),
         table_html(per_class_table(test)),
         figure_html(confusion_figure(run.metrics.test.confusion_matrix), "confusion"),
-    )
-
-
-def _maps(run: Run) -> str:
-    if not run.has("map"):
-        return section("Maps", markdown_section(part_notice(run, "map", "maps")))
-    points = map_points(run)
-    if points is None:
-        return section(
-            "Maps", markdown_section("> The map's rows do not match the predictions; the maps are left out.")
-        )
-    figures = [
-        figure_html(
-            map_figure(points, x=f"{kind}_x", y=f"{kind}_y", title=f"{label} [CLS] vectors, UMAP to 2-D"),
-            f"map-{kind}",
-        )
-        for kind, label in MAP_KINDS.items()
-    ]
-    return section(
-        "Maps",
-        markdown_section(f"Every test row ({count(len(points))} points), coloured by true class."),
-        *figures,
     )
 
 
@@ -132,31 +101,16 @@ def _worst_errors(run: Run) -> str:
     return section("Worst errors", markdown_section(note), table_html(table))
 
 
-def _slices(run: Run) -> Iterator[str]:
-    report = run.slice_report
-    if report is None:
-        yield section("Slices", markdown_section(part_notice(run, "slices", "slice table")))
-        yield section("Dataset warnings", markdown_section(part_notice(run, "slices", "dataset warnings")))
-        return
-    yield section(
-        "Slices", figure_html(slice_figure(slice_numbers(report)), "slices"), table_html(slice_table(report))
-    )
-    if report.dataset is not None:
-        yield section("Dataset warnings", markdown_section(warnings_markdown(report.dataset)))
-
-
 def build_report(run: Run) -> str:
     """The whole report of `run` as one HTML document (a few MB: plotly.js and the maps' points)."""
     ranked = [
-        (50, "".join(_slices(run))),
+        (analysis.rank, load_attribute(analysis.report)(run))
+        for analysis in run.catalog.analyses
+        if analysis.report is not None
     ]
-    for analysis in run.catalog.analyses:
-        if analysis.report is not None:
-            ranked.append((analysis.rank, load_attribute(analysis.report)(run)))
     sections = [
         _header(run),
         _metrics(run),
-        _maps(run),
         _worst_errors(run),
         *(text for _, text in sorted(ranked, key=lambda r: r[0])),
     ]

@@ -10,14 +10,12 @@ from typing import Any
 
 import pandas as pd
 
-from agnews.formatting import interval, number, percent, points, ratio, setting, significant, span
+from agnews.formatting import interval
 from agnews.labels import LABELS
 from agnews.present.figures import TAG_COLUMN
-from agnews.rundir.parts import (
-    DatasetWarnings,
-    SliceReport,
-)
+from agnews.rundir.facts import MAP_COORDINATES, TEST_ROW_TAGS
 from agnews.rundir.run import Run
+from agnews.stats import wilson_interval
 
 
 def summary_table(test: dict[str, Any], baseline: dict[str, Any] | None) -> pd.DataFrame:
@@ -60,11 +58,18 @@ def mistakes(predictions: pd.DataFrame) -> pd.DataFrame:
 
 def with_tags(rows: pd.DataFrame, run: Run) -> pd.DataFrame:
     """`rows` (the predictions, or a frame aligned with them row by row) with a boolean column
-    `tag_NAME` per smart tag of the run's `slices` part (aligned on load); as is without the part."""
-    if run.slice_tags is None:
+    `tag_NAME` per tag of the test rows (`TEST_ROW_TAGS`, aligned on load); as is without them."""
+    tags = run.fact(TEST_ROW_TAGS)
+    if tags is None:
         return rows
-    tags = run.slice_tags.drop(columns="row_id").add_prefix(TAG_COLUMN).reset_index(drop=True)
-    return pd.concat([rows.reset_index(drop=True), tags], axis=1)
+    named = tags.add_prefix(TAG_COLUMN).reset_index(drop=True)
+    return pd.concat([rows.reset_index(drop=True), named], axis=1)
+
+
+def row_tags(run: Run) -> list[str]:
+    """The tags of the test rows the run has (`TEST_ROW_TAGS`), in their order; none without them."""
+    tags = run.fact(TEST_ROW_TAGS)
+    return [] if tags is None else [str(tag) for tag in tags.columns]
 
 
 def map_points(run: Run) -> pd.DataFrame | None:
@@ -73,82 +78,19 @@ def map_points(run: Run) -> pd.DataFrame | None:
     The run stores them aligned row by row; a map whose row ids do not match (e.g. predictions
     re-written on other test rows) is not shown rather than shown wrong.
     """
-    if run.map_coords is None:
+    stored = run.fact(MAP_COORDINATES)
+    if stored is None:
         return None
     predictions = run.predictions.reset_index(drop=True)
-    coords = run.map_coords.reset_index(drop=True)
+    coords = stored.reset_index(drop=True)
     if not predictions["row_id"].equals(coords["row_id"]):
         run.warnings.append(f"{run.path}: map rows do not match the predictions; map not shown")
         return None
     return with_tags(pd.concat([predictions, coords.drop(columns="row_id")], axis=1), run)
 
 
-def slice_numbers(report: SliceReport) -> pd.DataFrame:
-    """The slice table as numbers: slice, rows, accuracy, low, high (fractions; NaN for no rows)."""
-    return pd.DataFrame(
-        {
-            "slice": [s.name for s in report.slices],
-            "rows": [s.rows for s in report.slices],
-            "accuracy": [s.accuracy for s in report.slices],
-            "low": [s.low for s in report.slices],
-            "high": [s.high for s in report.slices],
-        }
-    ).astype({"accuracy": float, "low": float, "high": float})
-
-
-def slice_table(report: SliceReport) -> pd.DataFrame:
-    """What the tab lists: slice, rows, accuracy, 95% interval, difference from all rows (points)."""
-    numbers = slice_numbers(report)
-    reference = numbers["accuracy"].iloc[0]
-
-    return pd.DataFrame(
-        {
-            "slice": numbers["slice"],
-            "rows": numbers["rows"],
-            "accuracy": numbers["accuracy"].map(percent),
-            "95% interval": [
-                span(low, high) for low, high in zip(numbers["low"], numbers["high"], strict=True)
-            ],
-            "vs all rows": [
-                "" if i == 0 else points(acc - reference, digits=1)
-                for i, acc in enumerate(numbers["accuracy"])
-            ],
-        }
-    )
-
-
-def warnings_markdown(checks: DatasetWarnings) -> str:
-    """The warnings raised, then every check's numbers (a check that does not warn says why not)."""
-    limits = checks.thresholds
-    lines = ["### Dataset warnings"]
-    lines += [f"- ⚠ {message}" for message in checks.messages] or ["- No warnings."]
-    ratios = ", ".join(
-        f"{b.split} {ratio(b.ratio)}" if b.ratio is not None else f"{b.split}: a class has no rows"
-        for b in checks.class_balance
-    )
-    length, overlap = checks.length, checks.overlap
-    lines += [
-        "",
-        f"- **Class balance** (largest/smallest class; warns above {setting(limits['imbalance_ratio'])}x): "
-        f"{ratios}.",
-        f"- **Length** (words per text, train vs test; warns at KS D ≥ {setting(limits['length_ks_d'])}): "
-        f"median {setting(length.train_median_words)} vs {setting(length.test_median_words)}, mean "
-        f"{number(length.train_mean_words, 1)} vs {number(length.test_mean_words, 1)}; two-sample KS "
-        f"D = {number(length.ks_statistic, 3)}, p = {significant(length.p_value, 2)}.",
-        f"- **Near-duplicates** (a training row at TF-IDF cosine ≥ {setting(overlap.cosine)}; warns from "
-        f"{percent(limits['overlap_share'], 0)} of test rows): "
-        f"{overlap.test_rows} test rows ({percent(overlap.share)}), "
-        f"{overlap.different_label} of them with another label than their training twin; "
-        f"{overlap.exact_dropped} exact copies were dropped from training before it.",
-    ]
-    return "\n".join(lines)
-
-
-def test_accuracy(run: Run) -> tuple[str, bool]:
-    """The run's test accuracy as text, with its 95% Wilson interval when the run has the `slices`
-    part (its first slice is all rows); and whether the interval is there."""
+def test_accuracy(run: Run) -> str:
+    """The run's test accuracy as text, with its 95% Wilson interval over the test rows."""
     test = run.metrics.test
-    all_rows = run.slice_report.slices[0] if run.slice_report is not None else None
-    if all_rows is None:
-        return percent(test.accuracy, 2), False
-    return interval(test.accuracy, all_rows.low, all_rows.high, digits=2), True
+    low, high = wilson_interval(round(test.accuracy * test.rows), test.rows)
+    return interval(test.accuracy, low, high, digits=2)

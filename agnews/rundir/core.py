@@ -8,24 +8,18 @@ Parts that belong to analyses not yet in a folder of their own are declared here
 from __future__ import annotations
 
 from agnews.rundir.declarations import Stage
-from agnews.rundir.facts import REVIEW, TEST_LABEL_ISSUES
 from agnews.rundir.parts import (
     BASELINE,
     CONFIG,
     DATA_STATS,
     EMBEDDINGS,
     LOGIT_COLUMNS,
-    MAP,
-    MAP_COLUMNS,
-    MAP_INFO,
     METRICS,
     MODEL_DIR,
     PREDICTION_COLUMNS,
     PREDICTIONS,
     SERVING_ONNX,
     SERVING_ONNX_INT8,
-    SLICES,
-    SLICES_INFO,
     TEACHER_LOGITS,
     TEACHER_LOGITS_FILE,
     TRAINING,
@@ -34,17 +28,14 @@ from agnews.rundir.parts import (
     EmbeddingsFile,
     IntactFile,
     JsonFile,
-    MapInfo,
     Metrics,
     ModelFolder,
     Part,
     PartFamily,
     RunConfig,
-    SliceReport,
     TableFile,
     Training,
     predictions_valid,
-    slice_tags_named,
 )
 
 CORE_PARTS: tuple[Part | PartFamily, ...] = (
@@ -64,14 +55,6 @@ CORE_PARTS: tuple[Part | PartFamily, ...] = (
     Part("serving", (SERVING_ONNX, SERVING_ONNX_INT8), False, (IntactFile(), IntactFile())),
     Part("embeddings", (EMBEDDINGS,), False, (EmbeddingsFile(),)),
     Part("baseline", (BASELINE,), False, (JsonFile(Baseline),)),
-    Part("map", (MAP, MAP_INFO), False, (TableFile(MAP_COLUMNS, aligned=True), JsonFile(MapInfo))),
-    Part(
-        "slices",
-        (SLICES, SLICES_INFO),
-        False,
-        (TableFile(("row_id",), aligned=True), JsonFile(SliceReport)),
-        check=slice_tags_named,
-    ),
     PartFamily(TEACHER_LOGITS, (TEACHER_LOGITS_FILE,), (TableFile(("text_hash", *LOGIT_COLUMNS)),)),
 )
 
@@ -94,17 +77,6 @@ CORE_STAGES: tuple[Stage, ...] = (
         function="agnews.training.evaluate:evaluate_stage",
     ),
     Stage(
-        "slices",
-        ("slices",),
-        ("config", "data_stats", "predictions"),
-        "slices and dataset warnings",
-        "smart tags of the test rows, accuracy per slice, dataset warnings",
-        function="agnews.training.slices:slices_stage",
-        default=True,
-        order=30,
-        uses=(REVIEW, TEST_LABEL_ISSUES),
-    ),
-    Stage(
         "export",
         ("serving",),
         ("model",),
@@ -123,16 +95,6 @@ CORE_STAGES: tuple[Stage, ...] = (
         function="agnews.training.embed:embed_stage",
         default=True,
         order=50,
-    ),
-    Stage(
-        "map",
-        ("map",),
-        ("embeddings", "predictions"),
-        "2-D map",
-        "2-D UMAP maps and their quality",
-        function="agnews.training.maps:map_stage",
-        default=True,
-        order=60,
     ),
     Stage(
         "distill",

@@ -100,7 +100,9 @@ class Stage:
 @dataclass(frozen=True)
 class Tab:
     """Where an analysis shows on the page: a tab titled `title`, placed right after the tab whose id
-    is `after`, laid out by `build` ("module:attribute" of a `(agnews.ui.page.TabPage) -> None`)."""
+    is `after`, laid out by `build` ("module:attribute" of a `(agnews.ui.page.TabPage) -> Follower |
+    None`: a tab that follows a live run as a background analyze completes it returns its
+    `agnews.ui.live.Follower`)."""
 
     title: str
     after: str

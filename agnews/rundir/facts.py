@@ -38,3 +38,11 @@ class TrainingVectors(NamedTuple):
 
 
 TRAINING_VECTORS: Fact[TrainingVectors] = Fact("fine-tuned vectors of the training rows")
+
+# The smart tags of the test rows: one boolean column per tag (e.g. short, long), rows aligned with
+# the predictions; the Errors tab filters by them and the map colours by them.
+TEST_ROW_TAGS: Fact[pd.DataFrame] = Fact("tags of the test rows")
+
+# The 2-D map coordinates of the test rows: row_id and `KIND_x`/`KIND_y` per embedding kind
+# (`agnews.rundir.parts.MAP_KINDS`), rows aligned with the predictions.
+MAP_COORDINATES: Fact[pd.DataFrame] = Fact("map coordinates of the test rows")

@@ -4,7 +4,9 @@ Their files hold the same facts in another shape: `metrics.json` also carried th
 timings, the frozen baseline and map quality; `predictions.parquet` had no logits. `read_legacy`
 reads such a run into today's parts in memory (`Run.load` opens old runs and pulled repositories
 with it);
-`migrate_run` (`agnews migrate RUN`) rewrites the run in today's layout, atomically.
+`migrate_run` (`agnews migrate RUN`) rewrites the run in today's layout, atomically; it also gives a
+run made with older names today's (`agnews.rundir.renames`), and writes out a part an older agnews
+kept inside another part's file.
 
 Logits are not recoverable from probabilities, but log-probabilities are logits up to a per-row
 constant, which softmax ignores: calibration and every other use of logits give the same answers.
@@ -14,7 +16,7 @@ from __future__ import annotations
 
 import dataclasses
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
@@ -24,13 +26,16 @@ from agnews.rundir.files import RunError, read_json
 from agnews.rundir.parts import (
     Baseline,
     DataStats,
-    MapInfo,
     Metrics,
     RunConfig,
     Training,
     parse,
 )
-from agnews.rundir.renames import RENAMED_PARTS, RENAMED_STAGES
+from agnews.rundir.renames import RENAMED_PARTS, RENAMED_STAGES, SPLIT_PARTS
+
+if TYPE_CHECKING:
+    from agnews.rundir.catalog import Catalog
+    from agnews.rundir.edit import RunEditor
 
 LEGACY_NOTE = "made by an older agnews (no manifest.json); `agnews migrate {path}` rewrites it"
 
@@ -45,7 +50,7 @@ class LegacyParts:
     metrics: Metrics
     predictions: pd.DataFrame
     baseline: Baseline | None
-    map_info: MapInfo | None
+    old_metrics: dict[str, Any]  # as the old `metrics.json` was: some parts' facts are in it (`Part.legacy`)
 
 
 def _with_logits(predictions: pd.DataFrame) -> pd.DataFrame:
@@ -105,26 +110,49 @@ def read_legacy(path: Path) -> LegacyParts:
     baseline = None
     if "frozen_baseline" in old_metrics:
         baseline = parse(Baseline, old_metrics["frozen_baseline"], path / parts.METRICS)
-    map_info = None
-    if (path / parts.MAP_INFO).is_file() and "maps" in old_metrics:
-        old_map = read_json(path / parts.MAP_INFO)
-        map_info = parse(
-            MapInfo,
-            {
-                "method": old_map.get("method", "umap"),
-                "params": old_map.get("params", {}),
-                "seed": old_map.get("seed", run_config.train.seed),
-                "seconds": {k.removesuffix("_seconds"): v for k, v in old_map.get("timing", {}).items()},
-                "quality": old_metrics["maps"],
-            },
-            path / parts.MAP_INFO,
-        )
     predictions = parts.read_table(
         path / parts.PREDICTIONS, tuple(c for c in parts.PREDICTION_COLUMNS if c not in parts.LOGIT_COLUMNS)
     )
     return LegacyParts(
-        run_config, training, data_stats, metrics, _with_logits(predictions), baseline, map_info
+        run_config, training, data_stats, metrics, _with_logits(predictions), baseline, old_metrics
     )
+
+
+def legacy_values(path: Path, legacy: LegacyParts, catalog: Catalog) -> dict[str, Any]:
+    """The parts whose declaration says how a legacy run held them (`Part.legacy`), by name, as read
+    (a part it does not hold is left out)."""
+    row_ids = legacy.predictions["row_id"].tolist()
+    found = {
+        part.name: part.legacy(path, legacy.old_metrics, legacy.config.train.seed, row_ids)
+        for part in catalog.parts.values()
+        if part.legacy is not None
+    }
+    return {name: value for name, value in found.items() if value is not None}
+
+
+def _parts_to_split(path: Path, recorded: set[str]) -> list[tuple[str, str, str, str]]:
+    """The parts of `SPLIT_PARTS` the run at `path` still keeps inside another part's file."""
+    return [
+        (source, file, key, target)
+        for (source, file, key), target in SPLIT_PARTS.items()
+        if source in recorded
+        and target not in recorded
+        and (path / file).is_file()
+        and read_json(path / file).get(key) is not None
+    ]
+
+
+def _split_out(edit: RunEditor, source: str, data: Any, origin: Path, target: str) -> None:
+    """Write `data` (a key of `source`'s file `origin`) as the part `target`, recorded as made from
+    what `source` was made from, with the fingerprints it recorded (so it is as fresh as `source`)."""
+    [json_file] = edit.catalog.part(target).formats
+    assert isinstance(json_file, parts.JsonFile)
+    needs = edit.catalog.maker(target).needs
+    made_from = edit.manifest.parts[source].made_from
+    edit.write(
+        target, parse(json_file.schema, data, origin), made_from=tuple(n for n in needs if n in made_from)
+    )
+    edit.manifest.parts[target].made_from = {n: made_from[n] for n in needs if n in made_from}
 
 
 def migrate_run(path: str | Path) -> list[str]:
@@ -136,9 +164,12 @@ def migrate_run(path: str | Path) -> list[str]:
     if (path / parts.MANIFEST).is_file():
         recorded = read_json(path / parts.MANIFEST)
         stages = {record.get("stage") for record in recorded.get("parts", {}).values()}
-        if not (set(recorded.get("parts", {})) & set(RENAMED_PARTS) or stages & set(RENAMED_STAGES)):
+        renamed = set(recorded.get("parts", {})) & set(RENAMED_PARTS) or stages & set(RENAMED_STAGES)
+        if not (renamed or _parts_to_split(path, set(recorded.get("parts", {})))):
             raise RunError(f"{path}: already in today's layout; nothing to migrate")
         with edit_run(path) as edit:  # the manifest is read with today's names and written back so
+            for source, file, key, target in _parts_to_split(edit.path, set(edit.manifest.parts)):
+                _split_out(edit, source, read_json(edit.path / file)[key], edit.path / file, target)
             return sorted(edit.manifest.parts)
     legacy = read_legacy(path)
     with edit_run(path) as edit:
@@ -154,7 +185,8 @@ def migrate_run(path: str | Path) -> list[str]:
             edit.record("embeddings", made_from=("model", "predictions"))
         if "embeddings" in edit.manifest.parts and legacy.baseline is not None:
             edit.write("baseline", legacy.baseline, made_from=("embeddings", "predictions"))
-        if "embeddings" in edit.manifest.parts and legacy.map_info is not None:
-            coords = parts.read_table(edit.file(parts.MAP), parts.MAP_COLUMNS)
-            edit.write("map", coords, legacy.map_info, made_from=("embeddings", "predictions"))
+        for name, value in legacy_values(edit.path, legacy, edit.catalog).items():
+            needs = edit.catalog.maker(name).needs
+            if all(source in edit.manifest.parts for source in needs):
+                edit.write(name, *value, made_from=needs)
         return sorted(edit.manifest.parts)

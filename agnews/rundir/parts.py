@@ -45,10 +45,6 @@ SERVING_ONNX = "serving.onnx"
 SERVING_ONNX_INT8 = "serving_int8.onnx"
 EMBEDDINGS = "embeddings.safetensors"
 BASELINE = "baseline.json"
-MAP = "map.parquet"
-MAP_INFO = "map.json"
-SLICES = "slices.parquet"
-SLICES_INFO = "slices.json"
 # A teacher run's logits for a student's training texts (`agnews train --teacher`), one member per key.
 TEACHER_LOGITS = "teacher_logits"
 TEACHER_LOGITS_FILE = "logits.parquet"
@@ -61,7 +57,6 @@ PREDICTION_COLUMNS = (
     *LOGIT_COLUMNS,
 )
 MAP_KINDS = ("base", "finetuned")
-MAP_COLUMNS = ("row_id", *(f"{kind}_{axis}" for kind in MAP_KINDS for axis in "xy"))
 EMBEDDING_KEYS = tuple(f"{kind}_cls" for kind in MAP_KINDS)
 
 
@@ -313,131 +308,6 @@ class Baseline:
     accuracy: Rate
     f1_macro: Rate
     f1_weighted: Rate
-    schema_version: int = 1
-
-
-@dataclass
-class MapQuality:
-    silhouette_true: float
-    knn_agreement_true: Rate
-    knn_agreement_pred: Rate
-    k: Count
-
-
-@dataclass
-class MapInfo:
-    """`map.json`: how `map.parquet`'s coordinates were made and how faithful each map is."""
-
-    method: str
-    params: dict[str, Any]
-    seed: int
-    seconds: dict[str, float]
-    quality: dict[str, MapQuality]
-    schema_version: int = 1
-
-
-@dataclass
-class SliceAccuracy:
-    """One line of the slice table: the test rows carrying a tag (or all rows) and the accuracy on them."""
-
-    name: str
-    rows: Count
-    correct: Count
-    accuracy: Rate | None  # None for a slice without rows
-    low: Rate | None  # 95% Wilson interval of the accuracy
-    high: Rate | None
-
-
-@dataclass
-class LengthCutoffs:
-    """Word counts at which a text is tagged short (at most `short_max_words`) or long (at least
-    `long_min_words`), and how they were chosen."""
-
-    short_max_words: int
-    long_min_words: int
-    rule: str
-
-
-@dataclass
-class NeighbourSettings:
-    """The space in which test rows are compared with training rows, and the thresholds used there."""
-
-    space: str
-    neighbours: int
-    near_duplicate_cosine: float
-    rule: str
-
-
-@dataclass
-class ClassBalance:
-    split: str
-    counts: dict[str, int]
-    ratio: float | None  # rows of the largest class / rows of the smallest; None: a class has none
-    warn: bool
-
-
-@dataclass
-class LengthShift:
-    """Train vs test words per text: two-sample Kolmogorov-Smirnov test (its D is the effect size)."""
-
-    train_median_words: float
-    test_median_words: float
-    train_mean_words: float
-    test_mean_words: float
-    ks_statistic: float
-    p_value: float
-    warn: bool
-
-
-@dataclass
-class NearDuplicatePair:
-    row_id: int
-    text: str
-    label: str
-    train_text: str
-    train_label: str
-    similarity: float
-
-
-@dataclass
-class TrainTestOverlap:
-    """Test rows with a near-duplicate among the training rows (exact copies were dropped before training)."""
-
-    cosine: float
-    test_rows: int
-    share: float
-    different_label: int  # near-duplicates whose training twin carries another label
-    exact_dropped: int
-    examples: list[NearDuplicatePair]
-    warn: bool
-
-
-@dataclass
-class DatasetWarnings:
-    """The checks behind the Data tab's warnings, with their numbers; `messages` are those that warn."""
-
-    class_balance: list[ClassBalance]
-    length: LengthShift
-    overlap: TrainTestOverlap
-    thresholds: dict[str, float]
-    messages: list[str]
-
-
-@dataclass
-class SliceReport:
-    """`slices.json`: the tags of `slices.parquet` (one boolean column each), how they were defined,
-    the tags that could not be computed for this run (and why), the slice table and the data checks."""
-
-    tags: list[str]
-    not_computed: dict[str, str]
-    lengths: LengthCutoffs
-    agencies: list[str]
-    neighbours: NeighbourSettings
-    review_threshold: float | None
-    slices: list[SliceAccuracy]  # "all rows" first
-    dataset: DatasetWarnings
-    train_rows: int
-    seconds: float
     schema_version: int = 1
 
 
@@ -715,6 +585,9 @@ class Part(Generic[Value]):
     schema_version: int = 1
     check: Callable[[tuple[Path, ...], tuple[Any, ...]], None] | None = None
     value: Callable[..., Value] | None = None
+    # How a run made before parts had schemas (agnews 0.1) held it: `(run folder, its old
+    # metrics.json, the training seed, the predictions' row ids) -> value | None` (None: not there).
+    legacy: Callable[[Path, dict[str, Any], int, list[int]], Value | None] | None = None
 
 
 @dataclass(frozen=True)
@@ -785,11 +658,3 @@ def check_predictions(path: Path, frame: pd.DataFrame) -> None:
 
 def predictions_valid(paths: tuple[Path, ...], values: tuple[Any, ...]) -> None:
     check_predictions(paths[0], values[0])
-
-
-def slice_tags_named(paths: tuple[Path, ...], values: tuple[Any, ...]) -> None:
-    """Every tag the slice report names is a column of the tag table."""
-    tags, report = values
-    missing = [tag for tag in report.tags if tag not in tags.columns]
-    if missing:
-        raise RunError(f"{paths[0]}: missing tag columns {missing}")

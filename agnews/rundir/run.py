@@ -27,12 +27,10 @@ from agnews.rundir.parts import (
     Baseline,
     DataStats,
     Manifest,
-    MapInfo,
     Metrics,
     Part,
     PartFamily,
     RunConfig,
-    SliceReport,
     Training,
     read_part,
 )
@@ -104,10 +102,6 @@ class Run:
         part = self.catalog.source(fact)
         return self.catalog.unanswered(fact) if part is None else self._remake(part)
 
-    def _file_of(self, name: str, index: int) -> Any:
-        value = self.loaded.get(name)
-        return None if value is None else value[index]
-
     @property
     def baseline(self) -> Baseline | None:
         return self.part("baseline")
@@ -115,22 +109,6 @@ class Run:
     @property
     def embeddings(self) -> dict[str, np.ndarray] | None:
         return self.part("embeddings")
-
-    @property
-    def map_coords(self) -> pd.DataFrame | None:
-        return self._file_of("map", 0)
-
-    @property
-    def map_info(self) -> MapInfo | None:
-        return self._file_of("map", 1)
-
-    @property
-    def slice_tags(self) -> pd.DataFrame | None:
-        return self._file_of("slices", 0)
-
-    @property
-    def slice_report(self) -> SliceReport | None:
-        return self._file_of("slices", 1)
 
     def members(self, family: PartFamily[Value]) -> dict[str, Value]:
         """The usable members of a part family, by name (sorted)."""
@@ -200,7 +178,7 @@ class Run:
     def _load_legacy(cls, path: Path, catalog: Catalog) -> Run:
         """A run made before manifests, read into today's parts in memory, with a warning that
         says how to migrate it (`agnews.rundir.migrate`)."""
-        from agnews.rundir.migrate import LEGACY_NOTE, read_legacy
+        from agnews.rundir.migrate import LEGACY_NOTE, legacy_values, read_legacy
 
         if not (path / parts.CONFIG).is_file():
             raise RunError(f"{path / MANIFEST}: missing; not a run directory")
@@ -224,10 +202,10 @@ class Run:
         if (path / parts.EMBEDDINGS).is_file():
             run.loaded["embeddings"] = parts.EmbeddingsFile().read(path / parts.EMBEDDINGS, row_ids)
             present.append("embeddings")
-        if legacy.map_info is not None and (path / parts.MAP).is_file():
-            coords = parts.TableFile(parts.MAP_COLUMNS).read(path / parts.MAP, row_ids)
-            run.loaded["map"] = (coords, legacy.map_info)
-            present.append("map")
+        for name, value in legacy_values(path, legacy, catalog).items():
+            if all(source in present for source in catalog.maker(name).needs):
+                run.loaded[name] = value
+                present.append(name)
         if (path / parts.SERVING_ONNX).is_file():
             present.append("serving")
         for name in present:

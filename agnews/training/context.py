@@ -25,6 +25,7 @@ if TYPE_CHECKING:
 
     from agnews.inference import Inference
     from agnews.training.data import LoadedData
+    from agnews.training.tfidf_neighbours import TrainNeighbours
 
 Value = TypeVar("Value")
 
@@ -58,6 +59,7 @@ class StageContext:
         self._model = model
         self._tokenizer = tokenizer
         self._cls: tuple[str, np.ndarray] | None = None
+        self._near: tuple[str, TrainNeighbours] | None = None
         self.edit: RunEditor | None = None
 
     def settings(self, analysis: str) -> Any:
@@ -122,6 +124,24 @@ class StageContext:
         if self._loaded is not None:
             return self._loaded.origins["test"]
         return str(self._source) if self._source is not None else f"{HUB_DATASET_ID}:test"
+
+    def nearest_training_rows(self, k: int) -> TrainNeighbours:
+        """Each test prediction's `k` most similar training rows in TF-IDF space, searched once per
+        version of the predictions for all the stages that ask (slices, dataset checks): on a large
+        training split the search is the costly part of both."""
+        from agnews.training.tfidf_neighbours import TrainNeighbours, train_neighbours
+
+        fingerprint = self.staged.manifest.parts["predictions"].fingerprint
+        if self._near is not None and self._near[0] == fingerprint and self._near[1].index.shape[1] >= k:
+            near = self._near[1]
+            return TrainNeighbours(near.similarity[:, :k], near.index[:, :k])
+        if self.progress:
+            print(f"TF-IDF neighbours of the test rows in the training rows (k = {k})...", flush=True)
+        near = train_neighbours(
+            list(self.data().splits["train"]["text"]), self.predictions()["text"].tolist(), k
+        )
+        self._near = (fingerprint, near)
+        return near
 
     def predictions(self) -> pd.DataFrame:
         """The staged run's test predictions (the row order every aligned part follows)."""

@@ -21,7 +21,8 @@ from agnews.present.paths import shown_text
 from agnews.present.tables import map_points
 from agnews.rundir.catalog import load_attribute
 from agnews.rundir.decisions import DECISIONS_FOLDER, DecisionStore
-from agnews.rundir.facts import REVIEW
+from agnews.rundir.declarations import Fact
+from agnews.rundir.facts import MAP_COORDINATES, REVIEW
 from agnews.rundir.run import Run
 from agnews.serving import http_api
 from agnews.serving.csv_batch import MAX_BYTES
@@ -32,11 +33,8 @@ from agnews.ui import (
     classify,
     compare,
     confusion,
-    dataset,
     errors,
-    maps,
     overview,
-    slices,
 )
 from agnews.ui.live import DONE, RUNNING, WAITING, Follower, LiveRun, Snapshot, attach
 from agnews.ui.page import TabPage
@@ -129,6 +127,13 @@ def build_app(
         made them all yet (the tab then says "being built" until an opening finds them)."""
         return following and any(status.state(stage) != DONE for stage in stages)
 
+    def unbuilt_fact(fact: Fact[Any]) -> bool:
+        """`unbuilt` for the stage making the part `fact` is read from (False: no analysis answers it)."""
+        part = run.catalog.source(fact)
+        return part is not None and unbuilt(run.catalog.maker(part).name)
+
+    tab_followers: list[Follower] = []  # what the analyses' tabs follow of a live run
+
     def analysis_tabs(after: str) -> None:
         """The tabs of the analyses placed right after the tab `after` (`Tab.after`), each followed
         by those placed after it."""
@@ -137,8 +142,10 @@ def build_app(
                 continue
             with gr.Tab(analysis.tab.title, id=analysis.tab_id) as tab:
                 building = unbuilt(*analysis.default_stages)
-                page = TabPage(run, tab, current, building, predictor, store, may_write, runs_root)
-                load_attribute(analysis.tab.build)(page)
+                page = TabPage(run, tab, current, building, predictor, store, may_write, runs_root, points)
+                follower = load_attribute(analysis.tab.build)(page)
+                if follower is not None:
+                    tab_followers.append(follower)
             analysis_tabs(analysis.tab_id)
 
     # Gradio's copies of downloads are swept; the page's own files go with their session (`scratch`).
@@ -157,29 +164,23 @@ def build_app(
                     run,
                     predictor,
                     points,
-                    coming=unbuilt("map"),
+                    coming=unbuilt_fact(MAP_COORDINATES),
                     review=lambda: current().fact(REVIEW),
                 )
-            with gr.Tab("Map", id="map") as tab:
-                map_follower = maps.build(run, points, tab, coming=unbuilt("map"))
+            analysis_tabs("classify")
             with gr.Tab("Confusion matrix", id="confusion") as tab:
                 cells, metrics_follower = confusion.build(run, tab)
             with gr.Tab("Errors", id="errors") as tab:
                 errors_filters = errors.build(run, tab, current=current, store=store)
             analysis_tabs("errors")
-            with gr.Tab("Slices", id="slices") as tab:
-                slices.build(run, tab, current=current, coming=unbuilt("slices"))
-            analysis_tabs("slices")
             with gr.Tab("Compare", id="compare") as tab:
                 compare.build(run, tab, current=current, runs_root=runs_root, compare_with=compare_with)
-            with gr.Tab("Data", id="data") as tab:
-                dataset.build(run, tab, current=current, coming=unbuilt("slices"))
-            analysis_tabs("data")
+            analysis_tabs("compare")
         confusion.link_to_errors(cells, *errors_filters[:2], tabs)
         overview.link(cards, tabs, errors_filters, current=current)
         if live is not None and following:
             header_follower = Follower([title], lambda snapshot, _status: header_update(title, snapshot))
-            panels = [map_follower, place_follower]
+            panels = [*tab_followers, place_follower]
             followers = [header_follower, metrics_follower, *(p for p in panels if p is not None)]
             attach(demo, live, progress, followers)
     return demo.queue(default_concurrency_limit=DEFAULT_CONCURRENCY_LIMIT, max_size=QUEUE_SIZE)

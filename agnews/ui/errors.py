@@ -18,7 +18,7 @@ import pandas as pd
 
 from agnews.labels import LABELS
 from agnews.present.figures import TAG_COLUMN
-from agnews.present.tables import mistakes, with_tags
+from agnews.present.tables import mistakes, row_tags, with_tags
 from agnews.rundir.decisions import TEST, DecisionStore
 from agnews.rundir.facts import TEST_LABEL_ISSUES, TRAINING_VECTORS
 from agnews.rundir.parts import PROB_COLUMNS
@@ -110,8 +110,7 @@ def errors_frame(run: Run) -> pd.DataFrame:
 
 def controls(run: Run) -> tuple[list[str], bool]:
     """The smart tags the tag filter offers, and whether the label-issue order applies."""
-    tags = run.slice_report.tags if run.slice_report is not None else []
-    return tags, run.fact(TEST_LABEL_ISSUES) is not None
+    return row_tags(run), run.fact(TEST_LABEL_ISSUES) is not None
 
 
 def build(

@@ -19,25 +19,19 @@ from typing import Any
 import gradio as gr
 import numpy as np
 
-from agnews.formatting import count, interval, number, percent, points
+from agnews.formatting import count, number, percent, points
 from agnews.labels import LABELS
-from agnews.present.cards import ANY, FINE, INFO, LOOK, Card, absent_card
-from agnews.present.tables import test_accuracy
+from agnews.present.cards import ANY, INFO, Card
+from agnews.present.tables import row_tags, test_accuracy
 from agnews.rundir.catalog import load_attribute
 from agnews.rundir.run import Run
 from agnews.ui.scratch import scratch
 from agnews.ui.throttle import HEAVY_QUEUE, limited
 
-# The rules behind the judgements, stated on the cards.
-SLICE_GAP = 0.10  # slices: look at a slice this far below all rows whose interval excludes all rows
-# Slices chosen by the model's own outputs (its confidence, its disagreement with the label): low by
-# construction, so never "the weakest slice".
-MODEL_CHOSEN_SLICES = ("low_confidence", "likely_mislabelled")
-
 
 def accuracy_card(run: Run) -> Card:
     test = run.metrics.test
-    value, _ = test_accuracy(run)
+    value = test_accuracy(run)
     headline = f"Test accuracy **{value}** on {count(test.rows)} rows · macro F1 {number(test.f1_macro, 3)}."
     if run.baseline is not None:
         gain = points(test.accuracy - run.baseline.accuracy, digits=1)
@@ -76,38 +70,6 @@ def confusion_card(run: Run) -> Card:
     )
 
 
-def slices_card(run: Run, coming: bool) -> Card:
-    report = run.slice_report
-    if report is None:
-        return absent_card(run, "slices", "Weakest slice", "slices", "slice table", "slices", coming)
-    overall, *tagged = report.slices
-    scored = [s for s in tagged if s.accuracy is not None and s.rows and s.name not in MODEL_CHOSEN_SLICES]
-    rule = (
-        f"look at a slice {number(SLICE_GAP * 100, 0)} points below all rows "
-        f"whose interval excludes all rows (not counting {' and '.join(MODEL_CHOSEN_SLICES)}, "
-        "low by construction)"
-    )
-    if not scored or overall.accuracy is None:
-        return Card("slices", "Weakest slice", "No slice has rows.", INFO, rule, "slices", "Open slices")
-    worst = min(scored, key=lambda s: s.accuracy)
-    gap = worst.accuracy - overall.accuracy
-    excluded = worst.high is not None and worst.high < overall.accuracy
-    headline = (
-        f"**{worst.name}**: {interval(worst.accuracy, worst.low, worst.high)} on {count(worst.rows)} rows, "
-        f"{points(gap, digits=1)} against all rows."
-    )
-    return Card(
-        "slices",
-        "Weakest slice",
-        headline,
-        LOOK if gap <= -SLICE_GAP and excluded else FINE,
-        rule,
-        "errors",
-        f"Show mistakes tagged {worst.name}",
-        errors_filter=(ANY, ANY, worst.name),
-    )
-
-
 def compare_card(run: Run, other: Run) -> Card:
     """The run the Compare tab opens on (`app.py --compare`): the accuracy difference only; the
     paired test is the Compare tab's to compute, not start-up's."""
@@ -123,23 +85,6 @@ def compare_card(run: Run, other: Run) -> Card:
     return Card("compare", "Compared run", headline, INFO, rule, "compare", "Open the comparison")
 
 
-def dataset_card(run: Run, coming: bool) -> Card:
-    if run.slice_report is None:
-        what = "dataset warnings"
-        return absent_card(run, "data", "Dataset warnings", "slices", what, "data", coming)
-    messages = run.slice_report.dataset.messages
-    headline = " ".join(f"⚠ {m}" for m in messages) if messages else "No check warns."
-    return Card(
-        "data",
-        "Dataset warnings",
-        headline,
-        LOOK if messages else FINE,
-        "class balance, train/test length shift, near-duplicates (thresholds in the Data tab)",
-        "data",
-        "Open data",
-    )
-
-
 def cards(
     run: Run, *, coming: Callable[[str], bool] = lambda _stage: False, compare_with: Run | None = None
 ) -> list[Card]:
@@ -148,13 +93,10 @@ def cards(
     making it; `compare_with`: the run the Compare tab opens on, if any."""
     compared = [] if compare_with is None else [compare_card(run, compare_with)]
     ranked = [
-        (50, slices_card(run, coming("slices"))),
-        (80, dataset_card(run, coming("slices"))),
+        (analysis.rank, load_attribute(analysis.card)(run, any(coming(s) for s in analysis.default_stages)))
+        for analysis in run.catalog.analyses
+        if analysis.card is not None
     ]
-    for analysis in run.catalog.analyses:
-        if analysis.card is not None:
-            card = load_attribute(analysis.card)(run, any(coming(stage) for stage in analysis.default_stages))
-            ranked.append((analysis.rank, card))
     return [
         accuracy_card(run),
         confusion_card(run),
@@ -252,7 +194,7 @@ def link(
             if card.errors_filter is None:
                 return gr.skip(), gr.skip(), gr.skip(), gr.Tabs(selected=card.tab)
             true_name, pred_name, tag = card.errors_filter
-            tags = run.slice_report.tags if run.slice_report is not None else []
+            tags = row_tags(run)
             tag_update = gr.update(value=tag, choices=[ANY, *tags], visible=bool(tags))
             return true_name, pred_name, tag_update, gr.Tabs(selected="errors")
 

@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import gradio as gr
+import pandas as pd
 
 from agnews.rundir.decisions import DecisionStore
 from agnews.rundir.run import Run
@@ -20,7 +21,8 @@ class TabPage:
     """`run`: the run the page was built from; `current()`: the run as it is now (a live run's latest
     version); `coming`: a background `agnews analyze` is still to make this analysis's parts; `store`:
     where decisions on rows are saved (None: the page may not write); `may_write`: whether what the
-    page does is saved beside the runs."""
+    page does is saved beside the runs; `points`: what Classify places typed text among and the map
+    draws (`agnews.present.tables.map_points`)."""
 
     run: Run
     tab: gr.Tab
@@ -30,3 +32,4 @@ class TabPage:
     store: DecisionStore | None
     may_write: bool
     runs_root: Path | None
+    points: pd.DataFrame | None  # the predictions with their map coordinates (`map_points`), or None

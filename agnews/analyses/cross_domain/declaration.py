@@ -24,7 +24,7 @@ CROSS_DOMAIN = Analysis(
         ),
     ),
     rank=70,
-    tab=Tab("Cross-domain", after="slices", build=f"{_HERE}.tab:build"),
+    tab=Tab("Cross-domain", after="errors", build=f"{_HERE}.tab:build"),
     card=f"{_HERE}.present:card",
     report=f"{_HERE}.present:report_section",
     model_card=f"{_HERE}.present:model_card_section",

@@ -26,7 +26,7 @@ ROBUSTNESS = Analysis(
         ),
     ),
     rank=60,
-    tab=Tab("Robustness", after="slices", build=f"{_HERE}.tab:build"),
+    tab=Tab("Robustness", after="errors", build=f"{_HERE}.tab:build"),
     card=f"{_HERE}.present:card",
     report=f"{_HERE}.present:report_section",
     model_card=f"{_HERE}.present:model_card_section",

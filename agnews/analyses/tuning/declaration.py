@@ -23,7 +23,7 @@ TUNING = Analysis(
         ),
     ),
     rank=90,
-    tab=Tab("Tuning", after="data", build=f"{_HERE}.tab:build"),
+    tab=Tab("Tuning", after="compare", build=f"{_HERE}.tab:build"),
     report=f"{_HERE}.present:report_section",
     model_card=f"{_HERE}.present:model_card_sentence",
     model_card_place="training",

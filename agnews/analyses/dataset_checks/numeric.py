@@ -1,25 +1,23 @@
-"""Checks of the data a run was trained and tested on, behind the Data tab's warnings.
-
-Class balance per split, the train/test shift in text length, and test rows with a near-duplicate
-among the training rows (which flatter the test accuracy). Each check keeps its numbers whether or
-not it warns, so the tab can say "balanced" with the evidence; the thresholds are stored with them.
-"""
+"""The checks of the data a run was trained and tested on: class balance per split, the train/test
+shift in text length, and test rows with a near-duplicate among the training rows (which flatter the
+test accuracy). Each check keeps its numbers whether or not it warns, so the tab can say "balanced"
+with the evidence; the thresholds are stored with them."""
 
 from __future__ import annotations
 
 import numpy as np
 import pandas as pd
 
-from agnews.formatting import number, percent, ratio, setting, significant
-from agnews.labels import LABELS
-from agnews.rundir.parts import (
+from agnews.analyses.dataset_checks.schema import (
     ClassBalance,
     DatasetWarnings,
-    DataStats,
     LengthShift,
     NearDuplicatePair,
     TrainTestOverlap,
 )
+from agnews.formatting import number, percent, ratio, setting, significant
+from agnews.labels import LABELS
+from agnews.rundir.parts import DataStats
 
 # Largest over smallest class above which a split is called imbalanced: past it, accuracy and the
 # model's prior lean noticeably towards the large classes.
@@ -39,14 +37,14 @@ def class_balance(stats: DataStats) -> list[ClassBalance]:
     for split, split_stats in stats.splits.items():
         counts = {name: int(split_stats.class_counts.get(name, 0)) for name in LABELS}
         smallest = min(counts.values())
-        ratio = max(counts.values()) / smallest if smallest else None
-        warn = ratio is None or ratio > IMBALANCE_RATIO
-        balances.append(ClassBalance(split=split, counts=counts, ratio=ratio, warn=warn))
+        largest_over_smallest = max(counts.values()) / smallest if smallest else None
+        warn = largest_over_smallest is None or largest_over_smallest > IMBALANCE_RATIO
+        balances.append(ClassBalance(split=split, counts=counts, ratio=largest_over_smallest, warn=warn))
     return balances
 
 
 def length_shift(train_words: np.ndarray, test_words: np.ndarray) -> LengthShift:
-    """Two-sample KS test of words per text, training vs test."""
+    """Two-sample KS test of words per text, training ((rows,)) vs test ((rows,))."""
     from scipy.stats import ks_2samp
 
     result = ks_2samp(train_words, test_words)
@@ -100,7 +98,7 @@ def warning_messages(
     messages = []
     for balance in balances:
         if balance.warn:
-            counts = ", ".join(f"{name} {count}" for name, count in balance.counts.items())
+            counts = ", ".join(f"{name} {n}" for name, n in balance.counts.items())
             written = ratio(balance.ratio) if balance.ratio is not None else "a class has no rows"
             messages.append(
                 f"Class imbalance in {balance.split}: largest/smallest class {written} ({counts})."

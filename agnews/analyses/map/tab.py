@@ -12,60 +12,26 @@ import gradio as gr
 import pandas as pd
 import plotly.graph_objects as go
 
-from agnews.formatting import number, percent
+from agnews.analyses.map.present import MAP_CHOICES, draw, draw_density, quality_note, visible_points
+from agnews.analyses.map.schema import PART
 from agnews.labels import LABELS
-from agnews.present.figures import COLOUR_BY, colour_choices, density_figure, map_figure
-from agnews.rundir.parts import MapInfo
+from agnews.present.figures import COLOUR_BY, colour_choices
 from agnews.rundir.run import Run
 from agnews.ui.common import TABLE_WIDTHS, notice, row_details, rows_table, selected_row_id
 from agnews.ui.lazy import fill_when_opened
 from agnews.ui.live import Follower, Snapshot, Status
+from agnews.ui.page import TabPage
 
-MAP_CHOICES = {"fine-tuned": "finetuned", "base (before fine-tuning)": "base"}
-
-
-def visible_points(points: pd.DataFrame, classes: list[str]) -> pd.DataFrame:
-    """The points whose true class is among `classes` (the class filter)."""
-    return points[points["label_name"].isin(classes)]
-
-
-def quality_note(map_info: MapInfo | None, kind: str) -> str:
-    """How far to trust the picture: silhouette and 2-D neighbour agreement, when the run has them."""
-    if map_info is None or kind not in map_info.quality:
-        return ""
-    quality = map_info.quality[kind]
-    return (
-        f"Silhouette by true class **{number(quality.silhouette_true, 2)}** · the majority of a point's "
-        f"{quality.k} nearest 2-D neighbours matches its true class for "
-        f"**{percent(quality.knn_agreement_true, 0)}** of points and the model's prediction for "
-        f"**{percent(quality.knn_agreement_pred, 0)}**. "
-        "UMAP keeps neighbourhoods, not distances between clusters."
-    )
-
-
-def draw(
-    points: pd.DataFrame, kind_label: str, colour_by: str, classes: list[str], selected: int | None
-) -> go.Figure:
-    kind = MAP_CHOICES[kind_label]
-    return map_figure(
-        visible_points(points, classes),
-        x=f"{kind}_x",
-        y=f"{kind}_y",
-        colour_by=colour_by,
-        title=f"{kind_label} [CLS] vectors, UMAP to 2-D",
-        selected=selected,
-    )
-
-
-def draw_density(points: pd.DataFrame, kind_label: str) -> go.Figure:
-    kind = MAP_CHOICES[kind_label]
-    return density_figure(points, x=f"{kind}_x", y=f"{kind}_y", title=f"{kind_label}: where each class lies")
-
-
+MAKE = f"`agnews analyze RUN --stages embed,{PART.name}`"
 BUILDING_NOTE = (
-    "> **Being built.** The map appears here as soon as the `embed` and `map` stages have made it "
-    "(the line at the top of the page says how far they are); the other tabs are ready now."
+    f"> **Being built.** The map appears here as soon as the `embed` and `{PART.name}` stages have made "
+    "it (the line at the top of the page says how far they are); the other tabs are ready now."
 )
+
+
+def unavailable_note(reason: str) -> str:
+    why = f" (stage {PART.name} failed: {reason})" if reason else ""
+    return f"> **Not available for this run.** The map could not be built{why}; {MAKE} retries."
 
 
 class MapData:
@@ -81,19 +47,18 @@ class MapData:
         return self.points
 
 
-def build(run: Run, points: pd.DataFrame | None, tab: gr.Tab, *, coming: bool = False) -> Follower | None:
-    """Lay out the tab inside `tab` and wire its events (`points` as in classify).
+def build(page: TabPage) -> Follower | None:
+    """Lay out the tab inside `page.tab` and wire its events (`page.points`: the predictions with
+    their map coordinates, as Classify places text on them).
 
     A stored map is drawn when the tab is first opened (`agnews.ui.lazy`). Without a map, a notice
-    says so; with `coming` (a background `agnews analyze` is making it) the
-    tab is laid out hidden behind a "being built" notice and the returned `Follower` shows it,
-    filled, once the map part exists (`agnews.ui.live`). Nothing is returned otherwise.
+    says so; while a background `agnews analyze` is making it (`page.coming`) the tab is laid out
+    hidden behind a "being built" notice and the returned `Follower` shows it, filled, once the map
+    part exists (`agnews.ui.live`). Nothing is returned otherwise.
     """
-    if points is None and not coming:
-        notice(
-            "This run has no map; run `agnews analyze RUN --stages embed,map` "
-            "to compute embeddings and UMAP coordinates."
-        )
+    run, points, tab = page.run, page.points, page.tab
+    if points is None and not page.coming:
+        notice(f"This run has no map; run {MAKE} to compute embeddings and UMAP coordinates.")
         return None
     data = MapData(run, points)
     first_kind = next(iter(MAP_CHOICES))
@@ -124,11 +89,15 @@ def build(run: Run, points: pd.DataFrame | None, tab: gr.Tab, *, coming: bool = 
             elem_id="map-table",
         )
 
+    def info(run: Run) -> Any:
+        stored = run.get(PART)
+        return None if stored is None else stored.info
+
     def redraw(
         kind_label: str, colour: str, shown: list[str], row_id: int | None
     ) -> tuple[go.Figure, pd.DataFrame, str, go.Figure]:
         points = data.require()
-        note = quality_note(data.run.map_info, MAP_CHOICES[kind_label])
+        note = quality_note(info(data.run), MAP_CHOICES[kind_label])
         return (
             draw(points, kind_label, colour, shown, row_id),
             rows_table(visible_points(points, shown)),
@@ -164,7 +133,7 @@ def build(run: Run, points: pd.DataFrame | None, tab: gr.Tab, *, coming: bool = 
     def opening_view(run: Run, points: pd.DataFrame) -> dict[Any, Any]:
         """The tab's opening picture: every class, coloured by true label, nothing selected."""
         values = [
-            quality_note(run.map_info, MAP_CHOICES[first_kind]),
+            quality_note(info(run), MAP_CHOICES[first_kind]),
             draw(points, first_kind, "true label", list(LABELS), None),
             draw_density(points, first_kind),
             rows_table(points),
@@ -188,7 +157,7 @@ def build(run: Run, points: pd.DataFrame | None, tab: gr.Tab, *, coming: bool = 
             if not status.finished:
                 return {}
             # The map will not come (a stage failed or the builder stopped): say so, not "being built".
-            reason = next((s.detail for s in status.stages if s.name == "map" and s.detail), "")
+            reason = next((s.detail for s in status.stages if s.name == PART.name and s.detail), "")
             return {building: unavailable_note(reason)}
         data.run, data.points = snapshot.run, points
         if id(points) not in views:
@@ -205,11 +174,3 @@ def build(run: Run, points: pd.DataFrame | None, tab: gr.Tab, *, coming: bool = 
 
     outputs = [shown, building, panel, colour_by, quality, figure, density, table, details]
     return Follower(outputs, fill, [shown])
-
-
-def unavailable_note(reason: str) -> str:
-    why = f" (stage map failed: {reason})" if reason else ""
-    return (
-        f"> **Not available for this run.** The map could not be built{why}; "
-        "`agnews analyze RUN --stages embed,map` retries."
-    )

@@ -1,0 +1,105 @@
+"""How the dataset checks read: the warnings with every check's numbers, the closest test/training
+pairs, the rows and lengths per split (from the core's `data_stats`), the Overview card and the
+report section. Plain functions (no Gradio), shared by the tab and the report."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pandas as pd
+
+from agnews.analyses.dataset_checks.schema import PART, DatasetWarnings
+from agnews.formatting import number, percent, ratio, setting, significant
+from agnews.present.cards import FINE, LOOK, Card, absent_card
+from agnews.present.figures import SPLIT_ORDER, headline
+from agnews.present.notices import part_notice
+from agnews.present.sections import markdown_section, section
+from agnews.rundir.declarations import hyphenated
+from agnews.rundir.run import Run
+
+TITLE = "Dataset warnings"
+KEY = hyphenated(PART.name)  # the tab's and the card's id
+WHAT = "dataset warnings (class imbalance, train/test length mismatch, near-duplicates)"
+
+
+def warnings_markdown(checks: DatasetWarnings) -> str:
+    """The warnings raised, then every check's numbers (a check that does not warn says why not)."""
+    limits = checks.thresholds
+    lines = [f"### {TITLE}"]
+    lines += [f"- ⚠ {message}" for message in checks.messages] or ["- No warnings."]
+    ratios = ", ".join(
+        f"{b.split} {ratio(b.ratio)}" if b.ratio is not None else f"{b.split}: a class has no rows"
+        for b in checks.class_balance
+    )
+    length, overlap = checks.length, checks.overlap
+    lines += [
+        "",
+        f"- **Class balance** (largest/smallest class; warns above {setting(limits['imbalance_ratio'])}x): "
+        f"{ratios}.",
+        f"- **Length** (words per text, train vs test; warns at KS D ≥ {setting(limits['length_ks_d'])}): "
+        f"median {setting(length.train_median_words)} vs {setting(length.test_median_words)}, mean "
+        f"{number(length.train_mean_words, 1)} vs {number(length.test_mean_words, 1)}; two-sample KS "
+        f"D = {number(length.ks_statistic, 3)}, p = {significant(length.p_value, 2)}.",
+        f"- **Near-duplicates** (a training row at TF-IDF cosine ≥ {setting(overlap.cosine)}; warns from "
+        f"{percent(limits['overlap_share'], 0)} of test rows): "
+        f"{overlap.test_rows} test rows ({percent(overlap.share)}), "
+        f"{overlap.different_label} of them with another label than their training twin; "
+        f"{overlap.exact_dropped} exact copies were dropped from training before it.",
+    ]
+    return "\n".join(lines)
+
+
+def near_duplicate_examples(checks: DatasetWarnings) -> pd.DataFrame:
+    """The closest test/training pairs, as a table (text cells are safe where Markdown is not)."""
+    return pd.DataFrame(
+        [
+            {
+                "cosine": pair.similarity,
+                "test row": pair.row_id,
+                "test text": headline(pair.text),
+                "test label": pair.label,
+                "training text": headline(pair.train_text),
+                "training label": pair.train_label,
+            }
+            for pair in checks.overlap.examples
+        ],
+        columns=["cosine", "test row", "test text", "test label", "training text", "training label"],
+    )
+
+
+def length_table(data_stats: dict[str, Any]) -> pd.DataFrame:
+    """Rows and text lengths (characters and words: mean, median, 95th percentile, max) per split."""
+    rows = []
+    for split in (s for s in SPLIT_ORDER if s in data_stats):
+        stats = data_stats[split]
+        row: dict[str, Any] = {"split": split, "rows": stats.get("rows")}
+        for unit in ("words", "chars"):
+            for key, value in stats.get(unit, {}).items():
+                row[f"{unit} {key}"] = round(value, 1)
+        rows.append(row)
+    return pd.DataFrame(rows)
+
+
+def card(run: Run, coming: bool) -> Card:
+    """The Overview card: the warnings raised, or that no check warns."""
+    checks = run.get(PART)
+    if checks is None:
+        return absent_card(run, KEY, TITLE, PART.name, "dataset warnings", KEY, coming)
+    messages = checks.messages
+    return Card(
+        KEY,
+        TITLE,
+        " ".join(f"⚠ {m}" for m in messages) if messages else "No check warns.",
+        LOOK if messages else FINE,
+        "class balance, train/test length shift, near-duplicates (thresholds in the Data tab)",
+        KEY,
+        "Open data",
+    )
+
+
+def report_section(run: Run) -> str:
+    """The HTML report's section: the warnings and every check's numbers."""
+    checks = run.get(PART)
+    if checks is None:
+        return section(TITLE, markdown_section(part_notice(run, PART.name, "dataset warnings")))
+    return section(TITLE, markdown_section(warnings_markdown(checks)))

@@ -1,0 +1,63 @@
+"""Data tab: what the model was trained and tested on, and what looks wrong with it.
+
+Class counts per split come from the run's `data_stats.json` (the run keeps summaries, not the
+training texts); the length histogram uses the test texts, which the run does keep. The dataset
+warnings (class imbalance, train/test length mismatch and near-duplicates, with their numbers) come
+from the `dataset_checks` part, filled once the run has it.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict
+from typing import Any
+
+import gradio as gr
+
+from agnews.analyses.dataset_checks.present import (
+    KEY,
+    WHAT,
+    length_table,
+    near_duplicate_examples,
+    warnings_markdown,
+)
+from agnews.analyses.dataset_checks.schema import PART
+from agnews.present.figures import class_distribution_figure, length_histogram_figure
+from agnews.present.notices import failures, part_notice
+from agnews.rundir.run import Run
+from agnews.ui.lazy import fill_when_opened
+from agnews.ui.page import TabPage
+
+
+def build(page: TabPage) -> None:
+    """Lay out the tab inside `page.tab`, its figures drawn when first opened (nothing here changes
+    after loading). The dataset warnings are filled from `page.current()` once it has the part."""
+    run = page.run
+    stats = asdict(run.data_stats)["splits"]
+    with gr.Row():
+        classes = gr.Plot(None, show_label=False, elem_id=f"{KEY}-classes")
+        lengths = gr.Plot(None, show_label=False, elem_id=f"{KEY}-lengths")
+
+    def figures(run: Run) -> dict[gr.Plot, Any]:
+        texts, labels = run.predictions["text"], run.predictions["label_name"]
+        return {classes: class_distribution_figure(stats), lengths: length_histogram_figure(texts, labels)}
+
+    fill_when_opened(page.tab, figures, [classes, lengths], current=lambda: run, name="data_open")
+    gr.Dataframe(length_table(stats), label="Rows and text lengths per split", interactive=False)
+    gr.Markdown(
+        "Training rows dropped because their text also appears in the test split: "
+        f"**{run.data_stats.duplicates_dropped_from_train}**."
+    )
+    shown = "" if run.has(PART.name) else part_notice(run, PART.name, WHAT, coming=page.coming)
+    warnings = gr.Markdown(shown, elem_id=f"{KEY}-warnings")
+    examples = gr.Dataframe(
+        None, label="Closest test/training pairs", interactive=False, visible=False, elem_id=f"{KEY}-near"
+    )
+
+    def checks(run: Run) -> dict[Any, Any] | None:
+        found = run.get(PART)
+        if found is None:  # still coming: None, the next opening looks again; or it failed
+            return {warnings: part_notice(run, PART.name, WHAT)} if failures(run, (PART.name,)) else None
+        table = near_duplicate_examples(found)
+        return {warnings: warnings_markdown(found), examples: gr.update(value=table, visible=not table.empty)}
+
+    fill_when_opened(page.tab, checks, [warnings, examples], current=page.current, name="data_warnings_open")

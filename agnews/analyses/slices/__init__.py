@@ -1,0 +1,1 @@
+"""Slices: where is the model weak, by kind of text (`declaration.py` says what it adds)."""
