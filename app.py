@@ -1,14 +1,16 @@
 """Launch the AG News app on a run directory (also what a Hugging Face Space runs).
 
     python app.py                                  newest complete run under runs/
-    python app.py --data ../shared/data/ag_news    the same; with no run yet, train runs/quick first
+    python app.py --data ../shared/data/ag_news    the run made from that data; with none, train runs/quick
+    python app.py --data data/tickets              your own data: its quick run (runs/quick-tickets)
     python app.py --run runs/quick --port 7861
     python app.py --run runs/quick --compare runs/quick-s1   opens with a comparison of the two
     python app.py --hub USER/agnews-minilm         a run pushed to the Hub (agnews.hub)
     AGNEWS_AUTH=ann:pw1,bob:pw2 python app.py --host 0.0.0.0 --allow-edits   a login per person
 
 The app itself never trains; this launcher asks the library for the quick run only when there is
-nothing to show, so one command brings up a working app on a fresh offline machine. It trains only
+nothing to show (or, with `--data`, no run made from that data: the runs' recorded split hashes
+say), so one command brings up a working app on a fresh offline machine. It trains only
 what the app cannot open without (model, metrics and predictions), then serves at once while the
 default stages (calibration, label issues, slices, ONNX export, embeddings, map, ...) run in a
 background `agnews analyze` process; the page shows each part when its stage has committed it. A run
@@ -31,7 +33,7 @@ import sys
 import time
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from agnews.formatting import seconds
 
@@ -39,15 +41,19 @@ from agnews.formatting import seconds
 os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")
 os.environ.setdefault("HF_HUB_DISABLE_TELEMETRY", "1")
 
+from agnews.data_command import add_data_options
+from agnews.dataset.ag_news import AG_NEWS
+from agnews.dataset.source import data_options
 from agnews.events import ENVIRONMENT as EVENTS_ENVIRONMENT
 from agnews.processes import child_setup, stop
 from agnews.rundir.files import RunError
-from agnews.rundir.parts import MANIFEST, SERVING_ONNX
+from agnews.rundir.parts import MANIFEST, SERVING_ONNX, family_name
 from agnews.rundir.run import Run, latest_run
 from agnews.serving.logins import AUTH_ENV, LoginError, Logins, read_logins
 from agnews.serving.onnx_runtime import SERVING_CHOICES, serving_graph
 
 if TYPE_CHECKING:
+    from agnews.config import TrainConfig
     from agnews.serving.predictor import Predictor
 
 ROOT = Path(__file__).resolve().parent
@@ -75,11 +81,12 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         metavar="RUN",
         help="A second run to compare the shown one with (Compare tab; runs under runs/ are offered too).",
     )
-    parser.add_argument(
-        "--data",
-        help="Local AG News folder, used only if the quick run must be trained first "
-        "(or a run's missing stages made: the frozen baseline reads the training rows).",
+    data = parser.add_argument_group(
+        "data",
+        "With --data (or --dataset): show the newest run made from that data (same split hashes), "
+        "training its quick run first when there is none; a run's missing stages read it too.",
     )
+    add_data_options(data, path_positional=False)
     parser.add_argument("--host", help="Address to bind (default: 127.0.0.1, or GRADIO_SERVER_NAME).")
     parser.add_argument("--port", type=int, help="Port (default: 7860, or GRADIO_SERVER_PORT).")
     parser.add_argument("--share", action="store_true", help="Public gradio.live link (anyone can use it).")
@@ -161,20 +168,77 @@ def resolve_run(args: argparse.Namespace) -> Run:
             raise RunError(f"could not load {args.hub} from the Hub: {exc}") from exc
     if args.run:
         return Run.load(args.run)
-    found = latest_run(RUNS)
-    if found is not None:
-        return found
     from agnews.config import ConfigError, preset_config
+
+    options = data_settings(args)
+    try:
+        config = preset_config("quick", **options)
+    except ConfigError as exc:
+        raise RunError(str(exc)) from exc
+    if not options:
+        found = latest_run(RUNS)
+        if found is not None:
+            return found
+        return train_quick_run(config, QUICK_RUN, f"No complete run under {RUNS}")
+    from agnews.training.data import DataError, load_config_data
+
+    try:
+        data = load_config_data(config)
+    except DataError as exc:
+        raise RunError(f"could not read --data: {exc}") from exc
+    made_from = runs_made_from(data.split_hashes())
+    if made_from:
+        return made_from[0]
+    out = run_folder_for(data.description.name, data.description.source)
+    return train_quick_run(config, out, f"No run under {RUNS} was made from {data.description.source}")
+
+
+def data_settings(args: argparse.Namespace) -> dict[str, Any]:
+    """The data options given on the command line (those not given are absent)."""
+    names = {field.name for field in data_options()}
+    return {name: value for name, value in vars(args).items() if name in names}
+
+
+def runs_made_from(split_hashes: dict[str, str]) -> list[Run]:
+    """The complete runs under `RUNS` trained on exactly these splits, newest first."""
+    found = []
+    for manifest in RUNS.glob(f"*/{MANIFEST}"):
+        try:
+            run = Run.load(manifest.parent)
+        except RunError:
+            continue
+        if run.config.data.split_hashes == split_hashes:
+            found.append(run)
+    return sorted(found, key=lambda run: run.config.created, reverse=True)
+
+
+def run_folder_for(dataset: str, source: str) -> Path:
+    """Where a data set's quick run goes: `runs/quick` for AG News (the documented first run), else
+    `runs/quick-<the data's name>`, with a number added when that folder holds another data's run."""
+    if dataset == AG_NEWS:
+        base = "quick"
+    else:
+        stem = family_name(Path(source).stem if "/" in source or "." in source else source) or "data"
+        base = f"quick-{stem}"
+    candidate, number = RUNS / base, 2
+    while candidate.exists():
+        candidate, number = RUNS / f"{base}-{number}", number + 1
+    return candidate
+
+
+def train_quick_run(config: TrainConfig, out: Path, why: str) -> Run:
+    """Train `config`'s model, predictions and metrics at `out` (its analyses follow in the background)."""
+    from agnews.config import ConfigError
     from agnews.models import ModelError
     from agnews.training.data import DataError
     from agnews.training.train import train_run
 
     print(
-        f"No complete run under {RUNS}; training the quick run first (a few minutes on 2 CPU cores); "
+        f"{why}; training the quick run {out.name} first (a few minutes on 2 CPU cores); "
         "its map and other analyses are made after the app opens."
     )
     try:
-        return Run.load(train_run(preset_config("quick", data=args.data), QUICK_RUN, stages=()))
+        return Run.load(train_run(config, out, stages=()))
     except (DataError, ModelError, ConfigError) as exc:
         raise RunError(f"could not train the quick run: {exc}") from exc
 
@@ -257,7 +321,7 @@ def main(argv: list[str] | None = None) -> int:
         print(f"error: {exc}", file=sys.stderr)
         return 2
     # Started before torch and gradio are imported: its seconds of imports overlap ours.
-    background = None if args.hub else start_background(run, args.data)
+    background = None if args.hub else start_background(run, getattr(args, "data", None))
     try:
         return serve(args, auth, run, background, started, compare_with)
     finally:

@@ -17,6 +17,7 @@ from pathlib import Path
 
 from agnews.analyses import ANALYSES
 from agnews.command_line import config_parser, preset_of, print_test_summary, run_parser
+from agnews.data_command import data_command
 from agnews.events import ERROR, Event, emit, failure
 from agnews.formatting import count, megabytes
 from agnews.rundir.catalog import Catalog, load_attribute
@@ -32,6 +33,7 @@ COMMANDS = {
     "push": "Upload a run (model, model card, analysis parts, report) to the Hugging Face Hub.",
     "report": "Write a run's metrics, figures and analyses as one self-contained HTML file.",
     "predict": "Classify a big CSV or parquet file in chunks (resumable; several processes share it).",
+    "data": "`data check PATH`: what training would read from a dataset (classes, lengths, refusals).",
 }
 
 
@@ -337,6 +339,7 @@ HANDLERS: dict[str, Callable[[list[str], Catalog], int]] = {
     "push": _push,
     "report": _report,
     "predict": _predict,
+    "data": data_command,
 }
 
 
@@ -347,6 +350,7 @@ USER_ERRORS = {
     "agnews.config": "ConfigError",
     "agnews.rundir.files": "RunError",
     "agnews.training.data": "DataError",
+    "agnews.dataset.errors": "DataError",
     "agnews.models": "ModelError",
     "agnews.hub.transfer": "HubError",
     "agnews.serving.csv_batch": "BatchError",

@@ -26,7 +26,6 @@ import pandas as pd
 
 from agnews.csv_cells import neutralise_frame
 from agnews.formatting import number, percent, points, significant
-from agnews.labels import LABELS
 from agnews.rundir.files import RunError, check_writable, write_atomically, write_json
 from agnews.rundir.parts import Interval
 from agnews.rundir.run import Run
@@ -134,10 +133,16 @@ class GroupComparison:
 def check_same_test_rows(runs: Sequence[Run]) -> str:
     """The test hash the runs share; RunError naming the odd one out otherwise.
 
-    The predictions' row ids must agree too: a comparison pairs rows by position.
+    The predictions' row ids must agree too: a comparison pairs rows by position; and so must the
+    classes (names and order): a class id, a per-class score and a confusion cell mean one thing.
     """
     first = runs[0]
     for other in runs[1:]:
+        if other.classes != first.classes:
+            raise RunError(
+                f"{first.path} and {other.path} have different classes ({len(first.classes)} and "
+                f"{len(other.classes)}, or another order): only runs of the same classes compare"
+            )
         if other.metrics.test_hash != first.metrics.test_hash:
             raise RunError(
                 f"{first.path} and {other.path} were evaluated on different test rows "
@@ -259,7 +264,7 @@ def compare_runs(a: Run, b: Run) -> Comparison:
         confusion_change=(
             np.asarray(b.metrics.test.confusion_matrix) - np.asarray(a.metrics.test.confusion_matrix)
         ).tolist(),
-        labels=list(LABELS),
+        labels=list(a.classes),
     )
 
 

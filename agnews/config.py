@@ -8,6 +8,7 @@ Kept free of torch and friends so that `agnews --help` and reading a run stay ch
 from __future__ import annotations
 
 import dataclasses
+import types
 import typing
 from dataclasses import dataclass, field
 from typing import Any
@@ -34,7 +35,39 @@ class TrainConfig:
     )
     data: str | None = field(
         default=None,
-        metadata={"help": "Local folder with the AG News CSVs; omitted: the Hub dataset fancyzhx/ag_news."},
+        metadata={
+            "help": "The labelled data: a folder (AG News's own, or train.* and test.*, optionally "
+            "validation.* or dev.*, as CSV, TSV, JSON lines or parquet) or one training file with "
+            "--test-file; omitted (and no --dataset): AG News from the Hub (fancyzhx/ag_news)."
+        },
+    )
+    test_file: str | None = field(
+        default=None, metadata={"help": "The test file, when --data names one training file."}
+    )
+    dataset: str | None = field(
+        default=None, metadata={"help": "A Hugging Face Hub dataset by id (instead of --data)."}
+    )
+    dataset_config: str | None = field(
+        default=None, metadata={"help": "The Hub dataset's configuration name, if it has several."}
+    )
+    text_column: list[str] = field(
+        default_factory=lambda: ["text"],
+        metadata={"help": "The text column(s); several are joined with a space (default: text)."},
+    )
+    label_column: str = field(default="label", metadata={"help": "The label column (default: label)."})
+    label_names: list[str] | None = field(
+        default=None,
+        metadata={
+            "help": "The classes in the order to use (default: integer labels in numeric order, names "
+            "in alphabetical order, a Hub ClassLabel's own order)."
+        },
+    )
+    domain: str | None = field(
+        default=None,
+        metadata={
+            "help": "What the texts are, for the analyses that only apply to some: `news` turns on "
+            "the news-agency slice and behavioural tests (AG News is news)."
+        },
     )
     epochs: float = field(
         default=2.0, metadata={"help": "Training epochs; the best epoch by validation accuracy is kept."}
@@ -291,7 +324,11 @@ class TrainConfig:
             raise ConfigError(f"unknown setting(s) {unknown}; known: {sorted(known)}")
         hints = typing.get_type_hints(cls)
         for name, value in values.items():
-            allowed = typing.get_args(hints[name]) or (hints[name],)
+            hint = hints[name]
+            members = typing.get_args(hint) if isinstance(hint, types.UnionType) else (hint,)
+            allowed = tuple(typing.get_origin(member) or member for member in members)
+            if isinstance(value, list) and any(not isinstance(item, str) for item in value):
+                raise ConfigError(f"{name} must be {hints[name]}, got {value!r}")
             # bool is an int and int is acceptable where a float is expected; nothing else converts.
             ok = isinstance(value, allowed) or (float in allowed and type(value) is int)
             if not ok or (isinstance(value, bool) and bool not in allowed):

@@ -17,7 +17,6 @@ from transformers import PreTrainedModel
 from transformers.tokenization_utils_base import BatchEncoding, PreTrainedTokenizerBase
 
 from agnews.events import counted
-from agnews.labels import NUM_LABELS
 
 
 @dataclass(frozen=True)
@@ -135,7 +134,7 @@ def infer(
     `bf16`: as in `batched_outputs`; off by default, so metrics are fp32 unless a caller opts in.
     """
     if not texts:
-        empty = np.zeros((0, NUM_LABELS), np.float32)
+        empty = np.zeros((0, model.config.num_labels), np.float32)
         return Inference(empty, np.zeros((0, model.config.hidden_size), np.float32), empty)
     results = batched_outputs(
         model,

@@ -1,33 +1,24 @@
-"""The four AG News classes: the one place in the project that knows them.
+"""A run's classes as people name them: by name in any case, or by class id.
 
-Label ids are 0-based, as on the Hugging Face Hub (`fancyzhx/ag_news`); the original CSV files use
-1-based class indices, which `agnews.data` converts on the way in.
+Class ids are 0-based positions in the run's classes (`Run.classes`, the order its dataset stated).
 """
 
-LABELS: tuple[str, ...] = ("World", "Sports", "Business", "Sci/Tech")
-NUM_LABELS = len(LABELS)
-ID2LABEL: dict[int, str] = dict(enumerate(LABELS))
-LABEL2ID: dict[str, int] = {name: i for i, name in ID2LABEL.items()}
+from __future__ import annotations
+
+from collections.abc import Sequence
 
 
-def label_name(label_id: int) -> str:
-    """Class name for a 0-based id; raises ValueError naming the valid range otherwise."""
-    if label_id not in ID2LABEL:
-        raise ValueError(f"label {label_id!r} is not a class id; expected 0-{NUM_LABELS - 1}")
-    return ID2LABEL[label_id]
+def parse_label(value: str, classes: Sequence[str]) -> int:
+    """The class id that `value` names among `classes`: a class name in any case ("sci/tech"), else a
+    class id ("0" to the last); raises ValueError listing what is accepted.
 
-
-def parse_label(value: str) -> int:
-    """The class id that `value` names: a class name in any case ("sci/tech") or an id "0"-"3".
-
-    For labels a person types (a label map); raises ValueError listing what is accepted.
+    A name wins over an id, so a dataset whose classes are digits ("1", "2", "5") is read by name.
     """
     text = value.strip()
-    if text.isdigit() and int(text) in ID2LABEL:
-        return int(text)
-    by_name = {name.casefold(): i for i, name in ID2LABEL.items()}
+    by_name = {name.casefold(): i for i, name in enumerate(classes)}
     if text.casefold() in by_name:
         return by_name[text.casefold()]
-    raise ValueError(
-        f"{value!r} is not a class: use {', '.join(LABELS)} (any case) or an id 0-{NUM_LABELS - 1}"
-    )
+    if text.isdigit() and int(text) < len(classes):
+        return int(text)
+    shown = ", ".join(classes[:20]) + (" ..." if len(classes) > 20 else "")
+    raise ValueError(f"{value!r} is not a class: use {shown} (any case) or an id 0-{len(classes) - 1}")

@@ -7,13 +7,13 @@ from __future__ import annotations
 
 import importlib.util
 import os
+from collections.abc import Sequence
 from pathlib import Path
 
 import torch
 from transformers import AutoModelForSequenceClassification, AutoTokenizer, PreTrainedModel
 from transformers.tokenization_utils_base import PreTrainedTokenizerBase
 
-from agnews.labels import ID2LABEL, LABEL2ID, NUM_LABELS
 from agnews.split_weights import SPLIT_MODELS, SplitWeightsError, assembled_path
 
 MINILM_ALIAS = "minilm"
@@ -103,19 +103,27 @@ def bf16_inference_pays(device: torch.device) -> bool:
     return device.type == "cpu" and cpu_has_native_bf16()
 
 
-def load_classifier(name_or_path: str, *, attention: str | None = None) -> PreTrainedModel:
-    """A sequence classifier with the four AG News classes named in its config.
+def load_classifier(
+    name_or_path: str, *, classes: Sequence[str] | None = None, attention: str | None = None
+) -> PreTrainedModel:
+    """A sequence classifier: a run's, with the classes its config names (`classes` None), or a base
+    model given a new head for `classes` (in class-id order), named in its config.
 
     Named labels in `config.json` make a plain `pipeline("text-classification")` print class names,
     so nothing downstream has to remap `LABEL_0`. `attention` picks the attention kernels
     (transformers' `attn_implementation`, e.g. "eager"); None keeps the library's default.
     """
+    head = {}
+    if classes is not None:
+        head = {
+            "num_labels": len(classes),
+            "id2label": dict(enumerate(classes)),
+            "label2id": {name: i for i, name in enumerate(classes)},
+        }
     try:
         return AutoModelForSequenceClassification.from_pretrained(
             name_or_path,
-            num_labels=NUM_LABELS,
-            id2label=ID2LABEL,
-            label2id=LABEL2ID,
+            **head,
             use_safetensors=True,
             trust_remote_code=False,
             attn_implementation=attention,

@@ -18,7 +18,7 @@ from pathlib import Path
 import numpy as np
 from machine import cpu_name
 
-from agnews.rundir.parts import LOGIT_COLUMNS
+from agnews.rundir.parts import logit_columns
 from agnews.rundir.run import Run
 from agnews.training.calibration import (
     CV_FOLDS,
@@ -53,7 +53,7 @@ def main() -> None:
         held_out = out_of_fold_probabilities(validation, labels, METHODS, CV_FOLDS, run.config.train.seed)
         before = min(held_out, key=lambda method: nll(held_out[method], labels))
         now, _ = simplest_within_noise(held_out, labels)
-        served = run.predictions[list(LOGIT_COLUMNS)].to_numpy(np.float64)
+        served = run.predictions[list(logit_columns(len(run.classes)))].to_numpy(np.float64)
         raw = LogitTransform(np.asarray(fit.scale), np.asarray(fit.bias)).invert(served)
         test_labels = run.predictions["label"].to_numpy()
 

@@ -55,9 +55,11 @@ import transformers
 from transformers import DistilBertConfig, DistilBertForSequenceClassification, TrainerCallback
 
 from agnews.config import TrainConfig
-from agnews.labels import NUM_LABELS
+from agnews.dataset.ag_news import AG_NEWS_CLASSES
 from agnews.models import bundled_minilm_path, load_tokenizer
 from agnews.training.train import fine_tune, remove_checkpoints
+
+NUM_LABELS = len(AG_NEWS_CLASSES)
 
 LOG_LENGTH_MU = (
     3.918  # bench/gpu_train.py: AG News test.csv, bert-base-uncased WordPiece, [CLS]/[SEP] included
@@ -177,6 +179,7 @@ def make_inputs(
     source_rows = int(np.ceil(size.train_rows / 0.9)) + 8
     lengths = write_csv(data / "train.csv", source_rows, words, rng)
     write_csv(data / "test.csv", size.test_rows, words, rng)
+    (data / "classes.txt").write_text("\n".join(AG_NEWS_CLASSES) + "\n")  # AG News's layout, read as such
 
     model_dir = folder / "distilbert-random"
     torch.manual_seed(seed)

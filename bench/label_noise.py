@@ -19,9 +19,11 @@ from pathlib import Path
 import numpy as np
 
 from agnews.analyses.label_issues.numeric import label_issue_table
-from agnews.labels import NUM_LABELS
-from agnews.rundir.parts import PROB_COLUMNS
+from agnews.dataset.ag_news import AG_NEWS_CLASSES
+from agnews.rundir.parts import prob_columns
 from agnews.rundir.run import Run
+
+NUM_LABELS = len(AG_NEWS_CLASSES)
 
 GOAL = 0.80
 
@@ -98,7 +100,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--seeds", type=int, default=5, help="Trials, seeds 0..N-1 (default 5).")
     args = parser.parse_args(argv)
     predictions = Run.load(args.run).predictions
-    labels, probs = predictions["label"].to_numpy(), predictions[list(PROB_COLUMNS)].to_numpy()
+    labels, probs = predictions["label"].to_numpy(), predictions[list(prob_columns(NUM_LABELS))].to_numpy()
     checks = [noise_check(labels, probs, fraction=args.fraction, seed=seed) for seed in range(args.seeds)]
     print(f"{args.run}: {args.fraction:.0%} of the test labels flipped to another class, {args.seeds} seeds")
     print(table(checks))

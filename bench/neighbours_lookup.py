@@ -27,7 +27,7 @@ import pandas as pd
 from machine import cpu_name
 
 from agnews.analyses.neighbours.schema import PART as NEIGHBOURS
-from agnews.labels import LABELS
+from agnews.dataset.ag_news import AG_NEWS_CLASSES as LABELS
 from agnews.rundir.run import Run
 from agnews.serving.map_index import unit_rows
 from agnews.serving.neighbours import TrainingNeighbours

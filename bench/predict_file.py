@@ -30,7 +30,7 @@ import numpy as np
 import pandas as pd
 from machine import cpu_name
 
-from agnews.labels import LABELS
+from agnews.dataset.ag_news import AG_NEWS_CLASSES as LABELS
 from agnews.rundir.run import Run
 from agnews.serving.csv_batch import BatchError
 from agnews.serving.predict_file import BACKENDS, predict_file

@@ -44,7 +44,7 @@ import plotly.graph_objects as go
 from machine import cpu_name
 
 from agnews.config import TrainConfig, preset_config
-from agnews.labels import ID2LABEL
+from agnews.dataset.ag_news import AG_NEWS_CLASSES
 
 T = TypeVar("T")
 
@@ -100,7 +100,7 @@ def training_share(rows: int) -> int:
 
 def read_loader_texts(path: Path) -> pd.DataFrame:
     """A file's rows as the loader reads them (cleaned text, label 0-3)."""
-    from agnews.training.data import read_csv_split
+    from agnews.dataset.ag_news import read_ag_news_csv as read_csv_split
 
     raw = read_csv_split(path)
     return pd.DataFrame({"text": raw.texts, "label": raw.labels})
@@ -136,7 +136,7 @@ def training_speed(config: TrainConfig, data: Path, rows: int) -> float:
     base = resolve_base_model(settings.base_model)
     tokenizer = load_tokenizer(base)
     tokenized = tokenize_splits(loaded, tokenizer, settings.max_length)
-    model, _ = prepare_model(settings, base)
+    model, _ = prepare_model(settings, base, loaded.description.class_names)
     with tempfile.TemporaryDirectory() as scratch:
         trainer = build_trainer(
             settings, model, tokenizer, tokenized["train"], None, output_dir=Path(scratch),
@@ -187,17 +187,18 @@ def analysis_table(
                 train["text"].head(size).tolist(),
                 labels[:size],
                 vectors_like(seeds, size),
+                classes=int(labels.max()) + 1,
                 folds=FOLDS,
                 seed=config.seed,
             )
         )
         print(f"{f'label issues, {FOLDS} folds: {size:,} training rows':<58} {seconds:>8.1f}")
-    names = test["label"].map(ID2LABEL)
+    names = test["label"].map(dict(enumerate(AG_NEWS_CLASSES)))
     points = pd.DataFrame(
         {"x": coords[:, 0], "y": coords[:, 1], "label_name": names, "pred_name": names,
          "confidence": 0.9, "text": test["text"], "row_id": np.arange(len(test))}
     )  # fmt: skip
-    figure, seconds = timed(lambda: map_figure(points, x="x", y="y", title="map"))
+    figure, seconds = timed(lambda: map_figure(points, x="x", y="y", classes=AG_NEWS_CLASSES, title="map"))
     megabytes = len(figure.to_json()) / 1e6
     print(f"{f'Map figure, {len(test):,} points ({megabytes:.1f} MB of JSON)':<58} {seconds:>8.1f}")
     drawn = browser_seconds(figure)

@@ -28,7 +28,7 @@ os.environ.setdefault("HF_HUB_DISABLE_TELEMETRY", "1")
 import numpy as np
 
 from agnews.analyses.cross_domain.schema import FAMILY as CROSS_DOMAIN
-from agnews.labels import LABELS
+from agnews.dataset.ag_news import AG_NEWS_CLASSES as LABELS
 from agnews.rundir.files import RunError
 from agnews.rundir.run import Run
 from agnews.ui.overview import cards

@@ -50,8 +50,11 @@ def synthetic_rows(n_per_class: int, offset: int = 0) -> list[tuple[int, str, st
 
 
 def write_original_csv(path: Path, rows: list[tuple[int, str, str]]) -> Path:
+    """AG News's original layout (class 1-4, title, description), with the `classes.txt` beside it by
+    which a folder is read as AG News (`agnews.dataset.ag_news`)."""
     with path.open("w", newline="", encoding="utf-8") as handle:
         csv.writer(handle, quoting=csv.QUOTE_ALL).writerows(rows)
+    (path.parent / "classes.txt").write_text("World\nSports\nBusiness\nSci/Tech\n", encoding="utf-8")
     return path
 
 
@@ -101,7 +104,7 @@ def as_legacy(run: Path) -> None:
         json.dumps({"duplicates_dropped_from_train": dropped, **stats["splits"]})
     )
     (run / "map.json").write_text(json.dumps({"method": "umap", "params": {}, "seed": 42, "timing": {}}))
-    current.predictions.drop(columns=list(parts.LOGIT_COLUMNS)).to_parquet(
+    current.predictions.drop(columns=list(parts.logit_columns(len(current.classes)))).to_parquet(
         run / "predictions.parquet", index=False
     )
     for name in ("manifest.json", "baseline.json"):

@@ -20,7 +20,7 @@ from helpers import synthetic_rows, write_original_csv
 
 from agnews.analyses.map.schema import MapInfo, MapQuality
 from agnews.config import preset_config
-from agnews.labels import LABELS, NUM_LABELS
+from agnews.dataset.ag_news import AG_NEWS_CLASSES as LABELS
 from agnews.rundir import parts
 from agnews.rundir.catalog import CATALOG
 from agnews.rundir.edit import create_run, edit_run
@@ -32,6 +32,8 @@ from agnews.rundir.parts import (
     RunConfig,
     Training,
 )
+
+NUM_LABELS = len(LABELS)
 
 # The analysis stages run on the synthetic run, in `agnews analyze`'s order; the map is left out
 # (fitting UMAP is the slow one) and written from its dataclass instead.
@@ -202,6 +204,7 @@ def build_synthetic_run(out: Path, encoder: Path, *, seed: int = 0) -> Path:
             origins=data.origins,
             split_hashes=data.split_hashes(),
             rows={name: len(split) for name, split in data.splits.items()},
+            dataset=data.description,
         ),
         created=created,
     )
@@ -222,10 +225,12 @@ def build_synthetic_run(out: Path, encoder: Path, *, seed: int = 0) -> Path:
             "data_stats", parts.parse(DataStats, data.stats(), parts.DATA_STATS), made_from=("config",)
         )
         edit.begin(CATALOG.stages["evaluate"])  # recorded as `agnews train` records its evaluation
-        frame = predictions_frame(list(test["row_id"]), list(test["text"]), test_labels, probs, logits)
+        frame = predictions_frame(
+            list(test["row_id"]), list(test["text"]), test_labels, probs, logits, LABELS
+        )
         edit.write("predictions", frame)
         metrics = Metrics(
-            test=compute_metrics(test_labels, probs),
+            test=compute_metrics(test_labels, probs, LABELS),
             test_origin=data.origins["test"],
             test_hash=content_hash(list(test["text"]), test_labels.tolist()),
             seconds=0.1,

@@ -6,6 +6,7 @@ import csv
 import dataclasses
 import json
 import os
+from collections.abc import Callable
 from pathlib import Path
 from types import ModuleType
 
@@ -20,7 +21,7 @@ from gradio_client.exceptions import AppError
 from helpers import ServedApp
 
 from agnews.analyses.calibration.schema import PART as CALIBRATION
-from agnews.labels import LABELS
+from agnews.dataset.ag_news import AG_NEWS_CLASSES as LABELS
 from agnews.present import tables
 from agnews.present.tables import row_tags, with_tags
 from agnews.rundir.parts import Manifest
@@ -68,16 +69,16 @@ def test_mistakes_are_most_confident_first_and_filter_by_pair_and_text() -> None
     assert errors.filter_mistakes(wrong, "Sci/Tech", "Business", " chip ")["row_id"].tolist() == [14]
     assert errors.filter_mistakes(wrong, errors.ANY, errors.ANY, "(")["row_id"].tolist() == []
     assert errors.filter_mistakes(wrong, None, None, None)["row_id"].tolist() == [12, 11, 14]
-    exported = errors.export_frame(wrong)
+    exported = errors.export_frame(wrong, LABELS)
     assert list(exported.columns[:5]) == ["row_id", "text", "true", "predicted", "confidence"]
     assert list(exported.columns[5:]) == [f"p_{name}" for name in LABELS]
 
 
 def test_confusion_tables_and_cell_choice() -> None:
-    counts = confusion.counts_table([[1, 2, 3, 4]] * 4)
+    counts = confusion.counts_table([[1, 2, 3, 4]] * 4, LABELS)
     assert list(counts.columns) == [confusion.CORNER, *LABELS]
-    assert confusion.cell_pair([0, 2]) == ("World", "Sports")
-    assert confusion.cell_pair([3, 0]) is None
+    assert confusion.cell_pair(counts, [0, 2]) == ("World", "Sports")
+    assert confusion.cell_pair(counts, [3, 0]) is None
     test = {"accuracy": 0.9, "f1_weighted": 0.89, "f1_macro": 0.88, "rows": 100}
     assert tables.summary_table(test, None)["model"].tolist() == ["fine-tuned"]
     both = tables.summary_table(test, {"accuracy": 0.8, "f1_macro": 0.7})
@@ -93,9 +94,9 @@ def test_classify_helpers() -> None:
 
 
 def test_row_details_show_full_text_and_probabilities() -> None:
-    markdown, probs = row_details(frame(), 11)
+    markdown, probs = row_details(frame(), 11, LABELS)
     assert "Oil rises" in markdown and "**wrong**" in markdown and probs == dict.fromkeys(LABELS, 0.25)
-    assert row_details(frame(), None)[1] is None and row_details(frame(), 999)[1] is None
+    assert row_details(frame(), None, LABELS)[1] is None and row_details(frame(), 999, LABELS)[1] is None
 
 
 def test_app_degrades_without_the_optional_parts(run: Run, predictor: Predictor) -> None:
@@ -123,7 +124,7 @@ def test_classify_returns_all_four_probabilities(client: Client, served_run: Run
 
 
 def test_classify_refuses_empty_text_with_a_message(client: Client) -> None:
-    with pytest.raises(AppError, match="Type or paste a headline"):
+    with pytest.raises(AppError, match="Type or paste a text"):
         client.predict("   ", api_name="/classify")
 
 
@@ -134,7 +135,7 @@ def test_classify_batch_answers_each_request_and_an_empty_one_with_the_message(p
     assert answers[1] == answers[2] == classify.EMPTY_MESSAGE  # shown as the label, no probabilities
     for i in (0, 3):
         assert answers[i] == pytest.approx(predictor.probabilities(texts[i]), abs=1e-5)
-    with pytest.raises(gr.Error, match="Type or paste a headline"):  # only empty texts: the batch fails
+    with pytest.raises(gr.Error, match="Type or paste a text"):  # only empty texts: the batch fails
         classify.classify_texts(predictor, ["", "\x00"])
 
 
@@ -222,8 +223,11 @@ UNREADABLE = {
 }
 
 
-def record_cleaning(monkeypatch: pytest.MonkeyPatch) -> list[int]:
-    """The lengths of the texts `model_text` hands to `clean_text` from now on (in the server too).
+def record_cleaning(
+    monkeypatch: pytest.MonkeyPatch, predictor: Predictor | None = None
+) -> tuple[list[int], Callable[[str], str]]:
+    """A cleaning function that records the lengths of the texts `model_text` hands it, and those
+    lengths; with `predictor`, the predictor cleans through it from now on (in the server too).
 
     Cleaning, then tokenising, is what a long input costs (3 s for 1 MB, uncut), so what bounds the
     work is how much of it reaches cleaning; timings are for bench/app_latency.py.
@@ -234,22 +238,23 @@ def record_cleaning(monkeypatch: pytest.MonkeyPatch) -> list[int]:
         lengths.append(len(text))
         return clean_text(text)
 
-    monkeypatch.setattr("agnews.serving.predictor.clean_text", recording_clean_text)
-    return lengths
+    if predictor is not None:
+        monkeypatch.setattr(predictor, "clean", recording_clean_text)
+    return lengths, recording_clean_text
 
 
 def test_model_text_cleans_only_the_start_of_long_input_and_cuts_at_a_word_boundary(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    cleaned = record_cleaning(monkeypatch)
-    text, cut = model_text(ONE_MB)
+    cleaned, recording = record_cleaning(monkeypatch)
+    text, cut = model_text(ONE_MB, recording)
     assert cleaned == [MAX_RAW_CHARS]  # cleaning reads the first MAX_RAW_CHARS only, never the megabyte
     assert cut and MAX_CHARS - 40 < len(text) <= MAX_CHARS and ONE_MB.startswith(text)
     assert ONE_MB[len(text)] == " "  # not in the middle of a word
-    assert model_text(text) == (text, False)  # idempotent: the predictor may apply it again
-    chinese, cut = model_text("股" * 5_000)  # no spaces at all: cut at the character limit
+    assert model_text(text, clean_text) == (text, False)  # idempotent: the predictor may apply it again
+    chinese, cut = model_text("股" * 5_000, clean_text)  # no spaces at all: cut at the character limit
     assert cut and len(chinese) == MAX_CHARS
-    assert model_text("Short headline") == ("Short headline", False)
+    assert model_text("Short headline", clean_text) == ("Short headline", False)
 
 
 def test_a_cut_text_is_classified_and_explained_with_a_warning(predictor: Predictor) -> None:
@@ -263,7 +268,7 @@ def test_a_cut_text_is_classified_and_explained_with_a_warning(predictor: Predic
 @pytest.mark.parametrize("name", UNREADABLE)
 def test_unreadable_text_gets_a_message_from_every_endpoint(client: Client, name: str) -> None:
     for endpoint in ("/classify", "/place", "/explain"):
-        with pytest.raises(AppError, match="Type or paste a headline first"):
+        with pytest.raises(AppError, match="Type or paste a text first"):
             client.predict(UNREADABLE[name], api_name=endpoint)
 
 
@@ -278,9 +283,9 @@ def test_odd_text_is_classified_placed_and_explained_cleanly(client: Client, nam
 
 
 def test_one_megabyte_of_text_is_classified_on_its_first_characters(
-    client: Client, monkeypatch: pytest.MonkeyPatch
+    client: Client, served_predictor: Predictor, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    cleaned = record_cleaning(monkeypatch)  # the server runs in this process, so it cleans through it
+    cleaned, _ = record_cleaning(monkeypatch, served_predictor)  # the server runs in this process
     assert client.predict(ONE_MB, api_name="/classify")["label"] in LABELS
     assert max(cleaned) == MAX_RAW_CHARS  # cleaned the first MAX_RAW_CHARS, never the whole megabyte
     cleaned.clear()
@@ -314,7 +319,7 @@ def test_batch_csv_keeps_every_row_and_agrees_with_single_classification(
     threshold = (
         served_run.get(CALIBRATION).review_threshold if served_run.get(CALIBRATION) is not None else None
     )
-    assert list(result.columns) == ["id", "text", *output_columns(threshold)]
+    assert list(result.columns) == ["id", "text", *output_columns(LABELS, threshold)]
     assert result["id"].tolist() == ["007", "008", "009", "010"]  # all rows, in order, cells verbatim
     assert result["note"].tolist() == ["", NOTE_EMPTY, NOTE_CUT, ""]
     assert result.loc[1, "predicted"] == "" and result.loc[1, "p_World"] == ""

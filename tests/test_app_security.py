@@ -154,7 +154,9 @@ def login_url() -> Iterator[str]:
     with gr.Blocks() as demo:
         gr.Markdown("behind a login")
     options = launch_options(
-        SimpleNamespace(backend="none"), lambda: SimpleNamespace(fact=lambda fact: None), Logins(LOGINS)
+        SimpleNamespace(backend="none", classes=("a", "b"), clean=str.strip),
+        lambda: SimpleNamespace(fact=lambda fact: None),
+        Logins(LOGINS),
     )
     _, url, _ = demo.launch(prevent_thread_lock=True, quiet=True, **options)
     try:

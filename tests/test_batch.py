@@ -12,18 +12,19 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from agnews.labels import LABELS
+from agnews.dataset.ag_news import AG_NEWS_CLASSES as LABELS
 from agnews.serving.csv_batch import (
     NOTE_CUT,
     NOTE_EMPTY,
     NOTE_UNREADABLE,
-    OUTPUT_COLUMNS,
     BatchError,
     Progress,
     classify_csv,
+    output_columns,
     read_table,
 )
 from agnews.serving.predictor import MAX_CHARS
+from agnews.text import clean_text
 
 
 class FakeModel:
@@ -70,10 +71,17 @@ def test_every_row_comes_back_in_order_with_answers_or_a_note(tmp_path: Path) ->
         csv.writer(handle).writerows([["id", "Text", "extra"], *rows])
     write(source, source.read_bytes() + b"\n\n")  # trailing blank lines are not rows
     model = FakeModel()
-    summary = classify_csv(source, tmp_path / "out.csv", model, progress=lambda done, total: None)
+    summary = classify_csv(
+        source,
+        tmp_path / "out.csv",
+        model,
+        progress=lambda done, total: None,
+        classes=LABELS,
+        clean=clean_text,
+    )
 
     out = read_back(tmp_path / "out.csv")
-    assert out[0] == ["id", "Text", "extra", *OUTPUT_COLUMNS]
+    assert out[0] == ["id", "Text", "extra", *output_columns(LABELS, None)]
     assert [r[:3] for r in out[1:]] == [r[:3] for r in rows]  # verbatim: "007" stays "007"
     notes = [r[-1] for r in out[1:]]
     assert notes == ["", NOTE_EMPTY, NOTE_UNREADABLE, NOTE_CUT, "", NOTE_EMPTY]
@@ -89,13 +97,15 @@ def test_every_row_comes_back_in_order_with_answers_or_a_note(tmp_path: Path) ->
 
 
 def test_title_and_description_or_an_original_ag_news_file(tmp_path: Path) -> None:
-    named = read_table(write(tmp_path / "a.csv", "Description,title\nbody one,Head one\n"))
+    named = read_table(write(tmp_path / "a.csv", "Description,title\nbody one,Head one\n"), LABELS)
     assert named.texts == ["Head one body one"] and "`title` and `description`" in named.source
-    original = read_table(write(tmp_path / "b.csv", '"3","Wall St. Bears","Short-sellers are back"\n'))
+    original = read_table(
+        write(tmp_path / "b.csv", '"3","Wall St. Bears","Short-sellers are back"\n'), LABELS
+    )
     assert original.header == ["class", "title", "description"]
     assert original.rows == [["3", "Wall St. Bears", "Short-sellers are back"]]
     assert original.texts == ["Wall St. Bears Short-sellers are back"]
-    with_bom = read_table(write(tmp_path / "c.csv", "\ufefftext\nhello\n"))
+    with_bom = read_table(write(tmp_path / "c.csv", "\ufefftext\nhello\n"), LABELS)
     assert with_bom.header == ["text"] and with_bom.texts == ["hello"]
 
 
@@ -119,13 +129,13 @@ def test_title_and_description_or_an_original_ag_news_file(tmp_path: Path) -> No
 )
 def test_a_bad_file_is_refused_with_a_specific_message(tmp_path: Path, content: bytes, message: str) -> None:
     with pytest.raises(BatchError, match=message):
-        read_table(write(tmp_path / "e.csv", content))
+        read_table(write(tmp_path / "e.csv", content), LABELS)
 
 
 def test_size_and_row_limits(tmp_path: Path) -> None:
     path = write(tmp_path / "big.csv", "text\n" + "Oil prices\n" * 20)
     with pytest.raises(BatchError, match=r"big\.csv is 225 bytes; the limit is 100 bytes"):
-        read_table(path, max_bytes=100)
+        read_table(path, LABELS, max_bytes=100)
     with pytest.raises(BatchError, match="has 20 rows; the limit is 19 per file: split it"):
-        read_table(path, max_rows=19)
-    assert len(read_table(path, max_rows=20).rows) == 20
+        read_table(path, LABELS, max_rows=19)
+    assert len(read_table(path, LABELS, max_rows=20).rows) == 20

@@ -13,9 +13,9 @@ import torch
 
 from agnews.analyses.calibration.schema import PART as CALIBRATION
 from agnews.analyses.calibration.schema import review_rule
-from agnews.labels import NUM_LABELS
+from agnews.dataset.ag_news import AG_NEWS_CLASSES
 from agnews.rundir.edit import edit_run
-from agnews.rundir.parts import PROB_COLUMNS
+from agnews.rundir.parts import prob_columns
 from agnews.rundir.run import Run
 from agnews.serving.csv_batch import REVIEW_COLUMN, Table, classify_table
 from agnews.training.calibration import (
@@ -47,6 +47,8 @@ PROBS = np.array(
         [0.2, 0.1, 0.6, 0.1],
     ]
 )
+
+NUM_LABELS = len(AG_NEWS_CLASSES)
 LABELS = np.array([0, 1, 1, 2])
 
 
@@ -159,7 +161,7 @@ def test_fold_gives_the_transformed_logits_and_keeps_temperature_argmax(kind: st
     with torch.no_grad():
         raw = model(input_ids=ids).logits.double().numpy()
     for transform in (
-        LogitTransform.temperature(1.7),
+        LogitTransform.temperature(1.7, NUM_LABELS),
         LogitTransform(np.array([0.5, 1.2, 0.9, 2.0]), np.array([0.3, -0.1, 0.0, -0.2])),
     ):
         folded = tiny_classifier(kind)
@@ -168,14 +170,16 @@ def test_fold_gives_the_transformed_logits_and_keeps_temperature_argmax(kind: st
             out = folded(input_ids=ids).logits.double().numpy()
         np.testing.assert_allclose(out, transform.apply(raw), atol=1e-5)
         np.testing.assert_allclose(transform.invert(out), raw, atol=1e-5)
-    np.testing.assert_array_equal(LogitTransform.temperature(1.7).apply(raw).argmax(1), raw.argmax(1))
+    np.testing.assert_array_equal(
+        LogitTransform.temperature(1.7, NUM_LABELS).apply(raw).argmax(1), raw.argmax(1)
+    )
 
 
 def test_fold_refuses_a_model_without_a_known_last_layer() -> None:
     model = torch.nn.Module()
     model.classifier = torch.nn.Sequential(torch.nn.Linear(8, NUM_LABELS))
     with pytest.raises(CalibrationError, match=r"`classifier` or `classifier\.out_proj`"):
-        fold_into_classifier(model, LogitTransform.identity())
+        fold_into_classifier(model, LogitTransform.identity(NUM_LABELS))
 
 
 def test_stage_writes_a_valid_part_and_never_folds_twice(synthetic_run: Path, tmp_path: Path) -> None:
@@ -189,7 +193,7 @@ def test_stage_writes_a_valid_part_and_never_folds_twice(synthetic_run: Path, tm
         assert side.ece.low <= side.ece.value <= side.ece.high
     # the stored probabilities are the folded model's; inverting the fold gives back different
     # (raw) probabilities unless nothing was kept
-    served = run.predictions[list(PROB_COLUMNS)].to_numpy(np.float64)
+    served = run.predictions[list(prob_columns(NUM_LABELS))].to_numpy(np.float64)
     assert report.after.nll.value == pytest.approx(nll(served, run.predictions["label"].to_numpy()), abs=1e-5)
     if report.review_threshold is not None:
         confidence = served.max(axis=1)
@@ -228,7 +232,7 @@ def test_plain_pipeline_returns_the_stored_calibrated_probabilities(quick_run: P
     names = run.load_classifier().config.id2label
     for output, (_, row) in zip(outputs, rows.iterrows(), strict=True):
         scores = {item["label"]: item["score"] for item in output}
-        stored = [row[column] for column in PROB_COLUMNS]
+        stored = [row[column] for column in prob_columns(NUM_LABELS)]
         assert [scores[names[i]] for i in range(NUM_LABELS)] == pytest.approx(stored, abs=1e-5)
 
 
@@ -240,10 +244,10 @@ def test_csv_output_marks_predictions_below_the_review_threshold() -> None:
     def predict_many(texts: list[str], progress: object) -> np.ndarray:
         return np.array([[0.97, 0.01, 0.01, 0.01] if t == "sure" else [0.4, 0.3, 0.2, 0.1] for t in texts])
 
-    rows, summary = classify_table(table, predict_many, review_threshold=0.9)
+    rows, summary = classify_table(table, predict_many, review_threshold=0.9, classes=AG_NEWS_CLASSES)
     assert [row[-1] for row in rows] == ["false", "", "true"]
     assert summary.needs_review == 1 and "1 prediction is below" in summary.describe()
-    plain, summary = classify_table(table, predict_many)
+    plain, summary = classify_table(table, predict_many, classes=AG_NEWS_CLASSES)
     assert len(plain[0]) == len(rows[0]) - 1 and summary.needs_review is None
     assert REVIEW_COLUMN == "needs_review"
 

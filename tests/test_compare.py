@@ -155,7 +155,9 @@ def test_scores_table_and_confusion_change_figure(pair: tuple[Run, Run]) -> None
     assert table.iloc[0, 0] == "accuracy" and len(table) == 5
     delta = 100 * (comparison.b.accuracy - comparison.a.accuracy)
     assert table.iloc[0, 3] == f"{delta:+.2f} pts"
-    figure = confusion_change_figure([[2, -1, 0, 0], [0, 0, 0, 0], [0, 0, -3, 3], [0, 0, 0, 0]])
+    figure = confusion_change_figure(
+        [[2, -1, 0, 0], [0, 0, 0, 0], [0, 0, -3, 3], [0, 0, 0, 0]], pair[0].classes
+    )
     z = np.asarray(figure.data[0].z)
     assert z[0, 0] == 2 and z[0, 1] == 1  # more rows right, one fewer mistake: both better for B
     assert z[2, 2] == -3 and z[2, 3] == -3  # fewer right, more mistakes: both worse

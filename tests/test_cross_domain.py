@@ -25,8 +25,8 @@ from agnews.analyses.cross_domain.numeric import parse_label_map, select_rows
 from agnews.analyses.cross_domain.schema import FAMILY
 from agnews.analyses.cross_domain.stage import cross_domain_run, default_name, read_labelled_csv
 from agnews.cli import main
+from agnews.dataset.ag_news import AG_NEWS_CLASSES as LABELS
 from agnews.inference import infer
-from agnews.labels import LABELS
 from agnews.rundir import parts
 from agnews.rundir.catalog import CATALOG
 from agnews.rundir.edit import edit_run
@@ -88,13 +88,13 @@ def fingerprints(run: Path, names: tuple[str, ...]) -> dict[str, str]:
 
 
 def test_label_map_accepts_names_in_any_case_and_ids() -> None:
-    assert parse_label_map(" business = business , tech=SCI/TECH,sports=1,wire=0,") == {
+    assert parse_label_map(" business = business , tech=SCI/TECH,sports=1,wire=0,", LABELS) == {
         "business": 2,
         "tech": 3,
         "sports": 1,
         "wire": 0,
     }
-    assert parse_label_map("acq=Business,crude=Business") == {"acq": 2, "crude": 2}
+    assert parse_label_map("acq=Business,crude=Business", LABELS) == {"acq": 2, "crude": 2}
 
 
 @pytest.mark.parametrize(
@@ -111,13 +111,13 @@ def test_label_map_accepts_names_in_any_case_and_ids() -> None:
 )
 def test_a_bad_label_map_is_refused_with_its_reason(label_map: str, message: str) -> None:
     with pytest.raises(DataError, match=message):
-        parse_label_map(label_map)
+        parse_label_map(label_map, LABELS)
 
 
 def test_rows_of_unmapped_classes_and_empty_texts_are_skipped_and_counted(news_csv: Path) -> None:
     file = read_labelled_csv(news_csv, ["text"], "category")
     assert len(file.labels) == 6 * 4 + 3
-    selection = select_rows(file, parse_label_map(NEWS_MAP))
+    selection = select_rows(file, parse_label_map(NEWS_MAP, LABELS))
     assert selection.skipped_unmapped == {"entertainment": 2, "world": 6}
     assert selection.skipped_empty_text == 1
     assert len(selection.rows) == 18
@@ -133,7 +133,9 @@ def test_numeric_labels_map_by_class_id(tmp_path: Path) -> None:
     path = write_csv(
         tmp_path / "ids.csv", ["label", "text"], [["1", "a"], ["2", "b"], ["2", "c"], ["7", "d"]]
     )
-    selection = select_rows(read_labelled_csv(path, ["text"], "label"), parse_label_map("1=0,2=Sports"))
+    selection = select_rows(
+        read_labelled_csv(path, ["text"], "label"), parse_label_map("1=0,2=Sports", LABELS)
+    )
     assert selection.labels.tolist() == [0, 1, 1] and selection.skipped_unmapped == {"7": 1}
 
 
@@ -180,13 +182,13 @@ def test_a_bad_file_is_refused_with_its_reason(
 def test_a_map_naming_a_class_the_file_lacks_lists_the_files_classes(news_csv: Path) -> None:
     file = read_labelled_csv(news_csv, ["text"], "category")
     with pytest.raises(DataError, match=r"names 'Business', which .* are 'business' \(7\), 'world' \(6\)"):
-        select_rows(file, parse_label_map("Business=Business"))
+        select_rows(file, parse_label_map("Business=Business", LABELS))
 
 
 def test_a_map_that_keeps_only_empty_texts_scores_nothing(tmp_path: Path) -> None:
     path = write_csv(tmp_path / "e.csv", ["label", "text"], [["biz", ""], ["biz", " "], ["sport", "goal"]])
     with pytest.raises(DataError, match=r"every row the label map keeps \(2\) has an empty text"):
-        select_rows(read_labelled_csv(path, ["text"], "label"), parse_label_map("biz=Business"))
+        select_rows(read_labelled_csv(path, ["text"], "label"), parse_label_map("biz=Business", LABELS))
 
 
 def test_part_names_must_be_safe_folder_names() -> None:
@@ -223,7 +225,9 @@ def test_the_part_holds_the_models_and_the_baselines_scores(scored: Path, news_c
     again = infer(
         run.load_classifier(), run.load_tokenizer(), predictions["text"].tolist()[:4], progress=False
     )
-    assert np.allclose(again.probs, predictions[list(parts.PROB_COLUMNS)].to_numpy()[:4], atol=1e-5)
+    assert np.allclose(
+        again.probs, predictions[list(parts.prob_columns(len(run.classes)))].to_numpy()[:4], atol=1e-5
+    )
 
     labels, mapped = predictions["label"].to_numpy(), [1, 2, 3]
     for scores, preds in (

@@ -19,6 +19,7 @@ from agnews.analyses.cross_domain import upload
 from agnews.analyses.cross_domain.schema import FAMILY, read_evaluation
 from agnews.analyses.cross_domain.stage import cross_domain_run
 from agnews.cli import main
+from agnews.dataset.ag_news import AG_NEWS_CLASSES
 from agnews.rundir import parts
 from agnews.rundir.run import Run
 from agnews.serving.csv_batch import BatchError
@@ -62,13 +63,15 @@ def test_the_label_map_is_built_from_the_files_own_values_with_counts(small_csv:
     assert dict(values) == {"world": 3, "sports": 3, "business": 4, "tech": 3, "entertainment": 2}
     assert values[0] == ("business", 4)  # most frequent first; the empty label cannot be mapped
     assert upload.value_label("business", 1204) == "business (1,204 rows)"
-    assert [upload.default_class(v) for v in ("SPORTS", "sci/tech", "tech", "1")] == [
+    assert [upload.default_class(v, AG_NEWS_CLASSES) for v in ("SPORTS", "sci/tech", "tech", "1")] == [
         "Sports",
         "Sci/Tech",
         upload.SKIP,
         upload.SKIP,
     ]
-    mapping = upload.label_map("category", ["business", "tech", "world"], ["Business", "Sci/Tech", "skip"])
+    mapping = upload.label_map(
+        "category", ["business", "tech", "world"], ["Business", "Sci/Tech", "skip"], AG_NEWS_CLASSES
+    )
     assert mapping == "business=Business,tech=Sci/Tech"
 
 

@@ -4,8 +4,15 @@ from pathlib import Path
 import pytest
 from helpers import synthetic_rows, write_original_csv
 
+from agnews.config import TrainConfig
+from agnews.dataset.ag_news import read_ag_news_csv as read_csv_split
 from agnews.text import normalised_key
-from agnews.training.data import DataError, load_ag_news, read_csv_split
+from agnews.training.data import DataError, LoadedData, load_config_data
+
+
+def load_ag_news(folder: Path, *, seed: int = 42, **settings: object) -> LoadedData:
+    """The splits training makes of an AG News folder with these settings."""
+    return load_config_data(TrainConfig(data=str(folder), split_seed=seed, **settings))  # type: ignore[arg-type]
 
 
 def _write(path: Path, content: str | bytes) -> Path:
@@ -37,10 +44,10 @@ def test_reads_hub_shaped_csv_with_or_without_header(tmp_path: Path) -> None:
     [
         ('"1","a","b"\n"2","only two"\n', r"row 2 has 2 columns, expected 3"),
         ('"5","a","b"\n', r"row 1: class 5 out of range 1-4"),
-        ('"x","a","b"\n', r"row 1: class 'x' is not an integer"),
+        ('"x","a","b"\n', r"row 1: AG News class 'x' is not an integer"),
         ('"Text",4\n', r"row 1: class 4 out of range 0-3"),
         ('"1"," ","  "\n', r"row 1 has empty text"),
-        ('"1","a","b","c"\n', r"row 1 has 4 columns; expected 3"),
+        ('"1","a","b","c"\n', r"row 1 has 4 columns; AG News has 3"),
         ('"1","a","unterminated\n', r"malformed CSV at line"),
         ("", r"the file is empty"),
         (b'"1","caf\xe9","b"\n', r"not UTF-8"),
@@ -56,12 +63,12 @@ def test_bad_csv_gives_specific_error_naming_the_file(
 
 
 def test_missing_folder_and_files_are_reported(tmp_path: Path) -> None:
-    with pytest.raises(DataError, match="data folder not found"):
+    with pytest.raises(DataError, match="nope: data folder not found"):
         load_ag_news(tmp_path / "nope")
     (tmp_path / "d").mkdir()
-    with pytest.raises(DataError, match=r"test\.csv not found"):
+    with pytest.raises(DataError, match=r"d: no train file; expected one of train\.csv, train\.tsv"):
         load_ag_news(tmp_path / "d")
-    write_original_csv(tmp_path / "d" / "test.csv", synthetic_rows(2))
+    write_original_csv(tmp_path / "d" / "test.csv", synthetic_rows(2))  # and AG News's classes.txt
     with pytest.raises(DataError, match=r"no train\.csv"):
         load_ag_news(tmp_path / "d")
 
@@ -125,3 +132,20 @@ def test_shared_offline_data_loads_with_the_known_duplicate_dropped(shared_data:
     assert len(data.splits["train"]) + len(data.splits["validation"]) == 5000 - data.duplicates_dropped
     assert Counter(data.splits["test"]["label"]) == {0: 1900, 1: 1900, 2: 1900, 3: 1900}
     assert not any("#39;" in t or "\\" in t for t in data.splits["test"]["text"])
+
+
+def test_a_two_class_folder_of_integer_labels_is_its_own_data_not_ag_news(tmp_path: Path) -> None:
+    """A `text,label` folder of 0/1 labels: once silently read as AG News (a four-class model whose
+    classes were World and Sports); its classes are its own labels."""
+    folder = tmp_path / "sentiment"
+    folder.mkdir()
+    for split, count in (("train", 40), ("test", 10)):
+        rows = [f'"review {split} {i} {"great" if i % 2 else "awful"}",{i % 2}' for i in range(count)]
+        _write(folder / f"{split}.csv", "text,label\n" + "\n".join(rows) + "\n")
+    data = load_config_data(TrainConfig(data=str(folder)))
+    assert data.classes == ("0", "1") and data.description.name != "ag_news"
+    assert data.description.cleaning == "plain"
+    assert set(data.splits["test"]["label"]) == {0, 1} and data.splits["test"].features["label"].names == [
+        "0",
+        "1",
+    ]

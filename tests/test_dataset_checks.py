@@ -11,8 +11,13 @@ import pytest
 from agnews.analyses.dataset_checks import numeric as data_checks
 from agnews.analyses.dataset_checks.present import near_duplicate_examples, warnings_markdown
 from agnews.analyses.dataset_checks.schema import PART as DATASET_CHECKS
+from agnews.analyses.dataset_checks.schema import UnknownTokens
+from agnews.dataset.ag_news import AG_NEWS_CLASSES as LABELS
+from agnews.present.markup import literal
 from agnews.rundir.parts import DataStats, SplitStats
 from agnews.rundir.run import Run
+
+NO_UNKNOWN = UnknownTokens(token="[UNK]", tokens=100, unknown=0, share=0.0, warn=False)
 
 
 def split_stats(counts: dict[str, int]) -> SplitStats:
@@ -27,7 +32,7 @@ def test_dataset_checks_warn_with_their_numbers() -> None:
         },
         duplicates_dropped_from_train=3,
     )
-    balance = {b.split: b for b in data_checks.class_balance(stats)}
+    balance = {b.split: b for b in data_checks.class_balance(stats, LABELS)}
     assert balance["train"].ratio == pytest.approx(3.0) and balance["train"].warn
     assert not balance["test"].warn
 
@@ -50,7 +55,7 @@ def test_dataset_checks_warn_with_their_numbers() -> None:
     overlap = data_checks.train_test_overlap(pairs, 0.75, exact_dropped=3)
     assert (overlap.test_rows, overlap.share, overlap.different_label) == (2, 0.5, 1)
     assert [e.row_id for e in overlap.examples] == [0, 1] and overlap.warn
-    messages = data_checks.warning_messages(list(balance.values()), shifted, overlap)
+    messages = data_checks.warning_messages(list(balance.values()), shifted, overlap, NO_UNKNOWN)
     assert len(messages) == 3 and "3.00x" in messages[0] and "2 test rows (50.0%)" in messages[2]
 
 
@@ -62,5 +67,5 @@ def test_the_run_has_the_dataset_checks_part(synthetic_run: Path) -> None:
     assert checks.overlap.test_rows <= len(run.predictions)
     assert set(run.manifest.parts[DATASET_CHECKS.name].made_from) >= {"data_stats", "predictions"}
     shown = warnings_markdown(checks)
-    assert all(message in shown for message in checks.messages)
+    assert all(literal(message) in shown for message in checks.messages)
     assert len(near_duplicate_examples(checks)) == len(checks.overlap.examples)

@@ -14,7 +14,7 @@ import pandas as pd
 import pytest
 
 from agnews.config import TrainConfig, preset_config
-from agnews.labels import LABELS
+from agnews.dataset.ag_news import AG_NEWS_CLASSES as LABELS
 from agnews.rundir.decisions import (
     KEEP,
     RELABEL,
@@ -39,7 +39,17 @@ HASH = "a" * 64
 
 
 def relabel(key: str, label: str, who: str = "ann", given: str = "World", split: str = TRAIN) -> Decision:
-    return decide(split, HASH, key, action=RELABEL, label=label, given=given, text=f"text {key}", who=who)
+    return decide(
+        split,
+        HASH,
+        key,
+        action=RELABEL,
+        label=label,
+        given=given,
+        text=f"text {key}",
+        who=who,
+        classes=LABELS,
+    )
 
 
 def events(store: DecisionStore) -> tuple[Decision, ...]:
@@ -211,13 +221,13 @@ def test_corrected_accuracy_sits_beside_the_official_one() -> None:
         relabel("2", "Sports", who="bob", given="Business", split=TEST),  # disputed: left as given
         relabel("99", "World", given="Sports", split=TEST),  # not a row of this run
     ]
-    corrected = corrected_accuracy(predictions, standing(events))
+    corrected = corrected_accuracy(predictions, standing(events), LABELS)
     assert corrected is not None
     assert corrected.rows == 3 and corrected.removed == 1 and corrected.relabelled == 1
     assert corrected.accuracy == pytest.approx(1.0)  # rows 0, 1 (relabelled), 2 (as given)
     assert corrected.directions == {("Sports", "Business"): 1}
     assert corrected.disputed == 1 and corrected.unknown == 1
-    assert corrected_accuracy(predictions, []) is None
+    assert corrected_accuracy(predictions, [], LABELS) is None
 
 
 def corrections_file(tmp_path: Path, decisions: list, name: str = "decisions.csv") -> Path:
@@ -241,6 +251,7 @@ def test_corrections_relabel_and_remove_training_rows_and_leave_validation_alone
             text_hash(texts[0]),
             action=RELABEL,
             label=LABELS[target],
+            classes=LABELS,
             given="x",
             text=texts[0],
         ),
@@ -314,6 +325,7 @@ def test_on_the_page_people_disagree_and_undo_their_own_with_messages_that_say_w
     from agnews.ui.decisions import DecisionBox, storage_note
 
     run = SimpleNamespace(
+        classes=LABELS,
         data_stats=SimpleNamespace(corrections=None),
         config=SimpleNamespace(data=SimpleNamespace(split_hashes={TEST: HASH})),
         predictions=pd.DataFrame({"row_id": [0, 1], "label": [0, 1], "pred": [0, 0]}),

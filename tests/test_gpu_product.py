@@ -22,10 +22,11 @@ from helpers import ROOT, load_script
 
 from agnews.cli import _train_parser
 from agnews.config import ConfigError, TrainConfig, preset_config
+from agnews.dataset.ag_news import AG_NEWS_CLASSES
+from agnews.dataset.ag_news import read_ag_news_csv as read_csv_split
 from agnews.models import bundled_minilm_path, load_classifier, load_tokenizer
 from agnews.rundir.catalog import CATALOG
 from agnews.training import train
-from agnews.training.data import read_csv_split
 from agnews.training.train import build_trainer
 
 SCRIPT = ROOT / "bench" / "gpu_product.py"
@@ -126,7 +127,7 @@ def _tiny_dataset(tokenizer) -> Dataset:
 
 def test_knobs_reach_the_trainer_and_quick_keeps_its_recipe(tiny_distilbert: Path, tmp_path: Path) -> None:
     tokenizer = load_tokenizer(str(tiny_distilbert))
-    model = load_classifier(str(tiny_distilbert))
+    model = load_classifier(str(tiny_distilbert), classes=AG_NEWS_CLASSES)
     data = _tiny_dataset(tokenizer)
     fast = TrainConfig(
         base_model=str(tiny_distilbert), pad_to_multiple_of=8, dataloader_workers=2, mixed_precision="no"

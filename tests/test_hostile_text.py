@@ -114,7 +114,7 @@ def test_the_pages_batch_and_a_file_answer_around_a_text_the_model_fails_on(pois
 
     texts = [GOOD, f"{POISON} row", "Striker scores twice in the cup final"]
     table = csv_batch.Table(header=["text"], rows=[[t] for t in texts], texts=texts, source="column text")
-    rows, summary = csv_batch.classify_table(table, poisoned.probabilities_many)
+    rows, summary = csv_batch.classify_table(table, poisoned.probabilities_many, classes=poisoned.classes)
     assert [row[-1] for row in rows] == ["", csv_batch.NOTE_FAILED, ""]  # the note column
     assert rows[1][1:-1] == ["", "", "", "", ""] and all(rows[i][-2] for i in (0, 2))
     assert (summary.classified, summary.unclassified) == (2, 1)

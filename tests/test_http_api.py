@@ -13,10 +13,11 @@ import pytest
 from helpers import ServedApp
 
 from agnews.analyses.calibration.schema import PART as CALIBRATION
-from agnews.labels import LABELS
+from agnews.dataset.ag_news import AG_NEWS_CLASSES as LABELS
 from agnews.serving import http_api
 from agnews.serving.http_api import MAX_BODY_BYTES, MAX_TEXTS, PATH, answer, parse_request
 from agnews.serving.predictor import MAX_RAW_CHARS
+from agnews.text import clean_text
 
 HEADLINES = [
     "Oil prices rise as OPEC cuts output",
@@ -113,11 +114,13 @@ def test_a_body_over_the_limit_is_refused_before_it_is_read(served_app: ServedAp
 
 
 def test_the_parser_alone() -> None:
-    assert parse_request(b'{"inputs": "Oil"}') == http_api.Parsed(["Oil"], 4, single=True)
-    parsed = parse_request(b'{"inputs": ["a b", "c"], "parameters": {"top_k": 9}}')
-    assert parsed == http_api.Parsed(["a b", "c"], 4, single=False) and parsed.where(1) == "inputs[1]"
+    assert parse_request(b'{"inputs": "Oil"}', clean_text) == http_api.Parsed(
+        ["Oil"], None, single=True
+    )  # every class
+    parsed = parse_request(b'{"inputs": ["a b", "c"], "parameters": {"top_k": 9}}', clean_text)
+    assert parsed == http_api.Parsed(["a b", "c"], 9, single=False) and parsed.where(1) == "inputs[1]"
     with pytest.raises(http_api.RequestProblem, match="top_k"):
-        parse_request(b'{"inputs": "Oil", "parameters": {"top_k": true}}')
+        parse_request(b'{"inputs": "Oil", "parameters": {"top_k": true}}', clean_text)
 
 
 def test_concurrent_requests_are_answered_together_and_each_gets_its_own(served_app: ServedApp) -> None:

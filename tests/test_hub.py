@@ -23,10 +23,10 @@ from huggingface_hub.repocard_data import model_index_to_eval_results
 from agnews.analyses.calibration.schema import PART as CALIBRATION
 from agnews.analyses.map.schema import PART as MAP
 from agnews.cli import main
+from agnews.dataset.ag_news import AG_NEWS_CLASSES as LABELS
 from agnews.hub import transfer as hub
 from agnews.hub.card import build_model_card, hub_base_model
 from agnews.hub.transfer import HubError, load_run_from_folder, push_run
-from agnews.labels import LABELS
 from agnews.rundir import parts
 from agnews.rundir.files import RunError, pickle_files
 from agnews.rundir.run import Run

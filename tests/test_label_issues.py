@@ -20,7 +20,7 @@ from agnews.analyses.label_issues.numeric import (
 from agnews.analyses.label_issues.schema import TEST_PART, TRAIN_PART
 from agnews.cli import main
 from agnews.config import TrainConfig, preset_config
-from agnews.labels import LABELS
+from agnews.dataset.ag_news import AG_NEWS_CLASSES as LABELS
 from agnews.present import tables
 from agnews.rundir.run import Run
 from agnews.text import clean_text, text_hash
@@ -78,12 +78,12 @@ def test_out_of_fold_flags_planted_training_noise() -> None:
     given = truth.copy()
     planted = [3, 40, 75, 110]
     given[planted] = (truth[planted] + 1) % len(LABELS)
-    table, probs = train_label_issues(texts, given, None, folds=5, seed=0)
+    table, probs = train_label_issues(texts, given, None, classes=len(LABELS), folds=5, seed=0)
     assert (probs.argmax(axis=1) == truth).mean() > 0.9  # the held-out folds are predicted from text
     assert set(planted) <= set(np.flatnonzero(table["flagged"]))
     assert table["text_hash"].tolist() == [text_hash(t) for t in texts]
     with pytest.raises(ValueError, match="at least 5 training rows per class"):
-        train_label_issues(texts[:12], given[:12], None, folds=5, seed=0)
+        train_label_issues(texts[:12], given[:12], None, classes=len(LABELS), folds=5, seed=0)
 
 
 def test_the_run_has_both_parts(synthetic_run: Path) -> None:
@@ -111,7 +111,7 @@ def test_errors_tab_flags_orders_and_exports_label_issues(synthetic_run: Path) -
     assert errors.order_mistakes(wrong, errors.BY_CONFIDENCE).equals(wrong)
     table = errors.errors_table(ordered)
     assert table["likely mislabelled"].iloc[0] == f"yes → {ordered[errors.SUGGESTED].iloc[0]}"
-    exported = errors.export_frame(ordered)
+    exported = errors.export_frame(ordered, LABELS)
     assert {"likely_mislabelled", "suggested", "label_quality"} <= set(exported.columns)
 
 

@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import Any
 
 import gradio as gr
+import pandas as pd
 import pytest
 from test_live_run import has_timer, without_parts
 
@@ -22,7 +23,7 @@ from agnews.rundir.run import Run
 
 
 def test_with_no_run_the_launcher_trains_the_quick_run_on_the_given_data(
-    quick_run: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    quick_run: Path, tiny_data: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     import agnews.training.train
 
@@ -39,13 +40,27 @@ def test_with_no_run_the_launcher_trains_the_quick_run_on_the_given_data(
     monkeypatch.setattr(app, "RUNS", runs)
     monkeypatch.setattr(app, "QUICK_RUN", runs / "quick")
     monkeypatch.setattr(agnews.training.train, "train_run", fake_train_run)
-    run = app.resolve_run(app.parse_args(["--data", "/some/data"]))
+    run = app.resolve_run(app.parse_args(["--data", str(tiny_data)]))
     [(config, out)] = calls
-    assert out == runs / "quick" and run.path == out
-    assert config.base_model == "minilm" and config.data == "/some/data"
+    assert out == runs / "quick" and run.path == out  # AG News: the documented first run's folder
+    assert config.base_model == "minilm" and config.data == str(tiny_data)
 
     again = app.resolve_run(app.parse_args([]))  # now a complete run exists: no training
     assert again.path == runs / "quick" and len(calls) == 1
+    # With --data, the runs made from that data (the split hashes they record) are the candidates.
+    made = Run.load(quick_run).config.data.split_hashes
+    assert [r.path for r in app.runs_made_from(made)] == [runs / "quick"]
+    assert app.runs_made_from({**made, "test": "another test split"}) == []
+
+    tickets = tmp_path / "tickets"
+    tickets.mkdir()
+    rows = [
+        (f"ticket {i} about {topic} and more {topic}", topic) for i in range(30) for topic in ("a b", "c/d")
+    ]
+    for split, part in (("train", rows[:48]), ("test", rows[48:])):
+        pd.DataFrame(part, columns=["text", "label"]).to_csv(tickets / f"{split}.csv", index=False)
+    mine = app.resolve_run(app.parse_args(["--data", str(tickets)]))
+    assert mine.path == runs / "quick-tickets" and len(calls) == 2  # another data's run: never runs/quick
 
 
 def test_a_training_failure_in_the_launcher_is_a_clear_error(
@@ -53,8 +68,9 @@ def test_a_training_failure_in_the_launcher_is_a_clear_error(
 ) -> None:
     monkeypatch.setattr(app, "RUNS", tmp_path / "runs")
     monkeypatch.setattr(app, "QUICK_RUN", tmp_path / "runs" / "quick")
-    with pytest.raises(RunError, match=r"could not train the quick run: .*data folder not found"):
+    with pytest.raises(RunError, match=r"could not read --data: .*missing.*not found"):
         app.resolve_run(app.parse_args(["--data", str(tmp_path / "missing")]))
+    assert not (tmp_path / "runs").exists()  # nothing written
 
 
 class FakeProcess:

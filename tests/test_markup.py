@@ -24,7 +24,7 @@ from test_cross_domain import NEWS_MAP, news_rows, write_csv
 
 from agnews.analyses.cross_domain.present import cross_domain_summary
 from agnews.analyses.cross_domain.schema import FAMILY as CROSS_DOMAIN
-from agnews.labels import LABELS
+from agnews.dataset.ag_news import AG_NEWS_CLASSES as LABELS
 from agnews.present.notices import part_notice
 from agnews.present.report import build_report
 from agnews.rundir.edit import edit_run
@@ -99,7 +99,7 @@ def test_row_details_and_the_compare_row_show_a_text_as_text() -> None:
     probabilities = {f"prob_{i}": 0.25 for i in range(len(LABELS))}
     row = {"row_id": 7, "text": HOSTILE, "label": 0, "pred": 1, "confidence": 0.5, **probabilities}
     rows = pd.DataFrame([{**row, "label_name": LABELS[0], "pred_name": LABELS[1]}])
-    details, _ = row_details(rows, 7)
+    details, _ = row_details(rows, 7, LABELS)
     assert shown_as_text(details, HOSTILE)
     change = {"change": "fixed", "pred_a": LABELS[1], "pred_b": LABELS[0], "confidence_a": 0.5}
     pair = rows.assign(**change, confidence_b=0.6)

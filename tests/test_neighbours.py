@@ -79,9 +79,9 @@ def test_typed_text_lands_in_the_same_space_as_the_stored_vectors(run: Run, pred
     table, line = neighbours.neighbours_of_text(run, predictor, row["text"])
     assert table["headline"].iloc[0] == headline(row["text"])
     assert table["similarity"].iloc[0] > 0.99 and line.startswith("Your text: **")
-    with pytest.raises(gr.Error, match="Type or paste a headline first"):
+    with pytest.raises(gr.Error, match="Type or paste a text first"):
         neighbours.neighbours_of_text(run, predictor, "  <br> ")
-    assert EMPTY_MESSAGE.startswith("Type or paste a headline first")
+    assert EMPTY_MESSAGE.startswith("Type or paste a text first")
 
 
 def test_a_test_row_gets_its_neighbours_and_a_summary_of_their_labels(run: Run) -> None:

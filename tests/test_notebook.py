@@ -18,7 +18,7 @@ import pytest
 from helpers import ROOT
 from nbclient import NotebookClient
 
-from agnews.labels import LABELS
+from agnews.dataset.ag_news import AG_NEWS_CLASSES as LABELS
 from agnews.rundir.run import Run
 
 NOTEBOOK = ROOT / "notebooks" / "walkthrough.ipynb"

@@ -16,7 +16,7 @@ from agnews.analyses.robustness.present import FLIP_LIMIT
 from agnews.analyses.robustness.schema import PART as ROBUSTNESS
 from agnews.analyses.slices.present import MODEL_CHOSEN_SLICES, SLICE_GAP
 from agnews.analyses.slices.schema import PART as SLICES
-from agnews.labels import LABELS
+from agnews.dataset.ag_news import AG_NEWS_CLASSES as LABELS
 from agnews.present.cards import LOOK
 from agnews.rundir.parts import Manifest
 from agnews.rundir.run import Run

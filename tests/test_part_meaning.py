@@ -16,7 +16,7 @@ from helpers import ROOT, load_script
 
 from agnews.analyses.cross_domain.schema import CrossDomainMetrics
 from agnews.cli import main
-from agnews.labels import LABELS
+from agnews.dataset.ag_news import AG_NEWS_CLASSES as LABELS
 from agnews.rundir.files import RunError
 from agnews.rundir.parts import Baseline, Metrics, check_predictions, parse
 from agnews.rundir.run import Run
@@ -80,7 +80,10 @@ def _first_count(value: int) -> Callable[[dict[str, Any]], None]:
         (_first_count(-3), r"key test.confusion_matrix.0.0: .*greater than or equal to 0 \(got -3\)"),
         (_first_count(0.5), r"key test.confusion_matrix.0.0: .*valid integer"),
         (_set("rows", -1), r"key test.rows: .*greater than or equal to 0"),
-        (_set("confusion_matrix_labels", ["a", "b", "c", "d"]), r"key test.confusion_matrix_labels: classes"),
+        (
+            _set("confusion_matrix_labels", ["World", "World", "Business", "Sci/Tech"]),
+            r"key test.confusion_matrix_labels: classes .* are not two or more distinct classes",
+        ),
         (
             lambda test: test["per_class"].pop("World"),
             r"key test.per_class: scores for \['Business', 'Sci/Tech', 'Sports'\]",

@@ -11,7 +11,7 @@ import pandas as pd
 import pytest
 
 from agnews.cli import main
-from agnews.labels import LABELS
+from agnews.dataset.ag_news import AG_NEWS_CLASSES as LABELS
 from agnews.rundir.run import Run
 from agnews.serving import predict_file as predict_module
 from agnews.serving.csv_batch import BatchError

@@ -12,11 +12,12 @@ import numpy as np
 import pytest
 
 from agnews.analyses.map.schema import PART as MAP
-from agnews.labels import LABELS
+from agnews.dataset.ag_news import AG_NEWS_CLASSES as LABELS
 from agnews.rundir.run import Run
 from agnews.serving.map_index import MapIndex
 from agnews.serving.onnx_runtime import FastTokenizer
 from agnews.serving.predictor import EmptyTextError, Predictor, model_text
+from agnews.text import clean_text
 
 
 def test_probabilities_match_the_stored_predictions(quick_run: Path) -> None:
@@ -84,9 +85,9 @@ def test_fast_tokenizer_gives_the_transformers_ids_on_the_whole_test_split(
 ) -> None:
     """`tokenizers` with the run's tokenizer.json, truncated and padded, equals transformers' tokenizer
     on all 7,600 AG News test texts (title + description), one at a time and in padded batches."""
-    from agnews.training.data import read_csv_split
+    from agnews.dataset.ag_news import read_ag_news_csv as read_csv_split
 
-    texts = [model_text(text)[0] for text in read_csv_split(shared_data / "test.csv").texts]
+    texts = [model_text(text, clean_text)[0] for text in read_csv_split(shared_data / "test.csv").texts]
     assert len(texts) == 7_600
     max_length = run.config.train.max_length
     fast = FastTokenizer(run.model_path, max_length=max_length)

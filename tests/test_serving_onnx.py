@@ -12,7 +12,8 @@ import pytest
 import torch
 
 from agnews.cli import main as cli_main
-from agnews.labels import LABELS
+from agnews.dataset.ag_news import AG_NEWS_CLASSES
+from agnews.dataset.ag_news import AG_NEWS_CLASSES as LABELS
 from agnews.models import load_classifier, load_tokenizer
 from agnews.rundir.files import RunError
 from agnews.rundir.parts import SERVING_ONNX, SERVING_ONNX_INT8
@@ -31,7 +32,7 @@ pytestmark = pytest.mark.isa
 
 
 def test_distilbert_graph_matches_pytorch_on_a_padded_batch(tiny_distilbert: Path, tmp_path: Path) -> None:
-    model = load_classifier(str(tiny_distilbert)).eval()
+    model = load_classifier(str(tiny_distilbert), classes=AG_NEWS_CLASSES).eval()
     tokenizer = load_tokenizer(str(tiny_distilbert))
     export_serving_onnx(model, tokenizer, tmp_path)
     assert sorted(p.name for p in tmp_path.iterdir()) == [SERVING_ONNX, SERVING_ONNX_INT8]
@@ -70,7 +71,7 @@ def test_a_wrong_graph_is_refused_and_not_kept(
 ) -> None:
     """The exporter is made to write a graph of a different computation than the model's: the check
     on the padded rows refuses it, names the drift, and leaves no graph behind."""
-    model = load_classifier(str(tiny_distilbert)).eval()
+    model = load_classifier(str(tiny_distilbert), classes=AG_NEWS_CLASSES).eval()
     export_graph = onnx_export.export_graph
 
     def export_wrong(module: torch.nn.Module, tokenizer: object, path: Path) -> None:

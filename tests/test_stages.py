@@ -104,7 +104,7 @@ def test_a_stage_whose_analysis_does_not_apply_says_why(synthetic_run: Path, tmp
     failures = analyze_run(path, ("label_issues_train",), progress=False)
     assert failures["label_issues_train"] == (
         "RunError: stage label_issues_train does not apply to this run: it needs at least 5 training "
-        f"rows per class; {scarce} (3) have fewer"
+        f"rows per class; {scarce} (3) has fewer"
     )
     assert analyze_run(path, ("label_issues_test",), progress=False) == {}  # the test rows' half is held too
 

@@ -14,7 +14,8 @@ from transformers import TrainerCallback
 
 from agnews.analyses.map.schema import PART as MAP
 from agnews.config import ConfigError, TrainConfig, preset_config
-from agnews.labels import LABELS
+from agnews.dataset.ag_news import AG_NEWS_CLASSES
+from agnews.dataset.ag_news import AG_NEWS_CLASSES as LABELS
 from agnews.rundir.files import pickle_files
 from agnews.rundir.run import Run
 from agnews.training import train
@@ -46,7 +47,7 @@ def _tiny_config(data: Path, base: Path, **overrides: object) -> TrainConfig:
 def test_freeze_layers_stops_gradients_below_the_top(tiny_distilbert: Path) -> None:
     from agnews.models import load_classifier
 
-    model = load_classifier(str(tiny_distilbert))
+    model = load_classifier(str(tiny_distilbert), classes=AG_NEWS_CLASSES)
     freeze_bottom(model, 1)
     frozen = {name for name, p in model.named_parameters() if not p.requires_grad}
     assert any(name.startswith("distilbert.embeddings") for name in frozen)
@@ -61,7 +62,7 @@ def test_freeze_layers_stops_gradients_below_the_top(tiny_distilbert: Path) -> N
 def test_freeze_embeddings_alone_leaves_every_layer_trainable(tiny_distilbert: Path) -> None:
     from agnews.models import load_classifier
 
-    model = load_classifier(str(tiny_distilbert))
+    model = load_classifier(str(tiny_distilbert), classes=AG_NEWS_CLASSES)
     freeze_bottom(model, 0, embeddings=True)
     frozen = {name for name, p in model.named_parameters() if not p.requires_grad}
     assert frozen and all(name.startswith("distilbert.embeddings") for name in frozen)
@@ -91,7 +92,7 @@ def test_dropout_override_reaches_every_dropout_layer(tiny_distilbert: Path) -> 
 
     from agnews.models import load_classifier
 
-    model = load_classifier(str(tiny_distilbert))
+    model = load_classifier(str(tiny_distilbert), classes=AG_NEWS_CLASSES)
     layers = [m for m in model.modules() if isinstance(m, torch.nn.Dropout)]
     own = [m.p for m in layers]
     set_dropout(model, None)

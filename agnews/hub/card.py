@@ -20,9 +20,11 @@ from huggingface_hub.utils import validate_repo_id
 from agnews.config import HUB_DATASET_ID
 from agnews.formatting import count, number, seconds
 from agnews.hub.layout import RUN_SUBFOLDER, run_files
-from agnews.labels import LABELS
 from agnews.models import MINILM_ALIAS
+from agnews.present.dataset import class_summary, dataset_title
+from agnews.present.markup import literal
 from agnews.present.sections import markdown_table
+from agnews.present.tables import example_texts
 from agnews.rundir.catalog import load_attribute
 from agnews.rundir.facts import REVIEW
 from agnews.rundir.parts import AppliedCorrections, Baseline, DataParallel, TeacherInfo
@@ -69,18 +71,22 @@ def hub_base_model(base_model: str) -> str | None:
 
 
 def card_data(run: Run, repo_id: str) -> ModelCardData:
-    """The card's YAML metadata: what the Hub indexes (base model, dataset, licence, test metrics)."""
+    """The card's YAML metadata: what the Hub indexes (base model, dataset, licence, test metrics),
+    and the widget's example texts, the run's own test rows (`example_texts`). AG News runs name
+    AG News and its Hub id; other data is named as its run records it, and claims no language."""
     test = run.metrics.test
+    ag_news = _is_ag_news(run)
+    source = run.config.data.description().source
     full = FULL_SPLIT_ROWS["test"]
     # Part of the metric's name, so that the Hub's results table says when they cover a subset.
-    subset = "" if test.rows >= full else f" ({count(test.rows)} of {count(full)} test rows)"
+    subset = "" if test.rows >= full or not ag_news else f" ({count(test.rows)} of {count(full)} test rows)"
 
     def result(metric: str, value: float, name: str, args: dict[str, str] | None = None) -> EvalResult:
         return EvalResult(
             task_type="text-classification",
             task_name="Text Classification",
-            dataset_type=HUB_DATASET_ID,
-            dataset_name="AG News",
+            dataset_type=HUB_DATASET_ID if ag_news else source,
+            dataset_name=dataset_title(run),
             dataset_split="test",
             metric_type=metric,
             metric_value=value,
@@ -90,12 +96,17 @@ def card_data(run: Run, repo_id: str) -> ModelCardData:
 
     return ModelCardData(
         base_model=hub_base_model(run.config.train.base_model),
-        datasets=[HUB_DATASET_ID],
-        language="en",
+        datasets=[HUB_DATASET_ID] if ag_news else None,
+        language="en" if ag_news else None,
         library_name="transformers",
         license="apache-2.0",
         pipeline_tag="text-classification",
-        tags=["text-classification", "topic-classification", "news", "ag-news", "agnews"],
+        tags=(
+            ["text-classification", "topic-classification", "news", "ag-news", "agnews"]
+            if ag_news
+            else ["text-classification", "agnews"]
+        ),
+        widget=[{"text": text} for text in example_texts(run.predictions)],
         metrics=["accuracy", "f1"],
         model_name=repo_id.split("/")[-1],
         eval_results=[
@@ -104,6 +115,11 @@ def card_data(run: Run, repo_id: str) -> ModelCardData:
             result("f1", test.f1_macro, "Macro F1", {"average": "macro"}),
         ],
     )
+
+
+def _is_ag_news(run: Run) -> bool:
+    """Whether the card tells AG News's story (its topics, its data terms) or a generic one."""
+    return dataset_title(run) == "AG News"
 
 
 def _local_name(origin: str) -> str | None:
@@ -176,7 +192,11 @@ class CardVariables:
     repo_id: str
     model_name: str
     base_model: str | None
-    labels: list[str]
+    labels: list[str]  # the run's classes, as Markdown text (`literal`)
+    ag_news: bool  # AG News's own wording (its topics, its data terms); a generic one otherwise
+    dataset_name: str
+    class_summary: str  # "4 classes: World, ..." as Markdown text
+    example_text: str  # the usage example's input: a test text of the run (a Python string literal)
     dataset_id: str
     full_train_rows: str
     full_test_rows: str
@@ -240,7 +260,8 @@ def template_variables(run: Run, repo_id: str) -> CardVariables:
     test = run.metrics.test
     train = run.config.train
     data = run.config.data
-    labels = test.confusion_matrix_labels or list(LABELS)
+    classes = list(run.classes)
+    labels = [literal(name) for name in test.confusion_matrix_labels or classes]
     teacher = run.training.teacher
     corrections = run.data_stats.corrections
     validation_accuracy = run.training.validation.get("accuracy")
@@ -249,12 +270,17 @@ def template_variables(run: Run, repo_id: str) -> CardVariables:
         repo_id=repo_id,
         model_name=repo_id.split("/")[-1],
         base_model=hub_base_model(train.base_model),
-        labels=list(LABELS),
+        labels=[literal(name) for name in classes],
+        ag_news=_is_ag_news(run),
+        dataset_name=literal(dataset_title(run)),
+        class_summary=literal(class_summary(classes)),
+        # A Python string literal inside a code fence: a backtick written as an escape cannot end it.
+        example_text=repr((example_texts(run.predictions, per_class=1) or [""])[0]).replace("`", "\\x60"),
         dataset_id=HUB_DATASET_ID,
         full_train_rows=count(FULL_SPLIT_ROWS["train"]),
         full_test_rows=count(FULL_SPLIT_ROWS["test"]),
         test_rows=count(test.rows),
-        test_subset=test.rows < FULL_SPLIT_ROWS["test"],
+        test_subset=_is_ag_news(run) and test.rows < FULL_SPLIT_ROWS["test"],
         test_from_hub=run.metrics.test_origin.split(":")[0] == HUB_DATASET_ID,
         test_file=_local_name(run.metrics.test_origin),
         metrics_table=markdown_table(
@@ -268,8 +294,8 @@ def template_variables(run: Run, repo_id: str) -> CardVariables:
         per_class_table=markdown_table(
             ["class", "precision", "recall", "F1", "support"],
             [
-                [name, number(c.precision), number(c.recall), number(c.f1), c.support]
-                for name, c in ((name, test.per_class[name]) for name in LABELS)
+                [literal(name), number(c.precision), number(c.recall), number(c.f1), c.support]
+                for name, c in ((name, test.per_class[name]) for name in classes)
             ],
         ),
         confusion_table=markdown_table(
@@ -285,7 +311,7 @@ def template_variables(run: Run, repo_id: str) -> CardVariables:
         data_files=sorted({name for name in map(_local_name, data.origins.values()) if name}),
         rows={split: count(data.rows[split]) for split in ("train", "validation", "test")},
         rows_seen=count(rows_seen),
-        small_data=rows_seen < FULL_SPLIT_ROWS["train"],
+        small_data=_is_ag_news(run) and rows_seen < FULL_SPLIT_ROWS["train"],
         duplicates_dropped=_count_if_any(run.data_stats.duplicates_dropped_from_train),
         corrections=None if corrections is None else CardCorrections.of(corrections),
         teacher=None if teacher is None else CardTeacher.of(teacher),

@@ -11,6 +11,7 @@ from collections.abc import Sequence
 
 from agnews.present.markup import literal
 from agnews.present.paths import shown_path, shown_text
+from agnews.rundir.declarations import NOT_APPLICABLE
 from agnews.rundir.run import Run
 
 
@@ -39,6 +40,9 @@ def stages_notice(run: Run, stages: Sequence[str], what: str, *, coming: bool) -
     if failed:
         stage, message = next(iter(failed.items()))
         said = literal(shown_text(message, run.path.parent))  # may quote a file's values or paths
+        if NOT_APPLICABLE in message:
+            reason = literal(message.partition(f"{NOT_APPLICABLE}: ")[2])
+            return f"> **Left out for this data.** The {what} does not apply here: {reason}"
         return (
             f"> **Not available.** The `{stage}` stage failed: {said}\n>\n"
             f"> {remake_command(run, stages)} makes the {what} again."

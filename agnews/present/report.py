@@ -22,6 +22,7 @@ import pandas as pd
 from plotly.offline import get_plotlyjs
 
 from agnews.formatting import count, number, percent
+from agnews.present.dataset import class_summary, dataset_title
 from agnews.present.figures import (
     confusion_figure,
 )
@@ -62,6 +63,8 @@ def _header(run: Run) -> str:
     accuracy = test_accuracy(run)
     facts = {
         "run": shown_path(run.path, run.path.parent),
+        "dataset": dataset_title(run),
+        "classes": class_summary(run.classes),
         "base model": run.config.train.base_model,
         "test accuracy": f"{accuracy} (95% Wilson interval)",
         "macro F1": number(test.f1_macro),
@@ -69,7 +72,8 @@ def _header(run: Run) -> str:
         "made": run.config.created,
     }
     rows = "".join(f"<tr><th>{html.escape(k)}</th><td>{html.escape(v)}</td></tr>" for k, v in facts.items())
-    return f"<h1>AG News classifier: {html.escape(run.name)}</h1>\n<table>{rows}</table>\n"
+    title = html.escape(f"{dataset_title(run)} classifier: {run.name}")
+    return f"<h1>{title}</h1>\n<table>{rows}</table>\n"
 
 
 def _metrics(run: Run) -> str:
@@ -77,8 +81,8 @@ def _metrics(run: Run) -> str:
     return section(
         "Test metrics",
         table_html(summary_table(test, asdict(run.baseline) if run.baseline else None)),
-        table_html(per_class_table(test)),
-        figure_html(confusion_figure(run.metrics.test.confusion_matrix), "confusion"),
+        table_html(per_class_table(test, run.classes)),
+        figure_html(confusion_figure(run.metrics.test.confusion_matrix, run.classes), "confusion"),
     )
 
 
@@ -117,7 +121,8 @@ def build_report(run: Run) -> str:
     return (
         '<!DOCTYPE html>\n<html lang="en">\n<head>\n<meta charset="utf-8">\n'
         f'<meta http-equiv="Content-Security-Policy" content="{CONTENT_SECURITY_POLICY}">\n'
-        f"<title>{html.escape(run.name)}: AG News run report</title>\n<style>{STYLE}</style>\n"
+        f"<title>{html.escape(f'{run.name}: {dataset_title(run)} run report')}</title>\n"
+        f"<style>{STYLE}</style>\n"
         f'<script type="text/javascript">{get_plotlyjs()}</script>\n</head>\n<body>\n'
         + "".join(sections)
         + "</body>\n</html>\n"

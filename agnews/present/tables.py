@@ -6,16 +6,20 @@ writes them into one HTML file from the same code: a number reads the same in bo
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
 import pandas as pd
 
 from agnews.formatting import interval
-from agnews.labels import LABELS
 from agnews.present.figures import TAG_COLUMN
 from agnews.rundir.facts import MAP_COORDINATES, TEST_ROW_TAGS
 from agnews.rundir.run import Run
 from agnews.stats import wilson_interval
+
+# Example texts offered (the page's Classify tab, the card's widget): two per class for four
+# classes, one each for up to this many.
+EXAMPLES = 8
 
 
 def summary_table(test: dict[str, Any], baseline: dict[str, Any] | None) -> pd.DataFrame:
@@ -34,9 +38,10 @@ def summary_table(test: dict[str, Any], baseline: dict[str, Any] | None) -> pd.D
     )
 
 
-def per_class_table(test: dict[str, Any]) -> pd.DataFrame:
+def per_class_table(test: dict[str, Any], classes: Sequence[str]) -> pd.DataFrame:
+    """Precision, recall, F1 and support of each of `classes` (the run's, in class-id order)."""
     rows = []
-    for name in LABELS:
+    for name in classes:
         scores = test["per_class"][name]
         rows.append(
             {
@@ -94,3 +99,22 @@ def test_accuracy(run: Run) -> str:
     test = run.metrics.test
     low, high = wilson_interval(round(test.accuracy * test.rows), test.rows)
     return interval(test.accuracy, low, high, digits=2)
+
+
+def example_texts(predictions: pd.DataFrame, per_class: int | None = None) -> list[str]:
+    """The run's own test texts to try: per true class, the most confidently correct rows, in class
+    order; about EXAMPLES of them (`per_class` each, default EXAMPLES // classes, at least one).
+    With more classes than EXAMPLES, the classes whose best example is the most confident are chosen
+    (ties by row id): deterministic, and each one a clear case of its class.
+
+    Confidently correct examples show what each class looks like to the model; mistakes are one tab
+    away (Errors).
+    """
+    correct = predictions[predictions["label"] == predictions["pred"]]
+    ranked = correct.sort_values(["label", "confidence", "row_id"], ascending=[True, False, True])
+    classes = ranked["label"].nunique()
+    per_class = per_class or max(1, EXAMPLES // max(classes, 1))
+    if classes > EXAMPLES:
+        best = ranked.groupby("label").head(1).sort_values(["confidence", "row_id"], ascending=[False, True])
+        ranked = ranked[ranked["label"].isin(best["label"].head(EXAMPLES))]
+    return ranked.groupby("label").head(per_class)["text"].tolist()

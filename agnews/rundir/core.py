@@ -13,7 +13,6 @@ from agnews.rundir.parts import (
     CONFIG,
     DATA_STATS,
     EMBEDDINGS,
-    LOGIT_COLUMNS,
     METRICS,
     MODEL_DIR,
     PREDICTION_COLUMNS,
@@ -55,7 +54,7 @@ CORE_PARTS: tuple[Part | PartFamily, ...] = (
     Part("serving", (SERVING_ONNX, SERVING_ONNX_INT8), False, (IntactFile(), IntactFile())),
     Part("embeddings", (EMBEDDINGS,), False, (EmbeddingsFile(),)),
     Part("baseline", (BASELINE,), False, (JsonFile(Baseline),)),
-    PartFamily(TEACHER_LOGITS, (TEACHER_LOGITS_FILE,), (TableFile(("text_hash", *LOGIT_COLUMNS)),)),
+    PartFamily(TEACHER_LOGITS, (TEACHER_LOGITS_FILE,), (TableFile(("text_hash", "logit_0", "logit_1")),)),
 )
 
 # In the order they are declared; `Stage.order` says where a default one runs among all of them.

@@ -28,7 +28,7 @@ import json
 import threading
 import uuid
 from collections import Counter
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import asdict, dataclass, field, fields, replace
 from datetime import UTC, datetime
 from pathlib import Path
@@ -37,7 +37,6 @@ from typing import TYPE_CHECKING
 import pandas as pd
 
 from agnews.csv_cells import restore
-from agnews.labels import LABELS
 from agnews.line_log import Fresh, Tail, append, encode, read_fresh
 
 if TYPE_CHECKING:
@@ -99,13 +98,14 @@ def decide(
     given: str,
     text: str,
     label: str | None = None,
+    classes: Sequence[str] = (),
     note: str = "",
     who: str | None = None,
     batch: str | None = None,
 ) -> Decision:
-    """A new decision, checked: a known split and action, a relabel to a class other than the given
-    one, a note of bounded length. `batch`: the id of the bulk action it is part of (default: an
-    action of its own)."""
+    """A new decision, checked: a known split and action, a relabel to a class of `classes` (the
+    run's) other than the given one, a note of bounded length. `batch`: the id of the bulk action it
+    is part of (default: an action of its own)."""
     if split not in SPLITS:
         raise DecisionError(f"split {split!r}: expected one of {', '.join(SPLITS)}")
     if action not in ACTIONS:
@@ -113,8 +113,8 @@ def decide(
     if not key:
         raise DecisionError("no row chosen: click a row of the table first")
     if action == RELABEL:
-        if label not in LABELS:
-            raise DecisionError(f"relabel to {label!r}: choose one of {', '.join(LABELS)}")
+        if label not in classes:
+            raise DecisionError(f"relabel to {label!r}: choose one of {', '.join(classes)}")
         if label == given:
             raise DecisionError(f"the row is already labelled {given}: choose another class, or 'keep'")
     else:
@@ -349,8 +349,8 @@ def read_corrections(path: Path) -> Corrections:
             raise DecisionError(
                 f"{path}: row {number}: action {action!r}, expected one of {', '.join(ACTIONS)}"
             )
-        if action == RELABEL and label not in LABELS:
-            raise DecisionError(f"{path}: row {number}: relabel to {label!r}, not one of {', '.join(LABELS)}")
+        if action == RELABEL and not str(label or "").strip():
+            raise DecisionError(f"{path}: row {number}: relabel to no class")
     verdicts = train.groupby("key")[["action", "label"]].nunique().max(axis=1)
     disputed = sorted(verdicts[verdicts > 1].index)
     if disputed:
@@ -382,13 +382,20 @@ class CorrectedAccuracy:
     unknown: int  # decisions naming a row id this run's test split does not have: not applied
 
 
-def corrected_accuracy(predictions: pd.DataFrame, decisions: Iterable[Decision]) -> CorrectedAccuracy | None:
-    """Accuracy of `predictions` (row_id, label, pred) with the agreed test-row relabels applied and
-    removed rows left out; None when no test row has an agreed relabel or removal."""
+def corrected_accuracy(
+    predictions: pd.DataFrame, decisions: Iterable[Decision], classes: Sequence[str]
+) -> CorrectedAccuracy | None:
+    """Accuracy of `predictions` (row_id, label, pred: ids of `classes`, the run's) with the agreed
+    test-row relabels applied and removed rows left out; None when no test row has an agreed relabel
+    or removal (a relabel to a class the run does not have is left out too)."""
     decisions = [d for d in decisions if d.split == TEST]
     labels = predictions.set_index("row_id")["label"].copy()
     settled = [d for d in agreed(decisions) if d.action in (RELABEL, REMOVE)]
-    known = [d for d in settled if d.key.isdigit() and int(d.key) in labels.index]
+    known = [
+        d
+        for d in settled
+        if d.key.isdigit() and int(d.key) in labels.index and (d.action == REMOVE or d.label in classes)
+    ]
     if not known:
         return None
     unknown, settled = len(settled) - len(known), known
@@ -396,7 +403,7 @@ def corrected_accuracy(predictions: pd.DataFrame, decisions: Iterable[Decision])
     directions: Counter[tuple[str, str]] = Counter()
     for d in settled:
         if d.action == RELABEL:
-            labels.loc[int(d.key)] = LABELS.index(d.label)
+            labels.loc[int(d.key)] = list(classes).index(d.label)
             directions[(d.given, d.label)] += 1
     kept = ~labels.index.isin(sorted(removed))
     preds = predictions.set_index("row_id")["pred"]

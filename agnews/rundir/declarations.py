@@ -17,6 +17,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any, Generic, TypeVar
 
+from agnews.dataset.description import DatasetDescription
 from agnews.rundir.parts import Part, PartFamily
 
 Value = TypeVar("Value")
@@ -47,20 +48,70 @@ class Provides:
     read: str | None = None
 
 
+# The language a dataset is taken to be in. A run records no language and agnews detects none, so
+# every dataset is read as English: English-only parts run on all data and say that they are
+# English-only (a base model that cannot read the text shows as the dataset checks' unknown-token
+# warning instead).
+ENGLISH = "en"
+NEWS = "news"  # the `DatasetDescription.domain` of news text (AG News's): news-agency markers mean something
+
+
+# What a stage left out because its analysis does not apply to the run's data records (the words
+# between the stage's name and the reason): the views then say "left out", not "failed".
+NOT_APPLICABLE = "does not apply to this run"
+
+
 @dataclass(frozen=True)
 class Applies:
-    """Where an analysis can say something: the least training rows per class it needs (k-fold
-    out-of-fold probabilities need k per class)."""
+    """Where an analysis, or one part of it (a behavioural test, a slice tag), can say something.
+
+    `min_rows_per_class`: the least training rows per class it needs (k-fold out-of-fold
+    probabilities need k per class); `domains`: the kinds of text it is about (the dataset's declared
+    `domain`, e.g. `NEWS`), None for any; `languages`: the languages its word lists and edits are
+    written for, None for any (data is taken as `ENGLISH`, see above).
+    """
 
     min_rows_per_class: int = 1
+    domains: tuple[str, ...] | None = None
+    languages: tuple[str, ...] | None = None
 
-    def refusal(self, class_counts: Mapping[str, int]) -> str | None:
-        """Why the analysis cannot run on training rows with these counts per class (None: it can)."""
+    def refusal(self, class_counts: Mapping[str, int], dataset: DatasetDescription) -> str | None:
+        """Why it cannot run on `dataset` with these training rows per class (None: it can). The
+        reason is what the run records and every view shows in place of a result."""
+        if self.domains is not None and dataset.domain not in self.domains:
+            declared = (
+                f"declared {dataset.domain!r}" if dataset.domain else "not declared as any kind of text"
+            )
+            return (
+                f"it is about {' or '.join(self.domains)} text only; the dataset {dataset.name} is {declared}"
+            )
+        if self.languages is not None and ENGLISH not in self.languages:
+            return f"it is written for {', '.join(self.languages)} text; the data is taken as English"
         scarce = {name: n for name, n in class_counts.items() if n < self.min_rows_per_class}
         if not scarce:
             return None
-        listed = ", ".join(f"{name} ({n})" for name, n in scarce.items())
-        return f"it needs at least {self.min_rows_per_class} training rows per class; {listed} have fewer"
+        listed = ", ".join(f"{name} ({n})" for name, n in list(scarce.items())[:LISTED_CLASSES])
+        more = f" and {len(scarce) - LISTED_CLASSES} more classes" if len(scarce) > LISTED_CLASSES else ""
+        return (
+            f"it needs at least {self.min_rows_per_class} training rows per class; {listed}{more} "
+            f"{'has' if len(scarce) == 1 else 'have'} fewer"
+        )
+
+    def limits(self) -> list[str]:
+        """Where it applies, in words, for the views that show it (empty: anywhere)."""
+        said = []
+        if self.domains is not None:
+            said.append(f"{' or '.join(self.domains)} text only")
+        if self.languages == (ENGLISH,):
+            said.append("English text only (data is taken as English: no language is recorded)")
+        elif self.languages is not None:
+            said.append(f"{', '.join(self.languages)} text only")
+        if self.min_rows_per_class > 1:
+            said.append(f"at least {self.min_rows_per_class} training rows per class")
+        return said
+
+
+LISTED_CLASSES = 10  # classes a refusal names by name (a 150-class dataset may lack rows in many)
 
 
 @dataclass(frozen=True)

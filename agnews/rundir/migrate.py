@@ -54,11 +54,14 @@ class LegacyParts:
 
 
 def _with_logits(predictions: pd.DataFrame) -> pd.DataFrame:
-    if all(c in predictions.columns for c in parts.LOGIT_COLUMNS):
+    classes = parts.class_count(predictions)
+    if all(c in predictions.columns for c in parts.logit_columns(classes)):
         return predictions
     frame = predictions.copy()
-    probs = frame[list(parts.PROB_COLUMNS)].to_numpy(dtype=np.float64)
-    for column, values in zip(parts.LOGIT_COLUMNS, np.log(np.clip(probs, 1e-30, None)).T, strict=True):
+    probs = frame[list(parts.prob_columns(classes))].to_numpy(dtype=np.float64)
+    for column, values in zip(
+        parts.logit_columns(classes), np.log(np.clip(probs, 1e-30, None)).T, strict=True
+    ):
         frame[column] = values.astype(np.float32)
     return frame
 
@@ -110,9 +113,7 @@ def read_legacy(path: Path) -> LegacyParts:
     baseline = None
     if "frozen_baseline" in old_metrics:
         baseline = parse(Baseline, old_metrics["frozen_baseline"], path / parts.METRICS)
-    predictions = parts.read_table(
-        path / parts.PREDICTIONS, tuple(c for c in parts.PREDICTION_COLUMNS if c not in parts.LOGIT_COLUMNS)
-    )
+    predictions = parts.read_table(path / parts.PREDICTIONS, parts.PREDICTION_COLUMNS)
     return LegacyParts(
         run_config, training, data_stats, metrics, _with_logits(predictions), baseline, old_metrics
     )

@@ -30,7 +30,8 @@ import pandas as pd
 from annotated_types import Ge, Interval
 
 from agnews.config import TrainConfig
-from agnews.labels import LABELS, NUM_LABELS
+from agnews.dataset.ag_news import AG_NEWS_CLASSES, ag_news_description
+from agnews.dataset.description import DatasetDescription
 from agnews.rundir.files import RunError, json_text, read_json, write_json
 from agnews.rundir.renames import RENAMED_PARTS, RENAMED_STAGES
 
@@ -49,13 +50,32 @@ BASELINE = "baseline.json"
 TEACHER_LOGITS = "teacher_logits"
 TEACHER_LOGITS_FILE = "logits.parquet"
 
-PROB_COLUMNS = tuple(f"prob_{i}" for i in range(NUM_LABELS))
-LOGIT_COLUMNS = tuple(f"logit_{i}" for i in range(NUM_LABELS))
-PREDICTION_COLUMNS = (
-    *("row_id", "text", "label", "label_name", "pred", "pred_name", "confidence"),
-    *PROB_COLUMNS,
-    *LOGIT_COLUMNS,
-)
+# The predictions' columns: these, then `prob_i` and `logit_i` for each class id i of the run.
+PREDICTION_COLUMNS = ("row_id", "text", "label", "label_name", "pred", "pred_name", "confidence")
+
+
+def prob_columns(classes: int) -> tuple[str, ...]:
+    """The probability columns of a table scored over `classes` classes, in class-id order."""
+    return tuple(f"prob_{i}" for i in range(classes))
+
+
+def logit_columns(classes: int) -> tuple[str, ...]:
+    """The logit columns of a table scored over `classes` classes, in class-id order."""
+    return tuple(f"logit_{i}" for i in range(classes))
+
+
+def class_count(frame: pd.DataFrame, path: Path | str = "predictions") -> int:
+    """How many classes a scored table covers: its `prob_i` columns, which must run from prob_0 with
+    no gap (and the `logit_i` columns, where there are any, match them). RunError otherwise."""
+    classes = sum(1 for column in frame.columns if str(column).startswith("prob_"))
+    if classes < 2 or any(column not in frame.columns for column in prob_columns(classes)):
+        raise RunError(f"{path}: expected probability columns prob_0 ... prob_K-1 (2 or more classes)")
+    logits = [column for column in frame.columns if str(column).startswith("logit_")]
+    if logits and sorted(logits) != sorted(logit_columns(classes)):
+        raise RunError(f"{path}: the logit columns do not match the {classes} probability columns")
+    return classes
+
+
 MAP_KINDS = ("base", "finetuned")
 EMBEDDING_KEYS = tuple(f"{kind}_cls" for kind in MAP_KINDS)
 
@@ -86,10 +106,11 @@ def check_confusion(
     classes_key: str,
 ) -> None:
     """`confusion_matrix` has a row per class of `rows` (true classes, some or all of the run's) and a
-    column per class of `columns` (the run's classes, named by the key `classes_key`), and `per_class`
-    scores exactly the `rows` classes: what the tables and figures drawn from it index by."""
-    if list(columns) != list(LABELS):
-        raise PartValueError(classes_key, f"classes {columns} are not the run's classes {list(LABELS)}")
+    column per class of `columns` (the run's classes, named by the key `classes_key`; `Run.load`
+    checks they are the run's), and `per_class` scores exactly the `rows` classes: what the tables and
+    figures drawn from it index by."""
+    if len(columns) < 2 or len(set(columns)) != len(columns):
+        raise PartValueError(classes_key, f"classes {columns} are not two or more distinct classes")
     if not set(rows) <= set(columns):
         raise PartValueError(classes_key, f"true classes {rows} are not all among the run's {columns}")
     widths = sorted({len(row) for row in matrix})
@@ -134,6 +155,11 @@ class DataInfo:
     origins: dict[str, str]
     split_hashes: dict[str, str]
     rows: dict[str, int]
+    dataset: DatasetDescription | None = None  # None in runs made before it was recorded: AG News
+
+    def description(self) -> DatasetDescription:
+        """The dataset the run was trained on (runs that did not record it were all AG News)."""
+        return self.dataset if self.dataset is not None else ag_news_description(self.source)
 
 
 @dataclass
@@ -146,6 +172,11 @@ class RunConfig:
     data: DataInfo
     created: str
     schema_version: int = 1
+
+    @property
+    def classes(self) -> tuple[str, ...]:
+        """The run's classes: class id `i` is `classes[i]` in every part, page and the model."""
+        return self.data.description().class_names
 
 
 @dataclass
@@ -166,10 +197,12 @@ class TestMetrics:
     f1_macro: Rate
     per_class: dict[str, ClassScores]
     confusion_matrix: list[list[Count]]
-    confusion_matrix_labels: list[str]  # empty in runs made before it was recorded: the run's classes
+    confusion_matrix_labels: list[str]  # empty in runs made before it was recorded: AG News's classes
 
     def __post_init__(self) -> None:
-        labels = self.confusion_matrix_labels or list(LABELS)
+        if not self.confusion_matrix_labels:  # only AG News runs were made before it was recorded
+            self.confusion_matrix_labels = list(AG_NEWS_CLASSES)
+        labels = self.confusion_matrix_labels
         check_confusion(
             self.confusion_matrix, labels, labels, self.per_class, classes_key="confusion_matrix_labels"
         )
@@ -269,6 +302,10 @@ class SplitStats:
     class_counts: dict[str, int]
     chars: dict[str, float]
     words: dict[str, float]
+    # In the run's tokenizer's tokens: mean, median, p95, max, and `truncated`, the share of texts
+    # longer than the run's `max_length` (cut there in training, evaluation and serving). Empty in
+    # runs made before it was recorded.
+    tokens: dict[str, float] = field(default_factory=dict)
 
 
 @dataclass
@@ -463,7 +500,8 @@ def check_file(path: Path) -> None:
 
 
 def check_model_dir(folder: Path) -> None:
-    """The model folder holds safetensors weights (intact header), a tokenizer and four named labels."""
+    """The model folder holds safetensors weights (intact header), a tokenizer and its classes by name
+    (two or more, `id2label`)."""
     if not folder.is_dir():
         raise RunError(f"{folder}: missing (the fine-tuned model)")
     config = read_json(folder / "config.json")
@@ -473,8 +511,8 @@ def check_model_dir(folder: Path) -> None:
     check_safetensors(weights)
     if not ((folder / "tokenizer.json").is_file() or (folder / "vocab.txt").is_file()):
         raise RunError(f"{folder}: no tokenizer files (tokenizer.json)")
-    if len(config.get("id2label") or {}) != NUM_LABELS:
-        raise RunError(f"{folder / 'config.json'}: expected {NUM_LABELS} named labels in id2label")
+    if len(config.get("id2label") or {}) < 2:
+        raise RunError(f"{folder / 'config.json'}: expected two or more named classes in id2label")
 
 
 def check_safetensors(path: Path) -> None:
@@ -635,23 +673,25 @@ def check_predictions(path: Path, frame: pd.DataFrame) -> None:
     """Each row's class ids are classes of the run and its probabilities a distribution (each in
     [0, 1], summing to 1): the page, the report and the calibration read them as such. RunError names
     the first row that is not, by its row_id."""
+    classes = class_count(frame, path)
     for column in ("label", "pred"):
         ids = frame[column].to_numpy()
-        outside = np.flatnonzero(~np.isin(ids, np.arange(NUM_LABELS)))
+        outside = np.flatnonzero(~np.isin(ids, np.arange(classes)))
         if outside.size:
             row = outside[0]
             raise RunError(
                 f"{path}: row_id {frame['row_id'].iat[row]}: {column} {ids[row].item()!r} is not a class id "
-                f"0-{NUM_LABELS - 1}"
+                f"0-{classes - 1}"
             )
-    probs = frame[list(PROB_COLUMNS)].to_numpy(np.float64)
+    columns = prob_columns(classes)
+    probs = frame[list(columns)].to_numpy(np.float64)
     in_range = ((probs >= 0) & (probs <= 1)).all(axis=1)  # False for a NaN too
     summing = np.abs(probs.sum(axis=1) - 1) <= PROBABILITY_SUM_TOLERANCE
     wrong = np.flatnonzero(~(in_range & summing))
     if wrong.size:
         row = wrong[0]
         raise RunError(
-            f"{path}: row_id {frame['row_id'].iat[row]}: {PROB_COLUMNS[0]}..{PROB_COLUMNS[-1]} "
+            f"{path}: row_id {frame['row_id'].iat[row]}: {columns[0]}..{columns[-1]} "
             f"{probs[row].tolist()} are not probabilities summing to 1"
         )
 

@@ -21,7 +21,7 @@ import pandas as pd
 from agnews.rundir import parts
 from agnews.rundir.catalog import CATALOG, Catalog, load_attribute
 from agnews.rundir.declarations import Fact
-from agnews.rundir.files import RunError, pickle_files
+from agnews.rundir.files import RunError, pickle_files, read_json
 from agnews.rundir.parts import (
     MANIFEST,
     Baseline,
@@ -170,9 +170,15 @@ class Run:
             predictions=predictions,
             catalog=catalog,
         )
+        _check_classes(run)
         run.warnings += [f"stage {w.stage} failed: {w.message}" for w in manifest.warnings]
         run._load_optional_parts(row_ids)
         return run
+
+    @property
+    def classes(self) -> tuple[str, ...]:
+        """The run's classes in class-id order (`RunConfig.classes`)."""
+        return self.config.classes
 
     @classmethod
     def _load_legacy(cls, path: Path, catalog: Catalog) -> Run:
@@ -259,6 +265,29 @@ def _read_required(path: Path, part: Part, row_ids: list[int]) -> Any:
             f"{exc} (the {part.name} part is required: restore the file from a copy of the run, "
             "or train the run again)"
         ) from exc
+
+
+def _check_classes(run: Run) -> None:
+    """The config's classes are the model's (`id2label`), the predictions' probability columns and
+    the metrics' confusion matrix columns: every view indexes one by the others."""
+    classes = list(run.classes)
+    model = read_json(run.model_path / "config.json").get("id2label") or {}
+    named = [model.get(str(i), model.get(i)) for i in range(len(model))]
+    found = {
+        f"{run.model_path / 'config.json'} id2label": named,
+        f"{run.path / parts.METRICS} confusion_matrix_labels": run.metrics.test.confusion_matrix_labels,
+    }
+    for where, names in found.items():
+        if list(names) != classes:
+            raise RunError(
+                f"{where}: classes {list(names)} are not the run's classes {classes} (config.json)"
+            )
+    columns = parts.class_count(run.predictions, run.path / parts.PREDICTIONS)
+    if columns != len(classes):
+        raise RunError(
+            f"{run.path / parts.PREDICTIONS}: scores {columns} classes; the run has {len(classes)} "
+            "(config.json)"
+        )
 
 
 def _inputs_first(manifest: Manifest) -> list[str]:

@@ -1,10 +1,11 @@
 """Classify a whole CSV file: read and check it, predict every row, write it back with the answers.
 
 The app's batch upload is built on this; nothing here needs Gradio, so it is tested on small files.
-The file's own cells are written back verbatim (no type guessing: "007" stays "007"), with the four
-class probabilities, the predicted class and a `note` appended to every row, and `needs_review`
-(true below the run's review threshold, `agnews.training.calibrate`) when the run has one. A row whose text is
-empty keeps its place with an empty prediction and a note saying why: no row is ever dropped.
+The file's own cells are written back verbatim (no type guessing: "007" stays "007"), with the
+probability of each of the model's classes (`p_<class name>`), the predicted class and a `note`
+appended to every row, and `needs_review` (true below the run's review threshold,
+`agnews.training.calibrate`) when the run has one. A row whose text is empty keeps its place with
+an empty prediction and a note saying why: no row is ever dropped.
 
 Where the text comes from, in this order:
 - a `text` column (any case), as in the Hub-shaped AG News files and most exports;
@@ -19,15 +20,15 @@ from __future__ import annotations
 
 import csv
 import io
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 
 from agnews.csv_cells import neutralise_row
+from agnews.dataset.cleaning import plain_clean
 from agnews.formatting import count, megabytes, number
-from agnews.labels import LABELS
 from agnews.serving.predictor import MAX_CHARS, model_text
 
 # Uploads over this are refused by the server before they reach Python (app.py passes it to
@@ -36,8 +37,7 @@ MAX_BYTES = 5 * 1024 * 1024
 # A full file keeps the app busy for about two minutes (83 rows/s measured on one core of the busy
 # 2-core reference machine): long enough to show a progress bar, short enough not to time out.
 MAX_ROWS = 10_000
-OUTPUT_PROB_COLUMNS = [f"p_{name}" for name in LABELS]
-OUTPUT_COLUMNS = [*OUTPUT_PROB_COLUMNS, "predicted", "note"]
+ANSWER_COLUMNS = ["predicted", "note"]
 REVIEW_COLUMN = "needs_review"
 ORIGINAL_HEADER = ["class", "title", "description"]
 NOTE_EMPTY = "empty text: not classified"
@@ -194,10 +194,10 @@ class TextSource:
     first_is_row: bool
 
 
-def find_text(first: list[str], first_line: str, name: str) -> TextSource:
+def find_text(first: list[str], first_line: str, name: str, classes: Sequence[str]) -> TextSource:
     """Where the text is in a file whose first record is `first` (its raw line: `first_line`), and
-    that none of the output columns is there already; BatchError naming another delimiter, or
-    listing the columns found, or the clashing columns, otherwise."""
+    that none of the output columns (`output_columns` of `classes`) is there already; BatchError
+    naming another delimiter, or listing the columns found, or the clashing columns, otherwise."""
     found = _text_columns(first)
     if found is not None:
         text = TextSource(first, found[0], found[1], first_is_row=False)
@@ -215,7 +215,7 @@ def find_text(first: list[str], first_line: str, name: str) -> TextSource:
             f"{name}: no `text` column (nor `title` and `description`); columns found: {listed}. "
             "Name the column holding the text `text`."
         )
-    added = {c.lower() for c in (*OUTPUT_COLUMNS, REVIEW_COLUMN)}
+    added = {c.lower() for c in output_columns(classes, review_threshold=0.0)}
     clashes = [cell for cell in text.header if cell.strip().lower() in added]
     if clashes:
         raise BatchError(
@@ -225,15 +225,18 @@ def find_text(first: list[str], first_line: str, name: str) -> TextSource:
     return text
 
 
-def read_table(path: str | Path, *, max_bytes: int = MAX_BYTES, max_rows: int = MAX_ROWS) -> Table:
-    """Read and check a CSV file to classify; raise BatchError with a specific message if it can't be.
+def read_table(
+    path: str | Path, classes: Sequence[str], *, max_bytes: int = MAX_BYTES, max_rows: int = MAX_ROWS
+) -> Table:
+    """Read and check a CSV file to classify by a model of `classes`; raise BatchError with a specific
+    message if it can't be.
 
     Checks, each with its own message: those of `read_records`, where the text is (`find_text`),
     rows with more or fewer cells than the header, and the row limit.
     """
     name = Path(path).name
     text, records = read_records(path, max_bytes=max_bytes)
-    found = find_text(records[0][1], text.split("\n", 1)[0], name)
+    found = find_text(records[0][1], text.split("\n", 1)[0], name, classes)
     body = records if found.first_is_row else records[1:]
     if not body:
         raise BatchError(f"{name} has a header but no rows")
@@ -247,9 +250,18 @@ def read_table(path: str | Path, *, max_bytes: int = MAX_BYTES, max_rows: int = 
     return Table(header=found.header, rows=rows, texts=texts, source=found.source)
 
 
-def output_columns(review_threshold: float | None) -> list[str]:
-    """The columns appended to every row: `needs_review` too when there is a review threshold."""
-    return [*OUTPUT_COLUMNS, REVIEW_COLUMN] if review_threshold is not None else list(OUTPUT_COLUMNS)
+def probability_columns(classes: Sequence[str]) -> list[str]:
+    """`p_<name>` for each class, in class-id order. Distinct because class names are (a run refuses
+    repeated names), and never one of `ANSWER_COLUMNS` or REVIEW_COLUMN, which have no `p_` prefix;
+    a formula-like name is neutralised where the header is written (`write_table`)."""
+    return [f"p_{name}" for name in classes]
+
+
+def output_columns(classes: Sequence[str], review_threshold: float | None) -> list[str]:
+    """The columns appended to every row: one probability per class, `predicted`, `note`, and
+    `needs_review` too when there is a review threshold."""
+    columns = [*probability_columns(classes), *ANSWER_COLUMNS]
+    return [*columns, REVIEW_COLUMN] if review_threshold is not None else columns
 
 
 def classify_table(
@@ -257,30 +269,35 @@ def classify_table(
     predict_many: PredictMany,
     progress: Progress | None = None,
     review_threshold: float | None = None,
+    *,
+    classes: Sequence[str],
+    clean: Callable[[str], str] = plain_clean,
 ) -> tuple[list[list[str]], Summary]:
     """Every row of `table` with the output columns appended, in input order, and a summary.
+    `clean`: the run's cleaning (`Predictor.clean`), done to each text as the model's training data was.
 
-    `predict_many(texts, progress)` returns probabilities (n x 4) for non-empty texts
+    `predict_many(texts, progress)` returns probabilities (n x len(classes), class-id order of
+    `classes`, the model's) for non-empty texts
     (`Predictor.probabilities_many`), a row of NaN for a text the model failed on (that row gets
     NOTE_FAILED, the others their predictions); rows with no text after cleaning are not sent to it. With a
     `review_threshold`, `needs_review` is "true" for a prediction whose confidence is below it,
     "false" otherwise, and empty for a row without a prediction.
     """
-    prepared = [model_text(text) for text in table.texts]
+    prepared = [model_text(text, clean) for text in table.texts]
     notes = [
         NOTE_EMPTY if not raw.strip() else NOTE_UNREADABLE if not text else NOTE_CUT if cut else ""
         for raw, (text, cut) in zip(table.texts, prepared, strict=True)
     ]
     todo = [i for i, (text, _) in enumerate(prepared) if text]
-    probs = predict_many([prepared[i][0] for i in todo], progress) if todo else np.zeros((0, len(LABELS)))
-    answers: list[list[str]] = [["", "", "", "", ""] for _ in table.rows]
+    probs = predict_many([prepared[i][0] for i in todo], progress) if todo else np.zeros((0, len(classes)))
+    answers: list[list[str]] = [[""] * (len(classes) + 1) for _ in table.rows]
     reviews = ["" for _ in table.rows]
     failed = 0
     for i, row_probs in zip(todo, probs, strict=True):
         if np.isnan(row_probs).any():
             notes[i], failed = NOTE_FAILED, failed + 1
             continue
-        answers[i] = [number(p) for p in row_probs] + [LABELS[int(np.argmax(row_probs))]]
+        answers[i] = [number(p) for p in row_probs] + [classes[int(np.argmax(row_probs))]]
         if review_threshold is not None:
             reviews[i] = "true" if float(np.max(row_probs)) < review_threshold else "false"
     out = [cells + answer + [note] for cells, answer, note in zip(table.rows, answers, notes, strict=True)]
@@ -301,7 +318,7 @@ def write_table(
     header: list[str],
     rows: list[list[str]],
     path: str | Path,
-    columns: list[str] = OUTPUT_COLUMNS,
+    columns: list[str],
     *,
     raw_cells: bool = False,
 ) -> Path:
@@ -323,11 +340,16 @@ def classify_csv(
     progress: Progress | None = None,
     review_threshold: float | None = None,
     *,
+    classes: Sequence[str],
+    clean: Callable[[str], str] = plain_clean,
     raw_cells: bool = False,
 ) -> Summary:
-    """Read `source`, classify every row, write `destination`: the whole batch job in one call
-    (`raw_cells`: see `write_table`)."""
-    table = read_table(source)
-    rows, summary = classify_table(table, predict_many, progress, review_threshold)
-    write_table(table.header, rows, destination, output_columns(review_threshold), raw_cells=raw_cells)
+    """Read `source`, classify every row by a model of `classes`, write `destination`: the whole
+    batch job in one call (`raw_cells`: see `write_table`)."""
+    table = read_table(source, classes)
+    rows, summary = classify_table(
+        table, predict_many, progress, review_threshold, classes=classes, clean=clean
+    )
+    columns = output_columns(classes, review_threshold)
+    write_table(table.header, rows, destination, columns, raw_cells=raw_cells)
     return summary

@@ -3,11 +3,12 @@
     POST /api/classify   {"inputs": "text"}  or  {"inputs": ["t1", "t2", ...]}
     ->  [[{"label": "Business", "score": 0.93, "needs_review": false}, ...], ...]
 
-One list per text, all four classes, highest score first: what the Hub's hosted inference answers for a
-text-classification model, so `huggingface_hub.InferenceClient(model=URL).text_classification(...)`
-and code written against the Hub's API work unchanged. `needs_review` (true below the run's review
-threshold, as on the page and in classified files) rides on every element of a text's list where the
-run has a threshold; clients that do not know it ignore it (InferenceClient keeps unknown keys).
+One list per text, every class of the model (its `id2label`), highest score first: what the Hub's
+hosted inference answers for a text-classification model, so
+`huggingface_hub.InferenceClient(model=URL).text_classification(...)` and code written against the
+Hub's API work unchanged. `needs_review` (true below the run's review threshold, as on the page and
+in classified files) rides on every element of a text's list where the run has a threshold; clients
+that do not know it ignore it (InferenceClient keeps unknown keys).
 `parameters.top_k` keeps the k best; `parameters.function_to_apply` may only be "softmax" (the graph
 returns probabilities). `GET /api/classify` describes the route: classes, limits, backend.
 
@@ -47,7 +48,6 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
 from agnews.formatting import count
-from agnews.labels import LABELS
 from agnews.serving.logins import Logins
 from agnews.serving.predictor import MAX_CHARS, MAX_RAW_CHARS, Predictor, Unclassified, model_text
 
@@ -162,7 +162,7 @@ class Parsed:
     """A request's texts, how many classes to return for each, and whether `inputs` was one text."""
 
     texts: list[str]
-    top_k: int
+    top_k: int | None  # None: every class
     single: bool
 
     def where(self, i: int) -> str:
@@ -170,8 +170,9 @@ class Parsed:
         return "inputs" if self.single else f"inputs[{i}]"
 
 
-def parse_request(body: bytes) -> Parsed:
-    """The texts of a request body and how many classes to return for each.
+def parse_request(body: bytes, clean: Callable[[str], str]) -> Parsed:
+    """The texts of a request body and how many classes to return for each (`clean`: the run's
+    cleaning, which must leave a text some characters).
 
     Raises RequestProblem naming the field or the limit. Cleans every text (CPU work): call it off
     the event loop.
@@ -199,14 +200,15 @@ def parse_request(body: bytes) -> Parsed:
                 f"{where} has {count(len(text))} characters; the limit is {count(MAX_RAW_CHARS)} "
                 f"(the model reads about the first 600, and texts are cut at {count(MAX_CHARS)})",
             )
-        if not model_text(text)[0]:
+        if not model_text(text, clean)[0]:
             raise RequestProblem(422, f"{where} is empty once markup and control characters are removed")
     return parsed
 
 
-def _top_k(parameters: Any) -> int:
+def _top_k(parameters: Any) -> int | None:
+    """The k best to answer with; None (no `top_k`) answers every class of the model."""
     if parameters is None:
-        return len(LABELS)
+        return None
     if not isinstance(parameters, dict):
         raise RequestProblem(422, '"parameters" must be an object')
     unknown = sorted(set(parameters) - {"top_k", "function_to_apply"})
@@ -217,13 +219,15 @@ def _top_k(parameters: Any) -> int:
         raise RequestProblem(422, f'function_to_apply {function!r}: only "softmax" (probabilities) is served')
     top_k = parameters.get("top_k")
     if top_k is None:
-        return len(LABELS)
+        return None
     if isinstance(top_k, bool) or not isinstance(top_k, int) or top_k < 1:
         raise RequestProblem(422, f"top_k must be a positive integer, got {top_k!r}")
-    return min(top_k, len(LABELS))
+    return top_k
 
 
-def answer(probabilities: dict[str, float], top_k: int, threshold: float | None) -> list[dict[str, Any]]:
+def answer(
+    probabilities: dict[str, float], top_k: int | None, threshold: float | None
+) -> list[dict[str, Any]]:
     """One text's answer: its classes with scores, highest first, with `needs_review` where the run
     has a review threshold (the page's rule: the top probability below it)."""
     ranked = sorted(probabilities.items(), key=lambda item: item[1], reverse=True)[:top_k]
@@ -258,7 +262,7 @@ def routes(
         if (refusal := refused(request)) is not None:
             return refusal
         try:
-            parsed = await anyio.to_thread.run_sync(parse_request, await _read_body(request))
+            parsed = await anyio.to_thread.run_sync(parse_request, await _read_body(request), predictor.clean)
         except RequestProblem as problem:
             return refuse(problem.status, problem.message)
         except ClientDisconnect:
@@ -279,7 +283,7 @@ def routes(
             return refusal
         return JSONResponse(
             {
-                "labels": list(LABELS),
+                "labels": list(predictor.classes),
                 "backend": predictor.backend,
                 "review_threshold": review_threshold(),
                 "limits": {

@@ -15,7 +15,6 @@ import numpy as np
 import pandas as pd
 
 from agnews.formatting import count
-from agnews.labels import LABELS
 from agnews.rundir.facts import TRAIN_LABEL_ISSUES, TRAINING_VECTORS
 from agnews.rundir.run import Run
 from agnews.serving.map_index import nearest, unit_rows
@@ -48,14 +47,15 @@ class TrainingNeighbours:
             raise NeighbourError(f"{missing}; {adds} adds them.")
         rows, vectors = found
         rows = rows[["text_hash", "text", "label"]].reset_index(drop=True)
-        rows["label_name"] = [LABELS[i] for i in rows["label"]]
+        classes = run.classes
+        rows["label_name"] = [classes[i] for i in rows["label"]]
         issues = run.fact(TRAIN_LABEL_ISSUES)
         known = issues is not None
         if known:
             by_hash = issues.drop_duplicates("text_hash").set_index("text_hash")
             flagged = rows["text_hash"].map(by_hash["flagged"]).astype("boolean")
             suggested = (
-                rows["text_hash"].map(by_hash["suggested"]).map(LABELS.__getitem__, na_action="ignore")
+                rows["text_hash"].map(by_hash["suggested"]).map(classes.__getitem__, na_action="ignore")
             )
         else:
             flagged, suggested = pd.array([pd.NA] * len(rows), dtype="boolean"), pd.NA

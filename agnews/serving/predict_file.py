@@ -25,14 +25,13 @@ import csv
 import json
 import shutil
 import time
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
 import numpy as np
 
 from agnews.csv_cells import neutralise_row
-from agnews.labels import LABELS
 from agnews.processes import launch_rank, launch_size
 from agnews.rundir.facts import REVIEW
 from agnews.rundir.files import write_atomically
@@ -81,7 +80,7 @@ def is_parquet(path: Path) -> bool:
     return path.suffix.lower() in (".parquet", ".pq")
 
 
-def _csv_chunks(path: Path, chunk_rows: int) -> tuple[TextSource, Iterator[Chunk]]:
+def _csv_chunks(path: Path, classes: Sequence[str], chunk_rows: int) -> tuple[TextSource, Iterator[Chunk]]:
     """The CSV file's text source and its rows in chunks, read as they are needed."""
     name = path.name
     handle = path.open(encoding="utf-8-sig", newline="")
@@ -104,7 +103,7 @@ def _csv_chunks(path: Path, chunk_rows: int) -> tuple[TextSource, Iterator[Chunk
     if first is None:
         handle.close()
         raise BatchError(f"{name} is empty")
-    found = find_text(first, ",".join(first), name)
+    found = find_text(first, ",".join(first), name, classes)
 
     def chunks() -> Iterator[Chunk]:
         with handle:
@@ -128,7 +127,9 @@ def _csv_chunks(path: Path, chunk_rows: int) -> tuple[TextSource, Iterator[Chunk
     return found, chunks()
 
 
-def _parquet_chunks(path: Path, chunk_rows: int) -> tuple[TextSource, Iterator[Chunk]]:
+def _parquet_chunks(
+    path: Path, classes: Sequence[str], chunk_rows: int
+) -> tuple[TextSource, Iterator[Chunk]]:
     """The parquet file's text source (from its column names) and its rows in chunks, every cell as
     text (missing values empty)."""
     import pyarrow.parquet as pq
@@ -138,7 +139,7 @@ def _parquet_chunks(path: Path, chunk_rows: int) -> tuple[TextSource, Iterator[C
     except Exception as exc:  # pyarrow raises several types for a file that is not parquet
         raise BatchError(f"{path.name}: not a readable parquet file ({exc})") from None
     header = list(parquet.schema_arrow.names)
-    found = find_text(header, ",".join(header), path.name)
+    found = find_text(header, ",".join(header), path.name, classes)
 
     def chunks() -> Iterator[Chunk]:
         number = 0
@@ -156,11 +157,14 @@ def _chunk(number: int, rows: list[list[str]], found: TextSource) -> Chunk:
     return Chunk(number, rows, [" ".join(cells[i] for i in found.columns) for cells in rows])
 
 
-def read_chunks(path: Path, chunk_rows: int = CHUNK_ROWS) -> tuple[TextSource, Iterator[Chunk]]:
-    """Where the input's text is (checked at once) and its rows in chunks (checked as they come)."""
+def read_chunks(
+    path: Path, classes: Sequence[str], chunk_rows: int = CHUNK_ROWS
+) -> tuple[TextSource, Iterator[Chunk]]:
+    """Where the input's text is (checked at once, against the output columns of `classes`) and its
+    rows in chunks (checked as they come)."""
     if not path.is_file():
         raise BatchError(f"{path}: file not found")
-    return (_parquet_chunks if is_parquet(path) else _csv_chunks)(path, chunk_rows)
+    return (_parquet_chunks if is_parquet(path) else _csv_chunks)(path, classes, chunk_rows)
 
 
 class Classifier:
@@ -177,17 +181,22 @@ class Classifier:
                 )
             self.predictor = Predictor.from_run(run, "onnx-int8", threads=None)
         else:
-            self.predictor = Predictor(run.model_path, max_length=run.config.train.max_length)
+            self.predictor = Predictor(
+                run.model_path,
+                max_length=run.config.train.max_length,
+                cleaning=run.config.data.description().cleaning,
+            )
             if backend == "bf16" and not self.predictor.batch_bf16:
                 raise BatchError("bf16: this machine has no native bf16; use the default fp32 backend")
         self.name = f"{backend} ({run.name})"
+        self.clean = self.predictor.clean  # the run's cleaning, done to each text before the model
 
     def predict_many(self, texts: list[str], _progress: object = None) -> np.ndarray:
         if self.backend == "onnx-int8":
-            answers = self.predictor.probabilities_batch(texts)
+            answers, classes = self.predictor.probabilities_batch(texts), self.predictor.classes
             return np.array(  # a text the model failed on: NaN, no prediction (`classify_table`)
                 [
-                    [np.nan] * len(LABELS) if isinstance(a, Unclassified) else [a[n] for n in LABELS]
+                    [np.nan] * len(classes) if isinstance(a, Unclassified) else [a[n] for n in classes]
                     for a in answers
                 ],
                 dtype=np.float32,
@@ -330,12 +339,12 @@ def predict_file(
         raise BatchError(f"--chunk-rows {chunk_rows}: must be at least 1")
     if out.resolve() == source.resolve():
         raise BatchError(f"{out}: the output would replace the input; choose another --out")
-    found, chunks = read_chunks(source, chunk_rows)
+    found, chunks = read_chunks(source, run.classes, chunk_rows)
     classifier = Classifier(run, backend)
     rule = run.fact(REVIEW)
     threshold = rule.threshold if rule is not None else None
     cells = list if raw_cells or is_parquet(out) else neutralise_row
-    header = cells([*found.header, *output_columns(threshold), BACKEND_COLUMN])
+    header = cells([*found.header, *output_columns(run.classes, threshold), BACKEND_COLUMN])
     work = _work_folder(out)
     _start_or_resume(work, _job_settings(source, run, backend, chunk_rows, world, raw_cells), rank)
     done = resumed = seen = 0
@@ -349,7 +358,13 @@ def predict_file(
             resumed += 1
         else:
             table = Table(found.header, chunk.rows, chunk.texts, found.source)
-            rows, summary = classify_table(table, classifier.predict_many, review_threshold=threshold)
+            rows, summary = classify_table(
+                table,
+                classifier.predict_many,
+                review_threshold=threshold,
+                classes=run.classes,
+                clean=classifier.clean,
+            )
             totals = Totals(
                 summary.rows, summary.classified, summary.unclassified, summary.cut, summary.needs_review or 0
             )

@@ -1,6 +1,6 @@
 """A run's classifier loaded for serving: one text at a time, or a few at once, fast, with explanations.
 
-The app needs three things for a typed headline: the four probabilities (the fast path, on every
+The app needs three things for a typed text: the class probabilities (the fast path, on every
 click), the last-layer [CLS] vector (to place the text on the stored map) and word attributions.
 The first two come from the same forward pass, so that pass is cached per text: the map event that
 follows a classification reuses it instead of running the model again.
@@ -28,11 +28,10 @@ from typing import TYPE_CHECKING, Any, TypeVar
 
 import numpy as np
 
-from agnews.labels import LABELS
+from agnews.dataset.cleaning import cleaner
 from agnews.rundir.files import RunError
 from agnews.rundir.run import Run
 from agnews.serving.onnx_runtime import FastTokenizer, OnnxClassifier, fast_tokenizer, serving_graph
-from agnews.text import clean_text
 
 if TYPE_CHECKING:
     from transformers import PreTrainedModel
@@ -102,13 +101,14 @@ def failure_reason(error: Exception) -> str:
     return f"the model could not read this text ({type(error).__name__})"
 
 
-def model_text(text: str) -> tuple[str, bool]:
-    """The text the model is given, and whether it was cut: cleaned (`clean_text`), then cut to MAX_CHARS.
+def model_text(text: str, clean: Callable[[str], str]) -> tuple[str, bool]:
+    """The text the model is given, and whether it was cut: cleaned by `clean` (the run's dataset's
+    cleaning, `agnews.dataset.cleaning.cleaner`), then cut to MAX_CHARS.
 
     Idempotent, so the app and the batch reader may apply it before the predictor does again.
     """
     cut = len(text) > MAX_RAW_CHARS
-    cleaned = clean_text(text[:MAX_RAW_CHARS])
+    cleaned = clean(text[:MAX_RAW_CHARS])
     if len(cleaned) > MAX_CHARS:
         head = cleaned[: MAX_CHARS + 1]
         space = head.rfind(" ")
@@ -120,22 +120,25 @@ def model_text(text: str) -> tuple[str, bool]:
 
 @dataclass(frozen=True)
 class Forward:
-    """One text's class probabilities (in `LABELS` order) and last-layer [CLS] vector."""
+    """One text's class probabilities (in class-id order) and last-layer [CLS] vector."""
 
     probs: np.ndarray
     cls: np.ndarray
 
 
-def check_labels(model_dir: Path) -> None:
-    """The model folder's `config.json` names its classes as `LABELS` does, in that order (generic
-    `LABEL_0`... names count as positions). Read without transformers."""
+def model_classes(model_dir: Path) -> tuple[str, ...]:
+    """The classes the model folder's `config.json` names (`id2label`), in class-id order: what every
+    answer is keyed by, so the model and what serves it agree by construction. Read without
+    transformers; raises RunError when `id2label` is missing, unreadable or has gaps."""
+    path = model_dir / "config.json"
     try:
-        id2label: dict[str, Any] = json.loads((model_dir / "config.json").read_text())["id2label"]
-        names = [str(id2label[str(i)]) for i in range(len(LABELS))]
+        id2label: dict[str, Any] = json.loads(path.read_text())["id2label"]
+        names = tuple(str(id2label[str(i)]) for i in range(len(id2label)))
     except (OSError, ValueError, KeyError, TypeError) as exc:
-        raise RunError(f"{model_dir / 'config.json'}: no readable id2label ({exc})") from exc
-    if tuple(names) != LABELS and names != [f"LABEL_{i}" for i in range(len(LABELS))]:
-        raise ValueError(f"model labels {names} differ from {list(LABELS)}")
+        raise RunError(f"{path}: no readable id2label with ids 0 to n-1 ({exc})") from exc
+    if len(names) < 2 or len(set(names)) != len(names):
+        raise RunError(f"{path}: id2label must name 2 or more distinct classes, it names {list(names)}")
+    return names
 
 
 class Predictor:
@@ -152,8 +155,10 @@ class Predictor:
         max_length: int = 128,
         graph: Path | None = None,
         threads: int | None = None,
+        cleaning: str = "plain",
     ) -> None:
         """`model_dir`: a run's `model/` folder (safetensors, tokenizer, named labels).
+        `cleaning`: how the run's data was cleaned (`agnews.dataset.cleaning`), done to typed text too.
         `graph`: an ONNX serving graph of the same model (the run's `serving` part) for typed text;
         files are classified by the PyTorch model either way (loaded when first needed).
         `threads`: threads per forward pass (ONNX Runtime's intra-op threads, and torch's once it is
@@ -161,7 +166,8 @@ class Predictor:
         self.model_dir = Path(model_dir)
         self.max_length = max_length
         self.threads = threads
-        check_labels(self.model_dir)
+        self.classes = model_classes(self.model_dir)
+        self.clean = cleaner(cleaning)
         self.graph = OnnxClassifier(graph, threads=threads or 1) if graph is not None else None
         self.backend = f"ONNX Runtime ({graph.name})" if graph is not None else "PyTorch"
         self._encoder: FastTokenizer | None = (
@@ -186,7 +192,12 @@ class Predictor:
             max_length=run.config.train.max_length,
             graph=serving_graph(run, serving),
             threads=threads,
+            cleaning=run.config.data.description().cleaning,
         )
+
+    def model_text(self, text: str) -> tuple[str, bool]:
+        """What this model reads of `text` and whether it was cut (`model_text` with the run's cleaning)."""
+        return model_text(text, self.clean)
 
     def adopt_graph(self, graph: Path) -> None:
         """Serve typed text from the ONNX `graph` from now on: a live run's export stage has just
@@ -346,7 +357,7 @@ class Predictor:
 
         Raises EmptyTextError for a text empty once cleaned, UnclassifiableTextError for one the
         model fails on."""
-        cleaned = model_text(text)[0]
+        cleaned = self.model_text(text)[0]
         if not cleaned:
             raise EmptyTextError("type or paste a headline first")
         result = self._forwards([cleaned])[0]
@@ -355,8 +366,8 @@ class Predictor:
         return result
 
     def probabilities(self, text: str) -> dict[str, float]:
-        """Class name -> probability, all four classes (the shape `gr.Label` takes)."""
-        return _as_dict(self.forward(text).probs)
+        """Class name -> probability, every class of the model (the shape `gr.Label` takes)."""
+        return self._as_dict(self.forward(text).probs)
 
     def probabilities_batch(self, texts: list[str]) -> list[dict[str, float] | Unclassified]:
         """`probabilities` of several texts (the requests the app batched together), as a few padded
@@ -367,12 +378,12 @@ class Predictor:
         Raises EmptyTextError, naming the first position, if any text is empty once cleaned: the app
         checks each request before it joins a batch, so one empty text cannot fail the others.
         """
-        cleaned = [model_text(text)[0] for text in texts]
+        cleaned = [self.model_text(text)[0] for text in texts]
         empty = [i for i, text in enumerate(cleaned) if not text]
         if empty:
             raise EmptyTextError(f"{len(empty)} texts are empty once cleaned (first at position {empty[0]})")
         return [
-            result if isinstance(result, Unclassified) else _as_dict(result.probs)
+            result if isinstance(result, Unclassified) else self._as_dict(result.probs)
             for result in self._forwards(cleaned)
         ]
 
@@ -383,7 +394,7 @@ class Predictor:
         *,
         bf16: bool | None = None,
     ) -> np.ndarray:
-        """Probabilities (n x 4, `LABELS` order, input order) of many texts: a file, not a headline.
+        """Probabilities (n x classes, class-id order, input order) of many texts: a file, not a headline.
 
         The texts are ordered by length once, then fed to `infer` MANY_CHUNK at a time: batches stay
         as free of padding as one big call would make them, and `progress(done, total)` is called
@@ -392,7 +403,7 @@ class Predictor:
         Uses the PyTorch model (bf16 where the hardware has it, unless `bf16` says otherwise), loading
         it on the first call.
         """
-        prepared = [model_text(text)[0] for text in texts]
+        prepared = [self.model_text(text)[0] for text in texts]
         empty = [i for i, text in enumerate(prepared) if not text]
         if empty:
             raise EmptyTextError(f"{len(empty)} texts are empty once cleaned (first at position {empty[0]})")
@@ -401,8 +412,8 @@ class Predictor:
         model, tokenizer = self.model, self.tokenizer
         bf16 = self.batch_bf16 if bf16 is None else bf16
         order = np.argsort([len(text) for text in prepared], kind="stable")
-        probs = np.zeros((len(texts), len(LABELS)), dtype=np.float32)
-        no_prediction = np.full(len(LABELS), np.nan, dtype=np.float32)
+        probs = np.zeros((len(texts), len(self.classes)), dtype=np.float32)
+        no_prediction = np.full(len(self.classes), np.nan, dtype=np.float32)
 
         def passes(chunk: list[str]) -> list[np.ndarray]:
             return list(
@@ -430,7 +441,7 @@ class Predictor:
         a 40-word headline takes a fraction of a second this way.
         Positive scores: the word supports the prediction; negative: it argues against it.
         """
-        cleaned = model_text(text)[0]
+        cleaned = self.model_text(text)[0]
         probs = self.forward(cleaned).probs
         pred = int(np.argmax(probs))
         words = cleaned.split()
@@ -439,8 +450,7 @@ class Predictor:
         drops = probs[pred] - self._batch(variants)[0][:, pred] if variants else np.zeros(0)
         attributions = [(word, float(drop)) for word, drop in zip(scored, drops, strict=True)]
         attributions += [(word, 0.0) for word in words[len(scored) :]]
-        return LABELS[pred], attributions
+        return self.classes[pred], attributions
 
-
-def _as_dict(probs: np.ndarray) -> dict[str, float]:
-    return {name: float(p) for name, p in zip(LABELS, probs, strict=True)}
+    def _as_dict(self, probs: np.ndarray) -> dict[str, float]:
+        return {name: float(p) for name, p in zip(self.classes, probs, strict=True)}

@@ -20,7 +20,6 @@ from dataclasses import dataclass
 import numpy as np
 
 from agnews.formatting import number
-from agnews.labels import NUM_LABELS
 
 METHODS = ("none", "temperature", "vector")
 ECE_BINS = 15
@@ -39,12 +38,12 @@ class LogitTransform:
     bias: np.ndarray
 
     @classmethod
-    def identity(cls) -> LogitTransform:
-        return cls(np.ones(NUM_LABELS), np.zeros(NUM_LABELS))
+    def identity(cls, classes: int) -> LogitTransform:
+        return cls(np.ones(classes), np.zeros(classes))
 
     @classmethod
-    def temperature(cls, temperature: float) -> LogitTransform:
-        return cls(np.full(NUM_LABELS, 1.0 / temperature), np.zeros(NUM_LABELS))
+    def temperature(cls, temperature: float, classes: int) -> LogitTransform:
+        return cls(np.full(classes, 1.0 / temperature), np.zeros(classes))
 
     def apply(self, logits: np.ndarray) -> np.ndarray:
         return logits.astype(np.float64) * self.scale + self.bias
@@ -262,7 +261,7 @@ def fit_temperature(logits: np.ndarray, labels: np.ndarray) -> LogitTransform:
         return nll(softmax(logits / np.exp(log_t)), labels)
 
     result = minimize_scalar(loss, bounds=tuple(np.log(TEMPERATURE_BOUNDS)), method="bounded")
-    return LogitTransform.temperature(float(np.exp(result.x)))
+    return LogitTransform.temperature(float(np.exp(result.x)), logits.shape[1])
 
 
 def fit_vector(logits: np.ndarray, labels: np.ndarray) -> LogitTransform:
@@ -276,24 +275,25 @@ def fit_vector(logits: np.ndarray, labels: np.ndarray) -> LogitTransform:
     from scipy.optimize import minimize
 
     z = logits.astype(np.float64)
-    onehot = np.eye(NUM_LABELS)[labels]
+    classes = z.shape[1]
+    onehot = np.eye(classes)[labels]
 
     def loss(params: np.ndarray) -> tuple[float, np.ndarray]:
-        scale, bias = np.exp(params[:NUM_LABELS]), params[NUM_LABELS:]
+        scale, bias = np.exp(params[:classes]), params[classes:]
         probs = softmax(z * scale + bias)
         residual = (probs - onehot) / len(z)
         grad_scale = (residual * z).sum(axis=0) * scale
         return nll(probs, labels), np.concatenate([grad_scale, residual.sum(axis=0)])
 
     low, high = np.log(1.0 / TEMPERATURE_BOUNDS[1]), np.log(1.0 / TEMPERATURE_BOUNDS[0])
-    bounds = [(low, high)] * NUM_LABELS + [(-BIAS_BOUND, BIAS_BOUND)] * NUM_LABELS
-    result = minimize(loss, np.zeros(2 * NUM_LABELS), jac=True, method="L-BFGS-B", bounds=bounds)
-    bias = result.x[NUM_LABELS:]
-    return LogitTransform(np.exp(result.x[:NUM_LABELS]), bias - bias.mean())
+    bounds = [(low, high)] * classes + [(-BIAS_BOUND, BIAS_BOUND)] * classes
+    result = minimize(loss, np.zeros(2 * classes), jac=True, method="L-BFGS-B", bounds=bounds)
+    bias = result.x[classes:]
+    return LogitTransform(np.exp(result.x[:classes]), bias - bias.mean())
 
 
 FITTERS: dict[str, Callable[[np.ndarray, np.ndarray], LogitTransform]] = {
-    "none": lambda logits, labels: LogitTransform.identity(),
+    "none": lambda logits, labels: LogitTransform.identity(logits.shape[1]),
     "temperature": fit_temperature,
     "vector": fit_vector,
 }
@@ -366,11 +366,12 @@ def choose_calibration(logits: np.ndarray, labels: np.ndarray, method: str, seed
     """
     if method not in ("auto", *METHODS):
         raise CalibrationError(f"calibration must be auto or one of {METHODS}, got {method!r}")
-    if len(logits) != len(labels) or logits.ndim != 2 or logits.shape[1] != NUM_LABELS:
+    if len(logits) != len(labels) or logits.ndim != 2 or logits.shape[1] < 2:
         raise CalibrationError(
-            f"expected n x {NUM_LABELS} logits and n labels, got {logits.shape}, {labels.shape}"
+            "expected n x classes logits (2 or more classes) and n labels, "
+            f"got {logits.shape}, {labels.shape}"
         )
-    folds = min(CV_FOLDS, int(np.bincount(labels, minlength=NUM_LABELS).min()))
+    folds = min(CV_FOLDS, int(np.bincount(labels, minlength=logits.shape[1]).min()))
     held_out = out_of_fold_probabilities(logits, labels, METHODS, folds, seed) if folds >= 2 else {}
     scores = {
         name: {"cv_nll": nll(probs, labels), "cv_ece": ece(probs, labels)} for name, probs in held_out.items()
@@ -379,7 +380,7 @@ def choose_calibration(logits: np.ndarray, labels: np.ndarray, method: str, seed
         if not scores:
             return Choice(
                 "none",
-                LogitTransform.identity(),
+                LogitTransform.identity(logits.shape[1]),
                 "a class has fewer than 2 validation rows, too few to compare calibrators",
                 folds,
                 scores,
@@ -400,12 +401,13 @@ def classifier_layer(model: object) -> object:
     RoBERTa), with one output per class."""
     import torch
 
+    classes = getattr(getattr(model, "config", None), "num_labels", None)
     head = getattr(model, "classifier", None)
     for layer in (head, getattr(head, "out_proj", None)):
-        if isinstance(layer, torch.nn.Linear) and layer.out_features == NUM_LABELS and layer.bias is not None:
+        if isinstance(layer, torch.nn.Linear) and layer.out_features == classes and layer.bias is not None:
             return layer
     raise CalibrationError(
-        f"{type(model).__name__}: no final linear layer with {NUM_LABELS} outputs and a bias at "
+        f"{type(model).__name__}: no final linear layer with {classes} outputs and a bias at "
         "`classifier` or `classifier.out_proj`, so calibration cannot be folded into this model; "
         "train it with --calibration none"
     )

@@ -118,12 +118,21 @@ class StageContext:
             return self._loaded.splits["test"]
         from agnews.training.data import load_test_split
 
-        return load_test_split(self._source, max_test_samples=self._test_cap, seed=self.config.split_seed)
+        return load_test_split(self.config, self.classes(), self._source, max_test_samples=self._test_cap)
+
+    def classes(self) -> tuple[str, ...]:
+        """The run's classes in class-id order: its recorded config's (what its model was trained on),
+        else (a run being made) those of the data it is made from."""
+        if self.edit is not None and "config" in self.staged.manifest.parts:
+            return self.read("config").classes
+        return self.data().classes
 
     def test_origin(self) -> str:
         if self._loaded is not None:
             return self._loaded.origins["test"]
-        return str(self._source) if self._source is not None else f"{HUB_DATASET_ID}:test"
+        if self._source is not None:
+            return str(self._source)
+        return f"{self.config.dataset or HUB_DATASET_ID}:test"
 
     def nearest_training_rows(self, k: int) -> TrainNeighbours:
         """Each test prediction's `k` most similar training rows in TF-IDF space, searched once per

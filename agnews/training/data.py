@@ -1,54 +1,49 @@
-"""Load AG News from the Hub or a local folder, validate it, clean it, and split it.
+"""The splits a run trains, validates and is tested on, from any labelled text dataset.
 
-Every source ends as the same `DatasetDict` with `train`, `validation` and `test` splits and the
-columns `row_id` (position in the source split), `text` (cleaned) and `label` (0-3). Validation is
-carved out of the training rows, stratified and seeded; the test split is only ever read, never
-split or sampled for anything but an explicit `max_test_samples` cap.
+`agnews.dataset` reads the data (AG News's own folder, a folder or file pair of CSV / TSV / JSON
+lines / parquet, or a Hub dataset) and checks it; here it becomes the same `DatasetDict` with
+`train`, `validation` and `test` splits and the columns `row_id` (position in the source split),
+`text` (cleaned) and `label` (a class id of the dataset's classes, in their stated order).
+Validation is carved out of the training rows, stratified and seeded, unless the data has a
+validation split of its own; a dataset without a test split gets one carved out the same way
+(recorded). The test split is only ever read, never sampled for anything but an explicit
+`max_test_samples` cap.
 """
 
 from __future__ import annotations
 
-import csv
+import dataclasses
 import hashlib
-import os
 from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
 from datasets import ClassLabel, Dataset, DatasetDict, Features, Value
 from sklearn.model_selection import train_test_split
 
-from agnews.config import HUB_DATASET_ID, TrainConfig
-from agnews.labels import LABELS, NUM_LABELS
+from agnews.config import TrainConfig
+from agnews.dataset.assemble import LabelledDataset, Split
+from agnews.dataset.description import DatasetDescription
+from agnews.dataset.errors import DataError
+from agnews.dataset.source import read_source
+from agnews.dataset.stratify import require_rows_per_class
 from agnews.rundir.decisions import Corrections, DecisionError, read_corrections
-from agnews.text import clean_text, normalised_key, text_hash
+from agnews.text import normalised_key, text_hash
 
-OFFLINE_HINT = "pass --data PATH to a local folder with the AG News CSVs, e.g. ../shared/data/ag_news"
+if TYPE_CHECKING:
+    from transformers.tokenization_utils_base import PreTrainedTokenizerBase
 
-
-class DataError(ValueError):
-    """Input data that cannot be used; the message names the file and row and says what to fix."""
-
-
-FEATURES = Features(
-    {
-        "row_id": Value("int64"),
-        "text": Value("string"),
-        "label": ClassLabel(names=list(LABELS)),
-    }
-)
+__all__ = ["DataError", "LoadedData", "load_config_data", "load_test_split"]
 
 
-@dataclass(frozen=True)
-class RawSplit:
-    """One split as read from its source, before cleaning decisions that involve other splits."""
-
-    texts: list[str]
-    labels: list[int]
-    origin: str  # file path or Hub id + split, for messages and the run's config
+def features(classes: tuple[str, ...]) -> Features:
+    """The columns of every split: row id, cleaned text, class id of `classes`."""
+    return Features(
+        {"row_id": Value("int64"), "text": Value("string"), "label": ClassLabel(names=list(classes))}
+    )
 
 
 @dataclass
@@ -59,14 +54,21 @@ class LoadedData:
     source: str
     origins: dict[str, str]
     duplicates_dropped: int
+    description: DatasetDescription
     extra: dict[str, Any] = field(default_factory=dict)
+    warnings: tuple[str, ...] = ()
+
+    @property
+    def classes(self) -> tuple[str, ...]:
+        return self.description.class_names
 
     def split_hashes(self) -> dict[str, str]:
         """Content hash of each split (texts and labels), so a run says exactly what it saw."""
         return {name: content_hash(ds["text"], ds["label"]) for name, ds in self.splits.items()}
 
-    def stats(self) -> dict[str, Any]:
-        """Per-split class counts and text lengths (in characters and words): the data_stats part."""
+    def stats(self, tokenizer: PreTrainedTokenizerBase | None = None, max_length: int = 0) -> dict[str, Any]:
+        """Per-split class counts and text lengths (in characters, words and, given the run's
+        `tokenizer`, tokens with the share longer than `max_length`): the data_stats part."""
         splits: dict[str, Any] = {}
         for name, ds in self.splits.items():
             chars = np.array([len(t) for t in ds["text"]])
@@ -74,11 +76,23 @@ class LoadedData:
             counts = Counter(ds["label"])
             splits[name] = {
                 "rows": len(ds),
-                "class_counts": {LABELS[i]: int(counts.get(i, 0)) for i in range(NUM_LABELS)},
+                "class_counts": {label: int(counts.get(i, 0)) for i, label in enumerate(self.classes)},
                 "chars": _describe(chars),
                 "words": _describe(words),
             }
+            if tokenizer is not None:
+                splits[name]["tokens"] = token_lengths(ds["text"], tokenizer, max_length)
         return {"splits": splits, "duplicates_dropped_from_train": self.duplicates_dropped, **self.extra}
+
+
+def token_lengths(texts: list[str], tokenizer: PreTrainedTokenizerBase, max_length: int) -> dict[str, float]:
+    """Tokens per text as the model reads it (special tokens included, nothing cut) and the share of
+    texts longer than `max_length`, which training, evaluation and serving cut there."""
+    encoded = tokenizer(list(texts), truncation=False, verbose=False)  # long texts are the point: no warning
+    counts = np.array([len(ids) for ids in encoded["input_ids"]])
+    if len(counts) == 0:
+        return {}
+    return {**_describe(counts), "truncated": round(float((counts > max_length).mean()), 4)}
 
 
 def _describe(values: np.ndarray) -> dict[str, float]:
@@ -100,133 +114,6 @@ def content_hash(texts: list[str], labels: list[int]) -> str:
 
 
 # --------------------------------------------------------------------------------------------------
-# Reading one CSV file
-# --------------------------------------------------------------------------------------------------
-
-
-def read_csv_split(path: Path) -> RawSplit:
-    """Read an AG News CSV in either shape and return cleaned texts with 0-based labels.
-
-    Shapes (detected from the first row):
-    - original: `class (1-4), title, description`, no header;
-    - Hub-shaped: `text, label (0-3)`, optionally with a `text,label` header.
-    """
-    if not path.is_file():
-        raise DataError(f"{path}: file not found")
-    rows: list[list[str]] = []
-    with path.open(newline="", encoding="utf-8") as handle:
-        reader = csv.reader(handle, strict=True)
-        try:
-            rows.extend(reader)
-        except UnicodeDecodeError as exc:
-            raise DataError(f"{path}: not UTF-8 text ({exc.reason} at byte {exc.start})") from exc
-        except csv.Error as exc:
-            raise DataError(f"{path}: malformed CSV at line {reader.line_num}: {exc}") from exc
-    if not rows:
-        raise DataError(f"{path}: the file is empty")
-
-    first = [cell.strip().lower() for cell in rows[0]]
-    start = 0
-    if first == ["text", "label"]:
-        start = 1
-    width = len(rows[0])
-    if width == 3:
-        parse = _parse_original_row
-    elif width == 2:
-        parse = _parse_hub_row
-    else:
-        raise DataError(
-            f"{path}: row 1 has {width} columns; expected 3 (class, title, description) or 2 (text, label)"
-        )
-
-    texts: list[str] = []
-    labels: list[int] = []
-    for index in range(start, len(rows)):
-        row = rows[index]
-        line = index + 1
-        if len(row) != width:
-            raise DataError(f"{path}: row {line} has {len(row)} columns, expected {width}")
-        text, label = parse(row, path, line)
-        if not text:
-            raise DataError(f"{path}: row {line} has empty text")
-        texts.append(text)
-        labels.append(label)
-    if not texts:
-        raise DataError(f"{path}: no data rows")
-    return RawSplit(texts, labels, str(path))
-
-
-def _parse_label(value: str, low: int, path: Path, line: int) -> int:
-    try:
-        label = int(value.strip())
-    except ValueError:
-        raise DataError(f"{path}: row {line}: class {value!r} is not an integer") from None
-    if not low <= label < low + NUM_LABELS:
-        raise DataError(f"{path}: row {line}: class {label} out of range {low}-{low + NUM_LABELS - 1}")
-    return label - low
-
-
-def _parse_original_row(row: list[str], path: Path, line: int) -> tuple[str, int]:
-    label = _parse_label(row[0], 1, path, line)
-    return clean_text(f"{row[1]} {row[2]}"), label
-
-
-def _parse_hub_row(row: list[str], path: Path, line: int) -> tuple[str, int]:
-    label = _parse_label(row[1], 0, path, line)
-    return clean_text(row[0]), label
-
-
-# --------------------------------------------------------------------------------------------------
-# Sources
-# --------------------------------------------------------------------------------------------------
-
-
-def _train_file(folder: Path) -> Path:
-    """`train.csv` if present, else the one `train*.csv` (e.g. the offline 5k sample)."""
-    if (folder / "train.csv").is_file():
-        return folder / "train.csv"
-    candidates = sorted(folder.glob("train*.csv"))
-    if len(candidates) == 1:
-        return candidates[0]
-    if not candidates:
-        raise DataError(f"{folder}: no train.csv (or train*.csv) found")
-    names = ", ".join(c.name for c in candidates)
-    raise DataError(f"{folder}: several training files ({names}); keep one or add train.csv")
-
-
-def read_local(folder: Path) -> tuple[RawSplit, RawSplit]:
-    if not folder.is_dir():
-        raise DataError(f"{folder}: data folder not found; {OFFLINE_HINT}")
-    test_file = folder / "test.csv"
-    if not test_file.is_file():
-        raise DataError(f"{folder}: test.csv not found")
-    return read_csv_split(_train_file(folder)), read_csv_split(test_file)
-
-
-def read_hub(dataset_id: str = HUB_DATASET_ID) -> tuple[RawSplit, RawSplit]:
-    """Download the Hub dataset, failing fast (no retry hang) when the Hub cannot be reached."""
-    import datasets
-    import huggingface_hub
-
-    if not os.environ.get("HF_HUB_OFFLINE"):
-        try:
-            huggingface_hub.HfApi().dataset_info(dataset_id, timeout=10)
-        except Exception as exc:
-            raise DataError(
-                f"cannot reach the Hugging Face Hub for {dataset_id} ({type(exc).__name__}); {OFFLINE_HINT}"
-            ) from exc
-    try:
-        hub = datasets.load_dataset(dataset_id)
-    except Exception as exc:
-        raise DataError(f"could not load {dataset_id} from the Hub: {exc}; {OFFLINE_HINT}") from exc
-    raw = []
-    for split in ("train", "test"):
-        texts = [clean_text(t) for t in hub[split]["text"]]
-        raw.append(RawSplit(texts, list(hub[split]["label"]), f"{dataset_id}:{split}"))
-    return raw[0], raw[1]
-
-
-# --------------------------------------------------------------------------------------------------
 # Assembling the DatasetDict
 # --------------------------------------------------------------------------------------------------
 
@@ -238,19 +125,20 @@ def stratified_take(indices: np.ndarray, labels: np.ndarray, n: int | None, seed
     if n <= 0:
         raise DataError(f"a row cap must be positive, got {n}")
     # A stratified draw needs a row of every class on both sides of the cut.
-    stratify = labels[indices] if min(n, len(indices) - n) >= NUM_LABELS else None
+    present = len(np.unique(labels[indices]))
+    stratify = labels[indices] if min(n, len(indices) - n) >= present else None
     taken, _ = train_test_split(indices, train_size=n, random_state=seed, stratify=stratify)
     return np.sort(taken)
 
 
-def _to_dataset(raw: RawSplit, indices: np.ndarray) -> Dataset:
+def _to_dataset(split: Split, indices: np.ndarray, classes: tuple[str, ...]) -> Dataset:
     return Dataset.from_dict(
         {
             "row_id": [int(i) for i in indices],
-            "text": [raw.texts[i] for i in indices],
-            "label": [raw.labels[i] for i in indices],
+            "text": [split.texts[i] for i in indices],
+            "label": [split.labels[i] for i in indices],
         },
-        features=FEATURES,
+        features=features(classes),
     )
 
 
@@ -274,83 +162,123 @@ def _unique_training_rows(train_texts: list[str], test_texts: list[str]) -> tupl
         else:
             seen.add(key)
             kept.append(i)
-    return np.array(kept), in_test, repeats
+    return np.array(kept, dtype=np.int64), in_test, repeats
 
 
-def load_ag_news(
-    source: str | Path | None = None,
-    *,
-    validation_fraction: float = 0.1,
-    seed: int = 42,
-    max_train_samples: int | None = None,
-    max_validation_samples: int | None = None,
-    max_test_samples: int | None = None,
-) -> LoadedData:
-    """Load AG News into train / validation / test.
+def _carve(
+    indices: np.ndarray, labels: np.ndarray, fraction: float, seed: int, classes: tuple[str, ...], what: str
+) -> tuple[np.ndarray, np.ndarray]:
+    """`indices` split into (kept, carved out): `fraction` of them, stratified by class and seeded.
 
-    `source` is a local folder (original or Hub-shaped CSVs) or None for the Hub. Training rows whose
-    normalised text equals a test row's are dropped (and counted) so test accuracy is honest.
+    A class too small to have rows on both sides is refused (`agnews.dataset.stratify`), naming it."""
+    carved = max(len(classes), round(len(indices) * fraction))
+    counts = Counter(labels[indices].tolist())
+    try:
+        require_rows_per_class({classes[i]: n for i, n in counts.items()}, carved)
+    except DataError as exc:
+        raise DataError(f"{what}: {exc}") from None
+    kept, out = train_test_split(indices, test_size=carved, random_state=seed, stratify=labels[indices])
+    return np.sort(kept), np.sort(out)
+
+
+def build_splits(read: LabelledDataset, config: TrainConfig) -> LoadedData:
+    """The run's splits from a read dataset, as `config` says (validation share, split seed, caps).
+
+    Training rows whose normalised text equals a test row's are dropped (and counted) so test accuracy
+    is honest; validation is carved out of the rest unless the data has its own; a dataset without a
+    test split has one carved out of the training rows first, the same way (recorded in the stats).
     """
-    if not 0 < validation_fraction < 1:
-        raise DataError(f"validation_fraction must be in (0, 1), got {validation_fraction}")
-    if source is None:
-        train_raw, test_raw = read_hub()
-        source_name = HUB_DATASET_ID
+    classes = read.description.class_names
+    train = read.train
+    train_labels = np.array(train.labels)
+    extra: dict[str, Any] = {}
+    test = read.test
+    if test is None:
+        everything = np.arange(len(train.texts))
+        kept_rows, test_rows = _carve(
+            everything, train_labels, config.validation_fraction, config.split_seed, classes,
+            f"{train.origin} (no test split: one is carved out)",
+        )  # fmt: skip
+        test = dataclasses.replace(
+            train,
+            texts=[train.texts[i] for i in test_rows],
+            labels=[train.labels[i] for i in test_rows],
+            rows=[train.rows[i] for i in test_rows],
+            origin=f"{train.origin} (test carved out)",
+        )
+        train = dataclasses.replace(
+            train,
+            texts=[train.texts[i] for i in kept_rows],
+            labels=[train.labels[i] for i in kept_rows],
+            rows=[train.rows[i] for i in kept_rows],
+        )
+        train_labels = np.array(train.labels)
+        extra["test_carved_from_train"] = len(test_rows)
+    kept, duplicates, repeats = _unique_training_rows(train.texts, test.texts)
+    if len(kept) == 0:
+        raise DataError(f"{train.origin}: every training row also appears in the test split")
+    validation = read.validation
+    if validation is None:
+        train_idx, val_idx = _carve(
+            kept, train_labels, config.validation_fraction, config.split_seed, classes, train.origin
+        )
+        validation_source, validation_rows = train, val_idx
     else:
-        folder = Path(source).expanduser()
-        train_raw, test_raw = read_local(folder)
-        source_name = str(folder.resolve())
-
-    train_labels = np.array(train_raw.labels)
-    kept, duplicates, repeats = _unique_training_rows(train_raw.texts, test_raw.texts)
-
-    n_val = max(NUM_LABELS, round(len(kept) * validation_fraction))
-    if len(kept) - n_val < NUM_LABELS:
-        raise DataError(f"{train_raw.origin}: too few training rows ({len(kept)}) to split")
-    train_idx, val_idx = train_test_split(
-        kept, test_size=n_val, random_state=seed, stratify=train_labels[kept]
-    )
-    train_idx = stratified_take(np.sort(train_idx), train_labels, max_train_samples, seed)
-    val_idx = stratified_take(np.sort(val_idx), train_labels, max_validation_samples, seed)
-    test_labels = np.array(test_raw.labels)
-    test_idx = stratified_take(np.arange(len(test_raw.texts)), test_labels, max_test_samples, seed)
+        train_idx = kept
+        validation_source = validation
+        validation_rows = np.arange(len(validation.texts))
+    seed = config.split_seed
+    train_idx = stratified_take(train_idx, train_labels, config.max_train_samples, seed)
+    validation_labels = np.array(validation_source.labels)
+    validation_rows = stratified_take(validation_rows, validation_labels, config.max_validation_samples, seed)
+    test_labels = np.array(test.labels)
+    test_idx = stratified_take(np.arange(len(test.texts)), test_labels, config.max_test_samples, seed)
 
     splits = DatasetDict(
-        train=_to_dataset(train_raw, train_idx),
-        validation=_to_dataset(train_raw, val_idx),
-        test=_to_dataset(test_raw, test_idx),
+        train=_to_dataset(train, train_idx, classes),
+        validation=_to_dataset(validation_source, validation_rows, classes),
+        test=_to_dataset(test, test_idx, classes),
     )
-    origins = {"train": train_raw.origin, "validation": train_raw.origin, "test": test_raw.origin}
-    return LoadedData(splits, source_name, origins, duplicates, {"repeated_training_rows_dropped": repeats})
+    origins = {"train": train.origin, "validation": validation_source.origin, "test": test.origin}
+    return LoadedData(
+        splits,
+        read.description.source,
+        origins,
+        duplicates,
+        read.description,
+        {"repeated_training_rows_dropped": repeats, **extra},
+        read.warnings,
+    )
 
 
 def load_test_split(
-    source: str | Path | None, max_test_samples: int | None = None, seed: int = 42
+    config: TrainConfig, classes: tuple[str, ...], source: str | None, max_test_samples: int | None = None
 ) -> Dataset:
-    """Only the test split (for `agnews evaluate`), cleaned and validated like the rest."""
-    if source is None:
-        _, test_raw = read_hub()
-    else:
-        folder = Path(source).expanduser()
-        if not folder.is_dir():
-            raise DataError(f"{folder}: data folder not found; {OFFLINE_HINT}")
-        test_raw = read_csv_split(folder / "test.csv")
-    labels = np.array(test_raw.labels)
-    idx = stratified_take(np.arange(len(test_raw.texts)), labels, max_test_samples, seed)
-    return _to_dataset(test_raw, idx)
+    """Only the test split (for `agnews evaluate`), read with the run's data options from `source` (None:
+    the run's own data), its labels as ids of the run's `classes`; RunError-free DataError when the
+    data names a class the run does not have."""
+    settings = config if source is None else dataclasses.replace(config, data=source, dataset=None)
+    read = read_source(settings)
+    if read.test is None:
+        raise DataError(f"{read.description.source}: no test split to evaluate on")
+    own = read.description.class_names
+    unknown = sorted({own[i] for i in read.test.labels} - set(classes))
+    if unknown:
+        raise DataError(
+            f"{read.test.origin}: classes {unknown} are not classes of the run ({', '.join(classes)})"
+        )
+    test = dataclasses.replace(read.test, labels=[classes.index(own[i]) for i in read.test.labels])
+    labels = np.array(test.labels)
+    idx = stratified_take(np.arange(len(test.texts)), labels, max_test_samples, config.split_seed)
+    return _to_dataset(test, idx, classes)
 
 
 def load_config_data(config: TrainConfig, source: str | None = None) -> LoadedData:
-    """The splits `config` describes (split seed, caps, validation share, training rows dropped as
-    label issues), from `source` or config.data."""
-    data = load_ag_news(
-        source if source is not None else config.data,
-        validation_fraction=config.validation_fraction,
-        seed=config.split_seed,
-        max_train_samples=config.max_train_samples,
-        max_validation_samples=config.max_validation_samples,
-        max_test_samples=config.max_test_samples,
-    )
+    """The splits `config` describes (data options, split seed, caps, validation share, training rows
+    dropped as label issues or corrected), from `source` (a path standing in for `--data`) or the
+    config's own data."""
+    settings = config if source is None else dataclasses.replace(config, data=source, dataset=None)
+    data = build_splits(read_source(settings), settings)
     if config.drop_label_issues is not None:
         path = Path(config.drop_label_issues).expanduser()
         removed = apply_corrections(data, Corrections.removing(read_text_hashes(path)), path)
@@ -413,8 +341,13 @@ def apply_corrections(data: LoadedData, corrections: Corrections, path: Path) ->
             f"{unknown[0]}); it was exported from a run with other training rows (data, split seed or "
             "row cap)"
         )
+    strange = sorted(set(corrections.relabelled.values()) - set(data.classes))
+    if strange:
+        raise DataError(
+            f"{path}: relabels to {strange}, not classes of this data ({', '.join(data.classes)})"
+        )
     labels = [
-        LABELS.index(corrections.relabelled[h]) if h in corrections.relabelled else label
+        data.classes.index(corrections.relabelled[h]) if h in corrections.relabelled else label
         for h, label in zip(hashes, train["label"], strict=True)
     ]
     keep = np.array([h not in corrections.removed for h in hashes])

@@ -38,7 +38,6 @@ from agnews.text import text_hash
 from agnews.training.data import LoadedData
 from agnews.training.data_parallel import ShardRecordingTrainer
 
-LOGIT_NAMES = [f"logit_{i}" for i in range(4)]
 TEACHER_COLUMN = "teacher_logits"
 
 
@@ -54,7 +53,12 @@ def teacher_key(config: TrainConfig, data: LoadedData) -> str:
 
 
 def check_teacher(teacher: Run, data: LoadedData) -> None:
-    """Refuse a teacher trained on other rows than the student's (see the module docstring)."""
+    """Refuse a teacher trained on other rows or classes than the student's (see the module docstring)."""
+    if teacher.classes != data.classes:
+        raise ConfigError(
+            f"--teacher {teacher.path}: its classes {list(teacher.classes)} are not this run's "
+            f"{list(data.classes)}"
+        )
     mine, theirs = data.split_hashes(), teacher.config.data.split_hashes
     differ = [split for split in ("train", "validation") if mine[split] != theirs.get(split)]
     if differ:
@@ -86,9 +90,10 @@ def teacher_logits(
         alpha=config.distill_alpha,
     )
     hashes = [text_hash(text) for text in texts]
+    columns = list(parts.logit_columns(len(teacher.classes)))
     if teacher.has(name):
         stored = pd.read_parquet(teacher.path / CATALOG.part(name).files[0])
-        by_hash = dict(zip(stored["text_hash"], stored[LOGIT_NAMES].to_numpy(np.float32), strict=True))
+        by_hash = dict(zip(stored["text_hash"], stored[columns].to_numpy(np.float32), strict=True))
         if all(h in by_hash for h in hashes):
             return np.stack([by_hash[h] for h in hashes]), info
     model, tokenizer = teacher.load_classifier(), teacher.load_tokenizer()
@@ -101,7 +106,7 @@ def teacher_logits(
         progress=progress,
         description="teacher",
     )
-    frame = pd.DataFrame(inference.logits.astype(np.float32), columns=LOGIT_NAMES)
+    frame = pd.DataFrame(inference.logits.astype(np.float32), columns=columns)
     frame.insert(0, "text_hash", hashes)
     frame = frame.drop_duplicates("text_hash")
     try:

@@ -13,15 +13,17 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import pandas as pd
 
-from agnews.labels import LABELS, NUM_LABELS
-from agnews.rundir.parts import LOGIT_COLUMNS, PROB_COLUMNS, Metrics, TestMetrics, parse
+from agnews.rundir.parts import Metrics, TestMetrics, logit_columns, parse, prob_columns
 
 if TYPE_CHECKING:
     from agnews.training.context import StageContext
 
 
-def class_report(labels: np.ndarray, preds: np.ndarray, classes: Sequence[int]) -> dict[str, Any]:
-    """sklearn's classification report over `classes` (keyed by class name); 0 where undefined.
+def class_report(
+    labels: np.ndarray, preds: np.ndarray, classes: Sequence[int], names: Sequence[str]
+) -> dict[str, Any]:
+    """sklearn's classification report over the class ids `classes` (keyed by their names in `names`,
+    the run's classes); 0 where undefined.
 
     A prediction outside `classes` still counts against its row's class (recall), never for one.
     """
@@ -31,32 +33,35 @@ def class_report(labels: np.ndarray, preds: np.ndarray, classes: Sequence[int]) 
         labels,
         preds,
         labels=list(classes),
-        target_names=[LABELS[i] for i in classes],
+        target_names=[names[i] for i in classes],
         output_dict=True,
         zero_division=0,
     )
 
 
-def per_class_scores(report: dict[str, Any], classes: Sequence[int]) -> dict[str, dict[str, Any]]:
-    """Precision, recall, F1 and support of each of `classes` from a `class_report`."""
+def per_class_scores(
+    report: dict[str, Any], classes: Sequence[int], names: Sequence[str]
+) -> dict[str, dict[str, Any]]:
+    """Precision, recall, F1 and support of each of `classes` from a `class_report`, by name."""
     return {
-        LABELS[i]: {
-            "precision": report[LABELS[i]]["precision"],
-            "recall": report[LABELS[i]]["recall"],
-            "f1": report[LABELS[i]]["f1-score"],
-            "support": int(report[LABELS[i]]["support"]),
+        names[i]: {
+            "precision": report[names[i]]["precision"],
+            "recall": report[names[i]]["recall"],
+            "f1": report[names[i]]["f1-score"],
+            "support": int(report[names[i]]["support"]),
         }
         for i in classes
     }
 
 
-def compute_metrics(labels: np.ndarray, probs: np.ndarray) -> TestMetrics:
-    """Accuracy, weighted/macro F1, per-class P/R/F1 and the confusion matrix (rows = true class)."""
+def compute_metrics(labels: np.ndarray, probs: np.ndarray, names: Sequence[str]) -> TestMetrics:
+    """Accuracy, weighted/macro F1, per-class P/R/F1 and the confusion matrix (rows = true class),
+    over the classes `names` (the run's, in class-id order; `probs` has a column per class)."""
     from sklearn.metrics import confusion_matrix
 
     preds = probs.argmax(axis=1)
-    classes = list(range(NUM_LABELS))
-    report = class_report(labels, preds, classes)
+    classes = list(range(len(names)))
+    report = class_report(labels, preds, classes, names)
     return parse(
         TestMetrics,
         {
@@ -64,34 +69,39 @@ def compute_metrics(labels: np.ndarray, probs: np.ndarray) -> TestMetrics:
             "accuracy": float(np.mean(preds == labels)) if len(labels) else 0.0,
             "f1_weighted": report["weighted avg"]["f1-score"],
             "f1_macro": report["macro avg"]["f1-score"],
-            "per_class": per_class_scores(report, classes),
+            "per_class": per_class_scores(report, classes, names),
             "confusion_matrix": confusion_matrix(labels, preds, labels=classes).tolist(),
-            "confusion_matrix_labels": list(LABELS),
+            "confusion_matrix_labels": list(names),
         },
         TestMetrics.__name__,
     )
 
 
 def predictions_frame(
-    row_ids: list[int], texts: list[str], labels: np.ndarray, probs: np.ndarray, logits: np.ndarray
+    row_ids: list[int],
+    texts: list[str],
+    labels: np.ndarray,
+    probs: np.ndarray,
+    logits: np.ndarray,
+    names: Sequence[str],
 ) -> pd.DataFrame:
-    """One row per test example: ids, text, true and predicted class (ids and names), probabilities
-    and raw logits (kept so calibration can refit without folding twice)."""
+    """One row per test example: ids, text, true and predicted class (ids and names of `names`, the
+    run's classes), probabilities and raw logits (kept so calibration can refit without folding twice)."""
     preds = probs.argmax(axis=1)
     frame = pd.DataFrame(
         {
             "row_id": np.asarray(row_ids, dtype=np.int64),
             "text": texts,
             "label": np.asarray(labels, dtype=np.int64),
-            "label_name": [LABELS[i] for i in labels],
+            "label_name": [names[i] for i in labels],
             "pred": preds.astype(np.int64),
-            "pred_name": [LABELS[i] for i in preds],
+            "pred_name": [names[i] for i in preds],
             "confidence": probs.max(axis=1),
         }
     )
-    for i, column in enumerate(PROB_COLUMNS):
+    for i, column in enumerate(prob_columns(len(names))):
         frame[column] = probs[:, i]
-    for i, column in enumerate(LOGIT_COLUMNS):
+    for i, column in enumerate(logit_columns(len(names))):
         frame[column] = logits[:, i]
     return frame
 
@@ -106,7 +116,8 @@ def evaluate_stage(context: StageContext) -> None:
     started = time.perf_counter()
     inference = context.infer(texts, "test")
     seconds = time.perf_counter() - started
-    frame = predictions_frame(list(test["row_id"]), texts, labels, inference.probs, inference.logits)
+    names = context.classes()
+    frame = predictions_frame(list(test["row_id"]), texts, labels, inference.probs, inference.logits, names)
     test_hash = content_hash(texts, labels.tolist())
     edit.write(
         "predictions",
@@ -114,7 +125,7 @@ def evaluate_stage(context: StageContext) -> None:
         identity=f"{edit.manifest.parts['model'].fingerprint[:16]}+{test_hash[:16]}",
     )
     metrics = Metrics(
-        test=compute_metrics(labels, inference.probs),
+        test=compute_metrics(labels, inference.probs, names),
         test_origin=context.test_origin(),
         test_hash=test_hash,
         seconds=round(seconds, 1),

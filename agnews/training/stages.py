@@ -20,6 +20,7 @@ from pathlib import Path
 
 from agnews import events
 from agnews.rundir.catalog import CATALOG, Catalog, load_attribute
+from agnews.rundir.declarations import NOT_APPLICABLE
 from agnews.rundir.edit import edit_run, fault_point
 from agnews.rundir.files import RunBusyError, RunError
 from agnews.rundir.run import Run
@@ -55,9 +56,10 @@ def run_stage(path: Path, name: str, context: StageContext, *, optional: bool = 
             if lacking:
                 raise RunError(f"stage {name} needs the {lacking} part(s), which the run lacks")
             # The data stats are read only for a stage that declares a minimum.
-            needs_rows = stage.applies.min_rows_per_class > 1
-            if needs_rows and (refusal := stage.applies.refusal(_training_counts(context))):
-                raise RunError(f"stage {name} does not apply to this run: {refusal}")
+            counts = _training_counts(context) if stage.applies.min_rows_per_class > 1 else {}
+            dataset = context.read("config").data.description()
+            if refusal := stage.applies.refusal(counts, dataset):
+                raise RunError(f"stage {name} {NOT_APPLICABLE}: {refusal}")
             begin_stage(name, context)
             stage_function(name, context)(context)
             edit.clear_warning(name)

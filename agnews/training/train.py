@@ -13,6 +13,7 @@ import json
 import platform
 import shutil
 import time
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -311,14 +312,15 @@ def resolve_frozen_layers(layers: int | None, precision: str, depth: int) -> int
 
 
 def prepare_model(
-    config: TrainConfig, base: str, *, attention: str | None = None
+    config: TrainConfig, base: str, classes: Sequence[str], *, attention: str | None = None
 ) -> tuple[PreTrainedModel, int]:
-    """The model `config` trains from `base` and how many encoder layers it froze: attention kernels
+    """The model `config` trains from `base` for `classes` (a new head, in class-id order) and how many
+    encoder layers it froze: attention kernels
     for its precision (`attention` overrides them, for benchmarks), embeddings and layers frozen and
     dropout set as configured."""
     precision = resolve_precision(config.mixed_precision)
     attention = attention or training_attention(precision)
-    model = load_classifier(base, attention=attention)
+    model = load_classifier(base, classes=classes, attention=attention)
     layers = resolve_frozen_layers(config.freeze_layers, precision, len(encoder_layers(model)))
     freeze_bottom(model, layers, embeddings=config.freeze_embeddings)
     set_dropout(model, config.dropout)
@@ -464,7 +466,7 @@ def fine_tune(
         train_rows = with_teacher(train_rows, logits)
     tokenizer = load_tokenizer(base)
     set_seed(config.seed)
-    model, frozen_layers = prepare_model(config, base)
+    model, frozen_layers = prepare_model(config, base, data.description.class_names)
     resolved = {
         "precision": precision,
         "frozen_layers": frozen_layers,
@@ -528,6 +530,7 @@ def _run_config(config: TrainConfig, trained: Trained) -> RunConfig:
             origins=data.origins,
             split_hashes=data.split_hashes(),
             rows={name: len(ds) for name, ds in data.splits.items()},
+            dataset=data.description,
         ),
         created=time.strftime("%Y-%m-%dT%H:%M:%S%z"),
     )
@@ -576,7 +579,7 @@ def train_run(
 
         edit.write("model", save_model, made_from=("config",))
         edit.write("training", trained.training, made_from=("model", "config"))
-        stats = parse(DataStats, trained.data.stats(), parts.DATA_STATS)
+        stats = parse(DataStats, trained.data.stats(trained.tokenizer, config.max_length), parts.DATA_STATS)
         edit.write("data_stats", stats, made_from=("config",))
         context.edit = edit
         begin_stage("evaluate", context)

@@ -17,6 +17,8 @@ import gradio as gr
 from starlette.middleware import Middleware
 
 from agnews.formatting import number, percent
+from agnews.present.dataset import dataset_line, dataset_title
+from agnews.present.markup import literal
 from agnews.present.paths import shown_text
 from agnews.present.tables import map_points
 from agnews.rundir.catalog import load_attribute
@@ -73,11 +75,14 @@ def launch_options(
 
 
 def header(run: Run) -> str:
-    """One line on what is being shown: the run, its base model, its test accuracy, any warnings."""
+    """One line on what is being shown: the run, its dataset and classes, its base model, its test
+    accuracy, any warnings. Class and dataset names are the user's: shown as text (`literal`)."""
     test = run.metrics.test
     base = run.config.train.base_model
+    title = "AG News topic classifier" if dataset_title(run) == "AG News" else "Text classifier"
     lines = [
-        f"## AG News topic classifier · run `{run.name}`",
+        f"## {title} · run `{run.name}`",
+        literal(dataset_line(run)),
         f"Base model `{base}` · test accuracy **{percent(test.accuracy)}** on {test.rows} rows "
         f"· macro F1 {number(test.f1_macro, 3)}",
     ]

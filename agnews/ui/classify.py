@@ -1,4 +1,4 @@
-"""Classify tab: a headline in, the four probabilities out, then its place on the map and its words.
+"""Classify tab: a text in, its class probabilities out, then its place on the map and its words.
 
 Separate events: the probabilities come back first from a small, fast endpoint (`/classify`, also
 the one for API clients); placing the text on the map and scoring its words follow it, side by side,
@@ -33,6 +33,7 @@ import numpy as np
 import pandas as pd
 
 from agnews.formatting import count, percent
+from agnews.present.tables import example_texts
 from agnews.rundir.facts import REVIEW, ReviewRule
 from agnews.rundir.run import Run
 from agnews.serving.map_index import MapIndex
@@ -42,7 +43,6 @@ from agnews.serving.predictor import (
     Predictor,
     UnclassifiableTextError,
     Unclassified,
-    model_text,
 )
 from agnews.ui import file_upload
 from agnews.ui.common import notice, rows_table
@@ -66,25 +66,15 @@ CLASSIFY_CONCURRENCY = 1
 # concurrency): bench/app_load.py's same-run baseline. The app always batches.
 BATCHED = True
 EMPTY_MESSAGE = (
-    "Type or paste a headline first: nothing is left to classify once markup and control characters "
-    "are removed."
+    "Type or paste a text first: nothing is left to classify once markup and control characters are removed."
 )
 CUT_MESSAGE = (
     f"Long text: only its first {count(MAX_CHARS)} characters were classified (the model reads about the "
     "first 600 characters of English anyway)."
 )
+# Classes listed with their probability after a text is classified; the rest are the tail.
+SHOWN_CLASSES = 10
 TEXT_INFO = f"The model reads about the first 600 characters; longer texts are cut at {count(MAX_CHARS)}."
-
-
-def example_texts(predictions: pd.DataFrame, per_class: int = 2) -> list[str]:
-    """Test headlines to try: per true class, the most confidently correct rows.
-
-    Confidently correct examples show what each class looks like to the model; mistakes are one tab
-    away (Errors).
-    """
-    correct = predictions[predictions["label"] == predictions["pred"]]
-    ranked = correct.sort_values(["label", "confidence", "row_id"], ascending=[True, False, True])
-    return ranked.groupby("label").head(per_class)["text"].tolist()
 
 
 def scaled_attributions(attributions: list[tuple[str, float]]) -> list[tuple[str, float]]:
@@ -105,9 +95,9 @@ def fine_tuned_map(run: Run, points: pd.DataFrame | None) -> tuple[MapIndex, pd.
     return MapIndex(vectors, points[["finetuned_x", "finetuned_y"]].to_numpy()), points
 
 
-def checked_text(value: str | None) -> tuple[str, bool]:
+def checked_text(predictor: Predictor, value: str | None) -> tuple[str, bool]:
     """What the model will read of `value` and whether it was cut; empty text raises `gr.Error`."""
-    text, cut = model_text(value or "")
+    text, cut = predictor.model_text(value or "")
     if not text:
         raise gr.Error(EMPTY_MESSAGE, print_exception=False)
     return text, cut
@@ -131,12 +121,12 @@ def text_vector(predictor: Predictor, value: str | None) -> np.ndarray:
     """The fine-tuned [CLS] vector of a typed text, comparable with the run's stored ones (what places
     it on the map and finds its nearest training rows); empty text raises `gr.Error`."""
     with model_failures_as_messages():
-        return predictor.cls_vector(checked_text(value)[0])
+        return predictor.cls_vector(checked_text(predictor, value)[0])
 
 
 def classify_text(predictor: Predictor, value: str | None) -> dict[str, float]:
     """`/classify` unbatched (`BATCHED = False`, the benchmark's baseline): one text, the cut warned."""
-    text, cut = checked_text(value)
+    text, cut = checked_text(predictor, value)
     if cut:
         gr.Warning(CUT_MESSAGE)
     with model_failures_as_messages():
@@ -151,7 +141,7 @@ def classify_texts(predictor: Predictor, values: list[str | None]) -> list[list[
     an empty text's answer is the message itself, as the label (see the module's docstring), and so
     is a text the model fails on: the reason, as the label.
     """
-    texts = [model_text(value or "")[0] for value in values]
+    texts = [predictor.model_text(value or "")[0] for value in values]
     if not any(texts):
         raise gr.Error(EMPTY_MESSAGE, print_exception=False)
     answers = iter(predictor.probabilities_batch([text for text in texts if text]))
@@ -169,7 +159,7 @@ def explain_text(predictor: Predictor, value: str | None) -> list[tuple[str, flo
     This event warns for the page: `/classify` is batched, and Gradio delivers no warnings from a
     batched function; the map event runs beside this one and would repeat the warning.
     """
-    text, cut = checked_text(value)
+    text, cut = checked_text(predictor, value)
     if cut:
         gr.Warning(CUT_MESSAGE)
     with model_failures_as_messages():
@@ -194,7 +184,9 @@ def review_note(rule: ReviewRule | None, probabilities: dict[str, float] | str |
 def place_text(
     predictor: Predictor, index: MapIndex, points: pd.DataFrame, value: str | None
 ) -> tuple[go.Figure, pd.DataFrame]:
-    """The map with the text starred and its nearest stored neighbours ringed, and those neighbours."""
+    """The map with the text starred and its nearest stored neighbours ringed, and those neighbours.
+
+    Colours are those of the model's classes (`Predictor.classes`, the run's)."""
     from agnews.present.figures import (
         map_figure,  # plotly: loaded with the first placed text, not at start-up
     )
@@ -204,6 +196,7 @@ def place_text(
         points,
         x="finetuned_x",
         y="finetuned_y",
+        classes=predictor.classes,
         hover=False,
         placed=(placement.x, placement.y),
         neighbours=placement.neighbours,
@@ -234,7 +227,7 @@ def build(
     with gr.Row():
         with gr.Column(scale=3):
             text = gr.Textbox(
-                label="News headline or short article",
+                label="Text to classify",
                 lines=3,
                 max_lines=8,
                 max_length=MAX_RAW_CHARS,
@@ -243,7 +236,11 @@ def build(
             )
             button = gr.Button("Classify", variant="primary", elem_id="classify-button")
         with gr.Column(scale=2):
-            probabilities = gr.Label(label="Topic", num_top_classes=4, elem_id="classify-label")
+            probabilities = gr.Label(
+                label="Topic" if run.config.data.description().domain == "news" else "Class",
+                num_top_classes=min(len(run.classes), SHOWN_CLASSES),
+                elem_id="classify-label",
+            )
             review_line = gr.Markdown(elem_id="classify-review")
     handler: Callable[..., object] = partial(classify_text, predictor)
     batching: dict[str, object] = {}

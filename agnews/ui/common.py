@@ -2,15 +2,16 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 import gradio as gr
 import pandas as pd
 
 from agnews.csv_cells import neutralise_frame
 from agnews.formatting import percent
-from agnews.labels import LABELS
 from agnews.present.figures import headline
 from agnews.present.markup import literal
-from agnews.rundir.parts import PROB_COLUMNS
+from agnews.rundir.parts import prob_columns
 from agnews.ui.scratch import scratch
 
 # Widths for `rows_table` columns: the headline gets the room, the short columns stay readable.
@@ -52,8 +53,11 @@ def selected_row_id(event: gr.SelectData) -> int | None:
     return int(row[0]) if row else None
 
 
-def row_details(predictions: pd.DataFrame, row_id: int | None) -> tuple[str, dict[str, float] | None]:
-    """Full text and verdict of one test row (Markdown), and its four probabilities for `gr.Label`."""
+def row_details(
+    predictions: pd.DataFrame, row_id: int | None, classes: Sequence[str]
+) -> tuple[str, dict[str, float] | None]:
+    """Full text and verdict of one test row (Markdown), and its probability of each of `classes` (the
+    run's, in class-id order) for `gr.Label`."""
     match = predictions[predictions["row_id"] == row_id] if row_id is not None else predictions.iloc[:0]
     if match.empty:
         return "Select a row to see its full text and probabilities.", None
@@ -61,7 +65,9 @@ def row_details(predictions: pd.DataFrame, row_id: int | None) -> tuple[str, dic
     verdict = "correct" if row["label"] == row["pred"] else "**wrong**"
     text = literal(row["text"])  # the file's text, shown as its characters: never as Markdown
     markdown = (
-        f"**Row {row['row_id']}** · true **{row['label_name']}** · predicted **{row['pred_name']}** "
+        f"**Row {row['row_id']}** · true **{literal(row['label_name'])}** · "
+        f"predicted **{literal(row['pred_name'])}** "
         f"({percent(row['confidence'])}, {verdict})\n\n> {text}"
     )
-    return markdown, {name: float(row[col]) for name, col in zip(LABELS, PROB_COLUMNS, strict=True)}
+    columns = prob_columns(len(classes))
+    return markdown, {name: float(row[col]) for name, col in zip(classes, columns, strict=True)}

@@ -117,9 +117,10 @@ def row_markdown(rows: pd.DataFrame, row_id: int | None) -> str:
         return CLICK_NOTE
     row = match.iloc[0]
     return (
-        f"**Row {row_id}** · true **{row['label_name']}** · {row['change']}\n\n{literal(row['text'])}\n\n"
-        f"A: {row['pred_a']} ({percent(row['confidence_a'])}) · "
-        f"B: {row['pred_b']} ({percent(row['confidence_b'])})"
+        f"**Row {row_id}** · true **{literal(row['label_name'])}** · {row['change']}\n\n"
+        f"{literal(row['text'])}\n\n"
+        f"A: {literal(row['pred_a'])} ({percent(row['confidence_a'])}) · "
+        f"B: {literal(row['pred_b'])} ({percent(row['confidence_b'])})"
     )
 
 
@@ -131,7 +132,14 @@ def side_by_side_maps(a: Run, b: Run) -> tuple[Any, Any, str]:
         note = f"No map for {', '.join(lacking)}: `agnews analyze RUN --stages embed,map` makes one."
         return None, None, note
     figures = [
-        map_figure(p, x="finetuned_x", y="finetuned_y", colour_by="correct vs wrong", title=f"{side} {name}")
+        map_figure(
+            p,
+            x="finetuned_x",
+            y="finetuned_y",
+            classes=a.classes,
+            colour_by="correct vs wrong",
+            title=f"{side} {name}",
+        )
         for side, (name, p) in zip("AB", points.items(), strict=True)
     ]
     return figures[0], figures[1], "Each run's own fine-tuned map (their axes are not comparable)."

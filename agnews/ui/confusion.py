@@ -6,13 +6,13 @@ reports no clicks: clicking an off-diagonal cell there opens the Errors tab filt
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import asdict
 from typing import Any
 
 import gradio as gr
 import pandas as pd
 
-from agnews.labels import LABELS
 from agnews.present.figures import confusion_figure
 from agnews.present.tables import per_class_table, summary_table
 from agnews.rundir.run import Run
@@ -22,17 +22,19 @@ from agnews.ui.live import Follower
 CORNER = "true \\ predicted"
 
 
-def counts_table(matrix: list[list[int]]) -> pd.DataFrame:
-    """The confusion matrix as a clickable table: first column the true class, then counts."""
-    table = pd.DataFrame(matrix, columns=list(LABELS))
-    table.insert(0, CORNER, list(LABELS))
+def counts_table(matrix: list[list[int]], classes: Sequence[str]) -> pd.DataFrame:
+    """The confusion matrix as a clickable table: first column the true class, then counts, one
+    column per class (`classes`: the run's, in class-id order), every class however many."""
+    table = pd.DataFrame(matrix, columns=list(classes))
+    table.insert(0, CORNER, list(classes))
     return table
 
 
-def cell_pair(index: tuple[int, int] | list[int]) -> tuple[str, str] | None:
-    """(true, predicted) class names of a clicked counts-table cell; None for the class-name column."""
+def cell_pair(table: pd.DataFrame, index: tuple[int, int] | list[int]) -> tuple[str, str] | None:
+    """(true, predicted) class names of a clicked cell of `table` (a `counts_table`, read by position:
+    the names are the table's own); None for the class-name column."""
     row, column = index
-    return (LABELS[row], LABELS[column - 1]) if column >= 1 else None
+    return (str(table.iloc[row, 0]), str(table.columns[column])) if column >= 1 else None
 
 
 def summary(run: Run) -> pd.DataFrame:
@@ -48,14 +50,14 @@ def build(run: Run, tab: gr.Tab) -> tuple[gr.Dataframe, Follower]:
         plot = gr.Plot(None, show_label=False, elem_id="confusion-plot")
         fill_when_opened(
             tab,
-            lambda _run: {plot: confusion_figure(test["confusion_matrix"])},
+            lambda _run: {plot: confusion_figure(test["confusion_matrix"], run.classes)},
             [plot],
             current=lambda: run,
             name="confusion_open",
         )
         with gr.Column():
             cells = gr.Dataframe(
-                counts_table(test["confusion_matrix"]),
+                counts_table(test["confusion_matrix"], run.classes),
                 label="Counts: click a cell to list those mistakes in the Errors tab",
                 interactive=False,
                 elem_id="confusion-cells",
@@ -63,7 +65,7 @@ def build(run: Run, tab: gr.Tab) -> tuple[gr.Dataframe, Follower]:
             metrics = gr.Dataframe(
                 summary(run), label="Test metrics", interactive=False, wrap=True, elem_id="confusion-metrics"
             )
-            gr.Dataframe(per_class_table(test), label="Per class", interactive=False)
+            gr.Dataframe(per_class_table(test, run.classes), label="Per class", interactive=False)
     return cells, Follower([metrics], lambda snapshot, _status: {metrics: summary(snapshot.run)})
 
 
@@ -72,13 +74,17 @@ def link_to_errors(
 ) -> None:
     """Clicking an off-diagonal cell sets the Errors tab's filters to that pair and switches to it."""
 
-    def choose(event: gr.SelectData) -> tuple[Any, Any, Any]:
-        pair = cell_pair(event.index)
+    def choose(table: pd.DataFrame, event: gr.SelectData) -> tuple[Any, Any, Any]:
+        pair = cell_pair(table, event.index)
         if pair is None or pair[0] == pair[1]:
             gr.Info("Choose an off-diagonal cell: those are the mistakes.")
             return gr.skip(), gr.skip(), gr.skip()
         return pair[0], pair[1], gr.Tabs(selected="errors")
 
     cells.select(
-        choose, None, [true_class, predicted, tabs], api_name="confusion_cell", api_visibility="undocumented"
+        choose,
+        [cells],
+        [true_class, predicted, tabs],
+        api_name="confusion_cell",
+        api_visibility="undocumented",
     )

@@ -23,7 +23,6 @@ import gradio as gr
 import pandas as pd
 
 from agnews.formatting import count, percent
-from agnews.labels import LABELS
 from agnews.present.figures import headline
 from agnews.present.markup import literal
 from agnews.rundir.decisions import (
@@ -98,7 +97,7 @@ def decisions_table(decisions: Sequence[Decision]) -> pd.DataFrame:
 
 def corrected_summary(run: Run, decisions: Sequence[Decision]) -> str:
     """The accuracy against corrected test labels, with what changed; empty without test relabels."""
-    corrected = corrected_accuracy(run.predictions, decisions)
+    corrected = corrected_accuracy(run.predictions, decisions, run.classes)
     if corrected is None:
         return ""
     moves = ", ".join(f"{given} → {label}: {n}" for (given, label), n in sorted(corrected.directions.items()))
@@ -137,7 +136,7 @@ class DecisionBox:
                     ACTION_CHOICES, value=RELABEL, label="Decision", elem_id=f"{key}-decision-action"
                 )
                 self.label = gr.Dropdown(
-                    list(LABELS), value=None, label="New class", elem_id=f"{key}-decision-label"
+                    list(current().classes), value=None, label="New class", elem_id=f"{key}-decision-label"
                 )
                 self.note = gr.Textbox(
                     label="Note (optional)", max_length=1000, elem_id=f"{key}-decision-note"
@@ -256,6 +255,7 @@ class DecisionBox:
                 given=target["given"],
                 text=target["text"],
                 label=label,
+                classes=run.classes,
                 note=note or "",
                 who=getattr(request, "username", None),
             )

@@ -10,19 +10,19 @@ Filters narrow the list; the current selection exports as CSV. A clicked row can
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from typing import Any
 
 import gradio as gr
 import pandas as pd
 
-from agnews.labels import LABELS
 from agnews.present.figures import TAG_COLUMN
 from agnews.present.tables import mistakes, row_tags, with_tags
 from agnews.rundir.decisions import TEST, DecisionStore
 from agnews.rundir.facts import TEST_LABEL_ISSUES, TRAINING_VECTORS
-from agnews.rundir.parts import PROB_COLUMNS
+from agnews.rundir.parts import prob_columns
 from agnews.rundir.run import Run
+from agnews.ui.classify import SHOWN_CLASSES
 from agnews.ui.common import TABLE_WIDTHS, row_details, rows_table, selected_row_id, temporary_csv
 from agnews.ui.decisions import DecisionBox
 from agnews.ui.neighbours import neighbours_of_row
@@ -44,7 +44,7 @@ def with_label_issues(predictions: pd.DataFrame, run: Run) -> pd.DataFrame:
     added = pd.DataFrame(
         {
             FLAGGED: issues["flagged"].astype(bool).to_numpy(),
-            SUGGESTED: [LABELS[i] for i in issues["suggested"]],
+            SUGGESTED: [run.classes[i] for i in issues["suggested"]],
             QUALITY: issues["quality"].astype(float).to_numpy(),
         },
         index=predictions.index,
@@ -94,11 +94,12 @@ def filter_mistakes(
     return wrong[keep]
 
 
-def export_frame(rows: pd.DataFrame) -> pd.DataFrame:
-    """What the CSV holds: ids, full text, classes, confidence and the probabilities named by class."""
-    columns = ["row_id", "text", "label_name", "pred_name", "confidence", *PROB_COLUMNS]
+def export_frame(rows: pd.DataFrame, classes: Sequence[str]) -> pd.DataFrame:
+    """What the CSV holds: ids, full text, classes, confidence and the probabilities named by class
+    (`classes`: the run's, in class-id order)."""
+    columns = ["row_id", "text", "label_name", "pred_name", "confidence", *prob_columns(len(classes))]
     columns += [name for name in (FLAGGED, SUGGESTED, QUALITY) if name in rows]
-    names = {f"prob_{i}": f"p_{name}" for i, name in enumerate(LABELS)}
+    names = {f"prob_{i}": f"p_{name}" for i, name in enumerate(classes)}
     renamed = {"label_name": "true", "pred_name": "predicted", SUGGESTED: "suggested", **names}
     return rows[columns].rename(columns=renamed)
 
@@ -134,7 +135,7 @@ def build(
 
     wrong = wrong_of(run)
     tags, flagged = controls(run)
-    choices = [ANY, *LABELS]
+    choices = [ANY, *run.classes]  # a dropdown filters as one types: a class is found among 150
     with gr.Row():
         true_class = gr.Dropdown(choices, value=ANY, label="True class", elem_id="errors-true")
         predicted = gr.Dropdown(choices, value=ANY, label="Predicted class", elem_id="errors-pred")
@@ -159,8 +160,10 @@ def build(
             scale=3,
         )
         with gr.Column(scale=2):
-            details = gr.Markdown(row_details(wrong, None)[0], elem_id="errors-details")
-            probabilities = gr.Label(label="Probabilities", num_top_classes=4)
+            details = gr.Markdown(row_details(wrong, None, run.classes)[0], elem_id="errors-details")
+            probabilities = gr.Label(
+                label="Probabilities", num_top_classes=min(len(run.classes), SHOWN_CLASSES)
+            )
             export = gr.Button("Export these rows as CSV")
             download = gr.File(label="CSV", interactive=False, height=90)
     with gr.Accordion("Nearest training rows of the clicked row (why the model may have learned this)"):
@@ -195,7 +198,7 @@ def build(
         }
 
     def write_csv(*filters: str | None) -> str:
-        return temporary_csv(export_frame(selected(*filters)[1]), "agnews-errors-")
+        return temporary_csv(export_frame(selected(*filters)[1], current().classes), "agnews-errors-")
 
     def nearest(run: Run, row_id: int) -> dict[Any, Any]:
         if run.fact(TRAINING_VECTORS) is None or run.embeddings is None:
@@ -210,7 +213,7 @@ def build(
     def inspect(event: gr.SelectData) -> dict[Any, Any]:
         run = current()
         wrong, row_id = wrong_of(run), selected_row_id(event)
-        text, chances = row_details(wrong, row_id)
+        text, chances = row_details(wrong, row_id, run.classes)
         chosen = wrong[wrong["row_id"] == row_id]
         if chosen.empty:
             return {details: text, probabilities: chances}

@@ -18,9 +18,9 @@ import gradio as gr
 
 from agnews.formatting import count, megabytes
 from agnews.serving.csv_batch import (
+    ANSWER_COLUMNS,
     MAX_BYTES,
     MAX_ROWS,
-    OUTPUT_COLUMNS,
     REVIEW_COLUMN,
     BatchError,
     classify_csv,
@@ -36,10 +36,10 @@ MAX_SIZE = megabytes(MAX_BYTES, 0, binary=True)  # as the help writes it
 HELP = f"""\
 A UTF-8, comma-separated file of at most **{count(MAX_ROWS)} rows** and **{MAX_SIZE}**, with
 the text in a `text` column, or in `title` and `description` columns, or an original AG News file
-(no header: class, title, description). Every row comes back, in order, with
-{", ".join(f"`{c}`" for c in OUTPUT_COLUMNS)} appended (and `{REVIEW_COLUMN}` when the run has a review
-threshold); rows without text get an empty prediction and a note. Texts are cut at {count(MAX_CHARS)}
-characters, as in the box above."""
+(no header: class, title, description). Every row comes back, in order, with `p_` and each class's
+name (its probability), {", ".join(f"`{c}`" for c in ANSWER_COLUMNS)} appended (and
+`{REVIEW_COLUMN}` when the run has a review threshold); rows without text get an empty prediction
+and a note. Texts are cut at {count(MAX_CHARS)} characters, as in the box above."""
 
 
 def output_name(upload: str | Path) -> str:
@@ -80,6 +80,8 @@ def build(predictor: Predictor, review_threshold: Callable[[], float | None] = l
                     predictor.probabilities_many,
                     report,
                     review_threshold(),
+                    classes=predictor.classes,
+                    clean=predictor.clean,
                     raw_cells=raw_cells,
                 )
             except BatchError as exc:

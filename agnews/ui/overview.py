@@ -20,8 +20,8 @@ import gradio as gr
 import numpy as np
 
 from agnews.formatting import count, number, percent, points
-from agnews.labels import LABELS
 from agnews.present.cards import ANY, INFO, Card
+from agnews.present.markup import literal
 from agnews.present.tables import row_tags, test_accuracy
 from agnews.rundir.catalog import load_attribute
 from agnews.rundir.run import Run
@@ -53,10 +53,10 @@ def confusion_card(run: Run) -> Card:
     np.fill_diagonal(off, -1)
     true, pred = np.unravel_index(off.argmax(), off.shape)
     share = off[true, pred] / max(1, matrix.sum() - np.trace(matrix))
-    names = run.metrics.test.confusion_matrix_labels or list(LABELS)
+    names = run.metrics.test.confusion_matrix_labels or list(run.classes)
     headline = (
-        f"**{names[true]} read as {names[pred]}**: {off[true, pred]} rows, {percent(share)} of all "
-        "mistakes, the most common confusion."
+        f"**{literal(names[true])} read as {literal(names[pred])}**: {off[true, pred]} rows, "
+        f"{percent(share)} of all mistakes, the most common confusion."
     )
     return Card(
         "confusion",

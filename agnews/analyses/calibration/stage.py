@@ -18,7 +18,7 @@ import numpy as np
 
 from agnews.analyses.calibration.numeric import BOOTSTRAP_RESAMPLES, BOOTSTRAP_SEED, bootstrap, parameters
 from agnews.analyses.calibration.schema import PART, Calibration
-from agnews.rundir.parts import LOGIT_COLUMNS, parse
+from agnews.rundir.parts import logit_columns, parse
 from agnews.training.calibrate import validation_logits
 from agnews.training.calibration import (
     ECE_BINS,
@@ -42,8 +42,9 @@ def calibration_stage(context: StageContext) -> None:
     edit = context.staged
     started = time.perf_counter()
     fit = context.read("training").calibration
+    classes = len(context.classes())
     if fit is None:
-        transform, method, reason, candidates = LogitTransform.identity(), "none", NO_FIT_REASON, {}
+        transform, method, reason, candidates = LogitTransform.identity(classes), "none", NO_FIT_REASON, {}
         held_out_logits, validation_labels = validation_logits(
             context.config, context.model(), context.tokenizer(), context.data().splits["validation"], False
         )
@@ -55,7 +56,7 @@ def calibration_stage(context: StageContext) -> None:
 
     predictions = context.predictions()
     labels = predictions["label"].to_numpy()
-    served = predictions[list(LOGIT_COLUMNS)].to_numpy(np.float64)  # the model's (folded) logits
+    served = predictions[list(logit_columns(classes))].to_numpy(np.float64)  # the model's (folded) logits
     after = softmax(served)
     before = softmax(transform.invert(served))
     scores = bootstrap(before, after, labels)

@@ -4,6 +4,7 @@ classifiers' scores on them, and the TF-IDF baseline's predictions."""
 from __future__ import annotations
 
 from collections import Counter
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -11,7 +12,7 @@ import numpy as np
 
 from agnews.analyses.cross_domain.schema import DomainScores
 from agnews.formatting import setting
-from agnews.labels import LABELS, NUM_LABELS, parse_label
+from agnews.labels import parse_label
 from agnews.rundir.parts import parse
 from agnews.text import clean_text
 from agnews.training.data import DataError
@@ -50,10 +51,10 @@ class Selection:
     skipped_empty_text: int
 
 
-def parse_label_map(text: str) -> dict[str, int]:
-    """`source=Target` pairs separated by commas -> {source label: class id}.
+def parse_label_map(text: str, classes: Sequence[str]) -> dict[str, int]:
+    """`source=Target` pairs separated by commas -> {source label: class id of `classes`, the run's}.
 
-    A target is a class name in any case (`Sci/Tech` as written) or an id 0-3; several sources may
+    A target is a class name in any case (`Sci/Tech` as written) or a class id; several sources may
     share a target. DataError for a pair without `=`, an empty side, an unknown class, a source
     given twice, or no pair at all.
     """
@@ -70,7 +71,7 @@ def parse_label_map(text: str) -> dict[str, int]:
         if source in mapping:
             raise DataError(f"--label-map: source label {source!r} is mapped twice")
         try:
-            mapping[source] = parse_label(target)
+            mapping[source] = parse_label(target, classes)
         except ValueError as exc:
             raise DataError(f"--label-map: {exc}") from None
     if not mapping:
@@ -111,22 +112,25 @@ def select_rows(file: LabelledFile, mapping: dict[str, int]) -> Selection:
     return Selection(np.array(rows), np.array(labels), texts, skipped, empty)
 
 
-def domain_scores(labels: np.ndarray, preds: np.ndarray, mapped: list[int]) -> DomainScores:
+def domain_scores(
+    labels: np.ndarray, preds: np.ndarray, mapped: list[int], classes: Sequence[str]
+) -> DomainScores:
     """Accuracy over all rows, macro F1 and per-class scores over the mapped classes, and the confusion
-    (a row per mapped class, a column per class: where the model sends each mapped class's rows)."""
+    (a row per mapped class, a column per class of `classes`, the run's: where the model sends each
+    mapped class's rows)."""
     from sklearn.metrics import accuracy_score, confusion_matrix
 
-    report = class_report(labels, preds, mapped)
-    confusion = confusion_matrix(labels, preds, labels=list(range(NUM_LABELS)))[mapped]
+    report = class_report(labels, preds, mapped, classes)
+    confusion = confusion_matrix(labels, preds, labels=list(range(len(classes))))[mapped]
     return parse(
         DomainScores,
         {
             "accuracy": float(accuracy_score(labels, preds)),
             "f1_macro": report["macro avg"]["f1-score"],
-            "per_class": per_class_scores(report, mapped),
+            "per_class": per_class_scores(report, mapped, classes),
             "confusion_matrix": confusion.tolist(),
-            "confusion_rows": [LABELS[i] for i in mapped],
-            "confusion_columns": list(LABELS),
+            "confusion_rows": [classes[i] for i in mapped],
+            "confusion_columns": list(classes),
         },
         DomainScores.__name__,
     )

@@ -43,7 +43,6 @@ from agnews.analyses.cross_domain.numeric import (
 )
 from agnews.analyses.cross_domain.schema import FAMILY, CrossDomainMetrics
 from agnews.inference import infer
-from agnews.labels import LABELS
 from agnews.rundir.catalog import CATALOG, Catalog
 from agnews.rundir.edit import edit_run, write_part_files
 from agnews.rundir.parts import family_name
@@ -159,7 +158,8 @@ def cross_domain_run(
     started = time.perf_counter()
     text_columns = text_columns or ["text"]
     run = current_run(Path(path), catalog)
-    mapping = parse_label_map(label_map)
+    classes = run.classes
+    mapping = parse_label_map(label_map, classes)
     labelled = read_labelled_csv(file, text_columns, label_column)
     name = name if name is not None else default_name(labelled.path)
     if not name:
@@ -198,7 +198,12 @@ def cross_domain_run(
         finished = time.perf_counter()
 
         frame = predictions_frame(
-            selection.rows.tolist(), selection.texts, selection.labels, inference.probs, inference.logits
+            selection.rows.tolist(),
+            selection.texts,
+            selection.labels,
+            inference.probs,
+            inference.logits,
+            classes,
         )
         frame["source_label"] = [labelled.labels[row] for row in selection.rows]
         frame["baseline_pred"] = (
@@ -212,13 +217,13 @@ def cross_domain_run(
             text_columns=list(text_columns),
             label_column=label_column,
             label_map=label_map,
-            resolved_map={source: LABELS[i] for source, i in mapping.items()},
-            mapped_classes=[LABELS[i] for i in mapped],
+            resolved_map={source: classes[i] for source, i in mapping.items()},
+            mapped_classes=[classes[i] for i in mapped],
             rows=len(frame),
             skipped_unmapped=selection.skipped_unmapped,
             skipped_empty_text=selection.skipped_empty_text,
-            model=domain_scores(selection.labels, inference.probs.argmax(axis=1), mapped),
-            baseline=None if baseline is None else domain_scores(selection.labels, baseline, mapped),
+            model=domain_scores(selection.labels, inference.probs.argmax(axis=1), mapped, classes),
+            baseline=None if baseline is None else domain_scores(selection.labels, baseline, mapped, classes),
             baseline_method=BASELINE_METHOD,
             baseline_train_rows=0 if baseline is None else len(training[0]),
             seconds={

@@ -11,6 +11,7 @@ is listed for the browser session that made it only.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
 import gradio as gr
@@ -20,7 +21,6 @@ from agnews.analyses.cross_domain import upload
 from agnews.analyses.cross_domain.present import cross_domain_summary, scores_table
 from agnews.analyses.cross_domain.schema import FAMILY, CrossDomain
 from agnews.formatting import count
-from agnews.labels import LABELS
 from agnews.present.figures import confusion_figure
 from agnews.present.paths import shown_path
 from agnews.present.tables import mistakes
@@ -33,38 +33,39 @@ from agnews.ui.page import TabPage
 MISSING = (
     "This run has no cross-domain evaluation. `agnews cross-domain {path} FILE.csv --text-column TEXT "
     '--label-column LABEL --label-map "business=Business,sports=Sports,tech=Sci/Tech"` scores the '
-    "run's model and a TF-IDF baseline on any labelled news CSV file whose classes map onto some of the "
-    "four; or upload one below."
+    "run's model and a TF-IDF baseline on any labelled CSV file whose labels map onto some of the run's "
+    "classes; or upload one below."
 )
 UNSAVED = "unsaved/"  # before the name of this session's evaluation (never a part name: those have no '/')
 NOT_SAVED = (
     "**Not saved**: this page may not write to the run (a public page), so this evaluation lives in this "
     "browser session only; export the mistakes as CSV to keep them."
 )
+TOP_CLASSES = 5  # classes the probabilities of a row list (a run may have 150)
 MAX_LISTED = 1000  # mistakes sent to the page; a large file's long tail adds weight, not insight
 # row_id, headline, file label, true, predicted, confidence, TF-IDF says
 ERROR_WIDTHS = ["8%", "34%", "12%", "12%", "12%", "10%", "12%"]
 
 
-def errors_table(part: CrossDomain) -> pd.DataFrame:
+def errors_table(part: CrossDomain, classes: Sequence[str]) -> pd.DataFrame:
     """The model's mistakes, most confident first (at most `MAX_LISTED`), with the file's own label
-    and what the TF-IDF baseline said for the same row."""
+    and what the TF-IDF baseline said for the same row (one of the run's `classes`)."""
     wrong = mistakes(part.predictions).head(MAX_LISTED)
     table = rows_table(wrong)
     table.insert(2, "file label", wrong["source_label"].to_numpy())
     if part.metrics.baseline is not None:
-        table["TF-IDF says"] = [LABELS[i] for i in wrong["baseline_pred"]]
+        table["TF-IDF says"] = [classes[i] for i in wrong["baseline_pred"]]
     return table
 
 
-def export_rows(part: CrossDomain) -> pd.DataFrame:
+def export_rows(part: CrossDomain, classes: Sequence[str]) -> pd.DataFrame:
     """Every mistake of the model (not only the listed ones) as the Errors tab exports them, with the
     file's own label and the TF-IDF baseline's answer."""
     wrong = mistakes(part.predictions)
-    frame = export_frame(wrong)
+    frame = export_frame(wrong, classes)
     frame.insert(2, "file label", wrong["source_label"].to_numpy())
     if part.metrics.baseline is not None:
-        frame["tfidf_predicted"] = [LABELS[i] for i in wrong["baseline_pred"]]
+        frame["tfidf_predicted"] = [classes[i] for i in wrong["baseline_pred"]]
     return frame
 
 
@@ -120,13 +121,15 @@ def build(page: TabPage) -> None:
             )
             with gr.Column(scale=2):
                 details = gr.Markdown("", elem_id="cross-domain-details")
-                probabilities = gr.Label(label="Probabilities", num_top_classes=4)
+                probabilities = gr.Label(
+                    label="Probabilities", num_top_classes=min(len(run.classes), TOP_CLASSES)
+                )
                 export = gr.Button("Export all mistakes as CSV")
                 download = gr.File(label="CSV", interactive=False, height=90)
     with gr.Accordion(
         "Evaluate a labelled CSV file", open=not run.members(FAMILY), elem_id="cross-domain-new"
     ):
-        evaluated, result = upload.build(lambda: now().path, may_write=page.may_write)
+        evaluated, result = upload.build(now, may_write=page.may_write)
     session = gr.State({})  # this session's unsaved evaluations by name
     panel = [about, plot, scores, count, table, details, probabilities]
 
@@ -148,8 +151,8 @@ def build(page: TabPage) -> None:
             ),
             scores: scores_table(metrics),
             count: errors_note(part),
-            table: errors_table(part),
-            details: row_details(part.predictions, None)[0],
+            table: errors_table(part, page.run.classes),
+            details: row_details(part.predictions, None, page.run.classes)[0],
             probabilities: None,
         }
 
@@ -200,14 +203,14 @@ def build(page: TabPage) -> None:
     def inspect(
         name: str | None, unsaved: dict[str, CrossDomain], event: gr.SelectData
     ) -> tuple[str, dict[str, float] | None]:
-        return row_details(find(name, unsaved).predictions, selected_row_id(event))
+        return row_details(find(name, unsaved).predictions, selected_row_id(event), page.run.classes)
 
     def write_csv(name: str | None, unsaved: dict[str, CrossDomain] | None = None) -> str | None:
         try:
             part = find(name, unsaved)
         except gr.Error:
             return None
-        return temporary_csv(export_rows(part), f"agnews-cross-domain-{part.metrics.name}-")
+        return temporary_csv(export_rows(part, page.run.classes), f"agnews-cross-domain-{part.metrics.name}-")
 
     export.click(
         write_csv, [choice, session], download, api_name="cross_domain_csv", api_visibility="undocumented"

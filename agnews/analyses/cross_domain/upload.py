@@ -24,7 +24,7 @@ import html
 import shutil
 import time
 from collections import Counter
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -34,10 +34,10 @@ from gradio.events import Dependency
 
 from agnews.analyses.cross_domain.schema import CrossDomain, read_evaluation
 from agnews.formatting import count
-from agnews.labels import LABELS
 from agnews.present.markup import literal
 from agnews.present.paths import shown_text
 from agnews.rundir.parts import family_name
+from agnews.rundir.run import Run
 from agnews.serving.csv_batch import MAX_BYTES, MAX_ROWS, BatchError, check_row_widths, read_records
 from agnews.ui.child_process import Command
 from agnews.ui.scratch import scratch, take_upload
@@ -45,6 +45,7 @@ from agnews.ui.scratch import scratch, take_upload
 SKIP = "skip"
 UPLOAD_KIND = "cross-domain-upload"  # the session's folder of kept uploads (`agnews.ui.scratch`)
 MAX_LABEL_VALUES = 20  # more distinct values than a person maps by hand: likely not a label column
+LISTED_CLASSES = 20  # classes an error names (a run may have 150)
 POLL_SECONDS = 1.0
 # One evaluation at a time in the whole app: each keeps a core busy for a while. Its own concurrency
 # group, so it never holds a slot of the page's other events.
@@ -131,20 +132,20 @@ def value_label(value: str, rows: int) -> str:
     return f"{value} ({count(rows)} {'row' if rows == 1 else 'rows'})"
 
 
-def default_class(value: str) -> str:
-    """The class a label value names (any case), else `SKIP`. Ids are not guessed: files count their
-    classes from 0 or from 1 (as the original AG News does), and only the person knows which."""
-    return next((name for name in LABELS if name.casefold() == value.casefold()), SKIP)
+def default_class(value: str, classes: Sequence[str]) -> str:
+    """The run's class a label value names (any case), else `SKIP`. Ids are not guessed: files count
+    their classes from 0 or from 1 (as the original AG News does), and only the person knows which."""
+    return next((name for name in classes if name.casefold() == value.casefold()), SKIP)
 
 
-def label_map(column: str, values: list[str], classes: list[str]) -> str:
-    """The `--label-map` for the values mapped to a class: `business=Business,tech=Sci/Tech`.
-    BatchError when every value is skipped: there would be nothing to score."""
-    pairs = [f"{value}={target}" for value, target in zip(values, classes, strict=True) if target != SKIP]
+def label_map(column: str, values: list[str], targets: list[str], classes: Sequence[str]) -> str:
+    """The `--label-map` for the values mapped to one of the run's `classes` (`targets`: each value's
+    choice): `business=Business,tech=Sci/Tech`. BatchError when every value is skipped (there would be
+    nothing to score)."""
+    pairs = [f"{value}={target}" for value, target in zip(values, targets, strict=True) if target != SKIP]
     if not pairs:
-        raise BatchError(
-            f"no value of {column!r} is mapped to a class: map at least one onto {', '.join(LABELS)}"
-        )
+        shown = ", ".join(classes[:LISTED_CLASSES]) + (" ..." if len(classes) > LISTED_CLASSES else "")
+        raise BatchError(f"no value of {column!r} is mapped to a class: map at least one onto {shown}")
     return ",".join(pairs)
 
 
@@ -197,9 +198,10 @@ def _error(exc: Exception) -> gr.Error:
     return gr.Error(html.escape(shown_text(str(exc)), quote=False), print_exception=False)
 
 
-def build(run_path: Callable[[], Path], *, may_write: bool) -> tuple[Dependency, gr.State]:
-    """Lay out the upload form; returns the Run button and the state its event fills with a `Result`
-    (chain `.success` on the button's event to show it)."""
+def build(current: Callable[[], Run], *, may_write: bool) -> tuple[Dependency, gr.State]:
+    """Lay out the upload form for the run `current()` gives; returns the Run button and the state its
+    event fills with a `Result` (chain `.success` on the button's event to show it). Each label
+    value's dropdown lists the run's classes, filtered as one types (a run may have 150)."""
     where = (
         "The result is saved in the run as a cross-domain part and listed above."
         if may_write
@@ -220,7 +222,7 @@ def build(run_path: Callable[[], Path], *, may_write: bool) -> tuple[Dependency,
     values = gr.State([])
     with gr.Row(elem_id="cross-domain-label-map"):
         slots = [
-            gr.Dropdown([SKIP, *LABELS], value=SKIP, visible=False, interactive=True)
+            gr.Dropdown([SKIP], value=SKIP, visible=False, interactive=True, filterable=True)
             for _ in range(MAX_LABEL_VALUES)
         ]
     start = gr.Button("Evaluate", variant="primary", elem_id="cross-domain-run")
@@ -256,15 +258,21 @@ def build(run_path: Callable[[], Path], *, may_write: bool) -> tuple[Dependency,
             found = label_values(read_upload(path), column)
         except BatchError as exc:
             raise _error(exc) from None
+        classes = current().classes
         shown = {
-            slot: gr.update(visible=True, label=value_label(value, n), value=default_class(value))
+            slot: gr.update(
+                visible=True,
+                choices=[SKIP, *classes],
+                label=value_label(value, n),
+                value=default_class(value, classes),
+            )
             for slot, (value, n) in zip(slots, found, strict=False)
         }
         hidden = {slot: gr.update(visible=False, value=SKIP) for slot in slots[len(found) :]}
         return {values: [value for value, _ in found], **shown, **hidden}
 
     def run(
-        path: str | None, text: str | None, label: str | None, part_name: str, found: list[str], *classes: str
+        path: str | None, text: str | None, label: str | None, part_name: str, found: list[str], *targets: str
     ) -> Iterator[dict[Any, Any]]:
         if not path or not text or not label:
             raise gr.Error(
@@ -273,9 +281,10 @@ def build(run_path: Callable[[], Path], *, may_write: bool) -> tuple[Dependency,
         if not part_name.strip():
             raise gr.Error("Give the evaluation a name.", print_exception=False)
         try:
-            pairs = label_map(label, found, list(classes[: len(found)]))
+            run = current()
+            pairs = label_map(label, found, list(targets[: len(found)]), run.classes)
             for step in evaluate(
-                run_path(),
+                run.path,
                 path,
                 text_column=text,
                 label_column=label,

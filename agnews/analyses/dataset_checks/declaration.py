@@ -16,9 +16,9 @@ DATASET_CHECKS = Analysis(
         Stage(
             PART.name,
             (PART.name,),
-            ("config", "data_stats", "predictions"),
+            ("config", "data_stats", "predictions", "model"),
             "dataset warnings",
-            "class balance, train/test length shift and near-duplicates",
+            "class balance, train/test length shift, near-duplicates and unknown tokens",
             function=f"{_HERE}.stage:dataset_checks_stage",
             default=True,
             order=35,

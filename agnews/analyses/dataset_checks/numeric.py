@@ -14,9 +14,9 @@ from agnews.analyses.dataset_checks.schema import (
     LengthShift,
     NearDuplicatePair,
     TrainTestOverlap,
+    UnknownTokens,
 )
 from agnews.formatting import number, percent, ratio, setting, significant
-from agnews.labels import LABELS
 from agnews.rundir.parts import DataStats
 
 # Largest over smallest class above which a split is called imbalanced: past it, accuracy and the
@@ -28,14 +28,21 @@ IMBALANCE_RATIO = 1.5
 LENGTH_SHIFT_D = 0.1
 # Share of test rows with a training near-duplicate from which the test accuracy is called flattered.
 OVERLAP_SHARE = 0.01
+# Share of the test tokens that are the tokenizer's unknown token from which the base model is called
+# unable to read the data. A tokenizer made for the text's language and script meets its unknown token
+# only on rare symbols (emoji, a stray script), far below this; text in a script its vocabulary lacks
+# turns most words into it. At one token in twenty a sentence has lost about a word, which is where
+# the model reads around holes rather than text.
+UNKNOWN_SHARE = 0.05
 EXAMPLES = 5
+LISTED_CLASSES = 10  # classes a warning names, the smallest first (a dataset may have 150)
 
 
-def class_balance(stats: DataStats) -> list[ClassBalance]:
-    """Rows per class in each split, and largest over smallest class."""
+def class_balance(stats: DataStats, classes: tuple[str, ...]) -> list[ClassBalance]:
+    """Rows per class of the run's `classes` in each split, and largest over smallest class."""
     balances = []
     for split, split_stats in stats.splits.items():
-        counts = {name: int(split_stats.class_counts.get(name, 0)) for name in LABELS}
+        counts = {name: int(split_stats.class_counts.get(name, 0)) for name in classes}
         smallest = min(counts.values())
         largest_over_smallest = max(counts.values()) / smallest if smallest else None
         warn = largest_over_smallest is None or largest_over_smallest > IMBALANCE_RATIO
@@ -91,14 +98,34 @@ def train_test_overlap(pairs: pd.DataFrame, cosine: float, exact_dropped: int) -
     )
 
 
+def unknown_tokens(token_ids: list[list[int]], unknown_id: int | None, token: str | None) -> UnknownTokens:
+    """The share of all tokens in `token_ids` (one list per test text, no special tokens) that are the
+    unknown token `unknown_id` (None: the tokenizer has none, nothing is unknown)."""
+    total = sum(len(ids) for ids in token_ids)
+    if unknown_id is None or total == 0:
+        return UnknownTokens(token=token, tokens=total, unknown=0, share=None, warn=False)
+    unknown = sum(ids.count(unknown_id) for ids in token_ids)
+    share = unknown / total
+    return UnknownTokens(token=token, tokens=total, unknown=unknown, share=share, warn=share >= UNKNOWN_SHARE)
+
+
+def _counts_said(counts: dict[str, int]) -> str:
+    """Rows per class in words, the smallest classes first when there are many."""
+    if len(counts) <= LISTED_CLASSES:
+        return ", ".join(f"{name} {n}" for name, n in counts.items())
+    smallest = sorted(counts.items(), key=lambda item: item[1])[:LISTED_CLASSES]
+    listed = ", ".join(f"{name} {n}" for name, n in smallest)
+    return f"smallest: {listed}; {len(counts) - LISTED_CLASSES} more classes"
+
+
 def warning_messages(
-    balances: list[ClassBalance], length: LengthShift, overlap: TrainTestOverlap
+    balances: list[ClassBalance], length: LengthShift, overlap: TrainTestOverlap, unknown: UnknownTokens
 ) -> list[str]:
     """One line per check that warns, with its numbers."""
     messages = []
     for balance in balances:
         if balance.warn:
-            counts = ", ".join(f"{name} {n}" for name, n in balance.counts.items())
+            counts = _counts_said(balance.counts)
             written = ratio(balance.ratio) if balance.ratio is not None else "a class has no rows"
             messages.append(
                 f"Class imbalance in {balance.split}: largest/smallest class {written} ({counts})."
@@ -117,14 +144,27 @@ def warning_messages(
             "with another label): they test recall of training rows more than generalisation "
             "(the near_duplicate slice has the accuracy on them)."
         )
+    if unknown.warn:
+        messages.append(
+            f"Unknown tokens: {percent(unknown.share)} of the test tokens ({unknown.unknown} of "
+            f"{unknown.tokens}) are the tokenizer's unknown token {unknown.token}: the base model does not "
+            f"read much of this text (a language or script its vocabulary lacks); warned from "
+            f"{percent(UNKNOWN_SHARE, 0)}."
+        )
     return messages
 
 
 def dataset_warnings(
-    stats: DataStats, train_words: np.ndarray, test_words: np.ndarray, pairs: pd.DataFrame, cosine: float
+    stats: DataStats,
+    classes: tuple[str, ...],
+    train_words: np.ndarray,
+    test_words: np.ndarray,
+    pairs: pd.DataFrame,
+    cosine: float,
+    unknown: UnknownTokens,
 ) -> DatasetWarnings:
     """Every check, with the thresholds used and the lines of those that warn."""
-    balances = class_balance(stats)
+    balances = class_balance(stats, classes)
     length = length_shift(train_words, test_words)
     overlap = train_test_overlap(pairs, cosine, stats.duplicates_dropped_from_train)
     return DatasetWarnings(
@@ -135,6 +175,8 @@ def dataset_warnings(
             "imbalance_ratio": IMBALANCE_RATIO,
             "length_ks_d": LENGTH_SHIFT_D,
             "overlap_share": OVERLAP_SHARE,
+            "unknown_token_share": UNKNOWN_SHARE,
         },
-        messages=warning_messages(balances, length, overlap),
+        messages=warning_messages(balances, length, overlap, unknown),
+        unknown_tokens=unknown,
     )

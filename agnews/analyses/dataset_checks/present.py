@@ -8,10 +8,11 @@ from typing import Any
 
 import pandas as pd
 
-from agnews.analyses.dataset_checks.schema import PART, DatasetWarnings
-from agnews.formatting import number, percent, ratio, setting, significant
+from agnews.analyses.dataset_checks.schema import PART, DatasetWarnings, UnknownTokens
+from agnews.formatting import count, number, percent, ratio, setting, significant
 from agnews.present.cards import FINE, LOOK, Card, absent_card
 from agnews.present.figures import SPLIT_ORDER, headline
+from agnews.present.markup import literal
 from agnews.present.notices import part_notice
 from agnews.present.sections import markdown_section, section
 from agnews.rundir.declarations import hyphenated
@@ -19,14 +20,14 @@ from agnews.rundir.run import Run
 
 TITLE = "Dataset warnings"
 KEY = hyphenated(PART.name)  # the tab's and the card's id
-WHAT = "dataset warnings (class imbalance, train/test length mismatch, near-duplicates)"
+WHAT = "dataset warnings (class imbalance, train/test length mismatch, near-duplicates, unknown tokens)"
 
 
 def warnings_markdown(checks: DatasetWarnings) -> str:
     """The warnings raised, then every check's numbers (a check that does not warn says why not)."""
     limits = checks.thresholds
     lines = [f"### {TITLE}"]
-    lines += [f"- ⚠ {message}" for message in checks.messages] or ["- No warnings."]
+    lines += [f"- ⚠ {literal(message)}" for message in checks.messages] or ["- No warnings."]
     ratios = ", ".join(
         f"{b.split} {ratio(b.ratio)}" if b.ratio is not None else f"{b.split}: a class has no rows"
         for b in checks.class_balance
@@ -46,7 +47,21 @@ def warnings_markdown(checks: DatasetWarnings) -> str:
         f"{overlap.different_label} of them with another label than their training twin; "
         f"{overlap.exact_dropped} exact copies were dropped from training before it.",
     ]
+    if checks.unknown_tokens is not None:
+        lines.append(unknown_tokens_line(checks.unknown_tokens, limits["unknown_token_share"]))
     return "\n".join(lines)
+
+
+def unknown_tokens_line(unknown: UnknownTokens, limit: float) -> str:
+    """The unknown-token check's numbers, or that the tokenizer has no unknown token to count."""
+    said = f"- **Unknown tokens** (the run's tokenizer; warns from {percent(limit, 0)} of test tokens): "
+    if unknown.share is None:
+        return (
+            said + f"none to count: the tokenizer has no unknown token ({count(unknown.tokens)} test tokens)."
+        )
+    return said + (
+        f"{percent(unknown.share)} of {count(unknown.tokens)} test tokens are {literal(str(unknown.token))}."
+    )
 
 
 def near_duplicate_examples(checks: DatasetWarnings) -> pd.DataFrame:
@@ -89,9 +104,10 @@ def card(run: Run, coming: bool) -> Card:
     return Card(
         KEY,
         TITLE,
-        " ".join(f"⚠ {m}" for m in messages) if messages else "No check warns.",
+        " ".join(f"⚠ {literal(m)}" for m in messages) if messages else "No check warns.",
         LOOK if messages else FINE,
-        "class balance, train/test length shift, near-duplicates (thresholds in the Data tab)",
+        "class balance, train/test length shift, near-duplicates, unknown tokens "
+        "(thresholds in the Data tab)",
         KEY,
         "Open data",
     )

@@ -54,6 +54,19 @@ class TrainTestOverlap:
 
 
 @dataclass
+class UnknownTokens:
+    """How much of the test text the base model's tokenizer cannot read: the share of the test rows'
+    tokens (up to the run's max_length) that are its unknown token. `token` is None for a tokenizer
+    without one (byte-level: every text reads), and `share` then None too."""
+
+    token: str | None
+    tokens: int
+    unknown: int
+    share: float | None
+    warn: bool
+
+
+@dataclass
 class DatasetWarnings:
     """The checks behind the Data tab's warnings, with their numbers; `messages` are those that warn."""
 
@@ -62,6 +75,7 @@ class DatasetWarnings:
     overlap: TrainTestOverlap
     thresholds: dict[str, float]
     messages: list[str]
+    unknown_tokens: UnknownTokens | None = None  # None in parts made before it was checked
     schema_version: int = 1
 
 

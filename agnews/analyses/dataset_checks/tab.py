@@ -39,7 +39,11 @@ def build(page: TabPage) -> None:
 
     def figures(run: Run) -> dict[gr.Plot, Any]:
         texts, labels = run.predictions["text"], run.predictions["label_name"]
-        return {classes: class_distribution_figure(stats), lengths: length_histogram_figure(texts, labels)}
+        names = run.classes
+        return {
+            classes: class_distribution_figure(stats, names),
+            lengths: length_histogram_figure(texts, labels, names),
+        }
 
     fill_when_opened(page.tab, figures, [classes, lengths], current=lambda: run, name="data_open")
     gr.Dataframe(length_table(stats), label="Rows and text lengths per split", interactive=False)

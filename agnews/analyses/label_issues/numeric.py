@@ -9,8 +9,7 @@ import numpy as np
 import pandas as pd
 
 from agnews.analyses.label_issues.schema import TEST_COLUMNS, TRAIN_COLUMNS
-from agnews.labels import LABELS
-from agnews.rundir.parts import PROB_COLUMNS
+from agnews.rundir.parts import class_count, prob_columns
 from agnews.text import text_hash
 
 FOLDS = 5
@@ -26,9 +25,9 @@ def label_issue_table(labels: np.ndarray, probs: np.ndarray) -> pd.DataFrame:
     Parameters
     ----------
     labels : np.ndarray, shape (N,)
-        The given class ids, 0 to 3.
-    probs : np.ndarray, shape (N, 4)
-        Out-of-sample class probabilities for the same rows, in the same order.
+        The given class ids, 0 to K-1.
+    probs : np.ndarray, shape (N, K)
+        Out-of-sample class probabilities for the same rows, in the same order (K >= 2 classes).
 
     Returns
     -------
@@ -49,8 +48,10 @@ def label_issue_table(labels: np.ndarray, probs: np.ndarray) -> pd.DataFrame:
 
     labels = np.asarray(labels, dtype=np.int64)
     probs = np.asarray(probs, dtype=np.float64)
-    if probs.ndim != 2 or probs.shape != (len(labels), len(LABELS)):
-        raise ValueError(f"probabilities of shape {probs.shape}; expected ({len(labels)}, {len(LABELS)})")
+    if probs.ndim != 2 or probs.shape[0] != len(labels) or probs.shape[1] < 2:
+        raise ValueError(f"probabilities of shape {probs.shape}; expected ({len(labels)}, classes >= 2)")
+    if len(labels) and not 0 <= labels.min() <= labels.max() < probs.shape[1]:
+        raise ValueError(f"class ids {labels.min()}..{labels.max()}; expected 0-{probs.shape[1] - 1}")
     return pd.DataFrame(
         {
             "label": labels,
@@ -63,15 +64,17 @@ def label_issue_table(labels: np.ndarray, probs: np.ndarray) -> pd.DataFrame:
 
 def predictions_label_issues(predictions: pd.DataFrame) -> pd.DataFrame:
     """The test label-issue table of a run's predictions (same rows, same order)."""
-    table = label_issue_table(predictions["label"].to_numpy(), predictions[list(PROB_COLUMNS)].to_numpy())
+    probabilities = predictions[list(prob_columns(class_count(predictions)))].to_numpy()
+    table = label_issue_table(predictions["label"].to_numpy(), probabilities)
     table.insert(0, "row_id", predictions["row_id"].to_numpy())
     return table[list(TEST_COLUMNS)]
 
 
 def held_out_probabilities(
-    texts: list[str], labels: np.ndarray, vectors: np.ndarray | None, *, folds: int, seed: int
+    texts: list[str], labels: np.ndarray, vectors: np.ndarray | None, *, classes: int, folds: int, seed: int
 ) -> np.ndarray:
-    """Class probabilities of each row from a classifier trained on the other folds (stratified).
+    """Class probabilities ((rows, `classes`)) of each row from a classifier trained on the other
+    folds (stratified); every class needs `folds` rows, so that each fold's classifier knows them all.
 
     TF-IDF is fitted inside each fold's pipeline, so nothing about a held-out row (not even its words'
     document frequencies) reaches the model that scores it. `vectors` (one row per text, or None)
@@ -84,11 +87,11 @@ def held_out_probabilities(
     from sklearn.pipeline import make_pipeline
     from sklearn.preprocessing import Normalizer
 
-    counts = np.bincount(labels, minlength=len(LABELS))
+    counts = np.bincount(labels, minlength=classes)
     if counts.min() < folds:
         raise ValueError(
             f"{folds}-fold out-of-fold probabilities need at least {folds} training rows per class; "
-            f"the smallest class has {counts.min()}"
+            f"the smallest class, id {counts.argmin()}, has {counts.min()}"
         )
     frame = pd.DataFrame({"text": texts})
     blocks: list[tuple[str, object, object]] = [
@@ -106,11 +109,11 @@ def held_out_probabilities(
 
 
 def train_label_issues(
-    texts: list[str], labels: np.ndarray, vectors: np.ndarray | None, *, folds: int, seed: int
+    texts: list[str], labels: np.ndarray, vectors: np.ndarray | None, *, classes: int, folds: int, seed: int
 ) -> tuple[pd.DataFrame, np.ndarray]:
     """The training label-issue table (rows keyed by `text_hash`) and the held-out probabilities."""
     labels = np.asarray(labels, dtype=np.int64)
-    probs = held_out_probabilities(texts, labels, vectors, folds=folds, seed=seed)
+    probs = held_out_probabilities(texts, labels, vectors, classes=classes, folds=folds, seed=seed)
     table = label_issue_table(labels, probs)
     table.insert(0, "text", texts)
     table.insert(0, "text_hash", [text_hash(text) for text in texts])

@@ -8,9 +8,9 @@ import pandas as pd
 
 from agnews.analyses.label_issues.schema import TEST_PART, TRAIN_PART
 from agnews.formatting import count, number, percent
-from agnews.labels import LABELS
 from agnews.present.cards import FINE, LOOK, Card, absent_card
 from agnews.present.figures import headline
+from agnews.present.markup import literal
 from agnews.present.notices import part_notice
 from agnews.present.sections import markdown_section, section, table_html
 from agnews.rundir.run import Run
@@ -21,11 +21,11 @@ LIMIT = 0.02  # the Overview says "look here" when more than this share of the t
 LISTED = 20  # flagged rows the report lists per split
 
 
-def _named(rows: pd.DataFrame) -> pd.DataFrame:
-    """Class ids as names, sorted by label quality (lowest first)."""
+def _named(rows: pd.DataFrame, classes: tuple[str, ...]) -> pd.DataFrame:
+    """Class ids as the run's class names, sorted by label quality (lowest first)."""
     rows = rows.sort_values(["quality"], kind="stable")
     return rows.assign(
-        given=[LABELS[i] for i in rows["label"]], suggested=[LABELS[i] for i in rows["suggested"]]
+        given=[classes[i] for i in rows["label"]], suggested=[classes[i] for i in rows["suggested"]]
     )
 
 
@@ -35,7 +35,7 @@ def flagged_test_rows(run: Run) -> pd.DataFrame:
     if issues is None:
         raise ValueError(f"{run.path}: no {TEST_PART.name} part")
     rows = issues.assign(text=run.predictions["text"].to_numpy())  # row-aligned (checked on load)
-    return _named(rows[rows["flagged"]])[["row_id", "text", "given", "suggested", "quality"]]
+    return _named(rows[rows["flagged"]], run.classes)[["row_id", "text", "given", "suggested", "quality"]]
 
 
 def flagged_train_rows(run: Run) -> pd.DataFrame:
@@ -44,7 +44,7 @@ def flagged_train_rows(run: Run) -> pd.DataFrame:
     if issues is None:
         raise ValueError(f"{run.path}: no {TRAIN_PART.name} part")
     rows = issues.rows
-    return _named(rows[rows["flagged"]])[["text_hash", "text", "given", "suggested", "quality"]]
+    return _named(rows[rows["flagged"]], run.classes)[["text_hash", "text", "given", "suggested", "quality"]]
 
 
 def summary_of_test_rows(run: Run, rows: pd.DataFrame) -> str:
@@ -124,8 +124,8 @@ def model_card_section(run: Run) -> str | None:
     lines = [
         f"## {TITLE}",
         "",
-        "AG News has wrong labels (a sports headline labelled World, for one); agnews looks for them with",
-        "[cleanlab](https://github.com/cleanlab/cleanlab)'s confident learning.",
+        f"Labelled datasets such as {literal(run.config.data.description().name)} have wrong labels;",
+        "agnews looks for them with [cleanlab](https://github.com/cleanlab/cleanlab)'s confident learning.",
         "",
     ]
     if test is not None:

@@ -25,7 +25,6 @@ from agnews.analyses.label_issues.numeric import (
     train_label_issues,
 )
 from agnews.analyses.label_issues.schema import TEST_PART, TRAIN_PART, TrainLabelIssues
-from agnews.labels import LABELS
 from agnews.training.embed import base_mean_embeddings
 
 if TYPE_CHECKING:
@@ -53,7 +52,10 @@ def label_issues_train_stage(context: StageContext, folds: int = FOLDS) -> None:
         progress=context.progress,
     )
     embedded = time.perf_counter()
-    table, probs = train_label_issues(texts, labels, vectors, folds=folds, seed=config.seed)
+    classes = context.classes()
+    table, probs = train_label_issues(
+        texts, labels, vectors, classes=len(classes), folds=folds, seed=config.seed
+    )
     finished = time.perf_counter()
     flagged = table[table["flagged"]]
     info = TrainLabelIssues(
@@ -66,7 +68,7 @@ def label_issues_train_stage(context: StageContext, folds: int = FOLDS) -> None:
         seed=config.seed,
         rows=len(table),
         flagged=len(flagged),
-        flagged_by_label={name: int((flagged["label"] == i).sum()) for i, name in enumerate(LABELS)},
+        flagged_by_label={name: int((flagged["label"] == i).sum()) for i, name in enumerate(classes)},
         out_of_fold_accuracy=float((probs.argmax(axis=1) == labels).mean()),
         seconds={
             "embed": round(embedded - started, 1),

@@ -4,6 +4,8 @@ report section. Plain functions (no Gradio), shared by the tab and the report.""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 import pandas as pd
 import plotly.graph_objects as go
 
@@ -39,22 +41,31 @@ def quality_note(map_info: MapInfo | None, kind: str) -> str:
 
 
 def draw(
-    points: pd.DataFrame, kind_label: str, colour_by: str, classes: list[str], selected: int | None
+    points: pd.DataFrame,
+    kind_label: str,
+    colour_by: str,
+    shown: list[str],
+    selected: int | None,
+    classes: Sequence[str],
 ) -> go.Figure:
+    """The map `kind_label` of the points whose true class is among `shown`, coloured by `colour_by`
+    (`classes`: the run's, which fix each class's colour)."""
     kind = MAP_CHOICES[kind_label]
     return map_figure(
-        visible_points(points, classes),
+        visible_points(points, shown),
         x=f"{kind}_x",
         y=f"{kind}_y",
+        classes=classes,
         colour_by=colour_by,
         title=f"{kind_label} [CLS] vectors, UMAP to 2-D",
         selected=selected,
     )
 
 
-def draw_density(points: pd.DataFrame, kind_label: str) -> go.Figure:
+def draw_density(points: pd.DataFrame, kind_label: str, classes: Sequence[str]) -> go.Figure:
     kind = MAP_CHOICES[kind_label]
-    return density_figure(points, x=f"{kind}_x", y=f"{kind}_y", title=f"{kind_label}: where each class lies")
+    title = f"{kind_label}: where each class lies"
+    return density_figure(points, x=f"{kind}_x", y=f"{kind}_y", classes=classes, title=title)
 
 
 def report_section(run: Run) -> str:
@@ -68,7 +79,13 @@ def report_section(run: Run) -> str:
         )
     figures = [
         figure_html(
-            map_figure(points, x=f"{kind}_x", y=f"{kind}_y", title=f"{label} [CLS] vectors, UMAP to 2-D"),
+            map_figure(
+                points,
+                x=f"{kind}_x",
+                y=f"{kind}_y",
+                classes=run.classes,
+                title=f"{label} [CLS] vectors, UMAP to 2-D",
+            ),
             f"{PART.name}-{kind}",
         )
         for label, kind in MAP_CHOICES.items()

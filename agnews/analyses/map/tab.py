@@ -14,7 +14,6 @@ import plotly.graph_objects as go
 
 from agnews.analyses.map.present import MAP_CHOICES, draw, draw_density, quality_note, visible_points
 from agnews.analyses.map.schema import PART
-from agnews.labels import LABELS
 from agnews.present.figures import COLOUR_BY, colour_choices
 from agnews.rundir.run import Run
 from agnews.ui.common import TABLE_WIDTHS, notice, row_details, rows_table, selected_row_id
@@ -22,6 +21,7 @@ from agnews.ui.lazy import fill_when_opened
 from agnews.ui.live import Follower, Snapshot, Status
 from agnews.ui.page import TabPage
 
+TOP_CLASSES = 5  # classes the probabilities of a point list (a run may have 150)
 MAKE = f"`agnews analyze RUN --stages embed,{PART.name}`"
 BUILDING_NOTE = (
     f"> **Being built.** The map appears here as soon as the `embed` and `{PART.name}` stages have made "
@@ -69,14 +69,16 @@ def build(page: TabPage) -> Follower | None:
             kind = gr.Radio(list(MAP_CHOICES), value=first_kind, label="Map")
             colours = colour_choices(points) if points is not None else list(COLOUR_BY)
             colour_by = gr.Radio(colours, value="true label", label="Colour by", elem_id="map-colour")
-            classes = gr.CheckboxGroup(list(LABELS), value=list(LABELS), label="True classes shown")
+            classes = gr.CheckboxGroup(list(run.classes), value=list(run.classes), label="True classes shown")
         quality = gr.Markdown("", elem_id="map-quality")
         selected = gr.State(None)
         with gr.Row():
             figure = gr.Plot(None, show_label=False, elem_id="map-plot", scale=3)
             with gr.Column(scale=2):
                 details = gr.Markdown("", elem_id="map-details")
-                probabilities = gr.Label(label="Probabilities", num_top_classes=4)
+                probabilities = gr.Label(
+                    label="Probabilities", num_top_classes=min(len(run.classes), TOP_CLASSES)
+                )
         with gr.Accordion("Per-class density (the hexbin view)", open=False):
             density = gr.Plot(None, show_label=False, elem_id="map-density")
         table = gr.Dataframe(
@@ -99,10 +101,10 @@ def build(page: TabPage) -> Follower | None:
         points = data.require()
         note = quality_note(info(data.run), MAP_CHOICES[kind_label])
         return (
-            draw(points, kind_label, colour, shown, row_id),
+            draw(points, kind_label, colour, shown, row_id, data.run.classes),
             rows_table(visible_points(points, shown)),
             note,
-            draw_density(points, kind_label),
+            draw_density(points, kind_label, data.run.classes),
         )
 
     def inspect(
@@ -110,7 +112,11 @@ def build(page: TabPage) -> Follower | None:
     ) -> tuple[int | None, go.Figure, str, dict[str, float] | None]:
         points = data.require()
         row_id = selected_row_id(event)
-        return row_id, draw(points, kind_label, colour, shown, row_id), *row_details(points, row_id)
+        return (
+            row_id,
+            draw(points, kind_label, colour, shown, row_id, data.run.classes),
+            *row_details(points, row_id, data.run.classes),
+        )
 
     controls = [kind, colour_by, classes]
     gr.on(
@@ -134,10 +140,10 @@ def build(page: TabPage) -> Follower | None:
         """The tab's opening picture: every class, coloured by true label, nothing selected."""
         values = [
             quality_note(info(run), MAP_CHOICES[first_kind]),
-            draw(points, first_kind, "true label", list(LABELS), None),
-            draw_density(points, first_kind),
+            draw(points, first_kind, "true label", list(run.classes), None, run.classes),
+            draw_density(points, first_kind, run.classes),
             rows_table(points),
-            row_details(points, None)[0],
+            row_details(points, None, run.classes)[0],
         ]
         return dict(zip(view_outputs, values, strict=True))
 

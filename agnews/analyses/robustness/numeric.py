@@ -10,7 +10,6 @@ import pandas as pd
 
 from agnews.analyses.robustness.schema import FlippedExample, FlipResult
 from agnews.formatting import count
-from agnews.labels import LABELS
 from agnews.stats import wilson_interval
 from agnews.training.data import stratified_take
 from agnews.training.perturb import Perturbation
@@ -40,6 +39,7 @@ def flip_result(
     perturbed: list[str | None],
     before: np.ndarray,
     after: np.ndarray,
+    classes: tuple[str, ...],
     examples: int = EXAMPLES,
 ) -> FlipResult:
     """One test's line of the part: its flip rate with a 95% Wilson interval, and examples.
@@ -52,10 +52,12 @@ def flip_result(
         The chosen test rows: `row_id`, `text`, `label`.
     perturbed : list of str or None, length N
         Each row's perturbed text, None where the test does not apply to it.
-    before : np.ndarray, shape (N, 4)
+    before : np.ndarray, shape (N, K)
         Class probabilities of every row's original text.
-    after : np.ndarray, shape (M, 4)
+    after : np.ndarray, shape (M, K)
         Class probabilities of the perturbed texts, in order, M = rows the test applied to.
+    classes : tuple of str, length K
+        The run's classes, which name the examples' labels and predictions.
     examples : int
         Flipped rows kept as examples, largest confidence drop first.
 
@@ -89,11 +91,11 @@ def flip_result(
         examples=[
             FlippedExample(
                 row_id=int(rows["row_id"].iloc[applied[i]]),
-                label=LABELS[int(rows["label"].iloc[applied[i]])],
+                label=classes[int(rows["label"].iloc[applied[i]])],
                 text=str(rows["text"].iloc[applied[i]]),
                 perturbed=str(perturbed[applied[i]]),
-                pred_before=LABELS[predicted[i]],
-                pred_after=LABELS[predicted_after[i]],
+                pred_before=classes[predicted[i]],
+                pred_after=classes[predicted_after[i]],
                 confidence_before=float(before[i].max()),
                 confidence_after=float(after[i].max()),
             )

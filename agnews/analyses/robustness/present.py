@@ -9,11 +9,13 @@ import html
 
 import pandas as pd
 
-from agnews.analyses.robustness.schema import PART, FlipResult, Robustness
+from agnews.analyses.robustness.schema import PART, TEST_APPLIES, FlipResult, Robustness
 from agnews.formatting import count, interval, number, percent, points, points_value, span
 from agnews.present.cards import FINE, INFO, LOOK, Card, absent_card
+from agnews.present.markup import literal
 from agnews.present.notices import part_notice
 from agnews.present.sections import markdown_section, markdown_table, section, table_html
+from agnews.rundir.declarations import Applies
 from agnews.rundir.run import Run
 
 TITLE = "Robustness"
@@ -73,7 +75,10 @@ def card(run: Run, coming: bool) -> Card:
     worst = report.most_flipping()
     rule = f"look when a test flips more than {percent(FLIP_LIMIT, digits=0)} of its rows"
     if worst is None:
-        return Card(key, TITLE, "No test applied.", INFO, rule, key, "Open robustness")
+        left_out = (
+            f"No test applied to this run: {count(len(report.not_run))} left out, each with its reason."
+        )
+        return Card(key, TITLE, left_out, INFO, rule, key, "Open robustness")
     applied = sum(t.flip_rate is not None for t in report.tests)
     headline = (
         f"**{worst.name}** flips {interval(worst.flip_rate, worst.low, worst.high)} of {count(worst.rows)} "
@@ -88,7 +93,8 @@ def report_section(run: Run) -> str:
     report = run.get(PART)
     if report is None:
         return section(TITLE, markdown_section(part_notice(run, PART.name, "robustness table")))
-    return section(TITLE, table_html(flip_rate_frame(report)))
+    left_out = [f"- Not run: **{name}**: {literal(why)}" for name, why in report.not_run.items()]
+    return section(TITLE, table_html(flip_rate_frame(report)), markdown_section("\n".join(left_out)))
 
 
 def model_card_section(run: Run) -> str | None:
@@ -107,8 +113,8 @@ def model_card_section(run: Run) -> str | None:
         "",
         markdown_flip_table(report),
         "",
-        *(f"- `{t.name}`: {t.description}" for t in report.tests),
-        *(f"- `{name}`: not run; {why}" for name, why in report.not_run.items()),
+        *(f"- `{t.name}`: {t.description}{_limits(t.name)}" for t in report.tests),
+        *(f"- `{name}`: not run; {literal(why)}" for name, why in report.not_run.items()),
     ]
     return "\n".join(lines)
 
@@ -117,7 +123,7 @@ def explanation(report: Robustness) -> str:
     """Which rows were tested with which model, how to read the table, and the tests not run (why)."""
     grouped: dict[str, list[str]] = {}
     for name, why in report.not_run.items():
-        grouped.setdefault(why, []).append(f"**{name}**")
+        grouped.setdefault(literal(why), []).append(f"**{name}**")
     lines = [f"- Not run: {', '.join(names)}: {why}" for why, names in grouped.items()]
     return (
         f"**Rows:** {report.selection}. **Model:** {report.backend}, on the original and the perturbed "
@@ -129,9 +135,15 @@ def explanation(report: Robustness) -> str:
     )
 
 
+def _limits(name: str) -> str:
+    """Where the test `name` applies, in words after its description ("" where anywhere)."""
+    limits = TEST_APPLIES.get(name, Applies()).limits()
+    return f" ({'; '.join(limits)})" if limits else ""
+
+
 def descriptions(report: Robustness) -> str:
-    """What each test that ran does to a text."""
-    return "\n".join(f"- **{t.name}**: {t.description}" for t in report.tests)
+    """What each test that ran does to a text, and where it applies when not everywhere."""
+    return "\n".join(f"- **{t.name}**: {t.description}{_limits(t.name)}" for t in report.tests)
 
 
 def marked_diff(original: str, perturbed: str) -> tuple[str, str]:

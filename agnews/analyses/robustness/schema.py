@@ -4,11 +4,24 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from agnews.rundir.declarations import ENGLISH, NEWS, Applies
 from agnews.rundir.parts import Count, JsonFile, Part, Rate
 
 # Test rows perturbed unless told otherwise (`agnews robustness RUN --rows N|all`): enough for a flip
 # rate of a few percent to have a 95% interval about a point either side, few enough for a CPU.
 DEFAULT_ROWS = 1000
+
+# Where each behavioural test (`agnews.training.perturb.PERTURBATIONS`, by name) can say something;
+# a test not named applies to any text. The agency markers are wire copy's ("(Reuters) - "), a
+# meaningful edit of news only; the typos swap ASCII letters by an English keyboard's layout and the
+# name swap draws from a list of English first names. A test left out records its reason in the
+# part (`Robustness.not_run`), which the tab, the Overview card and the report show.
+TEST_APPLIES: dict[str, Applies] = {
+    "agency_added": Applies(domains=(NEWS,)),
+    "agency_removed": Applies(domains=(NEWS,)),
+    "typos": Applies(languages=(ENGLISH,)),
+    "name_swap": Applies(languages=(ENGLISH,)),
+}
 
 
 @dataclass(frozen=True)
@@ -63,7 +76,8 @@ class Robustness:
     Every perturbation keeps a text's topic, so the class should not change. The originals are
     predicted again in the same pass as the perturbed texts (same model, same settings), not read
     from the predictions part, so a flip is the perturbation's doing alone. `not_run` names the
-    tests left out for this run and why (casing, where the tokenizer is uncased).
+    tests left out for this run and why: casing where the tokenizer is uncased, a test that does not
+    apply to the run's kind of text (`TEST_APPLIES`), a test that changed none of the chosen rows.
     """
 
     rows: int

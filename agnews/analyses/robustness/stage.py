@@ -20,8 +20,10 @@ from typing import TYPE_CHECKING
 import torch
 
 from agnews.analyses.robustness.numeric import choose_rows, flip_result
-from agnews.analyses.robustness.schema import PART, Robustness, RobustnessSettings
+from agnews.analyses.robustness.schema import PART, TEST_APPLIES, Robustness, RobustnessSettings
+from agnews.formatting import count
 from agnews.inference import model_device
+from agnews.rundir.declarations import Applies
 from agnews.training.augment import parse_families, stress_tests_taught
 from agnews.training.perturb import PERTURBATIONS, UNCASED_REASON, perturb, tokenizer_is_cased
 
@@ -39,8 +41,15 @@ def robustness_stage(context: StageContext) -> None:
     texts, row_ids = rows["text"].tolist(), rows["row_id"].tolist()
     model, tokenizer = context.model(), context.tokenizer()
     cased = tokenizer_is_cased(tokenizer)
-    tests = [test for test in PERTURBATIONS if cased or not test.cased_only]
-    not_run = {test.name: UNCASED_REASON for test in PERTURBATIONS if test not in tests}
+    dataset = context.read("config").data.description()
+    not_run = {}
+    for test in PERTURBATIONS:
+        refusal = TEST_APPLIES.get(test.name, Applies()).refusal({}, dataset)
+        if refusal is not None:
+            not_run[test.name] = refusal
+        elif test.cased_only and not cased:
+            not_run[test.name] = UNCASED_REASON
+    tests = [test for test in PERTURBATIONS if test.name not in not_run]
     perturbed = {test.name: perturb(texts, row_ids, test, config.seed) for test in tests}
     batch = texts + [text for test in tests for text in perturbed[test.name] if text is not None]
     if context.progress:
@@ -51,12 +60,17 @@ def robustness_stage(context: StageContext) -> None:
         )
     probs = context.infer(batch, "stress").probs
     before, offset = probs[: len(texts)], len(texts)
-    results = []
+    results, classes = [], context.classes()
     for test in tests:
         applied = sum(text is not None for text in perturbed[test.name])
         after = probs[offset : offset + applied]
-        results.append(flip_result(test, rows, perturbed[test.name], before, after))
         offset += applied
+        if applied == 0:  # left out with its reason, never shown as a 0% flip rate
+            not_run[test.name] = (
+                f"it changed none of the {count(len(rows))} chosen test rows (none has what it edits)"
+            )
+        else:
+            results.append(flip_result(test, rows, perturbed[test.name], before, after, classes))
     report = Robustness(
         rows=len(rows),
         rows_requested=settings.rows,

@@ -69,11 +69,12 @@ def build(page: TabPage) -> None:
     def fill(run: Run) -> dict[Any, Any]:
         report = run.get(PART)
         assert report is not None  # the panel fills only once the part is there
-        first = report.most_flipping() or report.tests[0]  # the one the Overview points at
+        shown = {table: flip_rate_frame(report), note: explanation(report), tests: descriptions(report)}
+        first = report.most_flipping() or next(iter(report.tests), None)  # the one the Overview points at
+        if first is None:  # every test was left out: the explanation says why
+            return {**shown, choice: gr.update(choices=[], value=None), count: "", examples: None}
         return {
-            table: flip_rate_frame(report),
-            note: explanation(report),
-            tests: descriptions(report),
+            **shown,
             choice: gr.update(
                 choices=[(f"{t.name} ({t.flipped} flipped)", t.name) for t in report.tests], value=first.name
             ),

@@ -11,6 +11,7 @@ from agnews.analyses.slices.schema import PART, SliceReport
 from agnews.formatting import count, interval, number, percent, points, seconds, setting, span
 from agnews.present.cards import ANY, FINE, INFO, LOOK, Card, absent_card
 from agnews.present.figures import LAYOUT
+from agnews.present.markup import literal
 from agnews.present.notices import part_notice
 from agnews.present.sections import figure_html, markdown_section, markdown_table, section, table_html
 from agnews.rundir.run import Run
@@ -115,11 +116,16 @@ def definitions(report: SliceReport) -> str:
         "likely_mislabelled": "flagged by cleanlab (label_issues_test part)",
     }
     lines = [f"- **{tag}**: {meaning.get(tag, '')}" for tag in report.tags]
-    lines += [f"- **{tag}**: not computed: {why}" for tag, why in report.not_computed.items()]
+    lines += left_out(report)
     return (
         f"Tags of the test rows ({report.train_rows} training rows compared; made in "
         f"{seconds(report.seconds)}):\n\n" + "\n".join(lines)
     )
+
+
+def left_out(report: SliceReport) -> list[str]:
+    """A Markdown line per tag left out of the table, with its reason (shown as text)."""
+    return [f"- **{tag}**: not computed: {literal(why)}" for tag, why in report.not_computed.items()]
 
 
 def card(run: Run, coming: bool) -> Card:
@@ -134,6 +140,9 @@ def card(run: Run, coming: bool) -> Card:
         f"whose interval excludes all rows (not counting {' and '.join(MODEL_CHOSEN_SLICES)}, "
         "low by construction)"
     )
+    absent = value.report.not_computed
+    if absent:
+        rule += f"; left out for this run, with the reason on the tab: {', '.join(absent)}"
     if not scored or overall.accuracy is None:
         return Card(PART.name, "Weakest slice", "No slice has rows.", INFO, rule, PART.name, "Open slices")
     worst = min(scored, key=lambda s: s.accuracy)
@@ -162,7 +171,10 @@ def report_section(run: Run) -> str:
         return section(TITLE, markdown_section(part_notice(run, PART.name, "slice table")))
     report = value.report
     return section(
-        TITLE, figure_html(slice_figure(slice_numbers(report)), PART.name), table_html(slice_table(report))
+        TITLE,
+        figure_html(slice_figure(slice_numbers(report)), PART.name),
+        table_html(slice_table(report)),
+        markdown_section("\n".join(left_out(report))),
     )
 
 

@@ -10,8 +10,13 @@ from typing import Any, NamedTuple
 
 import pandas as pd
 
+from agnews.rundir.declarations import NEWS, Applies
 from agnews.rundir.files import RunError
 from agnews.rundir.parts import Count, JsonFile, Part, Rate, TableFile
+
+# The agency tag ("(Reuters)", "AP - ") marks wire copy: a slice of news text only. Elsewhere it is left
+# out with its reason (`SliceReport.not_computed`), as is any tag no test row carries.
+AGENCY_APPLIES = Applies(domains=(NEWS,))
 
 
 @dataclass

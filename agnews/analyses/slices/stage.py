@@ -21,7 +21,7 @@ from agnews.analyses.slices.numeric import (
     length_cutoffs,
     slice_table,
 )
-from agnews.analyses.slices.schema import PART, NeighbourSettings, SliceReport
+from agnews.analyses.slices.schema import AGENCY_APPLIES, PART, NeighbourSettings, SliceReport
 from agnews.formatting import percent
 from agnews.rundir.facts import REVIEW, TEST_LABEL_ISSUES
 from agnews.stats import word_counts
@@ -80,9 +80,13 @@ def slices_stage(context: StageContext) -> None:
     tags: dict[str, np.ndarray] = {
         "short": words <= cutoffs.short_max_words,
         "long": words >= cutoffs.long_min_words,
-        "agency": agency_tags(texts),
     }
     not_computed: dict[str, str] = {}
+    agency_refusal = AGENCY_APPLIES.refusal({}, context.read("config").data.description())
+    if agency_refusal is None:
+        tags["agency"] = agency_tags(texts)
+    else:
+        not_computed["agency"] = agency_refusal
     threshold, why = _review_threshold(context)
     if threshold is None:
         not_computed["low_confidence"] = str(why)
@@ -95,6 +99,10 @@ def slices_stage(context: StageContext) -> None:
         not_computed["likely_mislabelled"] = str(why)
     else:
         tags["likely_mislabelled"] = flagged
+    for tag in [tag for tag in TAGS if tag in tags and not tags[tag].any()]:
+        # A slice of no rows has no accuracy: left out with its reason, never shown as 0%.
+        not_computed[tag] = f"no test row carries the {tag} tag"
+        del tags[tag]
     ordered = [tag for tag in TAGS if tag in tags]
     frame = pd.DataFrame({tag: tags[tag] for tag in ordered})
     correct = labels == predictions["pred"].to_numpy()
