@@ -8,6 +8,7 @@ import asyncio
 import concurrent.futures
 import json
 import time
+from collections.abc import Callable
 from urllib.parse import urlsplit
 
 import httpx
@@ -149,13 +150,13 @@ def test_cleaning_runs_off_the_event_loop(served_app: ServedApp, monkeypatch: py
     on_loop: list[bool] = []
     parse = http_api.parse_request
 
-    def recording(body: bytes) -> http_api.Parsed:
+    def recording(body: bytes, clean: Callable[[str], str]) -> http_api.Parsed:
         try:
             asyncio.get_running_loop()
             on_loop.append(True)
         except RuntimeError:  # a worker thread runs no event loop
             on_loop.append(False)
-        return parse(body)
+        return parse(body, clean)
 
     monkeypatch.setattr(http_api, "parse_request", recording)
     assert _post(served_app.url, {"inputs": GOOD}).status_code == 200

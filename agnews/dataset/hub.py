@@ -11,6 +11,7 @@ for unlabelled rows, as on GLUE's test splits) counts as absent.
 
 from __future__ import annotations
 
+import os
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
@@ -46,6 +47,7 @@ def read_hub(
     import datasets
 
     source = dataset_id if config is None else f"{dataset_id}:{config}"
+    _check_reachable(dataset_id, source)
     try:
         loaded = datasets.load_dataset(dataset_id, config, cache_dir=str(cache_dir) if cache_dir else None)
     except RuntimeError as exc:
@@ -111,6 +113,22 @@ def read_hub(
         domain="news" if ag_news else domain,
         warnings=warnings,
     )
+
+
+def _check_reachable(dataset_id: str, source: str) -> None:
+    """Fail fast, in seconds, when the Hub cannot be reached for a dataset id (the loader would retry
+    for minutes); a local folder, or `HF_HUB_OFFLINE` (read from the cache only), skips the check."""
+    import huggingface_hub
+
+    if os.environ.get("HF_HUB_OFFLINE") or Path(dataset_id).expanduser().exists():
+        return
+    try:
+        huggingface_hub.HfApi().dataset_info(dataset_id, timeout=10)
+    except Exception as exc:  # offline, unknown id, private: each is the user's to fix
+        raise DataError(
+            f"{source}: cannot reach it on the Hugging Face Hub ({type(exc).__name__}); offline, pass a "
+            "local copy with --data (for AG News: a folder with its CSVs, e.g. ../shared/data/ag_news)"
+        ) from exc
 
 
 def _class_label_names(feature: Any) -> list[str] | None:

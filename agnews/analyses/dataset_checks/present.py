@@ -83,14 +83,15 @@ def near_duplicate_examples(checks: DatasetWarnings) -> pd.DataFrame:
 
 
 def length_table(data_stats: dict[str, Any]) -> pd.DataFrame:
-    """Rows and text lengths (characters and words: mean, median, 95th percentile, max) per split."""
+    """Rows and text lengths (words, characters and the run's tokens: mean, median, 95th percentile,
+    max; and the share of texts longer than the run's max length, which are cut there) per split."""
     rows = []
     for split in (s for s in SPLIT_ORDER if s in data_stats):
         stats = data_stats[split]
         row: dict[str, Any] = {"split": split, "rows": stats.get("rows")}
-        for unit in ("words", "chars"):
+        for unit in ("words", "chars", "tokens"):  # tokens: in runs that recorded them
             for key, value in stats.get(unit, {}).items():
-                row[f"{unit} {key}"] = round(value, 1)
+                row[f"{unit} {key}"] = percent(value) if key == "truncated" else round(value, 1)
         rows.append(row)
     return pd.DataFrame(rows)
 
