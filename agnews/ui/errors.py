@@ -41,10 +41,11 @@ def with_label_issues(predictions: pd.DataFrame, run: Run) -> pd.DataFrame:
     issues = run.fact(TEST_LABEL_ISSUES)
     if issues is None:
         return predictions
+    classes = run.classes
     added = pd.DataFrame(
         {
             FLAGGED: issues["flagged"].astype(bool).to_numpy(),
-            SUGGESTED: [run.classes[i] for i in issues["suggested"]],
+            SUGGESTED: [classes[i] for i in issues["suggested"]],
             QUALITY: issues["quality"].astype(float).to_numpy(),
         },
         index=predictions.index,
