@@ -16,7 +16,7 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 
 from agnews.analyses import ANALYSES
-from agnews.command_line import config_parser, preset_of, print_test_summary, run_parser
+from agnews.command_line import config_parser, parse_settings, preset_of, print_test_summary, run_parser
 from agnews.data_command import data_command
 from agnews.events import ERROR, Event, emit, failure
 from agnews.formatting import count, megabytes
@@ -167,7 +167,7 @@ def _compare_parser() -> argparse.ArgumentParser:
 def _train(argv: list[str], catalog: Catalog) -> int:
     from agnews.training.train import train_run
 
-    config, options = _train_parser(preset_of(argv), catalog).parse_args_into_dataclasses(argv)
+    config, options = parse_settings(_train_parser(preset_of(argv), catalog), argv)
     try:
         out = train_run(
             config,

@@ -13,6 +13,9 @@ from typing import TYPE_CHECKING
 from agnews.formatting import number
 
 if TYPE_CHECKING:
+    from transformers import HfArgumentParser
+
+    from agnews.config import TrainConfig
     from agnews.rundir.catalog import Catalog
 
 
@@ -54,6 +57,15 @@ def config_parser(preset: str, command: str, description: str) -> argparse.Argum
     )
     parser.add_argument("--out", type=Path, required=True, help="Run directory to create, e.g. runs/quick.")
     return parser
+
+
+def parse_settings(parser: HfArgumentParser, argv: list[str]) -> tuple[TrainConfig, argparse.Namespace]:
+    """The training settings and the other options of `argv` (a `config_parser`'s); an option it does
+    not know ends in the usage error every command gives (exit status 2), not a traceback."""
+    config, options, unknown = parser.parse_args_into_dataclasses(argv, return_remaining_strings=True)
+    if unknown:
+        parser.error(f"unrecognized arguments: {' '.join(unknown)}")
+    return config, options
 
 
 def preset_of(argv: list[str]) -> str:

@@ -113,3 +113,15 @@ def test_building_the_train_parser_leaves_the_config_schema_intact(synthetic_run
     from agnews.rundir.parts import parse
 
     assert parse(TrainConfig, dataclasses.asdict(config), "config").dropout is None
+
+
+@pytest.mark.parametrize("command", ["train", "tuning"])
+def test_an_unknown_option_is_a_usage_error_not_a_traceback(
+    command: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    with pytest.raises(SystemExit) as exit_info:
+        main([command, "--out", str(tmp_path / "run"), "--no-such-option", "7"])
+    assert exit_info.value.code == 2
+    said = capsys.readouterr().err
+    assert f"agnews {command}: error: unrecognized arguments: --no-such-option 7" in said
+    assert "Traceback" not in said and not (tmp_path / "run").exists()

@@ -354,3 +354,27 @@ def test_on_the_page_people_disagree_and_undo_their_own_with_messages_that_say_w
     note = storage_note(store)
     assert "without a login everyone is recorded as one person, `local`" in note
     assert str(tmp_path) not in note  # a page shows no server path
+
+
+def test_a_clicked_row_prefills_the_suggested_class_and_a_relabel_needs_one(tmp_path: Path) -> None:
+    """The class to relabel to starts at the suggestion (another class of the run) or empty; recording
+    a relabel with none chosen says so, never "relabel to None"."""
+    import gradio as gr
+
+    from agnews.ui.decisions import DecisionBox
+
+    run = SimpleNamespace(
+        classes=LABELS,
+        data_stats=SimpleNamespace(corrections=None),
+        config=SimpleNamespace(data=SimpleNamespace(split_hashes={TEST: HASH})),
+        predictions=pd.DataFrame({"row_id": [0, 1], "label": [0, 1], "pred": [0, 0]}),
+        metrics=SimpleNamespace(test=SimpleNamespace(accuracy=0.5)),
+    )
+    with gr.Blocks():
+        box = DecisionBox(splits=(TEST,), current=lambda: run, store=None, key="t")
+    assert box.choose(TEST, "1", "Sports", "a row", "Business")[box.label]["value"] == "Business"
+    for no_suggestion in ("Sports", "Weather", None):  # its own class, no class of the run, none
+        assert box.choose(TEST, "1", "Sports", "a row", no_suggestion)[box.label]["value"] is None
+    row = {"split": TEST, "key": "1", "given": "Sports", "text": "a row"}
+    with pytest.raises(gr.Error, match="relabel: choose the new class first"):
+        box._record(row, RELABEL, None, "", [], SimpleNamespace(username="ann"))

@@ -113,6 +113,8 @@ def decide(
     if not key:
         raise DecisionError("no row chosen: click a row of the table first")
     if action == RELABEL:
+        if not label:
+            raise DecisionError("relabel: choose the new class first")
         if label not in classes:
             raise DecisionError(f"relabel to {label!r}: choose one of {', '.join(classes)}")
         if label == given:

@@ -175,11 +175,20 @@ class DecisionBox:
 
     # -- what the tabs call ------------------------------------------------------------------------
 
-    def choose(self, split: str, key: str, given: str, text: str) -> dict[Any, Any]:
-        """Updates that make the row the target of the next decision."""
+    def choose(
+        self, split: str, key: str, given: str, text: str, suggested: str | None = None
+    ) -> dict[Any, Any]:
+        """Updates that make the row the target of the next decision, with the class to relabel it to
+        pre-filled by `suggested` (the model's or cleanlab's) where that is another class of the run."""
         target = {"split": split, "key": str(key), "given": given, "text": text}
-        shown = f"**{split} row {str(key)[:12]}** · given **{given}**\n\n> {literal(headline(text))}"
-        return {self.target: target, self.chosen: shown}
+        shown = f"**{split} row {str(key)[:12]}** · given **{literal(given)}**\n\n> {literal(headline(text))}"
+        fill = suggested if suggested in self.current().classes and suggested != given else None
+        return {self.target: target, self.chosen: shown, self.label: gr.update(value=fill)}
+
+    @property
+    def choice(self) -> list[Any]:
+        """The components `choose` updates (the outputs of a row click)."""
+        return [self.target, self.chosen, self.label]
 
     def opened(self, session: list[dict[str, Any]]) -> dict[Any, Any]:
         """The table and summary as they stand (another person or tab may have decided meanwhile)."""

@@ -221,7 +221,9 @@ def build(
         row = chosen.iloc[0]
         return (
             {details: text, probabilities: chances}
-            | box.choose(TEST, str(row_id), row["label_name"], row["text"])
+            | box.choose(
+                TEST, str(row_id), row["label_name"], row["text"], row.get(SUGGESTED, row["pred_name"])
+            )
             | nearest(run, int(row_id))
         )
 
@@ -245,7 +247,7 @@ def build(
     table.select(
         inspect,
         None,
-        [details, probabilities, box.target, box.chosen, near_line, near_table],
+        [details, probabilities, *box.choice, near_line, near_table],
         api_name="errors_inspect",
         api_visibility="undocumented",
     )

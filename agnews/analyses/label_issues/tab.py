@@ -101,15 +101,15 @@ def build(page: TabPage) -> None:
     def choose_test(event: gr.SelectData) -> dict[Any, Any]:
         rows = flagged_test_rows(current())
         row = rows[rows["row_id"] == int(event.row_value[0])].iloc[0]
-        return box.choose(TEST, str(row["row_id"]), row["given"], row["text"])
+        return box.choose(TEST, str(row["row_id"]), row["given"], row["text"], row["suggested"])
 
     def choose_train(event: gr.SelectData) -> dict[Any, Any]:
         rows = flagged_train_rows(current())
         row = rows[rows["text_hash"] == str(event.row_value[0])].iloc[0]
-        return box.choose(TRAIN, row["text_hash"], row["given"], row["text"])
+        return box.choose(TRAIN, row["text_hash"], row["given"], row["text"], row["suggested"])
 
     for table, choose in ((test_table, choose_test), (train_table, choose_train)):
-        table.select(choose, None, [box.target, box.chosen])
+        table.select(choose, None, box.choice)
 
     def export(part: str) -> Callable[[], str]:
         def write() -> str:

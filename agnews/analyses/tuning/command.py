@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import sys
 
-from agnews.command_line import config_parser, preset_of, print_test_summary
+from agnews.command_line import config_parser, parse_settings, preset_of, print_test_summary
 from agnews.rundir.catalog import Catalog
 
 
@@ -19,7 +19,7 @@ def main(argv: list[str], description: str, catalog: Catalog) -> int:
     parser.add_argument(
         "--trial-seeds", type=int, nargs="+", default=[42, 1], help="Seeds each trial trains (default 42 1)."
     )
-    config, options = parser.parse_args_into_dataclasses(argv)
+    config, options = parse_settings(parser, argv)
     print(f"study: {study_path(options.out)} (run the same command again to continue it)")
     try:
         out = tune(
