@@ -47,7 +47,7 @@ from agnews.dataset.source import data_options
 from agnews.events import ENVIRONMENT as EVENTS_ENVIRONMENT
 from agnews.processes import child_setup, stop
 from agnews.rundir.files import RunError
-from agnews.rundir.parts import MANIFEST, SERVING_ONNX, family_name
+from agnews.rundir.parts import CONFIG, MANIFEST, SERVING_ONNX, RunConfig, family_name, read_json_part
 from agnews.rundir.run import Run, latest_run
 from agnews.serving.logins import AUTH_ENV, LoginError, Logins, read_logins
 from agnews.serving.onnx_runtime import SERVING_CHOICES, serving_graph
@@ -200,16 +200,17 @@ def data_settings(args: argparse.Namespace) -> dict[str, Any]:
 
 
 def runs_made_from(split_hashes: dict[str, str]) -> list[Run]:
-    """The complete runs under `RUNS` trained on exactly these splits, newest first."""
+    """The complete runs under `RUNS` trained on exactly these splits, newest first. Only each run's
+    `config.json` is read to compare; a run is loaded (every part) only when it matches."""
     found = []
     for manifest in RUNS.glob(f"*/{MANIFEST}"):
         try:
-            run = Run.load(manifest.parent)
+            config = read_json_part(RunConfig, manifest.parent / CONFIG)
+            if config.data.split_hashes == split_hashes:
+                found.append((config.created, Run.load(manifest.parent)))
         except RunError:
             continue
-        if run.config.data.split_hashes == split_hashes:
-            found.append(run)
-    return sorted(found, key=lambda run: run.config.created, reverse=True)
+    return [run for _, run in sorted(found, key=lambda pair: pair[0], reverse=True)]
 
 
 def run_folder_for(dataset: str, source: str) -> Path:

@@ -7,7 +7,6 @@ it), from a `text,label` folder read by the general dataset reader.
 
 from __future__ import annotations
 
-import time
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -19,7 +18,7 @@ from agnews.config import preset_config
 from agnews.rundir import parts
 from agnews.rundir.catalog import CATALOG
 from agnews.rundir.edit import create_run
-from agnews.rundir.parts import DataStats, Metrics, RunConfig, Training
+from agnews.rundir.parts import DataStats, Metrics, Training
 
 # Two classes of a kind of text that is not news; 25 classes whose names are hostile text.
 TWO_CLASSES = ("negative", "positive")
@@ -70,7 +69,7 @@ def build_class_run(
     from agnews.training.data import content_hash, load_config_data
     from agnews.training.evaluate import compute_metrics, predictions_frame
     from agnews.training.stages import run_stages
-    from agnews.training.train import library_versions
+    from agnews.training.train import run_config as make_run_config
 
     folder = out.parent / f"{out.name}-data"
     write_table(folder / "train.csv", rows(classes, train_per_class, 0))
@@ -93,19 +92,7 @@ def build_class_run(
     logits = rng.normal(0.0, 0.3, size=(len(labels), len(names))).astype(np.float32)
     logits[np.arange(len(labels)), predicted] += 4.0
     probs = softmax(logits.astype(np.float64), axis=1).astype(np.float32)
-    run_config = RunConfig(
-        train=config,
-        base_model_resolved=str(encoder),
-        versions=library_versions(),
-        data=parts.DataInfo(
-            source=data.source,
-            origins=data.origins,
-            split_hashes=data.split_hashes(),
-            rows={name: len(split) for name, split in data.splits.items()},
-            dataset=data.description,
-        ),
-        created=time.strftime("%Y-%m-%dT%H:%M:%S%z"),
-    )
+    run_config = make_run_config(config, data, str(encoder))
 
     def save_model(target: Path) -> None:
         model.save_pretrained(target)

@@ -11,7 +11,6 @@ UMAP map, written here from its dataclass: fitting UMAP would cost more than the
 
 from __future__ import annotations
 
-import time
 from pathlib import Path
 
 import numpy as np
@@ -29,7 +28,6 @@ from agnews.rundir.parts import (
     CalibratorScore,
     DataStats,
     Metrics,
-    RunConfig,
     Training,
 )
 
@@ -177,7 +175,7 @@ def build_synthetic_run(out: Path, encoder: Path, *, seed: int = 0) -> Path:
     from agnews.training.data import content_hash, load_config_data
     from agnews.training.evaluate import compute_metrics, predictions_frame
     from agnews.training.stages import run_stages
-    from agnews.training.train import library_versions
+    from agnews.training.train import run_config as make_run_config
 
     data_folder = write_data(out.parent / f"{out.name}-data")
     config = preset_config("quick", data=str(data_folder), base_model=str(encoder), epochs=1.0)
@@ -194,20 +192,7 @@ def build_synthetic_run(out: Path, encoder: Path, *, seed: int = 0) -> Path:
     test_labels = np.asarray(test["label"])
     logits = chosen_logits(test_labels, seed, confident_errors=True)
     probs = softmax(logits.astype(np.float64), axis=1).astype(np.float32)
-    created = time.strftime("%Y-%m-%dT%H:%M:%S%z")
-    run_config = RunConfig(
-        train=config,
-        base_model_resolved=str(encoder),
-        versions=library_versions(),
-        data=parts.DataInfo(
-            source=data.source,
-            origins=data.origins,
-            split_hashes=data.split_hashes(),
-            rows={name: len(split) for name, split in data.splits.items()},
-            dataset=data.description,
-        ),
-        created=created,
-    )
+    run_config = make_run_config(config, data, str(encoder))
 
     def save_model(folder: Path) -> None:
         model.save_pretrained(folder)

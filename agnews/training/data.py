@@ -31,6 +31,7 @@ from agnews.dataset.errors import DataError
 from agnews.dataset.source import read_source
 from agnews.dataset.stratify import require_rows_per_class
 from agnews.rundir.decisions import Corrections, DecisionError, read_corrections
+from agnews.stats import word_counts
 from agnews.text import normalised_key, text_hash
 
 if TYPE_CHECKING:
@@ -72,7 +73,7 @@ class LoadedData:
         splits: dict[str, Any] = {}
         for name, ds in self.splits.items():
             chars = np.array([len(t) for t in ds["text"]])
-            words = np.array([len(t.split()) for t in ds["text"]])
+            words = word_counts(ds["text"])
             counts = Counter(ds["label"])
             splits[name] = {
                 "rows": len(ds),

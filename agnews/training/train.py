@@ -519,11 +519,12 @@ def fine_tune(
     return Trained(model, tokenizer, data, base, training)
 
 
-def _run_config(config: TrainConfig, trained: Trained) -> RunConfig:
-    data = trained.data
+def run_config(config: TrainConfig, data: LoadedData, base: str) -> RunConfig:
+    """`config.json` of a run trained with `config` from `base` on `data`: the settings, the resolved
+    base model, library versions and what the data was (sources, split hashes, rows, the dataset)."""
     return RunConfig(
         train=config,
-        base_model_resolved=trained.base,
+        base_model_resolved=base,
         versions=library_versions(),
         data=DataInfo(
             source=data.source,
@@ -571,7 +572,7 @@ def train_run(
         config, progress=progress, loaded=trained.data, model=trained.model, tokenizer=trained.tokenizer
     )
     with create_run(out, overwrite=overwrite) as edit:
-        edit.write("config", _run_config(config, trained), made_from=())
+        edit.write("config", run_config(config, trained.data, trained.base), made_from=())
 
         def save_model(folder: Path) -> None:
             trained.model.save_pretrained(folder)
