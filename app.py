@@ -344,6 +344,7 @@ def serve(
     from agnews.ui import build_app
     from agnews.ui.app import launch_options
     from agnews.ui.live import LiveRun
+    from agnews.ui.run_state import following
 
     try:
         predictor = Predictor.from_run(run, args.serving, threads=SERVING_THREADS)
@@ -381,7 +382,7 @@ def serve(
         share=args.share,
         ssl_certfile=args.ssl_certfile,
         ssl_keyfile=args.ssl_keyfile,
-        **launch_options(predictor, live.current if live is not None else lambda: run, auth),
+        **launch_options(predictor, live.current if live is not None else following(run), auth),
         footer_links=["api", "settings"],
     )
     return 0

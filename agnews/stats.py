@@ -41,3 +41,34 @@ def wilson_interval(correct: int, rows: int) -> tuple[float, float]:
 def word_counts(texts: Sequence[str]) -> np.ndarray:
     """Whitespace-separated words per text, shape (texts,): the unit every length figure uses."""
     return np.fromiter((len(text.split()) for text in texts), dtype=np.int64, count=len(texts))
+
+
+def calibrated_ece_noise(confidence: np.ndarray, bins: int = 15, draws: int = 200, seed: int = 0) -> float:
+    """The 95th percentile of the top-label ECE a perfectly calibrated model would show on these rows.
+
+    Parameters
+    ----------
+    confidence : np.ndarray
+        (rows,) the probability of each row's predicted class, in [0, 1].
+    bins : int
+        Equal-width confidence bins, as the ECE is measured with.
+    draws : int
+        Simulated test sets: each row is right with probability equal to its confidence.
+    seed : int
+        Seed of the draws (the same rows always give the same level).
+
+    Returns
+    -------
+    float
+        The level below which a measured ECE is what finite rows alone produce: on a hundred rows
+        it is several points, on thousands a fraction of one, so no fixed ECE limit fits every run.
+    """
+    bin_of = np.minimum((confidence * bins).astype(np.int64), bins - 1)
+    rows = len(confidence)
+    right = np.random.default_rng(seed).random((draws, rows)) < confidence
+    errors = np.zeros(draws)
+    for b in np.unique(bin_of):
+        members = bin_of == b
+        gap = right[:, members].mean(axis=1) - confidence[members].mean()
+        errors += np.abs(gap) * members.sum() / rows
+    return float(np.percentile(errors, 95))

@@ -4,7 +4,7 @@
 
 Per run, the app's predictor (`Predictor.from_run`, one thread, the run's fp32 ONNX graph where it
 has one) classifies `--texts` distinct test headlines one at a time (`probabilities`, what the
-Classify tab and `POST /api/classify` call) and explains a third as many (`word_attributions`, the
+Classify tab and `POST /api/classify` call) and explains a third as many (`word_scores`, the
 `/explain` event: one batched pass over every one-word-removed variant). Times are p50 per call,
 the median over `--repeats` rounds, the runs taking turns; the first call of each run is a warm-up.
 Size: the run folder's bytes (model, graphs, parts). Run it with nothing else on the CPU.
@@ -54,7 +54,7 @@ def main() -> None:
         for path, predictor in predictors.items():
             predictor.probabilities(texts[0])  # warm-up
             classify[path].append(p50_seconds(predictor.probabilities, batch))
-            explain[path].append(p50_seconds(predictor.word_attributions, batch[: args.texts // 3]))
+            explain[path].append(p50_seconds(predictor.word_scores, batch[: args.texts // 3]))
     print(f"CPU: {cpu_name()}; one thread per call; p50 per call, median of {args.repeats} rounds")
     print(
         f"{'run':16} {'base model':10} {'backend':32} {'classify ms':>11} {'explain ms':>10} {'size MB':>8}"

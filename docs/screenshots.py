@@ -29,6 +29,7 @@ import numpy as np
 
 from agnews.analyses.cross_domain.schema import FAMILY as CROSS_DOMAIN
 from agnews.dataset.ag_news import AG_NEWS_CLASSES as LABELS
+from agnews.present.glossary import tag_title
 from agnews.rundir.files import RunError
 from agnews.rundir.run import Run
 from agnews.ui.overview import cards
@@ -44,6 +45,7 @@ SHOTS = (
     "map",
     "confusion",
     "errors",
+    "neighbours",
     "calibration",
     "label_issues",
     "decision",
@@ -52,6 +54,7 @@ SHOTS = (
     "cross_domain",
     "compare",
     "data",
+    "tuning",
 )
 CHROMIUM = Path("/usr/bin/chromium")
 CHROMIUM_ARGS = [
@@ -63,7 +66,7 @@ CHROMIUM_ARGS = [
     "--no-first-run",
 ]
 HEADLINE = "Oil prices jump as OPEC agrees to cut output; shares of refiners fall on Wall Street"
-SIZE = (1280, 800)
+SIZE = (1366, 900)
 TIMEOUT_MS = 30_000
 # Gradio draws a plot after its event has finished: `Plotly.react`, then `Plotly.Plots.resize`, which
 # redraws on a timer. Counting the promises of both lets a screenshot wait for the last redraw itself
@@ -149,20 +152,24 @@ def tour(page, url: str, run: Run, out: Path, *, compared: bool) -> None:
     np.fill_diagonal(matrix, -1)
     true, pred = np.unravel_index(matrix.argmax(), matrix.shape)
     page.locator(f"#confusion-cells [data-testid='cell-{true}-{pred + 1}']").click()
-    expect(page.locator("#errors-true input")).to_have_value(LABELS[true], timeout=TIMEOUT_MS)
-    expect(page.locator("#errors-pred input")).to_have_value(LABELS[pred], timeout=TIMEOUT_MS)
+    opened = f"true {LABELS[true]}, predicted {LABELS[pred]}"
+    expect(page.locator("#errors-count")).to_contain_text(opened, timeout=TIMEOUT_MS)
     page.locator("#errors-table [data-testid='cell-0-2']").get_by_text(LABELS[true]).wait_for()
     page.locator("#errors-table [data-testid='cell-0-0']").click()
     page.locator("#errors-details").get_by_text("wrong").wait_for()
     shoot(page, out / "errors.png")
+
+    open_tab(page, "Neighbours", "#neighbours-table [data-testid='cell-0-0']")
+    expect(page.locator("#neighbours-summary")).to_contain_text("nearest training rows")
+    shoot(page, out / "neighbours.png")
 
     # the weakest slice's button lands on its mistakes
     weakest = next(card for card in cards(run) if card.key == "slices")
     if weakest.errors_filter is not None:
         open_tab(page, "Overview", "#overview-slices-open")
         page.locator("#overview-slices-open").click()
-        expect(page.locator("#errors-tag input")).to_have_value(weakest.errors_filter[2], timeout=TIMEOUT_MS)
-        expect(page.locator("#errors-true input")).to_have_value("any", timeout=TIMEOUT_MS)
+        tag = weakest.errors_filter[2]
+        expect(page.locator("#errors-count")).to_contain_text(f"tag {tag_title(tag)}", timeout=TIMEOUT_MS)
 
     open_tab(page, "Calibration", "#calibration-reliability .js-plotly-plot")
     expect(page.locator("#calibration-metrics")).to_contain_text("ECE")
@@ -183,7 +190,7 @@ def tour(page, url: str, run: Run, out: Path, *, compared: bool) -> None:
     shoot(page, out / "slices.png")
 
     open_tab(page, "Robustness", "#robustness-table [data-testid='cell-0-0']")
-    expect(page.locator("#robustness-table")).to_contain_text("typos")
+    expect(page.locator("#robustness-table")).to_contain_text("Typos")
     expect(page.locator("#robustness-explanation")).to_contain_text("flips")
     expect(page.locator("#robustness-examples-note")).to_contain_text("flipped")
     shoot(page, out / "robustness.png")
@@ -211,13 +218,16 @@ def tour(page, url: str, run: Run, out: Path, *, compared: bool) -> None:
     expect(page.locator("#dataset-checks-warnings")).to_contain_text("Dataset warnings")
     shoot(page, out / "data.png")
 
+    open_tab(page, "Tuning", "#tuning-how, #tuning-summary")
+    shoot(page, out / "tuning.png")
+
 
 def decide_on_first_training_row(page, note: str = "") -> str:
     """In the open Label issues tab: relabel the first flagged training row to the class cleanlab
     suggests, with `note`; wait until the page confirms, and return the class."""
     page.locator("#label-issues-train [data-testid='cell-0-0']").click()
     suggested = page.locator("#label-issues-train [data-testid='cell-0-3']").inner_text().strip()
-    page.locator("#label-issues-decision-row").get_by_text("train row").wait_for()
+    page.locator("#label-issues-decision-row").get_by_text("training row").wait_for()
     page.locator("#label-issues-decision-label input").click()
     page.get_by_role("option", name=suggested, exact=True).click()
     if note:
@@ -252,16 +262,29 @@ def take_screenshots(url: str, run: Run, out: Path, *, compared: bool = False) -
 
 @contextmanager
 def serve(
-    run: Run, live: LiveRun | None = None, compare_with: Run | None = None, *, may_write: bool = True
+    run: Run,
+    live: LiveRun | None = None,
+    compare_with: Run | None = None,
+    *,
+    may_write: bool = True,
+    runs_root: Path | None = None,
 ) -> Iterator[str]:
     """The app on `run`, as app.py builds and launches it, on a free localhost port: its address.
     With `live`, the page follows the run as its stages add parts (`agnews.ui.live`); the Compare tab
-    opens on `compare_with`; `may_write` False serves it as a public page not allowed to write."""
+    opens on `compare_with` and offers the runs under `runs_root`; `may_write` False serves it as a
+    public page not allowed to write."""
     from agnews.serving.predictor import Predictor
     from agnews.ui import build_app
     from agnews.ui.app import LAUNCH_LIMITS
 
-    demo = build_app(run, Predictor.from_run(run), live, compare_with=compare_with, may_write=may_write)
+    demo = build_app(
+        run,
+        Predictor.from_run(run),
+        live,
+        compare_with=compare_with,
+        may_write=may_write,
+        runs_root=runs_root,
+    )
     _, url, _ = demo.launch(prevent_thread_lock=True, quiet=True, **LAUNCH_LIMITS)
     try:
         yield url

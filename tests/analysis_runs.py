@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 from dataset_writers import write_table
@@ -19,6 +20,10 @@ from agnews.rundir import parts
 from agnews.rundir.catalog import CATALOG
 from agnews.rundir.edit import create_run
 from agnews.rundir.parts import DataStats, Metrics, Training
+
+if TYPE_CHECKING:
+    from agnews.config import TrainConfig
+    from agnews.training.data import LoadedData
 
 # Two classes of a kind of text that is not news; 25 classes whose names are hostile text.
 TWO_CLASSES = ("negative", "positive")
@@ -62,14 +67,7 @@ def build_class_run(
 ) -> Path:
     """Write a complete run at `out` of a `text,label` dataset with `classes` (its data folder beside
     it), its kind of text `domain`, from the random `encoder`; returns `out`."""
-    from scipy.special import softmax
-    from transformers import AutoModelForSequenceClassification, AutoTokenizer
-
-    from agnews.training.context import StageContext
-    from agnews.training.data import content_hash, load_config_data
-    from agnews.training.evaluate import compute_metrics, predictions_frame
-    from agnews.training.stages import run_stages
-    from agnews.training.train import run_config as make_run_config
+    from agnews.training.data import load_config_data
 
     folder = out.parent / f"{out.name}-data"
     write_table(folder / "train.csv", rows(classes, train_per_class, 0))
@@ -77,6 +75,45 @@ def build_class_run(
     overrides = {"data": str(folder), "base_model": str(encoder), "epochs": 1.0, "domain": domain}
     config = preset_config("quick", **overrides)
     data = load_config_data(config)
+    names = data.description.class_names
+    labels = np.asarray(data.splits["test"]["label"])
+    rng = np.random.default_rng(seed)
+    predicted = np.where(np.arange(len(labels)) % WRONG_EVERY == 1, (labels + 1) % len(names), labels)
+    logits = rng.normal(0.0, 0.3, size=(len(labels), len(names))).astype(np.float32)
+    logits[np.arange(len(labels)), predicted] += 4.0
+    training = Training(
+        validation={"loss": 0.5, "accuracy": 0.8},
+        best_checkpoint="checkpoint-1",
+        seconds=1.0,
+        samples_per_second=100.0,
+        device="cpu",
+        precision="fp32",
+        log_history=[{"loss": 1.0, "learning_rate": 1e-4, "epoch": 1.0, "step": 1}],
+    )
+    return write_run(out, config, data, encoder, logits, training, ANALYSIS_STAGES)
+
+
+def write_run(
+    out: Path,
+    config: TrainConfig,
+    data: LoadedData,
+    encoder: Path,
+    logits: np.ndarray,
+    training: Training,
+    stages: Sequence[str],
+) -> Path:
+    """Write a run at `out` of `config` and its read `data` without training: a model made from the
+    random `encoder` for the data's classes, `training` as recorded, the test predictions `logits`
+    (one row per test row), then `stages` run on it as `agnews analyze` runs them; returns `out`."""
+    from scipy.special import softmax
+    from transformers import AutoModelForSequenceClassification, AutoTokenizer
+
+    from agnews.training.context import StageContext
+    from agnews.training.data import content_hash
+    from agnews.training.evaluate import compute_metrics, predictions_frame
+    from agnews.training.stages import run_stages
+    from agnews.training.train import run_config as make_run_config
+
     names = data.description.class_names
     model = AutoModelForSequenceClassification.from_pretrained(
         encoder,
@@ -87,28 +124,15 @@ def build_class_run(
     tokenizer = AutoTokenizer.from_pretrained(encoder)
     test = data.splits["test"]
     labels = np.asarray(test["label"])
-    rng = np.random.default_rng(seed)
-    predicted = np.where(np.arange(len(labels)) % WRONG_EVERY == 1, (labels + 1) % len(names), labels)
-    logits = rng.normal(0.0, 0.3, size=(len(labels), len(names))).astype(np.float32)
-    logits[np.arange(len(labels)), predicted] += 4.0
-    probs = softmax(logits.astype(np.float64), axis=1).astype(np.float32)
-    run_config = make_run_config(config, data, str(encoder))
+    probs = softmax(np.asarray(logits, dtype=np.float64), axis=1).astype(np.float32)
+    logits = np.asarray(logits, dtype=np.float32)
 
     def save_model(target: Path) -> None:
         model.save_pretrained(target)
         tokenizer.save_pretrained(target)
 
-    training = Training(
-        validation={"loss": 0.5, "accuracy": 0.8},
-        best_checkpoint="checkpoint-1",
-        seconds=1.0,
-        samples_per_second=100.0,
-        device="cpu",
-        precision="fp32",
-        log_history=[{"loss": 1.0, "learning_rate": 1e-4, "epoch": 1.0, "step": 1}],
-    )
     with create_run(out) as edit:
-        edit.write("config", run_config, made_from=())
+        edit.write("config", make_run_config(config, data, str(encoder)), made_from=())
         edit.write("model", save_model, made_from=("config",))
         edit.write("training", training, made_from=("model", "config"))
         edit.write(
@@ -130,7 +154,7 @@ def build_class_run(
             ),
         )
     context = StageContext(config, progress=False, loaded=data, model=model, tokenizer=tokenizer)
-    failures = run_stages(out, ANALYSIS_STAGES, context)
+    failures = run_stages(out, stages, context)
     if failures:
         raise RuntimeError(f"run of {len(names)} classes {out}: stages failed: {failures}")
     return out

@@ -24,6 +24,7 @@ from agnews.analyses.slices.present import definitions
 from agnews.analyses.slices.present import report_section as slices_report
 from agnews.analyses.slices.schema import PART as SLICES
 from agnews.dataset.ag_news import ag_news_description
+from agnews.present.glossary import perturbation_title
 from agnews.rundir.declarations import NEWS, Applies
 from agnews.rundir.run import Run
 
@@ -74,7 +75,8 @@ def test_two_classes_not_news(two_class_run: Run) -> None:
     assert {"typos", "name_swap"} <= ran  # English-only: the data is taken as English
     assert "English text only" in descriptions(robustness)
     assert all(t.rows > 0 and t.flip_rate is not None for t in robustness.tests)  # never a 0-row rate
-    assert "agency_added" in explanation(robustness) and "agency_added" in robustness_report(run)
+    shown = perturbation_title("agency_added")  # the page and the report name a test in words
+    assert shown in explanation(robustness) and shown in robustness_report(run)
     assert all(e.label in TWO_CLASSES for t in robustness.tests for e in t.examples)
     slices = run.get(SLICES)
     assert slices is not None

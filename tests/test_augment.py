@@ -11,6 +11,7 @@ import pytest
 from agnews.analyses.robustness.present import flip_rate_frame
 from agnews.analyses.robustness.schema import PART as ROBUSTNESS
 from agnews.config import ConfigError, preset_config
+from agnews.present.glossary import perturbation_title
 from agnews.rundir.run import Run
 from agnews.text import AGENCY_MARKER
 from agnews.training import augment, perturb
@@ -95,6 +96,7 @@ def test_an_augmented_run_trains_on_more_rows_and_keeps_its_split(
     assert run.get(ROBUSTNESS) is not None and plain.get(ROBUSTNESS) is None
     assert run.get(ROBUSTNESS).trained_for == ["boilerplate_suffix", "neutral_prefix"]
     table = flip_rate_frame(run.get(ROBUSTNESS)).set_index("test")["training"]
-    assert table["neutral_prefix"] == "trained for" and table["typos"] == "held out"
+    assert table[perturbation_title("neutral_prefix")] == "trained for"
+    assert table[perturbation_title("typos")] == "held out"
     with pytest.raises(ConfigError, match="choose 'all' or some of"):
         train_run(preset_config("distilbert", **values, augment="rot13"), tmp_path / "bad", stages=())

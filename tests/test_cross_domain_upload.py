@@ -7,6 +7,7 @@ whose training rows are not here (scored without the baseline, saying why).
 from __future__ import annotations
 
 from collections.abc import Iterator
+from dataclasses import replace
 from pathlib import Path
 
 import gradio as gr
@@ -25,6 +26,7 @@ from agnews.rundir.run import Run
 from agnews.serving.csv_batch import BatchError
 from agnews.training import data as training_data
 from agnews.training.data import DataError
+from agnews.ui.run_state import following
 
 IN_DOMAIN = ("config", "model", "predictions", "metrics")
 
@@ -37,8 +39,9 @@ def small_csv(tmp_path: Path) -> Path:
 
 
 def tab(run: Run, *, may_write: bool) -> tuple[gr.Blocks, dict[str, object]]:
+    """The tab alone, reading the run as it is on disk (`following`), as the app's tabs do."""
     with gr.Blocks() as demo, gr.Tab("Cross-domain") as page:
-        cross_domain_tab.build(tab_page(run, page, may_write=may_write))
+        cross_domain_tab.build(replace(tab_page(run, page, may_write=may_write), current=following(run)))
     return demo, {f.api_name: f.fn for f in demo.fns.values() if f.api_name}
 
 
@@ -120,11 +123,12 @@ def test_the_cli_writes_to_out_and_leaves_the_run_alone(
     manifest = (run_copy / parts.MANIFEST).read_bytes()
     out = tmp_path / "elsewhere"
     args = cli_args(run_copy, small_csv)
-    assert main([*args, "--name", "other", "--out", str(out)]) == 0
+    assert main([*args, "--name", "other", "--file-name", "Their wire.csv", "--out", str(out)]) == 0
     assert f"written to {out / 'cross_domain' / 'other'}" in capsys.readouterr().out
     assert (run_copy / parts.MANIFEST).read_bytes() == manifest and not (run_copy / "cross_domain").exists()
     predictions, metrics = read_evaluation(out, "other")
     assert metrics.rows == len(predictions) == 9 and metrics.baseline is not None
+    assert metrics.source == "Their wire.csv"  # as the page records an upload: by its own name
 
 
 def test_without_the_training_rows_the_model_is_scored_alone_and_says_why(
@@ -184,9 +188,11 @@ def test_the_page_runs_the_command_and_saves_only_where_it_may(
     assert done.name == "mine" and (done.unsaved is None) == may_write
     [adopt] = [f.fn for f in demo.fns.values() if f.fn is not None and f.fn.__name__ == "adopt"]
     shown = by_id(adopt(done, {}))
+    assert shown["cross-domain-missing"]["visible"] is False and shown["cross-domain-new"]["open"] is False
     if may_write:
         assert "Saved in the run" in result["cross-domain-status"]
-        assert Run.load(run_copy).members(FAMILY)["mine"].metrics.rows == 9
+        saved = Run.load(run_copy).members(FAMILY)["mine"].metrics
+        assert saved.rows == 9 and saved.source == small_csv.name  # not the session's copy's path
         assert (
             shown["cross-domain-choice"]["value"] == "mine"
             and "Not saved" not in shown["cross-domain-summary"]
@@ -216,3 +222,23 @@ def test_a_failing_command_shows_its_own_error(run_copy: Path, small_csv: Path) 
     )
     with pytest.raises(BatchError, match="'bad/name' cannot name a cross_domain part"):
         finish(steps)
+
+
+def test_the_upload_comes_first_and_a_part_made_later_fills_the_tab(run_copy: Path, small_csv: Path) -> None:
+    """Without an evaluation the tab is its upload form under one line saying what fills it; an
+    evaluation written after the page was built (here by the command line) fills it when opened."""
+    run = Run.load(run_copy)
+    demo, events = tab(run, may_write=True)
+    ids = [getattr(block, "elem_id", None) for block in demo.blocks.values()]
+    assert (
+        ids.index("cross-domain-missing") < ids.index("cross-domain-new") < ids.index("cross-domain-choice")
+    )
+    empty = next(b for b in demo.blocks.values() if getattr(b, "elem_id", None) == "cross-domain-missing")
+    assert empty.visible and "Not available" not in empty.value and "fill this tab" in empty.value
+    assert by_id(events["cross_domain_open"](False)) == {None: False}  # nothing yet: the next opening looks
+
+    assert main(cli_args(run_copy, small_csv)) == 0
+    opened = by_id(events["cross_domain_open"](False))
+    assert opened["cross-domain-missing"]["visible"] is False and opened["cross-domain-new"]["open"] is False
+    assert opened["cross-domain-choice"]["value"] == "Other-News-2024"
+    assert "Other News (2024).csv" in opened["cross-domain-summary"]

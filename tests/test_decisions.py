@@ -27,10 +27,12 @@ from agnews.rundir.decisions import (
     conflicts,
     corrected_accuracy,
     decide,
+    decide_all,
     export_frame,
     read_corrections,
     standing,
     undo,
+    undo_step,
 )
 from agnews.text import text_hash
 from agnews.training.data import DataError, load_config_data
@@ -378,3 +380,101 @@ def test_a_clicked_row_prefills_the_suggested_class_and_a_relabel_needs_one(tmp_
     row = {"split": TEST, "key": "1", "given": "Sports", "text": "a row"}
     with pytest.raises(gr.Error, match="relabel: choose the new class first"):
         box._record(row, RELABEL, None, "", [], SimpleNamespace(username="ann"))
+
+
+def test_a_bulk_action_is_one_step_that_one_undo_takes_back_exactly(tmp_path: Path) -> None:
+    store = DecisionStore(tmp_path / ".decisions")
+    store.add(relabel("k1", "Sports"))  # an earlier single decision on a row the bulk action covers
+    rows = [(f"k{i}", "World", f"text k{i}", None) for i in range(1, 4)]
+    kept = decide_all(TRAIN, HASH, rows, action=KEEP, classes=LABELS, who="ann")
+    store.add_all(kept)
+    assert len({d.batch for d in kept}) == 1
+    assert {d.key: d.action for d in standing(events(store))} == {"k1": KEEP, "k2": KEEP, "k3": KEEP}
+    store.add(relabel("k9", "Sports", who="bob"))  # someone else's step after it is not mine
+
+    reversing, undone = undo_step(events(store), "ann")
+    assert undone == kept and [e.undoes for e in reversing] == [d.id for d in kept]
+    assert len({e.batch for e in reversing}) == 1
+    store.add_all(reversing)
+    now = {(d.key, d.who): d.verdict for d in standing(events(store))}
+    assert now == {("k1", "ann"): (RELABEL, "Sports"), ("k9", "bob"): (RELABEL, "Sports")}
+    reversing, undone = undo_step(events(store), "ann")  # pressed again: the step before
+    assert [d.key for d in undone] == ["k1"]
+    store.add_all(reversing)
+    with pytest.raises(DecisionError, match="nothing to undo: ann"):
+        undo_step(events(store), "ann")
+
+
+def test_a_bulk_relabel_gives_each_row_its_suggestion_and_is_refused_whole() -> None:
+    rows = [("k1", "World", "a", "Sports"), ("k2", "World", "b", "Business")]
+    made = decide_all(TRAIN, HASH, rows, action=RELABEL, classes=LABELS)
+    assert [d.label for d in made] == ["Sports", "Business"]
+    with pytest.raises(DecisionError, match="already labelled World"):
+        decide_all(TRAIN, HASH, [*rows, ("k3", "World", "c", "World")], action=RELABEL, classes=LABELS)
+    with pytest.raises(DecisionError, match="no rows listed"):
+        decide_all(TRAIN, HASH, [], action=KEEP)
+
+
+def test_a_step_is_appended_in_one_write_under_one_split(tmp_path: Path) -> None:
+    store = DecisionStore(tmp_path / ".decisions")
+    made = decide_all(TRAIN, HASH, [("k1", "World", "a", None), ("k2", "World", "b", None)], action=REMOVE)
+    store.add_all(made)
+    assert store.path(TRAIN, HASH).read_bytes().count(b"\n") == 2
+    with pytest.raises(DecisionError, match="one split and split hash"):
+        store.add_all([made[0], relabel("t1", "Sports", split=TEST)])
+
+
+def test_the_decided_column_says_what_stands_on_each_row_and_marks_disagreement() -> None:
+    from agnews.ui.decisions import decided_column
+
+    log = [
+        relabel("k1", "Sports", "ann"),
+        relabel("k2", "Sports", "ann"),
+        decide(TRAIN, HASH, "k2", action=REMOVE, given="World", text="t", who="bob"),
+        decide(TRAIN, HASH, "k3", action=KEEP, given="World", text="t", who="ann"),
+        relabel("k4", "Business", "ann", split=TEST),  # another split's row of the same key
+    ]
+    assert decided_column(standing(log), TRAIN, ["k1", "k2", "k3", "k4", "k5"]) == [
+        "relabel → Sports",
+        "⚠ relabel → Sports / remove",
+        "keep",
+        "",
+        "",
+    ]
+
+
+def test_on_the_page_accept_and_bulk_record_as_one_step_and_the_column_follows(tmp_path: Path) -> None:
+    """The box's own handlers, on a page that may not write (the session holds the events)."""
+    import gradio as gr
+
+    from agnews.ui.decisions import Bulk, DecisionBox, Listed
+
+    run = SimpleNamespace(
+        classes=LABELS,
+        data_stats=SimpleNamespace(corrections=None),
+        config=SimpleNamespace(data=SimpleNamespace(split_hashes={TEST: HASH})),
+        predictions=pd.DataFrame({"row_id": [0, 1, 2], "label": [0, 1, 1], "pred": [0, 0, 2]}),
+        metrics=SimpleNamespace(test=SimpleNamespace(accuracy=0.5)),
+    )
+    with gr.Blocks():
+        box = DecisionBox(splits=(TEST,), current=lambda: run, store=None, key="t")
+        bulk = Bulk(TEST, "t-test")
+        box.connect(bulk)
+    who = SimpleNamespace(username=None)
+    chosen = box.choose(TEST, "1", "Sports", "a row", "World")
+    assert chosen[box.accept]["value"] == "Accept suggestion: relabel → World"
+    assert box.choose(TEST, "1", "Sports", "a row", None)[box.accept]["interactive"] is False
+    _, said, session = box._accept(chosen[box.target], "", [], who)
+    assert said.startswith("Recorded: relabel → World on row 1, by local.")
+    assert box.decided(session, TEST, ["0", "1", "2"]) == ["", "relabel → World", ""]
+
+    rows = [Listed("1", "Sports", "a row", "World"), Listed("2", "Sports", "b row", "Business")]
+    buttons = bulk.show(rows)
+    assert buttons[bulk.keep]["value"] == "Keep all 2 listed rows"
+    assert buttons[bulk.relabel]["value"] == "Relabel all 2 listed rows to their suggestion"
+    _, said, session = box._bulk_handler(TEST, KEEP)(buttons[bulk.listed], session, who)
+    assert "keep on 2 listed rows as one step" in said
+    assert box.decided(session, TEST, ["1", "2"]) == ["keep", "keep"]
+    _, said, session = box._undo_step(session, who)
+    assert said.startswith("Undone: local's keep on 2 rows.")
+    assert box.decided(session, TEST, ["1", "2"]) == ["relabel → World", ""]

@@ -25,16 +25,19 @@ os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")
 
 import gradio as gr
 import plotly.graph_objects as go
+from gradio.context import LocalContext
 
 from agnews.events import DONE as ENDED
 from agnews.events import ERROR, PROGRESS, STARTED, Event
 from agnews.events import FAILED as STAGE_FAILED
 from agnews.line_log import append, encode
 from agnews.rundir.edit import edit_run
+from agnews.rundir.parts import MANIFEST
 from agnews.rundir.run import Run
 from agnews.serving.predictor import Predictor
 from agnews.ui import build_app
 from agnews.ui.live import DONE, FAILED, RUNNING, STOPPED, WAITING, LiveRun, missing_parts
+from agnews.ui.run_state import RunsOnDisk, following
 
 # Each part the embed and map stages make, with its files and what the stage records it made from.
 LATER_PARTS = {
@@ -270,3 +273,48 @@ def test_the_launchers_background_analyze_completes_the_page(growing: Path, pred
     finally:
         background.stop()
     assert sys.executable in background.process.args
+
+
+def test_the_page_and_the_live_run_load_each_change_of_the_run_once(growing: Path) -> None:
+    first = Run.load(growing)
+    page = following(first)
+    live = LiveRun(first, ("embed", "map"), running=lambda: True)
+    assert page() is first and live.current() is first and live.version == 0
+
+    restore_parts(growing, ("embeddings", "baseline", "map"))
+    now = page()  # the page asks first: it loads the new version ...
+    assert now is not first and now.has("map")
+    assert live.current() is now and live.version == 1  # ... which the live following takes as it is
+    assert page() is now and live.current() is now and live.version == 1  # no change since: no load
+
+
+def test_a_run_unreadable_mid_change_keeps_its_last_version(growing: Path) -> None:
+    runs = RunsOnDisk()
+    first = Run.load(growing)
+    runs.seed(first)
+    (growing / MANIFEST).write_text("{ half written", encoding="utf-8")
+    assert runs.current(growing) is first
+
+
+def test_a_finished_runs_page_shows_what_was_written_after_it_started(
+    growing: Path, predictor: Predictor
+) -> None:
+    """No background analyze, no timer: the Overview (drawn when a page loads and when its tab is
+    opened) still reads the run as it is on disk, in the session whose page asks."""
+    demo = build_app(Run.load(growing), predictor)
+    assert not has_timer(demo)
+    [overview] = [f for f in demo.fns.values() if f.api_name == "overview_open"]
+    assert ("load" in {name for _, name in overview.targets}) and overview.fn is not None
+    request = gr.Request(session_hash="one-page")
+    [opened] = [f.fn for f in demo.fns.values() if getattr(f.fn, "__name__", "") == "page_opened"]
+    opened(request)
+    token = LocalContext.request.set(request)
+    try:
+        before = overview.fn()
+        restore_parts(growing, ("embeddings", "baseline", "map"))
+        after = overview.fn()
+    finally:
+        LocalContext.request.reset(token)
+    cards = ["".join(value for value in drawn if isinstance(value, str)) for drawn in (before, after)]
+    frozen = "Frozen base-model features"  # the accuracy card's comparison with the new baseline
+    assert frozen not in cards[0] and frozen in cards[1]

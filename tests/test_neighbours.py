@@ -183,7 +183,7 @@ def test_the_tab_opens_on_the_most_confident_mistake_and_answers_lookups(
     assert mistake is not None and opened["neighbours-row"] == mistake
     assert f"Test row {mistake} " in opened["neighbours-summary"]
     assert f"The {len(run.get(NEIGHBOURS).rows):,} training rows nearest" in opened["neighbours-note"]
-    table, _ = event(demo, "neighbours_row")(mistake)
+    table, *_ = event(demo, "neighbours_row")(mistake)
     assert table.equals(opened["neighbours-table"])
     with pytest.raises(gr.Error, match="No test row has id"):
         event(demo, "neighbours_row")(10**9)

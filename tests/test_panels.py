@@ -16,7 +16,7 @@ from agnews.rundir.edit import edit_run
 from agnews.rundir.run import Run
 from agnews.serving.predictor import Predictor
 from agnews.ui import build_app
-from agnews.ui.errors import ANY, BY_CONFIDENCE
+from agnews.ui.errors import ANY, BY_CONFIDENCE, ErrorsView, tag_choices
 from agnews.ui.live import LiveRun
 
 LATER = {  # part -> its files, and what its stage records it made from
@@ -84,16 +84,17 @@ def test_the_errors_tab_takes_in_analyses_that_finish_after_the_page_opened(
     live = LiveRun(Run.load(growing), ("calibration", "label_issues_test", "slices"), running=lambda: True)
     demo = build_app(live.current(), predictor, live)
     opened = event(demo, "errors_open")
-    filters = (ANY, ANY, None, ANY, BY_CONFIDENCE, [])  # the filters, then the session's decisions
-    before = by_id(opened(*filters))
+    view = ErrorsView()  # the tab's state as a fresh page has it, then the session's decisions
+    before = by_id(opened(view, []))
     assert before["errors-tag"]["visible"] is False and before["errors-order"]["visible"] is False
     assert "likely mislabelled" not in before["errors-table"]["value"].columns
     restore(growing, ("calibration", "label_issues_test", "slices"))
-    after = by_id(opened(*filters))
+    after = by_id(opened(view, []))
     tags = row_tags(Run.load(growing))
-    assert after["errors-tag"]["visible"] is True and after["errors-tag"]["choices"] == [ANY, *tags]
+    assert after["errors-tag"]["visible"] is True and after["errors-tag"]["choices"] == tag_choices(tags)
     assert after["errors-order"]["visible"] is True
     assert "likely mislabelled" in after["errors-table"]["value"].columns
     # and the filters use them: a tag narrows the list
-    table, note = event(demo, "errors")(ANY, ANY, None, tags[0], BY_CONFIDENCE)
+    narrowed = by_id(event(demo, "errors")(ANY, ANY, None, tags[0], BY_CONFIDENCE, view, []))
+    table, note = narrowed["errors-table"], narrowed["errors-count"]
     assert len(table) < len(after["errors-table"]["value"]) and "mistakes match" in note

@@ -50,21 +50,22 @@ def test_input_is_cleaned_and_empty_input_refused(predictor: Predictor) -> None:
             predictor.probabilities(empty)
 
 
-def test_word_attributions_equal_the_probability_drop_of_each_removal(predictor: Predictor) -> None:
+def test_word_scores_equal_the_probability_drop_of_each_removal(predictor: Predictor) -> None:
     text = "Stocks   fall as oil prices climb"
-    label, attributions = predictor.word_attributions(text)
+    scores = predictor.word_scores(text)
     words = text.split()
-    assert [w for w, _ in attributions] == words
+    assert list(scores.words) == words
     probs = predictor.probabilities(text)
-    assert label == max(probs, key=probs.__getitem__)
+    assert scores.label == max(probs, key=probs.__getitem__)
+    assert scores.probability == pytest.approx(probs[scores.label], abs=1e-6)
     for i in (0, 4):
         without = predictor.probabilities(" ".join(words[:i] + words[i + 1 :]))
-        assert attributions[i][1] == pytest.approx(probs[label] - without[label], abs=1e-4)
+        assert scores.changes[i] == pytest.approx(probs[scores.label] - without[scores.label], abs=1e-4)
 
 
 def test_single_word_text_is_explained(predictor: Predictor) -> None:
-    label, attributions = predictor.word_attributions("Microsoft")
-    assert label in LABELS and [w for w, _ in attributions] == ["Microsoft"]
+    scores = predictor.word_scores("Microsoft")
+    assert scores.label in LABELS and scores.words == ("Microsoft",)
 
 
 def test_bf16_inference_stays_a_rounding_away_from_the_stored_fp32_predictions(quick_run: Path) -> None:
@@ -130,7 +131,7 @@ predictor = Predictor.from_run(Run.load(sys.argv[1]))
 predictor.probabilities("Oil prices climb as OPEC signals output cuts")
 predictor.probabilities_batch(["Cup final", "Chip maker unveils a faster processor"])
 predictor.cls_vector("Talks resume in Geneva")
-predictor.word_attributions("Stocks fall as oil prices climb")
+predictor.word_scores("Stocks fall as oil prices climb")
 before = sorted(m for m in ("torch", "transformers") if m in sys.modules)
 loaded_early = predictor.model_loaded
 probs = predictor.probabilities_many(["Cup final", "Oil prices climb"])

@@ -23,6 +23,7 @@ from agnews.analyses.robustness.schema import PART
 from agnews.cli import main
 from agnews.dataset.ag_news import AG_NEWS_CLASSES as LABELS
 from agnews.inference import infer
+from agnews.present.glossary import perturbation_title
 from agnews.rundir.run import Run
 from agnews.stats import wilson_interval
 from agnews.text import AGENCY_MARKER
@@ -373,17 +374,21 @@ def test_robustness_tab_through_the_served_app(served_app: ServedApp) -> None:
 
     report = served_app.run.get(PART)
     client = Client(served_app.url, verbose=False)
-    _, table, explanation, tests, choice, note, examples = client.predict(api_name="/robustness_open")
-    assert [row[0] for row in table["data"]] == [t.name for t in report.tests]
+    _, table, _glosses, explanation, tests, choice, note, examples = client.predict(
+        api_name="/robustness_open"
+    )
+    assert [row[0] for row in table["data"]] == [perturbation_title(t.name) for t in report.tests]
     first = report.tests[0]
     assert table["data"][0][1:4] == [first.rows, first.flipped, f"{first.flip_rate:.1%}"]
     why = perturb.UNCASED_REASON
-    assert f"- Not run: **upper_case**, **lower_case**: {why}" in explanation
+    uncased = ", ".join(f"**{perturbation_title(name)}**" for name in ("upper_case", "lower_case"))
+    assert f"- Not run: {uncased}: {why}" in explanation
     assert explanation.startswith(f"**Rows:** {report.selection}. **Model:** {report.backend}")
     for test in report.tests:
-        assert f"- **{test.name}**: {test.description}" in tests
-    shown = max(report.tests, key=lambda t: t.flipped)
-    assert choice["value"] == shown.name and note.startswith(f"**{shown.name}** flipped {shown.flipped} of")
+        assert f"- **{perturbation_title(test.name)}**: {test.description}" in tests
+    shown = report.most_flipping()  # the test the Overview's card names
+    title = perturbation_title(shown.name)
+    assert choice["value"] == shown.name and note.startswith(f"**{title}** flipped {shown.flipped} of")
     assert [value for _, value in choice["choices"]] == [t.name for t in report.tests]
     assert [row[0] for row in examples["data"]] == [e.row_id for e in shown.examples]
 
@@ -423,7 +428,7 @@ def test_robustness_tab_of_a_run_still_being_built(
         edit.record("robustness", ("model", "config", "predictions"))
     values = {getattr(c, "elem_id", None): v for c, v in opened.fn(False).items()}
     table = values["robustness-table"]
-    assert table["test"].tolist() == [t.name for t in served_app.run.get(PART).tests]
+    assert table["test"].tolist() == [perturbation_title(t.name) for t in served_app.run.get(PART).tests]
     assert values["robustness-status"]["visible"] is False
 
 

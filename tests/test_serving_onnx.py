@@ -148,8 +148,8 @@ def test_onnx_and_torch_predictors_agree(quick_run: Path) -> None:
         # int8: a rounding of the same model, not the same numbers.
         assert np.abs(by_int8.forward(text).probs - expected.probs).max() < 0.15
     # Occlusion runs its variants as one padded batch through the graph.
-    word, scores = by_onnx.word_attributions(texts[0])
-    assert word in LABELS and len(scores) == len(texts[0].split())
+    scores = by_onnx.word_scores(texts[0])
+    assert scores.label in LABELS and len(scores.changes) == len(texts[0].split())
 
 
 def test_the_gpu_check_agrees_with_torch_without_importing_it(monkeypatch: pytest.MonkeyPatch) -> None:

@@ -19,6 +19,7 @@ from agnews.analyses.slices.schema import PART as SLICES
 from agnews.analyses.slices.stage import TAGS
 from agnews.present import tables
 from agnews.present.figures import colour_choices, map_figure
+from agnews.present.glossary import tag_title
 from agnews.present.markup import literal
 from agnews.present.tables import row_tags, with_tags
 from agnews.rundir.edit import edit_run
@@ -164,12 +165,12 @@ def test_slice_table_and_figure(synthetic_run: Path) -> None:
     report = Run.load(synthetic_run).get(SLICES).report
     table = slices_tab.slice_table(report)
     assert table.columns.tolist() == ["slice", "rows", "accuracy", "95% interval", "vs all rows"]
-    assert table["slice"].tolist() == [s.name for s in report.slices]
+    assert table["slice"].tolist() == [tag_title(s.name) for s in report.slices]  # no snake_case
     figure = slices_tab.slice_figure(slices_tab.slice_numbers(report))
     drawn = [s for s in report.slices[1:] if s.rows]
     assert len(figure.data[0].x) == len(drawn)
     for tag, why in report.not_computed.items():
-        assert f"**{tag}**: not computed: {literal(why)}" in slices_tab.definitions(report)
+        assert f"**{tag_title(tag)}**: not computed: {literal(why)}" in slices_tab.definitions(report)
 
 
 def test_map_colours_by_tag_and_errors_filter_by_tag(synthetic_run: Path) -> None:

@@ -12,6 +12,9 @@ from agnews.rundir.run import Run
 
 LOOK, FINE, INFO, ABSENT = "look here", "fine", "for reading", "absent"
 BADGES = {LOOK: "⚠ **look here**", FINE: "✓ fine", INFO: "", ABSENT: ""}
+# The Overview's reading order: what needs a look first, then numbers to read, then what is fine, then
+# what the run lacks.
+SEVERITY = (LOOK, INFO, FINE, ABSENT)
 ANY = "any"  # the Errors tab's "no filter" (`agnews.ui.errors.ANY`)
 
 
@@ -41,3 +44,21 @@ class Card:
 def absent_card(run: Run, key: str, title: str, part: str, what: str, tab: str, coming: bool) -> Card:
     notice = part_notice(run, part, what, coming=coming).removeprefix("> ").replace("\n> ", "\n")
     return Card(key, title, notice, ABSENT, "", tab, f"Open {title.lower()}")
+
+
+def by_severity(cards: list[Card]) -> list[Card]:
+    """`cards` ordered by `SEVERITY` (stable: within one verdict, the order they came in)."""
+    return sorted(cards, key=lambda card: SEVERITY.index(card.verdict))
+
+
+def apart(low: float | None, high: float | None, reference_low: float, reference_high: float) -> int:
+    """Whether an interval lies wholly above (1) or below (-1) a reference interval, or overlaps it (0).
+
+    The Overview's rules judge intervals, not points: two values whose 95% intervals overlap may not
+    differ at all on this many rows, so a card only says "look here" when they are apart.
+    """
+    if low is not None and low > reference_high:
+        return 1
+    if high is not None and high < reference_low:
+        return -1
+    return 0

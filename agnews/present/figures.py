@@ -176,6 +176,7 @@ def map_figure(
             "marker": {"color": colour, "size": 5, "opacity": 0.7},
         }
         if hover:
+            trace["ids"] = part["row_id"].astype(str).to_numpy()  # what a click or a selection reports
             trace["customdata"] = np.column_stack(
                 [
                     part["text"].map(_hover_text),

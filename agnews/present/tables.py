@@ -13,6 +13,7 @@ import pandas as pd
 
 from agnews.formatting import interval
 from agnews.present.figures import TAG_COLUMN
+from agnews.present.glossary import glossed
 from agnews.rundir.facts import MAP_COORDINATES, TEST_ROW_TAGS
 from agnews.rundir.run import Run
 from agnews.stats import wilson_interval
@@ -53,6 +54,21 @@ def per_class_table(test: dict[str, Any], classes: Sequence[str]) -> pd.DataFram
             }
         )
     return pd.DataFrame(rows)
+
+
+def metrics_glosses() -> str:
+    """The glosses of the terms `summary_table` and `per_class_table` show, for under them (the
+    baseline's row too: a live run gains it after the page is drawn)."""
+    return glossed(
+        "accuracy",
+        "weighted F1",
+        "macro F1",
+        "frozen base + logistic regression",
+        "precision",
+        "recall",
+        "F1",
+        "support",
+    )
 
 
 def mistakes(predictions: pd.DataFrame) -> pd.DataFrame:

@@ -124,9 +124,13 @@ class Catalog:
         return None
 
     def source(self, fact: Fact[Any]) -> str | None:
-        """The part the first analysis answering `fact` reads it from (None: no analysis can)."""
+        """The part `fact` is made from where the run lacks it: the first provider that `agnews
+        analyze` makes (a part a person sets, such as a chosen review threshold, answers first where
+        it exists, but is not what a missing fact asks to run), else the first (None: no analysis
+        can answer it)."""
         providers = self.providers(fact)
-        return providers[0].part if providers else None
+        made = [p for p in providers if self.maker(p.part).runnable] or providers
+        return made[0].part if made else None
 
     @staticmethod
     def unanswered(fact: Fact[Any]) -> str:

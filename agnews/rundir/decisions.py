@@ -6,16 +6,18 @@ on other rows never does. Rows are named by a key that stays put: a training row
 (the training split is re-drawn from the source on every run), a test row by its row id (the official
 test file's order is fixed).
 
-The store is a log of events, one JSON object per line: a decision, or the undoing of one. What
-stands is derived from the log (`standing`), so an undo reveals the decision it replaced, and two
-people's differing decisions on one row are both kept and shown as a conflict (`conflicts`). The
-log is an audit trail: events are only ever appended (an event costs the same at the 10,000th as at
-the first), each carries the id of the action it was part of (`batch`), so a bulk action can be
-undone as one step. Lines are written ASCII-only (`ensure_ascii`): a note's U+2028, U+0085, CR or NUL
-travels escaped, and a line ends only at "\n", which is the only separator the reader splits on. A
-line that is not an event (a hand edit, a crash mid-write) is reported and skipped, never blocking
-the rest. Writers take the store's own lock exclusively and readers share it (never a run's writer
-lock: a background analyze may hold that for minutes), so no reader sees half a line.
+The store is a log of events, one JSON object per line: a decision, or the undoing of one. What stands is
+derived from the log (`standing`), so an undo reveals the decision it replaced, and two people's
+differing decisions on one row are both kept and shown as a conflict (`conflicts`). The log is an audit
+trail: events are only ever appended (an event costs the same at the 10,000th as at the first), each
+carries the id of the action it was part of (`batch`): a bulk action (`decide_all`) is one batch written
+in one append, and `undo_step` takes a person's last batch back by appending one undo event per decision
+in it (the log is never rewritten, so the audit trail keeps both). Lines are written ASCII-only
+(`ensure_ascii`): a note's U+2028, U+0085, CR or NUL travels escaped, and a line ends only at "\n", which
+is the only separator the reader splits on. A line that is not an event (a hand edit, a crash mid-write)
+is reported and skipped, never blocking the rest. Writers take the store's own lock exclusively and
+readers share it (never a run's writer lock: a background analyze may hold that for minutes), so no
+reader sees half a line.
 
 `agnews train --corrections FILE` reads the CSV `export_frame` writes (`read_corrections`).
 """
@@ -169,6 +171,62 @@ def undo(
     return event, mine[-1]
 
 
+def decide_all(
+    split: str,
+    split_hash: str,
+    rows: Sequence[tuple[str, str, str, str | None]],
+    *,
+    action: str,
+    classes: Sequence[str] = (),
+    note: str = "",
+    who: str | None = None,
+) -> list[Decision]:
+    """One bulk action: `action` on every row of `rows` (key, given, text, label), checked as `decide`
+    checks one, all carrying one new batch id so that `undo_step` takes them back as one step. A relabel
+    gives each row its own `label` (its suggestion). Nothing is returned unless every row passes: a
+    bulk action is recorded whole or not at all."""
+    if not rows:
+        raise DecisionError("no rows listed: the table's filters leave nothing to decide on")
+    batch = uuid.uuid4().hex
+    return [
+        decide(
+            split,
+            split_hash,
+            key,
+            action=action,
+            given=given,
+            text=text,
+            label=label if action == RELABEL else None,
+            classes=classes,
+            note=note,
+            who=who,
+            batch=batch,
+        )
+        for key, given, text, label in rows
+    ]
+
+
+def undo_step(events: Iterable[Decision], who: str | None) -> tuple[list[Decision], list[Decision]]:
+    """(the events undoing `who`'s last step, the decisions they undo): a step is every decision of
+    one batch (one click: a single decision or a bulk action), and the last one is the batch of
+    `who`'s latest decision not undone yet, so pressing it again walks further back. Decisions of the
+    batch that were already undone one by one stay undone; other people's are never touched. The
+    undoing events share one new batch id. DecisionError when `who` has nothing left to undo."""
+    who = who or LOCAL_USER
+    events = list(events)
+    undone = {e.undoes for e in events if e.action == UNDO}
+    mine = [e for e in events if e.who == who and e.action != UNDO and e.id not in undone]
+    if not mine:
+        raise DecisionError(f"nothing to undo: {who} has no decision left on these rows")
+    batch, undoing = mine[-1].batch, uuid.uuid4().hex
+    taken = [e for e in mine if e.batch == batch]
+    now = datetime.now(UTC).isoformat(timespec="seconds")
+    reversing = [
+        replace(e, id=uuid.uuid4().hex, action=UNDO, undoes=e.id, time=now, batch=undoing) for e in taken
+    ]
+    return reversing, taken
+
+
 def standing(events: Iterable[Decision]) -> list[Decision]:
     """The decisions that stand: each person's latest not-undone decision per row, in log order."""
     events = list(events)
@@ -268,6 +326,17 @@ class DecisionStore:
         path = self.path(event.split, event.split_hash)
         with self._locked(fcntl.LOCK_EX):
             append(path, encode(asdict(event)))
+
+    def add_all(self, events: Sequence[Decision]) -> None:
+        """Append the events of one step (all of one split and split hash) with a single write under
+        the store's lock, so a reader sees all of a bulk action or none of it."""
+        if not events:
+            return
+        if len({(e.split, e.split_hash) for e in events}) > 1:
+            raise DecisionError("one step's events must all be filed under one split and split hash")
+        path = self.path(events[0].split, events[0].split_hash)
+        with self._locked(fcntl.LOCK_EX):
+            append(path, b"".join(encode(asdict(event)) for event in events))
 
     @contextlib.contextmanager
     def _locked(self, mode: int) -> Iterator[None]:

@@ -8,16 +8,29 @@ from typing import NamedTuple
 import numpy as np
 import pandas as pd
 
+from agnews.formatting import percent
 from agnews.rundir.declarations import Fact
 
 
 @dataclass(frozen=True)
 class ReviewRule:
-    """Below `threshold` confidence a prediction needs a person's review: the lowest confidence
-    whose kept validation rows reach `target_accuracy` (None: no confidence reached it)."""
+    """Below `threshold` confidence a prediction needs a person's review. Either the lowest
+    confidence whose kept validation rows reach `target_accuracy` (threshold None: no confidence
+    reached it), or a threshold a person chose (`set_by`, at `set_at`, UTC ISO time; no target)."""
 
     threshold: float | None
-    target_accuracy: float
+    target_accuracy: float | None
+    set_by: str | None = None
+    set_at: str | None = None
+
+    @property
+    def basis(self) -> str:
+        """How the threshold was chosen, in words that follow "the review threshold 82.3%, ...";
+        `set_by` is a person's login name: shown as text where Markdown renders it."""
+        if self.set_by is not None:
+            return f"set by {self.set_by} at {self.set_at}"
+        target = percent(self.target_accuracy, 0)
+        return f"chosen on validation so that predictions at or above it are {target} right"
 
 
 REVIEW: Fact[ReviewRule] = Fact("review rule")

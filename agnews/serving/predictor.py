@@ -32,6 +32,7 @@ from agnews.dataset.cleaning import cleaner
 from agnews.rundir.files import RunError
 from agnews.rundir.run import Run
 from agnews.serving.onnx_runtime import FastTokenizer, OnnxClassifier, fast_tokenizer, serving_graph
+from agnews.serving.word_scores import WordScores, occlusion_scores, one_word_removed
 
 if TYPE_CHECKING:
     from transformers import PreTrainedModel
@@ -56,9 +57,6 @@ MANY_CHUNK = 256
 # the CPU of one pass per text on the reference CPUs (fp32 ONNX Runtime gains little from larger
 # matrices), and near-equal lengths batched together saved a few percent (bench/inference_throughput.py).
 PADDING_SLACK = 0.05
-# Words beyond this many are not occluded: with max_length 128 tokens they are mostly truncated
-# away anyway, and the batch (one variant per word) must stay small enough for well under a second.
-MAX_OCCLUDED_WORDS = 96
 
 
 class EmptyTextError(ValueError):
@@ -431,26 +429,16 @@ class Predictor:
         """Last-layer [CLS] vector, comparable with a run's stored `finetuned_cls` embeddings."""
         return self.forward(text).cls
 
-    def word_attributions(self, text: str) -> tuple[str, list[tuple[str, float]]]:
-        """Predicted class and, per word, how much dropping that word lowers its probability.
-
-        Occlusion rather than integrated gradients: it needs no gradients and no baseline choice,
-        it scores whole words (what a reader sees, not sub-word pieces), and it costs a single
-        forward pass. All the one-word-removed variants go into that one padded batch, because on
-        CPU the per-call overhead of n separate passes, not the arithmetic, is what takes time;
-        a 40-word headline takes a fraction of a second this way.
-        Positive scores: the word supports the prediction; negative: it argues against it.
-        """
+    def word_scores(self, text: str) -> WordScores:
+        """The predicted class and each word's score: its probability with the word minus without it
+        (`agnews.serving.word_scores`). All the one-word-removed variants go into one padded batch;
+        the whole text's pass is the cached one the classification made."""
         cleaned = self.model_text(text)[0]
         probs = self.forward(cleaned).probs
-        pred = int(np.argmax(probs))
         words = cleaned.split()
-        scored = words[:MAX_OCCLUDED_WORDS]
-        variants = [" ".join(words[:i] + words[i + 1 :]) for i in range(len(scored))]
-        drops = probs[pred] - self._batch(variants)[0][:, pred] if variants else np.zeros(0)
-        attributions = [(word, float(drop)) for word, drop in zip(scored, drops, strict=True)]
-        attributions += [(word, 0.0) for word in words[len(scored) :]]
-        return self.classes[pred], attributions
+        variants = one_word_removed(words)
+        without = self._batch(variants)[0] if variants else np.zeros((0, len(self.classes)))
+        return occlusion_scores(self.classes, probs, words, without)
 
     def _as_dict(self, probs: np.ndarray) -> dict[str, float]:
         return {name: float(p) for name, p in zip(self.classes, probs, strict=True)}

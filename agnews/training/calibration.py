@@ -235,12 +235,6 @@ def review_threshold(confidence: np.ndarray, correct: np.ndarray, target: float)
     return float(sorted_conf[valid[-1]]) if len(valid) else None
 
 
-def kept_share(confidence: np.ndarray, correct: np.ndarray, threshold: float) -> tuple[float, float | None]:
-    """Coverage and accuracy of the rows at or above `threshold` (accuracy None if none are kept)."""
-    kept = confidence >= threshold
-    return float(kept.mean()), float(correct[kept].mean()) if kept.any() else None
-
-
 # --------------------------------------------------------------------------------------------------
 # Fitting
 # --------------------------------------------------------------------------------------------------

@@ -38,9 +38,14 @@ from agnews.ui import (
     errors,
     overview,
 )
+from agnews.ui.editor import RowEditor
 from agnews.ui.live import DONE, RUNNING, WAITING, Follower, LiveRun, Snapshot, attach
+from agnews.ui.open_rows import OpenRows
 from agnews.ui.page import TabPage
+from agnews.ui.plot_events import HEAD as PLOT_EVENTS
+from agnews.ui.run_state import PageRuns
 from agnews.ui.scratch import GRADIO_CACHE_SWEEP, scratch
+from agnews.ui.style import CSS as PAGE_CSS
 
 # Two cores on the reference machine: more concurrent model calls would only queue inside torch.
 DEFAULT_CONCURRENCY_LIMIT = 2
@@ -48,7 +53,14 @@ QUEUE_SIZE = 64
 # What every server of this app launches with (app.py and the tests' server alike, so the tests
 # check what users get): uploads over the batch limit are refused before they reach Python, and no
 # folder is served beyond Gradio's own upload and cache folders, not even the run's.
-LAUNCH_LIMITS: dict[str, Any] = {"max_file_size": MAX_BYTES, "allowed_paths": []}
+# `head` carries Plotly's clicks and selections to Python (`agnews.ui.plot_events`); `css` is the
+# page's own (`agnews.ui.style`).
+LAUNCH_LIMITS: dict[str, Any] = {
+    "max_file_size": MAX_BYTES,
+    "allowed_paths": [],
+    "head": PLOT_EVENTS,
+    "css": PAGE_CSS,
+}
 
 
 def launch_options(
@@ -104,7 +116,8 @@ def build_app(
     The Compare tab offers the runs under `runs_root` (and `compare_with`, shown first when opened).
 
     `live`: the run as a background `agnews analyze` completes it; while it has stages to come the
-    page follows it. Without one (or once it is finished) the page is the run as loaded, no timer.
+    page follows it. Without one (or once it is finished) there is no timer; either way every event,
+    every panel opened and the Overview read the run as it is on disk then (`agnews.ui.run_state`).
 
     `may_write`: whether what people do on the page (decisions on rows, an uploaded file's
     evaluation) is saved to disk beside the runs; False on a public page not started with
@@ -118,10 +131,11 @@ def build_app(
         run, points = snapshot.run, snapshot.points
     else:
         points = map_points(run)  # before the header, which lists any warning it adds
-    loaded = run
     store = DecisionStore((runs_root or run.path.parent) / DECISIONS_FOLDER) if may_write else None
-    # The run as it is when a lazily built panel is first opened (`agnews.ui.lazy`).
-    current = live.current if live is not None else (lambda: loaded)
+    # The run as it is on disk when an event runs or a lazily built panel is first opened
+    # (`agnews.ui.lazy`), for the session whose page asks: what the page wrote shows after a reload.
+    pages = PageRuns(run)
+    current = pages.current
 
     def coming(stage: str) -> bool:
         """Whether the background analyze is still to make `stage`'s parts."""
@@ -147,7 +161,9 @@ def build_app(
                 continue
             with gr.Tab(analysis.tab.title, id=analysis.tab_id) as tab:
                 building = unbuilt(*analysis.default_stages)
-                page = TabPage(run, tab, current, building, predictor, store, may_write, runs_root, points)
+                page = TabPage(
+                    run, tab, current, building, predictor, store, may_write, runs_root, points, open_rows
+                )
                 follower = load_attribute(analysis.tab.build)(page)
                 if follower is not None:
                     tab_followers.append(follower)
@@ -158,34 +174,39 @@ def build_app(
         title=f"agnews · {run.name}", analytics_enabled=False, delete_cache=GRADIO_CACHE_SWEEP
     ) as demo:
         demo.unload(scratch().end_session)
+        pages.attach(demo)
         title = gr.Markdown(header(run), elem_id="run-header")
         if following:
             progress = gr.Markdown(status.markdown(), elem_id="run-status")
+        opened = gr.State(None)  # the rows a tab asked the Errors tab to list (`agnews.ui.open_rows`)
         with gr.Tabs() as tabs:
+            open_rows = OpenRows(opened, tabs)
             with gr.Tab("Overview", id="overview") as tab:
-                cards = overview.build(run, tab, current=current, coming=coming, compare_with=compare_with)
+                cards = overview.build(
+                    run, tab, current=current, coming=coming, compare_with=compare_with, page=demo
+                )
             with gr.Tab("Classify", id="classify"):
-                place_follower = classify.build(
+                classify_tab = classify.build(
                     run,
                     predictor,
                     points,
                     coming=unbuilt_fact(MAP_COORDINATES),
                     review=lambda: current().fact(REVIEW),
                 )
+                editor = RowEditor(run, predictor, classify_tab.located)
             analysis_tabs("classify")
             with gr.Tab("Confusion matrix", id="confusion") as tab:
-                cells, metrics_follower = confusion.build(run, tab)
+                metrics_follower = confusion.build(run, tab, open_rows, current=current)
             with gr.Tab("Errors", id="errors") as tab:
-                errors_filters = errors.build(run, tab, current=current, store=store)
+                errors.build(run, tab, open_rows, editor, current=current, store=store)
             analysis_tabs("errors")
             with gr.Tab("Compare", id="compare") as tab:
                 compare.build(run, tab, current=current, runs_root=runs_root, compare_with=compare_with)
             analysis_tabs("compare")
-        confusion.link_to_errors(cells, *errors_filters[:2], tabs)
-        overview.link(cards, tabs, errors_filters, current=current)
+        overview.link(cards, tabs, open_rows, current=current)
         if live is not None and following:
             header_follower = Follower([title], lambda snapshot, _status: header_update(title, snapshot))
-            panels = [*tab_followers, place_follower]
+            panels = [*tab_followers, classify_tab.follower]
             followers = [header_follower, metrics_follower, *(p for p in panels if p is not None)]
             attach(demo, live, progress, followers)
     return demo.queue(default_concurrency_limit=DEFAULT_CONCURRENCY_LIMIT, max_size=QUEUE_SIZE)

@@ -25,6 +25,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass
 from functools import partial
 from typing import TYPE_CHECKING, Any
 
@@ -33,7 +34,9 @@ import numpy as np
 import pandas as pd
 
 from agnews.formatting import count, percent
+from agnews.present.markup import literal
 from agnews.present.tables import example_texts
+from agnews.present.word_scores import CSS, word_scores_html
 from agnews.rundir.facts import REVIEW, ReviewRule
 from agnews.rundir.run import Run
 from agnews.serving.map_index import MapIndex
@@ -53,6 +56,8 @@ if TYPE_CHECKING:
     import plotly.graph_objects as go
 
 NEIGHBOURS = 8
+# The neighbour table's columns: `rows_table`'s with the similarity second.
+NEIGHBOUR_WIDTHS = ["8%", "9%", "47%", "12%", "12%", "12%"]
 # Requests answered by one call at most: the queue takes whatever is waiting, up to this. What a
 # batch saves is the queue's work per event, not model time (on CPU a batch costs about what its texts
 # cost one by one): under 32 clients the server spent a third of the CPU per request it spent
@@ -74,13 +79,10 @@ CUT_MESSAGE = (
 )
 # Classes listed with their probability after a text is classified; the rest are the tail.
 SHOWN_CLASSES = 10
-TEXT_INFO = f"The model reads about the first 600 characters; longer texts are cut at {count(MAX_CHARS)}."
-
-
-def scaled_attributions(attributions: list[tuple[str, float]]) -> list[tuple[str, float]]:
-    """Scores scaled to [-1, 1] by the strongest word, the range `gr.HighlightedText` shades by."""
-    peak = max((abs(score) for _, score in attributions), default=0.0) or 1.0
-    return [(f"{word} ", round(score / peak, 3)) for word, score in attributions]
+TEXT_INFO = (
+    "Enter classifies; Shift+Enter starts a new line. The model reads about the first 600 characters; "
+    f"longer texts are cut at {count(MAX_CHARS)}."
+)
 
 
 def fine_tuned_map(run: Run, points: pd.DataFrame | None) -> tuple[MapIndex, pd.DataFrame] | None:
@@ -152,9 +154,9 @@ def classify_texts(predictor: Predictor, values: list[str | None]) -> list[list[
     return [labels]
 
 
-def explain_text(predictor: Predictor, value: str | None) -> list[tuple[str, float]]:
-    """Word attributions scaled for `gr.HighlightedText` (`/explain`); a text that had to be cut
-    says so (`gr.Warning`).
+def explain_text(predictor: Predictor, value: str | None) -> str:
+    """The text's word scores drawn as HTML (`/explain`, `agnews.present.word_scores`); a text that had
+    to be cut says so (`gr.Warning`).
 
     This event warns for the page: `/classify` is batched, and Gradio delivers no warnings from a
     batched function; the map event runs beside this one and would repeat the warning.
@@ -163,7 +165,13 @@ def explain_text(predictor: Predictor, value: str | None) -> list[tuple[str, flo
     if cut:
         gr.Warning(CUT_MESSAGE)
     with model_failures_as_messages():
-        return scaled_attributions(predictor.word_attributions(text)[1])
+        scores = predictor.word_scores(text)
+    return word_scores_html(scores.label, scores.probability, scores.words, scores.changes)
+
+
+def word_scores_view(elem_id: str) -> gr.HTML:
+    """The component a text's word scores are drawn in (`explain_text`'s HTML, escaped there)."""
+    return gr.HTML("", css_template=CSS, js_on_load=None, elem_id=elem_id)
 
 
 def review_note(rule: ReviewRule | None, probabilities: dict[str, float] | str | None) -> str:
@@ -172,10 +180,7 @@ def review_note(rule: ReviewRule | None, probabilities: dict[str, float] | str |
     if rule is None or rule.threshold is None or not isinstance(probabilities, dict):
         return ""
     confidence, threshold = max(probabilities.values()), rule.threshold
-    why = (
-        f"the review threshold {percent(threshold)}, chosen on validation so that predictions at or above it "
-        f"are {percent(rule.target_accuracy, 0)} right"
-    )
+    why = f"the review threshold {percent(threshold)}, {literal(rule.basis)}"  # a login name is text
     if confidence < threshold:
         return f"**Needs review**: confidence {percent(confidence)} is below {why}."
     return f"Confidence {percent(confidence)} is at or above {why}."
@@ -206,6 +211,16 @@ def place_text(
     return figure, table
 
 
+@dataclass(frozen=True)
+class ClassifyTab:
+    """What the page needs of the built tab: the live run's `follower` of the map (None when the map
+    is there from the start or will not come), and `located()`, the index that places new text on the
+    map with the map's points, once it exists (the row editor places its texts with it too)."""
+
+    follower: Follower | None
+    located: Callable[[], tuple[MapIndex, pd.DataFrame] | None]
+
+
 def build(
     run: Run,
     predictor: Predictor,
@@ -213,7 +228,7 @@ def build(
     *,
     coming: bool = False,
     review: Callable[[], ReviewRule | None] | None = None,
-) -> Follower | None:
+) -> ClassifyTab:
     """Lay out the tab inside the current `gr.Tab` and wire its chained events.
 
     `points` are the predictions with map coordinates (`agnews.present.tables.map_points`), None
@@ -221,14 +236,14 @@ def build(
     `review()` is the run's review rule (`agnews.rundir.facts.REVIEW`) when a text is classified
     (default: the loaded run's); a live run may gain it after start-up.
     `coming`: the map is being built in the background; the placement panel then waits hidden and
-    the returned `Follower` shows it (and starts placing text) once the map part exists.
+    the returned tab's `follower` shows it (and starts placing text) once the map part exists.
     """
 
     with gr.Row():
         with gr.Column(scale=3):
             text = gr.Textbox(
                 label="Text to classify",
-                lines=3,
+                lines=1,  # one line: Enter submits (Gradio's rule), Shift+Enter adds a line; grows to 8
                 max_lines=8,
                 max_length=MAX_RAW_CHARS,
                 info=TEXT_INFO,
@@ -261,34 +276,32 @@ def build(
         lambda value: review_note(current_review(), value), probabilities, review_line, api_name="review"
     )
     gr.Examples(example_texts(run.predictions), inputs=text, label="Examples from the test split")
-    words = gr.HighlightedText(
-        label="Which words drove the prediction (occlusion: red words support it, blue argue against it)",
-        show_legend=False,
-        show_inline_category=False,
-        elem_id="classify-words",
-    )
+    gr.Markdown("**Which words drove the prediction** (occlusion: each word removed in turn)")
+    words = word_scores_view("classify-words")
     located = fine_tuned_map(run, points)
     follower = None
+    # The index the place event uses: set now, or by the follower when the map arrives.
+    holder: dict[str, tuple[MapIndex, pd.DataFrame] | None] = {"located": located}
     if located is None and not coming:
         notice(
             "This run has no fine-tuned map or embeddings; "
             "run `agnews analyze RUN --stages embed,map` to add them."
         )
     else:
-        # The index the place event uses: set now, or by the follower when the map arrives.
-        holder: dict[str, tuple[MapIndex, pd.DataFrame] | None] = {"located": located}
         building = gr.Markdown(
             "> **Being built.** Your text's place on the map appears once the `embed` and `map` "
             "stages have made it.",
             visible=located is None,
             elem_id="classify-map-building",
         )
-        with gr.Row(visible=located is not None, elem_id="classify-map-row") as placed_row:
+        # Map above table, each the page's width: beside the map, the table's columns ran off-screen.
+        with gr.Column(visible=located is not None, elem_id="classify-map-row") as placed_row:
             placed_map = gr.Plot(label="Your text on the fine-tuned map", elem_id="classify-map")
             neighbours = gr.Dataframe(
                 label=f"{NEIGHBOURS} most similar test texts ([CLS] cosine)",
                 interactive=False,
                 wrap=True,
+                column_widths=NEIGHBOUR_WIDTHS,
                 elem_id="classify-neighbours",
             )
 
@@ -310,11 +323,11 @@ def build(
         predictor,
         lambda: None if (found := current_review()) is None else found.threshold,
     )
-    return follower
+    return ClassifyTab(follower, lambda: holder["located"])
 
 
 def _placement_follower(
-    holder: dict[str, tuple[MapIndex, pd.DataFrame] | None], building: gr.Markdown, placed_row: gr.Row
+    holder: dict[str, tuple[MapIndex, pd.DataFrame] | None], building: gr.Markdown, placed_row: gr.Column
 ) -> Follower:
     """Shows the placement panel, and arms the place event, once the live run has its map."""
     shown = gr.State(False)

@@ -54,10 +54,11 @@ def selected_row_id(event: gr.SelectData) -> int | None:
 
 
 def row_details(
-    predictions: pd.DataFrame, row_id: int | None, classes: Sequence[str]
+    predictions: pd.DataFrame, row_id: int | None, classes: Sequence[str], *, with_text: bool = True
 ) -> tuple[str, dict[str, float] | None]:
-    """Full text and verdict of one test row (Markdown), and its probability of each of `classes` (the
-    run's, in class-id order) for `gr.Label`."""
+    """Verdict and full text of one test row (Markdown; `with_text=False`: the verdict alone, where
+    the text is shown beside it already), and its probability of each of `classes` (the run's, in
+    class-id order) for `gr.Label`."""
     match = predictions[predictions["row_id"] == row_id] if row_id is not None else predictions.iloc[:0]
     if match.empty:
         return "Select a row to see its full text and probabilities.", None
@@ -67,7 +68,7 @@ def row_details(
     markdown = (
         f"**Row {row['row_id']}** · true **{literal(row['label_name'])}** · "
         f"predicted **{literal(row['pred_name'])}** "
-        f"({percent(row['confidence'])}, {verdict})\n\n> {text}"
+        f"({percent(row['confidence'])}, {verdict})" + (f"\n\n> {text}" if with_text else "")
     )
     columns = prob_columns(len(classes))
     return markdown, {name: float(row[col]) for name, col in zip(classes, columns, strict=True)}

@@ -19,6 +19,7 @@ import pandas as pd
 from agnews.comparison import CHANGES, Comparison, compare_runs, describe_pair, disagreements
 from agnews.formatting import number, percent, points
 from agnews.present.figures import confusion_change_figure, headline, map_figure
+from agnews.present.glossary import glossed
 from agnews.present.markup import literal
 from agnews.present.paths import shown_path, shown_text
 from agnews.present.tables import map_points
@@ -30,9 +31,12 @@ from agnews.ui.lazy import fill_when_opened
 
 ALL_CHANGES = "all disagreements"
 NO_OTHER_RUN = (
-    "> **No other run to compare with.** Train another beside this one (e.g. `agnews train --seed 1 "
-    "--out runs/quick-s1`) and reopen the app, or start it with `python app.py --run A --compare B`."
+    "> **No other run to compare with yet.** Train another beside this one (e.g. `agnews train --seed 1 "
+    "--out runs/quick-s1`): the picker below lists it the next time this tab is opened. Or start the "
+    "app with `python app.py --run A --compare B`."
 )
+# The terms the comparison shows, as the glossary names them (`agnews.present.glossary`).
+GLOSSED = ("accuracy", "macro F1", "paired bootstrap", "McNemar")
 PICK_NOTE = "Pick a run to compare this one (A) with."
 CLICK_NOTE = "Click a row to read it whole."
 
@@ -153,48 +157,58 @@ def build(
     runs_root: Path | None,
     compare_with: Run | None = None,
 ) -> None:
-    """Lay out the tab inside `tab`: the picker, and the comparison with the picked run."""
-    runs = run_choices(runs_root, run, compare_with)
-    if not runs:
-        gr.Markdown(NO_OTHER_RUN, elem_id="compare-none")
-        return
+    """Lay out the tab inside `tab`: the picker, and the comparison with the picked run.
+
+    The picker lists the runs as they are each time the tab is opened (`run_choices`): a run trained
+    while the page is open is offered without a restart; with none to offer, `NO_OTHER_RUN` says how
+    to make one.
+    """
+
+    def listed() -> dict[str, Path]:
+        return run_choices(runs_root, current(), compare_with)
+
+    runs = listed()
     picked = None
     if compare_with is not None:
         picked = next((name for name, path in runs.items() if path == compare_with.path.resolve()), None)
+    none = gr.Markdown(NO_OTHER_RUN, visible=not runs, elem_id="compare-none")
     picker = gr.Dropdown(list(runs), value=picked, label="Compare with (B)", elem_id="compare-picker")
     summary = gr.Markdown(PICK_NOTE, elem_id="compare-summary")
-    with gr.Row():
-        scores = gr.Dataframe(None, label="Scores", interactive=False, elem_id="compare-scores")
-        confusion = gr.Plot(None, show_label=False, elem_id="compare-confusion")
-    change = gr.Radio([ALL_CHANGES, *CHANGES], value=ALL_CHANGES, label="Rows", elem_id="compare-change")
-    count = gr.Markdown("")
-    with gr.Row():
-        table = gr.Dataframe(
-            None,
-            label="Rows where A and B disagree (click one to read it)",
-            interactive=False,
-            max_height=420,
-            elem_id="compare-table",
-            scale=3,
-        )
-        with gr.Column(scale=2):
-            details = gr.Markdown(CLICK_NOTE, elem_id="compare-details")
-            export = gr.Button("Export these rows as CSV")
-            download = gr.File(label="CSV", interactive=False, height=90)
-    with gr.Accordion("Both maps side by side", open=False):
-        maps_note = gr.Markdown("")
+    gr.Markdown(glossed(*GLOSSED), elem_id="compare-glosses")
+    with gr.Column(visible=picked is not None, elem_id="compare-results") as results:
         with gr.Row():
-            map_a = gr.Plot(None, show_label=False, elem_id="compare-map-a")
-            map_b = gr.Plot(None, show_label=False, elem_id="compare-map-b")
+            scores = gr.Dataframe(None, label="Scores", interactive=False, elem_id="compare-scores")
+            confusion = gr.Plot(None, show_label=False, elem_id="compare-confusion")
+        change = gr.Radio([ALL_CHANGES, *CHANGES], value=ALL_CHANGES, label="Rows", elem_id="compare-change")
+        count = gr.Markdown("")
+        with gr.Row():
+            table = gr.Dataframe(
+                None,
+                label="Rows where A and B disagree (click one to read it)",
+                interactive=False,
+                max_height=420,
+                elem_id="compare-table",
+                scale=3,
+            )
+            with gr.Column(scale=2):
+                details = gr.Markdown(CLICK_NOTE, elem_id="compare-details")
+                export = gr.Button("Export these rows as CSV")
+                download = gr.File(label="CSV", interactive=False, height=90)
+        with gr.Accordion("Both maps side by side", open=False):
+            maps_note = gr.Markdown("")
+            with gr.Row():
+                map_a = gr.Plot(None, show_label=False, elem_id="compare-map-a")
+                map_b = gr.Plot(None, show_label=False, elem_id="compare-map-b")
 
     cache: dict[tuple[int, str, int, int], Shown] = {}
 
     def shown(name: str) -> Shown:
         """The comparison of the current A with the listed run `name`, kept while neither changes (a
         run edit swaps in a new folder, so the folder's identity and time say when B changed)."""
-        if name not in runs:
+        path = listed().get(name)
+        if path is None:
             raise RunError(f"{name!r} is not one of the runs this page lists")
-        a, path = current(), runs[name]
+        a = current()
         folder = path.stat()
         key = (id(a), str(path), folder.st_ino, folder.st_mtime_ns)
         if key not in cache:
@@ -216,19 +230,20 @@ def build(
                 html.escape(f"Cannot compare: {why(exc)}", quote=False), print_exception=False
             ) from exc
 
-    outputs = [summary, scores, confusion, table, count, details, maps_note, map_a, map_b]
+    outputs = [results, summary, scores, confusion, table, count, details, maps_note, map_a, map_b]
 
     def show(name: str | None, which: str | None) -> dict[Any, Any]:
         if not name:
-            return {summary: PICK_NOTE}
+            return {results: gr.update(visible=False), summary: PICK_NOTE}
         try:
             pair = shown(name)
         except (RunError, OSError) as exc:
-            empty = {component: None for component in (scores, confusion, table, map_a, map_b)}
-            return {**empty, summary: f"> **Cannot compare.** {literal(why(exc))}", count: "", maps_note: ""}
+            failed = f"> **Cannot compare.** {literal(why(exc))}"
+            return {results: gr.update(visible=False), summary: failed}
         rows = rows_shown(pair.rows, which)
         first, second, note = side_by_side_maps(current(), pair.b)
         return {
+            results: gr.update(visible=True),
             summary: summary_markdown(pair.comparison),
             scores: per_class_table(pair.comparison),
             confusion: confusion_change_figure(pair.comparison.confusion_change, pair.comparison.labels),
@@ -253,6 +268,13 @@ def build(
     def write_csv(name: str | None, which: str | None) -> str | None:
         return temporary_csv(rows_of(name, which), "agnews-compare-") if name else None
 
+    def refresh(name: str | None) -> dict[Any, Any]:
+        """The picker's runs as they are now (a picked run that has gone stays picked: showing it
+        says why it cannot be compared)."""
+        now = listed()
+        return {none: gr.update(visible=not now), picker: gr.update(choices=list(now), value=name)}
+
+    tab.select(refresh, [picker], [none, picker], api_name="compare_runs", api_visibility="undocumented")
     picker.change(show, [picker, change], outputs, api_name="compare", api_visibility="undocumented")
     change.change(
         filter_rows, [picker, change], [table, count], api_name="compare_rows", api_visibility="undocumented"

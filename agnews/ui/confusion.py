@@ -1,23 +1,26 @@
 """Confusion matrix tab: where the model goes wrong, as a heatmap and as metrics tables.
 
-The heatmap is for reading; the counts table beside it is for choosing, because Gradio's `gr.Plot`
-reports no clicks: clicking an off-diagonal cell there opens the Errors tab filtered to that pair.
+A cell of the heatmap (its clicks come through `agnews.ui.plot_events`) or of the counts table beside
+it opens that cell's rows in the Errors tab (`agnews.ui.open_rows`): an off-diagonal cell its
+mistakes, a diagonal cell the rows the model got right.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import asdict
 from typing import Any
 
 import gradio as gr
 import pandas as pd
 
-from agnews.present.figures import confusion_figure
-from agnews.present.tables import per_class_table, summary_table
+from agnews.present.figures import confusion_figure, plot_text
+from agnews.present.tables import metrics_glosses, per_class_table, summary_table
 from agnews.rundir.run import Run
 from agnews.ui.lazy import fill_when_opened
 from agnews.ui.live import Follower
+from agnews.ui.open_rows import OpenRows
+from agnews.ui.plot_events import parse, plot_events
 
 CORNER = "true \\ predicted"
 
@@ -42,12 +45,24 @@ def summary(run: Run) -> pd.DataFrame:
     return summary_table(asdict(run.metrics.test), asdict(run.baseline) if run.baseline else None)
 
 
-def build(run: Run, tab: gr.Tab) -> tuple[gr.Dataframe, Follower]:
-    """Lay out the tab inside the current `gr.Tab`; return the counts table for `link_to_errors`, and
-    how the metrics table follows a run still being built (`agnews.ui.live`: the baseline arrives)."""
+def pair_rows(run: Run, true_name: str, predicted_name: str) -> list[int]:
+    """The ids of the test rows of class `true_name` predicted as `predicted_name`, most confident
+    first (the Errors tab's order)."""
+    rows = run.predictions
+    chosen = rows[(rows["label_name"] == true_name) & (rows["pred_name"] == predicted_name)]
+    return chosen.sort_values(["confidence", "row_id"], ascending=[False, True])["row_id"].tolist()
+
+
+def build(run: Run, tab: gr.Tab, open_rows: OpenRows, *, current: Callable[[], Run]) -> Follower:
+    """Lay out the tab inside the current `gr.Tab` and wire its clicks: a cell of the heatmap or of
+    the counts table opens that cell's rows in the Errors tab (`open_rows`). Returns how the metrics
+    table follows a run still being built (`agnews.ui.live`: the baseline arrives)."""
     test = asdict(run.metrics.test)
     with gr.Row():
-        plot = gr.Plot(None, show_label=False, elem_id="confusion-plot")
+        with gr.Column():
+            plot = gr.Plot(None, show_label=False, elem_id="confusion-plot")
+            clicks = plot_events(plot)
+            gr.Markdown("Click a cell (on the heatmap or in the counts) to list its rows in the Errors tab.")
         fill_when_opened(
             tab,
             lambda _run: {plot: confusion_figure(test["confusion_matrix"], run.classes)},
@@ -58,7 +73,7 @@ def build(run: Run, tab: gr.Tab) -> tuple[gr.Dataframe, Follower]:
         with gr.Column():
             cells = gr.Dataframe(
                 counts_table(test["confusion_matrix"], run.classes),
-                label="Counts: click a cell to list those mistakes in the Errors tab",
+                label="Counts: click a cell to list its rows in the Errors tab",
                 interactive=False,
                 elem_id="confusion-cells",
             )
@@ -66,25 +81,35 @@ def build(run: Run, tab: gr.Tab) -> tuple[gr.Dataframe, Follower]:
                 summary(run), label="Test metrics", interactive=False, wrap=True, elem_id="confusion-metrics"
             )
             gr.Dataframe(per_class_table(test, run.classes), label="Per class", interactive=False)
-    return cells, Follower([metrics], lambda snapshot, _status: {metrics: summary(snapshot.run)})
+            gr.Markdown(metrics_glosses(), elem_id="confusion-glosses")
 
+    def open_pair(true_name: str, predicted_name: str) -> dict[Any, Any]:
+        run = current()
+        if true_name not in run.classes or predicted_name not in run.classes:
+            return {}  # a cell of a table the page no longer shows
+        rows = pair_rows(run, true_name, predicted_name)
+        verdict = "correct" if true_name == predicted_name else "mistakes"
+        why = f"true {true_name}, predicted {predicted_name} ({len(rows)} {verdict}; confusion matrix)"
+        return open_rows.open(rows, why)
 
-def link_to_errors(
-    cells: gr.Dataframe, true_class: gr.Dropdown, predicted: gr.Dropdown, tabs: gr.Tabs
-) -> None:
-    """Clicking an off-diagonal cell sets the Errors tab's filters to that pair and switches to it."""
+    def clicked_plot(raw: str | None) -> dict[Any, Any]:
+        event = parse(raw)
+        if event is None or event.kind != "click" or not event.cells:
+            return {}
+        names = {plot_text(name): name for name in current().classes}  # the axes show names escaped
+        predicted_shown, true_shown = event.cells[0]  # the heatmap's x is the prediction, y the truth
+        if predicted_shown not in names or true_shown not in names:
+            return {}
+        return open_pair(names[true_shown], names[predicted_shown])
 
-    def choose(table: pd.DataFrame, event: gr.SelectData) -> tuple[Any, Any, Any]:
+    def clicked_table(table: pd.DataFrame, event: gr.SelectData) -> dict[Any, Any]:
         pair = cell_pair(table, event.index)
-        if pair is None or pair[0] == pair[1]:
-            gr.Info("Choose an off-diagonal cell: those are the mistakes.")
-            return gr.skip(), gr.skip(), gr.skip()
-        return pair[0], pair[1], gr.Tabs(selected="errors")
+        if pair is None:
+            gr.Info("Click a count: the class-name column opens nothing.")
+            return {}
+        return open_pair(*pair)
 
-    cells.select(
-        choose,
-        [cells],
-        [true_class, predicted, tabs],
-        api_name="confusion_cell",
-        api_visibility="undocumented",
-    )
+    undocumented: dict[str, Any] = {"api_visibility": "undocumented"}
+    clicks.change(clicked_plot, clicks, open_rows.outputs, api_name="confusion_plot_cell", **undocumented)
+    cells.select(clicked_table, [cells], open_rows.outputs, api_name="confusion_cell", **undocumented)
+    return Follower([metrics], lambda snapshot, _status: {metrics: summary(snapshot.run)})

@@ -2,14 +2,14 @@
 
 The launcher may open the app as soon as a run has its model, metrics and predictions, with the
 default stages (`agnews.rundir.catalog`) still running in a background `agnews analyze` process.
-`LiveRun` is what the page reads the run through then: `current()` re-loads the run only when its
-`manifest.json` changed (every edit of a run swaps in a new one, atomically, so a re-load sees only
-whole parts), and `status()` says, per stage, whether it is done, running (with the progress the
-analyze process reports in its event log, `agnews.events`), waiting, failed or stopped. `attach`
-adds to the page one status line and one `gr.Timer` that carries the new parts into the panels that
-asked for them.
+`LiveRun` follows the stages: `current()` is the run as it is on disk now (`agnews.ui.run_state`,
+the page's own way of reading it, re-loaded only when its `manifest.json` changed), `version`
+counts the changes it has seen, and `status()` says, per stage, whether it is done, running (with
+the progress the analyze process reports in its event log, `agnews.events`), waiting, failed or
+stopped. `attach` adds to the page one status line and one `gr.Timer` that carries the new parts
+into the panels that asked for them.
 
-A finished run has no `LiveRun` and its page no timer.
+A finished run has no `LiveRun` and its page no timer; it still reads the run through `run_state`.
 """
 
 from __future__ import annotations
@@ -28,10 +28,9 @@ from agnews.events import EventReader, Summary
 from agnews.present.markup import literal
 from agnews.present.paths import shown_path, shown_text
 from agnews.present.tables import map_points
-from agnews.rundir.files import RunError
-from agnews.rundir.parts import MANIFEST
 from agnews.rundir.run import Run
 from agnews.ui.child_process import progress_text
+from agnews.ui.run_state import RUNS
 
 TICK_SECONDS = 2.0
 DETAIL_CHARS = 240  # a failed stage's message is cut here in the status line (the header has it whole)
@@ -134,41 +133,26 @@ class LiveRun:
         self.log = log
         self.running = running
         self._events = None if events is None else EventReader(events)
+        self._path = run.path
         self._run = run
-        self._manifest = self._read_manifest()
         self._points: pd.DataFrame | None = None
         self._points_version = -1  # the version `_points` were computed for
-        self.version = 0  # goes up by one each time `current()` loads a changed run
+        self.version = 0  # goes up by one each time `current()` finds a changed run
         self._lock = threading.Lock()
-
-    def _read_manifest(self) -> bytes:
-        try:
-            return (self._run.path / MANIFEST).read_bytes()
-        except OSError:
-            return b""
+        RUNS.seed(run)
 
     def current(self) -> Run:
-        """The run as it is now: re-loaded only if its manifest changed since the last load.
-
-        A load that raced an edit (the manifest changed while the parts were read) is done again, so
-        the parts returned all belong to one version of the run; a load that fails keeps the last run.
-        """
+        """The run as it is now (`agnews.ui.run_state.RUNS`: re-loaded only if its manifest changed,
+        whichever of the page's sessions or this live following asks first)."""
+        run = RUNS.current(self._path)
         with self._lock:
-            for _ in range(3):
-                manifest = self._read_manifest()
-                if manifest == self._manifest:
-                    return self._run
-                try:
-                    run = Run.load(self._run.path)
-                except RunError:
-                    return self._run  # e.g. the run was swapped twice mid-read: next tick
-                if self._read_manifest() == manifest:
-                    self._run, self._manifest = run, manifest
-                    self.version += 1
-                    if self.on_change is not None:
-                        self.on_change(run)
-                    return run
-            return self._run
+            changed = run is not self._run
+            if changed:
+                self._run = run
+                self.version += 1
+        if changed and self.on_change is not None:
+            self.on_change(run)
+        return run
 
     def snapshot(self) -> Snapshot:
         """The current run with its map points (`agnews.present.tables.map_points`), computed once per

@@ -6,7 +6,10 @@ carry the predicted class was taught it by them, and a flag on those rows (clean
 training rows' label issues) says whether their own labels are suspect. The search is
 `agnews.serving.neighbours`; a typed text is embedded as the Classify tab embeds it for the map
 (`classify.text_vector`). `neighbours_of_row` is what another tab calls to show a selected row's
-neighbours; the tab opens on the neighbours of the most confident mistake.
+neighbours; the tab opens on the neighbours of the most confident mistake. A table names each
+training row by its headline; `listed` keeps the rows behind it (text hash, label, full text, the
+suggested class of a flagged one), so a click shows the whole text (`neighbour_shown`) or hands the
+row to a `DecisionBox` (`DecisionBox.choose(TRAIN, row.key, row.given, row.text, row.suggested)`).
 """
 
 from __future__ import annotations
@@ -15,15 +18,16 @@ from collections.abc import Callable
 from typing import Any
 
 import gradio as gr
-import numpy as np
 import pandas as pd
 
 from agnews.formatting import count, percent
 from agnews.present.figures import headline
+from agnews.present.markup import literal
 from agnews.rundir.run import Run
-from agnews.serving.neighbours import NeighbourError, TrainingNeighbours, stored_vector, training_neighbours
+from agnews.serving.neighbours import NeighbourError, stored_vector, training_neighbours
 from agnews.serving.predictor import Predictor
 from agnews.ui.classify import text_vector
+from agnews.ui.decisions import Listed
 
 K = 10
 WIDTHS = ["11%", "13%", "16%", "60%"]
@@ -86,15 +90,32 @@ def _asked(question: Callable[[], Any]) -> Any:
         raise gr.Error(str(exc), print_exception=False) from exc
 
 
-def _answer(index: TrainingNeighbours, vector: np.ndarray, subject: str, k: int) -> tuple[pd.DataFrame, str]:
-    found = _asked(lambda: index.nearest(vector, k))
-    return neighbours_table(found), summary(found, subject, index.flags_known)
+def listed(found: pd.DataFrame) -> list[Listed]:
+    """The training rows of a neighbours table, in its order, as a decision needs them: the text
+    hash, the label, the full text, and the suggested class where cleanlab flagged the row."""
+    return [
+        Listed(str(h), str(g), str(t), str(s) if f is True else None)
+        for h, g, t, f, s in zip(
+            found["text_hash"],
+            found["label_name"],
+            found["text"],
+            found["flagged"],
+            found["suggested"],
+            strict=True,
+        )
+    ]
 
 
-def neighbours_of_row(run: Run, row_id: float | int | str | None, k: int = K) -> tuple[pd.DataFrame, str]:
-    """The `k` training rows nearest test row `row_id` (its id, as the Errors tab lists it): the
-    table to show and the one-line summary. A bad id, or a run without the vectors, raises `gr.Error`
-    with what to do."""
+def neighbour_shown(row: Listed) -> str:
+    """A clicked neighbour as Markdown: its label, its flag and its whole text (shown as text)."""
+    flagged = f" · flagged, suggested **{literal(row.suggested)}**" if row.suggested else ""
+    return f"**Training row** · labelled **{literal(row.given)}**{flagged}\n\n> {literal(row.text)}"
+
+
+def nearest_to_row(run: Run, row_id: float | int | str | None, k: int = K) -> tuple[pd.DataFrame, str]:
+    """The `k` training rows nearest test row `row_id` (its id, as the Errors tab lists it), as
+    `TrainingNeighbours.nearest` returns them, and the one-line summary. A bad id, or a run without
+    the vectors, raises `gr.Error` with what to do."""
     wanted = row_id_of(row_id)
     index = _asked(lambda: training_neighbours(run))
     vector = _asked(lambda: stored_vector(run, wanted))
@@ -103,15 +124,32 @@ def neighbours_of_row(run: Run, row_id: float | int | str | None, k: int = K) ->
         f"Test row {wanted} (true **{row['label_name']}**, predicted **{row['pred_name']}** "
         f"{percent(row['confidence'], 0)})"
     )
-    return _answer(index, vector, subject, k)
+    found = _asked(lambda: index.nearest(vector, k))
+    return found, summary(found, subject, index.flags_known)
+
+
+def nearest_to_text(
+    run: Run, predictor: Predictor, value: str | None, k: int = K
+) -> tuple[pd.DataFrame, str]:
+    """The `k` training rows nearest a typed text, embedded by `predictor` (the run's model), and the
+    one-line summary."""
+    index = _asked(lambda: training_neighbours(run))
+    found = _asked(lambda: index.nearest(text_vector(predictor, value), k))
+    return found, summary(found, "Your text", index.flags_known)
+
+
+def neighbours_of_row(run: Run, row_id: float | int | str | None, k: int = K) -> tuple[pd.DataFrame, str]:
+    """The table to show of the `k` training rows nearest test row `row_id`, and the summary."""
+    found, said = nearest_to_row(run, row_id, k)
+    return neighbours_table(found), said
 
 
 def neighbours_of_text(
     run: Run, predictor: Predictor, value: str | None, k: int = K
 ) -> tuple[pd.DataFrame, str]:
-    """The `k` training rows nearest a typed text, embedded by `predictor` (the run's model)."""
-    index = _asked(lambda: training_neighbours(run))
-    return _answer(index, text_vector(predictor, value), "Your text", k)
+    """The table to show of the `k` training rows nearest a typed text, and the summary."""
+    found, said = nearest_to_text(run, predictor, value, k)
+    return neighbours_table(found), said
 
 
 def most_confident_mistake(run: Run) -> int | None:

@@ -20,31 +20,43 @@ import gradio as gr
 import numpy as np
 
 from agnews.formatting import count, number, percent, points
-from agnews.present.cards import ANY, INFO, Card
+from agnews.present.cards import ANY, FINE, INFO, LOOK, Card, apart, by_severity
+from agnews.present.glossary import tag_title
 from agnews.present.markup import literal
-from agnews.present.tables import row_tags, test_accuracy
+from agnews.present.tables import mistakes, test_accuracy, with_tags
 from agnews.rundir.catalog import load_attribute
 from agnews.rundir.run import Run
+from agnews.stats import wilson_interval
+from agnews.ui.errors import filter_mistakes
+from agnews.ui.open_rows import OpenRows
 from agnews.ui.scratch import scratch
 from agnews.ui.throttle import HEAVY_QUEUE, limited
 
 
 def accuracy_card(run: Run) -> Card:
+    """Test accuracy, judged against the frozen base-model baseline when the run has one: fine-tuning
+    that does no better than a linear probe on the base model's features has not worked."""
     test = run.metrics.test
     value = test_accuracy(run)
-    headline = f"Test accuracy **{value}** on {count(test.rows)} rows · macro F1 {number(test.f1_macro, 3)}."
-    if run.baseline is not None:
-        gain = points(test.accuracy - run.baseline.accuracy, digits=1)
-        headline += f" Frozen base-model features: {percent(run.baseline.accuracy)} (fine-tuned {gain})."
-    return Card(
-        "accuracy",
-        "Accuracy",
-        headline,
-        INFO,
-        "95% Wilson interval over the test rows",
-        "confusion",
-        "Open the confusion matrix",
+    headline = (
+        f"Test accuracy **{value}** on {count(test.rows)} rows · macro F1 {number(test.f1_macro, 3)} "
+        f"(accuracy with every class weighted alike)."
     )
+    rule, verdict = "95% Wilson interval over the test rows", INFO
+    if run.baseline is not None:
+        base = run.baseline.accuracy
+        gain = points(test.accuracy - base, digits=1)
+        headline += f" Frozen base-model features: {percent(base)} (fine-tuned {gain})."
+        rule = "look when the frozen base-model baseline lies above the accuracy's 95% interval"
+        below = apart(base, base, *wilson_interval(round(test.accuracy * test.rows), test.rows))
+        if below > 0:
+            verdict = LOOK
+            headline += (
+                " **The baseline beats the fine-tuned model**: train longer or check the learning rate."
+            )
+        elif below < 0:
+            verdict = FINE
+    return Card("accuracy", "Accuracy", headline, verdict, rule, "confusion", "Open the confusion matrix")
 
 
 def confusion_card(run: Run) -> Card:
@@ -88,21 +100,23 @@ def compare_card(run: Run, other: Run) -> Card:
 def cards(
     run: Run, *, coming: Callable[[str], bool] = lambda _stage: False, compare_with: Run | None = None
 ) -> list[Card]:
-    """Every card, in reading order: the core's (accuracy, the most common mistake), then each
-    analysis's by its rank, then the compared run's. `coming(stage)`: whether a background analyze is
-    making it; `compare_with`: the run the Compare tab opens on, if any."""
+    """Every card, most severe first (`by_severity`); within a verdict, the core's (accuracy, the most
+    common mistake), then each analysis's by its rank, then the compared run's. `coming(stage)`:
+    whether a background analyze is making it; `compare_with`: the run the Compare tab opens on."""
     compared = [] if compare_with is None else [compare_card(run, compare_with)]
     ranked = [
         (analysis.rank, load_attribute(analysis.card)(run, any(coming(s) for s in analysis.default_stages)))
         for analysis in run.catalog.analyses
         if analysis.card is not None
     ]
-    return [
-        accuracy_card(run),
-        confusion_card(run),
-        *(card for _, card in sorted(ranked, key=lambda r: r[0])),
-        *compared,
-    ]
+    return by_severity(
+        [
+            accuracy_card(run),
+            confusion_card(run),
+            *(card for _, card in sorted(ranked, key=lambda r: r[0])),
+            *compared,
+        ]
+    )
 
 
 @dataclass
@@ -143,12 +157,15 @@ def build(
     current: Callable[[], Run],
     coming: Callable[[str], bool],
     compare_with: Run | None = None,
+    page: gr.Blocks,
 ) -> Overview:
     """Lay out the cards (two to a row) inside `tab`, drawn from `run`; drawn again from `current()`
-    (a live run's latest version) whenever the tab is opened."""
+    (the run as it is on disk) whenever the tab is opened and whenever `page` loads (the Overview is
+    the tab a page opens on: a part written since start-up shows after a reload)."""
     shown = cards(run, coming=coming, compare_with=compare_with)
     gr.Markdown(
-        "Where to look first: each card is one analysis of this run, judged by the rule under it.",
+        "Where to look first, most severe first: each card is one analysis of this run, judged by the "
+        "rule under it.",
         elem_id="overview-intro",
     )
     texts, buttons = [], []
@@ -160,10 +177,21 @@ def build(
                     buttons.append(gr.Button(card.button, size="sm", elem_id=f"overview-{card.key}-open"))
 
     def redraw() -> list[Any]:
-        again = cards(current(), coming=coming, compare_with=compare_with)
+        # In the places the page was built with: each button is wired to its card's key, so a card
+        # whose verdict changed since start-up keeps its place (its badge and words change).
+        by_key = {card.key: card for card in cards(current(), coming=coming, compare_with=compare_with)}
+        again = [by_key[card.key] for card in shown]
         return [card.markdown() for card in again] + [gr.update(value=card.button) for card in again]
 
-    tab.select(redraw, None, [*texts, *buttons], api_name="overview_open", api_visibility="undocumented")
+    gr.on(
+        [tab.select, page.load],
+        redraw,
+        None,
+        [*texts, *buttons],
+        api_name="overview_open",
+        api_visibility="undocumented",
+        show_progress="hidden",
+    )
     report_button = gr.Button("Download the report (HTML)", size="sm", elem_id="overview-report")
     report_file = gr.File(label="Report", visible=False, elem_id="overview-report-file")
     report_button.click(
@@ -177,32 +205,41 @@ def build(
     return Overview(texts, buttons, [card.key for card in shown], compare_with)
 
 
-def link(
-    overview: Overview,
-    tabs: gr.Tabs,
-    errors_filters: tuple[gr.Dropdown, gr.Dropdown, gr.Dropdown],
-    *,
-    current: Callable[[], Run],
-) -> None:
-    """Each card's button opens its tab, judged on the run as it is at the click; a card pointing
-    at mistakes also sets the Errors tab's filters (true class, predicted class, tag)."""
+# Run in the browser once a card's button has switched tabs: the page keeps the Overview's scroll
+# position, which puts the opened tab's content above the window (or clamps it to the page's top while
+# the tab is still empty). Bringing the tab bar to the window's top lands on the tab's first content,
+# wherever it is filled. The page has one tab bar: the first `tablist` is it.
+LAND_ON_TAB = """() => {
+  document.querySelector("[role='tablist']")?.scrollIntoView({block: "start"});
+}"""
+
+
+def link(overview: Overview, tabs: gr.Tabs, open_rows: OpenRows, *, current: Callable[[], Run]) -> None:
+    """Each card's button opens its tab, judged on the run as it is at the click, and lands on the
+    tab's content (`LAND_ON_TAB`); a card pointing at mistakes opens those mistakes in the Errors tab
+    (`open_rows`), under the card's own words."""
     for key, button in zip(overview.keys, overview.buttons, strict=True):
 
-        def go(key: str = key) -> tuple[Any, ...]:
+        def go(key: str = key) -> dict[Any, Any]:
             run = current()
             card = next(card for card in cards(run, compare_with=overview.compare_with) if card.key == key)
             if card.errors_filter is None:
-                return gr.skip(), gr.skip(), gr.skip(), gr.Tabs(selected=card.tab)
+                return {tabs: gr.Tabs(selected=card.tab)}
             true_name, pred_name, tag = card.errors_filter
-            tags = row_tags(run)
-            tag_update = gr.update(value=tag, choices=[ANY, *tags], visible=bool(tags))
-            return true_name, pred_name, tag_update, gr.Tabs(selected="errors")
+            wrong = mistakes(with_tags(run.predictions, run))
+            said = [
+                f"{what} {tag_title(name) if what == 'tag' else name}"
+                for what, name in zip(("true", "predicted", "tag"), card.errors_filter, strict=True)
+                if name != ANY
+            ]
+            why = f"the Overview's {card.title} card: mistakes, " + ", ".join(said or ["all"])
+            return open_rows.open(filter_mistakes(wrong, true_name, pred_name, "", tag)["row_id"], why)
 
         button.click(
             go,
             None,
-            [*errors_filters, tabs],
+            open_rows.outputs,
             api_name=f"overview_{key.replace('-', '_')}",
             api_visibility="undocumented",
             show_progress="hidden",
-        )
+        ).then(None, js=LAND_ON_TAB)

@@ -14,6 +14,7 @@ import pandas as pd
 from agnews.rundir.decisions import DecisionStore
 from agnews.rundir.run import Run
 from agnews.serving.predictor import Predictor
+from agnews.ui.open_rows import OpenRows
 
 
 @dataclass(frozen=True)
@@ -22,7 +23,8 @@ class TabPage:
     version); `coming`: a background `agnews analyze` is still to make this analysis's parts; `store`:
     where decisions on rows are saved (None: the page may not write); `may_write`: whether what the
     page does is saved beside the runs; `points`: what Classify places typed text among and the map
-    draws (`agnews.present.tables.map_points`)."""
+    draws (`agnews.present.tables.map_points`); `open_rows`: how the tab lists a set of test rows in
+    the rows browser (`agnews.ui.open_rows`)."""
 
     run: Run
     tab: gr.Tab
@@ -33,3 +35,4 @@ class TabPage:
     may_write: bool
     runs_root: Path | None
     points: pd.DataFrame | None  # the predictions with their map coordinates (`map_points`), or None
+    open_rows: OpenRows

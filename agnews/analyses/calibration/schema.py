@@ -1,5 +1,6 @@
-"""What the calibration part holds: `calibration.json`, the test split's calibration before and after
-the calibrator folded into the model, the risk-coverage curve and the review threshold."""
+"""What the calibration analysis's parts hold: `calibration.json`, the test split's calibration before
+and after the calibrator folded into the model, the risk-coverage curve and the review threshold; and
+`chosen_threshold.json`, a review threshold a person chose in its place."""
 
 from __future__ import annotations
 
@@ -79,3 +80,26 @@ PART: Part[Calibration] = Part("calibration", ("calibration.json",), False, (Jso
 def review_rule(calibration: Calibration) -> ReviewRule:
     """The part's answer to `agnews.rundir.facts.REVIEW`."""
     return ReviewRule(calibration.review_threshold, calibration.target_accuracy)
+
+
+@dataclass
+class ReviewChoice:
+    """`chosen_threshold.json`: a review threshold a person chose (on the Calibration tab, or with
+    `agnews calibration RUN --review-threshold T`), used in place of the calibration part's own.
+    A part of its own, so the calibration part and its provenance stay as the stage made them."""
+
+    threshold: Rate
+    who: str  # the login name, or where it was set without one ("local page", "command line")
+    when: str  # UTC, ISO 8601
+    schema_version: int = 1
+
+
+REVIEW_PART: Part[ReviewChoice] = Part(
+    "chosen_threshold", ("chosen_threshold.json",), False, (JsonFile(ReviewChoice),)
+)
+
+
+def chosen_rule(choice: ReviewChoice) -> ReviewRule:
+    """The chosen threshold's answer to `agnews.rundir.facts.REVIEW` (no target accuracy: a person
+    chose the value, not a target)."""
+    return ReviewRule(choice.threshold, None, choice.who, choice.when)

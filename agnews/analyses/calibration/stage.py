@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
+from agnews.analyses.calibration.coverage import kept_at
 from agnews.analyses.calibration.numeric import BOOTSTRAP_RESAMPLES, BOOTSTRAP_SEED, bootstrap, parameters
 from agnews.analyses.calibration.schema import PART, Calibration
 from agnews.rundir.parts import logit_columns, parse
@@ -24,7 +25,6 @@ from agnews.training.calibration import (
     ECE_BINS,
     METRICS,
     LogitTransform,
-    kept_share,
     reliability_bins,
     review_threshold,
     risk_coverage,
@@ -68,10 +68,10 @@ def calibration_stage(context: StageContext) -> None:
     validation_correct = validation_probs.argmax(axis=1) == validation_labels
     target = context.config.review_accuracy
     threshold = review_threshold(validation_confidence, validation_correct, target)
-    validation_kept = test_kept = (None, None)
+    validation_kept = test_kept = None
     if threshold is not None:
-        validation_kept = kept_share(validation_confidence, validation_correct, threshold)
-        test_kept = kept_share(confidence, correct, threshold)
+        validation_kept = kept_at(validation_confidence, validation_correct, threshold)
+        test_kept = kept_at(confidence, correct, threshold)
 
     def side(probs: np.ndarray, column: int) -> dict:
         values = {name: scores[name][column] for name in METRICS}
@@ -93,10 +93,10 @@ def calibration_stage(context: StageContext) -> None:
         "risk_coverage": risk_coverage(confidence, correct),
         "target_accuracy": target,
         "review_threshold": threshold,
-        "validation_coverage": validation_kept[0],
-        "validation_accuracy": validation_kept[1],
-        "test_coverage": test_kept[0],
-        "test_accuracy": test_kept[1],
+        "validation_coverage": None if validation_kept is None else validation_kept.coverage,
+        "validation_accuracy": None if validation_kept is None else validation_kept.accuracy,
+        "test_coverage": None if test_kept is None else test_kept.coverage,
+        "test_accuracy": None if test_kept is None else test_kept.accuracy,
         "seconds": round(time.perf_counter() - started, 1),
     }
     edit.write(PART.name, parse(Calibration, report, PART.files[0]))

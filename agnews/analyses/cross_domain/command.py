@@ -42,6 +42,11 @@ def _parser(description: str) -> argparse.ArgumentParser:
     )
     parser.add_argument("--name", help="Part name (letters, digits, - _ .); default: the file's name.")
     parser.add_argument(
+        "--file-name",
+        help="What the part records as the file (default: FILE as given), e.g. the own name of a "
+        "temporary copy's file.",
+    )
+    parser.add_argument(
         "--data",
         help="Folder of the data the run was trained on, for the TF-IDF baseline's training rows, "
         "where the run's recorded folder is not found from here (without it and them, the model is "
@@ -72,6 +77,7 @@ def main(argv: list[str], description: str, catalog: Catalog) -> int:
         text_columns=args.text_column,
         label_column=args.label_column,
         name=args.name,
+        file_name=args.file_name,
         data=args.data,
         out=args.out,
         wait=args.wait,

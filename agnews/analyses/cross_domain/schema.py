@@ -61,7 +61,7 @@ class CrossDomainMetrics:
     model is scored alone and `baseline_left_out` says why."""
 
     name: str
-    source: str  # the file, as an absolute path
+    source: str  # the file: its path as given, or its own name (an upload from the page)
     source_sha256: str
     rows_read: Count  # data rows of the file
     text_columns: list[str]  # joined with a space, as AG News' title and description are

@@ -139,6 +139,7 @@ def cross_domain_run(
     text_columns: list[str] | None = None,
     label_column: str = "label",
     name: str | None = None,
+    file_name: str | None = None,
     data: str | None = None,
     out: str | Path | None = None,
     wait: bool = False,
@@ -148,6 +149,8 @@ def cross_domain_run(
     """`agnews cross-domain RUN FILE`: score `file` with the run's model and the TF-IDF baseline and
     write the part `cross_domain/<name>` (default name: the file's stem); returns its metrics.
 
+    `file_name`: what the part records as the file (default: its path as given), for a file read from
+    a temporary copy (the page's upload) that is known by its own name.
     `data`: the folder the run was trained on, where its recorded one is not found from here (the
     baseline refits on the run's training rows, checked against their recorded content hash); without
     it and without those rows the baseline is left out, and the part says why (`training_rows`).
@@ -211,7 +214,7 @@ def cross_domain_run(
         )
         metrics = CrossDomainMetrics(
             name=name,
-            source=str(labelled.path),
+            source=file_name or str(labelled.path),
             source_sha256=labelled.sha256,
             rows_read=len(labelled.labels),
             text_columns=list(text_columns),

@@ -4,9 +4,9 @@ One `cross_domain/<name>` part at a time, chosen from a list: what was read and 
 classifiers' accuracy and macro F1 (and F1 per mapped class), the model's confusion (a row per mapped
 class, a column per class: a prediction outside the mapped ones is a mistake), and its mistakes,
 most confident first. Drawn when the tab is first opened (`agnews.ui.lazy`). The parts are made by
-`agnews cross-domain`, from the command line or from the upload under the panel
-(`upload.py`, which runs that command); an evaluation the page may not save
-is listed for the browser session that made it only.
+`agnews cross-domain`, from the command line or from the upload form above the results
+(`upload.py`, which runs that command); an evaluation the page may not save is listed for the
+browser session that made it only.
 """
 
 from __future__ import annotations
@@ -22,19 +22,19 @@ from agnews.analyses.cross_domain.present import cross_domain_summary, scores_ta
 from agnews.analyses.cross_domain.schema import FAMILY, CrossDomain
 from agnews.formatting import count
 from agnews.present.figures import confusion_figure
+from agnews.present.glossary import glossed
 from agnews.present.paths import shown_path
 from agnews.present.tables import mistakes
 from agnews.rundir.run import Run
-from agnews.ui.common import notice, row_details, rows_table, selected_row_id, temporary_csv
+from agnews.ui.common import row_details, rows_table, selected_row_id, temporary_csv
 from agnews.ui.errors import export_frame
 from agnews.ui.lazy import fill_when_opened
 from agnews.ui.page import TabPage
 
-MISSING = (
-    "This run has no cross-domain evaluation. `agnews cross-domain {path} FILE.csv --text-column TEXT "
-    '--label-column LABEL --label-map "business=Business,sports=Sports,tech=Sci/Tech"` scores the '
-    "run's model and a TF-IDF baseline on any labelled CSV file whose labels map onto some of the run's "
-    "classes; or upload one below."
+EMPTY = (
+    "No file scored yet. Upload a labelled CSV file here: the run's model and a TF-IDF baseline score it, "
+    "and its scores, confusion and mistakes fill this tab (the command line does the same: "
+    '`agnews cross-domain {path} FILE.csv --label-column LABEL --label-map "business=Business,..."`).'
 )
 UNSAVED = "unsaved/"  # before the name of this session's evaluation (never a part name: those have no '/')
 NOT_SAVED = (
@@ -76,26 +76,24 @@ def errors_note(part: CrossDomain) -> str:
 
 
 def build(page: TabPage) -> None:
-    """Lay out the tab inside `page.tab`; filled from the run as it is when first opened.
+    """Lay out the tab inside `page.tab`: the upload form first, then the evaluations, filled from the
+    run as it is when the tab is first opened (`page.current()`: the run on disk, so an evaluation
+    saved from a page is there after a reload).
 
-    A run without a cross-domain part gets a notice with the command that makes one, and the upload
-    form: its result is saved in the run when the page may write, else kept in the session (`UNSAVED`).
+    Without any evaluation yet, one line says what fills the tab and the form is open; its result is
+    saved in the run when the page may write, else kept in the session (`UNSAVED`).
     """
     run, current = page.run, page.current
-    # The run re-loaded after this page saved a part to it, beside the `current()` it was loaded
-    # over: a live run's next re-load (a new manifest) has the part too and takes over.
-    saved: dict[str, Run] = {}
-
-    def now() -> Run:
-        latest = current()
-        return saved["run"] if saved.get("over") is latest else latest
-
     evaluated_before = bool(run.members(FAMILY))
-    missing = notice(
-        MISSING.format(path=shown_path(run.path, run.path.parent)),
+    empty = gr.Markdown(
+        EMPTY.format(path=shown_path(run.path, run.path.parent)),
         elem_id="cross-domain-missing",
         visible=not evaluated_before,
     )
+    with gr.Accordion(
+        "Evaluate a labelled CSV file", open=not evaluated_before, elem_id="cross-domain-new"
+    ) as form:
+        evaluated, result = upload.build(current, may_write=page.may_write)
     with gr.Column(visible=evaluated_before) as panel_column:
         choice = gr.Dropdown([], label="Cross-domain evaluation", elem_id="cross-domain-choice")
         about = gr.Markdown("", elem_id="cross-domain-summary")
@@ -108,6 +106,7 @@ def build(page: TabPage) -> None:
                 elem_id="cross-domain-scores",
                 scale=2,
             )
+        gr.Markdown(glossed("accuracy", "macro F1", "F1", "baseline"), elem_id="cross-domain-glosses")
         count = gr.Markdown("", elem_id="cross-domain-count")
         with gr.Row():
             table = gr.Dataframe(
@@ -126,18 +125,23 @@ def build(page: TabPage) -> None:
                 )
                 export = gr.Button("Export all mistakes as CSV")
                 download = gr.File(label="CSV", interactive=False, height=90)
-    with gr.Accordion(
-        "Evaluate a labelled CSV file", open=not run.members(FAMILY), elem_id="cross-domain-new"
-    ):
-        evaluated, result = upload.build(now, may_write=page.may_write)
     session = gr.State({})  # this session's unsaved evaluations by name
     panel = [about, plot, scores, count, table, details, probabilities]
+    layout = [empty, form, panel_column]
+
+    def with_results() -> dict[Any, Any]:
+        """The layout once there is an evaluation to show: the form folds away above the results."""
+        return {
+            empty: gr.update(visible=False),
+            form: gr.update(open=False),
+            panel_column: gr.update(visible=True),
+        }
 
     def find(name: str | None, unsaved: dict[str, CrossDomain] | None) -> CrossDomain:
         if name and name.startswith(UNSAVED):
             found = (unsaved or {}).get(name.removeprefix(UNSAVED))
         else:
-            found = now().members(FAMILY).get(name or "")
+            found = current().members(FAMILY).get(name or "")
         if found is None:
             raise gr.Error(f"This run has no cross-domain evaluation {name!r}.")
         return found
@@ -167,31 +171,31 @@ def build(page: TabPage) -> None:
         names = list(evaluations)
         if not names:
             return None
-        return {choice: gr.update(choices=names, value=names[0]), **show(evaluations[names[0]])}
+        return {
+            **with_results(),
+            choice: gr.update(choices=names, value=names[0]),
+            **show(evaluations[names[0]]),
+        }
 
     def adopt(done: upload.Result | None, unsaved: dict[str, CrossDomain]) -> dict[Any, Any]:
-        """Show a finished upload's evaluation: re-load the run it was saved in, or keep it in the session."""
+        """Show a finished upload's evaluation: from the run as it is now (saved in it), or kept in the
+        session."""
         if done is None:
             return {}
         if done.unsaved is None:
-            over = current()
-            saved.update(over=over, run=Run.load(over.path, over.catalog))
-            value, part, unsaved_now = done.name, now().members(FAMILY)[done.name], False
+            value, part, unsaved_now = done.name, current().members(FAMILY)[done.name], False
         else:
             unsaved = {**unsaved, done.name: done.unsaved}
             value, part, unsaved_now = UNSAVED + done.name, done.unsaved, True
         return {
             session: unsaved,
-            missing: gr.update(visible=False),
-            panel_column: gr.update(visible=True),
-            choice: gr.update(choices=choices(now(), unsaved), value=value),
+            **with_results(),
+            choice: gr.update(choices=choices(current(), unsaved), value=value),
             **show(part, unsaved=unsaved_now),
         }
 
-    fill_when_opened(page.tab, fill, [choice, *panel], current=now, name="cross_domain_open")
-    evaluated.success(
-        adopt, [result, session], [session, missing, panel_column, choice, *panel], api_visibility="private"
-    )
+    fill_when_opened(page.tab, fill, [*layout, choice, *panel], current=current, name="cross_domain_open")
+    evaluated.success(adopt, [result, session], [session, *layout, choice, *panel], api_visibility="private")
     choice.input(
         lambda name, unsaved=None: show(find(name, unsaved), unsaved=bool(name and name.startswith(UNSAVED))),
         [choice, session],

@@ -153,9 +153,11 @@ def command_args(
     run: Path, file: str, *, text_column: str, label_column: str, mapping: str, name: str, out: Path | None
 ) -> list[str]:
     """`agnews cross-domain`'s arguments: into the run (waiting for a background analyze holding
-    it), or with `out` into that folder, the run untouched."""
+    it), or with `out` into that folder, the run untouched. The part records the file by its own
+    name: `file` is the session's copy (`keep_upload`), in a temporary folder named after nothing the
+    user knows."""
     args = ["cross-domain", str(run), file, "--text-column", text_column, "--label-column", label_column]
-    args += ["--label-map", mapping, "--name", name]
+    args += ["--label-map", mapping, "--name", name, "--file-name", Path(file).name]
     return [*args, "--out", str(out)] if out is not None else [*args, "--wait"]
 
 

@@ -142,7 +142,7 @@ def warning_messages(
             f"Train/test near-duplicates: {overlap.test_rows} test rows ({percent(overlap.share)}) have a "
             f"training row at TF-IDF cosine >= {setting(overlap.cosine)} ({overlap.different_label} of them "
             "with another label): they test recall of training rows more than generalisation "
-            "(the near_duplicate slice has the accuracy on them)."
+            "(the Slices tab's near-copy slice has the accuracy on them)."
         )
     if unknown.warn:
         messages.append(

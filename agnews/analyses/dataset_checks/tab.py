@@ -22,10 +22,14 @@ from agnews.analyses.dataset_checks.present import (
 )
 from agnews.analyses.dataset_checks.schema import PART
 from agnews.present.figures import class_distribution_figure, length_histogram_figure
+from agnews.present.glossary import glossed
 from agnews.present.notices import failures, part_notice
 from agnews.rundir.run import Run
 from agnews.ui.lazy import fill_when_opened
 from agnews.ui.page import TabPage
+
+# The terms the tab's tables and warnings show, as the glossary names them (`agnews.present.glossary`).
+GLOSSED = ("class balance", "KS D", "p", "near-duplicates", "TF-IDF cosine", "unknown tokens", "truncated")
 
 
 def build(page: TabPage) -> None:
@@ -64,4 +68,5 @@ def build(page: TabPage) -> None:
         table = near_duplicate_examples(found)
         return {warnings: warnings_markdown(found), examples: gr.update(value=table, visible=not table.empty)}
 
+    gr.Markdown(glossed(*GLOSSED), elem_id=f"{KEY}-glosses")
     fill_when_opened(page.tab, checks, [warnings, examples], current=page.current, name="data_warnings_open")

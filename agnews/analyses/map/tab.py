@@ -1,7 +1,10 @@
 """Map tab: the stored 2-D UMAP coordinates of every test text, before and after fine-tuning.
 
-Plotly's own click events do not reach Gradio's `gr.Plot`, so a point is inspected through the
-linked table under the map: clicking a row shows its full text and probabilities and rings it on the map.
+Clicking a point (or a row of the table under the map) shows its full text and probabilities and
+rings it on the map. A box or lasso selection (Plotly's own tools, in the figure's toolbar) lists the
+selected points in the table, whose rows then ring their points, and "Open in Errors" lists them
+in the rows browser (`agnews.ui.open_rows`). The figure's clicks and selections come through
+`agnews.ui.plot_events`.
 """
 
 from __future__ import annotations
@@ -19,14 +22,32 @@ from agnews.rundir.run import Run
 from agnews.ui.common import TABLE_WIDTHS, notice, row_details, rows_table, selected_row_id
 from agnews.ui.lazy import fill_when_opened
 from agnews.ui.live import Follower, Snapshot, Status
+from agnews.ui.open_rows import mistakes_first
 from agnews.ui.page import TabPage
+from agnews.ui.plot_events import parse, plot_events
 
+SELECT_HINT = (
+    "Click a point to inspect it; choose *Box Select* or *Lasso Select* in the figure's toolbar "
+    "to list a group of points."
+)
 TOP_CLASSES = 5  # classes the probabilities of a point list (a run may have 150)
 MAKE = f"`agnews analyze RUN --stages embed,{PART.name}`"
 BUILDING_NOTE = (
     f"> **Being built.** The map appears here as soon as the `embed` and `{PART.name}` stages have made "
     "it (the line at the top of the page says how far they are); the other tabs are ready now."
 )
+
+
+def chosen_rows(points: pd.DataFrame, ids: list[int]) -> pd.DataFrame:
+    """The points of `ids` (a selection on the map), in the order `mistakes_first` opens them."""
+    rows = points[points["row_id"].isin(ids)]
+    return rows.set_index("row_id", drop=False).loc[mistakes_first(rows)].reset_index(drop=True)
+
+
+def selection_line(rows: pd.DataFrame) -> str:
+    """What a selection holds, in one line."""
+    wrong = int((rows["label"] != rows["pred"]).sum())
+    return f"**{len(rows)} points selected**, {wrong} of them mistakes: listed in the table below."
 
 
 def unavailable_note(reason: str) -> str:
@@ -72,9 +93,13 @@ def build(page: TabPage) -> Follower | None:
             classes = gr.CheckboxGroup(list(run.classes), value=list(run.classes), label="True classes shown")
         quality = gr.Markdown("", elem_id="map-quality")
         selected = gr.State(None)
+        chosen = gr.State(())  # the row ids of the latest box or lasso selection
         with gr.Row():
             figure = gr.Plot(None, show_label=False, elem_id="map-plot", scale=3)
             with gr.Column(scale=2):
+                plot_clicks = plot_events(figure)
+                chosen_line = gr.Markdown(SELECT_HINT, elem_id="map-selection")
+                open_chosen = gr.Button("Open the selected rows in Errors", visible=False, elem_id="map-open")
                 details = gr.Markdown("", elem_id="map-details")
                 probabilities = gr.Label(
                     label="Probabilities", num_top_classes=min(len(run.classes), TOP_CLASSES)
@@ -118,7 +143,54 @@ def build(page: TabPage) -> Follower | None:
             *row_details(points, row_id, data.run.classes),
         )
 
+    def select_points(kind_label: str, colour: str, shown: list[str], raw: str | None) -> dict[Any, Any]:
+        """A click rings its point; a selection lists its points (none: every shown point again)."""
+        event = parse(raw)
+        if event is None:
+            return {}
+        points = data.require()
+        ids = [int(i) for i in event.ids if i.isdigit()]
+        if event.kind == "click":
+            if not ids:
+                return {}
+            row_id = ids[0]
+            text, chances = row_details(points, row_id, data.run.classes)
+            figure_now = draw(points, kind_label, colour, shown, row_id, data.run.classes)
+            return {selected: row_id, figure: figure_now, details: text, probabilities: chances}
+        rows = chosen_rows(points, ids)
+        if rows.empty:
+            return {
+                chosen: (),
+                table: rows_table(visible_points(points, shown)),
+                chosen_line: SELECT_HINT,
+                open_chosen: gr.update(visible=False),
+            }
+        return {
+            chosen: tuple(rows["row_id"].tolist()),
+            table: rows_table(rows),
+            chosen_line: selection_line(rows),
+            open_chosen: gr.update(visible=True, value=f"Open these {len(rows)} rows in Errors"),
+        }
+
+    def open_selection(ids: tuple[int, ...]) -> dict[Any, Any]:
+        return page.open_rows.open(ids, f"{len(ids)} points selected on the map")
+
     controls = [kind, colour_by, classes]
+    plot_clicks.change(
+        select_points,
+        [*controls, plot_clicks],
+        [selected, figure, details, probabilities, chosen, table, chosen_line, open_chosen],
+        api_name="map_points",
+        api_visibility="undocumented",
+        trigger_mode="always_last",
+    )
+    open_chosen.click(
+        open_selection,
+        chosen,
+        page.open_rows.outputs,
+        api_name="map_open_rows",
+        api_visibility="undocumented",
+    )
     gr.on(
         [c.change for c in controls],
         redraw,
@@ -126,6 +198,14 @@ def build(page: TabPage) -> Follower | None:
         [figure, table, quality, density],
         api_name="map",
         api_visibility="undocumented",
+    )
+
+    def forget_selection() -> tuple[tuple[int, ...], str, Any]:
+        """A redrawn map has no selection: the table lists every shown point again."""
+        return (), SELECT_HINT, gr.update(visible=False)
+
+    gr.on(
+        [c.change for c in controls], forget_selection, None, [chosen, chosen_line, open_chosen], queue=False
     )
     table.select(
         inspect,

@@ -2,26 +2,33 @@
 
 The rows a model learned a confusion from: the ones nearest a mistake in the space its classifier
 reads (cosine of fine-tuned [CLS] vectors), with their labels and whether those are suspect. The
-lookups are the page's own (`agnews.ui.neighbours`, which the Errors tab shares).
+lookups are the page's own (`agnews.ui.neighbours`, which the Errors tab shares). The table names
+each training row by its headline; a click shows its whole text below.
 """
 
 from __future__ import annotations
 
+from dataclasses import asdict
 from typing import Any
 
 import gradio as gr
+import pandas as pd
 
 from agnews.analyses.neighbours.schema import PART
 from agnews.rundir.run import Run
 from agnews.serving.predictor import MAX_RAW_CHARS
 from agnews.ui.classify import TEXT_INFO
+from agnews.ui.decisions import Listed
 from agnews.ui.neighbours import (
     WIDTHS,
     K,
     about,
+    listed,
     most_confident_mistake,
-    neighbours_of_row,
-    neighbours_of_text,
+    nearest_to_row,
+    nearest_to_text,
+    neighbour_shown,
+    neighbours_table,
 )
 from agnews.ui.page import TabPage
 from agnews.ui.panel import Panel
@@ -61,29 +68,40 @@ def build(page: TabPage) -> None:
         column_widths=WIDTHS,
         elem_id=f"{key}-table",
     )
+    rows = gr.State([])  # the table's training rows, as `Listed` fields
+    whole = gr.Markdown("Click a row to read its whole text.", elem_id=f"{key}-row-text")
+
+    def answer(found: pd.DataFrame, said: str) -> tuple[pd.DataFrame, str, list[dict[str, Any]], str]:
+        return neighbours_table(found), said, [asdict(r) for r in listed(found)], ""
 
     def fill(run: Run) -> dict[Any, Any]:
         values: dict[Any, Any] = {note: about(run)}
         example = most_confident_mistake(run)
         if example is not None and run.embeddings is not None:
-            shown, said = neighbours_of_row(run, example)
-            values |= {row_id: example, table: shown, line: said}
+            shown, said, found, _ = answer(*nearest_to_row(run, example))
+            values |= {row_id: example, table: shown, line: said, rows: found}
         return values
 
-    panel.fill_when_opened(page.tab, fill, [note, row_id, table, line], current=current)
+    def read(found: list[dict[str, Any]], event: gr.SelectData) -> str:
+        position = event.index[0]
+        return neighbour_shown(Listed(**found[position])) if 0 <= position < len(found) else ""
+
+    panel.fill_when_opened(page.tab, fill, [note, row_id, table, line, rows], current=current)
+    outputs = [table, line, rows, whole]
     gr.on(
         [row_button.click, row_id.submit],
-        lambda value: neighbours_of_row(current(), value),
+        lambda value: answer(*nearest_to_row(current(), value)),
         row_id,
-        [table, line],
+        outputs,
         api_name=f"{key}_row",
         api_visibility="undocumented",
     )
     gr.on(
         [text_button.click, text.submit],
-        lambda value: neighbours_of_text(current(), predictor, value),
+        lambda value: answer(*nearest_to_text(current(), predictor, value)),
         text,
-        [table, line],
+        outputs,
         api_name=f"{key}_text",
         api_visibility="undocumented",
     )
+    table.select(read, rows, whole)

@@ -24,6 +24,7 @@ from agnews.analyses.robustness.present import (
     flipped_examples,
 )
 from agnews.analyses.robustness.schema import PART, FlipResult, Robustness
+from agnews.present.glossary import glossed, perturbation_title
 from agnews.rundir.run import Run
 from agnews.ui.page import TabPage
 from agnews.ui.panel import Panel
@@ -39,6 +40,18 @@ def find_test(report: Robustness, name: str | None) -> FlipResult:
     raise gr.Error(f"No test named {name!r} in this run's robustness part.")
 
 
+def table_glosses(report: Robustness) -> str:
+    """The glosses of the flip-rate table's columns (its training column only where it has one)."""
+    trained = () if report.trained_for is None else ("trained for", "held out")
+    return glossed("flip rate", "95% interval", "confidence change", *trained)
+
+
+def test_choices(report: Robustness) -> list[tuple[str, str]]:
+    """The dropdown's (shown, value) pairs: each test by its human name and flips; the value is the
+    test's key, which `find_test` looks up."""
+    return [(f"{perturbation_title(t.name)} ({t.flipped} flipped)", t.name) for t in report.tests]
+
+
 def build(page: TabPage) -> None:
     """Lay out the tab inside `page.tab`; filled from the run as it is when first opened.
 
@@ -50,6 +63,7 @@ def build(page: TabPage) -> None:
     if not panel.shown:
         return
     table = gr.Dataframe(None, label="Flip rate per test", interactive=False, elem_id=f"{key}-table")
+    glosses = gr.Markdown("", elem_id=f"{key}-glosses")
     note = gr.Markdown("", elem_id=f"{key}-explanation")
     with gr.Accordion("What each test does", open=False):
         tests = gr.Markdown("", elem_id=f"{key}-tests")
@@ -69,15 +83,18 @@ def build(page: TabPage) -> None:
     def fill(run: Run) -> dict[Any, Any]:
         report = run.get(PART)
         assert report is not None  # the panel fills only once the part is there
-        shown = {table: flip_rate_frame(report), note: explanation(report), tests: descriptions(report)}
+        shown = {
+            table: flip_rate_frame(report),
+            glosses: table_glosses(report),
+            note: explanation(report),
+            tests: descriptions(report),
+        }
         first = report.most_flipping() or next(iter(report.tests), None)  # the one the Overview points at
         if first is None:  # every test was left out: the explanation says why
             return {**shown, choice: gr.update(choices=[], value=None), count: "", examples: None}
         return {
             **shown,
-            choice: gr.update(
-                choices=[(f"{t.name} ({t.flipped} flipped)", t.name) for t in report.tests], value=first.name
-            ),
+            choice: gr.update(choices=test_choices(report), value=first.name),
             count: examples_note(first),
             examples: flipped_examples(first),
         }
@@ -90,6 +107,6 @@ def build(page: TabPage) -> None:
         return examples_note(test), flipped_examples(test)
 
     panel.fill_when_opened(
-        page.tab, fill, [table, note, tests, choice, count, examples], current=page.current
+        page.tab, fill, [table, glosses, note, tests, choice, count, examples], current=page.current
     )
     choice.input(show, [choice], [count, examples], api_name=f"{key}_examples", api_visibility="undocumented")

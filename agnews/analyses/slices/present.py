@@ -11,6 +11,7 @@ from agnews.analyses.slices.schema import PART, SliceReport
 from agnews.formatting import count, interval, number, percent, points, seconds, setting, span
 from agnews.present.cards import ANY, FINE, INFO, LOOK, Card, absent_card
 from agnews.present.figures import LAYOUT
+from agnews.present.glossary import tag_title
 from agnews.present.markup import literal
 from agnews.present.notices import part_notice
 from agnews.present.sections import figure_html, markdown_section, markdown_table, section, table_html
@@ -19,9 +20,10 @@ from agnews.rundir.run import Run
 TITLE = "Slices"
 # The Overview's rule: look at a slice this far below all rows whose interval excludes all rows.
 SLICE_GAP = 0.10
-# Slices chosen by the model's own outputs (its confidence, its disagreement with the label): low by
-# construction, so never "the weakest slice".
-MODEL_CHOSEN_SLICES = ("low_confidence", "likely_mislabelled")
+# Slices low by construction, so never "the weakest slice": those chosen by the model's own outputs (its
+# confidence, its disagreement with the label), and rows whose nearest training rows carry another
+# label (any classifier fitted to those training rows follows them: the data's ambiguity, measured).
+LOW_BY_CONSTRUCTION = ("low_confidence", "likely_mislabelled", "conflicting_neighbours")
 
 
 def slice_numbers(report: SliceReport) -> pd.DataFrame:
@@ -44,7 +46,7 @@ def slice_table(report: SliceReport) -> pd.DataFrame:
 
     return pd.DataFrame(
         {
-            "slice": numbers["slice"],
+            "slice": numbers["slice"].map(tag_title),
             "rows": numbers["rows"],
             "accuracy": numbers["accuracy"].map(percent),
             "95% interval": [
@@ -69,7 +71,11 @@ def slice_figure(table: pd.DataFrame) -> go.Figure:
     figure = go.Figure(
         go.Scatter(
             x=shown["accuracy"],
-            y=[f"{name} ({rows})" for name, rows in zip(shown["slice"], shown["rows"], strict=True)],
+            y=[
+                f"{tag_title(name)} ({rows})"
+                for name, rows in zip(shown["slice"], shown["rows"], strict=True)
+            ],
+            ids=shown["slice"],  # what a click reports: the slice's tag (`agnews.ui.plot_events`)
             mode="markers",
             marker={"size": 10, "color": "#4C78A8"},
             error_x={
@@ -113,9 +119,9 @@ def definitions(report: SliceReport) -> str:
         else "",
         "near_duplicate": f"a training row at cosine ≥ {setting(near.near_duplicate_cosine)} in {near.space}",
         "conflicting_neighbours": f"{near.rule} (same space)",
-        "likely_mislabelled": "flagged by cleanlab (label_issues_test part)",
+        "likely_mislabelled": "flagged by cleanlab as likely mislabelled (the Label issues tab)",
     }
-    lines = [f"- **{tag}**: {meaning.get(tag, '')}" for tag in report.tags]
+    lines = [f"- **{tag_title(tag)}**: {meaning.get(tag, '')}" for tag in report.tags]
     lines += left_out(report)
     return (
         f"Tags of the test rows ({report.train_rows} training rows compared; made in "
@@ -125,7 +131,9 @@ def definitions(report: SliceReport) -> str:
 
 def left_out(report: SliceReport) -> list[str]:
     """A Markdown line per tag left out of the table, with its reason (shown as text)."""
-    return [f"- **{tag}**: not computed: {literal(why)}" for tag, why in report.not_computed.items()]
+    return [
+        f"- **{tag_title(tag)}**: not computed: {literal(why)}" for tag, why in report.not_computed.items()
+    ]
 
 
 def card(run: Run, coming: bool) -> Card:
@@ -134,23 +142,24 @@ def card(run: Run, coming: bool) -> Card:
     if value is None:
         return absent_card(run, PART.name, "Weakest slice", PART.name, "slice table", PART.name, coming)
     overall, *tagged = value.report.slices
-    scored = [s for s in tagged if s.accuracy is not None and s.rows and s.name not in MODEL_CHOSEN_SLICES]
+    scored = [s for s in tagged if s.accuracy is not None and s.rows and s.name not in LOW_BY_CONSTRUCTION]
+    uncounted = ", ".join(map(tag_title, LOW_BY_CONSTRUCTION)).lower()
     rule = (
         f"look at a slice {number(SLICE_GAP * 100, 0)} points below all rows "
-        f"whose interval excludes all rows (not counting {' and '.join(MODEL_CHOSEN_SLICES)}, "
-        "low by construction)"
+        f"whose interval excludes all rows (not counting {uncounted}, low by construction)"
     )
     absent = value.report.not_computed
     if absent:
-        rule += f"; left out for this run, with the reason on the tab: {', '.join(absent)}"
+        left_out = ", ".join(map(tag_title, absent)).lower()
+        rule += f"; left out for this run, with the reason on the tab: {left_out}"
     if not scored or overall.accuracy is None:
         return Card(PART.name, "Weakest slice", "No slice has rows.", INFO, rule, PART.name, "Open slices")
     worst = min(scored, key=lambda s: s.accuracy)
     gap = worst.accuracy - overall.accuracy
     excluded = worst.high is not None and worst.high < overall.accuracy
     headline = (
-        f"**{worst.name}**: {interval(worst.accuracy, worst.low, worst.high)} on {count(worst.rows)} rows, "
-        f"{points(gap, digits=1)} against all rows."
+        f"**{tag_title(worst.name)}**: {interval(worst.accuracy, worst.low, worst.high)} on "
+        f"{count(worst.rows)} rows, {points(gap, digits=1)} against all rows."
     )
     return Card(
         PART.name,
@@ -159,7 +168,7 @@ def card(run: Run, coming: bool) -> Card:
         LOOK if gap <= -SLICE_GAP and excluded else FINE,
         rule,
         "errors",
-        f"Show mistakes tagged {worst.name}",
+        f"Show mistakes tagged {tag_title(worst.name).lower()}",
         errors_filter=(ANY, ANY, worst.name),
     )
 

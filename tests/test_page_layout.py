@@ -1,0 +1,52 @@
+"""Every tab at 1366x900 in a real Chromium: no table header cut ("conf…"), and no empty dashed file
+box that looks like an upload target but is a download's place holder (downloads are one click:
+`agnews.ui.downloads`).
+
+Skipped when Debian's chromium is not installed, except in CI (which installs it).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from helpers import ROOT, load_script, missing
+
+from agnews.rundir.run import Run
+
+pytestmark = pytest.mark.slow  # a real browser on a trained run
+
+screenshots = load_script(ROOT / "docs" / "screenshots.py", "agnews_docs_screenshots")
+
+# Headers whose text is wider (or, wrapped, taller) than the room their column gives it.
+CUT_HEADERS = """() => [...document.querySelectorAll('[role=columnheader] .header.text')]
+  .filter((h) => h.offsetParent !== null)
+  .filter((h) => h.scrollWidth > h.clientWidth || h.scrollHeight > h.clientHeight + 1)
+  .map((h) => `${h.closest('[id]')?.id}: ${h.innerText.trim()}`)"""
+# Gradio draws an empty gr.File as a dashed block; an upload target has a file input inside.
+EMPTY_FILE_BOXES = """() => [...document.querySelectorAll('.block')]
+  .filter((b) => b.offsetParent !== null && b.style.borderStyle === 'dashed')
+  .filter((b) => !b.querySelector('input[type=file]'))
+  .map((b) => b.id || b.innerText.trim().slice(0, 40))"""
+
+
+def test_no_header_is_cut_and_no_empty_file_box_shows(quick_run: Path) -> None:
+    if not screenshots.CHROMIUM.exists():
+        missing(f"{screenshots.CHROMIUM} not installed")
+    problems: dict[str, list[str]] = {}
+    with screenshots.serve(Run.load(quick_run)) as url, screenshots.browser_page() as (page, page_errors):
+        page.set_viewport_size({"width": 1366, "height": 900})
+        page.set_default_timeout(screenshots.TIMEOUT_MS)
+        page.goto(url)
+        page.get_by_role("tab", name="Overview").wait_for()
+        tabs = [name.strip() for name in page.get_by_role("tab").all_inner_texts()]
+        assert len(tabs) >= 10
+        for name in tabs:
+            page.get_by_role("tab", name=name).click()
+            page.locator("[data-testid='status-tracker']:not(.hide)").first.wait_for(state="detached")
+            page.wait_for_timeout(500)  # the grids size their columns after drawing
+            found = page.evaluate(CUT_HEADERS) + page.evaluate(EMPTY_FILE_BOXES)
+            if found:
+                problems[name] = found
+    assert problems == {}
+    assert page_errors == []
