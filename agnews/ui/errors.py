@@ -203,9 +203,10 @@ def build(
     edited in Classify's row editor (`editor`), to see what in its text the prediction hangs on.
 
     One `ErrorsView` per session is the tab's state: a person's edit of a filter (`.input`, which a
-    programmatic update does not fire), a request from another view, "Show all mistakes" and opening
-    the tab each read it, change it and redraw the filters, the table and its count line together in
-    one event, so the table cannot contradict the filters shown. Every event reads the run as it is
+    programmatic update does not fire; the last of quick edits always runs), a request from another
+    view, "Show all mistakes" and opening the tab each read it, change it and redraw the table and its
+    count line in one event (with the filters, where the event itself changes them), one event at a
+    time, so the table cannot contradict the filters shown. Every event reads the run as it is
     then (`current()`), and opening the tab brings in what a background `agnews analyze` added since
     the page opened: the tag filter (slices) and the "likely mislabelled" column and order (label
     issues). Decisions on clicked rows go to `store` (None: the browser session only).
