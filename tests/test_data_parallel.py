@@ -26,9 +26,11 @@ from agnews.rundir.run import Run
 from agnews.training.data_parallel import check_launch, per_device_batch, trainer_batch
 from agnews.training.train import train_run
 
-# fp32 sums of the same rows in another order (two half-batch means averaged, against one mean)
-# differ in the last bits; over the steps below that stays far under this bound.
-WEIGHT_TOLERANCE = 1e-6
+# fp32 sums of the same rows in another order (two half-batch means averaged, against one mean, and
+# matrix products split over however many threads each process gets) differ in the last bits; over
+# the steps below that stays under this bound (1e-7 in runs of the test alone, 5e-6 once inside the
+# whole suite in CI), while training at another batch size moves the weights by 1e-2 and more.
+WEIGHT_TOLERANCE = 2e-5
 
 
 def _free_port() -> int:
@@ -105,7 +107,7 @@ def test_torchrun_two_processes_train_the_weights_one_process_trains_at_the_same
     half_batches = train_run(
         dataclasses.replace(shared.config.train, batch_size=4), tmp_path / "alone", progress=False, stages=()
     )
-    assert _largest_difference(_weights(runs / "ddp"), _weights(half_batches)) > 100 * WEIGHT_TOLERANCE
+    assert _largest_difference(_weights(runs / "ddp"), _weights(half_batches)) > 50 * WEIGHT_TOLERANCE
 
 
 @pytest.mark.slow
