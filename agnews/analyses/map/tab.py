@@ -198,6 +198,7 @@ def build(page: TabPage) -> Follower | None:
         [figure, table, quality, density],
         api_name="map",
         api_visibility="undocumented",
+        trigger_mode="always_last",  # a quick second toggle of a control is drawn, not dropped
     )
 
     def forget_selection() -> tuple[tuple[int, ...], str, Any]:
