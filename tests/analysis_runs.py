@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 from dataset_writers import write_table
@@ -81,16 +81,22 @@ def build_class_run(
     predicted = np.where(np.arange(len(labels)) % WRONG_EVERY == 1, (labels + 1) % len(names), labels)
     logits = rng.normal(0.0, 0.3, size=(len(labels), len(names))).astype(np.float32)
     logits[np.arange(len(labels)), predicted] += 4.0
-    training = Training(
-        validation={"loss": 0.5, "accuracy": 0.8},
+    return write_run(out, config, data, encoder, logits, recorded_training(0.8), ANALYSIS_STAGES)
+
+
+def recorded_training(accuracy: float, **fields: Any) -> Training:
+    """The `training` part of a run built without training: one step, on a CPU, in fp32, with the
+    validation `accuracy` and any other `fields` (a calibration) as given."""
+    return Training(
+        validation={"loss": 0.5, "accuracy": accuracy},
         best_checkpoint="checkpoint-1",
         seconds=1.0,
         samples_per_second=100.0,
         device="cpu",
         precision="fp32",
         log_history=[{"loss": 1.0, "learning_rate": 1e-4, "epoch": 1.0, "step": 1}],
+        **fields,
     )
-    return write_run(out, config, data, encoder, logits, training, ANALYSIS_STAGES)
 
 
 def write_run(

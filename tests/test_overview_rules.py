@@ -17,14 +17,14 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from analysis_runs import write_run
+from analysis_runs import recorded_training, write_run
 from dataset_writers import write_table
 from helpers import ROOT, load_script
 
 from agnews.analyses.label_issues.schema import TEST_PART, TRAIN_PART
 from agnews.config import preset_config
 from agnews.present.cards import LOOK, SEVERITY, Card
-from agnews.rundir.parts import CalibrationFit, CalibratorScore, Training
+from agnews.rundir.parts import CalibrationFit, CalibratorScore
 from agnews.rundir.run import Run
 from agnews.ui.overview import cards
 
@@ -90,14 +90,8 @@ def build_rules_run(out: Path, encoder: Path, seed: int = 0) -> Path:
     validation_labels = np.asarray(validation["label"])
     calibrator = fit_temperature(validation_logits, validation_labels)  # as training folds one in
     logits = calibrator.apply(np.log(classifier.predict_proba(list(test["text"]))))
-    training = Training(
-        validation={"loss": 0.5, "accuracy": 0.9},
-        best_checkpoint="checkpoint-1",
-        seconds=1.0,
-        samples_per_second=100.0,
-        device="cpu",
-        precision="fp32",
-        log_history=[{"loss": 1.0, "learning_rate": 1e-4, "epoch": 1.0, "step": 1}],
+    training = recorded_training(
+        0.9,
         calibration=CalibrationFit(
             method="temperature",
             reason="lowest cross-validated NLL",
