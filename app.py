@@ -31,7 +31,7 @@ import os
 import subprocess
 import sys
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -45,6 +45,7 @@ from agnews.data_command import add_data_options
 from agnews.dataset.ag_news import AG_NEWS
 from agnews.dataset.source import data_options
 from agnews.events import ENVIRONMENT as EVENTS_ENVIRONMENT
+from agnews.events import EventReader
 from agnews.processes import child_setup, stop
 from agnews.rundir.files import RunError
 from agnews.rundir.parts import CONFIG, MANIFEST, SERVING_ONNX, RunConfig, family_name, read_json_part
@@ -114,6 +115,13 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         "--share, a non-local --host); without it a public page keeps them in each browser session.",
     )
     parser.add_argument(
+        "--allow-training",
+        action="store_true",
+        help="Let people train new runs from the page (its Train tab) even on a public page (a Space, "
+        "--share, a non-local --host), within the caps the tab states (rows, epochs, wall time, one "
+        "training at a time, disk); a local page may always train.",
+    )
+    parser.add_argument(
         "--serving",
         choices=SERVING_CHOICES,
         default="auto",
@@ -128,13 +136,23 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
 LOCAL_HOSTS = (None, "", "127.0.0.1", "localhost", "::1")
 
 
+def public(args: argparse.Namespace) -> bool:
+    """Whether others can reach the page: a Space, a share link, an address beyond this machine."""
+    host = args.host or os.environ.get("GRADIO_SERVER_NAME")
+    return args.share or bool(os.environ.get("SPACE_ID")) or host not in LOCAL_HOSTS
+
+
 def may_write(args: argparse.Namespace) -> bool:
     """Whether people's work on the page (decisions on rows, an uploaded file's evaluation) is
-    saved to disk: on a local page, yes; on a public one (a Space, a share link, an address others
-    can reach) only with `--allow-edits`, since anyone there could write."""
-    host = args.host or os.environ.get("GRADIO_SERVER_NAME")
-    public = args.share or bool(os.environ.get("SPACE_ID")) or host not in LOCAL_HOSTS
-    return args.allow_edits or not public
+    saved to disk: on a local page, yes; on a public one only with `--allow-edits`, since anyone
+    there could write."""
+    return args.allow_edits or not public(args)
+
+
+def may_train(args: argparse.Namespace) -> bool:
+    """Whether people may train new runs from the page's Train tab: on a local page, yes; on a
+    public one only with `--allow-training`, and then within the public caps (`TrainingCaps.public`)."""
+    return args.allow_training or not public(args)
 
 
 def logins(args: argparse.Namespace) -> Logins | None:
@@ -262,9 +280,21 @@ class Background:
     stages: tuple[str, ...]
     log: Path
     events: Path
+    reader: EventReader = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.reader = EventReader(self.events)
 
     def running(self) -> bool:
         return self.process.poll() is None
+
+    def progress(self) -> str:
+        """Its latest progress, for whoever waits on the page's heavy slot (`agnews.ui.heavy_work`)."""
+        from agnews.ui.child_process import progress_text
+
+        self.reader.read()
+        latest, stage = self.reader.summary.progress, self.reader.summary.stage
+        return progress_text(latest) if latest is not None else (f"stage {stage}" if stage else "")
 
     def stop(self) -> None:
         """Interrupt it (its staged edit is cleaned up, nothing committed is lost), then kill it."""
@@ -341,10 +371,12 @@ def serve(
     """Build the app on `run` (following `background` as it completes the run) and serve it;
     `compare_with` is the Compare tab's opening choice."""
     from agnews.serving.predictor import Predictor
-    from agnews.ui import build_app
+    from agnews.serving.predictors import Predictors
+    from agnews.ui import build_app, heavy_work
     from agnews.ui.app import launch_options
     from agnews.ui.live import LiveRun
     from agnews.ui.run_state import following
+    from agnews.ui.training_job import TrainingCaps
 
     try:
         predictor = Predictor.from_run(run, args.serving, threads=SERVING_THREADS)
@@ -361,6 +393,9 @@ def serve(
             )
     live = None
     if background is not None:
+        # The analyses hold the page's one heavy slot while they run: a training or a cross-domain
+        # evaluation started from the page waits for them (it frees itself when they end).
+        heavy_work.acquire(f"the background analyses of {run.name}", background)
         live = LiveRun(
             run,
             background.stages,
@@ -369,8 +404,20 @@ def serve(
             running=background.running,
             on_change=lambda changed: adopt_serving_graph(predictor, changed, args.serving),
         )
+    # The models of the runs pages switch to, shared with the JSON route.
+    predictors = Predictors(
+        run, predictor, lambda other: Predictor.from_run(other, args.serving, threads=SERVING_THREADS)
+    )
     demo = build_app(
-        run, predictor, live, runs_root=RUNS, compare_with=compare_with, may_write=may_write(args)
+        run,
+        predictor,
+        live,
+        runs_root=RUNS,
+        compare_with=compare_with,
+        may_write=may_write(args),
+        predictors=predictors,
+        may_train=may_train(args),
+        training_caps=TrainingCaps.public() if public(args) else TrainingCaps(),
     )
     print(f"classifying typed text with {predictor.backend}")
     for warning in run.warnings:
@@ -382,7 +429,9 @@ def serve(
         share=args.share,
         ssl_certfile=args.ssl_certfile,
         ssl_keyfile=args.ssl_keyfile,
-        **launch_options(predictor, live.current if live is not None else following(run), auth),
+        **launch_options(
+            predictors, live.current if live is not None else following(run), auth, runs_root=RUNS
+        ),
         footer_links=["api", "settings"],
     )
     return 0

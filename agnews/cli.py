@@ -4,19 +4,25 @@ each analysis's own command (`Analysis.command`: robustness, tuning, cross-domai
 The top-level parser knows only the command names, so `agnews --help` imports nothing heavy; each
 command's parser is built when that command is chosen. Training options come from `TrainConfig`
 through transformers' `HfArgumentParser`, so `agnews train --help` documents every setting; a preset
-supplies the defaults and explicit options override it.
+(or, with `--from-run`, an earlier run's settings) supplies the defaults and explicit options override
+it.
 """
 
 from __future__ import annotations
 
 import argparse
+import contextlib
 import logging
+import signal
 import sys
-from collections.abc import Callable, Sequence
+import threading
+from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
+from typing import Any
 
 from agnews.analyses import ANALYSES
 from agnews.command_line import config_parser, parse_settings, preset_of, print_test_summary, run_parser
+from agnews.config import LOCAL_PATHS, ConfigError, TrainConfig
 from agnews.data_command import data_command
 from agnews.events import ERROR, Event, emit, failure
 from agnews.formatting import count, megabytes
@@ -71,6 +77,13 @@ def _top_parser(analyses: Sequence[Analysis]) -> argparse.ArgumentParser:
 
 def _train_parser(preset: str, catalog: Catalog) -> argparse.ArgumentParser:
     parser = config_parser(preset, "train", COMMANDS["train"])
+    parser.add_argument(
+        "--from-run",
+        type=Path,
+        metavar="RUN",
+        help="Train with RUN's data options and settings (its config.json) instead of a preset's; "
+        "options given here override them. The new run records RUN as its parent.",
+    )
     parser.add_argument(
         "--resume", action="store_true", help="Continue an interrupted run from its last checkpoint."
     )
@@ -164,25 +177,84 @@ def _compare_parser() -> argparse.ArgumentParser:
     return parser
 
 
-def _train(argv: list[str], catalog: Catalog) -> int:
-    from agnews.training.train import train_run
+def _from_run(argv: list[str]) -> tuple[Path | None, dict[str, Any]]:
+    """The run `--from-run` names among `argv` and its training settings (None, {} without it);
+    RunError when it names no run, ConfigError beside `--preset` (whose settings it replaces)."""
+    from agnews.rundir.files import RunError
+    from agnews.rundir.parts import CONFIG, RunConfig, read_json_part
 
-    config, options = parse_settings(_train_parser(preset_of(argv), catalog), argv)
+    options = argparse.ArgumentParser(add_help=False)
+    options.add_argument("--from-run", type=Path)
+    options.add_argument("--preset")
+    known = options.parse_known_args(argv)[0]
+    if known.from_run is None:
+        return None, {}
+    if known.preset is not None:
+        raise ConfigError("give --preset or --from-run, not both: the run's settings replace the preset's")
+    run = known.from_run.expanduser()
+    if not (run / CONFIG).is_file():
+        raise RunError(f"--from-run {run}: not a run (no {CONFIG}); name a run folder made by agnews train")
+    return run, read_json_part(RunConfig, run / CONFIG).train.to_dict()
+
+
+def _check_still_there(run: Path, inherited: dict[str, Any], config: TrainConfig) -> None:
+    """The files and folders a `--from-run` run's settings name, and this run uses as they are, must
+    still exist: else a ConfigError names the one gone, and the option that replaces it."""
+    for name in LOCAL_PATHS:
+        value = getattr(config, name)
+        if value is not None and value == inherited.get(name) and not Path(value).expanduser().exists():
+            option = name.replace("_", "-")
+            raise ConfigError(
+                f"--from-run {run}: its {option} {value} no longer exists; pass --{option} with where it "
+                "is now"
+            )
+
+
+@contextlib.contextmanager
+def _sigterm_interrupts() -> Iterator[None]:
+    """SIGTERM (`kill`, the app's end reaching its child) stops training as Ctrl-C does: by
+    KeyboardInterrupt, so a staged edit is cleaned up and the checkpoints are kept, where the default
+    action would end the process on the spot. Only the main thread can set a handler."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    previous = signal.signal(signal.SIGTERM, signal.default_int_handler)
     try:
-        out = train_run(
-            config,
-            options.out,
-            resume=options.resume,
-            overwrite=options.overwrite,
-            checkpoint_dir=options.checkpoint_dir,
-            keep_checkpoints=options.keep_checkpoints,
-            stages=options.stages,
-        )
+        yield
+    finally:
+        signal.signal(signal.SIGTERM, previous)
+
+
+def _train(argv: list[str], catalog: Catalog) -> int:
+    from agnews.training.train import INTERRUPTED, train_run
+
+    parent, inherited = _from_run(argv)
+    parser = _train_parser(preset_of(argv), catalog)
+    parser.set_defaults(**inherited)
+    config, options = parse_settings(parser, argv)
+    if parent is not None:
+        _check_still_there(parent, inherited, config)
+    try:
+        with _sigterm_interrupts():
+            out = train_run(
+                config,
+                options.out,
+                resume=options.resume,
+                overwrite=options.overwrite,
+                checkpoint_dir=options.checkpoint_dir,
+                keep_checkpoints=options.keep_checkpoints,
+                stages=options.stages,
+                parent=None if parent is None else parent.resolve().name,
+            )
     except KeyboardInterrupt:
-        print(
-            "\ninterrupted: the last checkpoint is kept; rerun with --resume to continue",
-            file=sys.stderr,
+        made = options.out.expanduser()
+        said = (
+            f"interrupted: the run {made} is kept; `agnews analyze {made}` runs the stages it lacks"
+            if made.exists()
+            else INTERRUPTED
         )
+        emit(Event(ERROR, message=said))
+        print(f"\n{said}", file=sys.stderr)
         return 130
     if out is None:  # a non-first process of a data-parallel launch: the first one reports
         return 0

@@ -16,6 +16,9 @@ from typing import Any
 MIXED_PRECISION = ("auto", "bf16", "fp16", "no")
 CALIBRATION = ("auto", "none", "temperature", "vector")
 HUB_DATASET_ID = "fancyzhx/ag_news"
+# The settings that name a local file or folder (a base model may too, where it looks like a path): a
+# run's settings reused later (`agnews train --from-run`) are checked for them still being there.
+LOCAL_PATHS = ("data", "test_file", "corrections", "drop_label_issues", "teacher")
 
 
 class ConfigError(ValueError):

@@ -1,11 +1,13 @@
 """What a running `agnews` command tells the page: its stages' progress and results, as events.
 
-The page starts `agnews analyze` (and a tab's long job, e.g. `agnews cross-domain`) in a child
-process and follows it through this log, never through its printed text, which stays for people. Each
-line of the log is one versioned event (`{"v": 1, "time": ..., "stage": ..., "event": ...}`): a stage
-`started`, its `progress` (n of total, and what it counts), `done`, or `failed` (with the message the
-run records as its warning); or the command's `error` (why it stopped). Lines are appended whole, one
-`write` each (`agnews.line_log`), so a reader never sees half an event, and a damaged line is skipped.
+The page starts `agnews analyze` (and a tab's long job, e.g. `agnews cross-domain`, or a training,
+`agnews train`) in a child process and follows it through this log, never through its printed text,
+which stays for people. Each line of the log is one versioned event (`{"v": 1, "time": ..., "stage":
+..., "event": ...}`): a stage `started`, its `progress` (n of total, and what it counts, and for a
+measured progress such as an epoch's validation accuracy its `value`), `done`, or `failed` (with the
+message the run records as its warning); or the command's `error` (why it stopped). Lines are
+appended whole, one `write` each (`agnews.line_log`), so a reader never sees half an event, and a
+damaged line is skipped.
 
 The log's path comes through the environment (`AGNEWS_EVENTS`), set by whoever starts the command:
 it reaches every command (analyze, train, cross-domain) and the stages deep inside them without each
@@ -33,6 +35,10 @@ ENVIRONMENT = "AGNEWS_EVENTS"  # the path of the log the command appends its eve
 STARTED, PROGRESS, DONE, FAILED, ERROR = "started", "progress", "done", "failed", "error"
 KINDS = (STARTED, PROGRESS, DONE, FAILED, ERROR)
 PROGRESS_SECONDS = 1.0  # a counted loop reports at most this often (the page looks every 2 s)
+# `agnews train`: the stage fine-tuning is reported under, from loading its data to the run's creation,
+# and what its progress counts (optimizer steps); after each epoch, a progress measuring VALIDATION.
+TRAIN = "train"
+VALIDATION = "validation accuracy"
 
 T = TypeVar("T")
 
@@ -56,6 +62,9 @@ class Event:
     what: str = ""  # progress: what is counted, e.g. "predict"
     message: str = ""  # failed, error: why
     time: str = field(default_factory=_now)  # ISO 8601, UTC
+    # progress: what the step measured, e.g. the validation accuracy after epoch n of total. Absent
+    # from most lines (and from every line older agnews wrote): the version did not change with it.
+    value: float | None = None
 
     @property
     def seconds(self) -> float:
@@ -65,8 +74,14 @@ class Event:
     def record(self) -> dict[str, Any]:
         """The line's JSON object: the version first, fields without a value left out."""
         values = {"v": VERSION, "time": self.time, "stage": self.stage, "event": self.event}
-        optional = {"n": self.n, "total": self.total, "what": self.what, "message": self.message}
-        return values | {key: value for key, value in optional.items() if value not in (None, "")}
+        optional = {
+            "n": self.n,
+            "total": self.total,
+            "what": self.what,
+            "message": self.message,
+            "value": self.value,
+        }
+        return values | {key: value for key, value in optional.items() if value is not None and value != ""}
 
     @classmethod
     def parse(cls, record: Any) -> Event:
@@ -85,6 +100,7 @@ class Event:
             record.get("what", ""),
             record.get("message", ""),
             record.get("time", ""),
+            record.get("value"),
         )
         if not all(isinstance(getattr(event, key), str) for key in ("what", "message", "time")):
             raise ValueError("what, message or time not text")
@@ -92,12 +108,20 @@ class Event:
             raise ValueError("stage neither text nor null")
         if not all(_count(getattr(event, key)) for key in ("n", "total")):
             raise ValueError("n or total not a count")
+        if not _measure(event.value):
+            raise ValueError("value not a finite number")
         datetime.fromisoformat(event.time)  # a time that does not parse is refused here, not when read
         return event
 
 
 def _count(value: Any) -> bool:
     return value is None or (isinstance(value, int) and not isinstance(value, bool) and value >= 0)
+
+
+def _measure(value: Any) -> bool:
+    return value is None or (
+        isinstance(value, int | float) and not isinstance(value, bool) and math.isfinite(value)
+    )
 
 
 def log_path() -> Path | None:
@@ -164,7 +188,10 @@ class Summary:
 
     stage: str | None = None  # the stage started last and not yet done or failed
     since: float = 0.0  # when it started, in seconds since the epoch
-    progress: Event | None = None  # the latest progress (of `stage`, while one runs)
+    progress: Event | None = None  # the latest counted progress (of `stage`, while one runs)
+    # (epoch, accuracy) of each VALIDATION progress, in order. Kept apart from `progress`: a
+    # measurement never hides the count of steps shown beside it.
+    validation: list[tuple[int, float]] = field(default_factory=list)
     done: set[str] = field(default_factory=set)
     failed: dict[str, str] = field(default_factory=dict)  # stage -> message
     error: str = ""  # why the command stopped, where it said
@@ -172,6 +199,9 @@ class Summary:
     def add(self, event: Event) -> None:
         if event.event == STARTED:
             self.stage, self.since, self.progress = event.stage, event.seconds, None
+        elif event.event == PROGRESS and event.value is not None:
+            if event.what == VALIDATION:
+                self.validation.append((event.n or 0, float(event.value)))
         elif event.event == PROGRESS:
             self.progress = event
         elif event.event == ERROR:

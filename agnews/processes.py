@@ -32,14 +32,16 @@ STOP_SECONDS = 10  # how long a child gets to stop on SIGINT (its staged edit cl
 
 
 def child_setup() -> Callable[[], None] | None:
-    """A child's `preexec_fn`: a lower priority and, on Linux, SIGTERM when the thread that started it
-    ends (`prctl(PR_SET_PDEATHSIG)`, looked up here, so the child, just forked, only makes two system
-    calls)."""
+    """A child's `preexec_fn`: a process group of its own (a Ctrl-C in the app's terminal reaches the
+    app, which stops its children itself; `stop` reaches whatever the child started), a lower priority
+    and, on Linux, SIGTERM when the thread that started it ends (`prctl(PR_SET_PDEATHSIG)`, looked up
+    here, so the child, just forked, only makes three system calls)."""
     if not hasattr(os, "nice"):
         return None
     prctl = ctypes.CDLL(None, use_errno=True).prctl if sys.platform.startswith("linux") else None
 
     def setup() -> None:
+        os.setpgid(0, 0)
         os.nice(NICENESS)
         if prctl is not None:
             prctl(1, signal.SIGTERM)  # 1: PR_SET_PDEATHSIG
@@ -47,14 +49,22 @@ def child_setup() -> Callable[[], None] | None:
     return setup
 
 
+def _signal_group(process: subprocess.Popen[bytes], number: int) -> None:
+    """Send `number` to `process`'s group (it leads one: `child_setup`), else to it alone."""
+    try:
+        os.killpg(process.pid, number)
+    except (ProcessLookupError, PermissionError, AttributeError):
+        process.send_signal(number)
+
+
 def stop(process: subprocess.Popen[bytes]) -> None:
-    """Interrupt `process` (an edit of a run is staged, so nothing half-written is left), then kill it
-    if it has not stopped within `STOP_SECONDS`."""
+    """Interrupt `process` and its group (an edit of a run is staged, so nothing half-written is
+    left), then kill them if it has not stopped within `STOP_SECONDS`."""
     if process.poll() is not None:
         return
-    process.send_signal(signal.SIGINT)
+    _signal_group(process, signal.SIGINT)
     try:
         process.wait(STOP_SECONDS)
     except subprocess.TimeoutExpired:
-        process.kill()
+        _signal_group(process, signal.SIGKILL)
         process.wait()

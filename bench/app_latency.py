@@ -10,10 +10,13 @@ same machine in the same minute. Then which heavy native libraries the serving p
 etc. on this command to start the app under an emulated instruction set; the app inherits it.
 `--app A B` starts several launchers (e.g. app.py and a patched copy) taking turns, the same way.
 Round-trip of one headline: the plain JSON route for programs (`POST /api/classify`), Gradio's plain
-HTTP API (`/gradio_api/call/classify`: a POST, then the result's event stream), and `gradio_client`
-(once as constructed by default, once with `ssl_verify=False`: the client otherwise builds two TLS
-contexts per call, even for plain http), beside the in-process `Predictor.probabilities` of the
-same run and backend (the model's own cost, so the overhead of each path is seen); p50 is the median
+HTTP API (`/gradio_api/call/classify`: a POST, then the result's event stream; once with a session
+hash kept by the client, as the page and `gradio_client` send, once without, where Gradio builds a
+new session per call: the config of every block of the page, a cost that grows with the page),
+and `gradio_client` (once as constructed by default, once with `ssl_verify=False`: the client
+otherwise builds two TLS contexts per call, even for plain http), beside the in-process
+`Predictor.probabilities` of the same run and backend (the model's own cost, so the overhead of each
+path is seen); p50 is the median
 over `--rounds` rounds of `--calls` distinct headlines, the paths taking turns. The client's
 floor is its own 50 ms sleep between polls of the result stream (`stream_sse_v1plus` in
 gradio_client/utils.py), whatever the server does.
@@ -26,6 +29,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import secrets
 import socket
 import statistics
 import subprocess
@@ -112,12 +116,14 @@ def timed(call: Callable[[str], object], calls: int, tag: str = "") -> list[floa
     return seconds
 
 
-def http_classify(base: str) -> Callable[[str], object]:
-    """Gradio's two-step HTTP API: POST the input, then read the result from an event stream."""
+def http_classify(base: str, session: str | None) -> Callable[[str], object]:
+    """Gradio's two-step HTTP API: POST the input, then read the result from an event stream.
+    `session`: the session hash every call carries (None: each call is a new Gradio session)."""
     client = httpx.Client(base_url=base, timeout=30)
+    body = {} if session is None else {"session_hash": session}
 
     def call(text: str) -> object:
-        event = client.post("/gradio_api/call/classify", json={"data": [text]}).json()["event_id"]
+        event = client.post("/gradio_api/call/classify", json={"data": [text], **body}).json()["event_id"]
         with client.stream("GET", f"/gradio_api/call/classify/{event}") as stream:
             lines = list(stream.iter_lines())
         return json.loads(lines[lines.index("event: complete") + 1].removeprefix("data: "))
@@ -180,7 +186,8 @@ def main() -> None:
     paths: dict[str, Callable[[str], object]] = {"in-process Predictor.probabilities": in_process(args.run)}
     try:
         paths["JSON route POST /api/classify"] = route_classify(base)
-        paths["HTTP /gradio_api/call/classify"] = http_classify(base)
+        paths["HTTP /gradio_api/call/classify"] = http_classify(base, secrets.token_hex(8))
+        paths["HTTP /gradio_api/call, new session"] = http_classify(base, None)
         client = Client(base, verbose=False)
         paths["gradio_client predict"] = lambda text: client.predict(text, api_name="/classify")
         # Plain http on loopback: there is no certificate to verify, so this loses nothing.

@@ -221,6 +221,7 @@ def serve(run_path: str, port: int, batched: bool, concurrency: int | None = Non
     os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")
     from agnews.rundir.run import Run
     from agnews.serving.predictor import Predictor
+    from agnews.serving.predictors import Predictors
     from agnews.ui import build_app, classify
     from agnews.ui.app import launch_options
 
@@ -229,8 +230,9 @@ def serve(run_path: str, port: int, batched: bool, concurrency: int | None = Non
     if concurrency is not None:
         classify.CLASSIFY_CONCURRENCY = concurrency
     predictor = Predictor.from_run(run, threads=1)
-    demo = build_app(run, predictor)
-    demo.launch(server_port=port, quiet=True, **launch_options(predictor, lambda: run))
+    predictors = Predictors(run, predictor, Predictor.from_run)
+    demo = build_app(run, predictor, predictors=predictors)
+    demo.launch(server_port=port, quiet=True, **launch_options(predictors, lambda: run))
 
 
 def server_cpu(pid: int) -> float:

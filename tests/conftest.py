@@ -152,13 +152,15 @@ def served_app(quick_run: Path) -> Iterator[ServedApp]:
     os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")
     from agnews.rundir.run import Run
     from agnews.serving.predictor import Predictor
+    from agnews.serving.predictors import Predictors
     from agnews.ui import build_app
     from agnews.ui.app import launch_options
 
     run = Run.load(quick_run)
     predictor = Predictor.from_run(run)
     demo = build_app(run, predictor)
-    _, url, _ = demo.launch(prevent_thread_lock=True, quiet=True, **launch_options(predictor, lambda: run))
+    options = launch_options(Predictors(run, predictor, Predictor.from_run), lambda: run)
+    _, url, _ = demo.launch(prevent_thread_lock=True, quiet=True, **options)
     try:
         yield ServedApp(url, run, predictor)
     finally:

@@ -187,13 +187,16 @@ def drawn_figures(page: Any) -> int:
 def tab_page(run: Any, tab: Any, *, may_write: bool = True) -> Any:
     """What the page hands an analysis's tab (`agnews.ui.page.TabPage`) for a run shown as loaded:
     no background analyze, no model (the tabs tested with it never classify), no decisions store,
-    and a rows channel of its own (made where it is called: inside the test's gr.Blocks)."""
+    a rows channel and a page-runs record of its own (made where it is called: inside the test's
+    gr.Blocks)."""
     import gradio as gr
 
     from agnews.present.tables import map_points
     from agnews.ui.open_rows import OpenRows
     from agnews.ui.page import TabPage
+    from agnews.ui.run_state import PageRuns
 
     points = map_points(run)
     open_rows = OpenRows(gr.State(None), gr.Tabs())
-    return TabPage(run, tab, lambda: run, False, None, None, may_write, None, points, open_rows)  # type: ignore[arg-type]
+    pages = PageRuns(run)
+    return TabPage(run, tab, lambda: run, False, None, None, may_write, None, points, open_rows, pages)  # type: ignore[arg-type]

@@ -149,14 +149,15 @@ def login_url() -> Iterator[str]:
     """A bare page (no run, no model) launched with the app's launch options and two logins."""
     import gradio as gr
 
+    from agnews.serving.predictors import Predictors
     from agnews.ui.app import launch_options
 
     with gr.Blocks() as demo:
         gr.Markdown("behind a login")
+    bare_run = SimpleNamespace(path=Path("bare"), name="bare", fact=lambda fact: None)
+    bare_model = SimpleNamespace(backend="none", classes=("a", "b"), clean=str.strip)
     options = launch_options(
-        SimpleNamespace(backend="none", classes=("a", "b"), clean=str.strip),
-        lambda: SimpleNamespace(fact=lambda fact: None),
-        Logins(LOGINS),
+        Predictors(bare_run, bare_model, lambda _: bare_model), lambda: bare_run, Logins(LOGINS)
     )
     _, url, _ = demo.launch(prevent_thread_lock=True, quiet=True, **options)
     try:

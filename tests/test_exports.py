@@ -233,7 +233,7 @@ PAGE_SCRIPT = textwrap.dedent(
 
     predictor = SimpleNamespace(model_loaded=True, probabilities_many=probs, classes=LABELS, clean=str.strip)
     with gr.Blocks() as demo:
-        file_upload.build(predictor)
+        file_upload.build(lambda: predictor)
     (classify,) = [d.fn for d in demo.fns.values() if d.api_name == "classify_csv"]
     before = folders()
     try:

@@ -148,16 +148,24 @@ def test_cleaning_runs_off_the_event_loop(served_app: ServedApp, monkeypatch: py
     from agnews.serving import http_api
 
     on_loop: list[bool] = []
-    parse = http_api.parse_request
+    parse, check = http_api.parse_request, http_api.check_texts
 
-    def recording(body: bytes, clean: Callable[[str], str]) -> http_api.Parsed:
+    def looked() -> None:
         try:
             asyncio.get_running_loop()
             on_loop.append(True)
         except RuntimeError:  # a worker thread runs no event loop
             on_loop.append(False)
-        return parse(body, clean)
 
-    monkeypatch.setattr(http_api, "parse_request", recording)
+    def parsing(body: bytes) -> http_api.Parsed:
+        looked()
+        return parse(body)
+
+    def cleaning(parsed: http_api.Parsed, clean: Callable[[str], str]) -> None:
+        looked()
+        check(parsed, clean)
+
+    monkeypatch.setattr(http_api, "parse_request", parsing)
+    monkeypatch.setattr(http_api, "check_texts", cleaning)
     assert _post(served_app.url, {"inputs": GOOD}).status_code == 200
-    assert on_loop == [False]
+    assert on_loop == [False, False]

@@ -114,13 +114,18 @@ def test_a_body_over_the_limit_is_refused_before_it_is_read(served_app: ServedAp
 
 
 def test_the_parser_alone() -> None:
-    assert parse_request(b'{"inputs": "Oil"}', clean_text) == http_api.Parsed(
-        ["Oil"], None, single=True
-    )  # every class
-    parsed = parse_request(b'{"inputs": ["a b", "c"], "parameters": {"top_k": 9}}', clean_text)
-    assert parsed == http_api.Parsed(["a b", "c"], 9, single=False) and parsed.where(1) == "inputs[1]"
+    assert parse_request(b'{"inputs": "Oil"}') == http_api.Parsed(["Oil"], None, single=True)  # every class
+    parsed = parse_request(b'{"inputs": ["a b", "c"], "parameters": {"top_k": 9}, "run": "quick-s1"}')
+    assert parsed == http_api.Parsed(["a b", "c"], 9, single=False, run="quick-s1")
+    assert parsed.where(1) == "inputs[1]"
     with pytest.raises(http_api.RequestProblem, match="top_k"):
-        parse_request(b'{"inputs": "Oil", "parameters": {"top_k": true}}', clean_text)
+        parse_request(b'{"inputs": "Oil", "parameters": {"top_k": true}}')
+    for run in (b'""', b"3", b'["quick"]'):
+        with pytest.raises(http_api.RequestProblem, match='"run" must be the name'):
+            parse_request(b'{"inputs": "Oil", "run": ' + run + b"}")
+    http_api.check_texts(parsed, clean_text)
+    with pytest.raises(http_api.RequestProblem, match="inputs\\[1\\] is empty once markup"):
+        http_api.check_texts(http_api.Parsed(["Oil", "<p> </p>"], None, single=False), clean_text)
 
 
 def test_concurrent_requests_are_answered_together_and_each_gets_its_own(served_app: ServedApp) -> None:
@@ -176,11 +181,14 @@ def test_inference_client_gets_the_pages_labels_and_scores(served_app: ServedApp
 def guarded_url(served_app: ServedApp) -> Iterator[str]:
     """A second server of the same run and predictor, launched with a login."""
     from agnews.serving.logins import Logins
+    from agnews.serving.predictor import Predictor
+    from agnews.serving.predictors import Predictors
     from agnews.ui import build_app
     from agnews.ui.app import launch_options
 
     demo = build_app(served_app.run, served_app.predictor)
-    options = launch_options(served_app.predictor, lambda: served_app.run, Logins({"ann": "s3cret"}))
+    predictors = Predictors(served_app.run, served_app.predictor, Predictor.from_run)
+    options = launch_options(predictors, lambda: served_app.run, Logins({"ann": "s3cret"}))
     _, url, _ = demo.launch(prevent_thread_lock=True, quiet=True, **options)
     try:
         yield url.rstrip("/")

@@ -109,7 +109,8 @@ def tick_of(demo: gr.Blocks) -> Callable[..., dict[str, Any]]:
 
 
 def has_timer(demo: gr.Blocks) -> bool:
-    return any(isinstance(block, gr.Timer) for block in demo.blocks.values())
+    """Whether the page ticks from the start (the Train tab's timer waits, inactive, for a training)."""
+    return any(isinstance(block, gr.Timer) and block.active for block in demo.blocks.values())
 
 
 @pytest.fixture
@@ -299,12 +300,13 @@ def test_a_run_unreadable_mid_change_keeps_its_last_version(growing: Path) -> No
 def test_a_finished_runs_page_shows_what_was_written_after_it_started(
     growing: Path, predictor: Predictor
 ) -> None:
-    """No background analyze, no timer: the Overview (drawn when a page loads and when its tab is
+    """No background analyze, no timer: the Overview (drawn when a page opens and when its tab is
     opened) still reads the run as it is on disk, in the session whose page asks."""
     demo = build_app(Run.load(growing), predictor)
     assert not has_timer(demo)
     [overview] = [f for f in demo.fns.values() if f.api_name == "overview_open"]
-    assert ("load" in {name for _, name in overview.targets}) and overview.fn is not None
+    [refreshed] = [f for f in demo.fns.values() if getattr(f.fn, "__name__", "") == "refreshed"]
+    assert overview.fn is not None and refreshed.fn is not None  # the page's opening redraws it too
     request = gr.Request(session_hash="one-page")
     [opened] = [f.fn for f in demo.fns.values() if getattr(f.fn, "__name__", "") == "page_opened"]
     opened(request)
@@ -315,6 +317,6 @@ def test_a_finished_runs_page_shows_what_was_written_after_it_started(
         after = overview.fn()
     finally:
         LocalContext.request.reset(token)
-    cards = ["".join(value for value in drawn if isinstance(value, str)) for drawn in (before, after)]
+    cards = ["".join(str(update.get("value", "")) for update in drawn.values()) for drawn in (before, after)]
     frozen = "Frozen base-model features"  # the accuracy card's comparison with the new baseline
     assert frozen not in cards[0] and frozen in cards[1]

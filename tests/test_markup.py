@@ -32,6 +32,7 @@ from agnews.rundir.run import Run
 from agnews.ui import compare
 from agnews.ui.app import header
 from agnews.ui.common import row_details
+from agnews.ui.run_state import PageRuns
 
 EVIL = "http://127.0.0.1:9"  # nothing listens there: a fetch would fail, but the browser would try
 HOSTILE = (
@@ -147,7 +148,7 @@ def test_the_compare_picker_offers_names_and_refuses_any_other(hostile_run: Path
         shutil.copytree(hostile_run, other)
     run = Run.load(hostile_run)
     with gr.Blocks() as demo, gr.Tab("Compare") as tab:
-        compare.build(run, tab, current=lambda: run, runs_root=hostile_run.parent)
+        compare.build(run, tab, pages=PageRuns(run, root=hostile_run.parent), runs_root=hostile_run.parent)
     [picker] = [b for b in demo.blocks.values() if getattr(b, "elem_id", None) == "compare-picker"]
     assert [value for _, value in picker.choices] == ["runs/other"]  # no server path in the page
     show = next(f.fn for f in demo.fns.values() if f.api_name == "compare")

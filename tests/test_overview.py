@@ -87,7 +87,7 @@ def test_the_page_opens_on_the_overview_and_its_buttons_land_on_their_views(run:
     [landing] = robustness.fn().values()
     assert landing.selected == "robustness"
     [opened] = [f for f in demo.fns.values() if f.api_name == "overview_open"]
-    texts = opened.fn()
+    texts = [str(update.get("value", "")) for update in opened.fn().values()]
     assert any(text.startswith("#### Accuracy") for text in texts) and json.dumps(
         str(texts)
     )  # redrawn from the run

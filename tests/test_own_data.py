@@ -207,13 +207,15 @@ def test_the_model_card_and_the_report_name_the_dataset_and_its_classes(own_run)
 
 def test_every_tab_draws_and_the_json_route_answers_with_its_classes(own_run, chromium: Path) -> None:  # noqa: F811
     from agnews.serving.predictor import Predictor
+    from agnews.serving.predictors import Predictors
     from agnews.ui import build_app
     from agnews.ui.app import launch_options
 
     data, run = own_run
     predictor = Predictor.from_run(run)
     demo = build_app(run, predictor)
-    _, url, _ = demo.launch(prevent_thread_lock=True, quiet=True, **launch_options(predictor, lambda: run))
+    options = launch_options(Predictors(run, predictor, Predictor.from_run), lambda: run)
+    _, url, _ = demo.launch(prevent_thread_lock=True, quiet=True, **options)
     try:
         text = run.predictions["text"].iloc[0]
         response = httpx.post(url.rstrip("/") + PATH, json={"inputs": text}, timeout=60)
@@ -223,12 +225,10 @@ def test_every_tab_draws_and_the_json_route_answers_with_its_classes(own_run, ch
         with screenshots.browser_page() as (page, page_errors):
             page.set_default_timeout(screenshots.TIMEOUT_MS)
             page.goto(url)
-            tabs = page.get_by_role("tab")
-            tabs.first.wait_for(state="visible")
-            titles = [title.strip() for title in tabs.all_inner_texts()]
-            assert "Map" in titles and "Errors" in titles
+            titles = screenshots.tab_names(page)
+            assert "Map" in titles and "Errors" in titles and "Train" in titles
             for title in titles:
-                page.get_by_role("tab", name=title, exact=True).first.click()
+                screenshots.click_tab(page, title)
                 page.locator("[data-testid='status-tracker']:not(.hide)").first.wait_for(state="detached")
             header = page.locator("#run-header").inner_text()
             toasts = page.locator("[data-testid='toast-body']").all_inner_texts()

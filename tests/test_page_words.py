@@ -110,7 +110,7 @@ def test_tags_and_tests_are_named_in_words_and_hard_terms_glossed(
     for tab, terms in GLOSSED_ON.items():
         if tab == "Compare":
             continue  # glossed where a comparison is shown: test_compare_offers_a_run_made_later
-        browser.get_by_role("tab", name=tab).click()
+        screenshots.click_tab(browser, tab)
         text = browser.locator(VISIBLE_TAB).inner_text()
         for term in terms:
             assert term in text, f"{tab} no longer shows {term}"

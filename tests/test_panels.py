@@ -71,8 +71,10 @@ def test_a_failed_stage_is_reported_in_its_tab_with_the_command_that_remakes_it(
     assert list(opened(False).values()) == [False]  # still coming: the notice stays, nothing filled
     with edit_run(growing) as edit:
         edit.warn("calibration", "ValueError: no validation rows")
-    status = by_id(opened(False))["calibration-status"]
+    shown = by_id(opened(False))
+    status = shown["calibration-status"]["value"]
     assert "The `calibration` stage failed: ValueError: no validation rows" in status
+    assert shown["calibration-status"]["visible"] and not shown["calibration-content"]["visible"]
     # the command names the run relative to its runs folder, never by its server path
     assert f"`agnews analyze {shown_path(growing, growing.parent)} --stages calibration`" in status
     assert str(growing) not in status

@@ -163,6 +163,7 @@ def walk_the_slider(screenshots: Any, path: Path) -> None:
     from playwright.sync_api import expect
 
     from agnews.serving.predictor import Predictor
+    from agnews.serving.predictors import Predictors
     from agnews.ui import build_app
     from agnews.ui.app import LAUNCH_LIMITS, launch_options
     from agnews.ui.run_state import following
@@ -171,7 +172,8 @@ def walk_the_slider(screenshots: Any, path: Path) -> None:
     predictor = Predictor.from_run(run)
     demo = build_app(run, predictor, runs_root=path.parent)
     # As app.py launches it: the JSON route reads the run as it is on disk, per request.
-    options = {**LAUNCH_LIMITS, **launch_options(predictor, following(run))}
+    predictors = Predictors(run, predictor, Predictor.from_run)
+    options = {**LAUNCH_LIMITS, **launch_options(predictors, following(run), runs_root=path.parent)}
     _, url, _ = demo.launch(prevent_thread_lock=True, quiet=True, **options)
     try:
         with screenshots.browser_page() as (page, page_errors):

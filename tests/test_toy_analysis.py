@@ -105,7 +105,7 @@ def test_its_tab_is_drawn_in_chromium(toy_run: Path) -> None:
         page.set_viewport_size({"width": screenshots.SIZE[0], "height": screenshots.SIZE[1]})
         page.goto(url)
         page.get_by_role("tab", name="Overview").wait_for()
-        titles = [title.strip() for title in page.get_by_role("tab").all_inner_texts()]
+        titles = screenshots.tab_names(page)
         assert titles.index("Robustness") + 1 == titles.index("Word counts"), titles  # its `after`
         screenshots.open_tab(page, "Word counts", "#word-counts-headline")
         expect(page.locator("#word-counts-headline")).to_contain_text("words on average")

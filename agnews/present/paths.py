@@ -38,3 +38,10 @@ def shown_text(message: str, root: str | os.PathLike[str] | None = None) -> str:
         return shown_path(found[0], root) if root is not None else Path(found[0]).name
 
     return _ABSOLUTE_PATH.sub(shown, message)
+
+
+def model_name(base_model: str) -> str:
+    """A run's base model as a page names it: a Hub id ("org/name") or a preset's name as given, a
+    local folder (absolute, or from "." or "~") by its own name, not the server path it was read from."""
+    local = base_model.startswith(("/", ".", "~"))
+    return Path(base_model).name if local else base_model

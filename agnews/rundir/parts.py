@@ -171,6 +171,9 @@ class RunConfig:
     versions: dict[str, str]
     data: DataInfo
     created: str
+    # The run this one was trained from (`agnews train --from-run`): its folder's name, a sibling under
+    # the same runs folder; None for a run trained from its own options (and every run made before).
+    parent: str | None = None
     schema_version: int = 1
 
     @property

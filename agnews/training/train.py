@@ -10,10 +10,11 @@ from __future__ import annotations
 
 import contextlib
 import json
+import math
 import platform
 import shutil
 import time
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -31,6 +32,7 @@ from transformers import (
 )
 from transformers.tokenization_utils_base import PreTrainedTokenizerBase
 
+from agnews import events
 from agnews.config import ConfigError, TrainConfig
 from agnews.models import cpu_has_native_bf16, load_classifier, load_tokenizer, resolve_base_model
 from agnews.processes import launch_rank, launch_size
@@ -55,6 +57,7 @@ from agnews.training.evaluate import evaluate_stage
 from agnews.training.stages import begin_stage, run_stages
 
 CHECKPOINT_CONFIG = "agnews_train_config.json"
+INTERRUPTED = "interrupted: the last checkpoint is kept; rerun with --resume to continue"
 
 
 def library_versions() -> dict[str, str]:
@@ -410,6 +413,83 @@ class _FaultPoints(TrainerCallback):
         fault_point("train:checkpoint-saved")
 
 
+class TrainingEvents(TrainerCallback):
+    """Fine-tuning's progress in the event log (`agnews.events`), for a page following `agnews train`:
+    the optimizer steps done of all the steps (when the loop starts, at most every
+    `events.PROGRESS_SECONDS`, and at the last step), and each epoch's validation accuracy as a
+    measured progress (`n` the epoch, `value` the accuracy). Only the first process of a
+    data-parallel launch speaks; the evaluation of the kept model after training is not an epoch's.
+    """
+
+    def __init__(self) -> None:
+        self._said = -math.inf
+        self._training = False
+
+    def _steps(self, state: Any, *, always: bool) -> None:
+        if state.is_world_process_zero and (
+            always or time.monotonic() - self._said >= events.PROGRESS_SECONDS
+        ):
+            events.emit(
+                events.Event(
+                    events.PROGRESS,
+                    events.TRAIN,
+                    n=state.global_step,
+                    total=state.max_steps,
+                    what=events.TRAIN,
+                )
+            )
+            self._said = time.monotonic()
+
+    def on_train_begin(self, args: Any, state: Any, control: Any, **kwargs: Any) -> None:
+        self._training = True
+        self._steps(state, always=True)  # n: the steps a resumed run starts from
+
+    def on_step_end(self, args: Any, state: Any, control: Any, **kwargs: Any) -> None:
+        self._steps(state, always=state.global_step >= state.max_steps)
+
+    def on_evaluate(
+        self, args: Any, state: Any, control: Any, metrics: dict[str, float] | None = None, **kwargs: Any
+    ) -> None:
+        accuracy = (metrics or {}).get("eval_accuracy")
+        if not (self._training and state.is_world_process_zero and accuracy is not None):
+            return
+        epochs = math.ceil(args.num_train_epochs)
+        # `state.epoch` is fractional (steps / steps per epoch); an epoch's end is within rounding of k.
+        epoch = min(math.ceil(round(state.epoch or 0.0, 6)), epochs)
+        events.emit(
+            events.Event(
+                events.PROGRESS,
+                events.TRAIN,
+                n=epoch,
+                total=epochs,
+                what=events.VALIDATION,
+                value=float(accuracy),
+            )
+        )
+
+    def on_train_end(self, args: Any, state: Any, control: Any, **kwargs: Any) -> None:
+        self._training = False
+
+
+@contextlib.contextmanager
+def _reported(stage: str) -> Iterator[None]:
+    """Say that `stage` started, then that it is done, or failed (interrupted, or why) as it raises.
+    Only the first process of a data-parallel launch speaks."""
+    if launch_rank() != 0:
+        yield
+        return
+    with events.running(stage):
+        try:
+            yield
+        except KeyboardInterrupt:
+            events.emit(events.Event(events.FAILED, stage, message=INTERRUPTED))
+            raise
+        except Exception as exc:
+            events.emit(events.Event(events.FAILED, stage, message=events.failure(exc)))
+            raise
+    events.emit(events.Event(events.DONE, stage))
+
+
 class _StepCheckpoints(TrainerCallback):
     """A checkpoint every `every` training steps besides each epoch's end (`checkpoint_steps`).
 
@@ -450,7 +530,8 @@ def fine_tune(
 
     An interrupted run resumes from its last complete checkpoint with `resume=True`, the same config
     and data, and the same resolved precision, frozen layers and attention. `--augment` variants and
-    a `--teacher`'s logits join the training rows here. `callbacks` reach the Trainer (UI progress).
+    a `--teacher`'s logits join the training rows here. `callbacks` reach the Trainer; with an event
+    log (`agnews.events`), `TrainingEvents` reports the steps and each epoch's validation accuracy.
     """
     resume_from = _check_resume(config, checkpoint_dir, resume)
     precision = resolve_precision(config.mixed_precision)  # fails before any loading if impossible here
@@ -482,6 +563,7 @@ def fine_tune(
         state = {"settings": config.to_dict(), "split_hashes": data.split_hashes(), "resolved": resolved}
         write_json(checkpoint_dir / CHECKPOINT_CONFIG, state)
     step_checkpoints = [_StepCheckpoints(config.checkpoint_steps)] if config.checkpoint_steps else []
+    reported = [TrainingEvents()] if events.log_path() is not None else []
     trainer = build_trainer(
         config,
         model,
@@ -490,7 +572,7 @@ def fine_tune(
         tokenized["validation"],
         output_dir=checkpoint_dir,
         progress=progress,
-        callbacks=[*(callbacks or []), *step_checkpoints, _FaultPoints()],
+        callbacks=[*(callbacks or []), *reported, *step_checkpoints, _FaultPoints()],
     )
     check_launch(trainer)
     started = time.perf_counter()
@@ -519,9 +601,10 @@ def fine_tune(
     return Trained(model, tokenizer, data, base, training)
 
 
-def run_config(config: TrainConfig, data: LoadedData, base: str) -> RunConfig:
+def run_config(config: TrainConfig, data: LoadedData, base: str, parent: str | None = None) -> RunConfig:
     """`config.json` of a run trained with `config` from `base` on `data`: the settings, the resolved
-    base model, library versions and what the data was (sources, split hashes, rows, the dataset)."""
+    base model, library versions, what the data was (sources, split hashes, rows, the dataset) and
+    the run it was trained from (`parent`, a run folder's name), if any."""
     return RunConfig(
         train=config,
         base_model_resolved=base,
@@ -534,6 +617,7 @@ def run_config(config: TrainConfig, data: LoadedData, base: str) -> RunConfig:
             dataset=data.description,
         ),
         created=time.strftime("%Y-%m-%dT%H:%M:%S%z"),
+        parent=parent,
     )
 
 
@@ -548,22 +632,38 @@ def train_run(
     stages: tuple[str, ...] | None = None,
     progress: bool = True,
     callbacks: list[TrainerCallback] | None = None,
+    parent: str | None = None,
 ) -> Path | None:
     """`agnews train`: fine-tune, create the run `out` with its test evaluation, then run `stages`
-    (default: the default stages).
+    (default: the default stages). `parent`: the run (folder name) this one was trained from.
 
     The run exists (loadable, with model, metrics and predictions) as soon as training and
     evaluation are committed; each later stage is its own atomic edit, and a failing one leaves a
     warning in the run. Returns the run's path, or None in non-first data-parallel processes.
+    In the event log (`agnews.events`) fine-tuning is the stage "train", from loading the data to
+    the run's creation (`TrainingEvents` for its steps); the stages after it report their own.
     """
     out = out.expanduser().absolute()
     checkpoint_dir = (checkpoint_dir or default_checkpoint_dir(out)).expanduser().resolve()
     if out.exists() and not overwrite:
         raise RunError(f"{out}: already exists; choose another --out or pass --overwrite")
     check_writable(out.parent)
-    trained = fine_tune(config, checkpoint_dir, resume=resume, progress=progress, callbacks=callbacks)
-    if trained is None:
-        return None
+    with _reported(events.TRAIN):
+        trained = fine_tune(config, checkpoint_dir, resume=resume, progress=progress, callbacks=callbacks)
+        if trained is None:
+            return None
+        context = _create_run(config, trained, out, overwrite=overwrite, progress=progress, parent=parent)
+    if not keep_checkpoints:
+        remove_checkpoints(checkpoint_dir)
+    run_stages(out, context.catalog.default_stages() if stages is None else stages, context)
+    return out
+
+
+def _create_run(
+    config: TrainConfig, trained: Trained, out: Path, *, overwrite: bool, progress: bool, parent: str | None
+) -> StageContext:
+    """Calibrate `trained`, then create the run `out` with it and its test evaluation, in one atomic
+    edit; the context the later stages continue with."""
     # Before the model is first written: the fold reaches the model folder, ONNX graphs and predictions.
     trained.training.calibration = fit_calibration(
         config, trained.model, trained.tokenizer, trained.data.splits["validation"], progress=progress
@@ -572,7 +672,7 @@ def train_run(
         config, progress=progress, loaded=trained.data, model=trained.model, tokenizer=trained.tokenizer
     )
     with create_run(out, overwrite=overwrite) as edit:
-        edit.write("config", run_config(config, trained.data, trained.base), made_from=())
+        edit.write("config", run_config(config, trained.data, trained.base, parent), made_from=())
 
         def save_model(folder: Path) -> None:
             trained.model.save_pretrained(folder)
@@ -586,7 +686,4 @@ def train_run(
         begin_stage("evaluate", context)
         evaluate_stage(context)
     context.edit = None
-    if not keep_checkpoints:
-        remove_checkpoints(checkpoint_dir)
-    run_stages(out, context.catalog.default_stages() if stages is None else stages, context)
-    return out
+    return context

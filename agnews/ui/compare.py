@@ -1,14 +1,17 @@
 """Compare tab: the shown run (A) against another run on the same test rows (B).
 
-B is picked from the runs beside A (`runs/`), or given at launch (`python app.py --run A --compare B`).
-The comparison is computed on the fly from the two runs' stored predictions (`agnews.comparison`;
-no model is loaded) and belongs to neither run: `agnews compare A B --out DIR` writes the same numbers.
+A is the run the page shows (the app's, or the one its address names, `agnews.ui.run_state`). B is
+picked from the runs beside A (`runs/`), or given at launch for the app's run (`python app.py --run A
+--compare B`); where A records the run it was trained from (`RunConfig.parent`), that run is offered
+first, and on a button: "against the run this one came from" is one click. The comparison is
+computed on the fly from the two runs' stored predictions (`agnews.comparison`; no model is loaded)
+and belongs to neither run: `agnews compare A B --out DIR` writes the same numbers.
 """
 
 from __future__ import annotations
 
 import html
-from collections.abc import Callable
+from collections import OrderedDict
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -24,10 +27,12 @@ from agnews.present.markup import literal
 from agnews.present.paths import shown_path, shown_text
 from agnews.present.tables import map_points
 from agnews.rundir.files import RunError
+from agnews.rundir.listing import run_named
 from agnews.rundir.parts import MANIFEST
 from agnews.rundir.run import Run
 from agnews.ui.common import selected_row_id, temporary_csv
 from agnews.ui.lazy import fill_when_opened
+from agnews.ui.run_state import PageRuns
 
 ALL_CHANGES = "all disagreements"
 NO_OTHER_RUN = (
@@ -39,29 +44,41 @@ NO_OTHER_RUN = (
 GLOSSED = ("accuracy", "macro F1", "paired bootstrap", "McNemar")
 PICK_NOTE = "Pick a run to compare this one (A) with."
 CLICK_NOTE = "Click a row to read it whole."
+PARENT_CHOICE = "Against the run this one came from"
+# Comparisons kept computed: pages on different runs comparing at once each keep theirs.
+KEPT_PAIRS = 4
 
 
 @dataclass
 class Shown:
     """What the tab shows for one pair: the comparison and the rows where A and B disagree."""
 
+    a: Run
     b: Run
     comparison: Comparison
     rows: pd.DataFrame
 
 
+def parent_of(run: Run) -> Path | None:
+    """The run `run` was trained from (`RunConfig.parent`), where it records one that is still there:
+    a sibling folder found by its name only (`run_named`: a recorded path finds nothing)."""
+    name = run.config.parent
+    return None if name is None else run_named(run.path.parent, name)
+
+
 def run_choices(root: Path | None, shown: Run, extra: Run | None = None) -> dict[str, Path]:
-    """The runs the picker offers, {name: folder}: those under `root` other than `shown` (folders
-    with a manifest), and `extra`.
+    """The runs the picker offers, {name: folder}: the run `shown` came from first (`parent_of`),
+    then those under `root` other than `shown` (folders with a manifest), and `extra`.
 
     The name is what the page shows and sends back: the folder relative to the runs folder
     (`agnews.present.paths.shown_path`, e.g. `runs/quick-s1`), never its server path; a picked name
     is looked up here, so a request can only name a listed run. Listed without loading them: a run
     is loaded, and checked, when it is picked.
     """
-    found = []
+    parent = parent_of(shown)
+    found = [] if parent is None else [parent]
     if root is not None and root.is_dir():
-        found = sorted(p for p in root.iterdir() if not p.name.startswith(".") and (p / MANIFEST).is_file())
+        found += sorted(p for p in root.iterdir() if not p.name.startswith(".") and (p / MANIFEST).is_file())
     if extra is not None:
         found.append(extra.path)
     mine = shown.path.resolve()
@@ -70,6 +87,22 @@ def run_choices(root: Path | None, shown: Run, extra: Run | None = None) -> dict
         name = shown_path(path, root) if root is not None else path.name
         runs[name if name not in runs else f"{name} ({len(runs) + 1})"] = path
     return runs
+
+
+def parent_choice(runs: dict[str, Path], shown: Run) -> str | None:
+    """The name under which `runs` (`run_choices`) lists the run `shown` came from, if it does."""
+    parent = parent_of(shown)
+    return None if parent is None else next((n for n, path in runs.items() if path == parent.resolve()), None)
+
+
+def parent_label(parent: str | None) -> str:
+    """How the picker and its button offer the run A came from (listed as `parent`)."""
+    return PARENT_CHOICE if parent is None else f"{PARENT_CHOICE} ({parent})"
+
+
+def labelled(runs: dict[str, Path], parent: str | None) -> list[tuple[str, str]]:
+    """The picker's (label, name) choices: each listed run by its name, the run A came from said so."""
+    return [(parent_label(name) if name == parent else name, name) for name in runs]
 
 
 def per_class_table(comparison: Comparison) -> pd.DataFrame:
@@ -153,26 +186,36 @@ def build(
     run: Run,
     tab: gr.Tab,
     *,
-    current: Callable[[], Run],
+    pages: PageRuns,
     runs_root: Path | None,
     compare_with: Run | None = None,
 ) -> None:
-    """Lay out the tab inside `tab`: the picker, and the comparison with the picked run.
+    """Lay out the tab inside `tab` for `run` (the app's): the picker, and the comparison of the
+    page's run (`pages.current()`) with the picked run.
 
     The picker lists the runs as they are each time the tab is opened (`run_choices`): a run trained
     while the page is open is offered without a restart; with none to offer, `NO_OTHER_RUN` says how
-    to make one.
+    to make one. `compare_with` is the app's run's opening choice; a page on another run opens with
+    its own runs to pick from, none picked.
     """
+    current = pages.current
 
-    def listed() -> dict[str, Path]:
-        return run_choices(runs_root, current(), compare_with)
+    def listed(a: Run) -> dict[str, Path]:
+        return run_choices(runs_root, a, compare_with)
 
-    runs = listed()
+    runs = listed(run)
+    parent = parent_choice(runs, run)
     picked = None
     if compare_with is not None:
         picked = next((name for name, path in runs.items() if path == compare_with.path.resolve()), None)
     none = gr.Markdown(NO_OTHER_RUN, visible=not runs, elem_id="compare-none")
-    picker = gr.Dropdown(list(runs), value=picked, label="Compare with (B)", elem_id="compare-picker")
+    with gr.Row(equal_height=True):
+        picker = gr.Dropdown(
+            labelled(runs, parent), value=picked, label="Compare with (B)", elem_id="compare-picker", scale=3
+        )
+        against_parent = gr.Button(
+            parent_label(parent), visible=parent is not None, elem_id="compare-parent", scale=1
+        )
     summary = gr.Markdown(PICK_NOTE, elem_id="compare-summary")
     gr.Markdown(glossed(*GLOSSED), elem_id="compare-glosses")
     with gr.Column(visible=picked is not None, elem_id="compare-results") as results:
@@ -200,26 +243,28 @@ def build(
                 map_a = gr.Plot(None, show_label=False, elem_id="compare-map-a")
                 map_b = gr.Plot(None, show_label=False, elem_id="compare-map-b")
 
-    cache: dict[tuple[int, str, int, int], Shown] = {}
+    cache: OrderedDict[tuple[int, str, int, int], Shown] = OrderedDict()
 
     def shown(name: str) -> Shown:
-        """The comparison of the current A with the listed run `name`, kept while neither changes (a
+        """The comparison of the page's A with the listed run `name`, kept while neither changes (a
         run edit swaps in a new folder, so the folder's identity and time say when B changed)."""
-        path = listed().get(name)
+        a = current()
+        path = listed(a).get(name)
         if path is None:
             raise RunError(f"{name!r} is not one of the runs this page lists")
-        a = current()
         folder = path.stat()
         key = (id(a), str(path), folder.st_ino, folder.st_mtime_ns)
         if key not in cache:
             b = Run.load(path)
-            cache.clear()
-            cache[key] = Shown(b, compare_runs(a, b), disagreements(a, b))
+            cache[key] = Shown(a, b, compare_runs(a, b), disagreements(a, b))
+            while len(cache) > KEPT_PAIRS:
+                cache.popitem(last=False)
+        cache.move_to_end(key)
         return cache[key]
 
     def why(exc: Exception) -> str:
         """What went wrong, naming files as the page does (relative to the runs folder)."""
-        return shown_text(str(exc), runs_root if runs_root is not None else run.path.parent)
+        return shown_text(str(exc), runs_root if runs_root is not None else current().path.parent)
 
     def rows_of(name: str, which: str | None) -> pd.DataFrame:
         """The disagreements shown; a run that cannot be compared is reported, as `show` reports it."""
@@ -241,7 +286,7 @@ def build(
             failed = f"> **Cannot compare.** {literal(why(exc))}"
             return {results: gr.update(visible=False), summary: failed}
         rows = rows_shown(pair.rows, which)
-        first, second, note = side_by_side_maps(current(), pair.b)
+        first, second, note = side_by_side_maps(pair.a, pair.b)
         return {
             results: gr.update(visible=True),
             summary: summary_markdown(pair.comparison),
@@ -268,13 +313,38 @@ def build(
     def write_csv(name: str | None, which: str | None) -> str | None:
         return temporary_csv(rows_of(name, which), "agnews-compare-") if name else None
 
-    def refresh(name: str | None) -> dict[Any, Any]:
-        """The picker's runs as they are now (a picked run that has gone stays picked: showing it
-        says why it cannot be compared)."""
-        now = listed()
-        return {none: gr.update(visible=not now), picker: gr.update(choices=list(now), value=name)}
+    def offer(a: Run, name: str | None, *, to_parent: bool = False) -> dict[Any, Any]:
+        """The picker's runs for A as they are now, the run A came from first and on the button, and
+        `name` picked (`to_parent`: the run A came from, where it is listed). A picked run that has
+        gone stays picked: showing it says why it cannot be compared."""
+        now = listed(a)
+        came_from = parent_choice(now, a)
+        return {
+            none: gr.update(visible=not now),
+            picker: gr.update(
+                choices=labelled(now, came_from), value=came_from if to_parent and came_from else name
+            ),
+            against_parent: gr.update(value=parent_label(came_from), visible=came_from is not None),
+        }
 
-    tab.select(refresh, [picker], [none, picker], api_name="compare_runs", api_visibility="undocumented")
+    def refresh(name: str | None) -> dict[Any, Any]:
+        return offer(current(), name)
+
+    def pick_parent(name: str | None) -> dict[Any, Any]:
+        return offer(current(), name, to_parent=True)
+
+    def page_run(a: Run) -> dict[Any, Any]:
+        """A page on another run than the app's: that run's runs to pick from, none picked (the
+        launch's `compare_with` is the app's run's opening choice)."""
+        return {**offer(a, None), results: gr.update(visible=False), summary: PICK_NOTE}
+
+    offered = [none, picker, against_parent]
+    pages.refresh(page_run, [*offered, results, summary])
+    tab.select(refresh, [picker], offered, api_name="compare_runs", api_visibility="undocumented")
+    # Picking the parent changes the picker's value, whose `change` draws the comparison.
+    against_parent.click(
+        pick_parent, [picker], offered, api_name="compare_parent", api_visibility="undocumented"
+    )
     picker.change(show, [picker, change], outputs, api_name="compare", api_visibility="undocumented")
     change.change(
         filter_rows, [picker, change], [table, count], api_name="compare_rows", api_visibility="undocumented"
@@ -283,5 +353,9 @@ def build(
     export.click(write_csv, [picker, change], download, api_name="compare_csv", api_visibility="undocumented")
     if picked is not None:
         fill_when_opened(
-            tab, lambda _run: show(picked, ALL_CHANGES), outputs, current=current, name="compare_open"
+            tab,
+            lambda _run: show(picked, ALL_CHANGES) if pages.shows_default() else {},
+            outputs,
+            current=current,
+            name="compare_open",
         )

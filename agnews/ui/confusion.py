@@ -53,35 +53,42 @@ def pair_rows(run: Run, true_name: str, predicted_name: str) -> list[int]:
     return chosen.sort_values(["confidence", "row_id"], ascending=[False, True])["row_id"].tolist()
 
 
-def build(run: Run, tab: gr.Tab, open_rows: OpenRows, *, current: Callable[[], Run]) -> Follower:
+def build(tab: gr.Tab, open_rows: OpenRows, *, current: Callable[[], Run]) -> Follower:
     """Lay out the tab inside the current `gr.Tab` and wire its clicks: a cell of the heatmap or of
-    the counts table opens that cell's rows in the Errors tab (`open_rows`). Returns how the metrics
-    table follows a run still being built (`agnews.ui.live`: the baseline arrives)."""
-    test = asdict(run.metrics.test)
+    the counts table opens that cell's rows in the Errors tab (`open_rows`). The heatmap and the
+    tables are drawn when the tab is first opened in a page, from the run that page shows
+    (`current()`: a page may show another run than the app's, with other classes). Returns how the
+    metrics table follows a run still being built (`agnews.ui.live`: the baseline arrives)."""
     with gr.Row():
         with gr.Column():
             plot = gr.Plot(None, show_label=False, elem_id="confusion-plot")
             clicks = plot_events(plot)
             gr.Markdown("Click a cell (on the heatmap or in the counts) to list its rows in the Errors tab.")
-        fill_when_opened(
-            tab,
-            lambda _run: {plot: confusion_figure(test["confusion_matrix"], run.classes)},
-            [plot],
-            current=lambda: run,
-            name="confusion_open",
-        )
         with gr.Column():
             cells = gr.Dataframe(
-                counts_table(test["confusion_matrix"], run.classes),
+                None,
                 label="Counts: click a cell to list its rows in the Errors tab",
                 interactive=False,
                 elem_id="confusion-cells",
             )
             metrics = gr.Dataframe(
-                summary(run), label="Test metrics", interactive=False, wrap=True, elem_id="confusion-metrics"
+                None, label="Test metrics", interactive=False, wrap=True, elem_id="confusion-metrics"
             )
-            gr.Dataframe(per_class_table(test, run.classes), label="Per class", interactive=False)
+            per_class = gr.Dataframe(
+                None, label="Per class", interactive=False, elem_id="confusion-per-class"
+            )
             gr.Markdown(metrics_glosses(), elem_id="confusion-glosses")
+
+    def drawn(run: Run) -> dict[Any, Any]:
+        test = asdict(run.metrics.test)
+        return {
+            plot: confusion_figure(test["confusion_matrix"], run.classes),
+            cells: counts_table(test["confusion_matrix"], run.classes),
+            metrics: summary(run),
+            per_class: per_class_table(test, run.classes),
+        }
+
+    fill_when_opened(tab, drawn, [plot, cells, metrics, per_class], current=current, name="confusion_open")
 
     def open_pair(true_name: str, predicted_name: str) -> dict[Any, Any]:
         run = current()

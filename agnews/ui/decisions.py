@@ -235,9 +235,8 @@ class DecisionBox:
                 self.action = gr.Radio(
                     ACTION_CHOICES, value=RELABEL, label="Or decide", elem_id=f"{key}-decision-action"
                 )
-                self.label = gr.Dropdown(
-                    list(current().classes), value=None, label="New class", elem_id=f"{key}-decision-label"
-                )
+                # Its classes come with the chosen row (`choose`): those of the run the page shows.
+                self.label = gr.Dropdown([], value=None, label="New class", elem_id=f"{key}-decision-label")
             self.note = gr.Textbox(label="Note (optional)", max_length=1000, elem_id=f"{key}-decision-note")
             with gr.Row():
                 record = gr.Button("Record decision", elem_id=f"{key}-decision-record")
@@ -300,11 +299,13 @@ class DecisionBox:
     def choose(
         self, split: str, key: str, given: str, text: str, suggested: str | None = None
     ) -> dict[Any, Any]:
-        """Updates that make the row the target of the next decision, with the class to relabel it to
-        pre-filled by `suggested` (the model's or cleanlab's) where that is another class of the run,
-        and "Accept suggestion" naming it (disabled without one). The row shows whole: its full text,
-        and a training row's position in no table, never its hash."""
-        fill = suggested if suggested in self.current().classes and suggested != given else None
+        """Updates that make the row the target of the next decision, with the classes to relabel it
+        to (the run's: a page may show another run than the app's) and the one pre-filled by
+        `suggested` (the model's or cleanlab's) where that is another class of the run, and "Accept
+        suggestion" naming it (disabled without one). The row shows whole: its full text, and a
+        training row's position in no table, never its hash."""
+        classes = list(self.current().classes)
+        fill = suggested if suggested in classes and suggested != given else None
         target = {"split": split, "key": str(key), "given": given, "text": text, "suggested": fill}
         name = f"test row {key}" if split == TEST else "training row"
         shown = f"**{name}** · given **{literal(given)}**"
@@ -315,7 +316,7 @@ class DecisionBox:
         return {
             self.target: target,
             self.chosen: shown,
-            self.label: gr.update(value=fill),
+            self.label: gr.update(value=fill, choices=classes),
             self.accept: gr.update(value=accept, interactive=fill is not None),
         }
 

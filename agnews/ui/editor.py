@@ -7,12 +7,13 @@ exactly on the original, so any distance between them is the edit's doing. The o
 by the served model too, not read from the stored predictions, for the same reason.
 
 Other tabs open a row here with `RowEditor.listen` (or `RowEditor.open` and `RowEditor.outputs`),
-knowing nothing else about the editor.
+knowing nothing else about the editor. Rows, model and map are those of the run the page shows.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 import gradio as gr
@@ -21,13 +22,14 @@ import pandas as pd
 from agnews.formatting import percent, points
 from agnews.present.markup import literal
 from agnews.rundir.run import Run
-from agnews.serving.map_index import MapIndex
 from agnews.serving.predictor import MAX_RAW_CHARS, Predictor
+from agnews.serving.predictors import Predictors
 from agnews.ui.classify import (
     NEIGHBOURS,
     SHOWN_CLASSES,
     checked_text,
     explain_text,
+    fine_tuned_map,
     model_failures_as_messages,
     text_vector,
     word_scores_view,
@@ -37,7 +39,6 @@ from agnews.ui.throttle import HEAVY_QUEUE, limited
 if TYPE_CHECKING:
     import plotly.graph_objects as go
 
-Located = Callable[[], tuple[MapIndex, pd.DataFrame] | None]
 EDIT_INFO = "Enter re-classifies the edit; Shift+Enter starts a new line."
 NO_MAP = "This run has no fine-tuned map yet, so the texts are not placed on one."
 
@@ -92,17 +93,24 @@ def change_note(original: dict[str, float], edited: dict[str, float]) -> str:
     return f"{moved} The prediction changes to **{literal(after)}** ({percent(edited[after])})."
 
 
+@dataclass(frozen=True)
+class _PageRun:
+    """What one event reads: the run the page shows and its model."""
+
+    run: Run
+    predictor: Predictor
+
+
 class RowEditor:
     """The "Edit a test row" section, laid out where it is constructed (inside the Classify tab).
 
-    `located()` is the index placing text on the fine-tuned map with the map's points, None while
-    the run has no map (`agnews.ui.classify.ClassifyTab.located`).
+    `current()` is the run the session's page shows, as it is now (`agnews.ui.run_state.PageRuns`);
+    `predictors` hold the models of such runs.
     """
 
-    def __init__(self, run: Run, predictor: Predictor, located: Located) -> None:
-        self.predictions = run.predictions
-        self.predictor = predictor
-        self.located = located
+    def __init__(self, current: Callable[[], Run], predictors: Predictors) -> None:
+        self.current = current
+        self.predictors = predictors
         gr.Markdown(
             "### Edit a test row\nOpen a test row by its id, change its text, and compare the model's "
             "answer on the edit with its answer on the original.",
@@ -147,7 +155,7 @@ class RowEditor:
             self.edit_words,
             self.map,
         ]
-        self.listen([opener.click, self.row.submit], self.row)
+        self.listen([opener.click, self.row.submit], self.row, api_name="open_row")
         gr.on(
             [self.edit.submit, reclassify.click],
             limited("edit", self.edited),
@@ -158,27 +166,38 @@ class RowEditor:
         )
 
     def _label(self, label: str, elem_id: str) -> gr.Label:
-        return gr.Label(
-            label=label, num_top_classes=min(len(self.predictor.classes), SHOWN_CLASSES), elem_id=elem_id
+        return gr.Label(label=label, num_top_classes=SHOWN_CLASSES, elem_id=elem_id)
+
+    def listen(self, triggers: Sequence[Any], row_id: Any, api_name: str | None = None) -> None:
+        """Open the row whose id `row_id` (a component) holds whenever one of `triggers` fires: how
+        another tab sends a row here (then it selects the Classify tab itself). `api_name`: the
+        event's name where a caller needs it (the editor's own "Open row" is `open_row`)."""
+        gr.on(
+            list(triggers),
+            limited("open_row", self.open),
+            row_id,
+            self.outputs,
+            api_name=api_name,
+            **HEAVY_QUEUE,
         )
 
-    def listen(self, triggers: Sequence[Any], row_id: Any) -> None:
-        """Open the row whose id `row_id` (a component) holds whenever one of `triggers` fires: how
-        another tab sends a row here (then it selects the Classify tab itself)."""
-        gr.on(list(triggers), limited("open_row", self.open), row_id, self.outputs, **HEAVY_QUEUE)
+    def _page_run(self) -> _PageRun:
+        run = self.current()
+        return _PageRun(run, self.predictors.for_run(run))
 
     def open(self, row_id: float | None) -> tuple[Any, ...]:
         """Updates for `outputs` showing test row `row_id` as the original and as the edit (unchanged);
         an id the run has no test row for is a message (`gr.Error`)."""
-        row = self._row(row_id)
+        page_run = self._page_run()
+        row = self._row(page_run.run.predictions, row_id)
         text = str(row["text"])
-        probabilities, words = self._answer(text)
+        probabilities, words = self._answer(page_run.predictor, text)
         shown = (
             f"**Original**: row {int(row['row_id'])}, true class **{literal(row['label_name'])}**\n\n"
             f"> {literal(text)}"
         )
         same = change_note(probabilities, probabilities)
-        figure = self._figure(text, text)
+        figure = self._figure(page_run, text, text)
         return (row_id, text, shown, probabilities, words, text, same, probabilities, words, figure)
 
     def edited(self, original: str, edit: str | None) -> tuple[Any, ...]:
@@ -186,14 +205,16 @@ class RowEditor:
         the map with both."""
         if not original:
             raise gr.Error("Open a test row first: give its id and press Open row.", print_exception=False)
-        before, _ = self._answer(original)
-        after, words = self._answer(edit)
-        return change_note(before, after), after, words, self._figure(original, edit or "")
+        page_run = self._page_run()
+        before, _ = self._answer(page_run.predictor, original)
+        after, words = self._answer(page_run.predictor, edit)
+        return change_note(before, after), after, words, self._figure(page_run, original, edit or "")
 
-    def _row(self, row_id: float | None) -> pd.Series:
+    @staticmethod
+    def _row(predictions: pd.DataFrame, row_id: float | None) -> pd.Series:
         """The stored test row with this id; a message (`gr.Error`) when there is none."""
-        ids = self.predictions["row_id"]
-        match = self.predictions[ids == row_id] if row_id is not None else self.predictions.iloc[:0]
+        ids = predictions["row_id"]
+        match = predictions[ids == row_id] if row_id is not None else predictions.iloc[:0]
         if match.empty:
             raise gr.Error(
                 f"No test row {row_id}: test row ids run from {ids.min()} to {ids.max()}.",
@@ -201,20 +222,22 @@ class RowEditor:
             )
         return match.iloc[0]
 
-    def _answer(self, text: str | None) -> tuple[dict[str, float], str]:
+    @staticmethod
+    def _answer(predictor: Predictor, text: str | None) -> tuple[dict[str, float], str]:
         """The probabilities and word scores (HTML) of a text; empty or unreadable text is a message."""
-        cleaned = checked_text(self.predictor, text)[0]
+        cleaned = checked_text(predictor, text)[0]
         with model_failures_as_messages():
-            probabilities = self.predictor.probabilities(cleaned)
-        return probabilities, explain_text(self.predictor, text)  # the raw text: a cut one is warned of
+            probabilities = predictor.probabilities(cleaned)
+        return probabilities, explain_text(predictor, text)  # the raw text: a cut one is warned of
 
-    def _figure(self, original: str, edit: str) -> go.Figure | None:
-        located = self.located()
+    @staticmethod
+    def _figure(page_run: _PageRun, original: str, edit: str) -> go.Figure | None:
+        located = fine_tuned_map(page_run.run)
         if located is None:
             gr.Info(NO_MAP)
             return None
         index, points = located
         before, after = (
-            index.place(text_vector(self.predictor, text), k=NEIGHBOURS) for text in (original, edit)
+            index.place(text_vector(page_run.predictor, text), k=NEIGHBOURS) for text in (original, edit)
         )
-        return edit_map_figure(points, self.predictor.classes, (before.x, before.y), (after.x, after.y))
+        return edit_map_figure(points, page_run.predictor.classes, (before.x, before.y), (after.x, after.y))

@@ -10,8 +10,11 @@ Filters narrow the list; the current selection exports as CSV. A clicked row can
 
 from __future__ import annotations
 
+import threading
+from collections import OrderedDict
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
+from pathlib import Path
 from typing import Any
 
 import gradio as gr
@@ -41,6 +44,9 @@ FLAGGED, SUGGESTED, QUALITY = "likely_mislabelled", "suggested_name", "label_qua
 # The table's columns: row id, headline, true, predicted, confidence, [likely mislabelled,] decided.
 WIDTHS = ["9%", "43%", "9%", "13%", "14%", "12%"]
 FLAGGED_WIDTHS = ["9%", "32%", "8%", "12%", "13%", "15%", "11%"]
+# Runs whose rows frame (`rows_frame`) is kept: pages on a few runs at once (`?run=NAME`) take
+# turns without recomputing it on every event.
+KEPT_FRAMES = 4
 
 
 def with_label_issues(predictions: pd.DataFrame, run: Run) -> pd.DataFrame:
@@ -210,14 +216,24 @@ def build(
     then (`current()`), and opening the tab brings in what a background `agnews analyze` added since
     the page opened: the tag filter (slices) and the "likely mislabelled" column and order (label
     issues). Decisions on clicked rows go to `store` (None: the browser session only).
+
+    A page may show another run than the app's (`?run=NAME`), with other classes: opening the tab
+    draws the table and the filters, their classes included, for the page's run; the table is laid
+    out empty. `run` (the app's) gives the filters' choices for a program calling `/errors` without
+    opening a page, which is served the app's run (Gradio checks a dropdown's value against them).
     """
-    frames: dict[int, pd.DataFrame] = {}  # id(run) -> its rows frame; only the latest is kept
+    frames: OrderedDict[Path, tuple[Run, pd.DataFrame]] = OrderedDict()  # per run: its latest version's
+    framing = threading.Lock()
 
     def rows_of(run: Run) -> pd.DataFrame:
-        if id(run) not in frames:
-            frames.clear()
-            frames[id(run)] = rows_frame(run)
-        return frames[id(run)]
+        with framing:
+            kept = frames.get(run.path)
+            if kept is None or kept[0] is not run:
+                kept = frames[run.path] = (run, rows_frame(run))
+            frames.move_to_end(run.path)
+            while len(frames) > KEPT_FRAMES:
+                frames.popitem(last=False)
+            return kept[1]
 
     def selected(view: ErrorsView) -> tuple[pd.DataFrame, pd.DataFrame]:
         """The view's scope, and the rows of it its filters keep, in its order."""
@@ -231,25 +247,24 @@ def build(
     def write_csv(view: ErrorsView) -> str:
         return temporary_csv(export_frame(selected(view)[1], current().classes), "agnews-errors-")
 
-    wrong = mistakes(rows_of(run))
-    tags, flagged = controls(run)
+    tags, _ = controls(run)
     choices = [ANY, *run.classes]  # a dropdown filters as one types: a class is found among 150
     state = gr.State(ErrorsView())
-    with gr.Row():
+    with gr.Row():  # the tag and the order show once opening the tab finds the page's run has them
         true_class = gr.Dropdown(choices, value=ANY, label="True class", elem_id="errors-true")
         predicted = gr.Dropdown(choices, value=ANY, label="Predicted class", elem_id="errors-pred")
-        tag = gr.Dropdown(tag_choices(tags), value=ANY, label="Tag", visible=bool(tags), elem_id="errors-tag")
+        tag = gr.Dropdown(tag_choices(tags), value=ANY, label="Tag", visible=False, elem_id="errors-tag")
         query = gr.Textbox(label="Text contains", placeholder="e.g. oil (Enter)", elem_id="errors-query")
         order = gr.Radio(
             [BY_CONFIDENCE, BY_LABEL_ISSUE],
             value=BY_CONFIDENCE,
             label="Order",
-            visible=flagged,
+            visible=False,
             elem_id="errors-order",
         )
     filters = [true_class, predicted, query, tag, order]
     with gr.Row(equal_height=True):
-        count = gr.Markdown(count_line(len(wrong), wrong, None, len(run.predictions)), elem_id="errors-count")
+        count = gr.Markdown("", elem_id="errors-count")
         show_all = gr.Button("Show all mistakes", visible=False, size="sm", scale=0, elem_id="errors-all")
     with gr.Row():  # what the listed rows can be given in one click: above them, in view
         bulk = Bulk(TEST, "errors")
@@ -264,24 +279,24 @@ def build(
         )
     with gr.Row():
         table = gr.Dataframe(
-            errors_table(wrong, [""] * len(wrong)),  # opening the tab fills in the decisions
+            None,
             label="Rows, most confident first (click a row for details)",
             interactive=False,
             max_height=480,
-            column_widths=FLAGGED_WIDTHS if flagged else WIDTHS,
+            column_widths=WIDTHS,
             elem_id="errors-table",
             scale=2,
         )
         with gr.Column(scale=1):
-            details = gr.Markdown(row_details(wrong, None, run.classes)[0], elem_id="errors-details")
+            details = gr.Markdown(
+                row_details(run.predictions, None, run.classes)[0], elem_id="errors-details"
+            )
             picked = gr.State(None)  # the clicked row's id
             edit = gr.Button(
                 "Edit this row's text (in Classify)", size="sm", interactive=False, elem_id="errors-edit"
             )
             box = DecisionBox(splits=(TEST, TRAIN), current=current, store=store, key="errors", log=False)
-            probabilities = gr.Label(
-                label="Probabilities", num_top_classes=min(len(run.classes), SHOWN_CLASSES)
-            )
+            probabilities = gr.Label(label="Probabilities", num_top_classes=SHOWN_CLASSES)  # of any run
     box.connect(bulk)
     with gr.Accordion("Nearest training rows of the clicked row (why the model may have learned this)"):
         near_line = gr.Markdown(
@@ -329,14 +344,19 @@ def build(
         return drawn(replace(view, request=None), session)
 
     def opened(view: ErrorsView, session: Any) -> dict[Any, Any]:
+        """Everything the tab shows, for the page's run as it is now: the table, the filters with
+        their choices (the run's classes, its tags), the order where it has label issues."""
         run = current()
         tags, flagged = controls(run)
+        classes = [ANY, *run.classes]
         shown = drawn(view, session)
         widths = FLAGGED_WIDTHS if flagged else WIDTHS
         return (
             box.opened(session)
             | shown
             | {
+                true_class: gr.update(value=shown[true_class], choices=classes),
+                predicted: gr.update(value=shown[predicted], choices=classes),
                 tag: gr.update(value=shown[tag], choices=tag_choices(tags), visible=bool(tags)),
                 order: gr.update(value=shown[order], visible=flagged),
                 table: gr.update(value=shown[table], column_widths=widths),

@@ -48,10 +48,14 @@ def output_name(upload: str | Path) -> str:
     return f"{stem}-classified.csv"
 
 
-def build(predictor: Predictor, review_threshold: Callable[[], float | None] = lambda: None) -> None:
+def build(
+    shown_predictor: Callable[[], Predictor], review_threshold: Callable[[], float | None] = lambda: None
+) -> None:
     """Lay out the batch accordion in the current tab and wire the upload (`/classify_csv`).
 
-    `review_threshold()` is the run's threshold when a file arrives (a live run may gain it later).
+    `shown_predictor()` is the model of the run the page shows, and `review_threshold()` that run's
+    threshold, when a file arrives (a page may show another run than the app's; a live run may gain
+    its threshold later).
     """
 
     def run(
@@ -61,6 +65,7 @@ def build(predictor: Predictor, review_threshold: Callable[[], float | None] = l
     ) -> tuple[str, str]:
         if not upload:
             raise gr.Error("Choose a CSV file first.", print_exception=False)
+        predictor = shown_predictor()
         if not predictor.model_loaded:  # files go through PyTorch, loaded with the first one
             progress(0, desc="loading the model (first file only)")
             predictor.load_model()

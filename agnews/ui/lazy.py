@@ -3,13 +3,17 @@
 Start-up is what a user waits for before anything works, and a drawn Plotly figure (thousands of map
 points, a histogram of every test text) costs far more than laying out an empty `gr.Plot`. So a tab
 lays out its components empty and registers what fills them; the first `select` of the tab in a
-page fills them from the run as it is then (a live run may have gained the panel's part since
-start-up). What `fill` computes is kept, per version of the run, for the next page.
+page fills them from the run that page shows, as it is then (a live run may have gained the panel's
+part since start-up). What `fill` computes is kept for the next page on the same version of a run,
+for a few runs at once: pages on different runs (`?run=NAME`) then take turns without recomputing.
 """
 
 from __future__ import annotations
 
+import threading
+from collections import OrderedDict
 from collections.abc import Callable, Sequence
+from pathlib import Path
 from typing import Any
 
 import gradio as gr
@@ -20,6 +24,8 @@ from agnews.rundir.run import Run
 # What a panel shows for a run: {component: value} for some of its outputs, or None while the run
 # lacks the panel's part (the page keeps its "being built" layout and the next opening tries again).
 Fill = Callable[[Run], dict[Component, Any] | None]
+# Runs whose filled values each panel keeps (its latest version of each): a figure per run, so few.
+KEPT_RUNS = 4
 
 
 def fill_when_opened(
@@ -27,10 +33,12 @@ def fill_when_opened(
 ) -> None:
     """On the first opening of `tab` in a page, set `outputs` to `fill(current())`'s values.
 
-    `current` gives the run as it is now (the loaded run, or a live run's latest version). `name` is
-    the event's API name (undocumented; tests and benches can call it).
+    `current` gives the run the page shows as it is now (a loaded run, or a live run's latest
+    version). `name` is the event's API name (undocumented; tests and benches can call it).
     """
-    cache: dict[int, dict[Component, Any]] = {}  # id(run) -> filled values; runs are immutable
+    # Run path -> (the version filled, its values); runs are immutable, so a version is its object.
+    cache: OrderedDict[Path, tuple[Run, dict[Component, Any]]] = OrderedDict()
+    lock = threading.Lock()  # events of several sessions run at once, in threads
     opened = gr.State(False)
 
     def open_once(already: bool) -> dict[Component, Any]:
@@ -38,13 +46,20 @@ def fill_when_opened(
         if already:
             return {opened: True}
         run = current()
-        if id(run) not in cache:
-            values = fill(run)
-            if values is None:
-                return {opened: False}
-            cache.clear()  # only the latest version of the run is ever shown again
-            cache[id(run)] = values
-        return {opened: True, **cache[id(run)]}
+        with lock:
+            kept = cache.get(run.path)
+            if kept is not None and kept[0] is run:
+                cache.move_to_end(run.path)
+                return {opened: True, **kept[1]}
+        values = fill(run)
+        if values is None:
+            return {opened: False}
+        with lock:  # an older version of the run is never shown again: replaced
+            cache[run.path] = (run, values)
+            cache.move_to_end(run.path)
+            while len(cache) > KEPT_RUNS:
+                cache.popitem(last=False)
+        return {opened: True, **values}
 
     tab.select(
         open_once,

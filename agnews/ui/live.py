@@ -23,6 +23,7 @@ from typing import Any
 
 import gradio as gr
 import pandas as pd
+from gradio.events import Dependency
 
 from agnews.events import EventReader, Summary
 from agnews.present.markup import literal
@@ -211,11 +212,20 @@ class Follower:
     inputs: list[Any] = field(default_factory=list)
 
 
-def attach(demo: gr.Blocks, live: LiveRun, status: gr.Markdown, followers: Sequence[Follower]) -> None:
+def attach(
+    live: LiveRun,
+    status: gr.Markdown,
+    followers: Sequence[Follower],
+    *,
+    opened: Dependency,
+    shows_live: Callable[[], bool] = lambda: True,
+) -> None:
     """Drive `status` and the followers from one timer (ticking while the run is still being built)
-    and from each page load (a page opened after a part arrived shows it at once).
+    and from each page's opening (`opened`, the event recording the page's run: a page opened after a
+    part arrived shows it at once). A page showing another run (`shows_live()` False in its events)
+    hides the status line and stops its timer.
 
-    Must be called inside `demo`'s `with` block. A tick reads the manifest and the events appended
+    Must be called inside the page's `with` block. A tick reads the manifest and the events appended
     since; a changed run is loaded once, by whichever session sees the change first.
     """
     timer = gr.Timer(TICK_SECONDS)
@@ -224,6 +234,8 @@ def attach(demo: gr.Blocks, live: LiveRun, status: gr.Markdown, followers: Seque
     outputs = [status, timer, seen, *(c for follower in followers for c in follower.outputs)]
 
     def tick(shown: int, *values: Any) -> dict[Any, Any]:
+        if not shows_live():
+            return {status: gr.update(visible=False), timer: gr.Timer(active=False)}
         now = live.status()
         snapshot = live.snapshot()
         updates: dict[Any, Any] = {}
@@ -238,7 +250,7 @@ def attach(demo: gr.Blocks, live: LiveRun, status: gr.Markdown, followers: Seque
             updates[timer] = gr.Timer(active=False)
         return updates
 
-    for trigger in (timer.tick, demo.load):
+    for trigger in (timer.tick, opened.then):
         trigger(
             tick,
             inputs=inputs,

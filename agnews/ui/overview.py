@@ -29,6 +29,7 @@ from agnews.rundir.run import Run
 from agnews.stats import wilson_interval
 from agnews.ui.errors import filter_mistakes
 from agnews.ui.open_rows import OpenRows
+from agnews.ui.run_state import PageRuns
 from agnews.ui.scratch import scratch
 from agnews.ui.throttle import HEAVY_QUEUE, limited
 
@@ -157,11 +158,12 @@ def build(
     current: Callable[[], Run],
     coming: Callable[[str], bool],
     compare_with: Run | None = None,
-    page: gr.Blocks,
+    pages: PageRuns,
 ) -> Overview:
     """Lay out the cards (two to a row) inside `tab`, drawn from `run`; drawn again from `current()`
-    (the run as it is on disk) whenever the tab is opened and whenever `page` loads (the Overview is
-    the tab a page opens on: a part written since start-up shows after a reload)."""
+    (the page's run as it is on disk) whenever the tab is opened and whenever a page opens (the
+    Overview is the tab a page opens on: a part written since start-up shows after a reload, and a
+    page on another run shows that run's cards). `coming` is about the app's run only."""
     shown = cards(run, coming=coming, compare_with=compare_with)
     gr.Markdown(
         "Where to look first, most severe first: each card is one analysis of this run, judged by the "
@@ -176,22 +178,28 @@ def build(
                     texts.append(gr.Markdown(card.markdown(), elem_id=f"overview-{card.key}-text"))
                     buttons.append(gr.Button(card.button, size="sm", elem_id=f"overview-{card.key}-open"))
 
-    def redraw() -> list[Any]:
+    def redrawn(run: Run) -> dict[Any, Any]:
         # In the places the page was built with: each button is wired to its card's key, so a card
-        # whose verdict changed since start-up keeps its place (its badge and words change).
-        by_key = {card.key: card for card in cards(current(), coming=coming, compare_with=compare_with)}
-        again = [by_key[card.key] for card in shown]
-        return [card.markdown() for card in again] + [gr.update(value=card.button) for card in again]
+        # whose verdict changed since start-up keeps its place (its badge and words change); a card
+        # the page's run has no such card for (another run, compared with nothing) is hidden.
+        building = coming if pages.shows_default() else (lambda _stage: False)
+        by_key = {card.key: card for card in cards(run, coming=building, compare_with=compare_with)}
+        updates: dict[Any, Any] = {}
+        for card, text, button in zip(shown, texts, buttons, strict=True):
+            again = by_key.get(card.key)
+            updates[text] = gr.update(value=again.markdown() if again else "", visible=again is not None)
+            updates[button] = gr.update(value=again.button if again else "", visible=again is not None)
+        return updates
 
-    gr.on(
-        [tab.select, page.load],
-        redraw,
+    tab.select(
+        lambda: redrawn(current()),
         None,
         [*texts, *buttons],
         api_name="overview_open",
         api_visibility="undocumented",
         show_progress="hidden",
     )
+    pages.refresh(redrawn, [*texts, *buttons], always=True)
     report_button = gr.Button("Download the report (HTML)", size="sm", elem_id="overview-report")
     report_file = gr.File(label="Report", visible=False, elem_id="overview-report-file")
     report_button.click(

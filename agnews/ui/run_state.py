@@ -18,19 +18,23 @@ from __future__ import annotations
 
 import threading
 from collections import OrderedDict
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import gradio as gr
+from gradio.components import Component
 
 from agnews.rundir.files import RunError
+from agnews.rundir.listing import run_named
 from agnews.rundir.parts import MANIFEST
 from agnews.rundir.run import Run
 
 # Runs kept loaded: a server shows one run, tests build many apps in one process (each on a run
 # of its own); a run dropped from here is loaded again from disk when next asked for.
 KEPT_RUNS = 8
+SHOWN_NAME_CHARS = 100  # of a `?run=` name that names no run, what the page repeats
 LOAD_TRIES = 3  # loads that raced an edit (the manifest changed mid-read) before keeping the last run
 
 
@@ -114,18 +118,35 @@ def _session() -> str | None:
     return getattr(LocalContext.request.get(None), "session_hash", None)
 
 
+# What a panel shows for a run: {component: update}, or None when it has nothing to change.
+Refill = Callable[[Run], dict[Component, Any] | None]
+
+
+@dataclass(frozen=True)
+class _Refill:
+    fill: Refill
+    outputs: tuple[Component, ...]
+    always: bool
+
+
 class PageRuns:
     """Which run each browser session's page shows, each read through `runs` (`RunsOnDisk`).
 
-    A page records the app's run when it loads (`attach`) and forgets it when it closes; `current()`
-    is the run of the session whose event is being handled, or the app's run outside a page.
+    A page opens on the run its address names (`?run=NAME`, a run's folder name under `root`, never
+    a path), else the app's run, and forgets it when it closes; `current()` is the run of the session
+    whose event is being handled, or the app's run outside a page. Components are laid out once, for
+    the app's run: what depends on the run (a header, a dropdown's classes, a figure drawn at
+    start-up) registers a `refresh`, which fills it for the page's run when the page opens on another.
     """
 
-    def __init__(self, run: Run, runs: RunsOnDisk = RUNS) -> None:
+    def __init__(self, run: Run, runs: RunsOnDisk = RUNS, root: Path | None = None) -> None:
         runs.seed(run)
         self.runs = runs
+        self.root = root
         self.default = run.path
         self._shown: dict[str, Path] = {}
+        self._asked: dict[str, str] = {}  # session -> a `?run=` name that names no run
+        self._refills: list[_Refill] = []
         self._lock = threading.Lock()
 
     def current(self) -> Run:
@@ -134,18 +155,71 @@ class PageRuns:
             path = self._shown.get(session, self.default) if session is not None else self.default
         return self.runs.current(path)
 
-    def attach(self, demo: gr.Blocks) -> None:
-        """Record each page's run when it loads and forget it when it closes. Must be called inside
-        `demo`'s `with` block."""
+    def shows_default(self) -> bool:
+        """Whether the page whose event is being handled shows the app's own run."""
+        session = _session()
+        with self._lock:
+            return session is None or self._shown.get(session, self.default) == self.default
+
+    def unknown_name(self) -> str | None:
+        """The `?run=` name the page asked for when it names no listed run (the page says so)."""
+        session = _session()
+        with self._lock:
+            return None if session is None else self._asked.get(session)
+
+    def named(self, name: str) -> Path | None:
+        """The run a page's address names (`?run=NAME`): a run folder under `root`, or the app's own
+        run by its name; None for any other name ("" included)."""
+        if name == self.default.name:
+            return self.default
+        return run_named(self.root, name) if name else None
+
+    def refresh(self, fill: Refill, outputs: Sequence[Component], *, always: bool = False) -> None:
+        """Fill `outputs` with `fill(run)` when a page opens on a run other than the app's (`always`:
+        on every page opening, for what changes as runs are added, such as the run picker)."""
+        self._refills.append(_Refill(fill, tuple(outputs), always))
+
+    def track(self, demo: gr.Blocks) -> None:
+        """Record each page's run when it loads (`opened`, the event to chain what must follow it) and
+        forget it when the page closes. Must be called inside `demo`'s `with` block, first."""
 
         def page_opened(request: gr.Request) -> None:
-            if request.session_hash is not None:
-                with self._lock:
-                    self._shown[request.session_hash] = self.default
+            if request.session_hash is None:
+                return
+            # A page's address; a request made without one (a test's, a program's) asks for nothing.
+            asked = (getattr(request, "query_params", None) or {}).get("run") or ""
+            path = self.named(asked)
+            with self._lock:
+                self._shown[request.session_hash] = path or self.default
+                if asked and path is None:
+                    self._asked[request.session_hash] = asked[:SHOWN_NAME_CHARS]
+                else:
+                    self._asked.pop(request.session_hash, None)
 
         def page_closed(request: gr.Request) -> None:
             with self._lock:
                 self._shown.pop(request.session_hash or "", None)
+                self._asked.pop(request.session_hash or "", None)
 
-        demo.load(page_opened, None, None, queue=False, show_progress="hidden", api_visibility="private")
+        self.opened = demo.load(
+            page_opened, None, None, queue=False, show_progress="hidden", api_visibility="private"
+        )
         demo.unload(page_closed)
+
+    def refresh_when_opened(self) -> None:
+        """Run the registered refreshes once a page's run is recorded. Call after every `refresh`."""
+        outputs = list(dict.fromkeys(c for refill in self._refills for c in refill.outputs))
+        if not outputs:
+            return
+
+        def refreshed() -> dict[Component, Any]:
+            run = self.current()
+            other = run.path != self.default
+            updates: dict[Component, Any] = {}
+            for refill in self._refills:
+                if refill.always or other:
+                    updates.update(refill.fill(run) or {})
+            # Never an empty dict: Gradio would take it for one output value, not for "no updates".
+            return updates or {outputs[0]: gr.update()}
+
+        self.opened.then(refreshed, None, outputs, show_progress="hidden", api_visibility="private")

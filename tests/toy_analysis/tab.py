@@ -14,14 +14,13 @@ from toy_analysis.schema import PART
 
 
 def build(page: TabPage) -> None:
-    panel = Panel(page.run, (PART.name,), what="word counts", key="word-counts", coming=page.coming)
-    if not panel.shown:
-        return
-    text = gr.Markdown("", elem_id="word-counts-headline")
+    panel = Panel(page, (PART.name,), what="word counts", key="word-counts")
+    with panel.content:
+        text = gr.Markdown("", elem_id="word-counts-headline")
 
     def fill(run: Run) -> dict[Any, Any]:
         counts = run.get(PART)
         assert counts is not None
         return {text: headline(counts)}
 
-    panel.fill_when_opened(page.tab, fill, [text], current=page.current)
+    panel.fill_when_opened(fill, [text])

@@ -65,37 +65,36 @@ def build(page: TabPage) -> None:
     """Lay out the tab inside `page.tab`; fill it from the run as it is when first opened (while a
     background analyze is making the part, its absence is "being built")."""
     key = PART.name
-    panel = Panel(page.run, (key,), what="calibration report", key=key, coming=page.coming)
-    if not panel.shown:
-        return
-    kept = gr.Markdown(elem_id=f"{key}-kept")
-    threshold = gr.Slider(
-        0.0,
-        1.0,
-        value=threshold_in_use(page.run),
-        step=0.001,
-        label="Review threshold: the confidence below which a person reviews the prediction",
-        elem_id=f"{key}-threshold",
-    )
-    with gr.Row():
-        in_use = gr.Markdown(elem_id=f"{key}-in-use")
-        if page.may_write:
-            use = gr.Button("Use this threshold", variant="primary", scale=0, elem_id=f"{key}-use")
-        else:
-            gr.Markdown(PUBLIC_PAGE, elem_id=f"{key}-public")
-    with gr.Row():
-        risk = gr.Plot(show_label=False, elem_id=f"{key}-risk-coverage")
-        review = gr.Markdown(elem_id=f"{key}-review")
-    table = gr.Dataframe(
-        label="Calibration on the test split, 95% bootstrap intervals",
-        interactive=False,
-        elem_id=f"{key}-metrics",
-    )
-    gr.Markdown(metrics_glosses(), elem_id=f"{key}-glosses")
-    with gr.Row():
-        reliability = gr.Plot(show_label=False, elem_id=f"{key}-reliability")
-        histogram = gr.Plot(show_label=False, elem_id=f"{key}-histogram")
-    method = gr.Markdown(elem_id=f"{key}-method")
+    panel = Panel(page, (key,), what="calibration report", key=key)
+    with panel.content:
+        kept = gr.Markdown(elem_id=f"{key}-kept")
+        threshold = gr.Slider(
+            0.0,
+            1.0,
+            value=threshold_in_use(page.run),
+            step=0.001,
+            label="Review threshold: the confidence below which a person reviews the prediction",
+            elem_id=f"{key}-threshold",
+        )
+        with gr.Row():
+            in_use = gr.Markdown(elem_id=f"{key}-in-use")
+            if page.may_write:
+                use = gr.Button("Use this threshold", variant="primary", scale=0, elem_id=f"{key}-use")
+            else:
+                gr.Markdown(PUBLIC_PAGE, elem_id=f"{key}-public")
+        with gr.Row():
+            risk = gr.Plot(show_label=False, elem_id=f"{key}-risk-coverage")
+            review = gr.Markdown(elem_id=f"{key}-review")
+        table = gr.Dataframe(
+            label="Calibration on the test split, 95% bootstrap intervals",
+            interactive=False,
+            elem_id=f"{key}-metrics",
+        )
+        gr.Markdown(metrics_glosses(), elem_id=f"{key}-glosses")
+        with gr.Row():
+            reliability = gr.Plot(show_label=False, elem_id=f"{key}-reliability")
+            histogram = gr.Plot(show_label=False, elem_id=f"{key}-histogram")
+        method = gr.Markdown(elem_id=f"{key}-method")
 
     def fill(run: Run) -> dict[Any, Any]:
         calibration = run.get(PART)
@@ -115,10 +114,7 @@ def build(page: TabPage) -> None:
         }
 
     panel.fill_when_opened(
-        page.tab,
-        fill,
-        [kept, threshold, in_use, risk, review, table, reliability, histogram, method],
-        current=page.current,
+        fill, [kept, threshold, in_use, risk, review, table, reliability, histogram, method]
     )
     threshold.change(
         lambda value: headline(page.current(), value),

@@ -69,6 +69,16 @@ def export_rows(part: CrossDomain, classes: Sequence[str]) -> pd.DataFrame:
     return frame
 
 
+def missing(run: Run) -> str:
+    """What the tab says while `run` has no evaluation: what fills it, and the command that does."""
+    return EMPTY.format(path=shown_path(run.path, run.path.parent))
+
+
+def top_classes(run: Run) -> int:
+    """How many classes a row's probabilities list."""
+    return min(len(run.classes), TOP_CLASSES)
+
+
 def errors_note(part: CrossDomain) -> str:
     wrong = int((part.predictions["label"] != part.predictions["pred"]).sum())
     listed = f" (the {count(MAX_LISTED)} most confident listed)" if wrong > MAX_LISTED else ""
@@ -85,16 +95,12 @@ def build(page: TabPage) -> None:
     """
     run, current = page.run, page.current
     evaluated_before = bool(run.members(FAMILY))
-    empty = gr.Markdown(
-        EMPTY.format(path=shown_path(run.path, run.path.parent)),
-        elem_id="cross-domain-missing",
-        visible=not evaluated_before,
-    )
+    empty = gr.Markdown(missing(run), elem_id="cross-domain-missing", visible=not evaluated_before)
     with gr.Accordion(
         "Evaluate a labelled CSV file", open=not evaluated_before, elem_id="cross-domain-new"
     ) as form:
         evaluated, result = upload.build(current, may_write=page.may_write)
-    with gr.Column(visible=evaluated_before) as panel_column:
+    with gr.Column(visible=evaluated_before, elem_id="cross-domain-results") as panel_column:
         choice = gr.Dropdown([], label="Cross-domain evaluation", elem_id="cross-domain-choice")
         about = gr.Markdown("", elem_id="cross-domain-summary")
         with gr.Row():
@@ -121,7 +127,9 @@ def build(page: TabPage) -> None:
             with gr.Column(scale=2):
                 details = gr.Markdown("", elem_id="cross-domain-details")
                 probabilities = gr.Label(
-                    label="Probabilities", num_top_classes=min(len(run.classes), TOP_CLASSES)
+                    label="Probabilities",
+                    num_top_classes=top_classes(run),
+                    elem_id="cross-domain-probabilities",
                 )
                 export = gr.Button("Export all mistakes as CSV")
                 download = gr.File(label="CSV", interactive=False, height=90)
@@ -129,13 +137,22 @@ def build(page: TabPage) -> None:
     panel = [about, plot, scores, count, table, details, probabilities]
     layout = [empty, form, panel_column]
 
-    def with_results() -> dict[Any, Any]:
-        """The layout once there is an evaluation to show: the form folds away above the results."""
+    def laid_out(run: Run, evaluated: bool) -> dict[Any, Any]:
+        """The layout for `run`, with an evaluation to show (the form folds away above the results)
+        or without (what fills the tab, above the open form)."""
         return {
-            empty: gr.update(visible=False),
-            form: gr.update(open=False),
-            panel_column: gr.update(visible=True),
+            empty: gr.update(value=missing(run), visible=not evaluated),
+            form: gr.update(open=not evaluated),
+            panel_column: gr.update(visible=evaluated),
         }
+
+    page.refresh(
+        lambda run: {
+            **laid_out(run, bool(run.members(FAMILY))),
+            probabilities: gr.update(num_top_classes=top_classes(run)),
+        },
+        [*layout, probabilities],
+    )
 
     def find(name: str | None, unsaved: dict[str, CrossDomain] | None) -> CrossDomain:
         if name and name.startswith(UNSAVED):
@@ -146,7 +163,8 @@ def build(page: TabPage) -> None:
             raise gr.Error(f"This run has no cross-domain evaluation {name!r}.")
         return found
 
-    def show(part: CrossDomain, *, unsaved: bool = False) -> dict[Any, Any]:
+    def show(part: CrossDomain, classes: Sequence[str], *, unsaved: bool = False) -> dict[Any, Any]:
+        """The evaluation `part` of a run with `classes`."""
         metrics = part.metrics
         return {
             about: (f"{NOT_SAVED}\n\n" if unsaved else "") + cross_domain_summary(metrics),
@@ -155,8 +173,8 @@ def build(page: TabPage) -> None:
             ),
             scores: scores_table(metrics),
             count: errors_note(part),
-            table: errors_table(part, page.run.classes),
-            details: row_details(part.predictions, None, page.run.classes)[0],
+            table: errors_table(part, classes),
+            details: row_details(part.predictions, None, classes)[0],
             probabilities: None,
         }
 
@@ -172,9 +190,9 @@ def build(page: TabPage) -> None:
         if not names:
             return None
         return {
-            **with_results(),
+            **laid_out(run, True),
             choice: gr.update(choices=names, value=names[0]),
-            **show(evaluations[names[0]]),
+            **show(evaluations[names[0]], run.classes),
         }
 
     def adopt(done: upload.Result | None, unsaved: dict[str, CrossDomain]) -> dict[Any, Any]:
@@ -182,22 +200,25 @@ def build(page: TabPage) -> None:
         session."""
         if done is None:
             return {}
+        run = current()
         if done.unsaved is None:
-            value, part, unsaved_now = done.name, current().members(FAMILY)[done.name], False
+            value, part, unsaved_now = done.name, run.members(FAMILY)[done.name], False
         else:
             unsaved = {**unsaved, done.name: done.unsaved}
             value, part, unsaved_now = UNSAVED + done.name, done.unsaved, True
         return {
             session: unsaved,
-            **with_results(),
-            choice: gr.update(choices=choices(current(), unsaved), value=value),
-            **show(part, unsaved=unsaved_now),
+            **laid_out(run, True),
+            choice: gr.update(choices=choices(run, unsaved), value=value),
+            **show(part, run.classes, unsaved=unsaved_now),
         }
 
     fill_when_opened(page.tab, fill, [*layout, choice, *panel], current=current, name="cross_domain_open")
     evaluated.success(adopt, [result, session], [session, *layout, choice, *panel], api_visibility="private")
     choice.input(
-        lambda name, unsaved=None: show(find(name, unsaved), unsaved=bool(name and name.startswith(UNSAVED))),
+        lambda name, unsaved=None: show(
+            find(name, unsaved), current().classes, unsaved=bool(name and name.startswith(UNSAVED))
+        ),
         [choice, session],
         panel,
         api_name="cross_domain_show",
@@ -207,14 +228,16 @@ def build(page: TabPage) -> None:
     def inspect(
         name: str | None, unsaved: dict[str, CrossDomain], event: gr.SelectData
     ) -> tuple[str, dict[str, float] | None]:
-        return row_details(find(name, unsaved).predictions, selected_row_id(event), page.run.classes)
+        return row_details(find(name, unsaved).predictions, selected_row_id(event), current().classes)
 
     def write_csv(name: str | None, unsaved: dict[str, CrossDomain] | None = None) -> str | None:
         try:
             part = find(name, unsaved)
         except gr.Error:
             return None
-        return temporary_csv(export_rows(part, page.run.classes), f"agnews-cross-domain-{part.metrics.name}-")
+        return temporary_csv(
+            export_rows(part, current().classes), f"agnews-cross-domain-{part.metrics.name}-"
+        )
 
     export.click(
         write_csv, [choice, session], download, api_name="cross_domain_csv", api_visibility="undocumented"

@@ -39,6 +39,7 @@ from agnews.present.paths import shown_text
 from agnews.rundir.parts import family_name
 from agnews.rundir.run import Run
 from agnews.serving.csv_batch import MAX_BYTES, MAX_ROWS, BatchError, check_row_widths, read_records
+from agnews.ui import heavy_work
 from agnews.ui.child_process import Command
 from agnews.ui.scratch import scratch, take_upload
 
@@ -53,7 +54,7 @@ CONCURRENCY_ID = "cross_domain_upload"
 HELP = f"""\
 A UTF-8, comma-separated file of at most **{count(MAX_ROWS)} rows** and **{MAX_BYTES // 2**20} MB** with a
 header row. Choose the column with the text and the one with the labels, then map each label value
-onto one of the four classes (or skip its rows). The run's model and a TF-IDF baseline refitted on the
+onto one of the run's classes (or skip its rows). The run's model and a TF-IDF baseline refitted on the
 run's training rows score the mapped rows, exactly as `agnews cross-domain` does."""
 
 
@@ -168,7 +169,12 @@ def evaluate(
     `BatchError` with the command's own message; a closed page stops the command."""
     folder = scratch().temporary_folder("cross-domain")  # the page's: gone at its end or exit
     out = None if may_write else folder / "result"
+    claim = heavy_work.Claim()  # one heavy child at a time: a training or the analyses may hold it
     try:
+        while not heavy_work.acquire("a cross-domain evaluation", claim):
+            holder = heavy_work.busy()
+            yield f"waiting for {holder[0]} ({holder[1]})" if holder else "waiting for the machine"
+            time.sleep(POLL_SECONDS)
         command = Command(
             command_args(
                 run,
@@ -181,6 +187,7 @@ def evaluate(
             ),
             folder / "cross-domain.log",
         )
+        claim.command = command
         try:
             while command.returncode() is None:
                 yield command.progress()
@@ -191,6 +198,7 @@ def evaluate(
             raise BatchError(command.error())
         yield Result(name, None if out is None else read_evaluation(out, name))
     finally:
+        heavy_work.release(claim)
         shutil.rmtree(folder, ignore_errors=True)
 
 

@@ -93,6 +93,11 @@ def split_section(split: str) -> tuple[gr.Markdown, gr.Dataframe, Bulk]:
     return note, table, Bulk(split, f"{KEY}-{key}")
 
 
+def class_choices(run: Run) -> list[str]:
+    """A class filter's choices: any class, or one of the run's."""
+    return [ANY, *run.classes]
+
+
 def build(page: TabPage) -> None:
     """Lay out the tab inside `page.tab`; filled from the run as it is when first opened.
 
@@ -100,16 +105,8 @@ def build(page: TabPage) -> None:
     making them, a "being built" note stays until an opening finds one. Decisions on clicked rows go
     to the page's store (None: the browser session only).
     """
-    run, tab, current, coming = page.run, page.tab, page.current, page.coming
-    panel = Panel(run, (TEST_PART.name, TRAIN_PART.name), what="label issues", key=KEY, coming=coming)
-    if not panel.shown:
-        return
-    with gr.Row(equal_height=True):
-        given = gr.Dropdown([ANY, *run.classes], value=ANY, label="Given class", elem_id=f"{KEY}-given")
-        suggested = gr.Dropdown(
-            [ANY, *run.classes], value=ANY, label="Suggested class", elem_id=f"{KEY}-suggested"
-        )
-        words = gr.Textbox(label="Text contains (Enter)", elem_id=f"{KEY}-words", scale=2)
+    current = page.current
+    panel = Panel(page, (TEST_PART.name, TRAIN_PART.name), what="label issues", key=KEY)
 
     def export(part: str) -> Callable[[], str]:
         def write() -> str:
@@ -121,24 +118,44 @@ def build(page: TabPage) -> None:
 
         return write
 
-    with gr.Row():
-        with gr.Column(scale=4):
-            # Training rows first: theirs are the decisions a retraining applies (`--corrections`).
-            train_note, train_table, train_bulk = split_section(TRAIN)
-            test_note, test_table, test_bulk = split_section(TEST)
-            gr.Markdown(glossed("quality", "suggested", "--drop-label-issues") + "\n- " + DECIDED)
-        with gr.Column(scale=3):  # beside the lists, so a clicked row's controls are in view
-            box = DecisionBox(splits=(TEST, TRAIN), current=current, store=page.store, key=KEY, log=False)
-    box.connect(test_bulk, train_bulk)
-    with gr.Row():
-        for part, label in (
-            (TEST_PART.name, "Download the flagged test rows (CSV)"),
-            (TRAIN_PART.name, "Download the flagged training rows (CSV, to retrain without them)"),
-        ):
-            download_button(
-                label, export(part), [], elem_id=f"{KEY}-{part.split('_')[-1]}-export", api_name=f"{part}_csv"
+    with panel.content:
+        with gr.Row(equal_height=True):
+            given = gr.Dropdown(
+                class_choices(page.run), value=ANY, label="Given class", elem_id=f"{KEY}-given"
             )
-    box.render_log()
+            suggested = gr.Dropdown(
+                class_choices(page.run), value=ANY, label="Suggested class", elem_id=f"{KEY}-suggested"
+            )
+            words = gr.Textbox(label="Text contains (Enter)", elem_id=f"{KEY}-words", scale=2)
+        with gr.Row():
+            with gr.Column(scale=4):
+                # Training rows first: theirs are the decisions a retraining applies (`--corrections`).
+                train_note, train_table, train_bulk = split_section(TRAIN)
+                test_note, test_table, test_bulk = split_section(TEST)
+                gr.Markdown(glossed("quality", "suggested", "--drop-label-issues") + "\n- " + DECIDED)
+            with gr.Column(scale=3):  # beside the lists, so a clicked row's controls are in view
+                box = DecisionBox(splits=(TEST, TRAIN), current=current, store=page.store, key=KEY, log=False)
+        box.connect(test_bulk, train_bulk)
+        with gr.Row():
+            for part, label in (
+                (TEST_PART.name, "Download the flagged test rows (CSV)"),
+                (TRAIN_PART.name, "Download the flagged training rows (CSV, to retrain without them)"),
+            ):
+                download_button(
+                    label,
+                    export(part),
+                    [],
+                    elem_id=f"{KEY}-{part.split('_')[-1]}-export",
+                    api_name=f"{part}_csv",
+                )
+        box.render_log()
+    page.refresh(
+        lambda run: {
+            given: gr.update(choices=class_choices(run), value=ANY),
+            suggested: gr.update(choices=class_choices(run), value=ANY),
+        },
+        [given, suggested],
+    )
     filters = [given, suggested, words]
     lists = [test_note, test_table, *test_bulk.outputs, train_note, train_table, *train_bulk.outputs]
 
@@ -151,7 +168,9 @@ def build(page: TabPage) -> None:
         ):
             if not run.has(part.name):
                 what = "test rows' label issues" if split == TEST else "training rows' label issues"
-                values[note] = part_notice(run, part.name, what, coming=coming)
+                values[note] = part_notice(
+                    run, part.name, what, coming=page.coming and page.pages.shows_default()
+                )
                 continue
             everything = flagged_test_rows(run) if split == TEST else flagged_train_rows(run)
             rows = narrowed(everything, *chosen)
@@ -166,8 +185,8 @@ def build(page: TabPage) -> None:
             values |= bulk.show(listed_rows(rows, key))
         return values
 
-    panel.fill_when_opened(tab, lambda run: listing(run, [], ANY, ANY, ""), lists, current=current)
-    tab.select(box.opened, box.session, box.views)
+    panel.fill_when_opened(lambda run: listing(run, [], ANY, ANY, ""), lists)
+    page.tab.select(box.opened, box.session, box.views)
 
     def relisted(session: list[dict[str, Any]], *chosen: str | None) -> dict[Any, Any]:
         return listing(current(), session, *chosen)

@@ -19,6 +19,7 @@ from agnews.analyses.map.present import MAP_CHOICES, draw, draw_density, quality
 from agnews.analyses.map.schema import PART
 from agnews.present.figures import COLOUR_BY, colour_choices
 from agnews.rundir.run import Run
+from agnews.ui.classify import MAP_POINTS, shown_points
 from agnews.ui.common import TABLE_WIDTHS, notice, row_details, rows_table, selected_row_id
 from agnews.ui.lazy import fill_when_opened
 from agnews.ui.live import Follower, Snapshot, Status
@@ -55,42 +56,43 @@ def unavailable_note(reason: str) -> str:
     return f"> **Not available for this run.** The map could not be built{why}; {MAKE} retries."
 
 
-class MapData:
-    """What the tab's events draw from: set once at build time, or when the map part arrives."""
-
-    def __init__(self, run: Run, points: pd.DataFrame | None) -> None:
-        self.run = run
-        self.points = points
-
-    def require(self) -> pd.DataFrame:
-        if self.points is None:
-            raise gr.Error("The map is still being built; try again when the Map tab shows it.")
-        return self.points
+def required_points(run: Run) -> pd.DataFrame:
+    """The points of the map of `run`, the run a page shows (`shown_points`); a message when it has
+    none (yet)."""
+    points = shown_points(run)
+    if points is None:
+        raise gr.Error("This run has no map (yet): the Map tab says why.", print_exception=False)
+    return points
 
 
 def build(page: TabPage) -> Follower | None:
-    """Lay out the tab inside `page.tab` and wire its events (`page.points`: the predictions with
-    their map coordinates, as Classify places text on them).
+    """Lay out the tab inside `page.tab` and wire its events, for the run each page shows (`page.points`:
+    the app's run's predictions with their map coordinates, as Classify places text on them; another
+    run's are its `shown_points`).
 
     A stored map is drawn when the tab is first opened (`agnews.ui.lazy`). Without a map, a notice
-    says so; while a background `agnews analyze` is making it (`page.coming`) the tab is laid out
-    hidden behind a "being built" notice and the returned `Follower` shows it, filled, once the map
-    part exists (`agnews.ui.live`). Nothing is returned otherwise.
+    says so; while a background `agnews analyze` is making the app's run's map (`page.coming`) the
+    tab is laid out hidden behind a "being built" notice and the returned `Follower` shows it, filled,
+    once the map part exists (`agnews.ui.live`). Nothing is returned otherwise. A page on another run
+    shows its map or the notice, with that run's classes and colourings.
     """
     run, points, tab = page.run, page.points, page.tab
-    if points is None and not page.coming:
-        notice(f"This run has no map; run {MAKE} to compute embeddings and UMAP coordinates.")
-        return None
-    data = MapData(run, points)
+    run.derived(MAP_POINTS, lambda: points)  # the app made them already: not made twice
     first_kind = next(iter(MAP_CHOICES))
-    if points is None:
-        building = gr.Markdown(BUILDING_NOTE, elem_id="map-building")
+    missing = notice(
+        f"This run has no map; run {MAKE} to compute embeddings and UMAP coordinates.",
+        "map-missing",
+        visible=points is None and not page.coming,
+    )
+    building = gr.Markdown(BUILDING_NOTE, visible=points is None and page.coming, elem_id="map-building")
     with gr.Column(visible=points is not None, elem_id="map-panel") as panel:
         with gr.Row():
             kind = gr.Radio(list(MAP_CHOICES), value=first_kind, label="Map")
             colours = colour_choices(points) if points is not None else list(COLOUR_BY)
             colour_by = gr.Radio(colours, value="true label", label="Colour by", elem_id="map-colour")
-            classes = gr.CheckboxGroup(list(run.classes), value=list(run.classes), label="True classes shown")
+            classes = gr.CheckboxGroup(
+                list(run.classes), value=list(run.classes), label="True classes shown", elem_id="map-classes"
+            )
         quality = gr.Markdown("", elem_id="map-quality")
         selected = gr.State(None)
         chosen = gr.State(())  # the row ids of the latest box or lasso selection
@@ -101,9 +103,7 @@ def build(page: TabPage) -> Follower | None:
                 chosen_line = gr.Markdown(SELECT_HINT, elem_id="map-selection")
                 open_chosen = gr.Button("Open the selected rows in Errors", visible=False, elem_id="map-open")
                 details = gr.Markdown("", elem_id="map-details")
-                probabilities = gr.Label(
-                    label="Probabilities", num_top_classes=min(len(run.classes), TOP_CLASSES)
-                )
+                probabilities = gr.Label(label="Probabilities", num_top_classes=TOP_CLASSES)
         with gr.Accordion("Per-class density (the hexbin view)", open=False):
             density = gr.Plot(None, show_label=False, elem_id="map-density")
         table = gr.Dataframe(
@@ -116,31 +116,32 @@ def build(page: TabPage) -> Follower | None:
             elem_id="map-table",
         )
 
-    def info(run: Run) -> Any:
-        stored = run.get(PART)
+    def info(shown: Run) -> Any:
+        stored = shown.get(PART)
         return None if stored is None else stored.info
 
     def redraw(
         kind_label: str, colour: str, shown: list[str], row_id: int | None
     ) -> tuple[go.Figure, pd.DataFrame, str, go.Figure]:
-        points = data.require()
-        note = quality_note(info(data.run), MAP_CHOICES[kind_label])
+        page_run = page.current()
+        points = required_points(page_run)
         return (
-            draw(points, kind_label, colour, shown, row_id, data.run.classes),
+            draw(points, kind_label, colour, shown, row_id, page_run.classes),
             rows_table(visible_points(points, shown)),
-            note,
-            draw_density(points, kind_label, data.run.classes),
+            quality_note(info(page_run), MAP_CHOICES[kind_label]),
+            draw_density(points, kind_label, page_run.classes),
         )
 
     def inspect(
         kind_label: str, colour: str, shown: list[str], event: gr.SelectData
     ) -> tuple[int | None, go.Figure, str, dict[str, float] | None]:
-        points = data.require()
+        page_run = page.current()
+        points = required_points(page_run)
         row_id = selected_row_id(event)
         return (
             row_id,
-            draw(points, kind_label, colour, shown, row_id, data.run.classes),
-            *row_details(points, row_id, data.run.classes),
+            draw(points, kind_label, colour, shown, row_id, page_run.classes),
+            *row_details(points, row_id, page_run.classes),
         )
 
     def select_points(kind_label: str, colour: str, shown: list[str], raw: str | None) -> dict[Any, Any]:
@@ -148,14 +149,15 @@ def build(page: TabPage) -> Follower | None:
         event = parse(raw)
         if event is None:
             return {}
-        points = data.require()
+        page_run = page.current()
+        points = required_points(page_run)
         ids = [int(i) for i in event.ids if i.isdigit()]
         if event.kind == "click":
             if not ids:
                 return {}
             row_id = ids[0]
-            text, chances = row_details(points, row_id, data.run.classes)
-            figure_now = draw(points, kind_label, colour, shown, row_id, data.run.classes)
+            text, chances = row_details(points, row_id, page_run.classes)
+            figure_now = draw(points, kind_label, colour, shown, row_id, page_run.classes)
             return {selected: row_id, figure: figure_now, details: text, probabilities: chances}
         rows = chosen_rows(points, ids)
         if rows.empty:
@@ -191,8 +193,10 @@ def build(page: TabPage) -> Follower | None:
         api_name="map_open_rows",
         api_visibility="undocumented",
     )
+    # `input`, not `change`: a page opened on another run sets the class filter to its classes, which
+    # must not draw a map nobody has opened yet.
     gr.on(
-        [c.change for c in controls],
+        [c.input for c in controls],
         redraw,
         [*controls, selected],
         [figure, table, quality, density],
@@ -206,7 +210,7 @@ def build(page: TabPage) -> Follower | None:
         return (), SELECT_HINT, gr.update(visible=False)
 
     gr.on(
-        [c.change for c in controls], forget_selection, None, [chosen, chosen_line, open_chosen], queue=False
+        [c.input for c in controls], forget_selection, None, [chosen, chosen_line, open_chosen], queue=False
     )
     table.select(
         inspect,
@@ -228,10 +232,31 @@ def build(page: TabPage) -> Follower | None:
         ]
         return dict(zip(view_outputs, values, strict=True))
 
-    if points is not None:
-        fill_when_opened(
-            tab, lambda _run: opening_view(run, points), view_outputs, current=lambda: run, name="map_open"
-        )
+    def opened(shown: Run) -> dict[Any, Any] | None:
+        """The opening view of the map of the run the page shows; None while there is none to draw
+        (the follower below draws the app's live run's, once it is made)."""
+        shown_at = shown_points(shown)
+        if shown_at is None or (page.coming and shown.path == run.path):
+            return None
+        return opening_view(shown, shown_at)
+
+    fill_when_opened(tab, opened, view_outputs, current=page.current, name="map_open")
+
+    def on_other_run(other: Run) -> dict[Any, Any]:
+        """The tab on a page showing `other`, a run that is not the app's (so nothing is coming)."""
+        other_points = shown_points(other)
+        updates: dict[Any, Any] = {
+            missing: gr.update(visible=other_points is None),
+            building: gr.update(visible=False),
+            panel: gr.update(visible=other_points is not None),
+            classes: gr.update(choices=list(other.classes), value=list(other.classes)),
+        }
+        if other_points is not None:
+            updates[colour_by] = gr.update(choices=colour_choices(other_points), value="true label")
+        return updates
+
+    page.refresh(on_other_run, [missing, building, panel, colour_by, classes])
+    if not page.coming:
         return None
     views: dict[int, dict[Any, Any]] = {}  # the opening view of the map, drawn once for all pages
     shown = gr.State(False)  # whether this page's tab has been filled (then it is the user's)
@@ -246,7 +271,7 @@ def build(page: TabPage) -> Follower | None:
             # The map will not come (a stage failed or the builder stopped): say so, not "being built".
             reason = next((s.detail for s in status.stages if s.name == PART.name and s.detail), "")
             return {building: unavailable_note(reason)}
-        data.run, data.points = snapshot.run, points
+        snapshot.run.derived(MAP_POINTS, lambda: points)  # the live run made them already
         if id(points) not in views:
             views.clear()
             views[id(points)] = opening_view(snapshot.run, points)

@@ -42,34 +42,33 @@ def build(page: TabPage) -> None:
     it, a "being built" note stays until an opening finds it.
     """
     current, predictor, key = page.current, page.predictor, PART.name
-    panel = Panel(page.run, (key,), what="training rows' fine-tuned vectors", key=key, coming=page.coming)
-    if not panel.shown:
-        return
-    note = gr.Markdown("", elem_id=f"{key}-note")
-    with gr.Row(equal_height=True):
-        row_id = gr.Number(label="Test row id", precision=0, scale=1, elem_id=f"{key}-row")
-        row_button = gr.Button("Neighbours of this test row", scale=1, elem_id=f"{key}-row-button")
-        text = gr.Textbox(
-            label="Or a text",
-            lines=1,
-            max_lines=4,
-            max_length=MAX_RAW_CHARS,
-            info=TEXT_INFO,
-            scale=3,
-            elem_id=f"{key}-text",
+    panel = Panel(page, (key,), what="training rows' fine-tuned vectors", key=key)
+    with panel.content:
+        note = gr.Markdown("", elem_id=f"{key}-note")
+        with gr.Row(equal_height=True):
+            row_id = gr.Number(label="Test row id", precision=0, scale=1, elem_id=f"{key}-row")
+            row_button = gr.Button("Neighbours of this test row", scale=1, elem_id=f"{key}-row-button")
+            text = gr.Textbox(
+                label="Or a text",
+                lines=1,
+                max_lines=4,
+                max_length=MAX_RAW_CHARS,
+                info=TEXT_INFO,
+                scale=3,
+                elem_id=f"{key}-text",
+            )
+            text_button = gr.Button("Neighbours of this text", scale=1, elem_id=f"{key}-text-button")
+        line = gr.Markdown("", elem_id=f"{key}-summary")
+        table = gr.Dataframe(
+            None,
+            label=f"The {K} nearest training rows, most similar first",
+            interactive=False,
+            wrap=True,
+            column_widths=WIDTHS,
+            elem_id=f"{key}-table",
         )
-        text_button = gr.Button("Neighbours of this text", scale=1, elem_id=f"{key}-text-button")
-    line = gr.Markdown("", elem_id=f"{key}-summary")
-    table = gr.Dataframe(
-        None,
-        label=f"The {K} nearest training rows, most similar first",
-        interactive=False,
-        wrap=True,
-        column_widths=WIDTHS,
-        elem_id=f"{key}-table",
-    )
-    rows = gr.State([])  # the table's training rows, as `Listed` fields
-    whole = gr.Markdown("Click a row to read its whole text.", elem_id=f"{key}-row-text")
+        rows = gr.State([])  # the table's training rows, as `Listed` fields
+        whole = gr.Markdown("Click a row to read its whole text.", elem_id=f"{key}-row-text")
 
     def answer(found: pd.DataFrame, said: str) -> tuple[pd.DataFrame, str, list[dict[str, Any]], str]:
         return neighbours_table(found), said, [asdict(r) for r in listed(found)], ""
@@ -86,7 +85,7 @@ def build(page: TabPage) -> None:
         position = event.index[0]
         return neighbour_shown(Listed(**found[position])) if 0 <= position < len(found) else ""
 
-    panel.fill_when_opened(page.tab, fill, [note, row_id, table, line, rows], current=current)
+    panel.fill_when_opened(fill, [note, row_id, table, line, rows])
     outputs = [table, line, rows, whole]
     gr.on(
         [row_button.click, row_id.submit],
@@ -98,7 +97,7 @@ def build(page: TabPage) -> None:
     )
     gr.on(
         [text_button.click, text.submit],
-        lambda value: answer(*nearest_to_text(current(), predictor, value)),
+        lambda value: answer(*nearest_to_text(current(), predictor(), value)),
         text,
         outputs,
         api_name=f"{key}_text",

@@ -59,26 +59,25 @@ def build(page: TabPage) -> None:
     it, a "being built" note stays until an opening finds the part.
     """
     key = PART.name
-    panel = Panel(page.run, (key,), what="robustness table", key=key, coming=page.coming)
-    if not panel.shown:
-        return
-    table = gr.Dataframe(None, label="Flip rate per test", interactive=False, elem_id=f"{key}-table")
-    glosses = gr.Markdown("", elem_id=f"{key}-glosses")
-    note = gr.Markdown("", elem_id=f"{key}-explanation")
-    with gr.Accordion("What each test does", open=False):
-        tests = gr.Markdown("", elem_id=f"{key}-tests")
-    choice = gr.Dropdown([], value=None, label="Flipped rows of the test", elem_id=f"{key}-test")
-    count = gr.Markdown("", elem_id=f"{key}-examples-note")
-    examples = gr.Dataframe(
-        None,
-        headers=EXAMPLE_COLUMNS,
-        datatype=["number", "str", "str", "str", "html", "html"],
-        interactive=False,
-        wrap=True,
-        max_height=560,
-        column_widths=EXAMPLE_WIDTHS,
-        elem_id=f"{key}-examples",
-    )
+    panel = Panel(page, (key,), what="robustness table", key=key)
+    with panel.content:
+        table = gr.Dataframe(None, label="Flip rate per test", interactive=False, elem_id=f"{key}-table")
+        glosses = gr.Markdown("", elem_id=f"{key}-glosses")
+        note = gr.Markdown("", elem_id=f"{key}-explanation")
+        with gr.Accordion("What each test does", open=False):
+            tests = gr.Markdown("", elem_id=f"{key}-tests")
+        choice = gr.Dropdown([], value=None, label="Flipped rows of the test", elem_id=f"{key}-test")
+        count = gr.Markdown("", elem_id=f"{key}-examples-note")
+        examples = gr.Dataframe(
+            None,
+            headers=EXAMPLE_COLUMNS,
+            datatype=["number", "str", "str", "str", "html", "html"],
+            interactive=False,
+            wrap=True,
+            max_height=560,
+            column_widths=EXAMPLE_WIDTHS,
+            elem_id=f"{key}-examples",
+        )
 
     def fill(run: Run) -> dict[Any, Any]:
         report = run.get(PART)
@@ -106,7 +105,5 @@ def build(page: TabPage) -> None:
         test = find_test(report, name)
         return examples_note(test), flipped_examples(test)
 
-    panel.fill_when_opened(
-        page.tab, fill, [table, glosses, note, tests, choice, count, examples], current=page.current
-    )
+    panel.fill_when_opened(fill, [table, glosses, note, tests, choice, count, examples])
     choice.input(show, [choice], [count, examples], api_name=f"{key}_examples", api_visibility="undocumented")

@@ -27,18 +27,17 @@ def build(page: TabPage) -> None:
     """Lay out the tab inside `page.tab`; fill it from the run as it is when first opened (while a
     background analyze is making the part, its absence is "being built")."""
     key = PART.name
-    panel = Panel(page.run, (key,), what="slice table", key=key, coming=page.coming)
-    if not panel.shown:
-        return
-    figure = gr.Plot(None, show_label=False, elem_id=f"{key}-plot")
-    clicks = plot_events(figure)
-    table = gr.Dataframe(
-        None,
-        label="Accuracy per slice (click a slice to list its rows in the Errors tab)",
-        interactive=False,
-        elem_id=f"{key}-table",
-    )
-    note = gr.Markdown("", elem_id=f"{key}-definitions")
+    panel = Panel(page, (key,), what="slice table", key=key)
+    with panel.content:
+        figure = gr.Plot(None, show_label=False, elem_id=f"{key}-plot")
+        clicks = plot_events(figure)
+        table = gr.Dataframe(
+            None,
+            label="Accuracy per slice (click a slice to list its rows in the Errors tab)",
+            interactive=False,
+            elem_id=f"{key}-table",
+        )
+        note = gr.Markdown("", elem_id=f"{key}-definitions")
 
     def open_slice(tag: str) -> dict[Any, Any]:
         run = page.current()
@@ -77,4 +76,4 @@ def build(page: TabPage) -> None:
             note: definitions(value.report),
         }
 
-    panel.fill_when_opened(page.tab, fill, [figure, table, note], current=page.current)
+    panel.fill_when_opened(fill, [figure, table, note])

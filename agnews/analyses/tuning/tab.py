@@ -68,19 +68,30 @@ def what_fills(run: Run) -> str:
     )
 
 
+def how_to_fill(run: Run) -> str:
+    """What the tab says after its notice: `what_fills` for a run without a search, else nothing."""
+    return "" if run.has(PART.name) else what_fills(run)
+
+
 def build(page: TabPage) -> None:
     """Lay out the tab; filled from the run when first opened. Without a search, the notice is
-    followed by what fills the tab (`what_fills`)."""
+    followed by what fills the tab (`what_fills`), for the run the page shows."""
     key = PART.name
-    panel = Panel(page.run, (key,), what="search", key=key)
-    if not panel.shown:
-        gr.Markdown(what_fills(page.run), elem_id=f"{key}-how")
-        return
-    text = gr.Markdown("", elem_id=f"{key}-summary")
-    history = gr.Plot(label="Search history", elem_id=f"{key}-history")
-    importances = gr.Plot(label="Importance of each setting", elem_id=f"{key}-importances")
-    table = gr.Dataframe(None, label="Trials", interactive=False, elem_id=f"{key}-trials")
-    gr.Markdown(glossed(*GLOSSED), elem_id=f"{key}-glosses")
+    panel = Panel(page, (key,), what="search", key=key)
+    told = how_to_fill(page.run)
+    how = gr.Markdown(told, visible=bool(told), elem_id=f"{key}-how")
+
+    def told_for(run: Run) -> dict[Any, Any]:
+        told = how_to_fill(run)
+        return {how: gr.update(value=told, visible=bool(told))}
+
+    page.refresh(told_for, [how])
+    with panel.content:
+        text = gr.Markdown("", elem_id=f"{key}-summary")
+        history = gr.Plot(label="Search history", elem_id=f"{key}-history")
+        importances = gr.Plot(label="Importance of each setting", elem_id=f"{key}-importances")
+        table = gr.Dataframe(None, label="Trials", interactive=False, elem_id=f"{key}-trials")
+        gr.Markdown(glossed(*GLOSSED), elem_id=f"{key}-glosses")
 
     def fill(run: Run) -> dict[Any, Any]:
         report = run.get(PART)
@@ -92,4 +103,4 @@ def build(page: TabPage) -> None:
             table: trials_table(report),
         }
 
-    panel.fill_when_opened(page.tab, fill, [text, history, importances, table], current=page.current)
+    panel.fill_when_opened(fill, [text, history, importances, table])
