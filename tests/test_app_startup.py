@@ -43,3 +43,20 @@ def test_building_the_app_walks_the_whole_page_only_on_leaving_its_block(
     monkeypatch.setattr(gr.Blocks, "get_config_file", counted)
     demo = build_app(run, predictor)
     assert walked.count(len(demo.blocks)) == PASSES_ON_EXIT, walked
+
+
+def test_laying_out_the_page_imports_no_torch() -> None:
+    """The app's modules (every tab, the Train tab's presets included) import neither torch nor
+    transformers: typed text is served by ONNX Runtime, and those imports are seconds of start-up."""
+    import subprocess
+    import sys
+
+    probe = (
+        "import sys, agnews.ui.app, agnews.ui.training_job as job; job.offered_recipes(); "
+        "print(sorted(m for m in ('torch', 'transformers') if m in sys.modules))"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", probe], capture_output=True, text=True, timeout=300, check=False
+    )
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip().splitlines()[-1] == "[]"

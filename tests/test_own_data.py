@@ -213,7 +213,7 @@ def test_every_tab_draws_and_the_json_route_answers_with_its_classes(own_run, ch
 
     data, run = own_run
     predictor = Predictor.from_run(run)
-    demo = build_app(run, predictor)
+    demo = build_app(run, predictor, runs_root=run.path.parent)  # the Train tab and the run picker too
     options = launch_options(Predictors(run, predictor, Predictor.from_run), lambda: run)
     _, url, _ = demo.launch(prevent_thread_lock=True, quiet=True, **options)
     try:

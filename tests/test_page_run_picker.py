@@ -13,6 +13,8 @@ from run_switch import APP_RUN, OTHER_RUN, two_runs
 
 from agnews.rundir.run import Run
 
+pytestmark = pytest.mark.slow  # a real browser and a server
+
 screenshots = load_script(ROOT / "docs" / "screenshots.py", "agnews_docs_screenshots")
 VIEWPORT = {"width": 1366, "height": 900}
 

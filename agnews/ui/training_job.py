@@ -37,7 +37,7 @@ import psutil
 from agnews.config import PRESETS
 from agnews.events import TRAIN, EventReader
 from agnews.formatting import megabytes
-from agnews.models import ModelError, bundled_minilm_path
+from agnews.installed_models import ModelError, bundled_minilm_path
 from agnews.rundir.estimates import weights_bytes
 from agnews.rundir.parts import FAMILY_NAME, MANIFEST
 from agnews.split_weights import MPNET, SplitWeightsError, part_files
