@@ -35,9 +35,12 @@ def test_no_header_is_cut_and_no_empty_file_box_shows(quick_run: Path) -> None:
         missing(f"{screenshots.CHROMIUM} not installed")
     problems: dict[str, list[str]] = {}
     runs = Run.load(quick_run)
-    with screenshots.serve(runs, runs_root=quick_run.parent) as url, screenshots.browser_page() as (
-        page,
-        page_errors,
+    with (
+        screenshots.serve(runs, runs_root=quick_run.parent) as url,
+        screenshots.browser_page() as (
+            page,
+            page_errors,
+        ),
     ):
         page.set_viewport_size({"width": 1366, "height": 900})
         page.set_default_timeout(screenshots.TIMEOUT_MS)
