@@ -31,6 +31,7 @@ from agnews.ui.training_data import (
     UploadError,
     UploadStore,
     check,
+    data_args,
     guess_columns,
     header,
 )
@@ -433,3 +434,18 @@ def test_a_page_not_allowed_to_train_says_why_and_offers_nothing(
     assert "at most 5,000 training rows" in caps and "at most 3 epochs" in caps and "30 minutes" in caps
     assert "one training at a time" in caps and "does not survive a restart" in caps
     assert len(uploads) == 2 and "train-not-allowed" not in shown
+
+
+def test_a_column_named_like_an_option_never_reaches_the_training_command(tmp_path: Path) -> None:
+    """A header is the uploader's text, and a chosen column becomes a value of `--text-column`: a name
+    starting with '-' would be read as an option (`--epochs=40`, `--test-file=/srv/x`), past the caps."""
+    hostile = tmp_path / "train.csv"
+    hostile.write_text("text,label,--epochs=40,--test-file=/etc/passwd\na,b,c,d\n", encoding="utf-8")
+    with pytest.raises(UploadError, match="starts with '-'"):
+        header(hostile)
+    nested = tmp_path / "n.jsonl"
+    nested.write_text("[" * 100_000 + "\n")
+    with pytest.raises(UploadError, match="not a header this page can read"):
+        header(nested)
+    with pytest.raises(UploadError, match="starts with '-'"):
+        data_args(tmp_path / "test.csv", ["text", "--max-train-samples=9"], "label")

@@ -46,7 +46,7 @@ from agnews.ui.live import DONE, RUNNING, WAITING, Follower, LiveRun, Snapshot, 
 from agnews.ui.open_rows import OpenRows
 from agnews.ui.page import TabPage
 from agnews.ui.plot_events import HEAD as PLOT_EVENTS
-from agnews.ui.run_state import RUNS, PageRuns
+from agnews.ui.run_state import RUNS, SESSIONS_KEPT, PageRuns
 from agnews.ui.scratch import GRADIO_CACHE_SWEEP, scratch
 from agnews.ui.style import CSS as PAGE_CSS
 from agnews.ui.training_job import TrainingCaps
@@ -59,10 +59,9 @@ QUEUE_SIZE = 64
 # folder is served beyond Gradio's own upload and cache folders, not even the run's.
 # `head` carries Plotly's clicks and selections to Python (`agnews.ui.plot_events`); `css` is the
 # page's own (`agnews.ui.style`). Gradio keeps each session's state (a copy of the page's per-session
-# values, which grows with the page's components) for this many sessions, newest kept: a program
+# values, which grows with the page's components) for `SESSIONS_KEPT` sessions, newest kept: a program
 # calling `/gradio_api/call/...` without a session hash starts a new session per call, and Gradio's
 # own default would let those hold gigabytes.
-SESSIONS_KEPT = 1000
 LAUNCH_LIMITS: dict[str, Any] = {
     "max_file_size": MAX_BYTES,
     "allowed_paths": [],

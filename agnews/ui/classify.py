@@ -317,8 +317,11 @@ def build(
         return predictors.for_run(pages.current())
 
     def predictor_of(name: str | None) -> Predictor | None:
-        """The model of the run named `name` ("" or None: the app's), None when no run has the name."""
+        """The model of the run named `name` ("" or None: the app's); None when no run has the name or
+        no open page shows it."""
         path = pages.named(name) if name else pages.default
+        if path not in pages.shown_paths():  # a page's own run only: a request cannot load others
+            return None
         try:
             return None if path is None else predictors.for_run(pages.runs.current(path))
         except RunError:

@@ -34,6 +34,9 @@ from agnews.rundir.run import Run
 # Runs kept loaded: a server shows one run, tests build many apps in one process (each on a run
 # of its own); a run dropped from here is loaded again from disk when next asked for.
 KEPT_RUNS = 8
+# Sessions whose state Gradio keeps (`launch(state_session_capacity=...)`, the newest kept), and
+# whose page's run is kept here: a program calling without a session hash starts one per call.
+SESSIONS_KEPT = 1000
 SHOWN_NAME_CHARS = 100  # of a `?run=` name that names no run, what the page repeats
 LOAD_TRIES = 3  # loads that raced an edit (the manifest changed mid-read) before keeping the last run
 
@@ -144,7 +147,7 @@ class PageRuns:
         self.runs = runs
         self.root = root
         self.default = run.path
-        self._shown: dict[str, Path] = {}
+        self._shown: OrderedDict[str, Path] = OrderedDict()  # the newest `SESSIONS_KEPT` pages
         self._asked: dict[str, str] = {}  # session -> a `?run=` name that names no run
         self._refills: list[_Refill] = []
         self._lock = threading.Lock()
@@ -166,6 +169,11 @@ class PageRuns:
         session = _session()
         with self._lock:
             return None if session is None else self._asked.get(session)
+
+    def shown_paths(self) -> set[Path]:
+        """The runs some open page shows, and the app's."""
+        with self._lock:
+            return {self.default, *self._shown.values()}
 
     def named(self, name: str) -> Path | None:
         """The run a page's address names (`?run=NAME`): a run folder under `root`, or the app's own
@@ -191,6 +199,10 @@ class PageRuns:
             path = self.named(asked)
             with self._lock:
                 self._shown[request.session_hash] = path or self.default
+                self._shown.move_to_end(request.session_hash)
+                while len(self._shown) > SESSIONS_KEPT:  # as Gradio forgets a session's state
+                    forgotten, _ = self._shown.popitem(last=False)
+                    self._asked.pop(forgotten, None)
                 if asked and path is None:
                     self._asked[request.session_hash] = asked[:SHOWN_NAME_CHARS]
                 else:

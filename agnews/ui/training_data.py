@@ -146,18 +146,28 @@ def header(path: Path) -> list[str]:
         raise UploadError(
             f"{path.name}: its first line is longer than {megabytes(HEADER_BYTES, 0, binary=True)}"
         )
-    if path.suffix.lower() == ".jsonl":
-        try:
+    try:
+        if path.suffix.lower() == ".jsonl":
             record = json.loads(text)
-        except ValueError as exc:
-            raise UploadError(f"{path.name}: line 1 is not JSON ({exc})") from exc
-        if not isinstance(record, dict):
-            raise UploadError(f"{path.name}: line 1 is not a JSON object of column: value")
-        columns = [str(key) for key in record]
-    else:
-        columns = [cell.strip() for cell in next(csv.reader([text]), [])]
+            if not isinstance(record, dict):
+                raise UploadError(f"{path.name}: line 1 is not a JSON object of column: value")
+            columns = [str(key) for key in record]
+        else:
+            columns = [cell.strip() for cell in next(csv.reader([text]), [])]
+    except (ValueError, csv.Error, RecursionError) as exc:  # JSON's errors are ValueErrors
+        if isinstance(exc, UploadError):
+            raise
+        raise UploadError(f"{path.name}: its first line is not a header this page can read ({exc})") from exc
     if not any(columns):
         raise UploadError(f"{path.name}: no header row naming its columns")
+    # A column's name becomes a value of `--text-column` on the training command: one that starts
+    # like an option would be read as one (past the page's caps, or naming the server's files).
+    optionlike = [column for column in columns if column.startswith("-")]
+    if optionlike:
+        raise UploadError(
+            f"{path.name}: column {optionlike[0][:80]!r} starts with '-', which the page cannot pass to "
+            "the training command; rename the column"
+        )
     if len(columns) > MAX_COLUMNS:
         raise UploadError(
             f"{path.name}: {len(columns)} columns, more than the {MAX_COLUMNS} this page lists; train on it "
@@ -206,7 +216,10 @@ class Checked:
 
 def data_args(test: Path, text_columns: list[str], label_column: str) -> list[str]:
     """The data options `agnews data check` and `agnews train` both take after the training file
-    (the one a positional PATH, the other `--data`): the test file and the columns."""
+    (the one a positional PATH, the other `--data`): the test file and the columns (never one that
+    would be read as an option: `header` refuses such files)."""
+    if any(column.startswith("-") for column in [*text_columns, label_column]):
+        raise UploadError("a column name starts with '-'; rename the column")
     return ["--test-file", str(test), "--text-column", *text_columns, "--label-column", label_column]
 
 

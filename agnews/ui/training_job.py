@@ -38,7 +38,7 @@ from agnews.config import PRESETS
 from agnews.events import TRAIN, EventReader
 from agnews.formatting import megabytes
 from agnews.installed_models import ModelError, bundled_minilm_path
-from agnews.rundir.estimates import weights_bytes
+from agnews.rundir.estimates import EstimateError, weights_bytes
 from agnews.rundir.parts import FAMILY_NAME, MANIFEST
 from agnews.split_weights import MPNET, SplitWeightsError, part_files
 from agnews.ui import heavy_work
@@ -120,7 +120,7 @@ def offered_recipes() -> list[Recipe]:
     try:
         minilm = weights_bytes(bundled_minilm_path())
         recipes.append(Recipe.preset("quick", "quick: MiniLM, minutes on a CPU", minilm))
-    except ModelError:
+    except (ModelError, EstimateError):  # not installed, or installed damaged: not offered
         pass
     try:  # the parts are one zip of the float32 weights (and a tokenizer): its size bounds theirs
         parts = sum(path.stat().st_size for path in part_files(MPNET))

@@ -492,8 +492,8 @@ def build(
             new = check_name(runs_root, run_name)
             disk = disk_estimate_bytes(run.path, rows=sum(run.config.data.rows.values()))
             corrections = _keep_corrections(uploads, run, applied)
-        except (TrainingRefused, UploadError, EstimateError) as exc:
-            return {**shown(), said: literal(str(exc))}
+        except (TrainingRefused, UploadError, EstimateError) as exc:  # may name a server path
+            return {**shown(), said: literal(shown_text(str(exc), runs_root))}
         args = [
             "--from-run",
             str(run.path),
