@@ -76,8 +76,13 @@ def test_the_route_never_churns_the_pages_models(runs_root: Path, tmp_path: Path
     shown = predictors.for_run(Run.load(runs_root / OTHER_RUN))
     assert predictors.for_route(Run.load(runs_root / OTHER_RUN)) is shown  # a page's model, shared
     predictors.for_route(Run.load(third))  # into the route's own slot
+    fourth = tmp_path_copy(runs_root, tmp_path)
     with pytest.raises(RouteBusy):
-        predictors.for_route(Run.load(tmp_path_copy(runs_root, tmp_path)))
+        predictors.check_route(fourth)  # refused before the run is read from disk
+    with pytest.raises(RouteBusy):
+        predictors.for_route(Run.load(fourth))
+    predictors.check_route(third)  # the slot's own run, and a page's, pass
+    predictors.check_route(runs_root / OTHER_RUN)
     assert predictors.for_run(Run.load(runs_root / OTHER_RUN)) is shown  # still loaded
 
 

@@ -345,6 +345,7 @@ def routes(
             )
             raise RequestProblem(404, f"no run is named {said}; `GET {PATH}` lists the runs to name")
         try:
+            predictors.check_route(path)  # before the run is read: a refusal costs nothing
             run = on_disk(path)
             return Served(run, predictors.for_route(run))
         except RouteBusy as busy:

@@ -101,16 +101,34 @@ class Predictors:
                 if path == run.path and loaded.model == model:
                     loaded.used = now
                     return loaded.predictor
-                if path != run.path and now - loaded.used < ROUTE_SLOT_IDLE_SECONDS:
-                    wait = ROUTE_SLOT_IDLE_SECONDS - (now - loaded.used)
-                    raise RouteBusy(
-                        f"the route is serving run {path.name!r}; ask for {run.name!r} again in "
-                        f"{seconds(wait, 0)}, or without a run",
-                        wait,
-                    )
+            self._refuse_if_busy(run.path, now)
             loaded = _Loaded(self._load(run), model, used=now)
             self._route = (run.path, loaded)
             return loaded.predictor
+
+    def check_route(self, path: Path) -> None:
+        """RouteBusy if a program's request for the run at `path` would need the route's slot while
+        another run holds it: asked before the run itself is read from disk, so that refused requests
+        cost nothing and cannot churn the runs the pages read either."""
+        if path == self.default:
+            return
+        with self._lock:
+            if path in self._others or (self._route is not None and self._route[0] == path):
+                return
+            self._refuse_if_busy(path, time.monotonic())
+
+    def _refuse_if_busy(self, path: Path, now: float) -> None:
+        """RouteBusy unless the route's slot is free for `path` (call with the lock held)."""
+        if self._route is None:
+            return
+        held, loaded = self._route
+        if held != path and now - loaded.used < ROUTE_SLOT_IDLE_SECONDS:
+            wait = ROUTE_SLOT_IDLE_SECONDS - (now - loaded.used)
+            raise RouteBusy(
+                f"the route is serving run {held.name!r}; ask for {path.name!r} again in "
+                f"{seconds(wait, 0)}, or without a run",
+                wait,
+            )
 
     def loaded(self) -> list[str]:
         """The names of the runs whose models are loaded now (the app's first), for the page's notes
