@@ -14,7 +14,7 @@ import numpy as np
 import pandas as pd
 import pytest
 from analysis_runs import TWO_CLASSES
-from run_switch import APP_RUN, OTHER_RUN, event, page_on, refreshed, two_runs
+from run_switch import APP_RUN, OTHER_RUN, by_id, event, page_on, refreshed, two_runs
 from synthetic_run import _map_coords
 
 from agnews.dataset.ag_news import AG_NEWS_CLASSES
@@ -43,15 +43,10 @@ def demo(runs_root: Path) -> gr.Blocks:
     return build_app(Run.load(runs_root / APP_RUN), runs_root=runs_root)
 
 
-def shown(updates: dict[Any, Any]) -> dict[str, Any]:
-    """The refreshed values by the components' element ids."""
-    return {getattr(c, "elem_id", None): value for c, value in updates.items()}
-
-
 def opened_on(demo: gr.Blocks, run_name: str | None, session: str) -> dict[str, Any]:
     """What a page opened at `?run=run_name` refreshes."""
     with page_on(demo, run_name, session):
-        return shown(refreshed(demo))
+        return by_id(refreshed(demo))
 
 
 def test_classify_answers_each_request_with_the_run_its_page_shows(demo: gr.Blocks, runs_root: Path) -> None:
@@ -118,7 +113,7 @@ def test_the_map_and_the_placement_are_the_pages_runs(demo: gr.Blocks, runs_root
     assert page["map-classes"]["choices"] == page["map-classes"]["value"] == list(TWO_CLASSES)
     row = mapped.predictions.iloc[2]
     with page_on(demo, MAPPED, "mapped"):
-        opening = shown(event(demo, "map_open")(False))
+        opening = by_id(event(demo, "map_open")(False))
         _plot, table, _note, _density = event(demo, "map")("fine-tuned", "true label", ["negative"], None)
         _figure, neighbours = event(demo, "place")(None, row["text"])
     assert len(opening["map-table"]) == len(mapped.predictions)

@@ -10,7 +10,7 @@ from typing import Any
 import gradio as gr
 import pytest
 from analysis_runs import TWO_CLASSES
-from run_switch import APP_RUN, OTHER_RUN, event, page_on, two_runs
+from run_switch import APP_RUN, OTHER_RUN, by_id, event, page_on, two_runs
 
 from agnews.present.tables import mistakes
 from agnews.rundir.decisions import DECISIONS_FOLDER, RELABEL, TEST, DecisionStore, split_hash
@@ -30,10 +30,6 @@ def runs_root(synthetic_run: Path, tiny_distilbert: Path, tmp_path_factory: pyte
 @pytest.fixture(scope="module")
 def demo(runs_root: Path) -> gr.Blocks:
     return build_app(Run.load(runs_root / APP_RUN), runs_root=runs_root)
-
-
-def by_id(updates: dict[Any, Any]) -> dict[str, Any]:
-    return {getattr(component, "elem_id", None): value for component, value in updates.items()}
 
 
 def click_row(demo: gr.Blocks, row_id: int) -> dict[Any, Any]:
