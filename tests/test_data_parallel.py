@@ -39,13 +39,13 @@ def _free_port() -> int:
         return probe.getsockname()[1]
 
 
-def _train_args(model: Path, data: Path, out: Path, *extra: str) -> list[str]:
+def _train_args(model: Path, data: Path, out: Path, *extra: str, epochs: int = 2) -> list[str]:
     """`agnews train` with what makes one process and two comparable (fp32, no dropout: a process's
     random masks differ from one process's), length-grouped batches as the presets have them, and no
     stages after evaluation."""
     return [
         *("-m", "agnews", "train", "--base-model", str(model), "--data", str(data), "--out", str(out)),
-        *("--epochs", "2", "--batch-size", "8", "--learning-rate", "1e-3", "--seed", "3"),
+        *("--epochs", str(epochs), "--batch-size", "8", "--learning-rate", "1e-3", "--seed", "3"),
         *("--mixed-precision", "no", "--dropout", "0", "--stages="),
         *extra,
     ]
@@ -81,7 +81,11 @@ def test_torchrun_two_processes_train_the_weights_one_process_trains_at_the_same
 ) -> None:
     runs = tmp_path / "runs"
     torchrun = ["-m", "torch.distributed.run", "--nproc-per-node", "2", "--master-port", str(_free_port())]
-    _launch(torchrun, _train_args(tiny_distilbert, tiny_data, runs / "ddp"))
+    # One epoch: the run keeps its best epoch by validation accuracy, and the tiny model's epochs are
+    # all at chance with near-equal logits, so which epoch "wins" would turn on the last bits that
+    # the two trainings may differ in (both epochs of one tie, one row of the other flips), and the
+    # weights compared would be of different epochs.
+    _launch(torchrun, _train_args(tiny_distilbert, tiny_data, runs / "ddp", epochs=1))
     _only_the_run(runs, "ddp")
 
     shared = Run.load(runs / "ddp")
@@ -89,11 +93,7 @@ def test_torchrun_two_processes_train_the_weights_one_process_trains_at_the_same
     assert training_rows % 8 == 0  # whole global batches: every step holds the same rows in both trainings
     record = shared.training.data_parallel
     assert record is not None and record.processes == 2 and record.per_device_batch == 4
-    assert (
-        record.rows == [[training_rows // 2] * 2] * 2
-        and record.repeated == [0, 0]
-        and record.unseen == [0, 0]
-    )
+    assert record.rows == [[training_rows // 2] * 2] and record.repeated == [0] and record.unseen == [0]
     assert "in each of 2 data-parallel processes" in str(build_model_card(shared, "user/agnews"))
 
     single = train_run(shared.config.train, tmp_path / "single", progress=False, stages=())

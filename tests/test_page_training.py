@@ -6,6 +6,7 @@ folder but its checkpoints (and the uploads kept there), the tab offering to res
 from __future__ import annotations
 
 import csv
+import re
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -136,4 +137,21 @@ def test_upload_check_train_then_open_and_cancel_leaves_only_checkpoints(
             ".stopped.checkpoints", ".uploads", "tickets",
         ]  # fmt: skip
         assert not (runs / "stopped" / MANIFEST).exists()
+    assert page_errors == []
+
+    # The app stopped and started again: the page finds the interrupted training on disk and resumes
+    # it with the command it was started with (`agnews train` checks the settings are the same).
+    training_job._latest = None
+    with served_tab(run, runs, recipes) as url, screenshots.browser_page() as (page, page_errors):
+        page.set_default_timeout(screenshots.TIMEOUT_MS)
+        page.goto(url)
+        page.get_by_role("tab", name="Train").click()
+        expect(page.locator("#train-status")).to_contain_text("The training of stopped was interrupted")
+        expect(page.locator("#train-resume")).to_have_text("Resume stopped")
+        page.locator("#train-resume").click()
+        expect(page.locator("#train-status")).to_contain_text(re.compile(r"step \d+ of"), timeout=TRAINING_MS)
+        resumed = training_job.latest()
+        assert resumed is not None and resumed.args[-1] == "--resume" and resumed.spent > 0
+        page.locator("#train-cancel").click()
+        expect(page.locator("#train-status")).to_contain_text("was cancelled", timeout=TRAINING_MS)
     assert page_errors == []

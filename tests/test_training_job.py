@@ -46,6 +46,7 @@ from agnews.ui.training_job import (
     TrainingRefused,
     check_name,
     checkpoint_dir,
+    interrupted,
 )
 from agnews.ui.training_tab import decision_summary, free_name, status_text
 
@@ -67,7 +68,7 @@ if mode == "memory":
     held = bytearray(300 * 2**20)
     held[::4096] = b"x" * len(held[::4096])
     time.sleep(60)
-(checkpoints / "checkpoint-2").mkdir(parents=True)
+(checkpoints / "checkpoint-2").mkdir(parents=True, exist_ok=True)
 for step in range(1, 5):
     time.sleep(0.05)
     emit(Event(PROGRESS, "train", n=step, total=4, what="train"))
@@ -202,14 +203,21 @@ def test_a_second_training_waits_and_is_told_the_running_ones_progress(
     assert training_job.latest() is first and not second.running()
 
 
+def cancelled_midway(runs: Path, monkeypatch: pytest.MonkeyPatch) -> TrainingJob:
+    """A training started, cancelled after its last step (a checkpoint saved), and ended."""
+    started = training_job.start(job(runs, "hang", monkeypatch))
+    wait_until(lambda: started.status().step == 4)
+    started.cancel()
+    wait_until(lambda: not started.running())
+    return started
+
+
 def test_a_cancelled_training_leaves_no_run_and_can_resume(
     tmp_path: Path, fake_agnews: None, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     runs = tmp_path / "runs"
-    started = training_job.start(job(runs, "hang", monkeypatch))
-    wait_until(lambda: started.status().step == 4)
-    started.cancel()
-    stopped = finished(started)
+    started = cancelled_midway(runs, monkeypatch)
+    stopped = started.status()
     assert stopped.state == CANCELLED and not stopped.run_ready and stopped.resumable
     assert sorted(p.name for p in runs.iterdir()) == [".tickets.checkpoints"]
     assert heavy_work.busy() is None
@@ -218,6 +226,60 @@ def test_a_cancelled_training_leaves_no_run_and_can_resume(
     assert again.args == ["--preset", "quick", "--resume"] and again.resumed().args == again.args
     with pytest.raises(TrainingRefused, match="left checkpoints"):
         check_name(runs, "tickets")
+
+
+def test_an_app_started_again_offers_and_resumes_the_training_it_was_stopped_in(
+    tmp_path: Path, fake_agnews: None, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    runs = tmp_path / "runs"
+    started = cancelled_midway(runs, monkeypatch)
+    training_job._latest = None  # the app stopped: nothing is left in memory, only what is on disk
+
+    assert interrupted(runs) == ["tickets"]
+    assert "The training of `tickets` was interrupted" in status_text(None, None, runs, "tickets")
+    again = TrainingJob.from_record(runs, "tickets", TrainingCaps())
+    assert again.args == ["--preset", "quick", "--resume"] and again.disk_bytes == 1000
+    assert again.spent >= started.elapsed() - 0.2  # rounded to tenths in the record
+    monkeypatch.setenv("FAKE_TRAINING", "ok")
+    done = finished(training_job.start(again))
+    assert done.state == DONE and interrupted(runs) == []
+    assert not (checkpoint_dir(runs, "tickets") / training_job.PAGE_RECORD).exists()
+    with pytest.raises(TrainingRefused, match="no interrupted training of tickets"):
+        TrainingJob.from_record(runs, "tickets", TrainingCaps())
+
+
+def test_resuming_counts_the_earlier_wall_time_and_keeps_the_caps_it_began_under(
+    tmp_path: Path, fake_agnews: None, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    runs = tmp_path / "runs"
+    capped = finished(training_job.start(job(runs, "hang", monkeypatch, max_seconds=1.5)))
+    assert "this page's cap on a training's time" in capped.error
+    previous = training_job.latest()
+    assert previous is not None
+    resumed = previous.resumed()
+    assert resumed.spent >= 1.5  # so a resume cannot reset the clock
+    stopped = finished(training_job.start(resumed))
+    assert "this page's cap on a training's time" in stopped.error and stopped.elapsed < 5
+    # A training begun without caps (a local page) is not resumed under a public page's caps.
+    with pytest.raises(TrainingRefused, match="more rows or epochs than this page allows"):
+        TrainingJob.from_record(runs, "tickets", TrainingCaps.public())
+    assert TrainingCaps.public().covers(5000, 3.0) and not TrainingCaps.public().covers(None, 3.0)
+
+
+def test_an_unreadable_record_is_refused_with_what_to_do(tmp_path: Path) -> None:
+    runs = tmp_path / "runs"
+    (checkpoint_dir(runs, "tickets") / "checkpoint-2").mkdir(parents=True)
+    (checkpoint_dir(runs, "tickets") / training_job.PAGE_RECORD).write_text('{"args": "--resume; rm"}')
+    with pytest.raises(TrainingRefused, match="record of tickets's training cannot be read"):
+        TrainingJob.from_record(runs, "tickets", TrainingCaps())
+
+
+def test_on_a_public_page_only_the_starting_session_may_cancel(tmp_path: Path) -> None:
+    public = TrainingJob(tmp_path, "tickets", [], disk_bytes=0, caps=TrainingCaps.public(), owner="abc")
+    assert public.may_cancel("abc") and not public.may_cancel("xyz") and not public.may_cancel("")
+    assert not TrainingJob(tmp_path, "t", [], disk_bytes=0, caps=TrainingCaps.public()).may_cancel("")
+    local = TrainingJob(tmp_path, "tickets", [], disk_bytes=0, caps=TrainingCaps(), owner="abc")
+    assert local.may_cancel("xyz")
 
 
 def test_a_failed_training_shows_the_commands_own_error(

@@ -16,7 +16,9 @@ epoch. What the page adds around the command:
 - what cancelling, a crash or a stopped app leave: `agnews train` creates the run only once trained
   and evaluated, staged and renamed into place, so no half run ever exists under `runs/NAME`; the
   checkpoints stay in `runs/.NAME.checkpoints`, from which the same command with `--resume`
-  continues (`TrainingJob.resumed`).
+  continues (`TrainingJob.resumed`). The page records its command beside them (`PAGE_RECORD`), so
+  an app started again finds the trainings it was stopped in (`interrupted`) and resumes them
+  (`TrainingJob.from_record`), with the wall time already spent counted against the cap.
 
 The job is process-wide (`start`, `latest`): every browser session sees the one training and its
 progress, and the page's tab asks here rather than keeping a job of its own.
@@ -24,6 +26,7 @@ progress, and the page's tab asks here rather than keeping a job of its own.
 
 from __future__ import annotations
 
+import contextlib
 import shutil
 import signal
 import tempfile
@@ -39,6 +42,7 @@ from agnews.events import TRAIN, EventReader
 from agnews.formatting import megabytes
 from agnews.installed_models import ModelError, bundled_minilm_path
 from agnews.rundir.estimates import EstimateError, weights_bytes
+from agnews.rundir.files import RunError, read_json, write_json
 from agnews.rundir.parts import FAMILY_NAME, MANIFEST
 from agnews.split_weights import MPNET, SplitWeightsError, part_files
 from agnews.ui import heavy_work
@@ -47,6 +51,10 @@ from agnews.ui.scratch import scratch
 
 WATCH_SECONDS = 1.0  # how often the watchdog reads the child's memory and exit status
 MEMORY_SHARE = 0.5  # of the machine's memory, the default cap on a training's resident memory
+# In a training's checkpoint folder: the page's command, its disk estimate, the caps it was started
+# under and the wall time spent so far, so that an app started again can offer to resume it.
+PAGE_RECORD = "page-training.json"
+RECORD_SECONDS = 30.0  # how often the record's wall time is brought up to date while it trains
 
 # What a job is doing, as `TrainingStatus.state` says it.
 RUNNING, DONE, CANCELLED, FAILED = "running", "done", "cancelled", "failed"
@@ -66,11 +74,22 @@ class TrainingCaps:
     max_seconds: float | None = None  # wall time, after which the training is stopped (resumable)
     memory_bytes: int = field(default_factory=lambda: int(psutil.virtual_memory().total * MEMORY_SHARE))
     upload_quota_bytes: int = 200 * 10**6  # every upload kept beside the runs, together
+    # Whether only the browser session that started a training may cancel it (on a public page,
+    # strangers share the one training).
+    starter_cancels: bool = False
 
     @classmethod
     def public(cls) -> TrainingCaps:
         """The caps of a public page started with `--allow-training`: minutes on a small CPU."""
-        return cls(max_rows=5000, max_epochs=3.0, max_seconds=30 * 60)
+        return cls(max_rows=5000, max_epochs=3.0, max_seconds=30 * 60, starter_cancels=True)
+
+    def covers(self, rows: int | None, epochs: float | None) -> bool:
+        """Whether a training started under caps of `rows` and `epochs` (None: no cap) stays within
+        these: a training begun on a local page is not resumed under a public page's caps."""
+        return all(
+            mine is None or (theirs is not None and theirs <= mine)
+            for mine, theirs in ((self.max_rows, rows), (self.max_epochs, epochs))
+        )
 
 
 @dataclass(frozen=True)
@@ -140,6 +159,21 @@ def has_checkpoints(runs_root: Path, name: str) -> bool:
     return any(checkpoint_dir(runs_root, name).glob("checkpoint-*"))
 
 
+def interrupted(runs_root: Path) -> list[str]:
+    """The trainings a page started that stopped before their run existed and left checkpoints to
+    resume from (cancelled, crashed, capped, or the app stopped), the most recent first."""
+    found = []
+    for record in runs_root.glob(f".*.checkpoints/{PAGE_RECORD}"):
+        name = record.parent.name.removeprefix(".").removesuffix(".checkpoints")
+        if (
+            FAMILY_NAME.fullmatch(name)
+            and not (runs_root / name).exists()
+            and has_checkpoints(runs_root, name)
+        ):
+            found.append((record.stat().st_mtime, name))
+    return [name for _, name in sorted(found, reverse=True)]
+
+
 def check_name(runs_root: Path, name: str) -> str:
     """`name` stripped, if a new run may take it; TrainingRefused saying why not. Names are checked as
     every run and family name is (`FAMILY_NAME`: a plain folder name, never a path)."""
@@ -186,13 +220,23 @@ class TrainingJob:
     must be free before it starts."""
 
     def __init__(
-        self, runs_root: Path, name: str, args: list[str], *, disk_bytes: int, caps: TrainingCaps
+        self,
+        runs_root: Path,
+        name: str,
+        args: list[str],
+        *,
+        disk_bytes: int,
+        caps: TrainingCaps,
+        owner: str = "",
+        spent: float = 0.0,
     ) -> None:
         self.runs_root = runs_root
         self.name = name
         self.args = list(args)
         self.disk_bytes = disk_bytes
         self.caps = caps
+        self.owner = owner  # the browser session that started it ("" where unknown)
+        self.spent = spent  # wall seconds the earlier tries of this training took (a resumed one)
         self.out = runs_root / name
         self._command: Command | None = None
         self._reader: EventReader | None = None
@@ -225,6 +269,55 @@ class TrainingJob:
         folder = checkpoint_dir(self.runs_root, self.name)
         return ["train", *self.args, "--out", str(self.out), "--checkpoint-dir", str(folder)]
 
+    @classmethod
+    def from_record(cls, runs_root: Path, name: str, caps: TrainingCaps, *, owner: str = "") -> TrainingJob:
+        """The interrupted training `name` as this page (or an earlier start of the app) recorded it,
+        continued from its checkpoints (not started: `start` it); TrainingRefused where there is
+        nothing to resume, or where it was started under looser caps than `caps`."""
+        record_path = checkpoint_dir(runs_root, name) / PAGE_RECORD
+        if name not in interrupted(runs_root):
+            raise TrainingRefused(f"There is no interrupted training of {name} to resume.")
+        try:
+            record = read_json(record_path)
+            args, disk, spent = record["args"], record["disk_bytes"], record["spent_seconds"]
+            rows, epochs = record["caps"]["max_rows"], record["caps"]["max_epochs"]
+            if not (isinstance(args, list) and all(isinstance(arg, str) for arg in args)):
+                raise TypeError("args")
+            job = cls(
+                runs_root, name, args, disk_bytes=int(disk), caps=caps, owner=owner, spent=float(spent)
+            ).resumed(owner=owner)
+        except (RunError, KeyError, TypeError, ValueError) as exc:
+            raise TrainingRefused(
+                f"The record of {name}'s training cannot be read ({type(exc).__name__}): resume it with "
+                "`agnews train ... --resume` on the machine, or delete its checkpoint folder."
+            ) from None
+        if not caps.covers(rows, epochs):
+            raise TrainingRefused(
+                f"{name} was started with more rows or epochs than this page allows: resume it where it "
+                "was started (a local page or `agnews train ... --resume`)."
+            )
+        return job
+
+    def _record(self, spent: float) -> None:
+        """Write (atomically) what resuming this training after an app restart needs."""
+        caps = {"max_rows": self.caps.max_rows, "max_epochs": self.caps.max_epochs}
+        record = {
+            "args": self.args,
+            "disk_bytes": self.disk_bytes,
+            "spent_seconds": round(spent, 1),
+            "caps": caps,
+        }
+        folder = checkpoint_dir(self.runs_root, self.name)
+        folder.mkdir(parents=True, exist_ok=True)
+        write_json(folder / PAGE_RECORD, record)
+
+    def _forget_record(self) -> None:
+        """Once the run exists, its checkpoint folder goes (`agnews train` removes what it wrote)."""
+        folder = checkpoint_dir(self.runs_root, self.name)
+        (folder / PAGE_RECORD).unlink(missing_ok=True)
+        with contextlib.suppress(OSError):
+            folder.rmdir()  # only if now empty
+
     def _begin(self) -> None:
         """Take the heavy slot, check the disk, start the child and its watchdog; TrainingRefused
         (the slot given back) when it cannot start now."""
@@ -239,6 +332,7 @@ class TrainingJob:
         try:
             self._check_disk()
             self.runs_root.mkdir(parents=True, exist_ok=True)
+            self._record(self.spent)
             self._folder = Path(tempfile.mkdtemp(prefix=f"training-{self.name}-", dir=scratch().root))
             self._command = Command(self.command_args(), self._folder / "train.log")
             self._reader = EventReader(self._command.events)
@@ -263,8 +357,13 @@ class TrainingJob:
         give the slot back."""
         command = self._command
         assert command is not None
+        recorded = time.monotonic()
         try:
             while command.returncode() is None:
+                if time.monotonic() - recorded > RECORD_SECONDS:  # an app killed outright loses little
+                    with contextlib.suppress(OSError):
+                        self._record(self.spent_in_all())
+                    recorded = time.monotonic()
                 used = resident_bytes(command.process.pid)
                 if used > self.caps.memory_bytes:
                     self._stopped_by = (
@@ -272,7 +371,7 @@ class TrainingJob:
                         f"{megabytes(self.caps.memory_bytes)}; the checkpoints saved so far are kept"
                     )
                     kill_tree(command.process.pid)
-                elif self.caps.max_seconds is not None and self.elapsed() > self.caps.max_seconds:
+                elif self.caps.max_seconds is not None and self.spent_in_all() > self.caps.max_seconds:
                     self._stopped_by = (
                         f"stopped after {round(self.caps.max_seconds / 60)} minutes, this page's cap on "
                         "a training's time; resume it to continue from its last checkpoint"
@@ -281,6 +380,13 @@ class TrainingJob:
                 time.sleep(WATCH_SECONDS)
         finally:
             command.process.wait()
+            try:
+                if (self.out / MANIFEST).is_file():
+                    self._forget_record()
+                elif has_checkpoints(self.runs_root, self.name):
+                    self._record(self.spent_in_all())
+            except OSError:  # a full disk: the record keeps the time counted last
+                pass
             self._ended = time.monotonic()
             heavy_work.release(self)
 
@@ -292,10 +398,25 @@ class TrainingJob:
         self._cancelled = True
         self._command.stop()
 
-    def resumed(self) -> TrainingJob:
-        """The same training continued from its checkpoints (not started: `start` it)."""
+    def resumed(self, *, owner: str = "") -> TrainingJob:
+        """The same training continued from its checkpoints (not started: `start` it), its wall time
+        so far counted against the page's cap."""
         args = self.args if "--resume" in self.args else [*self.args, "--resume"]
-        return TrainingJob(self.runs_root, self.name, args, disk_bytes=self.disk_bytes, caps=self.caps)
+        spent = self.spent_in_all()
+        return TrainingJob(
+            self.runs_root,
+            self.name,
+            args,
+            disk_bytes=self.disk_bytes,
+            caps=self.caps,
+            owner=owner,
+            spent=spent,
+        )
+
+    def may_cancel(self, session: str) -> bool:
+        """Whether browser session `session` may cancel it: any on a local page; on a public page,
+        only the one that started it (`TrainingCaps.starter_cancels`)."""
+        return not self.caps.starter_cancels or (bool(self.owner) and session == self.owner)
 
     def discard(self) -> None:
         """Remove the job's log and events (the next job replaces this one)."""
@@ -305,7 +426,12 @@ class TrainingJob:
     # -- what the page shows ------------------------------------------------------------------------
 
     def elapsed(self) -> float:
+        """Wall seconds of this try (since its child started)."""
         return (self._ended or time.monotonic()) - self._started
+
+    def spent_in_all(self) -> float:
+        """Wall seconds of this try and the earlier ones it resumes: what the page's cap counts."""
+        return self.spent + (self.elapsed() if self._command is not None else 0.0)
 
     def status(self) -> TrainingStatus:
         """Where it stands now (the events appended since the last look are read)."""

@@ -121,13 +121,22 @@ def caps_text(caps: TrainingCaps) -> str:
     return "Each training here: " + "; ".join(limits) + "."
 
 
-def status_text(status: TrainingStatus | None, waiting: tuple[str, str] | None, root: Path) -> str:
+def status_text(
+    status: TrainingStatus | None, waiting: tuple[str, str] | None, root: Path, resumable: str | None = None
+) -> str:
     """The app's latest training as the tab says it, and `waiting`: the heavy job holding the slot
     while no training runs (the background analysis, an evaluation), which a training would wait for.
-    Server paths in an error are named from `root`, the runs folder."""
+    `resumable`: an interrupted training found on disk (an earlier start of the app was stopped in
+    it), which **Resume** continues when the latest training is not one to resume. Server paths in an
+    error are named from `root`, the runs folder."""
     lines = [] if status is not None else ["No training has run in this app yet."]
     if status is not None:
         lines += _job_lines(status, root)
+    if resumable is not None and (status is None or status.name != resumable):
+        lines.append(
+            f"The training of `{resumable}` was interrupted before its run was made (the app was stopped, "
+            "or it was cancelled or capped): its checkpoints are kept, and **Resume** continues it."
+        )
     if waiting is not None:
         what, progress = waiting
         doing = f" ({literal(progress)})" if progress else ""
@@ -358,17 +367,27 @@ def build(
     # column), and the rows it read in all and for training; None: nothing passed since the last change.
     checked = gr.State(None)
 
+    def to_resume(now: TrainingStatus | None) -> str | None:
+        """The training **Resume** continues: the latest, where it stopped short of its run, else the
+        most recent one interrupted on disk (not the one running)."""
+        if now is not None and now.state == RUNNING:
+            return None
+        if now is not None and now.resumable:
+            return now.name
+        return next(iter(training_job.interrupted(runs_root)), None)
+
     def shown() -> dict[Any, Any]:
         """The shared training as it is now; the timer ticks while it runs."""
         job = training_job.latest()
         now = job.status() if job is not None else None
         running = now is not None and now.state == RUNNING
         waiting = None if running else heavy_work.busy()
+        resumable = to_resume(now)
         return {
-            status: status_text(now, waiting, runs_root),
+            status: status_text(now, waiting, runs_root, resumable),
             link: open_link(now),
             cancel: gr.update(visible=running),
-            resume: gr.update(visible=bool(now and now.resumable)),
+            resume: gr.update(visible=resumable is not None, value=f"Resume {resumable}"),
             timer: gr.Timer(active=running or waiting is not None),
         }
 
@@ -444,6 +463,7 @@ def build(
     def train_from_data(
         train: str | None, test: str | None, texts: list[str] | None, label: str | None,
         passed: dict[str, Any] | None, chosen: str | None, seed_value: float | None, run_name: str,
+        request: gr.Request,
     ) -> dict[Any, Any]:  # fmt: skip
         if passed is None or passed["selection"] != [train, test, list(texts or []), label]:
             raise gr.Error(
@@ -464,7 +484,8 @@ def build(
         except (TrainingRefused, UploadError) as exc:
             return {**shown(), said: literal(str(exc))}
         disk = disk_estimate_bytes(chosen_recipe.weights, rows=passed["rows"])
-        return begin(TrainingJob(runs_root, new, args, disk_bytes=disk, caps=caps))
+        owner = request.session_hash or ""
+        return begin(TrainingJob(runs_root, new, args, disk_bytes=disk, caps=caps, owner=owner))
 
     def decisions_view() -> dict[Any, Any]:
         run = current()
@@ -480,7 +501,9 @@ def build(
             retrain_name: free_name(runs_root, f"{run.name}-corrected"),
         }
 
-    def retrain_from_decisions(seed_value: float | None, run_name: str) -> dict[Any, Any]:
+    def retrain_from_decisions(
+        seed_value: float | None, run_name: str, request: gr.Request
+    ) -> dict[Any, Any]:
         run = current()
         _, applied, _ = decision_summary(run, store)
         try:
@@ -502,19 +525,34 @@ def build(
             "--seed",
             str(int(seed_value or 0)),
         ]
-        return begin(TrainingJob(runs_root, new, args, disk_bytes=disk, caps=caps))
+        owner = request.session_hash or ""
+        return begin(TrainingJob(runs_root, new, args, disk_bytes=disk, caps=caps, owner=owner))
 
-    def cancel_training() -> dict[Any, Any]:
+    def cancel_training(request: gr.Request) -> dict[Any, Any]:
         job = training_job.latest()
+        if job is not None and not job.may_cancel(request.session_hash or ""):
+            return {
+                **shown(),
+                said: "Only the page that started this training can cancel it (on a public page, "
+                "strangers share the one training); it stops by itself at the caps above.",
+            }
         if job is not None:
             job.cancel()
-        return shown()
+        return {**shown(), said: ""}
 
-    def resume_training() -> dict[Any, Any]:
+    def resume_training(request: gr.Request) -> dict[Any, Any]:
         job = training_job.latest()
-        if job is None or not job.status().resumable:
+        now = job.status() if job is not None else None
+        name = to_resume(now)
+        owner = request.session_hash or ""
+        if name is None:
             return {**shown(), said: "There is no interrupted training to resume."}
-        return begin(job.resumed())
+        if job is not None and now is not None and now.name == name:
+            return begin(job.resumed(owner=owner))
+        try:
+            return begin(TrainingJob.from_record(runs_root, name, caps, owner=owner))
+        except TrainingRefused as exc:
+            return {**shown(), said: literal(str(exc))}
 
     private: dict[str, Any] = {"api_visibility": "private"}
     progress_outputs = [status, link, cancel, resume, timer]
@@ -545,7 +583,7 @@ def build(
     retrain.click(
         retrain_from_decisions, [retrain_seed, retrain_name], acting, concurrency_id="training", **private
     )
-    cancel.click(cancel_training, None, progress_outputs, concurrency_id="training", **private)
+    cancel.click(cancel_training, None, acting, concurrency_id="training", **private)
     resume.click(resume_training, None, acting, concurrency_id="training", **private)
     timer.tick(shown, None, progress_outputs, show_progress="hidden", queue=False, **private)
     tab.select(shown, None, progress_outputs, show_progress="hidden", **private).then(
