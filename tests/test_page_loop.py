@@ -158,7 +158,8 @@ def test_upload_train_open_decide_retrain_and_compare_with_the_parent(
         )
         trainer.locator("#compare-parent").click()
         expect(trainer.locator("#compare-summary")).to_contain_text("McNemar")
-        expect(trainer.locator("#compare-scores")).to_contain_text(f"B {TRAINED}")
+        expect(trainer.locator("#compare-scores")).to_contain_text(f"A {TRAINED}")  # the baseline
+        expect(trainer.locator("#compare-scores")).to_contain_text(f"B {RETRAINED}")
     assert page_errors == []
 
 

@@ -92,7 +92,9 @@ def test_the_run_this_one_came_from_is_offered_first_and_on_a_button(
         assert picked["compare-picker"]["value"] == parent  # its `change` draws the comparison
         compared = by_id(event(demo, "compare")(parent, None))
         assert compared["compare-results"]["visible"] is True
-        assert {f"A {CHILD_RUN}", f"B {OTHER_RUN}"} <= set(compared["compare-scores"].columns)
+        # The run it came from is the baseline: A, so that B - A is what the retraining changed.
+        assert {f"A {OTHER_RUN}", f"B {CHILD_RUN}"} <= set(compared["compare-scores"].columns)
+        assert compared["compare-summary"].startswith("A is the run this one came from")
     with page_on(demo, OTHER_RUN, session="page-no-parent"):  # a run that records none: no button
         assert by_id(event(demo, "compare_parent")("x"))["compare-parent"]["visible"] is False
 

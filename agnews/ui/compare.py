@@ -2,10 +2,11 @@
 
 A is the run the page shows (the app's, or the one its address names, `agnews.ui.run_state`). B is
 picked from the runs beside A (`runs/`), or given at launch for the app's run (`python app.py --run A
---compare B`); where A records the run it was trained from (`RunConfig.parent`), that run is offered
-first, and on a button: "against the run this one came from" is one click. The comparison is
-computed on the fly from the two runs' stored predictions (`agnews.comparison`; no model is loaded)
-and belongs to neither run: `agnews compare A B --out DIR` writes the same numbers.
+--compare B`). Where the shown run records the run it was trained from (`RunConfig.parent`), that run
+is offered first, and on a button ("against the run this one came from" is one click); it is then
+the baseline, A, and the shown run B, so that B - A is what the retraining changed. The comparison
+is computed on the fly from the two runs' stored predictions (`agnews.comparison`; no model is
+loaded) and belongs to neither run: `agnews compare A B --out DIR` writes the same numbers.
 """
 
 from __future__ import annotations
@@ -45,6 +46,9 @@ GLOSSED = ("accuracy", "macro F1", "paired bootstrap", "McNemar")
 PICK_NOTE = "Pick a run to compare this one (A) with."
 CLICK_NOTE = "Click a row to read it whole."
 PARENT_CHOICE = "Against the run this one came from"
+BASELINE_NOTE = (
+    "A is the run this one came from (the baseline), B this run: B - A is what retraining changed.\n\n"
+)
 # Comparisons kept computed: pages on different runs comparing at once each keep theirs.
 KEPT_PAIRS = 4
 
@@ -255,8 +259,14 @@ def build(
         folder = path.stat()
         key = (id(a), str(path), folder.st_ino, folder.st_mtime_ns)
         if key not in cache:
-            b = Run.load(path)
-            cache[key] = Shown(a, b, compare_runs(a, b), disagreements(a, b))
+            other = Run.load(path)
+            # Against the run it came from, that run is the baseline: A, so that "B - A", "fixed by
+            # B" and the confusion change read as what the retraining changed.
+            came_from = parent_of(a)
+            first, second = (
+                (other, a) if came_from is not None and came_from.resolve() == path else (a, other)
+            )
+            cache[key] = Shown(first, second, compare_runs(first, second), disagreements(first, second))
             while len(cache) > KEPT_PAIRS:
                 cache.popitem(last=False)
         cache.move_to_end(key)
@@ -287,9 +297,10 @@ def build(
             return {results: gr.update(visible=False), summary: failed}
         rows = rows_shown(pair.rows, which)
         first, second, note = side_by_side_maps(pair.a, pair.b)
+        against_baseline = BASELINE_NOTE if pair.b.path == current().path else ""
         return {
             results: gr.update(visible=True),
-            summary: summary_markdown(pair.comparison),
+            summary: against_baseline + summary_markdown(pair.comparison),
             scores: per_class_table(pair.comparison),
             confusion: confusion_change_figure(pair.comparison.confusion_change, pair.comparison.labels),
             table: disagreement_table(rows),
