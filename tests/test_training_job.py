@@ -6,6 +6,7 @@ job's watching, caps, cancel and failure are tested in seconds, without training
 from __future__ import annotations
 
 import json
+import os
 import stat
 import sys
 import time
@@ -390,6 +391,31 @@ def test_uploads_beyond_the_quota_or_in_other_formats_are_refused(tmp_path: Path
     with pytest.raises(UploadError, match="takes CSV or JSON lines files"):
         store.keep(parquet)
     assert len(list(store.folder.iterdir())) == 1
+
+
+def test_over_the_quota_uploads_nothing_needs_are_swept_first(tmp_path: Path) -> None:
+    runs = tmp_path / "runs"
+    store = UploadStore(runs / ".uploads", quota=10**6)
+    files = {}
+    for name in ("named", "resumable", "abandoned", "fresh", "new"):
+        files[name] = tmp_path / f"{name}.csv"
+        files[name].write_text(f"text,label\n{name} row,{name}\n" * 3)
+    kept = {name: store.keep(files[name]) for name in ("named", "resumable", "abandoned", "fresh")}
+    (runs / "a-run").mkdir()
+    (runs / "a-run" / "config.json").write_text(json.dumps({"train": {"data": str(kept["named"].path)}}))
+    (runs / ".stopped.checkpoints").mkdir()
+    (runs / ".stopped.checkpoints" / "page-training.json").write_text(
+        json.dumps({"args": ["--data", str(kept["resumable"].path)]})
+    )
+    hours_ago = time.time() - 2 * 3600
+    for name in ("named", "resumable", "abandoned"):  # kept two hours ago; "fresh" a moment ago
+        os.utime(kept[name].path.parent / "upload.json", (hours_ago, hours_ago))
+    store.quota = store.used() + files["new"].stat().st_size - 1  # full: the new one does not fit
+
+    store.keep(files["new"])  # fits once the abandoned upload is swept
+    remaining = {path.name for path in store.folder.iterdir()}
+    assert kept["abandoned"].sha256 not in remaining
+    assert {kept[name].sha256 for name in ("named", "resumable", "fresh")} <= remaining
 
 
 def test_a_header_comes_from_the_first_line_only(tmp_path: Path) -> None:

@@ -5,8 +5,11 @@ An upload is kept as `runs/.uploads/<sha256>/<its own name>` with `upload.json` 
 as uploaded, its size, when): a run trained on it records that path, so its config names the data by
 its hash and "the same data" is found again; the file keeps its own name inside the folder because a
 dataset is named after its file (a run of `tickets.csv` is a run of "tickets", not of a hash). The
-same bytes uploaded twice are kept once. All uploads together stay under a quota; one beyond it is
-refused, saying how much is used.
+same bytes uploaded twice are kept once. All uploads together stay under a quota: an upload that
+would go over it first sweeps the uploads nothing needs (no run's config names them, no interrupted
+training's checkpoints do, and they were kept more than `SWEEP_GRACE_SECONDS` ago, so a person
+between uploading and training keeps theirs); one still beyond it is refused, saying how much is
+used.
 
 Only CSV and JSON lines are taken (no parquet from strangers: its reader is a large binary parser).
 The page reads no more of a file than its first line, to offer its columns (`header`); what training
@@ -24,6 +27,7 @@ import subprocess
 import sys
 import tempfile
 import threading
+import time
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -32,7 +36,7 @@ from typing import Any
 from agnews.formatting import megabytes
 from agnews.present.paths import shown_text
 from agnews.processes import child_setup
-from agnews.rundir.parts import family_name
+from agnews.rundir.parts import CONFIG, family_name
 from agnews.split_weights import file_sha256
 from agnews.ui.scratch import take_upload
 
@@ -42,6 +46,7 @@ FORMATS = {".csv": "CSV", ".jsonl": "JSON lines"}
 HEADER_BYTES = 1 << 20  # the most of a file's first line read for its columns
 MAX_COLUMNS = 500  # columns the page offers to choose from; a wider file is trained from the command line
 CHECK_SECONDS = 120  # `agnews data check` reads a few megabytes in seconds; a hung one is stopped
+SWEEP_GRACE_SECONDS = 3600  # an upload no run names yet is kept this long before a sweep may remove it
 TEXT_NAMES = ("text",)
 LABEL_NAMES = ("label", "category", "class")
 
@@ -103,6 +108,9 @@ class UploadStore:
             return self.kept(digest)
         used = self.used()
         if used + size > self.quota:
+            self.sweep()
+            used = self.used()
+        if used + size > self.quota:
             raise UploadError(
                 f"{taken.name} ({megabytes(size)}) would take the uploads kept beside the runs over "
                 f"their quota of {megabytes(self.quota, 0)} ({megabytes(used)} used); remove uploads "
@@ -114,6 +122,27 @@ class UploadStore:
         (staging / DESCRIPTION).write_text(json.dumps(described, indent=2) + "\n", encoding="utf-8")
         os.rename(staging, target)  # whole, or not at all
         return self.kept(digest)
+
+    def sweep(self) -> list[str]:
+        """Remove the kept uploads nothing needs (see the module's docstring); their hashes. A run's
+        config, or an interrupted training's settings and page record, name an upload by its path,
+        which holds its hash."""
+        if not self.folder.is_dir():
+            return []
+        root = self.folder.parent
+        naming = [*root.glob(f"*/{CONFIG}"), *root.glob(".*.checkpoints/*.json")]
+        texts = [path.read_text(encoding="utf-8", errors="replace") for path in naming if path.is_file()]
+        cutoff = time.time() - SWEEP_GRACE_SECONDS
+        swept = []
+        for folder in self.folder.iterdir():
+            if folder.name.startswith(".") or not folder.is_dir():
+                continue  # another keep's staging folder
+            described = folder / DESCRIPTION
+            kept_at = (described if described.is_file() else folder).stat().st_mtime
+            if kept_at < cutoff and not any(folder.name in text for text in texts):
+                shutil.rmtree(folder, ignore_errors=True)
+                swept.append(folder.name)
+        return swept
 
     def kept(self, digest: str) -> Kept:
         """The upload kept under `digest`; UploadError if there is none (or it was damaged)."""
