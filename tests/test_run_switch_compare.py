@@ -12,6 +12,7 @@ from types import SimpleNamespace
 from typing import Any
 
 import gradio as gr
+import pandas as pd
 import pytest
 from analysis_runs import TWO_CLASSES
 from run_switch import APP_RUN, OTHER_RUN, by_id, event, page_on, refreshed, two_runs
@@ -19,6 +20,17 @@ from starlette.applications import Starlette
 from starlette.testclient import TestClient
 
 from agnews.dataset.ag_news import AG_NEWS_CLASSES
+from agnews.rundir.decisions import (
+    DECISIONS_FOLDER,
+    KEEP,
+    RELABEL,
+    REMOVE,
+    TEST,
+    TRAIN,
+    DecisionStore,
+    decide,
+    split_hash,
+)
 from agnews.rundir.parts import CONFIG
 from agnews.rundir.run import Run
 from agnews.serving import http_api
@@ -26,7 +38,8 @@ from agnews.serving.predictor import Predictor
 from agnews.serving.predictors import Predictors
 from agnews.ui import build_app
 from agnews.ui.app import launch_options
-from agnews.ui.compare import PARENT_CHOICE
+from agnews.ui.compare import PARENT_CHOICE, disagreement_table
+from agnews.ui.decisions import decided_column
 
 CHILD_RUN = "sentiment-2"  # a copy of the two-class run that records it as its parent
 TEXT = "The river garden of kind 0 item 3."
@@ -197,3 +210,47 @@ def test_concurrent_requests_for_two_runs_are_batched_per_model() -> None:
     answers = asyncio.run(ask())
     assert answers == [[{"first": 1.0}], [{"second": 1.0}] * 2, [{"first": 1.0}], [{"second": 1.0}]]
     assert sorted(calls) == [("first", 2), ("second", 3)]  # one call per model, each with its texts
+
+
+def test_saved_decisions_show_beside_the_rows_of_the_map_comparison_and_neighbours(
+    demo: gr.Blocks, runs_root: Path
+) -> None:
+    news = Run.load(runs_root / APP_RUN)
+    test_row = news.predictions.iloc[0]
+    row_id = int(test_row["row_id"])
+    with page_on(demo, None, session="decided-news"):
+        *_, nearest, _ = event(demo, "neighbours_row")(row_id)
+    neighbour = nearest[0]  # the nearest training row, as a decision needs it (`Listed`)
+    other_class = next(name for name in news.classes if name != neighbour["given"])
+    store = DecisionStore(runs_root / DECISIONS_FOLDER)
+    store.add(decide(TEST, split_hash(news, TEST), str(row_id), action=REMOVE, given="x", text="x"))
+    store.add(
+        decide(TRAIN, split_hash(news, TRAIN), neighbour["key"], action=RELABEL, given=neighbour["given"],
+               text=neighbour["text"], label=other_class, classes=news.classes)
+    )  # fmt: skip
+
+    with page_on(demo, None, session="decided-news"):
+        _plot, points, _note, _density = event(demo, "map")(
+            "fine-tuned", "true label", list(news.classes), None
+        )
+        neighbours, *_ = event(demo, "neighbours_row")(row_id)
+    on_map = points.set_index("row_id")["decided"]
+    assert on_map[row_id] == "remove" and (on_map.drop(row_id) == "").all()
+    assert list(neighbours["decided"]) == [f"relabel → {other_class}"] + [""] * (len(neighbours) - 1)
+    with page_on(demo, CHILD_RUN, session="decided-child"):
+        compared = by_id(event(demo, "compare")(named(runs_root, OTHER_RUN), None))
+    assert list(compared["compare-table"].columns)[-1] == "decided"
+
+
+def test_a_comparisons_rows_say_what_is_decided_on_them() -> None:
+    rows = pd.DataFrame(
+        {
+            "row_id": [4, 9], "text": ["a", "b"], "label_name": ["x", "y"], "change": ["fixed", "broken"],
+            "pred_a": ["y", "y"], "confidence_a": [0.6, 0.7],
+            "pred_b": ["x", "x"], "confidence_b": [0.8, 0.9],
+        }
+    )  # fmt: skip
+    events = [decide(TEST, "h", "9", action=KEEP, given="y", text="b")]
+    table = disagreement_table(rows, decided_column(events, TEST, rows["row_id"].astype(str)))
+    assert list(table["decided"]) == ["", "keep"]
+    assert "decided" not in disagreement_table(rows).columns

@@ -240,7 +240,9 @@ def build_app(
                 errors.build(run, tab, open_rows, editor, current=current, store=store)
             analysis_tabs("errors")
             with gr.Tab("Compare", id="compare") as tab:
-                compare.build(run, tab, pages=pages, runs_root=runs_root, compare_with=compare_with)
+                compare.build(
+                    run, tab, pages=pages, runs_root=runs_root, store=store, compare_with=compare_with
+                )
             analysis_tabs("compare")
             if runs_root is not None:
                 with gr.Tab("Train", id="train") as tab:

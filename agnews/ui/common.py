@@ -16,6 +16,7 @@ from agnews.ui.scratch import scratch
 
 # Widths for `rows_table` columns: the headline gets the room, the short columns stay readable.
 TABLE_WIDTHS = ["10%", "48%", "14%", "15%", "13%"]
+DECIDED_TABLE_WIDTHS = ["9%", "43%", "9%", "13%", "14%", "12%"]  # with the "decided" column last
 
 
 def notice(text: str, elem_id: str | None = None, *, visible: bool = True) -> gr.Markdown:
@@ -34,9 +35,10 @@ def temporary_csv(rows: pd.DataFrame, prefix: str) -> str:
     return str(scratch().replace(kind, f"{kind}.csv", lambda tmp: safe.to_csv(tmp, index=False)))
 
 
-def rows_table(rows: pd.DataFrame) -> pd.DataFrame:
-    """The compact table the Map and Errors tabs list rows in (full text is in the row details)."""
-    return pd.DataFrame(
+def rows_table(rows: pd.DataFrame, decided: Sequence[str] | None = None) -> pd.DataFrame:
+    """The compact table the Map and Errors tabs list rows in (full text is in the row details),
+    with the "decided" column last where `decided` is given (`agnews.ui.decisions.decided_column`)."""
+    table = pd.DataFrame(
         {
             "row_id": rows["row_id"].to_numpy(),
             "headline": rows["text"].map(headline).to_numpy(),
@@ -45,6 +47,9 @@ def rows_table(rows: pd.DataFrame) -> pd.DataFrame:
             "confidence": rows["confidence"].astype(float).round(3).to_numpy(),
         }
     )
+    if decided is not None:
+        table["decided"] = list(decided)
+    return table
 
 
 def selected_row_id(event: gr.SelectData) -> int | None:

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import html
 from collections import OrderedDict
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -27,11 +28,13 @@ from agnews.present.glossary import glossed
 from agnews.present.markup import literal
 from agnews.present.paths import shown_path, shown_text
 from agnews.present.tables import map_points
+from agnews.rundir.decisions import TEST, DecisionStore
 from agnews.rundir.files import RunError
 from agnews.rundir.listing import run_named
 from agnews.rundir.parts import MANIFEST
 from agnews.rundir.run import Run
 from agnews.ui.common import selected_row_id, temporary_csv
+from agnews.ui.decisions import saved_decided
 from agnews.ui.lazy import fill_when_opened
 from agnews.ui.run_state import PageRuns
 
@@ -138,8 +141,10 @@ def rows_shown(rows: pd.DataFrame, change: str | None) -> pd.DataFrame:
     return rows if change in (None, ALL_CHANGES) else rows[rows["change"] == change]
 
 
-def disagreement_table(rows: pd.DataFrame) -> pd.DataFrame:
-    return pd.DataFrame(
+def disagreement_table(rows: pd.DataFrame, decided: Sequence[str] | None = None) -> pd.DataFrame:
+    """The rows where A and B disagree, with what is decided on each where `decided` is given
+    (`agnews.ui.decisions.saved_decided`: the two runs share their test rows)."""
+    table = pd.DataFrame(
         {
             "row_id": rows["row_id"].to_numpy(),
             "headline": rows["text"].map(headline).to_numpy(),
@@ -149,6 +154,9 @@ def disagreement_table(rows: pd.DataFrame) -> pd.DataFrame:
             "B": [f"{p} ({number(c, 2)})" for p, c in zip(rows["pred_b"], rows["confidence_b"], strict=True)],
         }
     )
+    if decided is not None:
+        table["decided"] = list(decided)
+    return table
 
 
 def row_markdown(rows: pd.DataFrame, row_id: int | None) -> str:
@@ -192,6 +200,7 @@ def build(
     *,
     pages: PageRuns,
     runs_root: Path | None,
+    store: DecisionStore | None = None,
     compare_with: Run | None = None,
 ) -> None:
     """Lay out the tab inside `tab` for `run` (the app's): the picker, and the comparison of the
@@ -199,8 +208,9 @@ def build(
 
     The picker lists the runs as they are each time the tab is opened (`run_choices`): a run trained
     while the page is open is offered without a restart; with none to offer, `NO_OTHER_RUN` says how
-    to make one. `compare_with` is the app's run's opening choice; a page on another run opens with
-    its own runs to pick from, none picked.
+    to make one. `store`: the page's saved decisions, shown on the rows listed. `compare_with` is the
+    app's run's opening choice; a page on another run opens with its own runs to pick from, none
+    picked.
     """
     current = pages.current
 
@@ -272,6 +282,9 @@ def build(
         cache.move_to_end(key)
         return cache[key]
 
+    def listed_rows(rows: pd.DataFrame) -> pd.DataFrame:
+        return disagreement_table(rows, saved_decided(store, current(), TEST, rows["row_id"]))
+
     def why(exc: Exception) -> str:
         """What went wrong, naming files as the page does (relative to the runs folder)."""
         return shown_text(str(exc), runs_root if runs_root is not None else current().path.parent)
@@ -303,7 +316,7 @@ def build(
             summary: against_baseline + summary_markdown(pair.comparison),
             scores: per_class_table(pair.comparison),
             confusion: confusion_change_figure(pair.comparison.confusion_change, pair.comparison.labels),
-            table: disagreement_table(rows),
+            table: listed_rows(rows),
             count: count_note(rows, pair.rows),
             details: row_markdown(rows, None),
             maps_note: note,
@@ -316,7 +329,7 @@ def build(
             return None, ""
         every = rows_of(name, ALL_CHANGES)
         rows = rows_shown(every, which)
-        return disagreement_table(rows), count_note(rows, every)
+        return listed_rows(rows), count_note(rows, every)
 
     def inspect(name: str | None, event: gr.SelectData) -> str:
         return row_markdown(rows_of(name, ALL_CHANGES), selected_row_id(event)) if name else CLICK_NOTE

@@ -96,6 +96,17 @@ def decided_column(decisions: Iterable[Decision], split: str, keys: Iterable[str
     ]
 
 
+def saved_decided(store: DecisionStore | None, run: Run, split: str, keys: Iterable[Any]) -> list[str] | None:
+    """The "decided" column (`decided_column`) of a table outside any tab's decision controls (the
+    map's points, a comparison's rows, a row's neighbours), from the decisions saved beside the runs
+    for `run`'s `split`; None on a page that keeps decisions in the browser session, where only the
+    tab that made them holds them."""
+    if store is None:
+        return None
+    log = store.log(split, split_hash(run, split))
+    return decided_column(standing(log.events), split, (str(key) for key in keys))
+
+
 @dataclass(frozen=True)
 class Listed:
     """A row a table lists, as a decision needs it: its key (a test row id or a training row's text

@@ -29,11 +29,11 @@ from agnews.rundir.facts import TEST_LABEL_ISSUES, TRAINING_VECTORS
 from agnews.rundir.parts import prob_columns
 from agnews.rundir.run import Run
 from agnews.ui.classify import SHOWN_CLASSES
-from agnews.ui.common import row_details, rows_table, selected_row_id, temporary_csv
+from agnews.ui.common import DECIDED_TABLE_WIDTHS, row_details, rows_table, selected_row_id, temporary_csv
 from agnews.ui.decisions import Bulk, DecisionBox, Listed, listed_rows
 from agnews.ui.downloads import download_button
 from agnews.ui.editor import RowEditor
-from agnews.ui.neighbours import listed, nearest_to_row, neighbours_table
+from agnews.ui.neighbours import decided_neighbours, listed, nearest_to_row, table_widths
 from agnews.ui.open_rows import OpenRows, RowsRequest
 
 ANY = "any"
@@ -42,7 +42,7 @@ BY_LABEL_ISSUE = "likely mislabelled first"
 # Added to the predictions from the test rows' label issues (row-aligned on load).
 FLAGGED, SUGGESTED, QUALITY = "likely_mislabelled", "suggested_name", "label_quality"
 # The table's columns: row id, headline, true, predicted, confidence, [likely mislabelled,] decided.
-WIDTHS = ["9%", "43%", "9%", "13%", "14%", "12%"]
+WIDTHS = DECIDED_TABLE_WIDTHS
 FLAGGED_WIDTHS = ["9%", "32%", "8%", "12%", "13%", "15%", "11%"]
 # Runs whose rows frame (`rows_frame`) is kept: pages on a few runs at once (`?run=NAME`) take
 # turns without recomputing it on every event.
@@ -307,6 +307,7 @@ def build(
             label="Click a training row to decide on it (a flagged one: relabel it to the suggestion)",
             interactive=False,
             max_height=300,
+            column_widths=table_widths(store),
             elem_id="errors-neighbours",
         )
         near_rows = gr.State([])  # the listed training rows, as `Listed`, in the table's order
@@ -372,7 +373,7 @@ def build(
                 near_rows: [],
             }
         found, said = nearest_to_row(run, row_id)
-        return {near_line: said, near_table: neighbours_table(found), near_rows: listed(found)}
+        return {near_line: said, near_table: decided_neighbours(store, run, found), near_rows: listed(found)}
 
     def decide_on_neighbour(rows: list[Listed], event: gr.SelectData) -> dict[Any, Any]:
         """A clicked training row (a flagged one above all) becomes the row to decide on; found by the

@@ -14,7 +14,7 @@ row to a `DecisionBox` (`DecisionBox.choose(TRAIN, row.key, row.given, row.text,
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from typing import Any
 
 import gradio as gr
@@ -23,14 +23,16 @@ import pandas as pd
 from agnews.formatting import count, percent
 from agnews.present.figures import headline
 from agnews.present.markup import literal
+from agnews.rundir.decisions import TRAIN, DecisionStore
 from agnews.rundir.run import Run
 from agnews.serving.neighbours import NeighbourError, stored_vector, training_neighbours
 from agnews.serving.predictor import Predictor
 from agnews.ui.classify import text_vector
-from agnews.ui.decisions import Listed
+from agnews.ui.decisions import Listed, saved_decided
 
 K = 10
 WIDTHS = ["11%", "13%", "16%", "60%"]
+DECIDED_WIDTHS = ["10%", "12%", "15%", "49%", "14%"]
 
 
 def row_id_of(value: float | int | str | None) -> int:
@@ -56,9 +58,10 @@ def flag(flagged: Any, suggested: Any) -> str:
     return f"yes → {suggested}" if flagged else ""
 
 
-def neighbours_table(found: pd.DataFrame) -> pd.DataFrame:
-    """What the tab lists per neighbour: similarity (3 decimals), label, flagged, headline."""
-    return pd.DataFrame(
+def neighbours_table(found: pd.DataFrame, decided: Sequence[str] | None = None) -> pd.DataFrame:
+    """What the tab lists per neighbour: similarity (3 decimals), label, flagged, headline, and what
+    is decided on the row where `decided` is given (`agnews.ui.decisions.saved_decided`)."""
+    table = pd.DataFrame(
         {
             "similarity": found["similarity"].round(3),
             "label": found["label_name"],
@@ -66,6 +69,20 @@ def neighbours_table(found: pd.DataFrame) -> pd.DataFrame:
             "headline": found["text"].map(headline),
         }
     )
+    if decided is not None:
+        table["decided"] = list(decided)
+    return table
+
+
+def decided_neighbours(store: DecisionStore | None, run: Run, found: pd.DataFrame) -> pd.DataFrame:
+    """`neighbours_table` with the decisions saved on the training rows listed (none on a page that
+    keeps decisions in the browser session)."""
+    return neighbours_table(found, saved_decided(store, run, TRAIN, found["text_hash"]))
+
+
+def table_widths(store: DecisionStore | None) -> list[str]:
+    """The columns' widths of `decided_neighbours`'s table on a page with decisions `store`."""
+    return WIDTHS if store is None else DECIDED_WIDTHS
 
 
 def summary(found: pd.DataFrame, subject: str, flags_known: bool) -> str:

@@ -18,9 +18,18 @@ import plotly.graph_objects as go
 from agnews.analyses.map.present import MAP_CHOICES, draw, draw_density, quality_note, visible_points
 from agnews.analyses.map.schema import PART
 from agnews.present.figures import COLOUR_BY, colour_choices
+from agnews.rundir.decisions import TEST
 from agnews.rundir.run import Run
 from agnews.ui.classify import MAP_POINTS, shown_points
-from agnews.ui.common import TABLE_WIDTHS, notice, row_details, rows_table, selected_row_id
+from agnews.ui.common import (
+    DECIDED_TABLE_WIDTHS,
+    TABLE_WIDTHS,
+    notice,
+    row_details,
+    rows_table,
+    selected_row_id,
+)
+from agnews.ui.decisions import saved_decided
 from agnews.ui.lazy import fill_when_opened
 from agnews.ui.live import Follower, Snapshot, Status
 from agnews.ui.open_rows import mistakes_first
@@ -112,9 +121,13 @@ def build(page: TabPage) -> Follower | None:
             interactive=False,
             show_search="search",
             max_height=360,
-            column_widths=TABLE_WIDTHS,
+            column_widths=TABLE_WIDTHS if page.store is None else DECIDED_TABLE_WIDTHS,
             elem_id="map-table",
         )
+
+    def listed_points(shown: Run, rows: pd.DataFrame) -> pd.DataFrame:
+        """The table's rows, with what is decided on each (saved decisions: `saved_decided`)."""
+        return rows_table(rows, saved_decided(page.store, shown, TEST, rows["row_id"]))
 
     def info(shown: Run) -> Any:
         stored = shown.get(PART)
@@ -127,7 +140,7 @@ def build(page: TabPage) -> Follower | None:
         points = required_points(page_run)
         return (
             draw(points, kind_label, colour, shown, row_id, page_run.classes),
-            rows_table(visible_points(points, shown)),
+            listed_points(page_run, visible_points(points, shown)),
             quality_note(info(page_run), MAP_CHOICES[kind_label]),
             draw_density(points, kind_label, page_run.classes),
         )
@@ -163,13 +176,13 @@ def build(page: TabPage) -> Follower | None:
         if rows.empty:
             return {
                 chosen: (),
-                table: rows_table(visible_points(points, shown)),
+                table: listed_points(page_run, visible_points(points, shown)),
                 chosen_line: SELECT_HINT,
                 open_chosen: gr.update(visible=False),
             }
         return {
             chosen: tuple(rows["row_id"].tolist()),
-            table: rows_table(rows),
+            table: listed_points(page_run, rows),
             chosen_line: selection_line(rows),
             open_chosen: gr.update(visible=True, value=f"Open these {len(rows)} rows in Errors"),
         }
@@ -227,7 +240,7 @@ def build(page: TabPage) -> Follower | None:
             quality_note(info(run), MAP_CHOICES[first_kind]),
             draw(points, first_kind, "true label", list(run.classes), None, run.classes),
             draw_density(points, first_kind, run.classes),
-            rows_table(points),
+            listed_points(run, points),
             row_details(points, None, run.classes)[0],
         ]
         return dict(zip(view_outputs, values, strict=True))

@@ -20,15 +20,15 @@ from agnews.serving.predictor import MAX_RAW_CHARS
 from agnews.ui.classify import TEXT_INFO
 from agnews.ui.decisions import Listed
 from agnews.ui.neighbours import (
-    WIDTHS,
     K,
     about,
+    decided_neighbours,
     listed,
     most_confident_mistake,
     nearest_to_row,
     nearest_to_text,
     neighbour_shown,
-    neighbours_table,
+    table_widths,
 )
 from agnews.ui.page import TabPage
 from agnews.ui.panel import Panel
@@ -64,20 +64,22 @@ def build(page: TabPage) -> None:
             label=f"The {K} nearest training rows, most similar first",
             interactive=False,
             wrap=True,
-            column_widths=WIDTHS,
+            column_widths=table_widths(page.store),
             elem_id=f"{key}-table",
         )
         rows = gr.State([])  # the table's training rows, as `Listed` fields
         whole = gr.Markdown("Click a row to read its whole text.", elem_id=f"{key}-row-text")
 
-    def answer(found: pd.DataFrame, said: str) -> tuple[pd.DataFrame, str, list[dict[str, Any]], str]:
-        return neighbours_table(found), said, [asdict(r) for r in listed(found)], ""
+    def answer(
+        run: Run, found: pd.DataFrame, said: str
+    ) -> tuple[pd.DataFrame, str, list[dict[str, Any]], str]:
+        return decided_neighbours(page.store, run, found), said, [asdict(r) for r in listed(found)], ""
 
     def fill(run: Run) -> dict[Any, Any]:
         values: dict[Any, Any] = {note: about(run)}
         example = most_confident_mistake(run)
         if example is not None and run.embeddings is not None:
-            shown, said, found, _ = answer(*nearest_to_row(run, example))
+            shown, said, found, _ = answer(run, *nearest_to_row(run, example))
             values |= {row_id: example, table: shown, line: said, rows: found}
         return values
 
@@ -85,11 +87,19 @@ def build(page: TabPage) -> None:
         position = event.index[0]
         return neighbour_shown(Listed(**found[position])) if 0 <= position < len(found) else ""
 
+    def near_row(value: float | None) -> tuple[pd.DataFrame, str, list[dict[str, Any]], str]:
+        run = current()
+        return answer(run, *nearest_to_row(run, value))
+
+    def near_text(value: str | None) -> tuple[pd.DataFrame, str, list[dict[str, Any]], str]:
+        run = current()
+        return answer(run, *nearest_to_text(run, predictor(), value))
+
     panel.fill_when_opened(fill, [note, row_id, table, line, rows])
     outputs = [table, line, rows, whole]
     gr.on(
         [row_button.click, row_id.submit],
-        lambda value: answer(*nearest_to_row(current(), value)),
+        near_row,
         row_id,
         outputs,
         api_name=f"{key}_row",
@@ -97,7 +107,7 @@ def build(page: TabPage) -> None:
     )
     gr.on(
         [text_button.click, text.submit],
-        lambda value: answer(*nearest_to_text(current(), predictor(), value)),
+        near_text,
         text,
         outputs,
         api_name=f"{key}_text",
