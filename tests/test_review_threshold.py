@@ -17,7 +17,13 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from agnews.analyses.calibration.choice import COMMAND_LINE, LOCAL_PAGE, ThresholdError, save_choice
+from agnews.analyses.calibration.choice import (
+    COMMAND_LINE,
+    LOCAL_PAGE,
+    ThresholdError,
+    clear_choice,
+    save_choice,
+)
 from agnews.analyses.calibration.coverage import kept_at, kept_of
 from agnews.analyses.calibration.present import in_use_markdown, kept_line, model_card_section
 from agnews.analyses.calibration.schema import PART as CALIBRATION
@@ -86,6 +92,19 @@ def test_a_saved_threshold_round_trips_and_answers_the_fact(run_copy: Path) -> N
     assert Run.load(run_copy).fact(REVIEW).threshold == 0.5
 
 
+def test_a_cleared_choice_gives_the_threshold_back_to_the_calibration_stage(run_copy: Path) -> None:
+    made = Run.load(run_copy)
+    part_bytes = (run_copy / CALIBRATION.files[0]).read_bytes()
+    assert clear_choice(run_copy) is False  # nothing chosen: the run is left as it is
+    assert Run.load(run_copy).manifest == made.manifest
+    save_choice(run_copy, 0.42, "alice")
+    assert clear_choice(run_copy) is True
+    run = Run.load(run_copy)
+    assert run.get(REVIEW_PART) is None and REVIEW_PART.name not in run.manifest.parts
+    assert run.fact(REVIEW) == made.fact(REVIEW)  # the stage's choice, as before any was made
+    assert (run_copy / CALIBRATION.files[0]).read_bytes() == part_bytes
+
+
 def test_a_threshold_outside_zero_to_one_is_refused(run_copy: Path) -> None:
     with pytest.raises(ThresholdError, match="between 0 and 1"):
         save_choice(run_copy, 1.5, "alice")
@@ -113,6 +132,9 @@ def test_the_command_sets_the_threshold(run_copy: Path, capsys: pytest.CaptureFi
     with pytest.raises(SystemExit) as refused:
         cli(["calibration", str(run_copy), "--review-threshold", "2"])
     assert refused.value.code == 2 and "between 0 and 1" in capsys.readouterr().err
+    assert cli(["calibration", str(run_copy), "--clear-review-threshold"]) == 0
+    assert "the chosen threshold is cleared; the review threshold is" in capsys.readouterr().out
+    assert Run.load(run_copy).fact(REVIEW).set_by is None
 
 
 def saving_controls(demo: object) -> tuple[list[str], list[str]]:
@@ -205,6 +227,12 @@ def walk_the_slider(screenshots: Any, path: Path) -> None:
             expect(in_use).to_contain_text(f"In use: {percent(chosen)}, set by {LOCAL_PAGE}")
             expect(number).to_have_value(typed)
             expect(kept).to_contain_text(f"Review rows below {percent(chosen)} confidence")
+
+            # Cleared: the calibration stage's threshold applies again, on the page and the route.
+            page.locator("#calibration-clear").click()
+            expect(in_use).to_contain_text("the calibration stage's choice")
+            expect(page.locator("#calibration-clear")).to_be_hidden()
+            assert api_threshold(url) == pytest.approx(threshold_in_use(run))
         assert page_errors == []
     finally:
         demo.close()

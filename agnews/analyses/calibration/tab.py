@@ -6,7 +6,8 @@ First what a review threshold keeps: a slider over the confidence, with the shar
 for automatic use, their accuracy and the count, recomputed from the stored predictions as it
 moves (no model call); the threshold in use and who set it when; where the page may write
 (`TabPage.may_write`), "Use this threshold" saves the slider's value as the run's `chosen_threshold`
-part, which the Classify tab, the JSON route, `agnews predict` and the model card then apply. Below:
+part, which the Classify tab, the JSON route, `agnews predict` and the model card then apply, and
+"Clear the chosen threshold" drops it (the calibration stage's threshold applies again). Below:
 the risk-coverage curve, the calibration metrics before and after the kept calibration with
 bootstrap 95% intervals and a gloss of each, the reliability diagram and the confidence histogram,
 and last which calibrator was kept and why. Everything is drawn the first time the tab is opened;
@@ -19,7 +20,7 @@ from typing import Any
 
 import gradio as gr
 
-from agnews.analyses.calibration.choice import ThresholdError, save_choice
+from agnews.analyses.calibration.choice import ThresholdError, clear_choice, save_choice
 from agnews.analyses.calibration.coverage import kept_of
 from agnews.analyses.calibration.present import (
     confidence_histogram_figure,
@@ -32,7 +33,7 @@ from agnews.analyses.calibration.present import (
     review_markdown,
     risk_coverage_figure,
 )
-from agnews.analyses.calibration.schema import PART, Calibration, chosen_rule
+from agnews.analyses.calibration.schema import PART, REVIEW_PART, Calibration, chosen_rule
 from agnews.present.paths import shown_text
 from agnews.rundir.facts import REVIEW
 from agnews.rundir.files import RunError
@@ -78,8 +79,12 @@ def build(page: TabPage) -> None:
         )
         with gr.Row():
             in_use = gr.Markdown(elem_id=f"{key}-in-use")
+            clear = None  # where the page may write: drops the chosen threshold
             if page.may_write:
                 use = gr.Button("Use this threshold", variant="primary", scale=0, elem_id=f"{key}-use")
+                clear = gr.Button(
+                    "Clear the chosen threshold", scale=0, visible=False, elem_id=f"{key}-clear"
+                )
             else:
                 gr.Markdown(PUBLIC_PAGE, elem_id=f"{key}-public")
         with gr.Row():
@@ -101,7 +106,9 @@ def build(page: TabPage) -> None:
         assert calibration is not None  # the panel fills only once the part is there
         sides = {"before": calibration.before.bins, "after": calibration.after.bins}
         start = threshold_in_use(run)
+        chosen = {} if clear is None else {clear: gr.update(visible=run.get(REVIEW_PART) is not None)}
         return {
+            **chosen,
             kept: headline(run, start),
             threshold: start,
             in_use: in_use_markdown(run.fact(REVIEW)),
@@ -113,9 +120,8 @@ def build(page: TabPage) -> None:
             method: method_markdown(calibration),
         }
 
-    panel.fill_when_opened(
-        fill, [kept, threshold, in_use, risk, review, table, reliability, histogram, method]
-    )
+    filled = [kept, threshold, in_use, risk, review, table, reliability, histogram, method]
+    panel.fill_when_opened(fill, filled if clear is None else [*filled, clear])
     threshold.change(
         lambda value: headline(page.current(), value),
         threshold,
@@ -132,7 +138,7 @@ def build(page: TabPage) -> None:
         return gr.skip() if calibration is None else curve(calibration, run, value)
 
     threshold.release(redraw, threshold, risk, show_progress="hidden", trigger_mode="always_last")
-    if page.may_write:
+    if clear is not None:
 
         def save(value: float, request: gr.Request) -> str:
             """Save the slider's value for the run; the line then says who set it when."""
@@ -143,4 +149,32 @@ def build(page: TabPage) -> None:
                 raise gr.Error(shown_text(str(exc), run.path.parent)) from exc
             return in_use_markdown(chosen_rule(choice))
 
-        use.click(save, threshold, in_use, api_name=f"{key}_use_threshold", api_visibility="undocumented")
+        def clear_chosen() -> dict[Any, Any]:
+            """Drop the chosen threshold: the calibration stage's applies again, and the slider
+            moves to it."""
+            run = page.current()
+            try:
+                clear_choice(run.path)
+            except RunError as exc:  # a background analyze holds the run
+                raise gr.Error(shown_text(str(exc), run.path.parent)) from exc
+            now = page.current()
+            start = threshold_in_use(now)
+            calibration = now.get(PART)
+            return {
+                in_use: in_use_markdown(now.fact(REVIEW)),
+                threshold: start,
+                kept: headline(now, start),
+                risk: gr.skip() if calibration is None else curve(calibration, now, start),
+                clear: gr.update(visible=False),
+            }
+
+        use.click(
+            save, threshold, in_use, api_name=f"{key}_use_threshold", api_visibility="undocumented"
+        ).success(lambda: gr.update(visible=True), None, clear, queue=False)
+        clear.click(
+            clear_chosen,
+            None,
+            [in_use, threshold, kept, risk, clear],
+            api_name=f"{key}_clear_threshold",
+            api_visibility="undocumented",
+        )
