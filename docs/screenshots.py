@@ -477,7 +477,8 @@ def main(argv: list[str] | None = None) -> int:
     if args.loop:
         page_errors, names = take_loop_screenshots(run, args.out), LOOP_SHOTS
     else:
-        with serve(run, compare_with=compare_with) as url:
+        # As app.py serves it: the runs beside it in the header's picker, and the Train tab.
+        with serve(run, compare_with=compare_with, runs_root=run.path.parent) as url:
             page_errors = take_screenshots(url, run, args.out, compared=compare_with is not None)
         names = SHOTS
     for name in names:

@@ -1,5 +1,6 @@
-"""Every tab at 1366x900 in a real Chromium: no table header cut ("conf…"), and no empty dashed file
-box that looks like an upload target but is a download's place holder (downloads are one click:
+"""Every tab at 1366x900 in a real Chromium: each tab shows in the bar (none in Gradio's "More tabs"
+menu, `agnews.ui.style`), no table header cut ("conf…"), and no empty dashed file box that looks
+like an upload target but is a download's place holder (downloads are one click:
 `agnews.ui.downloads`).
 
 Skipped when Debian's chromium is not installed, except in CI (which installs it).
@@ -23,6 +24,9 @@ CUT_HEADERS = """() => [...document.querySelectorAll('[role=columnheader] .heade
   .filter((h) => h.offsetParent !== null)
   .filter((h) => h.scrollWidth > h.clientWidth || h.scrollHeight > h.clientHeight + 1)
   .map((h) => `${h.closest('[id]')?.id}: ${h.innerText.trim()}`)"""
+# The tabs the bar itself shows (not those in its "More tabs" menu).
+SHOWN_TABS = """() => [...document.querySelectorAll('[role=tablist] > [role=tab]')]
+  .filter((t) => t.offsetParent !== null).map((t) => t.innerText.trim())"""
 # Gradio draws an empty gr.File as a dashed block; an upload target has a file input inside.
 EMPTY_FILE_BOXES = """() => [...document.querySelectorAll('.block')]
   .filter((b) => b.offsetParent !== null && b.style.borderStyle === 'dashed')
@@ -48,6 +52,8 @@ def test_no_header_is_cut_and_no_empty_file_box_shows(quick_run: Path) -> None:
         page.get_by_role("tab", name="Overview").wait_for()
         tabs = screenshots.tab_names(page)
         assert len(tabs) >= 15 and "Train" in tabs  # those in the "More tabs" menu too
+        shown = page.evaluate(SHOWN_TABS)
+        assert shown == tabs and page.get_by_role("button", name="More tabs").is_hidden()
         for name in tabs:
             screenshots.click_tab(page, name)
             page.locator("[data-testid='status-tracker']:not(.hide)").first.wait_for(state="detached")
