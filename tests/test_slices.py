@@ -176,12 +176,12 @@ def test_slice_table_and_figure(synthetic_run: Path) -> None:
 def test_map_colours_by_tag_and_errors_filter_by_tag(synthetic_run: Path) -> None:
     run = Run.load(synthetic_run)
     points = with_tags(run.predictions, run).assign(x=0.0, y=0.0)
-    assert [c for c in colour_choices(points) if c.startswith("tag: ")] == [
-        f"tag: {t}" for t in row_tags(run)
-    ]
+    assert [c for c in colour_choices(points) if c[1].startswith("tag: ")] == [
+        (f"tag: {tag_title(t)}", f"tag: {t}") for t in row_tags(run)
+    ]  # the page shows the human names; the values stay the tag keys
     short = int(points["tag_short"].sum())
     figure = map_figure(points, x="x", y="y", classes=run.classes, colour_by="tag: short")
-    assert [t.name for t in figure.data] == [f"other ({len(points) - short})", f"short ({short})"]
+    assert [t.name for t in figure.data] == [f"other ({len(points) - short})", f"Short text ({short})"]
     with pytest.raises(ValueError, match="no 'tag_nope' column"):
         map_figure(points, x="x", y="y", classes=run.classes, colour_by="tag: nope")
 

@@ -18,6 +18,7 @@ import pandas as pd
 import plotly.graph_objects as go
 
 from agnews.formatting import count, percent
+from agnews.present.glossary import tag_title
 
 # Twenty colours, every pair at least 10 apart in CIEDE2000 (tests/test_figures.py computes it), none
 # near OTHER_COLOUR or too light to see on white. The first four are the colours AG News always had;
@@ -117,10 +118,14 @@ def class_groups(
     return names.where(names.isin(list(colours)), other), colours
 
 
-def colour_choices(points: pd.DataFrame) -> list[str]:
-    """What a map of `points` can be coloured by: `COLOUR_BY`, then each tag column the points carry."""
+def colour_choices(points: pd.DataFrame) -> list[tuple[str, str]]:
+    """What a map of `points` can be coloured by, as (what the page shows, the value `colour_by`
+    takes): `COLOUR_BY`, then each tag column the points carry, by its human name (`tag_title`)."""
     tags = [c.removeprefix(TAG_COLUMN) for c in points.columns if c.startswith(TAG_COLUMN)]
-    return [*COLOUR_BY, *(TAG_CHOICE + tag for tag in tags)]
+    return [
+        *((name, name) for name in COLOUR_BY),
+        *((TAG_CHOICE + tag_title(t), TAG_CHOICE + t) for t in tags),
+    ]
 
 
 def _colour_groups(
@@ -132,10 +137,12 @@ def _colour_groups(
         if TAG_COLUMN + tag not in points.columns:
             raise ValueError(f"colour_by {colour_by!r}: the points carry no {TAG_COLUMN + tag!r} column")
         tagged = points[TAG_COLUMN + tag].to_numpy(dtype=bool)
-        colours = {"other": TAG_COLOURS["other"], tag: TAG_COLOURS["tagged"]}
-        return pd.Series(np.where(tagged, tag, "other"), index=points.index), colours
+        title = tag_title(tag)
+        colours = {"other": TAG_COLOURS["other"], title: TAG_COLOURS["tagged"]}
+        return pd.Series(np.where(tagged, title, "other"), index=points.index), colours
     if colour_by not in COLOUR_BY:
-        raise ValueError(f"colour_by must be one of {colour_choices(points)}, got {colour_by!r}")
+        known = [value for _, value in colour_choices(points)]
+        raise ValueError(f"colour_by must be one of {known}, got {colour_by!r}")
     column = COLOUR_BY[colour_by]
     if column == "outcome":
         return _outcome(points), OUTCOME_COLOURS
