@@ -195,7 +195,9 @@ def test_error_tag_filter(client: Client, served_run: Run) -> None:
 
 
 def test_map_class_filter(client: Client, served_run: Run) -> None:
-    plot, table, note, density = client.predict("fine-tuned", "correct vs wrong", ["Sports"], api_name="/map")
+    plot, table, note, density = client.predict(
+        "fine-tuned", "correct vs wrong", ["Sports"], [], api_name="/map"
+    )
     assert {r[2] for r in table["data"]} == {"Sports"}
     assert len(table["data"]) == (served_run.predictions["label_name"] == "Sports").sum()
     assert "Silhouette" in note and '"wrong' in plot["plot"]

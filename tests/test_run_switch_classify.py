@@ -13,7 +13,7 @@ import gradio as gr
 import numpy as np
 import pandas as pd
 import pytest
-from analysis_runs import TWO_CLASSES
+from analysis_runs import TWO_CLASSES, build_class_run
 from run_switch import APP_RUN, OTHER_RUN, by_id, event, page_on, refreshed, two_runs
 from synthetic_run import _map_coords
 
@@ -24,6 +24,8 @@ from agnews.ui import build_app
 from agnews.ui.classify import GONE_MESSAGE
 
 MAPPED = f"{OTHER_RUN}-mapped"  # the two-class run with a map
+MANY = "many"  # a mapped run of more classes than the map's filter gives a box each
+MANY_CLASSES = [f"topic {i:02d}" for i in range(30)]
 
 
 @pytest.fixture(scope="module")
@@ -31,10 +33,12 @@ def runs_root(synthetic_run: Path, tiny_distilbert: Path, tmp_path_factory: pyte
     root = tmp_path_factory.mktemp("switch-classify") / "runs"
     _, other = two_runs(root, synthetic_run, tiny_distilbert)
     shutil.copytree(other, root / MAPPED)
-    predictions = Run.load(other).predictions
-    with edit_run(root / MAPPED) as edit:
-        coordinates = _map_coords(predictions["row_id"].tolist(), predictions["label"].to_numpy(), 0)
-        edit.write("map", *coordinates, made_from=("embeddings", "predictions"))
+    many = build_class_run(root / MANY, tiny_distilbert, MANY_CLASSES, train_per_class=8, test_per_class=2)
+    for mapped in (root / MAPPED, many):
+        predictions = Run.load(mapped).predictions
+        with edit_run(mapped) as edit:
+            coordinates = _map_coords(predictions["row_id"].tolist(), predictions["label"].to_numpy(), 0)
+            edit.write("map", *coordinates, made_from=("embeddings", "predictions"))
     return root
 
 
@@ -102,7 +106,7 @@ def test_a_run_without_a_map_says_so_where_the_apps_map_would_be(demo: gr.Blocks
         with pytest.raises(gr.Error, match="no map"):
             event(demo, "place")(None, "garden")
         with pytest.raises(gr.Error, match="no map"):
-            event(demo, "map")("fine-tuned", "true label", list(TWO_CLASSES), None)
+            event(demo, "map")("fine-tuned", "true label", list(TWO_CLASSES), [], None)
 
 
 def test_the_map_and_the_placement_are_the_pages_runs(demo: gr.Blocks, runs_root: Path) -> None:
@@ -114,7 +118,7 @@ def test_the_map_and_the_placement_are_the_pages_runs(demo: gr.Blocks, runs_root
     row = mapped.predictions.iloc[2]
     with page_on(demo, MAPPED, "mapped"):
         opening = by_id(event(demo, "map_open")(False))
-        _plot, table, _note, _density = event(demo, "map")("fine-tuned", "true label", ["negative"], None)
+        _plot, table, _note, _density = event(demo, "map")("fine-tuned", "true label", ["negative"], [], None)
         _figure, neighbours = event(demo, "place")(None, row["text"])
     assert len(opening["map-table"]) == len(mapped.predictions)
     assert set(opening["map-table"]["true"]) == set(TWO_CLASSES)
@@ -122,6 +126,24 @@ def test_the_map_and_the_placement_are_the_pages_runs(demo: gr.Blocks, runs_root
     assert len(table) == (mapped.predictions["label_name"] == "negative").sum()
     assert neighbours["row_id"].iloc[0] == row["row_id"]  # the stored copy of the same text is nearest
     assert set(neighbours["row_id"]) <= set(mapped.predictions["row_id"])
+
+
+def test_a_run_of_many_classes_filters_its_map_by_a_list_where_none_picked_is_all(
+    demo: gr.Blocks, runs_root: Path
+) -> None:
+    page = opened_on(demo, MANY, "many")
+    assert page["map-classes"]["visible"] is False and page["map-classes-picked"]["visible"] is True
+    assert page["map-classes-picked"]["choices"] == MANY_CLASSES and page["map-classes-picked"]["value"] == []
+    with page_on(demo, MANY, "many"):
+        _plot, every, *_ = event(demo, "map")("fine-tuned", "true label", [], [], None)
+        _plot, some, *_ = event(demo, "map")("fine-tuned", "true label", [], ["topic 03", "topic 17"], None)
+    assert len(every) == 2 * len(MANY_CLASSES)
+    assert sorted(set(some["true"])) == ["topic 03", "topic 17"] and len(some) == 4
+    # The app's run (four classes) is laid out with a box each, all ticked, and its page keeps that.
+    built = {getattr(b, "elem_id", None): b for b in demo.blocks.values()}
+    assert built["map-classes"].visible is True and built["map-classes"].value == list(AG_NEWS_CLASSES)
+    assert built["map-classes-picked"].visible is False
+    assert "map-classes" not in opened_on(demo, None, "few")
 
 
 def test_neighbours_are_the_pages_runs_training_rows(demo: gr.Blocks, runs_root: Path) -> None:

@@ -231,7 +231,7 @@ def test_saved_decisions_show_beside_the_rows_of_the_map_comparison_and_neighbou
 
     with page_on(demo, None, session="decided-news"):
         _plot, points, _note, _density = event(demo, "map")(
-            "fine-tuned", "true label", list(news.classes), None
+            "fine-tuned", "true label", list(news.classes), [], None
         )
         neighbours, *_ = event(demo, "neighbours_row")(row_id)
     on_map = points.set_index("row_id")["decided"]

@@ -41,11 +41,20 @@ SELECT_HINT = (
     "to list a group of points."
 )
 TOP_CLASSES = 5  # classes the probabilities of a point list (a run may have 150)
+MANY_CLASSES = 20  # beyond this many classes, the class filter is a list to pick from, not a box each
 MAKE = f"`agnews analyze RUN --stages embed,{PART.name}`"
 BUILDING_NOTE = (
     f"> **Being built.** The map appears here as soon as the `embed` and `{PART.name}` stages have made "
     "it (the line at the top of the page says how far they are); the other tabs are ready now."
 )
+
+
+def shown_classes(run: Run, ticked: list[str] | None, picked: list[str] | None) -> list[str]:
+    """The classes the filter shows: the ticked boxes, for a run of few classes; for one of more
+    than `MANY_CLASSES`, those picked from the list, or all of them where none is picked."""
+    if len(run.classes) <= MANY_CLASSES:
+        return list(ticked or [])
+    return list(picked or []) or list(run.classes)
 
 
 def chosen_rows(points: pd.DataFrame, ids: list[int]) -> pd.DataFrame:
@@ -99,8 +108,23 @@ def build(page: TabPage) -> Follower | None:
             kind = gr.Radio(list(MAP_CHOICES), value=first_kind, label="Map")
             colours = colour_choices(points) if points is not None else list(COLOUR_BY)
             colour_by = gr.Radio(colours, value="true label", label="Colour by", elem_id="map-colour")
+            few = len(run.classes) <= MANY_CLASSES
+            # Few classes: a box each. Many (a dataset may have 150): a list to pick some from, where
+            # none picked shows them all, instead of a wall of boxes above the map.
             classes = gr.CheckboxGroup(
-                list(run.classes), value=list(run.classes), label="True classes shown", elem_id="map-classes"
+                list(run.classes) if few else [],
+                value=list(run.classes) if few else [],
+                label="True classes shown",
+                visible=few,
+                elem_id="map-classes",
+            )
+            picked = gr.Dropdown(
+                [] if few else list(run.classes),
+                value=[],
+                multiselect=True,
+                label="True classes shown (none picked: every class)",
+                visible=not few,
+                elem_id="map-classes-picked",
             )
         quality = gr.Markdown("", elem_id="map-quality")
         selected = gr.State(None)
@@ -125,6 +149,14 @@ def build(page: TabPage) -> Follower | None:
             elem_id="map-table",
         )
 
+    def class_filters(shown: Run) -> dict[Any, Any]:
+        """The class filter that suits `shown`'s number of classes, every class shown."""
+        names, few = list(shown.classes), len(shown.classes) <= MANY_CLASSES
+        return {
+            classes: gr.update(choices=names if few else [], value=names if few else [], visible=few),
+            picked: gr.update(choices=[] if few else names, value=[], visible=not few),
+        }
+
     def listed_points(shown: Run, rows: pd.DataFrame) -> pd.DataFrame:
         """The table's rows, with what is decided on each (saved decisions: `saved_decided`)."""
         return rows_table(rows, saved_decided(page.store, shown, TEST, rows["row_id"]))
@@ -134,10 +166,11 @@ def build(page: TabPage) -> Follower | None:
         return None if stored is None else stored.info
 
     def redraw(
-        kind_label: str, colour: str, shown: list[str], row_id: int | None
+        kind_label: str, colour: str, ticked: list[str], chosen_classes: list[str], row_id: int | None
     ) -> tuple[go.Figure, pd.DataFrame, str, go.Figure]:
         page_run = page.current()
         points = required_points(page_run)
+        shown = shown_classes(page_run, ticked, chosen_classes)
         return (
             draw(points, kind_label, colour, shown, row_id, page_run.classes),
             listed_points(page_run, visible_points(points, shown)),
@@ -146,10 +179,11 @@ def build(page: TabPage) -> Follower | None:
         )
 
     def inspect(
-        kind_label: str, colour: str, shown: list[str], event: gr.SelectData
+        kind_label: str, colour: str, ticked: list[str], chosen_classes: list[str], event: gr.SelectData
     ) -> tuple[int | None, go.Figure, str, dict[str, float] | None]:
         page_run = page.current()
         points = required_points(page_run)
+        shown = shown_classes(page_run, ticked, chosen_classes)
         row_id = selected_row_id(event)
         return (
             row_id,
@@ -157,13 +191,16 @@ def build(page: TabPage) -> Follower | None:
             *row_details(points, row_id, page_run.classes),
         )
 
-    def select_points(kind_label: str, colour: str, shown: list[str], raw: str | None) -> dict[Any, Any]:
+    def select_points(
+        kind_label: str, colour: str, ticked: list[str], chosen_classes: list[str], raw: str | None
+    ) -> dict[Any, Any]:
         """A click rings its point; a selection lists its points (none: every shown point again)."""
         event = parse(raw)
         if event is None:
             return {}
         page_run = page.current()
         points = required_points(page_run)
+        shown = shown_classes(page_run, ticked, chosen_classes)
         ids = [int(i) for i in event.ids if i.isdigit()]
         if event.kind == "click":
             if not ids:
@@ -190,7 +227,7 @@ def build(page: TabPage) -> Follower | None:
     def open_selection(ids: tuple[int, ...]) -> dict[Any, Any]:
         return page.open_rows.open(ids, f"{len(ids)} points selected on the map")
 
-    controls = [kind, colour_by, classes]
+    controls = [kind, colour_by, classes, picked]
     plot_clicks.change(
         select_points,
         [*controls, plot_clicks],
@@ -262,13 +299,13 @@ def build(page: TabPage) -> Follower | None:
             missing: gr.update(visible=other_points is None),
             building: gr.update(visible=False),
             panel: gr.update(visible=other_points is not None),
-            classes: gr.update(choices=list(other.classes), value=list(other.classes)),
+            **class_filters(other),
         }
         if other_points is not None:
             updates[colour_by] = gr.update(choices=colour_choices(other_points), value="true label")
         return updates
 
-    page.refresh(on_other_run, [missing, building, panel, colour_by, classes])
+    page.refresh(on_other_run, [missing, building, panel, colour_by, classes, picked])
     if not page.coming:
         return None
     views: dict[int, dict[Any, Any]] = {}  # the opening view of the map, drawn once for all pages
