@@ -161,6 +161,25 @@ def test_without_a_test_split_test_then_validation_are_carved_as_training_carves
         assert report.refusal is not None and refusal in report.refusal
 
 
+def test_held_out_rows_that_are_also_training_rows_are_warned_of(tmp_path: Path) -> None:
+    train = class_rows(["a", "b"], 30)
+    test = class_rows(["a", "b"], 10, offset=500)
+    test[0]["text"] = "  " + train[0]["text"].upper()  # the same text, up to spacing and case
+    test[1] = {**train[1]}  # an exact copy, with its label
+    test[12] = {"text": train[2]["text"], "label": "b"}  # a copy labelled otherwise
+    write_table(tmp_path / "train.csv", train)
+    write_table(tmp_path / "test.csv", test)
+    report = check_data(lambda: read_folder(tmp_path), validation_fraction=0.1)
+    assert report.ok
+    [warning] = [w for w in report.warnings if "also training rows" in w]
+    assert warning.startswith(
+        "3 of the 20 test rows (15.0%) are also training rows (the same text), 1 of them"
+    )
+    write_table(tmp_path / "test.csv", class_rows(["a", "b"], 10, offset=500))
+    clean = check_data(lambda: read_folder(tmp_path), validation_fraction=0.1)
+    assert not [w for w in clean.warnings if "training row" in w]
+
+
 def test_a_bad_setting_is_refused(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     write_split_folder(tmp_path, ["a", "b"], ".csv")
     status, _, err = check(capsys, str(tmp_path), "--validation-fraction", "1.5")

@@ -23,7 +23,8 @@ stable (a change bumps `schema_version`):
 - `carved`: the splits carved out of the training rows, in the order training carves them, each
   `{split, fraction, rows, rows_needed_per_class}`: `test` when the data has no test split, then
   `validation` when it has no validation split; empty when the data brings both.
-- `warnings`: what a person should know that does not stop training.
+- `warnings`: what a person should know that does not stop training (among them, rows of a
+  validation or test split the data brings that are also training rows: `copies_of_training_rows`).
 """
 
 from __future__ import annotations
@@ -231,7 +232,46 @@ def check_data(read: Callable[[], LabelledDataset], *, validation_fraction: floa
                 counts = remaining_counts(counts, carving.rows)
         except DataError as exc:
             refusal = f"{data.train.origin}: {exc}"
-    return DataCheck(data.description, splits, tuple(carved), data.warnings, refusal)
+    warnings = (*data.warnings, *copies_of_training_rows(data))
+    return DataCheck(data.description, splits, tuple(carved), warnings, refusal)
+
+
+def copies_of_training_rows(data: LabelledDataset) -> list[str]:
+    """A warning for each held-out split the data brings (validation, test) whose rows are also
+    training rows, the same text up to spacing and case: such rows measure recall of the training
+    rows more than generalisation, and lift that split's accuracy. One pass over each split (a set
+    of the training texts), so a large dataset is checked in linear time. Near-copies are the run's
+    Data tab's (`agnews.analyses.dataset_checks`), which needs the texts' vectors."""
+    labels_of: dict[str, set[int]] = {}
+    for text, label in zip(data.train.texts, data.train.labels, strict=True):
+        labels_of.setdefault(_same_text(text), set()).add(label)
+    warnings = []
+    for name in ("validation", "test"):
+        split: Split | None = getattr(data, name)
+        if split is None:
+            continue
+        copies = [
+            (labels_of.get(_same_text(t)), label) for t, label in zip(split.texts, split.labels, strict=True)
+        ]
+        found = [(given, label) for given, label in copies if given is not None]
+        if not found:
+            continue
+        relabelled = sum(1 for given, label in found if given != {label})
+        other = f", {count(relabelled)} of them with another label there" if relabelled else ""
+        share = len(found) / len(split.texts)
+        shown = f"{100 * share:.1f}%" if share >= 0.001 else "under 0.1%"
+        verb = "is also a training row" if len(found) == 1 else "are also training rows"
+        warnings.append(
+            f"{count(len(found))} of the {count(len(split.texts))} {name} rows ({shown}) {verb} (the "
+            f"same text){other}: such rows measure recall of the training rows more than generalisation; "
+            f"remove them from one side for an honest {name} score"
+        )
+    return warnings
+
+
+def _same_text(text: str) -> str:
+    """What two texts that are the same up to spacing and case share."""
+    return " ".join(text.split()).casefold()
 
 
 def carve(split: str, counts: dict[str, int], fraction: float) -> Carving:
