@@ -189,6 +189,8 @@ def tour(page, url: str, run: Run, out: Path, *, compared: bool) -> None:
     row_id = first.inner_text().strip()
     first.click()
     page.locator("#map-details").get_by_text(f"Row {row_id}").wait_for()
+    page.locator("#map-plot [data-testid='status-tracker']:not(.hide)").wait_for(state="detached")
+    page.wait_for_timeout(1000)  # Plotly fades the redrawn points in
     shoot(page, out / "map.png")
 
     open_tab(page, "Confusion matrix", "#confusion-plot .js-plotly-plot")
@@ -445,7 +447,8 @@ def quantize(path: Path) -> None:
     from PIL import Image
 
     with Image.open(path) as image:
-        palette = image.convert("RGB").quantize(colors=256)
+        # Octree keeps small patches of colour (a legend's markers) that median cut folds into greys.
+        palette = image.convert("RGB").quantize(colors=256, method=Image.Quantize.FASTOCTREE)
     palette.save(path, optimize=True)
 
 

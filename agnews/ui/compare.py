@@ -225,7 +225,7 @@ def build(
     none = gr.Markdown(NO_OTHER_RUN, visible=not runs, elem_id="compare-none")
     with gr.Row(equal_height=True):
         picker = gr.Dropdown(
-            labelled(runs, parent), value=picked, label="Compare with (B)", elem_id="compare-picker", scale=3
+            labelled(runs, parent), value=picked, label="Compare with", elem_id="compare-picker", scale=3
         )
         against_parent = gr.Button(
             parent_label(parent), visible=parent is not None, elem_id="compare-parent", scale=1
