@@ -255,12 +255,16 @@ def test_resuming_counts_the_earlier_wall_time_and_keeps_the_caps_it_began_under
     runs = tmp_path / "runs"
     capped = finished(training_job.start(job(runs, "hang", monkeypatch, max_seconds=1.5)))
     assert "this page's cap on a training's time" in capped.error
+    assert not capped.resumable  # not here: its time on this page is used up
     previous = training_job.latest()
     assert previous is not None
     resumed = previous.resumed()
     assert resumed.spent >= 1.5  # so a resume cannot reset the clock
-    stopped = finished(training_job.start(resumed))
-    assert "this page's cap on a training's time" in stopped.error and stopped.elapsed < 5
+    with pytest.raises(TrainingRefused, match=r"has used this page's \d+ minutes of training time"):
+        training_job.start(resumed)  # refused before it takes the heavy slot or starts a child
+    assert heavy_work.busy() is None and training_job.latest() is previous
+    with pytest.raises(TrainingRefused, match="has used this page's"):  # nor after a restart
+        training_job.start(TrainingJob.from_record(runs, "tickets", TrainingCaps(max_seconds=1.5)))
     # A training begun without caps (a local page) is not resumed under a public page's caps.
     with pytest.raises(TrainingRefused, match="more rows or epochs than this page allows"):
         TrainingJob.from_record(runs, "tickets", TrainingCaps.public())
@@ -270,17 +274,31 @@ def test_resuming_counts_the_earlier_wall_time_and_keeps_the_caps_it_began_under
 def test_an_unreadable_record_is_refused_with_what_to_do(tmp_path: Path) -> None:
     runs = tmp_path / "runs"
     (checkpoint_dir(runs, "tickets") / "checkpoint-2").mkdir(parents=True)
-    (checkpoint_dir(runs, "tickets") / training_job.PAGE_RECORD).write_text('{"args": "--resume; rm"}')
-    with pytest.raises(TrainingRefused, match="record of tickets's training cannot be read"):
-        TrainingJob.from_record(runs, "tickets", TrainingCaps())
+    record = {"args": ["--preset", "quick"], "disk_bytes": 10, "spent_seconds": 1.0}
+    record["caps"] = {"max_rows": None, "max_epochs": None}
+    write_record(runs, record)
+    assert TrainingJob.from_record(runs, "tickets", TrainingCaps()).args == ["--preset", "quick", "--resume"]
+    for damaged in (
+        {**record, "args": "--resume; rm -rf /"},  # a string, not a list of arguments
+        {**record, "args": ["--preset", 3]},
+        {**record, "caps": {"max_rows": "many", "max_epochs": None}},
+        {key: value for key, value in record.items() if key != "disk_bytes"},
+    ):
+        write_record(runs, damaged)
+        with pytest.raises(TrainingRefused, match="record of tickets's training cannot be read"):
+            TrainingJob.from_record(runs, "tickets", TrainingCaps(max_rows=10))
 
 
-def test_on_a_public_page_only_the_starting_session_may_cancel(tmp_path: Path) -> None:
+def write_record(runs: Path, record: dict[str, object]) -> None:
+    (checkpoint_dir(runs, "tickets") / training_job.PAGE_RECORD).write_text(json.dumps(record))
+
+
+def test_on_a_public_page_only_the_starting_session_may_steer(tmp_path: Path) -> None:
     public = TrainingJob(tmp_path, "tickets", [], disk_bytes=0, caps=TrainingCaps.public(), owner="abc")
-    assert public.may_cancel("abc") and not public.may_cancel("xyz") and not public.may_cancel("")
-    assert not TrainingJob(tmp_path, "t", [], disk_bytes=0, caps=TrainingCaps.public()).may_cancel("")
+    assert public.may_steer("abc") and not public.may_steer("xyz") and not public.may_steer("")
+    assert not TrainingJob(tmp_path, "t", [], disk_bytes=0, caps=TrainingCaps.public()).may_steer("")
     local = TrainingJob(tmp_path, "tickets", [], disk_bytes=0, caps=TrainingCaps(), owner="abc")
-    assert local.may_cancel("xyz")
+    assert local.may_steer("xyz")
 
 
 def test_a_failed_training_shows_the_commands_own_error(
@@ -289,6 +307,7 @@ def test_a_failed_training_shows_the_commands_own_error(
     failed = finished(training_job.start(job(tmp_path / "runs", "fail", monkeypatch)))
     assert failed.state == FAILED and not failed.run_ready and not failed.resumable
     assert failed.error == "tickets.csv: label column 'label' not found"
+    assert not checkpoint_dir(tmp_path / "runs", "tickets").exists()  # no record left to keep its upload
     assert "failed**: tickets.csv: label column 'label' not found" in status_text(failed, None, tmp_path)
 
 
@@ -308,7 +327,7 @@ def test_a_training_over_its_wall_time_is_stopped_resumably(
     started = training_job.start(job(tmp_path / "runs", "hang", monkeypatch, max_seconds=1.0))
     stopped = finished(started)
     assert stopped.state == FAILED
-    assert "this page's cap on a training's time; resume it" in stopped.error
+    assert "this page's cap on a training's time; its checkpoints are kept" in stopped.error
 
 
 def test_a_full_disk_refuses_before_anything_starts(
@@ -397,25 +416,29 @@ def test_over_the_quota_uploads_nothing_needs_are_swept_first(tmp_path: Path) ->
     runs = tmp_path / "runs"
     store = UploadStore(runs / ".uploads", quota=10**6)
     files = {}
-    for name in ("named", "resumable", "abandoned", "fresh", "new"):
+    names = ("named", "resumable", "abandoned", "failed", "fresh", "again")
+    for name in (*names, "new"):
         files[name] = tmp_path / f"{name}.csv"
         files[name].write_text(f"text,label\n{name} row,{name}\n" * 3)
-    kept = {name: store.keep(files[name]) for name in ("named", "resumable", "abandoned", "fresh")}
+    kept = {name: store.keep(files[name]) for name in names}
     (runs / "a-run").mkdir()
     (runs / "a-run" / "config.json").write_text(json.dumps({"train": {"data": str(kept["named"].path)}}))
-    (runs / ".stopped.checkpoints").mkdir()
-    (runs / ".stopped.checkpoints" / "page-training.json").write_text(
-        json.dumps({"args": ["--data", str(kept["resumable"].path)]})
-    )
+    for training, upload, checkpoints in (("stopped", "resumable", True), ("broken", "failed", False)):
+        folder = runs / f".{training}.checkpoints"
+        folder.mkdir()
+        if checkpoints:  # a training with nothing to resume from does not keep its upload
+            (folder / "checkpoint-2").mkdir()
+        (folder / "page-training.json").write_text(json.dumps({"args": ["--data", str(kept[upload].path)]}))
     hours_ago = time.time() - 2 * 3600
-    for name in ("named", "resumable", "abandoned"):  # kept two hours ago; "fresh" a moment ago
+    for name in ("named", "resumable", "abandoned", "failed", "again"):  # "fresh": kept a moment ago
         os.utime(kept[name].path.parent / "upload.json", (hours_ago, hours_ago))
+    assert store.keep(files["again"]) == kept["again"]  # kept anew: its hour starts again
     store.quota = store.used() + files["new"].stat().st_size - 1  # full: the new one does not fit
 
-    store.keep(files["new"])  # fits once the abandoned upload is swept
+    store.keep(files["new"])  # fits once the uploads nothing needs are swept
     remaining = {path.name for path in store.folder.iterdir()}
-    assert kept["abandoned"].sha256 not in remaining
-    assert {kept[name].sha256 for name in ("named", "resumable", "fresh")} <= remaining
+    assert not {kept["abandoned"].sha256, kept["failed"].sha256} & remaining
+    assert {kept[name].sha256 for name in ("named", "resumable", "fresh", "again")} <= remaining
 
 
 def test_a_header_comes_from_the_first_line_only(tmp_path: Path) -> None:

@@ -46,7 +46,7 @@ NO_OTHER_RUN = (
 )
 # The terms the comparison shows, as the glossary names them (`agnews.present.glossary`).
 GLOSSED = ("accuracy", "macro F1", "paired bootstrap", "McNemar")
-PICK_NOTE = "Pick a run to compare this one (A) with."
+PICK_NOTE = "Pick a run to compare this one with."
 CLICK_NOTE = "Click a row to read it whole."
 PARENT_CHOICE = "Against the run this one came from"
 BASELINE_NOTE = (
@@ -260,8 +260,9 @@ def build(
     cache: OrderedDict[tuple[int, str, int, int], Shown] = OrderedDict()
 
     def shown(name: str) -> Shown:
-        """The comparison of the page's A with the listed run `name`, kept while neither changes (a
-        run edit swaps in a new folder, so the folder's identity and time say when B changed)."""
+        """The comparison of the page's run with the listed run `name` (A and B, the baseline first
+        where `name` is the run it came from), kept while neither changes (a run edit swaps in a new
+        folder, so the folder's identity and time say when the picked run changed)."""
         a = current()
         path = listed(a).get(name)
         if path is None:
@@ -338,9 +339,9 @@ def build(
         return temporary_csv(rows_of(name, which), "agnews-compare-") if name else None
 
     def offer(a: Run, name: str | None, *, to_parent: bool = False) -> dict[Any, Any]:
-        """The picker's runs for A as they are now, the run A came from first and on the button, and
-        `name` picked (`to_parent`: the run A came from, where it is listed). A picked run that has
-        gone stays picked: showing it says why it cannot be compared."""
+        """The picker's runs for the page's run `a` as they are now, the run `a` came from first and
+        on the button, and `name` picked (`to_parent`: the run `a` came from, where it is listed). A
+        picked run that has gone stays picked: showing it says why it cannot be compared."""
         now = listed(a)
         came_from = parent_choice(now, a)
         return {

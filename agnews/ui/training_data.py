@@ -105,6 +105,7 @@ class UploadStore:
         size = taken.stat().st_size
         target = self.folder / digest
         if target.is_dir():
+            os.utime(target / DESCRIPTION)  # kept anew: a sweep counts its hour from now
             return self.kept(digest)
         used = self.used()
         if used + size > self.quota:
@@ -125,12 +126,13 @@ class UploadStore:
 
     def sweep(self) -> list[str]:
         """Remove the kept uploads nothing needs (see the module's docstring); their hashes. A run's
-        config, or an interrupted training's settings and page record, name an upload by its path,
-        which holds its hash."""
+        config, or the settings and page record of an interrupted training that left checkpoints to
+        resume from, name an upload by its path, which holds its hash."""
         if not self.folder.is_dir():
             return []
         root = self.folder.parent
-        naming = [*root.glob(f"*/{CONFIG}"), *root.glob(".*.checkpoints/*.json")]
+        resumable = [f for f in root.glob(".*.checkpoints") if any(f.glob("checkpoint-*"))]
+        naming = [*root.glob(f"*/{CONFIG}"), *(path for f in resumable for path in f.glob("*.json"))]
         texts = [path.read_text(encoding="utf-8", errors="replace") for path in naming if path.is_file()]
         cutoff = time.time() - SWEEP_GRACE_SECONDS
         swept = []

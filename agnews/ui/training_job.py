@@ -286,12 +286,13 @@ class TrainingJob:
             job = cls(
                 runs_root, name, args, disk_bytes=int(disk), caps=caps, owner=owner, spent=float(spent)
             ).resumed(owner=owner)
+            within = caps.covers(rows, epochs)
         except (RunError, KeyError, TypeError, ValueError) as exc:
             raise TrainingRefused(
                 f"The record of {name}'s training cannot be read ({type(exc).__name__}): resume it with "
                 "`agnews train ... --resume` on the machine, or delete its checkpoint folder."
             ) from None
-        if not caps.covers(rows, epochs):
+        if not within:
             raise TrainingRefused(
                 f"{name} was started with more rows or epochs than this page allows: resume it where it "
                 "was started (a local page or `agnews train ... --resume`)."
@@ -312,7 +313,8 @@ class TrainingJob:
         write_json(folder / PAGE_RECORD, record)
 
     def _forget_record(self) -> None:
-        """Once the run exists, its checkpoint folder goes (`agnews train` removes what it wrote)."""
+        """Remove the record, and the checkpoint folder where that leaves it empty (`agnews train`
+        removes what it wrote there once the run exists)."""
         folder = checkpoint_dir(self.runs_root, self.name)
         (folder / PAGE_RECORD).unlink(missing_ok=True)
         with contextlib.suppress(OSError):
@@ -320,7 +322,14 @@ class TrainingJob:
 
     def _begin(self) -> None:
         """Take the heavy slot, check the disk, start the child and its watchdog; TrainingRefused
-        (the slot given back) when it cannot start now."""
+        (the slot given back) when it cannot start now, or when earlier tries used the page's time."""
+        if self.out_of_time():
+            self._ended = time.monotonic()
+            raise TrainingRefused(
+                f"{self.name} has used this page's {self._cap_minutes()} minutes of training time over its "
+                "tries: its checkpoints are kept, so continue it where there is no cap (a local page, or "
+                "`agnews train ... --resume` on the machine)."
+            )
         if not heavy_work.acquire(f"training {self.name}", self):
             self._ended = time.monotonic()  # it never ran: it holds nothing, and never will
             holder = heavy_work.busy()
@@ -371,20 +380,21 @@ class TrainingJob:
                         f"{megabytes(self.caps.memory_bytes)}; the checkpoints saved so far are kept"
                     )
                     kill_tree(command.process.pid)
-                elif self.caps.max_seconds is not None and self.spent_in_all() > self.caps.max_seconds:
+                elif self.out_of_time():
                     self._stopped_by = (
-                        f"stopped after {round(self.caps.max_seconds / 60)} minutes, this page's cap on "
-                        "a training's time; resume it to continue from its last checkpoint"
+                        f"stopped after {self._cap_minutes()} minutes in all, this page's cap on a "
+                        "training's time; its checkpoints are kept, to continue where there is no cap (a "
+                        "local page, or `agnews train ... --resume` on the machine)"
                     )
                     command.stop()
                 time.sleep(WATCH_SECONDS)
         finally:
             command.process.wait()
             try:
-                if (self.out / MANIFEST).is_file():
-                    self._forget_record()
-                elif has_checkpoints(self.runs_root, self.name):
+                if has_checkpoints(self.runs_root, self.name) and not (self.out / MANIFEST).is_file():
                     self._record(self.spent_in_all())
+                else:  # made, or nothing to resume from: the record would only keep its upload
+                    self._forget_record()
             except OSError:  # a full disk: the record keeps the time counted last
                 pass
             self._ended = time.monotonic()
@@ -413,9 +423,10 @@ class TrainingJob:
             spent=spent,
         )
 
-    def may_cancel(self, session: str) -> bool:
-        """Whether browser session `session` may cancel it: any on a local page; on a public page,
-        only the one that started it (`TrainingCaps.starter_cancels`)."""
+    def may_steer(self, session: str) -> bool:
+        """Whether browser session `session` may cancel or resume it: any on a local page; on a public
+        page, only the one that started it (`TrainingCaps.starter_cancels`). A training found on disk
+        after a restart has no such session: whoever resumes it becomes its owner."""
         return not self.caps.starter_cancels or (bool(self.owner) and session == self.owner)
 
     def discard(self) -> None:
@@ -428,6 +439,13 @@ class TrainingJob:
     def elapsed(self) -> float:
         """Wall seconds of this try (since its child started)."""
         return (self._ended or time.monotonic()) - self._started
+
+    def out_of_time(self) -> bool:
+        """Whether the page's cap on a training's wall time is used up by this try and earlier ones."""
+        return self.caps.max_seconds is not None and self.spent_in_all() >= self.caps.max_seconds
+
+    def _cap_minutes(self) -> int:
+        return round((self.caps.max_seconds or 0) / 60)
 
     def spent_in_all(self) -> float:
         """Wall seconds of this try and the earlier ones it resumes: what the page's cap counts."""
@@ -466,7 +484,10 @@ class TrainingJob:
             remaining=remaining if state == RUNNING else None,
             validation=tuple(summary.validation) if summary is not None else (),
             run_ready=run_ready,
-            resumable=state != RUNNING and not run_ready and has_checkpoints(self.runs_root, self.name),
+            resumable=state != RUNNING
+            and not run_ready
+            and not self.out_of_time()
+            and has_checkpoints(self.runs_root, self.name),
             error=error,
         )
 

@@ -374,7 +374,8 @@ def build(
             return None
         if now is not None and now.resumable:
             return now.name
-        return next(iter(training_job.interrupted(runs_root)), None)
+        # Not the latest once it cannot be resumed here (its time on this page is used up).
+        return next((n for n in training_job.interrupted(runs_root) if now is None or n != now.name), None)
 
     def shown() -> dict[Any, Any]:
         """The shared training as it is now; the timer ticks while it runs."""
@@ -530,7 +531,7 @@ def build(
 
     def cancel_training(request: gr.Request) -> dict[Any, Any]:
         job = training_job.latest()
-        if job is not None and not job.may_cancel(request.session_hash or ""):
+        if job is not None and not job.may_steer(request.session_hash or ""):
             return {
                 **shown(),
                 said: "Only the page that started this training can cancel it (on a public page, "
@@ -548,6 +549,8 @@ def build(
         if name is None:
             return {**shown(), said: "There is no interrupted training to resume."}
         if job is not None and now is not None and now.name == name:
+            if not job.may_steer(owner):  # on a public page, the one who started it decides
+                return {**shown(), said: "Only the page that started this training can resume it."}
             return begin(job.resumed(owner=owner))
         try:
             return begin(TrainingJob.from_record(runs_root, name, caps, owner=owner))

@@ -325,13 +325,15 @@ def build(page: TabPage) -> Follower | None:
         if id(points) not in views:
             views.clear()
             views[id(points)] = opening_view(snapshot.run, points)
-        # The controls are untouched (hidden until now), so they already show the opening view.
+        # The controls are untouched (hidden until now), so they already show the opening view; its
+        # table is listed anew, with what has been decided on the rows since it was first drawn.
         return {
             shown: True,
             building: gr.update(visible=False),
             panel: gr.update(visible=True),
             colour_by: gr.update(choices=colour_choices(points)),  # the smart tags, when the run has them
             **views[id(points)],
+            table: listed_points(snapshot.run, points),
         }
 
     outputs = [shown, building, panel, colour_by, quality, figure, density, table, details]
