@@ -42,7 +42,7 @@ from agnews.dataset.description import DatasetDescription
 from agnews.dataset.errors import DataError
 from agnews.dataset.files import FORMATS
 from agnews.dataset.stratify import require_rows_per_class, rows_needed_per_class, validation_rows
-from agnews.formatting import count, number
+from agnews.formatting import count, number, percent
 
 SCHEMA_VERSION = 1
 PERCENTILES: tuple[int, ...] = (5, 50, 95)
@@ -259,7 +259,7 @@ def copies_of_training_rows(data: LabelledDataset) -> list[str]:
         relabelled = sum(1 for given, label in found if given != {label})
         other = f", {count(relabelled)} of them with another label there" if relabelled else ""
         share = len(found) / len(split.texts)
-        shown = f"{100 * share:.1f}%" if share >= 0.001 else "under 0.1%"
+        shown = percent(share) if share >= 0.001 else "under 0.1%"
         verb = "is also a training row" if len(found) == 1 else "are also training rows"
         warnings.append(
             f"{count(len(found))} of the {count(len(split.texts))} {name} rows ({shown}) {verb} (the "

@@ -378,9 +378,9 @@ def build(
     def decide_on_neighbour(rows: list[Listed], event: gr.SelectData) -> dict[Any, Any]:
         """A clicked training row (a flagged one above all) becomes the row to decide on; found by the
         clicked row's label and headline, so a table sorted in the browser still picks the right one."""
-        clicked = event.row_value or []
+        clicked = event.row_value or []  # similarity, label, flagged, headline (then "decided")
         for row in rows:
-            if len(clicked) == 4 and [row.given, headline(row.text)] == [clicked[1], clicked[3]]:
+            if len(clicked) >= 4 and [row.given, headline(row.text)] == [clicked[1], clicked[3]]:
                 return box.choose(TRAIN, row.key, row.given, row.text, row.suggested)
         return {}
 

@@ -8,6 +8,7 @@ from agnews.analyses.calibration.choice import COMMAND_LINE, ThresholdError, cle
 from agnews.analyses.calibration.coverage import kept_of
 from agnews.analyses.calibration.present import kept_line
 from agnews.command_line import run_parser
+from agnews.formatting import percent
 from agnews.rundir.catalog import Catalog
 from agnews.rundir.facts import REVIEW
 from agnews.rundir.run import Run
@@ -35,7 +36,7 @@ def main(argv: list[str], description: str, catalog: Catalog) -> int:
         if rule is None or rule.threshold is None:
             print(f"{args.run}: {done}; no review threshold is in use")
         else:
-            print(f"{args.run}: {done}; the review threshold is {rule.threshold:.1%}, {rule.basis}")
+            print(f"{args.run}: {done}; the review threshold is {percent(rule.threshold)}, {rule.basis}")
         return 0
     try:
         save_choice(run.path, args.review_threshold, COMMAND_LINE, catalog)
