@@ -19,6 +19,7 @@ from __future__ import annotations
 import json
 import math
 import os
+import threading
 import time
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
@@ -217,18 +218,26 @@ class Summary:
 
 class EventReader:
     """Follows the log at `path` as a command appends to it: each `read` parses only the lines added
-    since the last one. A log started again (replaced, or shortened) is read again from its top."""
+    since the last one. A log started again (replaced, or shortened) is read again from its top.
+
+    Thread-safe: the page reads one job's progress from every open session's timer, on Gradio's
+    worker threads, and two reads at once would each parse the same new lines from one position."""
 
     def __init__(self, path: Path) -> None:
         self.path = path
         self.summary = Summary()
         self.skipped: list[str] = []  # "NAME: line N is not an event (why); skipped"
         self._tail = Tail()
+        self._lock = threading.Lock()
 
     def read(self) -> list[Event]:
         """The events added since the last read (all of them, for a log started again), each also
         added to `summary`. A line still being written waits for the next read; a damaged one is
         skipped and named in `skipped`. No log yet: none."""
+        with self._lock:
+            return self._read()
+
+    def _read(self) -> list[Event]:
         try:
             with self.path.open("rb") as handle:
                 fresh = read_fresh(handle, self._tail)

@@ -127,3 +127,36 @@ def test_a_log_started_again_is_read_from_its_top(log: Path) -> None:
     append(log, encode(Event(STARTED, "map").record()))
     assert ends(reader.read()) == [(STARTED, "map")]
     assert reader.summary.failed == {} and reader.summary.stage == "map"
+
+
+def test_readers_on_several_threads_see_each_event_once(tmp_path: Path) -> None:
+    """Two browser sessions' timers may ask one job's progress at once (Gradio runs events on worker
+    threads): the reader's position in the log must move once per line, not once per thread."""
+    log = tmp_path / "events.jsonl"
+    steps = 20_000
+    lines = b"".join(
+        encode(Event(PROGRESS, "train", n=i, total=steps, what="train").record()) for i in range(steps)
+    )
+    for _ in range(3):
+        log.write_bytes(b"")
+        reader = EventReader(log)
+        log.write_bytes(lines)
+        assert sorted(read_at_once(reader, threads=8)) == list(range(steps)) and reader.skipped == []
+
+
+def read_at_once(reader: EventReader, threads: int) -> list[int]:
+    """The steps of the events `reader.read()` returns on `threads` threads started together."""
+    import threading
+
+    start, seen = threading.Barrier(threads), []
+
+    def read() -> None:
+        start.wait()
+        seen.extend(event.n for event in reader.read())
+
+    running = [threading.Thread(target=read) for _ in range(threads)]
+    for thread in running:
+        thread.start()
+    for thread in running:
+        thread.join()
+    return seen

@@ -453,11 +453,10 @@ class TrainingJob:
 
     def status(self) -> TrainingStatus:
         """Where it stands now (the events appended since the last look are read)."""
-        with self._lock:  # two sessions' timers may ask at once; the reader is not thread-safe
-            summary = None
-            if self._reader is not None:
-                self._reader.read()
-                summary = self._reader.summary
+        summary = None
+        if self._reader is not None:  # two sessions' timers may ask at once: the reader locks
+            self._reader.read()
+            summary = self._reader.summary
         run_ready = (self.out / MANIFEST).is_file()
         state = self._state(run_ready)
         stage = summary.stage if summary is not None else None
