@@ -47,6 +47,12 @@ def rows_table(rows: pd.DataFrame, decided: Sequence[str] | None = None) -> pd.D
             "confidence": rows["confidence"].astype(float).round(3).to_numpy(),
         }
     )
+    return with_decided(table, decided)
+
+
+def with_decided(table: pd.DataFrame, decided: Sequence[str] | None) -> pd.DataFrame:
+    """`table` with the "decided" column last, where `decided` is given (one entry per row,
+    `agnews.ui.decisions.decided_column`); as it is otherwise."""
     if decided is not None:
         table["decided"] = list(decided)
     return table

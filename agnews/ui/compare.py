@@ -33,7 +33,7 @@ from agnews.rundir.files import RunError
 from agnews.rundir.listing import run_named
 from agnews.rundir.parts import MANIFEST
 from agnews.rundir.run import Run
-from agnews.ui.common import selected_row_id, temporary_csv
+from agnews.ui.common import selected_row_id, temporary_csv, with_decided
 from agnews.ui.decisions import saved_decided
 from agnews.ui.lazy import fill_when_opened
 from agnews.ui.run_state import PageRuns
@@ -154,9 +154,7 @@ def disagreement_table(rows: pd.DataFrame, decided: Sequence[str] | None = None)
             "B": [f"{p} ({number(c, 2)})" for p, c in zip(rows["pred_b"], rows["confidence_b"], strict=True)],
         }
     )
-    if decided is not None:
-        table["decided"] = list(decided)
-    return table
+    return with_decided(table, decided)
 
 
 def row_markdown(rows: pd.DataFrame, row_id: int | None) -> str:

@@ -29,7 +29,14 @@ from agnews.rundir.facts import TEST_LABEL_ISSUES, TRAINING_VECTORS
 from agnews.rundir.parts import prob_columns
 from agnews.rundir.run import Run
 from agnews.ui.classify import SHOWN_CLASSES
-from agnews.ui.common import DECIDED_TABLE_WIDTHS, row_details, rows_table, selected_row_id, temporary_csv
+from agnews.ui.common import (
+    DECIDED_TABLE_WIDTHS,
+    row_details,
+    rows_table,
+    selected_row_id,
+    temporary_csv,
+    with_decided,
+)
 from agnews.ui.decisions import Bulk, DecisionBox, Listed, listed_rows
 from agnews.ui.downloads import download_button
 from agnews.ui.editor import RowEditor
@@ -82,9 +89,7 @@ def errors_table(rows: pd.DataFrame, decided: Sequence[str] | None = None) -> pd
     if FLAGGED in rows:
         pairs = zip(rows[FLAGGED], rows[SUGGESTED], strict=True)
         table["likely mislabelled"] = [f"yes → {name}" if flagged else "" for flagged, name in pairs]
-    if decided is not None:
-        table["decided"] = list(decided)
-    return table
+    return with_decided(table, decided)
 
 
 def bulk_rows(rows: pd.DataFrame) -> list[Listed]:

@@ -28,6 +28,7 @@ from agnews.rundir.run import Run
 from agnews.serving.neighbours import NeighbourError, stored_vector, training_neighbours
 from agnews.serving.predictor import Predictor
 from agnews.ui.classify import text_vector
+from agnews.ui.common import with_decided
 from agnews.ui.decisions import Listed, saved_decided
 
 K = 10
@@ -69,9 +70,7 @@ def neighbours_table(found: pd.DataFrame, decided: Sequence[str] | None = None) 
             "headline": found["text"].map(headline),
         }
     )
-    if decided is not None:
-        table["decided"] = list(decided)
-    return table
+    return with_decided(table, decided)
 
 
 def decided_neighbours(store: DecisionStore | None, run: Run, found: pd.DataFrame) -> pd.DataFrame:

@@ -165,13 +165,20 @@ def interrupted(runs_root: Path) -> list[str]:
     found = []
     for record in runs_root.glob(f".*.checkpoints/{PAGE_RECORD}"):
         name = record.parent.name.removeprefix(".").removesuffix(".checkpoints")
-        if (
-            FAMILY_NAME.fullmatch(name)
-            and not (runs_root / name).exists()
-            and has_checkpoints(runs_root, name)
-        ):
+        if is_interrupted(runs_root, name):
             found.append((record.stat().st_mtime, name))
     return [name for _, name in sorted(found, reverse=True)]
+
+
+def is_interrupted(runs_root: Path, name: str) -> bool:
+    """Whether `name` is one of the `interrupted` trainings: a page recorded it, its run does not
+    exist, and it left checkpoints."""
+    return (
+        FAMILY_NAME.fullmatch(name) is not None
+        and (checkpoint_dir(runs_root, name) / PAGE_RECORD).is_file()
+        and not (runs_root / name).exists()
+        and has_checkpoints(runs_root, name)
+    )
 
 
 def check_name(runs_root: Path, name: str) -> str:
@@ -274,11 +281,10 @@ class TrainingJob:
         """The interrupted training `name` as this page (or an earlier start of the app) recorded it,
         continued from its checkpoints (not started: `start` it); TrainingRefused where there is
         nothing to resume, or where it was started under looser caps than `caps`."""
-        record_path = checkpoint_dir(runs_root, name) / PAGE_RECORD
-        if name not in interrupted(runs_root):
+        if not is_interrupted(runs_root, name):
             raise TrainingRefused(f"There is no interrupted training of {name} to resume.")
         try:
-            record = read_json(record_path)
+            record = read_json(checkpoint_dir(runs_root, name) / PAGE_RECORD)
             args, disk, spent = record["args"], record["disk_bytes"], record["spent_seconds"]
             rows, epochs = record["caps"]["max_rows"], record["caps"]["max_epochs"]
             if not (isinstance(args, list) and all(isinstance(arg, str) for arg in args)):

@@ -276,6 +276,11 @@ def _refuse_over_caps(run: Run, caps: TrainingCaps) -> None:
         )
 
 
+def session_of(request: gr.Request) -> str:
+    """The browser session a request comes from ("" where Gradio gives none): who started a training."""
+    return request.session_hash or ""
+
+
 def _error(exc: Exception) -> gr.Error:
     # Gradio renders an error's text as HTML; messages may quote a file's names and values.
     return gr.Error(html.escape(str(exc), quote=False), print_exception=False)
@@ -485,8 +490,7 @@ def build(
         except (TrainingRefused, UploadError) as exc:
             return {**shown(), said: literal(str(exc))}
         disk = disk_estimate_bytes(chosen_recipe.weights, rows=passed["rows"])
-        owner = request.session_hash or ""
-        return begin(TrainingJob(runs_root, new, args, disk_bytes=disk, caps=caps, owner=owner))
+        return begin(TrainingJob(runs_root, new, args, disk_bytes=disk, caps=caps, owner=session_of(request)))
 
     def decisions_view() -> dict[Any, Any]:
         run = current()
@@ -526,12 +530,11 @@ def build(
             "--seed",
             str(int(seed_value or 0)),
         ]
-        owner = request.session_hash or ""
-        return begin(TrainingJob(runs_root, new, args, disk_bytes=disk, caps=caps, owner=owner))
+        return begin(TrainingJob(runs_root, new, args, disk_bytes=disk, caps=caps, owner=session_of(request)))
 
     def cancel_training(request: gr.Request) -> dict[Any, Any]:
         job = training_job.latest()
-        if job is not None and not job.may_steer(request.session_hash or ""):
+        if job is not None and not job.may_steer(session_of(request)):
             return {
                 **shown(),
                 said: "Only the page that started this training can cancel it (on a public page, "
@@ -545,7 +548,7 @@ def build(
         job = training_job.latest()
         now = job.status() if job is not None else None
         name = to_resume(now)
-        owner = request.session_hash or ""
+        owner = session_of(request)
         if name is None:
             return {**shown(), said: "There is no interrupted training to resume."}
         if job is not None and now is not None and now.name == name:

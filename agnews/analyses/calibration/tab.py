@@ -159,12 +159,11 @@ def build(page: TabPage) -> None:
                 raise gr.Error(shown_text(str(exc), run.path.parent)) from exc
             now = page.current()
             start = threshold_in_use(now)
-            calibration = now.get(PART)
             return {
                 in_use: in_use_markdown(now.fact(REVIEW)),
                 threshold: start,
                 kept: headline(now, start),
-                risk: gr.skip() if calibration is None else curve(calibration, now, start),
+                risk: redraw(start),
                 clear: gr.update(visible=False),
             }
 

@@ -49,10 +49,15 @@ BUILDING_NOTE = (
 )
 
 
+def boxed(run: Run) -> bool:
+    """Whether `run`'s class filter is a box per class (few classes), else a list to pick from."""
+    return len(run.classes) <= MANY_CLASSES
+
+
 def shown_classes(run: Run, ticked: list[str] | None, picked: list[str] | None) -> list[str]:
     """The classes the filter shows: the ticked boxes, for a run of few classes; for one of more
     than `MANY_CLASSES`, those picked from the list, or all of them where none is picked."""
-    if len(run.classes) <= MANY_CLASSES:
+    if boxed(run):
         return list(ticked or [])
     return list(picked or []) or list(run.classes)
 
@@ -108,7 +113,7 @@ def build(page: TabPage) -> Follower | None:
             kind = gr.Radio(list(MAP_CHOICES), value=first_kind, label="Map")
             colours = colour_choices(points) if points is not None else list(COLOUR_BY)
             colour_by = gr.Radio(colours, value="true label", label="Colour by", elem_id="map-colour")
-            few = len(run.classes) <= MANY_CLASSES
+            few = boxed(run)
             # Few classes: a box each. Many (a dataset may have 150): a list to pick some from, where
             # none picked shows them all, instead of a wall of boxes above the map.
             classes = gr.CheckboxGroup(
@@ -151,7 +156,7 @@ def build(page: TabPage) -> Follower | None:
 
     def class_filters(shown: Run) -> dict[Any, Any]:
         """The class filter that suits `shown`'s number of classes, every class shown."""
-        names, few = list(shown.classes), len(shown.classes) <= MANY_CLASSES
+        names, few = list(shown.classes), boxed(shown)
         return {
             classes: gr.update(choices=names if few else [], value=names if few else [], visible=few),
             picked: gr.update(choices=[] if few else names, value=[], visible=not few),
